@@ -1,0 +1,80 @@
+/* Styles and tooltips of the map layers, referenced from Python through
+   dash_extensions.javascript.Namespace("wangge", ...). Loaded from this server only. */
+(function () {
+  "use strict";
+  var ROAD = {
+    arterial: { color: "#f2a33a", weight: 5 },
+    collector: { color: "#f6c46b", weight: 3.5 },
+    local: { color: "#ffffff", weight: 2.5 },
+    lane: { color: "#ffffff", weight: 1.2 },
+  };
+  function esc(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function gridFill(hh, band) {
+    if (hh < band.min) return "#f6b26b";
+    if (hh > band.max) return "#e06666";
+    var x = (hh - band.min) / Math.max(1, band.max - band.min);
+    var light = [199, 233, 192], dark = [49, 163, 84];
+    var c = light.map(function (v, i) { return Math.round(v + (dark[i] - v) * x); });
+    return "rgb(" + c.join(",") + ")";
+  }
+  window.wangge = Object.assign({}, window.wangge, {
+    style: {
+      water: function () {
+        return { color: "#7fb2e0", weight: 1, fillColor: "#a9cdf0", fillOpacity: 0.9 };
+      },
+      road: function (feature) {
+        var s = ROAD[feature.properties.kind] || ROAD.local;
+        return { color: s.color, weight: s.weight, opacity: 0.95 };
+      },
+      railway: function () {
+        return { color: "#555", weight: 2.5, dashArray: "8 6" };
+      },
+      grid: function (feature, context) {
+        var band = context.hideout || { min: 300, max: 500 };
+        var p = feature.properties;
+        var flagged = p.flags && p.flags.length > 0;
+        return {
+          color: flagged ? "#cc0000" : "#2f6f3e",
+          weight: flagged ? 2 : 1,
+          dashArray: flagged ? "4 3" : null,
+          fillColor: gridFill(p.households, band),
+          fillOpacity: 0.45,
+        };
+      },
+      building: function (feature) {
+        var hh = feature.properties.households;
+        return {
+          color: "#6b6257", weight: 0.6,
+          fillColor: hh > 0 ? "#d8c9b4" : "#c4c9d1", fillOpacity: 0.9,
+        };
+      },
+      community: function () {
+        return { color: "#7a4fa3", weight: 1.6, fill: true, fillOpacity: 0, dashArray: "6 4" };
+      },
+      township: function () {
+        return { color: "#3b2a73", weight: 3.5, fill: false };
+      },
+    },
+    feature: {
+      gridTooltip: function (feature, layer, context) {
+        var p = feature.properties, h = (context && context.hideout) || {};
+        var text = "<b>" + esc(p.grid_code) + "</b><br>" + esc(p.households) + " " + esc(h.households || "户");
+        if (p.flags) text += "<br><span class='flag'>" + esc(p.flags) + "</span>";
+        layer.bindTooltip(text, { sticky: true });
+      },
+      buildingTooltip: function (feature, layer, context) {
+        var p = feature.properties, h = (context && context.hideout) || {};
+        var text = (p.name ? esc(p.name) + "<br>" : "") + esc(p.kind) + " · " + esc(p.floors) + "F · " +
+          esc(p.households) + " " + esc(h.households || "户");
+        layer.bindTooltip(text);
+      },
+      unitTooltip: function (feature, layer) {
+        layer.bindTooltip(esc(feature.properties.name) + "<br>" + esc(feature.properties.code), { sticky: true });
+      },
+    },
+  });
+})();

@@ -1,0 +1,57 @@
+"""Build the Dash app: :func:`create_app` (no I/O) and :func:`main` (set up data, serve)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.api import blueprint
+from dashboard.layers import LayerService
+from dashboard.settings import Settings
+from dashboard.store import REPO_ROOT, Store
+
+__all__ = ["create_app", "main"]
+
+log = logging.getLogger(__name__)
+
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """The Dash app with its pages, API and settings. Opens no file and no connection."""
+    settings = settings or Settings.from_env()
+    app = dash.Dash(
+        "dashboard",  # so that pages import as dashboard.pages.*
+        use_pages=True,
+        pages_folder=str(PAGES_DIR),
+        assets_folder=str(REPO_ROOT / "assets"),
+        serve_locally=True,
+        title="网格化管理指挥中心",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    store = Store(settings.db_path)
+    app.server.config["WANGGE_SETTINGS"] = settings
+    app.server.config["WANGGE_STORE"] = store
+    app.server.config["WANGGE_LAYERS"] = LayerService(store)
+    app.server.register_blueprint(blueprint)
+    app.layout = html.Div([dcc.Location(id=ids.URL), dash.page_container], className="app-root")
+    return app
+
+
+def main(app: dash.Dash | None = None) -> None:
+    """Migrate the store, make sure the demo county is there, and serve on HOST:PORT."""
+    from dashboard.bootstrap import ensure_demo
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = app or create_app()
+    settings: Settings = app.server.config["WANGGE_SETTINGS"]
+    ensure_demo(app.server.config["WANGGE_STORE"], settings.boundaries_dir, seed=settings.demo_seed)
+    log.info("serving on http://%s:%d/", settings.host, settings.port)
+    app.run(host=settings.host, port=settings.port, debug=False)

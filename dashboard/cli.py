@@ -1,0 +1,90 @@
+"""The ``wangge`` command: geo's commands plus those that need the store.
+
+| command | does |
+| --- | --- |
+| ``wangge demo build`` | generate the demo county's files (geo) |
+| ``wangge demo setup`` | build, load into the store and divide the demo county into grids |
+| ``wangge partition`` | divide buildings into grids (geo) |
+| ``wangge db migrate`` | create or upgrade the store's schema |
+| ``wangge serve`` | set up the demo county when needed and serve the dashboard |
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from geo import cli as geo_cli
+
+__all__ = ["build_parser", "main"]
+
+
+def _demo_setup(args: argparse.Namespace) -> int:
+    from dashboard.bootstrap import ensure_demo
+    from dashboard.settings import Settings
+    from dashboard.store import Store
+
+    settings = Settings.from_env()
+    store = Store(settings.db_path)
+    changed = ensure_demo(
+        store,
+        settings.boundaries_dir,
+        seed=args.seed or settings.demo_seed,
+        progress=not args.quiet,
+    )
+    print(f"demo county {'set up' if changed else 'already set up'} in {store.path}")
+    return 0
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    from dashboard.settings import Settings
+    from dashboard.store import Store
+
+    store = Store(Settings.from_env().db_path)
+    version = store.migrate()
+    print(f"{store.path}: schema version {version}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from dashboard.app import main as serve
+
+    serve()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wangge", description="Community grid management (网格化管理)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    groups = geo_cli.register(sub)
+
+    setup = groups["demo"].add_parser(
+        "setup", help="build the demo county, load it into the store and divide it into grids"
+    )
+    setup.add_argument("--seed", type=int, default=None, help="seed (default: $WANGGE_DEMO_SEED)")
+    setup.add_argument("--quiet", action="store_true", help="no progress output")
+    setup.set_defaults(func=_demo_setup)
+
+    db = sub.add_parser("db", help="the store (SQLite file in $WANGGE_DATA_DIR)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("migrate", help="create or upgrade the schema").set_defaults(func=_db_migrate)
+
+    sub.add_parser("serve", help="serve the dashboard on $HOST:$PORT").set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Map layers as GeoJSON, built from the store and cached per data version.
+
+The static layers (boundaries, grids, streets, water, railways) are sent once per data version
+as compact GeoJSON (coordinates rounded to 1e-6 degree, about 0.1 m), served by the HTTP API so
+the browser can cache them; buildings are sent per viewport and only when zoomed in (level of
+detail), because 30,000 polygons at once is far past what Leaflet draws smoothly.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from dashboard.store import Store
+
+__all__ = ["BUILDINGS_LIMIT", "BUILDINGS_MIN_ZOOM", "LAYERS", "LayerService", "feature_collection"]
+
+#: Buildings are drawn from this zoom level on.
+BUILDINGS_MIN_ZOOM = 15
+#: At most this many buildings are sent for one viewport.
+BUILDINGS_LIMIT = 4000
+#: The layers served whole, by name.
+LAYERS = ("townships", "communities", "grids", "roads", "water", "railways", "hamlets", "pois")
+
+
+def feature_collection(
+    frame: gpd.GeoDataFrame,
+    properties: Sequence[str],
+    *,
+    id_column: str | None = None,
+    precision: float = 1e-6,
+) -> str:
+    """``frame`` (EPSG:4326) as a GeoJSON FeatureCollection string with the given properties."""
+    if len(frame) == 0:
+        return '{"type":"FeatureCollection","features":[]}'
+    geoms = shapely.set_precision(frame.geometry.to_numpy(), precision)
+    geojson = shapely.to_geojson(geoms)
+    records = frame[list(properties)].to_dict("records")
+    ids = (
+        frame[id_column].astype(str).tolist() if id_column else [str(i) for i in range(len(frame))]
+    )
+    parts = [
+        f'{{"type":"Feature","id":{json.dumps(fid)},'
+        f'"properties":{json.dumps(_plain(props), ensure_ascii=False)},"geometry":{g}}}'
+        for fid, props, g in zip(ids, records, geojson, strict=True)
+        if g is not None
+    ]
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+
+
+def _plain(props: dict) -> dict:
+    """Numpy scalars -> Python scalars for json."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in props.items()}
+
+
+class LayerService:
+    """GeoJSON of the map layers, cached per store data version (one instance per app)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[int, str], str] = {}
+
+    def geojson(self, name: str) -> str:
+        """One of :data:`LAYERS` as a GeoJSON string."""
+        if name not in LAYERS:
+            raise KeyError(name)
+        version = self.store.data_version()
+        key = (version, name)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        text = self._build(name)
+        with self._lock:
+            # keep only the current version's layers
+            self._cache = {k: v for k, v in self._cache.items() if k[0] == version}
+            self._cache[key] = text
+        return text
+
+    def _build(self, name: str) -> str:
+        store = self.store
+        if name in ("townships", "communities"):
+            level = "township" if name == "townships" else "community"
+            units = store.admin_units(level)
+            # boundaries are drawn as outlines; polygons keep them clickable
+            return feature_collection(
+                units, ["code", "name", "kind", "parent_code"], id_column="code"
+            )
+        if name == "grids":
+            grids = store.grids()
+            return feature_collection(
+                grids,
+                ["grid_code", "community_code", "households", "buildings", "kind", "flags"],
+                id_column="grid_code",
+            )
+        layer = store.basemap_layer(name)
+        return feature_collection(layer, ["name", "kind"], id_column="fid")
+
+    def buildings(
+        self, bbox: tuple[float, float, float, float], *, limit: int = BUILDINGS_LIMIT
+    ) -> tuple[str, int, bool]:
+        """Buildings meeting ``bbox`` as GeoJSON, their count, and whether ``limit`` cut them."""
+        frame = self.store.buildings(bbox, limit=limit + 1)
+        capped = len(frame) > limit
+        frame = frame.iloc[:limit]
+        text = feature_collection(
+            frame, ["building_id", "kind", "floors", "households", "name"], id_column="building_id"
+        )
+        return text, len(frame), capped
+
+    def summary(self) -> dict:
+        """Counts for the overview panel."""
+        store = self.store
+        grids = store.grids()
+        flagged = int((grids["flags"].astype(str) != "").sum()) if len(grids) else 0
+        in_band = (
+            int(((grids["households"] >= 300) & (grids["households"] <= 500)).sum())
+            if len(grids)
+            else 0
+        )
+        return {**store.totals(), "grids": len(grids), "in_band": in_band, "flagged": flagged}
+
+    def county(self) -> gpd.GeoDataFrame:
+        return self.store.admin_units("county")

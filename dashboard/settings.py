@@ -1,0 +1,58 @@
+"""Settings of the dashboard, read from the environment once, when the app is built.
+
+| variable | meaning | default |
+| --- | --- | --- |
+| ``WANGGE_DATA_DIR`` | folder of the SQLite store and other run-time data | ``var/`` |
+| ``HOST`` / ``PORT`` | where ``python app.py`` listens | ``127.0.0.1`` / ``8050`` |
+| ``WANGGE_TILE_URL`` | optional raster tile URL template (an offline tile server, Tianditu, OSM); off by default, so the map draws only local vector layers | empty |
+| ``WANGGE_TILE_ATTRIBUTION`` | attribution text shown with those tiles | empty |
+| ``WANGGE_LANG`` | default interface language, ``zh`` or ``en`` | ``zh`` |
+| ``WANGGE_DEMO_SEED`` | seed of the built-in demo county | ``20261122`` |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dashboard.store import REPO_ROOT, default_data_dir
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8050
+    tile_url: str = ""
+    tile_attribution: str = ""
+    lang: str = "zh"
+    demo_seed: int = 20261122
+    boundaries_dir: Path = REPO_ROOT / "data" / "boundaries" / "demo"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "wangge.sqlite"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        lang = env.get("WANGGE_LANG", "zh")
+        if lang not in ("zh", "en"):
+            raise ValueError(f"WANGGE_LANG={lang!r}: expected 'zh' or 'en'")
+        port = env.get("PORT", "8050")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"PORT={port!r}: expected a TCP port number between 1 and 65535")
+        return cls(
+            data_dir=Path(env["WANGGE_DATA_DIR"])
+            if env.get("WANGGE_DATA_DIR")
+            else default_data_dir(),
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(port),
+            tile_url=env.get("WANGGE_TILE_URL", "").strip(),
+            tile_attribution=env.get("WANGGE_TILE_ATTRIBUTION", "").strip(),
+            lang=lang,
+            demo_seed=int(env.get("WANGGE_DEMO_SEED", "20261122")),
+        )

@@ -1,0 +1,739 @@
+"""The operational store: one SQLite database file in WAL mode.
+
+Every SQL statement of the project lives in this module, so that another backend (PostgreSQL
+with PostGIS) can be added behind the same functions without touching pages or the API.
+
+Location
+--------
+``$WANGGE_DATA_DIR/wangge.sqlite``; ``WANGGE_DATA_DIR`` defaults to ``var/`` in the checkout.
+
+Durability
+----------
+``journal_mode=WAL`` with ``synchronous=FULL``: a write returns only after its transaction is
+committed and synced, so an acknowledged write survives ``kill -9`` of the server and a power
+cut. ``foreign_keys=ON`` and ``busy_timeout`` of 10 s so that concurrent writers wait rather
+than fail.
+
+Geometry
+--------
+Geometries are stored as WKB in EPSG:4326 (lon/lat), with their bounding boxes in an R*Tree
+index where a layer is queried by viewport (buildings, basemap features).
+
+Schema (version 1)
+------------------
+``meta(key, value)``
+    Free key/value settings: ``demo_seed``, ``data_version`` (bumped on every bulk load).
+``admin_units(code, name, level, kind, parent_code, geometry)``
+    The hierarchy county -> township -> community/village. ``code`` is the 12-digit
+    statistical area code; ``level`` is ``county``, ``township`` or ``community``; ``kind`` is
+    ``subdistrict``/``town``/``township`` for townships and ``urban``/``rural`` for communities.
+``basemap_features(fid, layer, name, kind, geometry)`` + R*Tree ``basemap_rtree``
+    Reference layers drawn on the map: ``roads`` (kind = road class), ``water``,
+    ``railways``, ``hamlets``, ``pois``.
+``buildings(building_id, community_code, kind, floors, households, special, name, geometry)``
+    + R*Tree ``buildings_rtree`` (keyed by the integer ``rowid``).
+``grid_versions(version_id, created_at, status, note, params, published_at)``
+    ``status`` is ``draft``, ``published`` or ``archived``; at most one is published.
+``grids(version_id, grid_code, community_code, households, buildings, kind, flags, geometry)``
+``building_grids(version_id, building_id, grid_code)``
+    Which grid each building belongs to, per version.
+``workers(worker_id, name, phone, grid_code, active)``
+    Grid workers (网格员). ``phone`` is personal data: masked in the interface, never logged.
+``cases(case_id, client_id, category, title, description, source, status, level, lon, lat,
+grid_code, community_code, township_code, grid_version_id, reporter_name, reporter_phone,
+reported_at, deadline_at, closed_at, updated_at)``
+    ``client_id`` is unique: creating a case twice with the same client id returns the first.
+    Times are ISO-8601 UTC strings (``2026-11-22T07:30:00Z``), which sort as text.
+``case_events(event_id, case_id, at, from_status, to_status, actor, comment)``
+    The status history: one row per transition.
+``cameras(camera_id, name, lon, lat, bearing, fov, range_m, mount_height, camera_type,
+grid_code, status, last_heartbeat)`` and ``camera_heartbeats(camera_id, at, online)``.
+``patrol_points(worker_id, at, lon, lat, accuracy)``
+    GPS fixes of grid workers' patrols, one row per fix, unique per worker and time.
+
+Migrations are numbered; :func:`Store.migrate` applies the ones a database lacks, each in its
+own transaction, and records them in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+__all__ = ["MIGRATIONS", "Store", "StoreError", "default_data_dir", "utc_now"]
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+WGS84 = "EPSG:4326"
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (bad state, missing data)."""
+
+
+def default_data_dir() -> Path:
+    """The data folder: ``$WANGGE_DATA_DIR`` or ``var/`` in the checkout."""
+    return Path(os.environ.get("WANGGE_DATA_DIR") or REPO_ROOT / "var")
+
+
+def utc_now() -> str:
+    """The current time as an ISO-8601 UTC string with a ``Z`` suffix, to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "initial schema",
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE admin_units (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            level TEXT NOT NULL CHECK (level IN ('county', 'township', 'community')),
+            kind TEXT NOT NULL DEFAULT '',
+            parent_code TEXT REFERENCES admin_units(code),
+            geometry BLOB NOT NULL
+        );
+        CREATE INDEX admin_units_parent ON admin_units(parent_code);
+        CREATE TABLE basemap_features (
+            fid INTEGER PRIMARY KEY,
+            layer TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT '',
+            geometry BLOB NOT NULL
+        );
+        CREATE INDEX basemap_features_layer ON basemap_features(layer);
+        CREATE VIRTUAL TABLE basemap_rtree USING rtree(fid, minx, maxx, miny, maxy);
+        CREATE TABLE buildings (
+            rid INTEGER PRIMARY KEY,
+            building_id TEXT NOT NULL UNIQUE,
+            community_code TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT '',
+            floors INTEGER NOT NULL DEFAULT 0,
+            households INTEGER NOT NULL DEFAULT 0 CHECK (households >= 0),
+            special TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL DEFAULT '',
+            geometry BLOB NOT NULL
+        );
+        CREATE INDEX buildings_community ON buildings(community_code);
+        CREATE VIRTUAL TABLE buildings_rtree USING rtree(rid, minx, maxx, miny, maxy);
+        CREATE TABLE grid_versions (
+            version_id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('draft', 'published', 'archived')),
+            note TEXT NOT NULL DEFAULT '',
+            params TEXT NOT NULL DEFAULT '{}',
+            published_at TEXT
+        );
+        CREATE UNIQUE INDEX grid_versions_one_published ON grid_versions(status)
+            WHERE status = 'published';
+        CREATE TABLE grids (
+            version_id INTEGER NOT NULL REFERENCES grid_versions(version_id) ON DELETE CASCADE,
+            grid_code TEXT NOT NULL,
+            community_code TEXT NOT NULL,
+            households INTEGER NOT NULL,
+            buildings INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            flags TEXT NOT NULL DEFAULT '',
+            geometry BLOB NOT NULL,
+            PRIMARY KEY (version_id, grid_code)
+        );
+        CREATE TABLE building_grids (
+            version_id INTEGER NOT NULL REFERENCES grid_versions(version_id) ON DELETE CASCADE,
+            building_id TEXT NOT NULL,
+            grid_code TEXT NOT NULL,
+            PRIMARY KEY (version_id, building_id)
+        );
+        CREATE TABLE workers (
+            worker_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            phone TEXT NOT NULL DEFAULT '',
+            grid_code TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE cases (
+            case_id TEXT PRIMARY KEY,
+            client_id TEXT UNIQUE,
+            category TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            level TEXT NOT NULL DEFAULT 'grid',
+            lon REAL NOT NULL,
+            lat REAL NOT NULL,
+            grid_code TEXT NOT NULL DEFAULT '',
+            community_code TEXT NOT NULL DEFAULT '',
+            township_code TEXT NOT NULL DEFAULT '',
+            grid_version_id INTEGER,
+            reporter_name TEXT NOT NULL DEFAULT '',
+            reporter_phone TEXT NOT NULL DEFAULT '',
+            reported_at TEXT NOT NULL,
+            deadline_at TEXT NOT NULL,
+            closed_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX cases_reported ON cases(reported_at);
+        CREATE INDEX cases_township ON cases(township_code, reported_at);
+        CREATE INDEX cases_grid ON cases(grid_code);
+        CREATE INDEX cases_status ON cases(status);
+        CREATE TABLE case_events (
+            event_id INTEGER PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(case_id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            comment TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX case_events_case ON case_events(case_id, at);
+        CREATE TABLE cameras (
+            camera_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            lon REAL NOT NULL,
+            lat REAL NOT NULL,
+            bearing REAL,
+            fov REAL NOT NULL DEFAULT 90,
+            range_m REAL NOT NULL DEFAULT 50,
+            mount_height REAL NOT NULL DEFAULT 4,
+            camera_type TEXT NOT NULL DEFAULT 'fixed',
+            grid_code TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'unknown',
+            last_heartbeat TEXT
+        );
+        CREATE TABLE camera_heartbeats (
+            camera_id TEXT NOT NULL REFERENCES cameras(camera_id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            online INTEGER NOT NULL,
+            PRIMARY KEY (camera_id, at)
+        );
+        CREATE TABLE patrol_points (
+            worker_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            lon REAL NOT NULL,
+            lat REAL NOT NULL,
+            accuracy REAL,
+            PRIMARY KEY (worker_id, at)
+        );
+        """,
+    ),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def _to_wkb(geoms: Iterable) -> list[bytes]:
+    return list(shapely.to_wkb(np.asarray(list(geoms), dtype=object)))
+
+
+def _frame(rows: list[sqlite3.Row], columns: list[str]) -> gpd.GeoDataFrame:
+    """Rows whose last column is WKB ``geometry`` -> GeoDataFrame in EPSG:4326."""
+    data = pd.DataFrame([tuple(r) for r in rows], columns=[*columns, "geometry"])
+    geometry = shapely.from_wkb(data.pop("geometry").to_numpy()) if len(data) else []
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
+
+
+class Store:
+    """The SQLite store. Cheap to create; opens a connection per operation.
+
+    Parameters
+    ----------
+    path
+        The database file. Its folder is created when missing.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+
+    @classmethod
+    def from_env(cls) -> Store:
+        """The store at ``$WANGGE_DATA_DIR/wangge.sqlite``."""
+        return cls(default_data_dir() / "wangge.sqlite")
+
+    # -- connections ---------------------------------------------------------------------
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection with the project's pragmas; commits on success, rolls back on error."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        try:
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=FULL")
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA busy_timeout=10000")
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``: all or nothing, writers serialised."""
+        with self.connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    # -- schema ----------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        """The newest migration applied, 0 for a new database."""
+        with self.connect() as con:
+            exists = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+            ).fetchone()
+            if not exists:
+                return 0
+            row = con.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+            return int(row[0] or 0)
+
+    def migrate(self) -> int:
+        """Apply the migrations this database lacks; return the resulting schema version."""
+        with self.transaction() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {r[0] for r in con.execute("SELECT version FROM schema_migrations")}
+            newer = max(done, default=0)
+            if newer > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: the database has schema version {newer}, newer than this "
+                    f"program's {SCHEMA_VERSION}; upgrade wangge before opening it"
+                )
+            for m in MIGRATIONS:
+                if m.version in done:
+                    continue
+                log.info("applying migration %d (%s) to %s", m.version, m.name, self.path)
+                for statement in _statements(m.sql):
+                    con.execute(statement)
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (m.version, m.name, utc_now()),
+                )
+        return SCHEMA_VERSION
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        with self.connect() as con:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def data_version(self) -> int:
+        """A counter bumped by every bulk load; caches key on it."""
+        return int(self.get_meta("data_version", "0") or 0)
+
+    @staticmethod
+    def _bump(con: sqlite3.Connection) -> None:
+        con.execute(
+            "INSERT INTO meta VALUES ('data_version', '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    # -- administrative hierarchy ----------------------------------------------------------
+    def replace_admin_units(self, units: gpd.GeoDataFrame) -> int:
+        """Replace the hierarchy with ``units`` (columns code, name, level, kind, parent_code).
+
+        Parents must come before children or be in the same call; geometries in any CRS
+        (converted to EPSG:4326). Returns the number of units stored.
+        """
+        units = units.to_crs(WGS84)
+        missing = {"code", "name", "level", "geometry"} - set(units.columns)
+        if missing:
+            raise StoreError(f"admin units lack the columns {sorted(missing)}")
+        order = units["level"].map({"county": 0, "township": 1, "community": 2})
+        if order.isna().any():
+            bad = sorted(set(units.loc[order.isna(), "level"]))
+            raise StoreError(
+                f"admin units: unknown level(s) {bad}; expected county/township/community"
+            )
+        units = units.assign(_o=order).sort_values(["_o", "code"], kind="stable")
+        rows = list(
+            zip(
+                units["code"].astype(str),
+                units["name"].astype(str),
+                units["level"].astype(str),
+                units.get("kind", pd.Series("", index=units.index)).fillna("").astype(str),
+                units.get("parent_code", pd.Series(None, index=units.index)),
+                _to_wkb(units.geometry),
+                strict=True,
+            )
+        )
+        rows = [
+            (c, n, lv, k, (p if isinstance(p, str) and p else None), g)
+            for c, n, lv, k, p, g in rows
+        ]
+        with self.transaction() as con:
+            con.execute("DELETE FROM admin_units")
+            con.executemany("INSERT INTO admin_units VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._bump(con)
+        return len(rows)
+
+    def admin_units(
+        self, level: str | None = None, parent_code: str | None = None
+    ) -> gpd.GeoDataFrame:
+        """Admin units, optionally of one level and/or under one parent, ordered by code."""
+        sql = "SELECT code, name, level, kind, parent_code, geometry FROM admin_units"
+        where, args = [], []
+        if level:
+            where.append("level = ?")
+            args.append(level)
+        if parent_code:
+            where.append("parent_code = ?")
+            args.append(parent_code)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self.connect() as con:
+            rows = con.execute(sql + " ORDER BY code", args).fetchall()
+        return _frame(rows, ["code", "name", "level", "kind", "parent_code"])
+
+    # -- reference layers --------------------------------------------------------------------
+    def replace_basemap_layer(
+        self,
+        layer: str,
+        features: gpd.GeoDataFrame,
+        *,
+        name_column: str = "name",
+        kind_column: str | None = None,
+    ) -> int:
+        """Replace one reference layer (roads, water, railways, hamlets, pois)."""
+        features = features.to_crs(WGS84)
+        names = features[name_column].fillna("").astype(str) if name_column in features else None
+        kinds = (
+            features[kind_column].fillna("").astype(str)
+            if kind_column and kind_column in features
+            else None
+        )
+        wkb = _to_wkb(features.geometry)
+        bounds = features.geometry.bounds.to_numpy()
+        with self.transaction() as con:
+            old = [
+                r[0]
+                for r in con.execute("SELECT fid FROM basemap_features WHERE layer = ?", (layer,))
+            ]
+            con.executemany("DELETE FROM basemap_rtree WHERE fid = ?", [(f,) for f in old])
+            con.execute("DELETE FROM basemap_features WHERE layer = ?", (layer,))
+            for i, geom in enumerate(wkb):
+                cur = con.execute(
+                    "INSERT INTO basemap_features (layer, name, kind, geometry) VALUES (?, ?, ?, ?)",
+                    (
+                        layer,
+                        names.iloc[i] if names is not None else "",
+                        kinds.iloc[i] if kinds is not None else "",
+                        geom,
+                    ),
+                )
+                minx, miny, maxx, maxy = bounds[i]
+                con.execute(
+                    "INSERT INTO basemap_rtree VALUES (?, ?, ?, ?, ?)",
+                    (cur.lastrowid, minx, maxx, miny, maxy),
+                )
+            self._bump(con)
+        return len(wkb)
+
+    def basemap_layer(
+        self, layer: str, bbox: tuple[float, float, float, float] | None = None
+    ) -> gpd.GeoDataFrame:
+        """One reference layer, optionally only the features whose boxes meet ``bbox``."""
+        sql = "SELECT f.fid, f.name, f.kind, f.geometry FROM basemap_features f"
+        args: list = []
+        if bbox is not None:
+            sql += (
+                " JOIN basemap_rtree r ON r.fid = f.fid WHERE f.layer = ? AND r.maxx >= ? "
+                "AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?"
+            )
+            args = [layer, bbox[0], bbox[2], bbox[1], bbox[3]]
+        else:
+            sql += " WHERE f.layer = ?"
+            args = [layer]
+        with self.connect() as con:
+            rows = con.execute(sql + " ORDER BY f.fid", args).fetchall()
+        return _frame(rows, ["fid", "name", "kind"])
+
+    # -- buildings ----------------------------------------------------------------------------
+    def replace_buildings(self, buildings: gpd.GeoDataFrame) -> int:
+        """Replace all buildings. Needs ``building_id`` and ``households``; other columns optional."""
+        buildings = buildings.to_crs(WGS84)
+        missing = {"building_id", "households"} - set(buildings.columns)
+        if missing:
+            raise StoreError(f"buildings lack the columns {sorted(missing)}")
+
+        def col(name: str, default):
+            return (
+                buildings[name].fillna(default)
+                if name in buildings
+                else pd.Series(default, index=buildings.index)
+            )
+
+        wkb = _to_wkb(buildings.geometry)
+        bounds = buildings.geometry.bounds.to_numpy()
+        rows = [
+            (i + 1, *vals)
+            for i, vals in enumerate(
+                zip(
+                    buildings["building_id"].astype(str),
+                    col("community_code", "").astype(str),
+                    col("kind", "").astype(str),
+                    col("floors", 0).astype(int),
+                    buildings["households"].astype(int),
+                    col("special", "").astype(str),
+                    col("name", "").astype(str),
+                    wkb,
+                    strict=True,
+                )
+            )
+        ]
+        with self.transaction() as con:
+            con.execute("DELETE FROM buildings_rtree")
+            con.execute("DELETE FROM buildings")
+            con.executemany("INSERT INTO buildings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            con.executemany(
+                "INSERT INTO buildings_rtree VALUES (?, ?, ?, ?, ?)",
+                [(i + 1, b[0], b[2], b[1], b[3]) for i, b in enumerate(bounds)],
+            )
+            self._bump(con)
+        return len(rows)
+
+    def buildings(
+        self, bbox: tuple[float, float, float, float] | None = None, *, limit: int | None = None
+    ) -> gpd.GeoDataFrame:
+        """Buildings, optionally those whose boxes meet ``bbox`` (minx, miny, maxx, maxy)."""
+        cols = "b.building_id, b.community_code, b.kind, b.floors, b.households, b.special, b.name, b.geometry"
+        if bbox is None:
+            sql, args = f"SELECT {cols} FROM buildings b ORDER BY b.rid", []
+        else:
+            sql = (
+                f"SELECT {cols} FROM buildings_rtree r JOIN buildings b ON b.rid = r.rid "
+                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? ORDER BY b.rid"
+            )
+            args = [bbox[0], bbox[2], bbox[1], bbox[3]]
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        with self.connect() as con:
+            rows = con.execute(sql, args).fetchall()
+        return _frame(
+            rows,
+            ["building_id", "community_code", "kind", "floors", "households", "special", "name"],
+        )
+
+    def totals(self) -> dict[str, int]:
+        """Numbers of townships, communities, buildings and households stored."""
+        with self.connect() as con:
+            levels = dict(
+                con.execute("SELECT level, COUNT(*) FROM admin_units GROUP BY level").fetchall()
+            )
+            n, hh = con.execute(
+                "SELECT COUNT(*), COALESCE(SUM(households), 0) FROM buildings"
+            ).fetchone()
+        return {
+            "townships": int(levels.get("township", 0)),
+            "communities": int(levels.get("community", 0)),
+            "buildings": int(n),
+            "households": int(hh),
+        }
+
+    def count(self, table: str) -> int:
+        """Rows in one of the store's tables."""
+        if table not in _TABLES:
+            raise StoreError(f"unknown table {table!r}; expected one of {sorted(_TABLES)}")
+        with self.connect() as con:
+            return int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    # -- grid versions -------------------------------------------------------------------------
+    def add_grid_version(
+        self,
+        grids: gpd.GeoDataFrame,
+        assignments: pd.DataFrame | None = None,
+        *,
+        note: str = "",
+        params: dict | None = None,
+        publish: bool = False,
+    ) -> int:
+        """Store a new grid version (draft, or published when ``publish``); return its id.
+
+        ``grids`` needs grid_code, community_id or community_code, households, buildings, kind,
+        flags; ``assignments`` (building_id, grid_code) says which grid each building is in.
+        """
+        grids = grids.to_crs(WGS84)
+        community = grids["community_code"] if "community_code" in grids else grids["community_id"]
+        flags = grids["flags"] if "flags" in grids else pd.Series("", index=grids.index)
+        flags = flags.map(lambda f: ";".join(f) if isinstance(f, list | tuple) else (f or ""))
+        now = utc_now()
+        with self.transaction() as con:
+            cur = con.execute(
+                "INSERT INTO grid_versions (created_at, status, note, params) VALUES (?, 'draft', ?, ?)",
+                (now, note, json.dumps(params or {}, ensure_ascii=False, sort_keys=True)),
+            )
+            vid = int(cur.lastrowid)
+            con.executemany(
+                "INSERT INTO grids VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                zip(
+                    [vid] * len(grids),
+                    grids["grid_code"].astype(str),
+                    community.astype(str),
+                    grids["households"].astype(int),
+                    grids["buildings"].astype(int),
+                    grids["kind"].astype(str),
+                    flags.astype(str),
+                    _to_wkb(grids.geometry),
+                    strict=True,
+                ),
+            )
+            if assignments is not None:
+                con.executemany(
+                    "INSERT INTO building_grids VALUES (?, ?, ?)",
+                    zip(
+                        [vid] * len(assignments),
+                        assignments["building_id"].astype(str),
+                        assignments["grid_code"].astype(str),
+                        strict=True,
+                    ),
+                )
+            if publish:
+                self._publish(con, vid)
+            self._bump(con)
+        return vid
+
+    @staticmethod
+    def _publish(con: sqlite3.Connection, version_id: int) -> None:
+        row = con.execute(
+            "SELECT status FROM grid_versions WHERE version_id = ?", (version_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"grid version {version_id} does not exist")
+        con.execute("UPDATE grid_versions SET status = 'archived' WHERE status = 'published'")
+        con.execute(
+            "UPDATE grid_versions SET status = 'published', published_at = ? WHERE version_id = ?",
+            (utc_now(), version_id),
+        )
+
+    def publish_grid_version(self, version_id: int) -> None:
+        """Make ``version_id`` the published version; the previous one is archived."""
+        with self.transaction() as con:
+            self._publish(con, version_id)
+            self._bump(con)
+
+    def published_grid_version(self) -> int | None:
+        with self.connect() as con:
+            row = con.execute(
+                "SELECT version_id FROM grid_versions WHERE status = 'published'"
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def grid_versions(self) -> pd.DataFrame:
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT version_id, created_at, status, note, published_at FROM grid_versions "
+                "ORDER BY version_id"
+            ).fetchall()
+        return pd.DataFrame(
+            [tuple(r) for r in rows],
+            columns=["version_id", "created_at", "status", "note", "published_at"],
+        )
+
+    def grids(self, version_id: int | None = None) -> gpd.GeoDataFrame:
+        """The grids of ``version_id`` (default: the published version; empty if none)."""
+        vid = self.published_grid_version() if version_id is None else version_id
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT grid_code, community_code, households, buildings, kind, flags, geometry "
+                "FROM grids WHERE version_id = ? ORDER BY grid_code",
+                (vid,),
+            ).fetchall()
+        return _frame(
+            rows, ["grid_code", "community_code", "households", "buildings", "kind", "flags"]
+        )
+
+    def building_grids(self, version_id: int | None = None) -> pd.DataFrame:
+        vid = self.published_grid_version() if version_id is None else version_id
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT building_id, grid_code FROM building_grids WHERE version_id = ? "
+                "ORDER BY building_id",
+                (vid,),
+            ).fetchall()
+        return pd.DataFrame([tuple(r) for r in rows], columns=["building_id", "grid_code"])
+
+    # -- grid workers --------------------------------------------------------------------------
+    def replace_workers(self, workers: pd.DataFrame) -> int:
+        """Replace grid workers (worker_id, name, phone, grid_code, active)."""
+        rows = list(
+            zip(
+                workers["worker_id"].astype(str),
+                workers["name"].astype(str),
+                workers.get("phone", pd.Series("", index=workers.index)).fillna("").astype(str),
+                workers.get("grid_code", pd.Series("", index=workers.index)).fillna("").astype(str),
+                workers.get("active", pd.Series(1, index=workers.index)).astype(int),
+                strict=True,
+            )
+        )
+        with self.transaction() as con:
+            con.execute("DELETE FROM workers")
+            con.executemany("INSERT INTO workers VALUES (?, ?, ?, ?, ?)", rows)
+            self._bump(con)
+        return len(rows)
+
+    def workers(self) -> pd.DataFrame:
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT worker_id, name, phone, grid_code, active FROM workers ORDER BY worker_id"
+            ).fetchall()
+        return pd.DataFrame(
+            [tuple(r) for r in rows], columns=["worker_id", "name", "phone", "grid_code", "active"]
+        )
+
+
+_TABLES = frozenset(
+    {
+        "admin_units",
+        "basemap_features",
+        "buildings",
+        "grid_versions",
+        "grids",
+        "building_grids",
+        "workers",
+        "cases",
+        "case_events",
+        "cameras",
+        "camera_heartbeats",
+        "patrol_points",
+        "meta",
+    }
+)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration script into statements (no semicolons inside our literals)."""
+    return [s.strip() for s in sql.split(";") if s.strip()]

@@ -1,0 +1,140 @@
+"""Shared fixtures: a tiny synthetic county (explicit CRS) loaded into a fresh store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, box
+
+from dashboard.store import Store
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+X0, Y0, D = 114.0, 30.0, 0.01  # a 4 x 2 block of 0.01-degree communities
+
+
+def tiny_county() -> dict[str, gpd.GeoDataFrame]:
+    """County 420000000000 with 2 townships of 2 communities each, 8 buildings per community."""
+    crs = "EPSG:4326"
+    county = gpd.GeoDataFrame(
+        {"code": ["420999000000"], "name": ["测试县"]},
+        geometry=[box(X0, Y0, X0 + 4 * D, Y0 + 2 * D)],
+        crs=crs,
+    )
+    townships = gpd.GeoDataFrame(
+        {
+            "code": ["420999001000", "420999002000"],
+            "name": ["城关街道", "青石镇"],
+            "kind": ["subdistrict", "town"],
+            "county_code": ["420999000000"] * 2,
+        },
+        geometry=[box(X0, Y0, X0 + 2 * D, Y0 + 2 * D), box(X0 + 2 * D, Y0, X0 + 4 * D, Y0 + 2 * D)],
+        crs=crs,
+    )
+    rows, geoms = [], []
+    for t in range(2):
+        for c in range(2):
+            x, y = X0 + (2 * t + c) * D, Y0
+            rows.append(
+                {
+                    "code": f"420999{t + 1:03d}{c + 1:03d}",
+                    "name": f"社区{t}{c}",
+                    "township_code": townships.code[t],
+                    "kind": "urban" if t == 0 else "rural",
+                }
+            )
+            geoms.append(box(x, y, x + D, y + 2 * D))
+    communities = gpd.GeoDataFrame(rows, geometry=geoms, crs=crs)
+    brows, bgeoms = [], []
+    for _, com in communities.iterrows():
+        minx, miny, _, _ = com.geometry.bounds
+        for i in range(8):
+            bx, by = minx + 0.001 + (i % 4) * 0.002, miny + 0.002 + (i // 4) * 0.01
+            brows.append(
+                {
+                    "building_id": f"B{len(brows):05d}",
+                    "community_code": com.code,
+                    "kind": "walkup",
+                    "floors": 6,
+                    "households": 24 + i,
+                    "special": "",
+                    "name": "",
+                }
+            )
+            bgeoms.append(box(bx, by, bx + 0.0005, by + 0.0003))
+    buildings = gpd.GeoDataFrame(brows, geometry=bgeoms, crs=crs)
+    roads = gpd.GeoDataFrame(
+        {"name": ["人民路", "和平巷"], "road_class": ["arterial", "lane"]},
+        geometry=[
+            LineString([(X0, Y0 + D), (X0 + 4 * D, Y0 + D)]),
+            LineString([(X0 + D, Y0), (X0 + D, Y0 + 2 * D)]),
+        ],
+        crs=crs,
+    )
+    water = gpd.GeoDataFrame(
+        {"name": ["柳河"], "kind": ["river"]},
+        geometry=[box(X0 + 3.5 * D, Y0, X0 + 3.6 * D, Y0 + 2 * D)],
+        crs=crs,
+    )
+    grids = communities.rename(columns={"code": "community_code"})[
+        ["community_code", "geometry"]
+    ].copy()
+    grids["grid_code"] = grids["community_code"] + "001"
+    hh = buildings.groupby("community_code")["households"].sum()
+    grids["households"] = grids["community_code"].map(hh).astype(int)
+    grids["buildings"] = 8
+    grids["kind"] = ["urban", "urban", "rural", "rural"]
+    grids["flags"] = ["undersize-community"] * 4
+    assignments = pd.DataFrame(
+        {"building_id": buildings["building_id"], "grid_code": buildings["community_code"] + "001"}
+    )
+    return {
+        "county": county,
+        "townships": townships,
+        "communities": communities,
+        "buildings": buildings,
+        "roads": roads,
+        "water": water,
+        "grids": grids,
+        "assignments": assignments,
+    }
+
+
+def load_tiny_county(store: Store) -> dict[str, gpd.GeoDataFrame]:
+    data = tiny_county()
+    store.migrate()
+    units = pd.concat(
+        [
+            data["county"].assign(level="county", kind="county", parent_code=None),
+            data["townships"]
+            .assign(level="township")
+            .rename(columns={"county_code": "parent_code"}),
+            data["communities"]
+            .assign(level="community")
+            .rename(columns={"township_code": "parent_code"}),
+        ],
+        ignore_index=True,
+    )
+    store.replace_admin_units(gpd.GeoDataFrame(units, crs="EPSG:4326"))
+    store.replace_basemap_layer("roads", data["roads"], kind_column="road_class")
+    store.replace_basemap_layer("water", data["water"], kind_column="kind")
+    store.replace_buildings(data["buildings"])
+    store.add_grid_version(data["grids"], data["assignments"], note="tiny", publish=True)
+    return data
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    s = Store(tmp_path / "wangge.sqlite")
+    s.migrate()
+    return s
+
+
+@pytest.fixture
+def tiny_store(tmp_path) -> Store:
+    s = Store(tmp_path / "wangge.sqlite")
+    load_tiny_county(s)
+    return s

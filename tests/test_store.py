@@ -1,0 +1,145 @@
+"""The SQLite store: schema and migrations, WAL, round trips, atomic replacement."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from conftest import X0, Y0, load_tiny_county, tiny_county
+from shapely.geometry import box
+
+from dashboard.store import SCHEMA_VERSION, Store, StoreError
+
+
+def test_new_database_gets_the_whole_schema_in_wal_mode(tmp_path):
+    store = Store(tmp_path / "sub" / "w.sqlite")
+    assert store.schema_version() == 0
+    assert store.migrate() == SCHEMA_VERSION
+    assert store.schema_version() == SCHEMA_VERSION
+    con = sqlite3.connect(store.path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for table in [
+        "admin_units",
+        "grid_versions",
+        "grids",
+        "cases",
+        "case_events",
+        "cameras",
+        "camera_heartbeats",
+        "workers",
+        "patrol_points",
+        "buildings",
+    ]:
+        assert table in tables
+
+
+def test_migrate_twice_changes_nothing(store):
+    store.set_meta("x", "1")
+    store.migrate()
+    assert store.get_meta("x") == "1"
+    with store.connect() as con:
+        assert con.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_database_from_a_newer_program_is_refused(store):
+    with store.connect() as con:
+        con.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01T00:00:00Z')")
+    with pytest.raises(StoreError, match="schema version 999, newer than this program's"):
+        store.migrate()
+
+
+def test_admin_hierarchy_round_trip(tiny_store):
+    townships = tiny_store.admin_units("township")
+    assert list(townships["code"]) == ["420999001000", "420999002000"]
+    assert list(townships["parent_code"]) == ["420999000000"] * 2
+    communities = tiny_store.admin_units("community", parent_code="420999002000")
+    assert list(communities["code"]) == ["420999002001", "420999002002"]
+    assert set(communities["kind"]) == {"rural"}
+    assert communities.crs == "EPSG:4326"
+    assert communities.geometry.iloc[0].equals(tiny_county()["communities"].geometry.iloc[2])
+
+
+def test_unknown_admin_level_is_refused_and_keeps_what_was_stored(tiny_store):
+    bad = gpd.GeoDataFrame(
+        {"code": ["1"], "name": ["x"], "level": ["province"]},
+        geometry=[box(0, 0, 1, 1)],
+        crs="EPSG:4326",
+    )
+    with pytest.raises(StoreError, match=r"unknown level\(s\) \['province'\]"):
+        tiny_store.replace_admin_units(bad)
+    assert len(tiny_store.admin_units()) == 7
+
+
+def test_buildings_by_viewport(tiny_store):
+    everything = tiny_store.buildings()
+    assert len(everything) == 32
+    # the first community's column only
+    inside = tiny_store.buildings((X0, Y0, X0 + 0.0099, Y0 + 0.02))
+    assert len(inside) == 8
+    assert set(inside["community_code"]) == {"420999001001"}
+    assert len(tiny_store.buildings((X0, Y0, X0 + 0.04, Y0 + 0.02), limit=5)) == 5
+    assert len(tiny_store.buildings((0, 0, 1, 1))) == 0
+
+
+def test_failed_replacement_leaves_the_old_buildings(tiny_store):
+    version = tiny_store.data_version()
+    dup = tiny_county()["buildings"].iloc[:2].copy()
+    dup["building_id"] = "SAME"
+    with pytest.raises(sqlite3.IntegrityError):
+        tiny_store.replace_buildings(dup)
+    assert len(tiny_store.buildings()) == 32
+    assert tiny_store.data_version() == version
+
+
+def test_publishing_a_grid_version_archives_the_previous_one(tiny_store):
+    first = tiny_store.published_grid_version()
+    data = tiny_county()
+    grids = data["grids"].assign(grid_code=data["grids"]["community_code"] + "002")
+    second = tiny_store.add_grid_version(grids, note="redrawn")
+    assert tiny_store.published_grid_version() == first  # a draft until published
+    tiny_store.publish_grid_version(second)
+    versions = tiny_store.grid_versions().set_index("version_id")["status"]
+    assert versions[first] == "archived" and versions[second] == "published"
+    assert tiny_store.grids()["grid_code"].str.endswith("002").all()
+    assert len(tiny_store.grids(first)) == 4
+    with pytest.raises(StoreError, match="grid version 99 does not exist"):
+        tiny_store.publish_grid_version(99)
+
+
+def test_building_assignments_per_version(tiny_store):
+    assignments = tiny_store.building_grids()
+    assert len(assignments) == 32
+    assert assignments.set_index("building_id").loc["B00000", "grid_code"] == "420999001001001"
+
+
+def test_totals_and_data_version(store):
+    v0 = store.data_version()
+    load_tiny_county(store)
+    assert store.data_version() > v0
+    assert store.totals() == {
+        "townships": 2,
+        "communities": 4,
+        "buildings": 32,
+        "households": 4 * sum(range(24, 32)),
+    }
+
+
+def test_workers_round_trip(store):
+    store.replace_workers(
+        pd.DataFrame(
+            {"worker_id": ["W1"], "name": ["李华"], "phone": ["13800138000"], "grid_code": ["G1"]}
+        )
+    )
+    workers = store.workers()
+    assert workers.to_dict("records") == [
+        {"worker_id": "W1", "name": "李华", "phone": "13800138000", "grid_code": "G1", "active": 1}
+    ]
+
+
+def test_count_refuses_unknown_tables(store):
+    assert store.count("cases") == 0
+    with pytest.raises(StoreError, match="unknown table 'sqlite_master'"):
+        store.count("sqlite_master")
