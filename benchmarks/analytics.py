@@ -1,0 +1,181 @@
+"""Benchmarks of the analytics in geo.hexes, geo.hotspots, geo.patrols and geo.cameras.
+
+Run from the project root::
+
+    python benchmarks/analytics.py            # all
+    python benchmarks/analytics.py patrols    # one
+
+Prints a table (operation, size, seconds). Uses the Chicago assaults in ../shared/data for H3
+and Gi*; patrols and cameras run on synthetic towns generated here with fixed seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from geo.hexes import h3_counts  # noqa: E402
+from geo.hotspots import emerging_hotspots, gi_star  # noqa: E402
+from geo.patrols import patrol_coverage  # noqa: E402
+
+CHICAGO = ROOT.parent / "shared" / "data" / "chicago_incidents_cameras.gpkg"
+CRS = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E
+SEED = 20261122
+
+
+def _timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def bench_h3(rows: list[tuple[str, str, float]]) -> None:
+    if not CHICAGO.exists():
+        print(f"skipping H3/Gi*: {CHICAGO} not found", file=sys.stderr)
+        return
+    pts = gpd.read_file(CHICAGO, layer="aggravated_assaults_2010_2019")
+    districts = gpd.read_file(CHICAGO, layer="police_districts")
+    rng = np.random.default_rng(SEED)
+    cases = pts.iloc[rng.integers(0, len(pts), 200_000)].reset_index(drop=True)
+    for res in (7, 8, 9, 10):
+        secs, counts = _timed(lambda r=res: h3_counts(cases, resolution=r))
+        rows.append((f"h3_counts res {res}", f"200,000 cases -> {len(counts):,} cells", secs))
+    counts = h3_counts(cases, resolution=9, area=districts)
+    secs, _ = _timed(lambda: h3_counts(cases, resolution=9, area=districts))
+    rows.append(("h3_counts res 9 + empty cells of area", f"{len(counts):,} cells", secs))
+    secs, out = _timed(lambda: gi_star(counts, weights="h3"))
+    n_sig = int((out["gi_bin"] != 0).sum())
+    rows.append(
+        ("gi_star H3 res 9, FDR, analytic p", f"{len(counts):,} cells, {n_sig:,} sig", secs)
+    )
+    secs, _ = _timed(
+        lambda: gi_star(h3_counts(cases, resolution=9, area=districts), weights="h3"), repeat=1
+    )
+    rows.append(("h3_counts + gi_star res 9 (end to end)", "200,000 cases", secs))
+    secs, _ = _timed(lambda: gi_star(counts, weights="h3", permutations=999, seed=1), repeat=1)
+    rows.append(("gi_star H3 res 9, FDR, 999 permutations", f"{len(counts):,} cells", secs))
+    weekly = cases.assign(week=cases["date"].dt.to_period("W"))
+    weekly = weekly[weekly["date"] >= "2018-01-01"]
+    cube = h3_counts(weekly, resolution=9, by="week")
+    secs, _ = _timed(lambda: emerging_hotspots(cube, weights="h3"), repeat=1)
+    n_loc = cube.index.get_level_values(0).nunique()
+    n_t = cube.index.get_level_values(1).nunique()
+    rows.append(("emerging_hotspots res 9 weekly", f"{n_loc:,} cells x {n_t} weeks", secs))
+
+
+def synthetic_patrols(
+    n_cols: int = 30, n_rows: int = 50, size: float = 300.0, fixes_per_grid: int = 1134
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Square grids, a 100 m street lattice cut at intersections, one patroller per grid."""
+    rng = np.random.default_rng(SEED)
+    x0, y0 = 500_000.0, 3_400_000.0
+    grids = gpd.GeoDataFrame(
+        {"grid_code": [f"G{i:04d}" for i in range(n_cols * n_rows)]},
+        geometry=[
+            shapely.box(x0 + c * size, y0 + r * size, x0 + (c + 1) * size, y0 + (r + 1) * size)
+            for r in range(n_rows)
+            for c in range(n_cols)
+        ],
+        crs=CRS,
+    )
+    width, height = n_cols * size, n_rows * size
+    xs = x0 + np.arange(0, width + 1, 100.0)
+    ys = y0 + np.arange(0, height + 1, 100.0)
+    segs = [shapely.LineString([(x, y), (x + 100, y)]) for y in ys for x in xs[:-1]]
+    segs += [shapely.LineString([(x, y), (x, y + 100)]) for x in xs for y in ys[:-1]]
+    streets = gpd.GeoDataFrame(geometry=segs, crs=CRS)
+    frames = []
+    step = 14.0  # 1.4 m/s, a fix every 10 s
+    for i, (code, geom) in enumerate(zip(grids["grid_code"], grids.geometry, strict=True)):
+        minx, miny = geom.bounds[:2]
+        # Manhattan walk between random street intersections of the grid
+        corners = rng.integers(0, 4, size=(16, 2)) * 100.0 + [minx, miny]
+        path = [corners[0]]
+        for a, b in zip(corners[:-1], corners[1:], strict=True):
+            path += [(b[0], a[1]), b]
+        line = shapely.LineString(path)
+        d = np.arange(fixes_per_grid) * step % max(line.length, step)
+        xy = shapely.get_coordinates(shapely.line_interpolate_point(line, d))
+        xy += rng.normal(0, 8.0, xy.shape)
+        half = fixes_per_grid // 2
+        t = np.concatenate(
+            [
+                pd.Timestamp("2026-05-01 08:00").value + np.arange(half) * 10_000_000_000,
+                pd.Timestamp("2026-05-01 14:00").value
+                + np.arange(fixes_per_grid - half) * 10_000_000_000,
+            ]
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "patrol_id": i,
+                    "own_grid": code,
+                    "recorded_at": pd.to_datetime(t),
+                    "x": xy[:, 0],
+                    "y": xy[:, 1],
+                }
+            )
+        )
+    table = pd.concat(frames, ignore_index=True)
+    fixes = gpd.GeoDataFrame(
+        table.drop(columns=["x", "y"]),
+        geometry=gpd.points_from_xy(table["x"], table["y"]),
+        crs=CRS,
+    )
+    return grids, streets, fixes
+
+
+def bench_patrols(rows: list[tuple[str, str, float]]) -> None:
+    grids, streets, fixes = synthetic_patrols()
+    size = f"{len(grids):,} grids, {len(streets):,} segments, {len(fixes):,} fixes"
+    secs, out = _timed(lambda: patrol_coverage(grids, streets, fixes, assigned="own_grid"))
+    rows.append(("patrol_coverage (assigned)", size, secs))
+    secs, _ = _timed(lambda: patrol_coverage(grids, streets, fixes), repeat=1)
+    rows.append(("patrol_coverage (any patroller)", size, secs))
+    share = out["street_share"].median()
+    rows.append(
+        (
+            "  median street share / compliant grids",
+            f"{share:.2f} / {int(out['compliant'].sum())}",
+            float("nan"),
+        )
+    )
+
+
+BENCHES = {"h3": bench_h3, "patrols": bench_patrols}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="*", help=f"any of {sorted(BENCHES)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = set(args.which) - set(BENCHES)
+    if unknown:
+        parser.error(f"unknown benchmarks {sorted(unknown)}; choose from {sorted(BENCHES)}")
+    rows: list[tuple[str, str, float]] = []
+    for name in args.which or BENCHES:
+        BENCHES[name](rows)
+    print(f"| {'operation':<45} | {'size':<52} | {'seconds':>8} |")
+    print(f"|{'-' * 47}|{'-' * 54}|{'-' * 10}|")
+    for op, size, secs in rows:
+        shown = "" if np.isnan(secs) else f"{secs:.2f}"
+        print(f"| {op:<45} | {size:<52} | {shown:>8} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
