@@ -1,17 +1,33 @@
 """The HTTP API under ``/api/v1``, served by the dashboard's own Flask server.
 
-Errors are JSON ``{"error": ..., "detail": ...}`` with the right status code; a bad request
-never reaches the store.
+Described by the OpenAPI document at ``/api/v1/openapi.json`` (:mod:`dashboard.openapi`).
+Errors are JSON ``{"error": ..., "detail": ...}`` (422 adds ``fields``: field -> problem) with
+the right status code; a bad request never reaches the store. A write answers only after its
+transaction is committed. Writers and readers of operational data authenticate with a bearer
+token (``Authorization: Bearer ...``): 401 without a valid one, 403 when its role may not do it.
+Reporters' names and phone numbers are masked in every answer.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from dashboard.casework import (
+    CATEGORIES,
+    LEVELS,
+    STATUSES,
+    TransitionError,
+    ValidationError,
+    parse_time,
+    validate_new_case,
+    validate_transition_request,
+)
 from dashboard.layers import BUILDINGS_LIMIT, LAYERS, LayerService
-from dashboard.store import SCHEMA_VERSION
+from dashboard.privacy import mask_name, mask_phone
+from dashboard.store import SCHEMA_VERSION, Store, utc_now
 
 __all__ = ["blueprint", "layer_service"]
 
@@ -85,3 +101,331 @@ def buildings() -> Response:
     resp.headers["X-Feature-Count"] = str(n)
     resp.headers["X-Truncated"] = "true" if capped else "false"
     return resp
+
+
+# -- operational data ----------------------------------------------------------------------
+
+#: Roles that may write cases, cameras and patrol points.
+WRITE_ROLES = frozenset({"county", "township", "writer"})
+#: Roles that may read operational data.
+READ_ROLES = frozenset({"county", "township", "writer", "planner", "wall"})
+#: Most items in one batch (heartbeats, patrol points).
+MAX_BATCH = 5000
+#: Largest request body accepted, in bytes (HTTP 413 beyond it).
+MAX_BODY = 2 * 1024 * 1024
+
+
+def _store() -> Store:
+    return current_app.config["WANGGE_STORE"]
+
+
+def requires(roles: frozenset[str]):
+    """Decorator: a bearer token whose role is in ``roles``; its identity goes to ``g.token``."""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer ") or not header[7:].strip():
+                return _error(
+                    401, "unauthorized", "an Authorization: Bearer <token> header is required"
+                )
+            token = _store().check_token(header[7:].strip())
+            if token is None:
+                return _error(401, "unauthorized", "the token is unknown or revoked")
+            if token["role"] not in roles:
+                return _error(403, "forbidden", f"role {token['role']!r} may not do this")
+            g.token = token
+            return view(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def _json_body():
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise _TooLarge
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ValidationError({"body": "expected a JSON body (Content-Type: application/json)"})
+    return body
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@blueprint.errorhandler(_TooLarge)
+def _too_large(_exc) -> Response:
+    return _error(413, "payload_too_large", f"request bodies are limited to {MAX_BODY} bytes")
+
+
+@blueprint.errorhandler(ValidationError)
+def _invalid(exc: ValidationError) -> Response:
+    resp = jsonify({"error": "validation_error", "detail": str(exc), "fields": exc.errors})
+    resp.status_code = 422
+    return resp
+
+
+@blueprint.errorhandler(TransitionError)
+def _conflict(exc: TransitionError) -> Response:
+    return _error(409, "invalid_transition", str(exc))
+
+
+def public_case(case: dict) -> dict:
+    """A case as the API shows it: personal data masked, overdue derived."""
+    out = dict(case)
+    out["reporter_name"] = mask_name(case.get("reporter_name"))
+    out["reporter_phone"] = mask_phone(case.get("reporter_phone"))
+    now = utc_now()
+    closed = case.get("closed_at")
+    out["overdue"] = bool(
+        (closed is None and case["deadline_at"] < now) or (closed and closed > case["deadline_at"])
+    )
+    return out
+
+
+def _scope_allows(case: dict) -> bool:
+    token = g.token
+    return token["role"] != "township" or case.get("township_code") == token["scope"]
+
+
+@blueprint.post("/cases")
+@requires(WRITE_ROLES)
+def create_case() -> Response:
+    case = validate_new_case(_json_body(), now=utc_now())
+    location = current_app.config["WANGGE_LOCATOR"].locate(case["lon"], case["lat"])
+    if g.token["role"] == "township" and location["township_code"] != g.token["scope"]:
+        return _error(403, "forbidden", "the case lies outside the token's township")
+    stored, created = _store().create_case(case, location, actor=g.token["name"])
+    resp = jsonify(public_case(stored))
+    resp.status_code = 201 if created else 200
+    resp.headers["Location"] = f"/api/v1/cases/{stored['case_id']}"
+    return resp
+
+
+def _list_filters(args) -> dict:
+    errors: dict[str, str] = {}
+    filters: dict = {}
+    for field, choices in (
+        ("status", STATUSES),
+        ("category", tuple(CATEGORIES)),
+        ("level", LEVELS),
+    ):
+        value = args.get(field)
+        if value is not None:
+            if value not in choices:
+                errors[field] = f"expected one of {list(choices)}, found {value!r}"
+            filters[field] = value
+    for field in ("township_code", "community_code", "grid_code"):
+        if args.get(field):
+            filters[field] = args[field]
+    for field in ("since", "until"):
+        if args.get(field):
+            try:
+                filters[field] = parse_time(args[field], field)
+            except ValidationError as exc:
+                errors.update(exc.errors)
+    if args.get("overdue") is not None:
+        if args["overdue"] not in ("true", "false"):
+            errors["overdue"] = f"expected true or false, found {args['overdue']!r}"
+        filters["overdue"] = args["overdue"] == "true"
+    for field, lo, hi, default in (("limit", 1, 500, 50), ("offset", 0, 10**9, 0)):
+        raw = args.get(field, str(default))
+        if not raw.isdigit() or not lo <= int(raw) <= hi:
+            errors[field] = f"expected a whole number from {lo} to {hi}, found {raw!r}"
+        else:
+            filters[field] = int(raw)
+    if errors:
+        raise ValidationError(errors)
+    return filters
+
+
+@blueprint.get("/cases")
+@requires(READ_ROLES)
+def list_cases() -> Response:
+    filters = _list_filters(request.args)
+    limit, offset = filters.pop("limit"), filters.pop("offset")
+    if g.token["role"] == "township":
+        filters["township_codes"] = [g.token["scope"]]
+    items, total = _store().list_cases(filters=filters, limit=limit, offset=offset)
+    return jsonify(
+        {"items": [public_case(c) for c in items], "total": total, "limit": limit, "offset": offset}
+    )
+
+
+@blueprint.get("/cases/<case_id>")
+@requires(READ_ROLES)
+def get_case(case_id: str) -> Response:
+    case = _store().get_case(case_id)
+    if case is None or not _scope_allows(case):
+        return _error(404, "not_found", f"case {case_id!r} does not exist")
+    return jsonify(public_case(case))
+
+
+@blueprint.post("/cases/<case_id>/transitions")
+@requires(WRITE_ROLES)
+def transition_case(case_id: str) -> Response:
+    change = validate_transition_request(_json_body())
+    store = _store()
+    case = store.get_case(case_id)
+    if case is None or not _scope_allows(case):
+        return _error(404, "not_found", f"case {case_id!r} does not exist")
+    updated = store.transition_case(
+        case_id,
+        change["to_status"],
+        actor=change["actor"],
+        comment=change["comment"],
+        at=change["at"],
+    )
+    return jsonify(public_case(updated))
+
+
+def _number(
+    item: dict,
+    field: str,
+    errors: dict,
+    prefix: str,
+    lo: float,
+    hi: float,
+    *,
+    required: bool = True,
+):
+    value = item.get(field)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        errors[f"{prefix}{field}"] = f"expected a number, found {value!r}"
+        return None
+    if not lo <= value <= hi:
+        errors[f"{prefix}{field}"] = f"expected {lo} to {hi}, found {value}"
+    return float(value)
+
+
+def _batch(body, key: str) -> list:
+    if not isinstance(body, dict) or not isinstance(body.get(key), list):
+        raise ValidationError({key: "expected a JSON object with a list " + repr(key)})
+    items = body[key]
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ValidationError({key: f"expected 1 to {MAX_BATCH} items, found {len(items)}"})
+    return items
+
+
+@blueprint.post("/patrols/points")
+@requires(WRITE_ROLES)
+def add_patrol_points() -> Response:
+    items = _batch(_json_body(), "points")
+    errors: dict[str, str] = {}
+    rows = []
+    for i, item in enumerate(items):
+        prefix = f"points[{i}]."
+        if not isinstance(item, dict):
+            errors[f"points[{i}]"] = "expected an object"
+            continue
+        worker = item.get("worker_id")
+        if not isinstance(worker, str) or not worker:
+            errors[prefix + "worker_id"] = "required string"
+        try:
+            at = parse_time(item.get("at"), prefix + "at")
+        except ValidationError as exc:
+            errors.update(exc.errors)
+            at = ""
+        lon = _number(item, "lon", errors, prefix, -180, 180)
+        lat = _number(item, "lat", errors, prefix, -90, 90)
+        acc = _number(item, "accuracy", errors, prefix, 0, 10000, required=False)
+        rows.append((worker, at, lon, lat, acc))
+    if errors:
+        raise ValidationError(errors)
+    stored = _store().add_patrol_points(rows)
+    return jsonify({"received": len(rows), "stored": stored, "duplicates": len(rows) - stored})
+
+
+@blueprint.put("/cameras")
+@requires(WRITE_ROLES)
+def upsert_cameras() -> Response:
+    import pandas as pd
+
+    items = _batch(_json_body(), "cameras")
+    errors: dict[str, str] = {}
+    rows = []
+    for i, item in enumerate(items):
+        prefix = f"cameras[{i}]."
+        if not isinstance(item, dict):
+            errors[f"cameras[{i}]"] = "expected an object"
+            continue
+        cid = item.get("camera_id")
+        if not isinstance(cid, str) or not cid:
+            errors[prefix + "camera_id"] = "required string"
+        kind = item.get("camera_type", "fixed")
+        if kind not in ("fixed", "panning", "dome"):
+            errors[prefix + "camera_type"] = f"expected fixed, panning or dome, found {kind!r}"
+        rows.append(
+            {
+                "camera_id": cid,
+                "name": str(item.get("name", "")),
+                "lon": _number(item, "lon", errors, prefix, -180, 180),
+                "lat": _number(item, "lat", errors, prefix, -90, 90),
+                "bearing": _number(item, "bearing", errors, prefix, 0, 360, required=False),
+                "fov": _number(item, "fov", errors, prefix, 1, 360, required=False) or 90.0,
+                "range_m": _number(item, "range_m", errors, prefix, 1, 1000, required=False)
+                or 50.0,
+                "mount_height": _number(
+                    item, "mount_height", errors, prefix, 0, 200, required=False
+                )
+                or 4.0,
+                "camera_type": kind,
+            }
+        )
+    if errors:
+        raise ValidationError(errors)
+    frame = pd.DataFrame(rows)
+    located = current_app.config["WANGGE_LOCATOR"].locate_many(
+        frame["lon"].to_numpy(), frame["lat"].to_numpy()
+    )
+    frame["grid_code"] = [loc["grid_code"] for loc in located]
+    _store().upsert_cameras(frame)
+    return jsonify({"stored": len(frame)})
+
+
+@blueprint.get("/cameras")
+@requires(READ_ROLES)
+def list_cameras() -> Response:
+    cameras = _store().cameras()
+    return jsonify(
+        {"items": cameras.astype(object).where(cameras.notna(), None).to_dict("records")}
+    )
+
+
+@blueprint.post("/cameras/heartbeats")
+@requires(WRITE_ROLES)
+def camera_heartbeats() -> Response:
+    items = _batch(_json_body(), "heartbeats")
+    errors: dict[str, str] = {}
+    beats = []
+    for i, item in enumerate(items):
+        prefix = f"heartbeats[{i}]."
+        if not isinstance(item, dict):
+            errors[f"heartbeats[{i}]"] = "expected an object"
+            continue
+        if not isinstance(item.get("camera_id"), str):
+            errors[prefix + "camera_id"] = "required string"
+        if not isinstance(item.get("online"), bool):
+            errors[prefix + "online"] = f"expected true or false, found {item.get('online')!r}"
+        try:
+            at = parse_time(item.get("at"), prefix + "at")
+        except ValidationError as exc:
+            errors.update(exc.errors)
+            at = ""
+        beats.append((item.get("camera_id"), at, item.get("online")))
+    if errors:
+        raise ValidationError(errors)
+    stored, unknown = _store().record_heartbeats(beats)
+    return jsonify({"stored": stored, "unknown_cameras": unknown})
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    from dashboard.openapi import document
+
+    return jsonify(document())

@@ -11,6 +11,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.api import blueprint
 from dashboard.layers import LayerService
+from dashboard.locate import Locator
 from dashboard.settings import Settings
 from dashboard.store import REPO_ROOT, Store
 
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.server.config["WANGGE_SETTINGS"] = settings
     app.server.config["WANGGE_STORE"] = store
     app.server.config["WANGGE_LAYERS"] = LayerService(store)
+    app.server.config["WANGGE_LOCATOR"] = Locator(store)
+    app.server.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.server.register_blueprint(blueprint)
     app.layout = html.Div([dcc.Location(id=ids.URL), dash.page_container], className="app-root")
     return app

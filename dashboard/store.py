@@ -51,15 +51,22 @@ grid_code, status, last_heartbeat)`` and ``camera_heartbeats(camera_id, at, onli
 ``patrol_points(worker_id, at, lon, lat, accuracy)``
     GPS fixes of grid workers' patrols, one row per fix, unique per worker and time.
 
+``api_tokens(token_sha256, name, role, scope, created_at, revoked_at)`` (version 2)
+    Bearer tokens of API clients; only their SHA-256 is stored. ``scope`` is a township code
+    for township-bound roles, empty otherwise.
+
 Migrations are numbered; :func:`Store.migrate` applies the ones a database lacks, each in its
 own transaction, and records them in ``schema_migrations``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -240,7 +247,47 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        2,
+        "API tokens",
+        """
+        CREATE TABLE api_tokens (
+            token_sha256 TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        """,
+    ),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
+
+CASE_COLUMNS = (
+    "case_id",
+    "client_id",
+    "category",
+    "title",
+    "description",
+    "source",
+    "status",
+    "level",
+    "lon",
+    "lat",
+    "grid_code",
+    "community_code",
+    "township_code",
+    "grid_version_id",
+    "reporter_name",
+    "reporter_phone",
+    "reported_at",
+    "deadline_at",
+    "closed_at",
+    "updated_at",
+)
 
 
 def _to_wkb(geoms: Iterable) -> list[bytes]:
@@ -714,9 +761,298 @@ class Store:
             [tuple(r) for r in rows], columns=["worker_id", "name", "phone", "grid_code", "active"]
         )
 
+    # -- API tokens ------------------------------------------------------------------------------
+    def create_token(self, name: str, role: str, *, scope: str = "") -> str:
+        """A new bearer token for ``role`` (returned once; only its hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?, NULL)",
+                (_sha256(token), name, role, scope, utc_now()),
+            )
+        return token
+
+    def check_token(self, token: str) -> dict | None:
+        """The token's {name, role, scope} if it exists and is not revoked, else None."""
+        with self.connect() as con:
+            row = con.execute(
+                "SELECT name, role, scope FROM api_tokens WHERE token_sha256 = ? AND revoked_at IS NULL",
+                (_sha256(token),),
+            ).fetchone()
+        return dict(row) if row else None
+
+    def revoke_token(self, token: str) -> bool:
+        with self.transaction() as con:
+            cur = con.execute(
+                "UPDATE api_tokens SET revoked_at = ? WHERE token_sha256 = ? AND revoked_at IS NULL",
+                (utc_now(), _sha256(token)),
+            )
+        return cur.rowcount > 0
+
+    # -- cases -----------------------------------------------------------------------------------
+    def create_case(self, case: dict, location: dict, *, actor: str = "") -> tuple[dict, bool]:
+        """Store a validated new case; return (case, created).
+
+        Idempotent on ``client_id``: a retry with a known client id returns the stored case
+        and ``created=False``. The case id is ``C<yyyymmdd>-<5-digit sequence>`` of its report
+        day (UTC). The first status event (``reported``) is stored in the same transaction.
+        """
+        with self.transaction() as con:
+            if case.get("client_id"):
+                row = con.execute(
+                    f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE client_id = ?",
+                    (case["client_id"],),
+                ).fetchone()
+                if row is not None:
+                    return dict(row), False
+            day = case["reported_at"][:10].replace("-", "")
+            last = con.execute(
+                "SELECT MAX(case_id) FROM cases WHERE case_id >= ? AND case_id < ?",
+                (f"C{day}-", f"C{day}."),
+            ).fetchone()[0]
+            seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+            now = utc_now()
+            row = {
+                **{k: case.get(k) for k in CASE_COLUMNS},
+                **{
+                    k: location.get(k, "") for k in ("grid_code", "community_code", "township_code")
+                },
+                "grid_version_id": location.get("grid_version_id"),
+                "case_id": f"C{day}-{seq:05d}",
+                "status": "reported",
+                "level": "grid",
+                "closed_at": None,
+                "updated_at": now,
+            }
+            for k in ("title", "description", "source", "reporter_name", "reporter_phone"):
+                row[k] = row[k] or ""
+            con.execute(
+                f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))})",
+                [row[k] for k in CASE_COLUMNS],
+            )
+            con.execute(
+                "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
+                "VALUES (?, ?, NULL, 'reported', ?, '')",
+                (row["case_id"], row["reported_at"], actor or row["source"]),
+            )
+        return row, True
+
+    def get_case(self, case_id: str) -> dict | None:
+        """One case with its status history (``events``, oldest first), or None."""
+        with self.connect() as con:
+            row = con.execute(
+                f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            events = con.execute(
+                "SELECT at, from_status, to_status, actor, comment FROM case_events "
+                "WHERE case_id = ? ORDER BY at, event_id",
+                (case_id,),
+            ).fetchall()
+        return {**dict(row), "events": [dict(e) for e in events]}
+
+    def list_cases(
+        self,
+        *,
+        filters: dict | None = None,
+        now: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict], int]:
+        """Cases matching ``filters``, newest first; returns (page, total).
+
+        Filters: ``status``, ``category``, ``level``, ``township_code``, ``community_code``,
+        ``grid_code`` (exact), ``since``/``until`` (reported_at bounds, UTC strings),
+        ``overdue`` (bool, judged at ``now``), ``township_codes`` (a list: a role's scope).
+        """
+        where, args = _case_filters(filters or {}, now or utc_now())
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        with self.connect() as con:
+            total = con.execute(f"SELECT COUNT(*) FROM cases{sql_where}", args).fetchone()[0]
+            rows = con.execute(
+                f"SELECT {', '.join(CASE_COLUMNS)} FROM cases{sql_where} "
+                "ORDER BY reported_at DESC, case_id DESC LIMIT ? OFFSET ?",
+                [*args, int(limit), int(offset)],
+            ).fetchall()
+        return [dict(r) for r in rows], int(total)
+
+    def transition_case(
+        self, case_id: str, to_status: str, *, actor: str, comment: str = "", at: str | None = None
+    ) -> dict:
+        """Move a case along its lifecycle; TransitionError (HTTP 409) when not allowed."""
+        from dashboard.casework import TRANSITIONS, TransitionError, next_level
+
+        at = at or utc_now()
+        with self.transaction() as con:
+            row = con.execute(
+                "SELECT status, level, reported_at FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(case_id)
+            status, level = row["status"], row["level"]
+            if to_status not in TRANSITIONS[status]:
+                allowed = sorted(TRANSITIONS[status]) or ["nothing: the case is closed"]
+                raise TransitionError(
+                    f"case {case_id} is {status}; it cannot become {to_status} (allowed: {', '.join(allowed)})"
+                )
+            if at < row["reported_at"]:
+                raise TransitionError(
+                    f"case {case_id}: time {at} is before the report at {row['reported_at']}"
+                )
+            new_level = next_level(level) if to_status == "escalated" else level
+            con.execute(
+                "UPDATE cases SET status = ?, level = ?, updated_at = ?, "
+                "closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END WHERE case_id = ?",
+                (to_status, new_level, utc_now(), to_status, at, case_id),
+            )
+            con.execute(
+                "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (case_id, at, status, to_status, actor, comment),
+            )
+        case = self.get_case(case_id)
+        assert case is not None
+        return case
+
+    def cases_frame(self, *, filters: dict | None = None, now: str | None = None) -> pd.DataFrame:
+        """All matching cases as a DataFrame (times as UTC timestamps), for analytics."""
+        where, args = _case_filters(filters or {}, now or utc_now())
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        cols = [
+            c for c in CASE_COLUMNS if c not in ("reporter_name", "reporter_phone", "description")
+        ]
+        with self.connect() as con:
+            rows = con.execute(f"SELECT {', '.join(cols)} FROM cases{sql_where}", args).fetchall()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=cols)
+        for c in ("reported_at", "deadline_at", "closed_at", "updated_at"):
+            frame[c] = pd.to_datetime(frame[c], utc=True, format="ISO8601")
+        return frame
+
+    def insert_cases_bulk(self, cases: list[dict], events: list[tuple]) -> int:
+        """Bulk insert of complete cases and their events (simulation, imports); one transaction.
+
+        Cases whose ``case_id`` or ``client_id`` exists already are skipped with their events.
+        Returns the number of cases inserted.
+        """
+        with self.transaction() as con:
+            before = con.total_changes
+            con.executemany(
+                f"INSERT OR IGNORE INTO cases ({', '.join(CASE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(CASE_COLUMNS))})",
+                [[c.get(k) for k in CASE_COLUMNS] for c in cases],
+            )
+            inserted = con.total_changes - before
+            con.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS new_events (case_id, at, from_status, to_status, actor, comment)"
+            )
+            con.execute("DELETE FROM new_events")
+            con.executemany("INSERT INTO new_events VALUES (?, ?, ?, ?, ?, ?)", events)
+            con.execute(
+                "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
+                "SELECT n.case_id, n.at, n.from_status, n.to_status, n.actor, n.comment FROM new_events n "
+                "WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = n.case_id)"
+            )
+            con.execute("DELETE FROM new_events")
+            if inserted:
+                self._bump(con)
+        return inserted
+
+    # -- cameras -----------------------------------------------------------------------------------
+    def upsert_cameras(self, cameras: pd.DataFrame) -> int:
+        """Insert or update cameras (camera_id, lon, lat and optional fields)."""
+        cols = [
+            "camera_id",
+            "name",
+            "lon",
+            "lat",
+            "bearing",
+            "fov",
+            "range_m",
+            "mount_height",
+            "camera_type",
+            "grid_code",
+            "status",
+        ]
+        defaults = {
+            "name": "",
+            "bearing": None,
+            "fov": 90.0,
+            "range_m": 50.0,
+            "mount_height": 4.0,
+            "camera_type": "fixed",
+            "grid_code": "",
+            "status": "unknown",
+        }
+        frame = cameras.copy()
+        for c, d in defaults.items():
+            if c not in frame:
+                frame[c] = d
+        rows = [
+            tuple(None if (isinstance(v, float) and math.isnan(v)) else v for v in r)
+            for r in frame[cols].itertuples(index=False)
+        ]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
+        with self.transaction() as con:
+            con.executemany(
+                f"INSERT INTO cameras ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                f"ON CONFLICT(camera_id) DO UPDATE SET {updates}",
+                rows,
+            )
+            self._bump(con)
+        return len(rows)
+
+    def cameras(self) -> pd.DataFrame:
+        with self.connect() as con:
+            rows = con.execute("SELECT * FROM cameras ORDER BY camera_id").fetchall()
+            cols = [d[1] for d in con.execute("PRAGMA table_info(cameras)")]
+        return pd.DataFrame([tuple(r) for r in rows], columns=cols)
+
+    def record_heartbeats(self, beats: list[tuple[str, str, bool]]) -> tuple[int, list[str]]:
+        """Store (camera_id, at, online) heartbeats; returns (stored, unknown camera ids)."""
+        with self.transaction() as con:
+            known = {r[0] for r in con.execute("SELECT camera_id FROM cameras")}
+            good = [(c, at, int(bool(on))) for c, at, on in beats if c in known]
+            unknown = sorted({c for c, _, _ in beats if c not in known})
+            con.executemany("INSERT OR IGNORE INTO camera_heartbeats VALUES (?, ?, ?)", good)
+            con.executemany(
+                "UPDATE cameras SET status = CASE WHEN ? THEN 'online' ELSE 'offline' END, "
+                "last_heartbeat = ? WHERE camera_id = ? AND (last_heartbeat IS NULL OR last_heartbeat <= ?)",
+                [(on, at, c, at) for c, at, on in good],
+            )
+        return len(good), unknown
+
+    # -- patrols ------------------------------------------------------------------------------------
+    def add_patrol_points(self, points: list[tuple[str, str, float, float, float | None]]) -> int:
+        """Store GPS fixes (worker_id, at, lon, lat, accuracy); a repeated fix is ignored."""
+        with self.transaction() as con:
+            before = con.total_changes
+            con.executemany("INSERT OR IGNORE INTO patrol_points VALUES (?, ?, ?, ?, ?)", points)
+            return con.total_changes - before
+
+    def patrol_points(
+        self, *, worker_id: str | None = None, since: str | None = None, until: str | None = None
+    ) -> pd.DataFrame:
+        where, args = [], []
+        for cond, value in (("worker_id = ?", worker_id), ("at >= ?", since), ("at < ?", until)):
+            if value is not None:
+                where.append(cond)
+                args.append(value)
+        sql = "SELECT worker_id, at, lon, lat, accuracy FROM patrol_points"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self.connect() as con:
+            rows = con.execute(sql + " ORDER BY worker_id, at", args).fetchall()
+        frame = pd.DataFrame(
+            [tuple(r) for r in rows], columns=["worker_id", "at", "lon", "lat", "accuracy"]
+        )
+        frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
+        return frame
+
 
 _TABLES = frozenset(
     {
+        "api_tokens",
         "admin_units",
         "basemap_features",
         "buildings",
@@ -732,6 +1068,45 @@ _TABLES = frozenset(
         "meta",
     }
 )
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _case_filters(filters: dict, now: str) -> tuple[list[str], list]:
+    where: list[str] = []
+    args: list = []
+    for field in (
+        "status",
+        "category",
+        "level",
+        "township_code",
+        "community_code",
+        "grid_code",
+        "source",
+    ):
+        value = filters.get(field)
+        if value:
+            where.append(f"{field} = ?")
+            args.append(value)
+    if filters.get("township_codes") is not None:
+        codes = list(filters["township_codes"])
+        where.append(f"township_code IN ({', '.join('?' * len(codes))})" if codes else "0")
+        args.extend(codes)
+    if filters.get("since"):
+        where.append("reported_at >= ?")
+        args.append(filters["since"])
+    if filters.get("until"):
+        where.append("reported_at < ?")
+        args.append(filters["until"])
+    if filters.get("overdue") is True:
+        where.append("((closed_at IS NULL AND deadline_at < ?) OR closed_at > deadline_at)")
+        args.append(now)
+    elif filters.get("overdue") is False:
+        where.append("NOT ((closed_at IS NULL AND deadline_at < ?) OR closed_at > deadline_at)")
+        args.append(now)
+    return where, args
 
 
 def _statements(sql: str) -> list[str]:

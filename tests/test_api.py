@@ -9,7 +9,7 @@ from conftest import X0, Y0, load_tiny_county
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
-from dashboard.store import Store
+from dashboard.store import SCHEMA_VERSION, Store
 
 
 @pytest.fixture
@@ -22,7 +22,11 @@ def client(tmp_path):
 
 def test_health(client):
     body = client.get("/api/v1/health").get_json()
-    assert body["status"] == "ok" and body["schema_version"] == 1 and body["data_version"] > 0
+    assert (
+        body["status"] == "ok"
+        and body["schema_version"] == SCHEMA_VERSION
+        and body["data_version"] > 0
+    )
 
 
 @pytest.mark.parametrize(

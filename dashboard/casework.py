@@ -1,0 +1,224 @@
+"""Case rules: categories with their deadlines, the status lifecycle, levels and validation.
+
+Lifecycle (GB/T 30428 digital city management, adapted to grid management)::
+
+    reported -> accepted -> dispatched -> in_progress -> resolved -> verified -> closed
+                   |            |              |            |
+                   +-- escalated (上报: to the next level, then accepted there)
+    returned (退回) from reported, accepted, dispatched, in_progress or resolved (verification
+    failed); a returned case is accepted or dispatched again.
+
+Escalation moves a case one level up: grid -> community -> township -> county; a county case
+cannot be escalated further. Overdue is derived, never stored: a case is overdue when it is open
+past its deadline, or was closed after it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+__all__ = [
+    "CATEGORIES",
+    "LEVELS",
+    "SOURCES",
+    "STATUSES",
+    "TRANSITIONS",
+    "Category",
+    "TransitionError",
+    "ValidationError",
+    "deadline_for",
+    "next_level",
+    "parse_time",
+    "validate_new_case",
+    "validate_transition_request",
+]
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    zh: str
+    en: str
+    deadline_hours: int
+
+
+#: Case categories and their handling deadlines (hours from the report).
+CATEGORIES: dict[str, Category] = {
+    c.code: c
+    for c in (
+        Category("dispute", "矛盾纠纷", "Dispute", 72),
+        Category("safety", "安全隐患", "Safety hazard", 24),
+        Category("sanitation", "环境卫生", "Sanitation", 48),
+        Category("facilities", "市政设施", "Public facilities", 120),
+        Category("order", "治安秩序", "Public order", 24),
+        Category("services", "民生服务", "Livelihood services", 120),
+    )
+}
+
+STATUSES = (
+    "reported",
+    "accepted",
+    "dispatched",
+    "in_progress",
+    "resolved",
+    "verified",
+    "closed",
+    "returned",
+    "escalated",
+)
+
+#: Allowed transitions: from status -> statuses it may move to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "reported": frozenset({"accepted", "returned"}),
+    "accepted": frozenset({"dispatched", "escalated", "returned"}),
+    "dispatched": frozenset({"in_progress", "escalated", "returned"}),
+    "in_progress": frozenset({"resolved", "escalated", "returned"}),
+    "resolved": frozenset({"verified", "returned"}),
+    "verified": frozenset({"closed"}),
+    "returned": frozenset({"accepted", "dispatched"}),
+    "escalated": frozenset({"accepted"}),
+    "closed": frozenset(),
+}
+
+LEVELS = ("grid", "community", "township", "county")
+
+#: Where cases come from.
+SOURCES = ("grid_worker", "hotline_12345", "citizen", "camera_ai", "inspection")
+
+MAX_TEXT = 2000
+
+
+class ValidationError(ValueError):
+    """A request whose fields are wrong; ``errors`` maps each field to what was expected."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+class TransitionError(ValueError):
+    """A status change the lifecycle does not allow (HTTP 409)."""
+
+
+def parse_time(value: object, field: str) -> str:
+    """An ISO-8601 time (with offset or ``Z``; naive means UTC) -> ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if not isinstance(value, str):
+        raise ValidationError(
+            {field: f"expected an ISO-8601 time string, found {type(value).__name__}"}
+        )
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            {field: f"expected an ISO-8601 time such as 2026-11-22T08:30:00+08:00, found {value!r}"}
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def deadline_for(category: str, reported_at: str) -> str:
+    """The deadline of a case of ``category`` reported at ``reported_at`` (both UTC strings)."""
+    start = datetime.strptime(reported_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    end = start + timedelta(hours=CATEGORIES[category].deadline_hours)
+    return end.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def next_level(level: str) -> str:
+    """The level above ``level``; TransitionError at the county."""
+    i = LEVELS.index(level)
+    if i == len(LEVELS) - 1:
+        raise TransitionError("a county-level case cannot be escalated further")
+    return LEVELS[i + 1]
+
+
+def _text(body: dict, field: str, errors: dict, *, required: bool = False) -> str:
+    value = body.get(field, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[field] = f"expected a string, found {type(value).__name__}"
+        return ""
+    if required and not value.strip():
+        errors[field] = "required"
+    if len(value) > MAX_TEXT:
+        errors[field] = f"at most {MAX_TEXT} characters, found {len(value)}"
+    return value.strip()
+
+
+def _coordinate(body: dict, field: str, lo: float, hi: float, errors: dict) -> float:
+    value = body.get(field)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        errors[field] = f"expected a number, found {value!r}"
+        return math.nan
+    if not lo <= value <= hi:
+        errors[field] = f"expected {lo} to {hi} degrees (WGS84), found {value}"
+    return float(value)
+
+
+def validate_new_case(body: object, *, now: str) -> dict:
+    """Check a new case's fields; return them normalised or raise ValidationError (all problems)."""
+    if not isinstance(body, dict):
+        raise ValidationError({"body": "expected a JSON object"})
+    errors: dict[str, str] = {}
+    client_id = _text(body, "client_id", errors)
+    if client_id and len(client_id) > 100:
+        errors["client_id"] = "at most 100 characters"
+    category = body.get("category")
+    if category not in CATEGORIES:
+        errors["category"] = f"expected one of {sorted(CATEGORIES)}, found {category!r}"
+    source = body.get("source", "grid_worker")
+    if source not in SOURCES:
+        errors["source"] = f"expected one of {list(SOURCES)}, found {source!r}"
+    lon = _coordinate(body, "lon", -180, 180, errors)
+    lat = _coordinate(body, "lat", -90, 90, errors)
+    reported_at = now
+    if body.get("reported_at") is not None:
+        try:
+            reported_at = parse_time(body["reported_at"], "reported_at")
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    case = {
+        "client_id": client_id or None,
+        "category": category,
+        "source": source,
+        "lon": lon,
+        "lat": lat,
+        "title": _text(body, "title", errors),
+        "description": _text(body, "description", errors),
+        "reporter_name": _text(body, "reporter_name", errors),
+        "reporter_phone": _text(body, "reporter_phone", errors),
+        "reported_at": reported_at,
+    }
+    unknown = set(body) - {*case, "reported_at"}
+    for field in sorted(unknown):
+        errors[field] = "unknown field"
+    if errors:
+        raise ValidationError(errors)
+    case["deadline_at"] = deadline_for(category, reported_at)
+    return case
+
+
+def validate_transition_request(body: object) -> dict:
+    """Check a status change request {to_status, actor, comment, at?}."""
+    if not isinstance(body, dict):
+        raise ValidationError({"body": "expected a JSON object"})
+    errors: dict[str, str] = {}
+    to_status = body.get("to_status")
+    if to_status not in STATUSES or to_status == "reported":
+        errors["to_status"] = f"expected one of {list(STATUSES[1:])}, found {to_status!r}"
+    actor = _text(body, "actor", errors, required=True)
+    comment = _text(body, "comment", errors)
+    at = None
+    if body.get("at") is not None:
+        try:
+            at = parse_time(body["at"], "at")
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    for field in sorted(set(body) - {"to_status", "actor", "comment", "at"}):
+        errors[field] = "unknown field"
+    if errors:
+        raise ValidationError(errors)
+    return {"to_status": to_status, "actor": actor, "comment": comment, "at": at}

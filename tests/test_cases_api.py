@@ -1,0 +1,311 @@
+"""Cases, cameras and patrols through the HTTP API: auth, validation, lifecycle, idempotency."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from conftest import X0, Y0, load_tiny_county
+
+from dashboard.app import create_app
+from dashboard.settings import Settings
+from dashboard.store import Store
+
+IN_FIRST = {"lon": X0 + 0.005, "lat": Y0 + 0.005}  # community 420999001001
+IN_THIRD = {"lon": X0 + 0.025, "lat": Y0 + 0.005}  # community 420999002001 (township 002)
+
+
+@pytest.fixture
+def env(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    store = Store(settings.db_path)
+    load_tiny_county(store)
+    app = create_app(settings)
+    tokens = {
+        "writer": store.create_token("grid-app", "writer"),
+        "county": store.create_token("county-centre", "county"),
+        "township1": store.create_token("chengguan", "township", scope="420999001000"),
+        "wall": store.create_token("wall", "wall"),
+    }
+    return app.server.test_client(), store, tokens
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_case(**extra) -> dict:
+    return {
+        "category": "sanitation",
+        **IN_FIRST,
+        "title": "垃圾堆放",
+        "reporter_name": "张三丰",
+        "reporter_phone": "13800138000",
+        **extra,
+    }
+
+
+def test_writes_need_a_valid_token_of_a_writing_role(env):
+    client, _, tokens = env
+    assert client.post("/api/v1/cases", json=new_case()).status_code == 401
+    assert client.post("/api/v1/cases", json=new_case(), headers=auth("nope")).status_code == 401
+    resp = client.post("/api/v1/cases", json=new_case(), headers=auth(tokens["wall"]))
+    assert resp.status_code == 403 and "role 'wall' may not" in resp.get_json()["detail"]
+
+
+def test_a_revoked_token_is_refused(env):
+    client, store, tokens = env
+    assert store.revoke_token(tokens["writer"])
+    assert (
+        client.post("/api/v1/cases", json=new_case(), headers=auth(tokens["writer"])).status_code
+        == 401
+    )
+
+
+def test_create_locates_the_case_sets_the_deadline_and_masks_personal_data(env):
+    client, store, tokens = env
+    resp = client.post(
+        "/api/v1/cases",
+        json=new_case(reported_at="2026-11-22T08:00:00+08:00"),
+        headers=auth(tokens["writer"]),
+    )
+    assert resp.status_code == 201
+    case = resp.get_json()
+    assert case["case_id"] == "C20261122-00001"
+    assert resp.headers["Location"] == "/api/v1/cases/C20261122-00001"
+    assert (case["grid_code"], case["community_code"], case["township_code"]) == (
+        "420999001001001",
+        "420999001001",
+        "420999001000",
+    )
+    assert case["reported_at"] == "2026-11-22T00:00:00Z"
+    assert case["deadline_at"] == "2026-11-24T00:00:00Z"  # sanitation: 48 hours
+    assert case["status"] == "reported" and case["level"] == "grid"
+    assert case["reporter_phone"] == "138****8000" and case["reporter_name"] == "张**"
+    assert store.get_case(case["case_id"])["reporter_phone"] == "13800138000"  # stored in full
+
+
+def test_create_is_idempotent_on_client_id(env):
+    client, store, tokens = env
+    first = client.post(
+        "/api/v1/cases", json=new_case(client_id="app-1-42"), headers=auth(tokens["writer"])
+    )
+    again = client.post(
+        "/api/v1/cases", json=new_case(client_id="app-1-42"), headers=auth(tokens["writer"])
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["case_id"] == again.get_json()["case_id"]
+    assert store.count("cases") == 1 and store.count("case_events") == 1
+
+
+def test_invalid_fields_are_422_naming_each_field(env):
+    client, store, tokens = env
+    body = {
+        "category": "noise",
+        "lon": 200,
+        "lat": "north",
+        "colour": "red",
+        "reported_at": "yesterday",
+    }
+    resp = client.post("/api/v1/cases", json=body, headers=auth(tokens["writer"]))
+    assert resp.status_code == 422
+    fields = resp.get_json()["fields"]
+    assert set(fields) == {"category", "lon", "lat", "colour", "reported_at"}
+    assert "expected one of" in fields["category"] and "expected -180 to 180" in fields["lon"]
+    assert fields["colour"] == "unknown field"
+    assert store.count("cases") == 0
+    resp = client.post("/api/v1/cases", data="not json", headers=auth(tokens["writer"]))
+    assert resp.status_code == 422 and "expected a JSON body" in resp.get_json()["fields"]["body"]
+
+
+def test_oversized_bodies_are_413(env):
+    client, store, tokens = env
+    resp = client.post(
+        "/api/v1/cases",
+        json=new_case(description="x" * (3 * 1024 * 1024)),
+        headers=auth(tokens["writer"]),
+    )
+    assert resp.status_code == 413
+    assert store.count("cases") == 0
+
+
+def _create(client, token, **extra) -> str:
+    resp = client.post("/api/v1/cases", json=new_case(**extra), headers=auth(token))
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()["case_id"]
+
+
+def _move(client, token, case_id, to_status, **extra):
+    return client.post(
+        f"/api/v1/cases/{case_id}/transitions",
+        json={"to_status": to_status, "actor": "王网格员", **extra},
+        headers=auth(token),
+    )
+
+
+def test_the_whole_lifecycle_is_recorded(env):
+    client, _, tokens = env
+    cid = _create(client, tokens["writer"])
+    for status in [
+        "accepted",
+        "dispatched",
+        "in_progress",
+        "resolved",
+        "returned",
+        "dispatched",
+        "in_progress",
+        "resolved",
+        "verified",
+        "closed",
+    ]:
+        resp = _move(client, tokens["county"], cid, status, comment=f"to {status}")
+        assert resp.status_code == 200, resp.get_json()
+    case = client.get(f"/api/v1/cases/{cid}", headers=auth(tokens["wall"])).get_json()
+    assert case["status"] == "closed" and case["closed_at"] is not None
+    assert [e["to_status"] for e in case["events"]][:3] == ["reported", "accepted", "dispatched"]
+    assert len(case["events"]) == 11
+    assert (
+        case["events"][-1]["actor"] == "王网格员" and case["events"][-1]["comment"] == "to closed"
+    )
+    assert case["overdue"] is False
+
+
+def test_illegal_transitions_are_409_with_what_is_allowed(env):
+    client, _, tokens = env
+    cid = _create(client, tokens["writer"])
+    resp = _move(client, tokens["county"], cid, "closed")
+    assert resp.status_code == 409
+    assert resp.get_json()["detail"] == (
+        f"case {cid} is reported; it cannot become closed (allowed: accepted, returned)"
+    )
+    resp = _move(client, tokens["county"], cid, "reported")
+    assert resp.status_code == 422 and "to_status" in resp.get_json()["fields"]
+    assert _move(client, tokens["county"], "C20000101-00001", "accepted").status_code == 404
+
+
+def test_escalation_climbs_one_level_at_a_time_up_to_the_county(env):
+    client, _, tokens = env
+    cid = _create(client, tokens["writer"])
+    _move(client, tokens["county"], cid, "accepted")
+    levels = []
+    for _ in range(3):
+        assert _move(client, tokens["county"], cid, "escalated").status_code == 200
+        levels.append(
+            client.get(f"/api/v1/cases/{cid}", headers=auth(tokens["county"])).get_json()["level"]
+        )
+        _move(client, tokens["county"], cid, "accepted")
+    assert levels == ["community", "township", "county"]
+    resp = _move(client, tokens["county"], cid, "escalated")
+    assert resp.status_code == 409 and "cannot be escalated further" in resp.get_json()["detail"]
+
+
+def test_list_filters_paging_and_overdue(env):
+    client, _, tokens = env
+    for i in range(5):
+        _create(
+            client, tokens["writer"], category="safety", reported_at=f"2026-11-0{i + 1}T10:00:00Z"
+        )
+    _create(client, tokens["writer"], category="dispute", **IN_THIRD)
+    h = auth(tokens["county"])
+    page = client.get("/api/v1/cases?category=safety&limit=2&offset=1", headers=h).get_json()
+    assert page["total"] == 5 and len(page["items"]) == 2
+    assert [c["reported_at"][:10] for c in page["items"]] == ["2026-11-04", "2026-11-03"]
+    assert client.get("/api/v1/cases?overdue=true", headers=h).get_json()["total"] == 5
+    assert (
+        client.get("/api/v1/cases?township_code=420999002000", headers=h).get_json()["total"] == 1
+    )
+    assert (
+        client.get(
+            "/api/v1/cases?since=2026-11-03T00:00:00Z&until=2026-11-05T00:00:00Z", headers=h
+        ).get_json()["total"]
+        == 2
+    )
+    resp = client.get("/api/v1/cases?status=lost&limit=0", headers=h)
+    assert resp.status_code == 422 and set(resp.get_json()["fields"]) == {"status", "limit"}
+
+
+def test_a_township_token_sees_and_touches_only_its_township(env):
+    client, _, tokens = env
+    mine = _create(client, tokens["writer"])
+    theirs = _create(client, tokens["writer"], **IN_THIRD)
+    h = auth(tokens["township1"])
+    listed = client.get("/api/v1/cases", headers=h).get_json()
+    assert [c["case_id"] for c in listed["items"]] == [mine]
+    assert client.get(f"/api/v1/cases/{theirs}", headers=h).status_code == 404
+    assert _move(client, tokens["township1"], theirs, "accepted").status_code == 404
+    assert client.post("/api/v1/cases", json=new_case(**IN_THIRD), headers=h).status_code == 403
+    assert _move(client, tokens["township1"], mine, "accepted").status_code == 200
+
+
+def test_patrol_points_batches_ignore_repeats_and_name_bad_rows(env):
+    client, store, tokens = env
+    pts = [
+        {"worker_id": "W1", "at": f"2026-11-22T08:0{i}:00+08:00", **IN_FIRST, "accuracy": 5}
+        for i in range(3)
+    ]
+    h = auth(tokens["writer"])
+    assert client.post("/api/v1/patrols/points", json={"points": pts}, headers=h).get_json() == {
+        "received": 3,
+        "stored": 3,
+        "duplicates": 0,
+    }
+    assert (
+        client.post("/api/v1/patrols/points", json={"points": pts}, headers=h).get_json()["stored"]
+        == 0
+    )
+    bad = [{"worker_id": "W1", "at": "noon", "lon": 1, "lat": 95}]
+    resp = client.post("/api/v1/patrols/points", json={"points": bad}, headers=h)
+    assert resp.status_code == 422 and set(resp.get_json()["fields"]) == {
+        "points[0].at",
+        "points[0].lat",
+    }
+    assert store.count("patrol_points") == 3
+
+
+def test_cameras_register_and_heartbeat(env):
+    client, store, tokens = env
+    h = auth(tokens["writer"])
+    cams = [
+        {
+            "camera_id": "CAM1",
+            **IN_FIRST,
+            "bearing": 90,
+            "fov": 60,
+            "range_m": 40,
+            "camera_type": "fixed",
+        }
+    ]
+    assert client.put("/api/v1/cameras", json={"cameras": cams}, headers=h).status_code == 200
+    beats = [
+        {"camera_id": "CAM1", "at": "2026-11-22T08:00:00Z", "online": False},
+        {"camera_id": "CAMX", "at": "2026-11-22T08:00:00Z", "online": True},
+    ]
+    body = client.post(
+        "/api/v1/cameras/heartbeats", json={"heartbeats": beats}, headers=h
+    ).get_json()
+    assert body == {"stored": 1, "unknown_cameras": ["CAMX"]}
+    cam = client.get("/api/v1/cameras", headers=h).get_json()["items"][0]
+    assert (cam["status"], cam["grid_code"], cam["bearing"]) == ("offline", "420999001001001", 90.0)
+
+
+def test_personal_data_is_never_logged(env, caplog):
+    client, _, tokens = env
+    with caplog.at_level(logging.DEBUG):
+        _create(client, tokens["writer"])
+        client.get("/api/v1/cases", headers=auth(tokens["county"]))
+    assert "13800138000" not in caplog.text and "张三丰" not in caplog.text
+
+
+def test_openapi_describes_exactly_the_routes(env):
+    client, _, _ = env
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    documented = {(path, m.upper()) for path, ops in doc["paths"].items() for m in ops}
+    app = client.application
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert documented == served
