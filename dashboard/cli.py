@@ -54,6 +54,50 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
+    out = {}
+    for item in values or []:
+        if "=" not in item:
+            raise SystemExit(f"{flag} {item!r}: expected SOURCE=FIELD")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _import(args: argparse.Namespace) -> int:
+    from dashboard import imports
+    from dashboard.settings import Settings
+    from dashboard.store import Store
+
+    store = Store(Settings.from_env().db_path)
+    store.migrate()
+    try:
+        if args.kind == "cases":
+            report = imports.import_cases(
+                args.file,
+                store,
+                mapping=_pairs(args.map, "--map"),
+                constants=_pairs(args.set, "--set"),
+                sheet=args.sheet,
+                encoding=args.encoding,
+                timezone=args.timezone,
+            )
+        else:
+            report = imports.import_gps(
+                args.file,
+                store,
+                worker=args.worker,
+                mapping=_pairs(args.map, "--map"),
+                encoding=args.encoding,
+                timezone=args.timezone,
+            )
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wangge", description="Community grid management (网格化管理)"
@@ -74,6 +118,30 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("migrate", help="create or upgrade the schema").set_defaults(func=_db_migrate)
 
     sub.add_parser("serve", help="serve the dashboard on $HOST:$PORT").set_defaults(func=_serve)
+
+    imp = sub.add_parser("import", help="import cases or GPS tracks from files into the store")
+    imp_sub = imp.add_subparsers(dest="kind", required=True)
+    for kind, text in (
+        ("cases", "cases from CSV or Excel (hotline exports)"),
+        ("gps", "patrol GPS fixes from CSV or GPX"),
+    ):
+        p = imp_sub.add_parser(kind, help=text)
+        p.add_argument("file")
+        p.add_argument(
+            "--map", action="append", metavar="SOURCE=FIELD", help="map a column to a field"
+        )
+        p.add_argument("--encoding", help="CSV encoding (default: UTF-8 or GB18030, detected)")
+        p.add_argument(
+            "--timezone", default="Asia/Shanghai", help="zone of naive times (default: %(default)s)"
+        )
+        if kind == "cases":
+            p.add_argument(
+                "--set", action="append", metavar="FIELD=VALUE", help="a value for every row"
+            )
+            p.add_argument("--sheet", help="Excel sheet name")
+        else:
+            p.add_argument("--worker", help="worker id for every fix (GPX tracks without a name)")
+        p.set_defaults(func=_import)
     return parser
 
 

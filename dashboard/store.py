@@ -797,45 +797,81 @@ class Store:
         and ``created=False``. The case id is ``C<yyyymmdd>-<5-digit sequence>`` of its report
         day (UTC). The first status event (``reported``) is stored in the same transaction.
         """
-        with self.transaction() as con:
-            if case.get("client_id"):
+        (case_id,) = self.create_cases_bulk(
+            [case], [location], actor=actor or case.get("source", ""), comment=""
+        )
+        with self.connect() as con:
+            if case_id is None:
                 row = con.execute(
                     f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE client_id = ?",
                     (case["client_id"],),
                 ).fetchone()
-                if row is not None:
-                    return dict(row), False
-            day = case["reported_at"][:10].replace("-", "")
-            last = con.execute(
-                "SELECT MAX(case_id) FROM cases WHERE case_id >= ? AND case_id < ?",
-                (f"C{day}-", f"C{day}."),
-            ).fetchone()[0]
-            seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-            now = utc_now()
-            row = {
-                **{k: case.get(k) for k in CASE_COLUMNS},
-                **{
-                    k: location.get(k, "") for k in ("grid_code", "community_code", "township_code")
-                },
-                "grid_version_id": location.get("grid_version_id"),
-                "case_id": f"C{day}-{seq:05d}",
-                "status": "reported",
-                "level": "grid",
-                "closed_at": None,
-                "updated_at": now,
-            }
-            for k in ("title", "description", "source", "reporter_name", "reporter_phone"):
-                row[k] = row[k] or ""
-            con.execute(
-                f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))})",
-                [row[k] for k in CASE_COLUMNS],
-            )
-            con.execute(
-                "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
-                "VALUES (?, ?, NULL, 'reported', ?, '')",
-                (row["case_id"], row["reported_at"], actor or row["source"]),
-            )
-        return row, True
+            else:
+                row = con.execute(
+                    f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE case_id = ?", (case_id,)
+                ).fetchone()
+        return dict(row), case_id is not None
+
+    def create_cases_bulk(
+        self, cases: list[dict], locations: list[dict], *, actor: str, comment: str = "imported"
+    ) -> list[str | None]:
+        """Store many validated new cases in one transaction (the API writes one, imports many).
+
+        A case whose ``client_id`` is stored already is skipped. Returns, per input case, its
+        new case id, or None when it was a duplicate.
+        """
+        out: list[str | None] = []
+        now = utc_now()
+        with self.transaction() as con:
+            next_seq: dict[str, int] = {}
+            for case, location in zip(cases, locations, strict=True):
+                if (
+                    case.get("client_id")
+                    and con.execute(
+                        "SELECT 1 FROM cases WHERE client_id = ?", (case["client_id"],)
+                    ).fetchone()
+                ):
+                    out.append(None)
+                    continue
+                day = case["reported_at"][:10].replace("-", "")
+                if day not in next_seq:
+                    last = con.execute(
+                        "SELECT MAX(case_id) FROM cases WHERE case_id >= ? AND case_id < ?",
+                        (f"C{day}-", f"C{day}."),
+                    ).fetchone()[0]
+                    next_seq[day] = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+                case_id = f"C{day}-{next_seq[day]:05d}"
+                next_seq[day] += 1
+                row = {k: case.get(k) for k in CASE_COLUMNS}
+                row.update(
+                    {
+                        k: location.get(k, "")
+                        for k in ("grid_code", "community_code", "township_code")
+                    }
+                )
+                row.update(
+                    case_id=case_id,
+                    status="reported",
+                    level="grid",
+                    closed_at=None,
+                    updated_at=now,
+                    grid_version_id=location.get("grid_version_id"),
+                )
+                for k in ("title", "description", "source", "reporter_name", "reporter_phone"):
+                    row[k] = row[k] or ""
+                con.execute(
+                    f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))})",
+                    [row[k] for k in CASE_COLUMNS],
+                )
+                con.execute(
+                    "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
+                    "VALUES (?, ?, NULL, 'reported', ?, ?)",
+                    (case_id, row["reported_at"], actor, comment),
+                )
+                out.append(case_id)
+            if any(out):
+                self._bump(con)
+        return out
 
     def get_case(self, case_id: str) -> dict | None:
         """One case with its status history (``events``, oldest first), or None."""

@@ -1,0 +1,416 @@
+"""Imports of operational data from files: cases (CSV, Excel), cameras (CSV, GeoJSON, OSM) and
+patrol GPS tracks (CSV, GPX).
+
+Every importer validates each row, keeps the good rows, and reports the bad ones by row number
+(the spreadsheet row: the header is row 1) with the reason. Importing the same file twice adds
+nothing: cases are keyed by the file's own id column, or by a hash of the row when it has none;
+GPS fixes by worker and time; cameras by id (updated in place).
+
+Hotline (12345) exports carry Chinese headers; :data:`CASE_HEADERS` lists the names recognised
+for each field, and ``mapping`` (source header -> field) overrides or extends them. Naive times
+are read in ``timezone`` (default Asia/Shanghai, the command centres' clock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from dashboard.casework import CATEGORIES, SOURCES, ValidationError, validate_new_case
+from dashboard.locate import Locator
+from dashboard.store import Store, utc_now
+
+__all__ = [
+    "CASE_HEADERS",
+    "CATEGORY_LABELS",
+    "GPS_HEADERS",
+    "ImportReport",
+    "import_cases",
+    "import_gps",
+    "read_table",
+]
+
+log = logging.getLogger(__name__)
+
+#: Recognised headers (lower-cased) per case field.
+CASE_HEADERS: dict[str, tuple[str, ...]] = {
+    "client_id": (
+        "client_id",
+        "id",
+        "工单编号",
+        "工单号",
+        "案件编号",
+        "事件编号",
+        "编号",
+        "流水号",
+    ),
+    "category": ("category", "诉求类型", "事件类型", "案件类别", "类别", "问题类型", "事件分类"),
+    "lon": ("lon", "lng", "longitude", "x", "经度"),
+    "lat": ("lat", "latitude", "y", "纬度"),
+    "title": ("title", "标题", "诉求标题", "事件标题"),
+    "description": ("description", "诉求内容", "事件描述", "问题描述", "内容", "描述"),
+    "reporter_name": ("reporter_name", "来电人", "联系人", "反映人", "上报人", "姓名"),
+    "reporter_phone": ("reporter_phone", "联系电话", "来电号码", "电话", "手机号"),
+    "reported_at": (
+        "reported_at",
+        "date",
+        "time",
+        "受理时间",
+        "来电时间",
+        "上报时间",
+        "发生时间",
+        "登记时间",
+    ),
+    "source": ("source", "来源", "渠道", "诉求渠道"),
+}
+
+#: Category labels seen in exports -> category code.
+CATEGORY_LABELS: dict[str, str] = {
+    **{c.zh: c.code for c in CATEGORIES.values()},
+    **{c.en.lower(): c.code for c in CATEGORIES.values()},
+    **{code: code for code in CATEGORIES},
+    "纠纷": "dispute",
+    "邻里纠纷": "dispute",
+    "安全": "safety",
+    "消防隐患": "safety",
+    "环卫": "sanitation",
+    "卫生": "sanitation",
+    "市容环境": "sanitation",
+    "城市管理": "facilities",
+    "设施": "facilities",
+    "治安": "order",
+    "社会治安": "order",
+    "民生": "services",
+    "咨询": "services",
+}
+
+SOURCE_LABELS: dict[str, str] = {
+    **{s: s for s in SOURCES},
+    "网格员": "grid_worker",
+    "网格员上报": "grid_worker",
+    "12345": "hotline_12345",
+    "12345热线": "hotline_12345",
+    "热线": "hotline_12345",
+    "群众": "citizen",
+    "群众反映": "citizen",
+    "视频": "camera_ai",
+    "视频监控": "camera_ai",
+    "巡查": "inspection",
+}
+
+#: Recognised headers (lower-cased) per GPS field.
+GPS_HEADERS: dict[str, tuple[str, ...]] = {
+    "worker_id": ("worker_id", "worker", "网格员编号", "人员编号", "网格员", "工号"),
+    "at": ("at", "time", "timestamp", "时间", "定位时间"),
+    "lon": ("lon", "lng", "longitude", "经度"),
+    "lat": ("lat", "latitude", "纬度"),
+    "accuracy": ("accuracy", "精度", "定位精度"),
+}
+
+MAX_ERRORS_KEPT = 1000
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, added, duplicates, and bad rows (row number, reason)."""
+
+    file: str
+    kind: str
+    total: int = 0
+    added: int = 0
+    duplicates: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    bad_rows: int = 0
+
+    def add_error(self, row: int, reason: str) -> None:
+        self.bad_rows += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append((row, reason))
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "total": self.total,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "bad_rows": self.bad_rows,
+            "errors": [{"row": r, "reason": m} for r, m in self.errors],
+        }
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.file}: {self.total} rows, {self.added} added, {self.duplicates} already there, "
+            f"{self.bad_rows} bad"
+        ]
+        lines += [f"  row {r}: {m}" for r, m in self.errors[:50]]
+        if self.bad_rows > 50:
+            lines.append(f"  ... and {self.bad_rows - 50} more bad rows")
+        return "\n".join(lines)
+
+
+def read_table(
+    path: Path, *, sheet: str | int | None = None, encoding: str | None = None
+) -> pd.DataFrame:
+    """A CSV (UTF-8, UTF-8 with BOM, or GBK/GB18030, detected) or Excel sheet, all as text."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str)
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"{path}: cannot read sheet {sheet!r}: {exc}") from None
+    elif suffix in (".csv", ".txt", ".tsv"):
+        sep = "\t" if suffix == ".tsv" else ","
+        encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+        frame = None
+        for enc in encodings:
+            try:
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, sep=sep)
+                break
+            except UnicodeDecodeError:
+                continue
+        if frame is None:
+            raise ValueError(f"{path}: not UTF-8 or GB18030 text; pass the encoding (--encoding)")
+    else:
+        raise ValueError(f"{path}: unsupported file type {suffix!r}; expected .csv, .tsv or .xlsx")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.fillna("")
+
+
+def _resolve_columns(
+    frame: pd.DataFrame,
+    headers: dict[str, tuple[str, ...]],
+    mapping: dict[str, str] | None,
+    required: tuple[str, ...],
+    path: Path,
+) -> dict[str, str]:
+    """field -> source column."""
+    found: dict[str, str] = {}
+    lower = {c.lower(): c for c in frame.columns}
+    for source, target in (mapping or {}).items():
+        if source not in frame.columns:
+            raise ValueError(
+                f"{path}: the mapping names column {source!r}, which the file lacks; columns: {list(frame.columns)}"
+            )
+        if target not in headers:
+            raise ValueError(
+                f"{path}: the mapping targets {target!r}; expected one of {list(headers)}"
+            )
+        found[target] = source
+    for target, names in headers.items():
+        if target in found:
+            continue
+        for name in names:
+            if name.lower() in lower:
+                found[target] = lower[name.lower()]
+                break
+    missing = [f for f in required if f not in found]
+    if missing:
+        raise ValueError(
+            f"{path}: no column for {missing}; columns are {list(frame.columns)}. "
+            f"Name them with a mapping such as --map 'SOURCE=FIELD'"
+        )
+    return found
+
+
+def _time_parser(tz: ZoneInfo) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().replace("/", "-")
+        if not value:
+            raise ValueError("empty time")
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"time {text!r}: expected a date and time such as 2026-11-22 08:30:00"
+            ) from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=tz)
+        return dt.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return parse
+
+
+def _number(text: str) -> float | str:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return text
+    return value if math.isfinite(value) else text
+
+
+def import_cases(
+    path: Path,
+    store: Store,
+    *,
+    mapping: dict[str, str] | None = None,
+    constants: dict[str, str] | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    timezone: str = "Asia/Shanghai",
+    actor: str = "import",
+    locator: Locator | None = None,
+) -> ImportReport:
+    """Import cases from a CSV or Excel file into ``store``.
+
+    Parameters
+    ----------
+    mapping
+        Source column -> case field, for headers not in :data:`CASE_HEADERS`.
+    constants
+        Field -> value for every row (e.g. ``{"category": "order", "source": "hotline_12345"}``).
+    """
+    path = Path(path)
+    frame = read_table(path, sheet=sheet, encoding=encoding)
+    constants = dict(constants or {})
+    required = tuple(f for f in ("category", "lon", "lat", "reported_at") if f not in constants)
+    columns = _resolve_columns(frame, CASE_HEADERS, mapping, required, path)
+    report = ImportReport(file=str(path), kind="cases", total=len(frame))
+    parse_time = _time_parser(ZoneInfo(timezone))
+    now = utc_now()
+    good: list[dict] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(frame.to_dict("records")):
+        row_no = i + 2
+        body: dict = {f: raw[c] for f, c in columns.items()}
+        body.update(constants)
+        try:
+            body["category"] = CATEGORY_LABELS.get(
+                str(body.get("category", "")).strip().lower(), body.get("category")
+            )
+            if "source" in body:
+                body["source"] = SOURCE_LABELS.get(
+                    str(body["source"]).strip().lower(), body["source"]
+                )
+            body["lon"], body["lat"] = _number(body.get("lon", "")), _number(body.get("lat", ""))
+            body["reported_at"] = parse_time(str(body.get("reported_at", "")))
+            if not body.get("client_id"):
+                # identical rows in one file are distinct reports: number their occurrences
+                digest = hashlib.sha1(
+                    json.dumps(raw, ensure_ascii=False, sort_keys=True).encode()
+                ).hexdigest()
+                seen[digest] = seen.get(digest, 0) + 1
+                body["client_id"] = f"import:{digest}:{seen[digest]}"
+            else:
+                body["client_id"] = str(body["client_id"]).strip()
+            good.append(validate_new_case(body, now=now))
+        except ValidationError as exc:
+            report.add_error(
+                row_no, "; ".join(f"{columns.get(k, k)}: {v}" for k, v in exc.errors.items())
+            )
+        except ValueError as exc:
+            report.add_error(row_no, f"{columns.get('reported_at', 'reported_at')}: {exc}")
+    if good:
+        locator = locator or Locator(store)
+        located = locator.locate_many(
+            np.array([c["lon"] for c in good]), np.array([c["lat"] for c in good])
+        )
+        ids = store.create_cases_bulk(good, located, actor=actor)
+        report.added = sum(1 for x in ids if x)
+        report.duplicates = len(ids) - report.added
+    log.info(
+        "imported %s: %d added, %d duplicates, %d bad rows",
+        path,
+        report.added,
+        report.duplicates,
+        report.bad_rows,
+    )
+    return report
+
+
+def _read_gpx(path: Path, worker: str | None) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """GPX track points -> frame (worker_id, at, lon, lat, accuracy, row) and parse errors."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise ValueError(f"{path}: not a GPX file ({exc})") from None
+    ns = {"g": root.tag[1:].split("}")[0]} if root.tag.startswith("{") else {}
+    q = (lambda t: f"g:{t}") if ns else (lambda t: t)
+    rows, errors = [], []
+    for t, trk in enumerate(root.iter(f"{{{ns['g']}}}trk" if ns else "trk")):
+        name_el = trk.find(q("name"), ns)
+        who = worker or (name_el.text.strip() if name_el is not None and name_el.text else None)
+        for n, pt in enumerate(trk.iter(f"{{{ns['g']}}}trkpt" if ns else "trkpt")):
+            time_el = pt.find(q("time"), ns)
+            hdop = pt.find(q("hdop"), ns)
+            rows.append(
+                {
+                    "worker_id": who or "",
+                    "at": time_el.text if time_el is not None and time_el.text else "",
+                    "lon": pt.get("lon", ""),
+                    "lat": pt.get("lat", ""),
+                    "accuracy": hdop.text if hdop is not None and hdop.text else "",
+                    "row": f"track {t + 1} point {n + 1}",
+                }
+            )
+    if not rows:
+        raise ValueError(f"{path}: the GPX file has no track points (trk/trkseg/trkpt)")
+    return pd.DataFrame(rows), errors
+
+
+def import_gps(
+    path: Path,
+    store: Store,
+    *,
+    worker: str | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> ImportReport:
+    """Import patrol GPS fixes from CSV or GPX; ``worker`` names the worker of a GPX track."""
+    path = Path(path)
+    if path.suffix.lower() == ".gpx":
+        frame, _ = _read_gpx(path, worker)
+        labels = frame.pop("row").tolist()
+        columns = {c: c for c in ("worker_id", "at", "lon", "lat", "accuracy")}
+    else:
+        frame = read_table(path, encoding=encoding)
+        if worker is not None:
+            frame["worker_id"] = worker
+        columns = _resolve_columns(
+            frame, GPS_HEADERS, mapping, ("worker_id", "at", "lon", "lat"), path
+        )
+        labels = [f"row {i + 2}" for i in range(len(frame))]
+    report = ImportReport(file=str(path), kind="gps", total=len(frame))
+    parse_time = _time_parser(ZoneInfo(timezone))
+    points = []
+    for label, raw in zip(labels, frame.to_dict("records"), strict=True):
+        problems = []
+        who = str(raw.get(columns["worker_id"], "")).strip()
+        if not who:
+            problems.append(
+                f"{columns['worker_id']}: no worker id (pass --worker for a GPX track without a name)"
+            )
+        try:
+            at = parse_time(str(raw.get(columns["at"], "")))
+        except ValueError as exc:
+            problems.append(f"{columns['at']}: {exc}")
+        lon, lat = _number(raw.get(columns["lon"], "")), _number(raw.get(columns["lat"], ""))
+        if not isinstance(lon, float) or not -180 <= lon <= 180:
+            problems.append(f"{columns['lon']}: expected a longitude in degrees, found {lon!r}")
+        if not isinstance(lat, float) or not -90 <= lat <= 90:
+            problems.append(f"{columns['lat']}: expected a latitude in degrees, found {lat!r}")
+        acc = _number(raw.get(columns.get("accuracy", ""), "")) if "accuracy" in columns else ""
+        if problems:
+            report.add_error(
+                int(label.split()[-1]) if label.startswith("row") else 0,
+                f"{label}: " + "; ".join(problems),
+            )
+            continue
+        points.append((who, at, lon, lat, acc if isinstance(acc, float) else None))
+    if points:
+        report.added = store.add_patrol_points(points)
+        report.duplicates = len(points) - report.added
+    return report

@@ -1,0 +1,149 @@
+"""Imports: hotline exports (CSV in GBK, Excel) with Chinese headers, GPS CSV and GPX."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import SHARED_DATA, X0, Y0
+
+from dashboard.imports import import_cases, import_gps, read_table
+
+HOTLINE = pd.DataFrame(
+    {
+        "工单编号": ["GD001", "GD002", "GD003", "GD004", "GD005"],
+        "受理时间": [
+            "2026/11/20 08:30:00",
+            "2026-11-20 09:00",
+            "昨天",
+            "2026-11-21 10:00:00",
+            "2026-11-21 11:00:00",
+        ],
+        "诉求类型": ["环境卫生", "矛盾纠纷", "治安秩序", "噪音", "市政设施"],
+        "经度": [X0 + 0.005, X0 + 0.025, X0 + 0.005, X0 + 0.005, "东经114"],
+        "纬度": [Y0 + 0.005, Y0 + 0.005, Y0 + 0.005, Y0 + 0.005, Y0 + 0.005],
+        "来电人": ["张三", "李四", "王五", "赵六", "钱七"],
+        "联系电话": ["13800138000"] * 5,
+        "诉求内容": ["小区门口垃圾堆放", "邻里噪音纠纷", "", "", "路灯不亮"],
+    }
+)
+
+
+def test_hotline_csv_in_gbk_keeps_good_rows_and_names_bad_ones(tiny_store, tmp_path):
+    path = tmp_path / "12345导出.csv"
+    HOTLINE.to_csv(path, index=False, encoding="gbk")
+    report = import_cases(path, tiny_store)
+    assert (report.total, report.added, report.duplicates, report.bad_rows) == (5, 2, 0, 3)
+    assert [row for row, _ in report.errors] == [4, 5, 6]
+    reasons = dict(report.errors)
+    assert "受理时间" in reasons[4] and "'昨天'" in reasons[4]
+    assert "诉求类型" in reasons[5] and "'噪音'" in reasons[5]
+    assert "经度" in reasons[6] and "expected a number" in reasons[6]
+    first = tiny_store.list_cases(filters={"category": "sanitation"})[0][0]
+    assert first["client_id"] == "GD001"
+    assert first["reported_at"] == "2026-11-20T00:30:00Z"  # 08:30 in China is 00:30 UTC
+    assert first["grid_code"] == "420999001001001"
+    assert first["description"] == "小区门口垃圾堆放"
+
+
+def test_importing_the_same_file_twice_adds_nothing(tiny_store, tmp_path):
+    path = tmp_path / "cases.csv"
+    HOTLINE.drop(columns="工单编号").to_csv(path, index=False)  # no id column: rows are hashed
+    assert import_cases(path, tiny_store).added == 2
+    again = import_cases(path, tiny_store)
+    assert (again.added, again.duplicates) == (0, 2)
+    assert tiny_store.count("cases") == 2
+
+
+def test_excel_export_with_a_mapping_for_an_unusual_header(tiny_store, tmp_path):
+    path = tmp_path / "export.xlsx"
+    HOTLINE.rename(columns={"诉求类型": "业务分类"}).iloc[:2].to_excel(
+        path, index=False, sheet_name="工单"
+    )
+    report = import_cases(path, tiny_store, mapping={"业务分类": "category"}, sheet="工单")
+    assert report.added == 2
+    with pytest.raises(ValueError, match=r"no column for \['category'\]"):
+        import_cases(path, tiny_store, sheet="工单")
+    with pytest.raises(ValueError, match="the mapping names column '分类', which the file lacks"):
+        import_cases(path, tiny_store, mapping={"分类": "category"}, sheet="工单")
+
+
+def test_unsupported_files_are_refused_with_the_reason(tmp_path):
+    path = tmp_path / "cases.json"
+    path.write_text("{}")
+    with pytest.raises(
+        ValueError, match=r"unsupported file type '.json'; expected .csv, .tsv or .xlsx"
+    ):
+        read_table(path)
+
+
+GPX = """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
+  <trk><name>W007</name><trkseg>
+    <trkpt lat="{lat}" lon="{lon}"><time>2026-11-22T00:00:00Z</time><hdop>4</hdop></trkpt>
+    <trkpt lat="{lat}" lon="{lon2}"><time>2026-11-22T00:00:10Z</time></trkpt>
+    <trkpt lat="{lat}" lon="{lon2}"></trkpt>
+  </trkseg></trk>
+</gpx>"""
+
+
+def test_gpx_track_import_is_idempotent(tiny_store, tmp_path):
+    path = tmp_path / "track.gpx"
+    path.write_text(GPX.format(lat=Y0 + 0.005, lon=X0 + 0.001, lon2=X0 + 0.0011))
+    report = import_gps(path, tiny_store)
+    assert (report.total, report.added, report.bad_rows) == (3, 2, 1)
+    assert "track 1 point 3" in report.errors[0][1] and "empty time" in report.errors[0][1]
+    assert import_gps(path, tiny_store).added == 0
+    points = tiny_store.patrol_points(worker_id="W007")
+    assert len(points) == 2 and points["accuracy"].iloc[0] == 4
+
+
+def test_gps_csv_with_chinese_headers(tiny_store, tmp_path):
+    path = tmp_path / "gps.csv"
+    pd.DataFrame(
+        {
+            "网格员编号": ["W1", "W1", ""],
+            "定位时间": ["2026-11-22 08:00:00"] * 3,
+            "经度": [X0, X0, X0],
+            "纬度": [Y0, 95, Y0],
+        }
+    ).to_csv(path, index=False)
+    report = import_gps(path, tiny_store)
+    assert report.added == 1
+    assert [r for r, _ in report.errors] == [3, 4]
+    assert "纬度" in report.errors[0][1] and "网格员编号" in report.errors[1][1]
+
+
+@pytest.mark.shared_data
+def test_chicago_incidents_go_through_the_case_importer(tiny_store, tmp_path):
+    gpkg = SHARED_DATA / "chicago_incidents_cameras.gpkg"
+    if not gpkg.exists():
+        pytest.skip(f"real data not found at {gpkg} (it is beside the repository in CI)")
+    import geopandas as gpd
+
+    incidents = gpd.read_file(
+        gpkg, layer="aggravated_assaults_2010_2019", rows=3000, ignore_geometry=True
+    )
+    path = tmp_path / "chicago.csv"
+    incidents[["date", "loc_cat", "longitude", "latitude", "district"]].to_csv(path, index=False)
+    report = import_cases(
+        path,
+        tiny_store,
+        constants={"category": "order", "source": "citizen"},
+        timezone="America/Chicago",
+        mapping={"loc_cat": "title"},
+    )
+    valid = incidents["longitude"].notna() & incidents["latitude"].notna()
+    assert report.added == int(valid.sum()) and report.bad_rows == int((~valid).sum())
+    stored = tiny_store.cases_frame()
+    assert stored["lon"].between(-88, -87).all() and stored["lat"].between(41.6, 42.1).all()
+    assert (stored["grid_code"] == "").all()  # outside the county: no grid, still kept
+    assert (
+        import_cases(
+            path,
+            tiny_store,
+            constants={"category": "order", "source": "citizen"},
+            timezone="America/Chicago",
+            mapping={"loc_cat": "title"},
+        ).added
+        == 0
+    )
