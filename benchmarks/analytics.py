@@ -25,6 +25,12 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from geo.cameras import (  # noqa: E402
+    camera_coverage,
+    camera_sectors,
+    suggest_camera_sites,
+    uncovered_streets,
+)
 from geo.hexes import h3_counts  # noqa: E402
 from geo.hotspots import emerging_hotspots, gi_star  # noqa: E402
 from geo.patrols import patrol_coverage  # noqa: E402
@@ -156,7 +162,80 @@ def bench_patrols(rows: list[tuple[str, str, float]]) -> None:
     )
 
 
-BENCHES = {"h3": bench_h3, "patrols": bench_patrols}
+def synthetic_town(
+    n_cameras: int = 5000,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The patrol town's grids and streets, 4 buildings per 100 m block, random cameras."""
+    grids, streets, _ = synthetic_patrols(fixes_per_grid=2)
+    rng = np.random.default_rng(SEED + 1)
+    minx, miny, maxx, maxy = grids.total_bounds
+    bx = np.arange(minx, maxx, 100.0)
+    by = np.arange(miny, maxy, 100.0)
+    gx, gy = np.meshgrid(bx, by)
+    corners = []
+    for dx in (10.0, 55.0):
+        for dy in (10.0, 55.0):
+            corners.append(np.column_stack([gx.ravel() + dx, gy.ravel() + dy]))
+    c = np.vstack(corners)
+    size = rng.uniform(25, 35, size=(len(c), 2))
+    buildings = gpd.GeoDataFrame(
+        geometry=shapely.box(c[:, 0], c[:, 1], c[:, 0] + size[:, 0], c[:, 1] + size[:, 1]),
+        crs=CRS,
+    )
+    seg = rng.integers(0, len(streets), n_cameras)
+    along = shapely.line_interpolate_point(
+        np.asarray(streets.geometry.values)[seg], rng.uniform(0, 100, n_cameras)
+    )
+    xy = shapely.get_coordinates(along) + rng.choice([-4.0, 4.0], size=(n_cameras, 2))
+    dome = rng.random(n_cameras) < 0.2
+    cameras = gpd.GeoDataFrame(
+        {
+            "camera_type": np.where(dome, "dome", "fixed"),
+            "direction": np.where(dome, None, rng.integers(0, 360, n_cameras).astype(str)),
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=CRS,
+    )
+    return grids, streets, buildings, cameras
+
+
+def bench_cameras(rows: list[tuple[str, str, float]]) -> None:
+    grids, streets, buildings, cameras = synthetic_town()
+    size = f"{len(cameras):,} cameras, {len(buildings):,} buildings"
+    secs, views = _timed(lambda: camera_sectors(cameras, buildings=buildings), repeat=1)
+    rows.append(("camera_sectors with occlusion, 1 deg rays", size, secs))
+    secs, _ = _timed(lambda: camera_sectors(cameras), repeat=1)
+    rows.append(("camera_sectors without occlusion", f"{len(cameras):,} cameras", secs))
+    secs, cov = _timed(
+        lambda: camera_coverage(grids, views, streets=streets, buildings=buildings), repeat=1
+    )
+    rows.append(
+        ("camera_coverage per grid", f"{len(grids):,} grids, {len(streets):,} segments", secs)
+    )
+    rows.append(
+        (
+            "  median street / open-area share",
+            f"{cov['street_share'].median():.2f} / {cov['open_share'].median():.2f}",
+            float("nan"),
+        )
+    )
+    secs, _ = _timed(lambda: uncovered_streets(streets, views), repeat=1)
+    rows.append(("uncovered_streets", f"{len(streets):,} segments", secs))
+    sub = grids.geometry.iloc[0:90].union_all()  # 9 x 3 km strip of the town
+    part = streets[streets.intersects(sub)]
+    secs, sites = _timed(
+        lambda: suggest_camera_sites(
+            part,
+            n_sites=20,
+            existing=views[views.intersects(sub)],
+            buildings=buildings[buildings.intersects(sub.buffer(100))],
+        ),
+        repeat=1,
+    )
+    rows.append(("suggest_camera_sites, 20 sites (greedy MCLP)", f"{len(part):,} segments", secs))
+
+
+BENCHES = {"h3": bench_h3, "patrols": bench_patrols, "cameras": bench_cameras}
 
 
 def main(argv: list[str] | None = None) -> int:
