@@ -36,6 +36,7 @@ __all__ = [
     "CATEGORY_LABELS",
     "GPS_HEADERS",
     "ImportReport",
+    "import_cameras",
     "import_cases",
     "import_gps",
     "read_table",
@@ -116,6 +117,20 @@ GPS_HEADERS: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "lng", "longitude", "经度"),
     "lat": ("lat", "latitude", "纬度"),
     "accuracy": ("accuracy", "精度", "定位精度"),
+}
+
+#: Recognised headers (lower-cased) per camera field.
+CAMERA_HEADERS: dict[str, tuple[str, ...]] = {
+    "camera_id": ("camera_id", "id", "osm_id", "设备编号", "编号", "点位编号"),
+    "name": ("name", "名称", "点位名称", "设备名称"),
+    "lon": ("lon", "lng", "longitude", "经度"),
+    "lat": ("lat", "latitude", "纬度"),
+    "direction": ("camera:direction", "direction", "bearing", "方向", "朝向"),
+    "camera_type": ("camera:type", "camera_type", "type", "类型", "摄像机类型"),
+    "fov": ("fov", "fov_deg", "视场角"),
+    "range_m": ("range_m", "range", "监控距离"),
+    "mount_height": ("mount_height", "height", "安装高度"),
+    "tags": ("tags_json", "tags", "other_tags"),
 }
 
 MAX_ERRORS_KEPT = 1000
@@ -413,4 +428,122 @@ def import_gps(
     if points:
         report.added = store.add_patrol_points(points)
         report.duplicates = len(points) - report.added
+    return report
+
+
+def _read_points(path: Path, layer: str | None) -> pd.DataFrame:
+    """Camera points from CSV/Excel (lon/lat columns) or any vector file (point geometry)."""
+    if path.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm"):
+        return read_table(path)
+    import geopandas as gpd
+
+    try:
+        frame = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        raise ValueError(f"{path}: cannot read it as a vector file ({exc})") from None
+    if frame.crs is None:
+        raise ValueError(
+            f"{path}: the file has no CRS; expected lon/lat (EPSG:4326) or a declared CRS"
+        )
+    frame = frame.to_crs("EPSG:4326")
+    kinds = set(frame.geometry.geom_type.dropna())
+    if kinds - {"Point"}:
+        raise ValueError(f"{path}: expected point geometries, found {sorted(kinds)}")
+    out = pd.DataFrame(frame.drop(columns="geometry"))
+    out["lon"], out["lat"] = frame.geometry.x, frame.geometry.y
+    return out
+
+
+def import_cameras(
+    path: Path,
+    store: Store,
+    *,
+    layer: str | None = None,
+    mapping: dict[str, str] | None = None,
+    locator: Locator | None = None,
+) -> ImportReport:
+    """Import cameras from CSV, GeoJSON/GeoPackage or an OSM export (``man_made=surveillance``).
+
+    Directions are read from ``camera:direction``/``direction`` (in a tags column or their own
+    column) as OSM writes them: degrees, cardinals, ranges (``90-270``) or several values
+    (``180;160;170``), one camera head each: heads after the first get ids ``ID-2``, ``ID-3``...
+    Field of view and range come from the row when given, else from the camera type.
+    """
+    from geo.cameras import CAMERA_DEFAULTS, camera_from_tags
+    from geo.errors import InputError
+
+    path = Path(path)
+    frame = _read_points(path, layer)
+    columns = _resolve_columns(frame, CAMERA_HEADERS, mapping, ("camera_id", "lon", "lat"), path)
+    report = ImportReport(file=str(path), kind="cameras", total=len(frame))
+    rows: list[dict] = []
+    for i, raw in enumerate(frame.to_dict("records")):
+        row_no = i + 2
+        vals = {f: raw.get(c) for f, c in columns.items()}
+        problems = []
+        cid = str(vals.get("camera_id") or "").strip()
+        if not cid or cid == "nan":
+            problems.append(f"{columns['camera_id']}: no camera id")
+        lon, lat = _number(vals.get("lon")), _number(vals.get("lat"))
+        if not isinstance(lon, float) or not -180 <= lon <= 180:
+            problems.append(
+                f"{columns['lon']}: expected a longitude in degrees, found {vals.get('lon')!r}"
+            )
+        if not isinstance(lat, float) or not -90 <= lat <= 90:
+            problems.append(
+                f"{columns['lat']}: expected a latitude in degrees, found {vals.get('lat')!r}"
+            )
+        tags: dict = {}
+        try:
+            if vals.get("tags"):
+                tags = (
+                    json.loads(vals.get("tags"))
+                    if isinstance(vals.get("tags"), str)
+                    else dict(vals.get("tags"))
+                )
+            for f, key in (("direction", "camera:direction"), ("camera_type", "camera:type")):
+                value = vals.get(f)
+                if value not in (None, "") and not (isinstance(value, float) and math.isnan(value)):
+                    tags[key] = str(value)
+            info = camera_from_tags(tags)
+        except (InputError, json.JSONDecodeError, TypeError, ValueError) as exc:
+            problems.append(str(exc))
+            info = None
+        if problems:
+            report.add_error(row_no, "; ".join(problems))
+            continue
+        fov = _number(vals.get("fov")) if vals.get("fov") not in (None, "") else None
+        rng = _number(vals.get("range_m")) if vals.get("range_m") not in (None, "") else None
+        height = (
+            _number(vals.get("mount_height"))
+            if vals.get("mount_height") not in (None, "")
+            else None
+        )
+        bearings = info["bearings"] or [None]
+        fovs = info["fov_deg"] or [CAMERA_DEFAULTS[info["camera_type"]]["fov_deg"]]
+        for k, (bearing, head_fov) in enumerate(zip(bearings, fovs, strict=True)):
+            rows.append(
+                {
+                    "camera_id": cid if k == 0 else f"{cid}-{k + 1}",
+                    "name": str(vals.get("name") or ""),
+                    "lon": lon,
+                    "lat": lat,
+                    "bearing": bearing,
+                    "fov": float(fov) if isinstance(fov, float) else float(head_fov),
+                    "range_m": float(rng) if isinstance(rng, float) else float(info["range_m"]),
+                    "mount_height": float(height) if isinstance(height, float) else 4.0,
+                    "camera_type": info["camera_type"],
+                }
+            )
+    if rows:
+        cams = pd.DataFrame(rows).drop_duplicates("camera_id", keep="last")
+        locator = locator or Locator(store)
+        cams["grid_code"] = [
+            loc["grid_code"]
+            for loc in locator.locate_many(cams["lon"].to_numpy(), cams["lat"].to_numpy())
+        ]
+        known = set(store.cameras()["camera_id"])
+        report.duplicates = int(cams["camera_id"].isin(known).sum())
+        report.added = len(cams) - report.duplicates
+        store.upsert_cameras(cams)
     return report

@@ -147,3 +147,47 @@ def test_chicago_incidents_go_through_the_case_importer(tiny_store, tmp_path):
         ).added
         == 0
     )
+
+
+def test_cameras_from_csv_with_chinese_headers(tiny_store, tmp_path):
+    from dashboard.imports import import_cameras
+
+    path = tmp_path / "cameras.csv"
+    pd.DataFrame(
+        {
+            "设备编号": ["CAM-1", "CAM-2", "CAM-3", "CAM-4"],
+            "名称": ["人民路口", "小区东门", "", ""],
+            "经度": [X0 + 0.005, X0 + 0.006, X0 + 0.007, "x"],
+            "纬度": [Y0 + 0.005] * 4,
+            "朝向": ["90", "180;0", "sideways", "0"],
+            "类型": ["fixed", "fixed", "fixed", "dome"],
+            "视场角": ["60", "", "", ""],
+        }
+    ).to_csv(path, index=False)
+    report = import_cameras(path, tiny_store)
+    assert (report.added, report.bad_rows) == (3, 2)
+    assert [r for r, _ in report.errors] == [4, 5]
+    assert "'sideways' is not a bearing" in report.errors[0][1]
+    assert "经度" in report.errors[1][1]
+    cams = tiny_store.cameras().set_index("camera_id")
+    assert cams.loc["CAM-1", "fov"] == 60 and cams.loc["CAM-1", "bearing"] == 90
+    assert cams.loc["CAM-2-2", "bearing"] == 0 and cams.loc["CAM-2", "fov"] == 90
+    assert cams.loc["CAM-1", "grid_code"] == "420999001001001"
+    again = import_cameras(path, tiny_store)
+    assert (again.added, again.duplicates) == (0, 3)
+
+
+@pytest.mark.shared_data
+def test_osm_cameras_with_their_real_directions(tiny_store, tmp_path):
+    from dashboard.imports import import_cameras
+
+    gpkg = SHARED_DATA / "chicago_incidents_cameras.gpkg"
+    if not gpkg.exists():
+        pytest.skip(f"real data not found at {gpkg} (it is beside the repository in CI)")
+    report = import_cameras(gpkg, tiny_store, layer="alpr_cameras_illinois_osm")
+    assert (report.total, report.bad_rows) == (2422, 0)
+    cams = tiny_store.cameras()
+    assert len(cams) == report.added > 2422  # "180;160;170" gives one camera head each
+    # 2,394 of 2,422 nodes carry a direction
+    assert cams["bearing"].notna().sum() >= 2394
+    assert cams["bearing"].dropna().between(0, 360, inclusive="left").all()
