@@ -11,6 +11,7 @@ Reporters' names and phone numbers are masked in every answer.
 from __future__ import annotations
 
 import functools
+import json
 import math
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -422,6 +423,65 @@ def camera_heartbeats() -> Response:
         raise ValidationError(errors)
     stored, unknown = _store().record_heartbeats(beats)
     return jsonify({"stored": stored, "unknown_cameras": unknown})
+
+
+@blueprint.post("/imports/<kind>")
+@requires(WRITE_ROLES)
+def import_file(kind: str) -> Response:
+    """Import an uploaded file (multipart field ``file``) of cases, cameras or GPS fixes."""
+    import tempfile
+    from pathlib import Path
+
+    from dashboard import imports
+
+    if kind not in ("cases", "cameras", "gps"):
+        return _error(404, "not_found", f"no importer {kind!r}; expected cases, cameras or gps")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError({"file": "expected a multipart upload named 'file'"})
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in (
+        ".csv",
+        ".tsv",
+        ".txt",
+        ".xlsx",
+        ".xlsm",
+        ".gpx",
+        ".geojson",
+        ".json",
+        ".gpkg",
+    ):
+        raise ValidationError({"file": f"unsupported file type {suffix!r}"})
+    options = request.form.get("mapping") or "{}"
+    try:
+        mapping = json.loads(options)
+        if not isinstance(mapping, dict):
+            raise ValueError
+    except ValueError:
+        raise ValidationError(
+            {"mapping": "expected a JSON object of source column -> field"}
+        ) from None
+    store = _store()
+    locator = current_app.config["WANGGE_LOCATOR"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        upload.save(path)
+        try:
+            if kind == "cases":
+                report = imports.import_cases(
+                    path, store, mapping=mapping, actor=g.token["name"], locator=locator
+                )
+            elif kind == "cameras":
+                report = imports.import_cameras(path, store, mapping=mapping, locator=locator)
+            else:
+                report = imports.import_gps(
+                    path, store, mapping=mapping, worker=request.form.get("worker")
+                )
+        except ValueError as exc:
+            raise ValidationError({"file": str(exc).replace(str(path), upload.filename)}) from None
+    body = report.as_dict()
+    body["file"] = upload.filename
+    return jsonify(body)
 
 
 @blueprint.get("/openapi.json")

@@ -82,6 +82,10 @@ def _import(args: argparse.Namespace) -> int:
                 encoding=args.encoding,
                 timezone=args.timezone,
             )
+        elif args.kind == "cameras":
+            report = imports.import_cameras(
+                args.file, store, layer=args.layer, mapping=_pairs(args.map, "--map")
+            )
         else:
             report = imports.import_gps(
                 args.file,
@@ -142,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("--worker", help="worker id for every fix (GPX tracks without a name)")
         p.set_defaults(func=_import)
+    p = imp_sub.add_parser("cameras", help="cameras from CSV, GeoJSON, GeoPackage or an OSM export")
+    p.add_argument("file")
+    p.add_argument("--layer", help="layer of a GeoPackage")
+    p.add_argument("--map", action="append", metavar="SOURCE=FIELD", help="map a column to a field")
+    p.set_defaults(func=_import)
     return parser
 
 

@@ -295,6 +295,52 @@ def document() -> dict:
                     },
                 }
             },
+            "/api/v1/imports/{kind}": {
+                "post": {
+                    "summary": "import a file of cases (CSV/Excel), cameras (CSV/GeoJSON/GPKG) or GPS fixes (CSV/GPX)",
+                    "parameters": [
+                        _param(
+                            "kind",
+                            {"type": "string", "enum": ["cases", "cameras", "gps"]},
+                            "what the file holds",
+                            where="path",
+                            required=True,
+                        )
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["file"],
+                                    "properties": {
+                                        "file": {"type": "string", "format": "binary"},
+                                        "mapping": {
+                                            "type": "string",
+                                            "description": "JSON object: source column -> field",
+                                        },
+                                        "worker": {
+                                            "type": "string",
+                                            "description": "worker id for GPX tracks without a name",
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            _ref("ImportReport"),
+                            "rows read, added, duplicates and bad rows with reasons",
+                        ),
+                        "404": _json(_ref("Error"), "no such importer"),
+                        **ERRORS,
+                        **INVALID,
+                        **TOO_LARGE,
+                    },
+                }
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -398,6 +444,27 @@ def document() -> dict:
                         "range_m": {"type": "number"},
                         "mount_height": {"type": "number"},
                         "camera_type": {"type": "string", "enum": ["fixed", "panning", "dome"]},
+                    },
+                },
+                "ImportReport": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "total": {"type": "integer"},
+                        "added": {"type": "integer"},
+                        "duplicates": {"type": "integer"},
+                        "bad_rows": {"type": "integer"},
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "row": {"type": "integer"},
+                                    "reason": {"type": "string"},
+                                },
+                            },
+                        },
                     },
                 },
                 "Heartbeat": {

@@ -309,3 +309,39 @@ def test_openapi_describes_exactly_the_routes(env):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == served
+
+
+def test_file_import_through_the_api_reports_bad_rows(env):
+    import io
+
+    client, store, tokens = env
+    csv = "工单编号,受理时间,诉求类型,经度,纬度\nA1,2026-11-20 08:00,环境卫生,114.005,30.005\nA2,2026-11-20 08:00,噪音,114.005,30.005\n"
+    upload = {"file": (io.BytesIO(csv.encode("gbk")), "热线.csv")}
+    resp = client.post(
+        "/api/v1/imports/cases",
+        data=upload,
+        headers=auth(tokens["writer"]),
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert (body["file"], body["added"], body["bad_rows"]) == ("热线.csv", 1, 1)
+    assert body["errors"][0]["row"] == 3 and "诉求类型" in body["errors"][0]["reason"]
+    assert store.count("cases") == 1
+    resp = client.post(
+        "/api/v1/imports/cases",
+        data={"file": (io.BytesIO(b"x"), "a.exe")},
+        headers=auth(tokens["writer"]),
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 422 and "unsupported file type" in resp.get_json()["fields"]["file"]
+    resp = client.post(
+        "/api/v1/imports/cases",
+        data={"file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
+        headers=auth(tokens["writer"]),
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 422 and "x.csv: no column for" in resp.get_json()["fields"]["file"]
+    fresh = {"file": (io.BytesIO(csv.encode("gbk")), "热线.csv")}
+    resp = client.post("/api/v1/imports/cases", data=fresh, content_type="multipart/form-data")
+    assert resp.status_code == 401
