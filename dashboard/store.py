@@ -30,7 +30,8 @@ Schema (version 1)
 ``basemap_features(fid, layer, name, kind, geometry)`` + R*Tree ``basemap_rtree``
     Reference layers drawn on the map: ``roads`` (kind = road class), ``water``,
     ``railways``, ``hamlets``, ``pois``.
-``buildings(building_id, community_code, kind, floors, households, special, name, geometry)``
+``buildings(building_id, community_code, kind, floors, households, special, name, compound_id,
+hamlet_id, geometry)``
     + R*Tree ``buildings_rtree`` (keyed by the integer ``rowid``).
 ``grid_versions(version_id, created_at, status, note, params, published_at)``
     ``status`` is ``draft``, ``published`` or ``archived``; at most one is published.
@@ -141,6 +142,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             households INTEGER NOT NULL DEFAULT 0 CHECK (households >= 0),
             special TEXT NOT NULL DEFAULT '',
             name TEXT NOT NULL DEFAULT '',
+            compound_id TEXT NOT NULL DEFAULT '',
+            hamlet_id TEXT NOT NULL DEFAULT '',
             geometry BLOB NOT NULL
         );
         CREATE INDEX buildings_community ON buildings(community_code);
@@ -556,6 +559,8 @@ class Store:
                     buildings["households"].astype(int),
                     col("special", "").astype(str),
                     col("name", "").astype(str),
+                    col("compound_id", "").astype(str),
+                    col("hamlet_id", "").astype(str),
                     wkb,
                     strict=True,
                 )
@@ -564,7 +569,7 @@ class Store:
         with self.transaction() as con:
             con.execute("DELETE FROM buildings_rtree")
             con.execute("DELETE FROM buildings")
-            con.executemany("INSERT INTO buildings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            con.executemany("INSERT INTO buildings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             con.executemany(
                 "INSERT INTO buildings_rtree VALUES (?, ?, ?, ?, ?)",
                 [(i + 1, b[0], b[2], b[1], b[3]) for i, b in enumerate(bounds)],
@@ -576,7 +581,10 @@ class Store:
         self, bbox: tuple[float, float, float, float] | None = None, *, limit: int | None = None
     ) -> gpd.GeoDataFrame:
         """Buildings, optionally those whose boxes meet ``bbox`` (minx, miny, maxx, maxy)."""
-        cols = "b.building_id, b.community_code, b.kind, b.floors, b.households, b.special, b.name, b.geometry"
+        cols = (
+            "b.building_id, b.community_code, b.kind, b.floors, b.households, b.special, b.name, "
+            "b.compound_id, b.hamlet_id, b.geometry"
+        )
         if bbox is None:
             sql, args = f"SELECT {cols} FROM buildings b ORDER BY b.rid", []
         else:
@@ -592,7 +600,17 @@ class Store:
             rows = con.execute(sql, args).fetchall()
         return _frame(
             rows,
-            ["building_id", "community_code", "kind", "floors", "households", "special", "name"],
+            [
+                "building_id",
+                "community_code",
+                "kind",
+                "floors",
+                "households",
+                "special",
+                "name",
+                "compound_id",
+                "hamlet_id",
+            ],
         )
 
     def totals(self) -> dict[str, int]:
