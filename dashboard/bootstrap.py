@@ -2,7 +2,8 @@
 
 :func:`ensure_demo` is idempotent: it builds the demo county's files when missing
 (``geo.demo``), loads its hierarchy, reference layers and buildings into the store, divides it
-into grids with the grid engine (``geo.partition``) and publishes that grid version. A store that
+into grids with the grid engine (``geo.partition``), publishes that grid version, and simulates
+90 days of cases, cameras and patrols (:mod:`dashboard.simulate`). A store that
 already holds the demo county of the same seed is left as it is, so later runs start at once.
 """
 
@@ -99,7 +100,8 @@ def ensure_demo(store: Store, boundaries_dir: Path, *, seed: int, progress: bool
     gpkg = Path(boundaries_dir) / "demo_county.gpkg"
     loaded = store.get_meta("demo_seed") == str(seed)
     has_grids = store.published_grid_version() is not None
-    if loaded and has_grids and gpkg.exists():
+    simulated = store.get_meta("demo_simulated") == str(seed)
+    if loaded and has_grids and simulated and gpkg.exists():
         return False
     t0 = time.perf_counter()
     if not gpkg.exists() or not loaded:
@@ -112,5 +114,11 @@ def ensure_demo(store: Store, boundaries_dir: Path, *, seed: int, progress: bool
         vid = partition_demo_county(store, gpkg, progress=progress)
         log.info("published grid version %d", vid)
     store.set_meta("demo_seed", str(seed))
+    if not simulated:
+        from dashboard.simulate import simulate
+
+        counts = simulate(store, days=90, seed=seed)
+        store.set_meta("demo_simulated", str(seed))
+        log.info("simulated operational data: %s", counts)
     log.info("demo county ready in %.1f s", time.perf_counter() - t0)
     return True

@@ -37,6 +37,31 @@ def _demo_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_simulate(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from dashboard.settings import Settings
+    from dashboard.simulate import simulate
+    from dashboard.store import Store
+
+    settings = Settings.from_env()
+    store = Store(settings.db_path)
+    store.migrate()
+    end = datetime.fromisoformat(args.end.replace("Z", "+00:00")) if args.end else None
+    if end is not None and end.tzinfo is None:
+        raise SystemExit("--end needs a time zone, e.g. 2026-11-22T08:00:00+08:00")
+    counts = simulate(
+        store,
+        days=args.days,
+        seed=args.seed or settings.demo_seed,
+        end=end,
+        per_day=args.per_day,
+        gps_days=args.gps_days,
+    )
+    print(", ".join(f"{k}: {v:,}" for k, v in counts.items()))
+    return 0
+
+
 def _db_migrate(args: argparse.Namespace) -> int:
     from dashboard.settings import Settings
     from dashboard.store import Store
@@ -116,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--seed", type=int, default=None, help="seed (default: $WANGGE_DEMO_SEED)")
     setup.add_argument("--quiet", action="store_true", help="no progress output")
     setup.set_defaults(func=_demo_setup)
+
+    sim = groups["demo"].add_parser(
+        "simulate", help="simulate workers, cameras, cases and patrol tracks for the demo county"
+    )
+    sim.add_argument("--days", type=int, default=90, help="days of cases (default: %(default)s)")
+    sim.add_argument("--seed", type=int, default=None, help="seed (default: $WANGGE_DEMO_SEED)")
+    sim.add_argument("--end", help="the simulated now, ISO-8601 with zone (default: this hour)")
+    sim.add_argument(
+        "--per-day", type=float, default=120.0, help="mean cases a day (default: %(default)s)"
+    )
+    sim.add_argument(
+        "--gps-days", type=int, default=14, help="days of GPS tracks (default: %(default)s)"
+    )
+    sim.set_defaults(func=_demo_simulate)
 
     db = sub.add_parser("db", help="the store (SQLite file in $WANGGE_DATA_DIR)")
     db_sub = db.add_subparsers(dest="db_command", required=True)

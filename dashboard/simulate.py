@@ -1,0 +1,527 @@
+"""Operational data for the demo county: grid workers, cameras, cases and patrol tracks.
+
+``wangge demo simulate --days 90`` writes through the same store functions as the API and the
+importers, deterministically from a seed and an end time. All of it is synthetic (虚构示范数据).
+
+Cases
+    A spatio-temporal Poisson-like process: each building draws cases in proportion to its
+    households, with extra weight within 300 m of markets, schools, hospitals and the bus station
+    and in the old town (1-3-storey houses and shop-houses); rural villages draw fewer per
+    household. The category mix depends on the place (markets: sanitation and public order;
+    schools: safety; old town: disputes and facilities; villages: disputes and livelihood
+    services). Hours follow a daily rhythm (peaks 9-11 h and 14-17 h, quiet at night), and
+    weekends bring more disputes and fewer facility reports. Handling follows the lifecycle with
+    realistic delays: most cases close within their deadline, about 9 % run over, 5 % are
+    returned once and 4 % are escalated; cases reported shortly before the end are still open.
+Cameras
+    Two heads at every arterial/collector intersection (looking along the street), one at each
+    compound (小区) entrance looking in, one at every school, market, hospital and government
+    office; 40-100 degree fields of view, 30-60 m range; about 7 % offline.
+Patrols
+    Each grid's worker walks the streets of their grid twice a day (morning and afternoon, about
+    90 minutes each) for the last ``gps_days`` days, a fix every 30 s with 6 m GPS noise; some
+    worker-days are skipped (8 %) or cut short (12 %).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from tqdm import tqdm
+
+from dashboard.casework import CATEGORIES, LEVELS, deadline_for
+from dashboard.locate import Locator
+from dashboard.store import Store
+
+__all__ = ["simulate"]
+
+log = logging.getLogger(__name__)
+
+CHINA = timedelta(hours=8)
+CATS = list(CATEGORIES)  # dispute, safety, sanitation, facilities, order, services
+#: Category mix by place type (same order as CATS).
+MIX = {
+    "urban": [0.16, 0.15, 0.25, 0.2, 0.1, 0.14],
+    "market": [0.12, 0.1, 0.38, 0.1, 0.22, 0.08],
+    "school": [0.1, 0.38, 0.12, 0.14, 0.18, 0.08],
+    "old_town": [0.28, 0.16, 0.18, 0.22, 0.08, 0.08],
+    "rural": [0.3, 0.14, 0.16, 0.12, 0.06, 0.22],
+}
+#: Relative case intensity by hour of day (China time).
+HOURLY = np.array([0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.6, 2.6, 3.2, 3.1, 2.4, 1.6, 1.9, 2.8, 3.0, 2.8, 2.2,
+                   1.7, 1.5, 1.3, 1.0, 0.6, 0.4])  # fmt: skip
+SOURCES = ["grid_worker", "hotline_12345", "citizen", "camera_ai", "inspection"]
+SOURCE_P = [0.55, 0.25, 0.1, 0.07, 0.03]
+SURNAMES = list(
+    "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡"
+)
+GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅建国志文斌鹏辉")
+TITLES = {
+    "dispute": ["邻里噪音纠纷", "物业费纠纷", "宅基地界址纠纷", "家庭矛盾调解", "租赁合同纠纷"],
+    "safety": ["电动车楼道充电", "消防通道堵塞", "燃气管道老化", "高空坠物隐患", "危房隐患"],
+    "sanitation": ["垃圾堆放未清运", "污水外溢", "占道经营卫生差", "小广告乱张贴", "绿化带垃圾"],
+    "facilities": ["路灯不亮", "井盖缺失", "人行道破损", "排水不畅", "公交站牌损坏"],
+    "order": ["夜间聚众喧哗", "可疑人员徘徊", "非法营运", "醉酒滋事", "乱停乱放"],
+    "services": ["低保政策咨询", "独居老人帮扶", "医保办理咨询", "就业信息咨询", "停水停电反映"],
+}
+
+
+def _utc(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _name(rng: np.random.Generator) -> str:
+    return str(rng.choice(SURNAMES)) + "".join(rng.choice(GIVEN, size=int(rng.integers(1, 3))))
+
+
+def _phone(rng: np.random.Generator) -> str:
+    return (
+        "1" + str(rng.choice(["38", "39", "58", "86", "36"])) + f"{int(rng.integers(0, 10**8)):08d}"
+    )
+
+
+def _workers(grids: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "worker_id": [f"W{i + 1:04d}" for i in range(len(grids))],
+            "name": [_name(rng) for _ in range(len(grids))],
+            "phone": [_phone(rng) for _ in range(len(grids))],
+            "grid_code": grids["grid_code"].to_numpy(),
+            "active": 1,
+        }
+    )
+
+
+def _place_weights(
+    buildings: gpd.GeoDataFrame, pois: gpd.GeoDataFrame, rural_codes: set[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per building: case intensity and place type index into MIX."""
+    hh = buildings["households"].to_numpy(dtype=float)
+    kind = buildings["kind"].to_numpy()
+    weight = np.where(hh > 0, hh, 0.0) + np.where(
+        np.isin(kind, ["school", "market", "hospital", "commercial"]), 25.0, 0.0
+    )
+    place = np.full(len(buildings), "urban", dtype=object)
+    rural = buildings["community_code"].isin(rural_codes).to_numpy()
+    place[rural] = "rural"
+    weight[rural] *= 0.6
+    old = np.isin(kind, ["house", "shophouse"]) & ~rural
+    place[old] = "old_town"
+    weight[old] *= 1.8
+    centroids = buildings.geometry.centroid
+    for poi_kind, label, boost in (
+        ("market", "market", 2.5),
+        ("school", "school", 1.8),
+        ("hospital", "market", 1.6),
+        ("bus_station", "market", 1.6),
+    ):
+        sites = pois[pois["kind"] == poi_kind]
+        if len(sites) == 0:
+            continue
+        tree = shapely.STRtree(sites.geometry.to_numpy())
+        idx, dist = tree.query_nearest(
+            centroids.to_numpy(), return_distance=True, all_matches=False
+        )
+        near = np.zeros(len(buildings), dtype=bool)
+        near[idx[0]] = dist < 300
+        weight[near] *= boost
+        place[near & ~rural] = label
+    return weight, np.array([list(MIX).index(p) for p in place])
+
+
+def _cases(
+    buildings,
+    weight,
+    place,
+    *,
+    start: datetime,
+    end: datetime,
+    per_day: float,
+    rng: np.random.Generator,
+    crs_metric,
+) -> tuple[list[dict], list[tuple]]:
+    days = (end - start).days
+    total_hours = int((end - start).total_seconds() // 3600)
+    hour_idx = np.arange(total_hours)
+    local = [start + CHINA + timedelta(hours=int(h)) for h in hour_idx]
+    hour_w = np.array([HOURLY[t.hour] * (1.1 if t.weekday() >= 5 else 1.0) for t in local])
+    trend = 1.0 + 0.15 * np.sin(hour_idx / (24 * 30) * 2 * np.pi)  # a gentle monthly swell
+    lam = hour_w * trend
+    lam = lam / lam.sum() * per_day * days
+    counts = rng.poisson(lam)
+    n = int(counts.sum())
+    hours = np.repeat(hour_idx, counts)
+    seconds = rng.integers(0, 3600, size=n)
+    reported = [
+        start + timedelta(hours=int(h), seconds=int(s)) for h, s in zip(hours, seconds, strict=True)
+    ]
+    p = weight / weight.sum()
+    which = rng.choice(len(buildings), size=n, p=p)
+    pts = buildings.geometry.iloc[which].centroid
+    jitter = rng.normal(0, 12, size=(n, 2))
+    pts = gpd.GeoSeries(
+        shapely.points(pts.x + jitter[:, 0], pts.y + jitter[:, 1]), crs=crs_metric
+    ).to_crs("EPSG:4326")
+    mix = np.array(list(MIX.values()))
+    cats = [CATS[rng.choice(6, p=mix[place[b]])] for b in which]
+    sources = rng.choice(SOURCES, size=n, p=SOURCE_P)
+    order = np.argsort(np.array([r.timestamp() for r in reported]), kind="stable")
+    cases, events = [], []
+    seq: dict[str, int] = {}
+    now = _utc(end)
+    for k in order:
+        rep = reported[k]
+        cat, src = cats[k], str(sources[k])
+        day = rep.strftime("%Y%m%d")
+        seq[day] = seq.get(day, 0) + 1
+        cid = f"C{day}-{seq[day]:05d}"
+        rep_s = _utc(rep)
+        deadline = deadline_for(cat, rep_s)
+        limit_h = CATEGORIES[cat].deadline_hours
+        chain, level = _lifecycle(rng, rep, limit_h, end)
+        status, closed = chain[-1][1], None
+        for at, to_status, _ in chain:
+            if to_status == "closed":
+                closed = _utc(at)
+        lvl = "grid"
+        prev = None
+        for at, to_status, actor in chain:
+            events.append((cid, _utc(at), prev, to_status, actor, ""))
+            prev = to_status
+        lvl = LEVELS[min(level, 3)]
+        personal = src in ("hotline_12345", "citizen")
+        cases.append(
+            {
+                "case_id": cid,
+                "client_id": f"sim:{cid}",
+                "category": cat,
+                "title": str(rng.choice(TITLES[cat])),
+                "description": "",
+                "source": src,
+                "status": status,
+                "level": lvl,
+                "lon": round(float(pts.x.iloc[k]), 6),
+                "lat": round(float(pts.y.iloc[k]), 6),
+                "reporter_name": _name(rng) if personal else "",
+                "reporter_phone": _phone(rng) if personal else "",
+                "reported_at": rep_s,
+                "deadline_at": deadline,
+                "closed_at": closed,
+                "updated_at": now,
+            }
+        )
+    return cases, events
+
+
+def _lifecycle(
+    rng: np.random.Generator, rep: datetime, limit_h: int, end: datetime
+) -> tuple[list, int]:
+    """Status events (time, status, actor) up to ``end``, and the number of escalations."""
+    t = rep
+    chain = [(t, "reported", "上报人")]
+    level = 0
+
+    def step(status: str, minutes: float, actor: str) -> bool:
+        nonlocal t
+        t = t + timedelta(minutes=float(minutes))
+        if t > end:
+            return False
+        chain.append((t, status, actor))
+        return True
+
+    late = rng.random() < 0.09
+    if not step("accepted", rng.uniform(3, 45), "指挥中心"):
+        return chain, level
+    if rng.random() < 0.04:
+        if not step("escalated", rng.uniform(30, 240), "网格长"):
+            return chain, level
+        level += 1
+        if not step("accepted", rng.uniform(10, 120), "上级指挥中心"):
+            return chain, level
+    if not step("dispatched", rng.uniform(5, 90), "指挥中心"):
+        return chain, level
+    if not step("in_progress", rng.uniform(20, 240), "处置单位"):
+        return chain, level
+    share = rng.uniform(1.05, 2.2) if late else rng.beta(2, 4) * 0.85
+    if not step(
+        "resolved", max(30.0, share * limit_h * 60 - (t - rep).total_seconds() / 60), "处置单位"
+    ):
+        return chain, level
+    if rng.random() < 0.05:
+        if not step("returned", rng.uniform(60, 600), "网格员核查"):
+            return chain, level
+        if not step("dispatched", rng.uniform(10, 120), "指挥中心"):
+            return chain, level
+        if not step("in_progress", rng.uniform(20, 240), "处置单位"):
+            return chain, level
+        if not step("resolved", rng.uniform(120, 1440), "处置单位"):
+            return chain, level
+    if not step("verified", rng.uniform(30, 720), "网格员核查"):
+        return chain, level
+    step("closed", rng.uniform(10, 360), "指挥中心")
+    return chain, level
+
+
+def _cameras(
+    roads: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    pois: gpd.GeoDataFrame,
+    rng: np.random.Generator,
+    crs_metric,
+) -> pd.DataFrame:
+    roads_m = roads.to_crs(crs_metric)
+    major = roads_m[roads_m["kind"].isin(["arterial", "collector"])]
+    rows = []
+    # intersections of major streets: endpoints shared by two or more major segments
+    ends = shapely.get_coordinates(shapely.boundary(major.geometry.to_numpy()))
+    rounded = np.round(ends, 0)
+    uniq, counts = np.unique(rounded, axis=0, return_counts=True)
+    nodes = uniq[counts >= 2]
+    tree = shapely.STRtree(major.geometry.to_numpy())
+    for x, y in nodes:
+        pt = shapely.Point(x, y)
+        j = tree.query_nearest(pt)[0]
+        line = major.geometry.iloc[j]
+        d = line.project(pt)
+        a, b = line.interpolate(max(0.0, d - 5)), line.interpolate(min(line.length, d + 5))
+        bearing = (np.degrees(np.arctan2(b.x - a.x, b.y - a.y)) + 360) % 360
+        for head in (bearing, (bearing + 180) % 360):
+            rows.append(("路口", x, y, head, rng.uniform(55, 95), rng.uniform(40, 60), "fixed"))
+    # compound entrances and key places: the nearest street point, looking in
+    targets = []
+    comp = (
+        buildings[buildings["compound_id"] != ""]
+        if "compound_id" in buildings
+        else buildings.iloc[:0]
+    )
+    if len(comp):
+        hulls = comp.to_crs(crs_metric).dissolve("compound_id").convex_hull
+        targets += [("小区出入口", g.centroid) for g in hulls.geometry]
+    for kind, label in (
+        ("school", "学校"),
+        ("market", "市场"),
+        ("hospital", "医院"),
+        ("government", "政府"),
+    ):
+        for g in pois[pois["kind"] == kind].to_crs(crs_metric).geometry:
+            targets.append((label, g))
+    all_tree = shapely.STRtree(roads_m.geometry.to_numpy())
+    for label, centre in targets:
+        j = all_tree.query_nearest(centre)[0]
+        line = roads_m.geometry.iloc[j]
+        p = line.interpolate(line.project(centre))
+        bearing = (np.degrees(np.arctan2(centre.x - p.x, centre.y - p.y)) + 360) % 360
+        rows.append((label, p.x, p.y, bearing, rng.uniform(40, 100), rng.uniform(30, 50), "fixed"))
+    frame = pd.DataFrame(
+        rows, columns=["name", "x", "y", "bearing", "fov", "range_m", "camera_type"]
+    ).astype({c: float for c in ("x", "y", "bearing", "fov", "range_m")})
+    lonlat = gpd.GeoSeries(shapely.points(frame["x"], frame["y"]), crs=crs_metric).to_crs(
+        "EPSG:4326"
+    )
+    frame["lon"], frame["lat"] = lonlat.x.round(7), lonlat.y.round(7)
+    frame["camera_id"] = [f"CAM{i + 1:05d}" for i in range(len(frame))]
+    frame["mount_height"] = rng.uniform(3.5, 6.5, size=len(frame)).round(1)
+    for c in ("bearing", "fov", "range_m"):
+        frame[c] = frame[c].round(1)
+    frame["name"] = [f"{n}{i + 1:04d}" for i, n in enumerate(frame["name"])]
+    return frame.drop(columns=["x", "y"])
+
+
+def _patrols(
+    grids: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame,
+    workers: pd.DataFrame,
+    *,
+    end: datetime,
+    gps_days: int,
+    rng: np.random.Generator,
+    crs_metric,
+) -> list[tuple]:
+    grids_m = grids.to_crs(crs_metric)
+    roads_m = roads.to_crs(crs_metric)
+    tree = shapely.STRtree(roads_m.geometry.to_numpy())
+    points: list[tuple] = []
+    first_day = (end + CHINA).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+        days=gps_days
+    )
+    for w, grid in tqdm(
+        list(zip(workers.itertuples(), grids_m.geometry, strict=True)),
+        desc="patrols",
+        leave=False,
+        disable=not log.isEnabledFor(logging.INFO),
+    ):
+        idx = tree.query(grid, predicate="intersects")
+        pieces = [
+            p
+            for p in shapely.intersection(roads_m.geometry.to_numpy()[idx], grid.buffer(15))
+            if not p.is_empty
+        ]
+        lines = []
+        for p in pieces:
+            lines.extend(getattr(p, "geoms", [p]))
+        lines = [ln for ln in lines if ln.geom_type == "LineString" and ln.length > 10]
+        if not lines:
+            ring = (
+                grid.exterior
+                if grid.geom_type == "Polygon"
+                else max(grid.geoms, key=lambda g: g.area).exterior
+            )
+            lines = [shapely.LineString(ring.coords)]
+        lengths = np.array([ln.length for ln in lines])
+        for d in range(gps_days):
+            day = first_day + timedelta(days=d)
+            u = rng.random()
+            if u < 0.08:
+                continue  # skipped day
+            sessions = [(8.5, 95), (14.5, 90)]
+            if u < 0.20:
+                sessions = [sessions[int(rng.integers(0, 2))]]
+                sessions = [(sessions[0][0], float(rng.uniform(30, 70)))]
+            for start_h, minutes in sessions:
+                t0 = day + timedelta(hours=start_h + float(rng.normal(0, 0.4)))
+                n_fix = int(minutes * 2)
+                dist = np.arange(n_fix) * 30 * rng.uniform(1.0, 1.3)  # metres walked at each fix
+                xs, ys = _walk(lines, lengths, dist, rng)
+                xs += rng.normal(0, 6, n_fix)
+                ys += rng.normal(0, 6, n_fix)
+                times = [t0 + timedelta(seconds=30 * i) - CHINA for i in range(n_fix)]
+                keep = [i for i, t in enumerate(times) if t.replace(tzinfo=UTC) <= end]
+                if not keep:
+                    continue
+                lonlat = gpd.GeoSeries(shapely.points(xs[keep], ys[keep]), crs=crs_metric).to_crs(
+                    "EPSG:4326"
+                )
+                acc = rng.uniform(3, 12, len(keep)).round(1)
+                for j, i in enumerate(keep):
+                    points.append(
+                        (
+                            w.worker_id,
+                            times[i].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            round(lonlat.x.iloc[j], 7),
+                            round(lonlat.y.iloc[j], 7),
+                            float(acc[j]),
+                        )
+                    )
+    return points
+
+
+def _walk(
+    lines: list, lengths: np.ndarray, dist: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions along a random sequence of street pieces at the walked distances ``dist``."""
+    order = []
+    total = 0.0
+    while total < dist[-1] + 1:
+        j = int(rng.integers(0, len(lines)))
+        order.append(j)
+        total += lengths[j]
+    starts = np.concatenate([[0.0], np.cumsum(lengths[order])])
+    which = np.searchsorted(starts, dist, side="right") - 1
+    xs, ys = np.empty(len(dist)), np.empty(len(dist))
+    for k, (wi, dd) in enumerate(zip(which, dist, strict=True)):
+        line = lines[order[wi]]
+        p = line.interpolate(dd - starts[wi])
+        xs[k], ys[k] = p.x, p.y
+    return xs, ys
+
+
+def simulate(
+    store: Store,
+    *,
+    days: int = 90,
+    seed: int = 20261122,
+    end: datetime | None = None,
+    per_day: float = 120.0,
+    gps_days: int = 14,
+) -> dict[str, int]:
+    """Fill ``store`` (holding the demo county and a published grid version) with operational data.
+
+    Parameters
+    ----------
+    days
+        Days of cases before ``end``.
+    end
+        The simulated "now" (UTC); default: the current hour. Same seed and end, same data.
+    per_day
+        Mean cases per day in the county.
+    gps_days
+        Days of patrol GPS tracks before ``end``.
+
+    Returns
+    -------
+    dict
+        Rows written per table.
+    """
+    if store.published_grid_version() is None:
+        raise RuntimeError(
+            f"{store.path}: no published grid version; run `wangge demo setup` first"
+        )
+    end = (end or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)).astimezone(UTC)
+    start = end - timedelta(days=days)
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    grids = store.grids()
+    buildings = store.buildings()
+    pois = store.basemap_layer("pois")
+    roads = store.basemap_layer("roads")
+    communities = store.admin_units("community")
+    crs_metric = grids.estimate_utm_crs()
+    rural = set(communities.loc[communities["kind"] == "rural", "code"])
+
+    workers = _workers(grids, rng)
+    store.replace_workers(workers)
+
+    buildings_m = buildings.to_crs(crs_metric)
+    weight, place = _place_weights(buildings_m, pois.to_crs(crs_metric), rural)
+    cases, events = _cases(
+        buildings_m,
+        weight,
+        place,
+        start=start,
+        end=end,
+        per_day=per_day,
+        rng=rng,
+        crs_metric=crs_metric,
+    )
+    located = Locator(store).locate_many(
+        np.array([c["lon"] for c in cases]), np.array([c["lat"] for c in cases])
+    )
+    for c, loc in zip(cases, located, strict=True):
+        c.update(loc)
+    n_cases = store.insert_cases_bulk(cases, events)
+    log.info("simulated %d cases in %.1f s", n_cases, time.perf_counter() - t0)
+
+    cams = _cameras(roads, buildings, pois, rng, crs_metric)
+    located = Locator(store).locate_many(cams["lon"].to_numpy(), cams["lat"].to_numpy())
+    cams["grid_code"] = [loc["grid_code"] for loc in located]
+    offline = rng.random(len(cams)) < 0.07
+    cams["status"] = np.where(offline, "offline", "online")
+    store.upsert_cameras(cams)
+    beats = []
+    for cid, off in zip(cams["camera_id"], offline, strict=True):
+        last = (
+            end - timedelta(minutes=float(rng.uniform(0.5, 4)))
+            if not off
+            else end - timedelta(hours=float(rng.uniform(2, 72)))
+        )
+        beats.append((cid, _utc(last), not off))
+    store.record_heartbeats(beats)
+
+    points = _patrols(
+        grids, roads, workers, end=end, gps_days=gps_days, rng=rng, crs_metric=crs_metric
+    )
+    n_points = store.add_patrol_points(points)
+    log.info("simulation done in %.1f s", time.perf_counter() - t0)
+    return {
+        "workers": len(workers),
+        "cases": n_cases,
+        "case_events": len(events),
+        "cameras": len(cams),
+        "patrol_points": n_points,
+    }
