@@ -74,6 +74,11 @@ def bench_h3(rows: list[tuple[str, str, float]]) -> None:
     rows.append(("h3_counts + gi_star res 9 (end to end)", "200,000 cases", secs))
     secs, _ = _timed(lambda: gi_star(counts, weights="h3", permutations=999, seed=1), repeat=1)
     rows.append(("gi_star H3 res 9, FDR, 999 permutations", f"{len(counts):,} cells", secs))
+    counts10 = h3_counts(cases, resolution=10, area=districts)
+    secs, _ = _timed(lambda: gi_star(counts10, weights="h3"))
+    rows.append(("gi_star H3 res 10, FDR, analytic p", f"{len(counts10):,} cells", secs))
+    secs, _ = _timed(lambda: gi_star(counts10, weights="h3", permutations=999, seed=1), repeat=1)
+    rows.append(("gi_star H3 res 10, FDR, 999 permutations", f"{len(counts10):,} cells", secs))
     weekly = cases.assign(week=cases["date"].dt.to_period("W"))
     weekly = weekly[weekly["date"] >= "2018-01-01"]
     cube = h3_counts(weekly, resolution=9, by="week")
