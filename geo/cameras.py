@@ -1,7 +1,7 @@
 """Cameras: OSM tag parsing, field-of-view sectors with occlusion, coverage, placement.
 
 Bearings are degrees clockwise from north, as OSM's ``camera:direction`` and ``direction``.
-A camera's field of view is a sector of ``fov_deg`` degrees centred on its bearing and
+A camera's field of view is a sector of ``fov`` degrees centred on its bearing and
 ``range_m`` metres deep; domes (and panning cameras, which sweep) see all around. Buildings
 occlude: the visible area is found by casting rays from the camera every ``step`` degrees and
 stopping each at the first building footprint it enters (vectorised with a shapely STRtree);
@@ -291,7 +291,7 @@ def camera_sectors(
     *,
     direction: Hashable = "direction",
     camera_type: Hashable = "camera_type",
-    fov: Hashable = "fov_deg",
+    fov: Hashable = "fov",
     range_m: Hashable = "range_m",
     buildings: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     step: float = 1.0,
@@ -305,7 +305,8 @@ def camera_sectors(
         Camera points in a projected CRS in metres. Columns (each optional): ``direction``
         (anything :func:`parse_direction` reads; several values give several sectors),
         ``camera_type`` (fixed/panning/dome; other values are treated as fixed, with a
-        warning), ``fov_deg`` and ``range_m`` (override the type's defaults where not NaN).
+        warning), ``fov`` (degrees) and ``range_m`` (override the type's defaults where not
+        NaN). The store's cameras table fits with ``direction="bearing"``.
     direction, camera_type, fov, range_m
         Column names.
     buildings
@@ -319,7 +320,7 @@ def camera_sectors(
     -------
     geopandas.GeoDataFrame
         One row per sector with the camera's index label (repeated for several sectors):
-        ``sector`` (0, 1, ...), ``camera_type``, ``bearing``, ``fov_deg``, ``range_m``,
+        ``sector`` (0, 1, ...), ``camera_type``, ``bearing``, ``fov``, ``range_m``,
         ``area_m2`` and the visibility polygon, in the cameras' CRS. A fixed camera without a
         direction has no sector (warned); a dome or panning camera without one sees all
         around.
@@ -465,7 +466,7 @@ def camera_sectors(
             "sector": np.asarray(sector_no, dtype=np.int64),
             "camera_type": kinds.to_numpy()[cam_i],
             "bearing": bearings_a,
-            "fov_deg": fovs_a,
+            "fov": fovs_a,
             "range_m": ranges_a,
             "area_m2": shapely.area(polys) if len(cam_i) else np.empty(0),
         },

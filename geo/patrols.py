@@ -42,8 +42,8 @@ def _require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
     """Raise :class:`CRSError` unless ``frame`` is in a projected CRS in metres."""
     crs = frame.crs
     fix = (
-        f"project it first, e.g. {what} = {what}.to_crs({what}.estimate_utm_crs()) for local "
-        f"UTM, or {what}.to_crs('EPSG:4547') for CGCS2000 3-degree Gauss-Kruger at 114E"
+        f"project it first, e.g. {what} = {what}.to_crs(geo.crs.metric_crs({what})) "
+        "(CGCS2000 Gauss-Kruger in China, local UTM elsewhere)"
     )
     if crs is None:
         raise CRSError(
@@ -131,8 +131,8 @@ def _check_fixes(fixes: gpd.GeoDataFrame, person: Hashable | None, time: Hashabl
 def patrol_sessions(
     fixes: pd.DataFrame,
     *,
-    person: Hashable = "patrol_id",
-    time: Hashable = "recorded_at",
+    person: Hashable = "worker_id",
+    time: Hashable = "at",
     gap: pd.Timedelta | str = "30min",
 ) -> pd.DataFrame:
     """Split each patroller's fixes into sessions at gaps longer than ``gap``.
@@ -158,7 +158,7 @@ def patrol_sessions(
     --------
     >>> import pandas as pd
     >>> t = pd.to_datetime(["2026-05-01 08:00", "2026-05-01 08:20", "2026-05-01 08:51"])
-    >>> patrol_sessions(pd.DataFrame({"patrol_id": 1, "recorded_at": t}))["minutes"].tolist()
+    >>> patrol_sessions(pd.DataFrame({"worker_id": "W1", "at": t}))["minutes"].tolist()
     [20.0, 0.0]
     """
     problems = _check_fixes(fixes, person, time)
@@ -183,8 +183,8 @@ def patrol_coverage(
     fixes: gpd.GeoDataFrame,
     *,
     grid: Hashable = "grid_code",
-    person: Hashable = "patrol_id",
-    time: Hashable = "recorded_at",
+    person: Hashable = "worker_id",
+    time: Hashable = "at",
     assigned: Hashable | None = None,
     spacing: float = 10.0,
     radius: float = 30.0,
@@ -210,7 +210,9 @@ def patrol_coverage(
     person
         Patroller column of ``fixes``.
     time
-        Datetime column of ``fixes``; days are the calendar days of these timestamps.
+        Datetime column of ``fixes``; days are the calendar days of these timestamps as
+        given, so convert UTC times to local time first
+        (``fixes[time].dt.tz_convert("Asia/Shanghai")``).
     assigned
         Optional column of ``fixes`` with the grid code the patroller is assigned to; only
         these fixes then count for that grid. Without it, every fix counts for every grid it

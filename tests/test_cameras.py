@@ -83,7 +83,7 @@ def test_camera_from_tags():
 
 
 def test_north_facing_sector_has_analytic_area_and_points_north():
-    cams = _cams(direction=["0"], camera_type=["fixed"], fov_deg=[90.0], range_m=[50.0])
+    cams = _cams(direction=["0"], camera_type=["fixed"], fov=[90.0], range_m=[50.0])
     out = camera_sectors(cams)
     assert list(out.index) == [100]
     assert out["area_m2"].iloc[0] == pytest.approx(QUARTER, rel=1e-4)
@@ -124,7 +124,7 @@ def test_several_sectors_dome_and_defaults():
     assert list(out.index) == [100, 100, 101, 102]
     assert list(out["sector"]) == [0, 1, 0, 0]
     assert list(out["bearing"]) == [180.0, 90.0, 0.0, 90.0]
-    assert list(out["fov_deg"]) == [90.0, 90.0, 360.0, 180.0]
+    assert list(out["fov"]) == [90.0, 90.0, 360.0, 180.0]
     dome = out.loc[101, "area_m2"]
     assert dome == pytest.approx(math.pi * 30**2, rel=1e-3)
     east = out[out["bearing"] == 90.0].geometry.iloc[0].centroid
@@ -142,14 +142,14 @@ def test_unknown_type_is_warned_and_fixed():
     cams = _cams(direction=["N"], camera_type=["trailer"])
     with pytest.warns(GeoWarning, match=r"not fixed/panning/dome .*\[100\].*'trailer'"):
         out = camera_sectors(cams)
-    assert out["fov_deg"].iloc[0] == 90.0
+    assert out["fov"].iloc[0] == 90.0
 
 
 def test_sector_errors():
-    cams = _cams(direction=["up", "N"], fov_deg=[400.0, 90.0], range_m=[50.0, -1.0])
+    cams = _cams(direction=["up", "N"], fov=[400.0, 90.0], range_m=[50.0, -1.0])
     with pytest.raises(
         InputError,
-        match=r"'fov_deg' must be in \(0, 360\] degrees; rows \[100\]; column 'range_m' must "
+        match=r"'fov' must be in \(0, 360\] degrees; rows \[100\]; column 'range_m' must "
         r"be positive metres; rows \[101\]; row 100: direction 'up'",
     ):
         camera_sectors(cams)

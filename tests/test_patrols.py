@@ -35,9 +35,7 @@ def _walk(start: str, minutes: int, x0: float = 0.0, person: int = 1) -> gpd.Geo
     """One fix a minute walking east along y = 20 at 1 m a minute."""
     t = pd.date_range(start, periods=minutes + 1, freq="1min")
     pts = [Point(x0 + min(i, 100), 20) for i in range(minutes + 1)]
-    return gpd.GeoDataFrame(
-        {"patrol_id": person, "recorded_at": t, "own_grid": "A"}, geometry=pts, crs=CRS
-    )
+    return gpd.GeoDataFrame({"worker_id": person, "at": t, "own_grid": "A"}, geometry=pts, crs=CRS)
 
 
 @pytest.fixture
@@ -125,7 +123,7 @@ def test_gps_in_lonlat_and_days(grids, streets, fixes):
 
 
 def test_errors(grids, streets, fixes):
-    with pytest.raises(CRSError, match=r"grids is in a geographic CRS .*estimate_utm_crs"):
+    with pytest.raises(CRSError, match=r"grids is in a geographic CRS .*metric_crs"):
         patrol_coverage(grids.to_crs(4326), streets, fixes)
     with pytest.raises(CRSError, match="grids has no CRS"):
         patrol_coverage(grids.set_crs(None, allow_override=True), streets, fixes)
@@ -133,10 +131,10 @@ def test_errors(grids, streets, fixes):
         patrol_coverage(grids, streets, fixes.set_crs(None, allow_override=True))
     with pytest.raises(CRSError, match="not metres"):
         patrol_coverage(grids.to_crs(2263), streets, fixes)  # US survey feet
-    bad = fixes.rename(columns={"patrol_id": "pid"}).assign(recorded_at="08:00")
+    bad = fixes.rename(columns={"worker_id": "pid"}).assign(at="08:00")
     with pytest.raises(
         InputError,
-        match=r"no column 'patrol_id'.*; fixes: column 'recorded_at' must hold datetimes",
+        match=r"no column 'worker_id'.*; fixes: column 'at' must hold datetimes",
     ):
         patrol_coverage(grids, streets, bad)
     with pytest.raises(InputError, match=r"grids: no column 'code'"):
@@ -157,8 +155,8 @@ def test_errors(grids, streets, fixes):
     with pytest.raises(InputError, match="grids must be a GeoDataFrame, got DataFrame"):
         patrol_coverage(pd.DataFrame(grids), streets, fixes)
     empty = fixes.copy()
-    empty.loc[3, "recorded_at"] = pd.NaT
-    with pytest.raises(InputError, match=r"column 'recorded_at' is empty in rows \[3\]"):
+    empty.loc[3, "at"] = pd.NaT
+    with pytest.raises(InputError, match=r"column 'at' is empty in rows \[3\]"):
         patrol_sessions(empty)
 
 
