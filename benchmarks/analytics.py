@@ -133,9 +133,9 @@ def synthetic_patrols(
         frames.append(
             pd.DataFrame(
                 {
-                    "patrol_id": i,
+                    "worker_id": i,
                     "own_grid": code,
-                    "recorded_at": pd.to_datetime(t),
+                    "at": pd.to_datetime(t),
                     "x": xy[:, 0],
                     "y": xy[:, 1],
                 }
