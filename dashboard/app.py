@@ -56,5 +56,8 @@ def main(app: dash.Dash | None = None) -> None:
     app = app or create_app()
     settings: Settings = app.server.config["WANGGE_SETTINGS"]
     ensure_demo(app.server.config["WANGGE_STORE"], settings.boundaries_dir, seed=settings.demo_seed)
+    from waitress import serve
+
     log.info("serving on http://%s:%d/", settings.host, settings.port)
-    app.run(host=settings.host, port=settings.port, debug=False)
+    # a production WSGI server; enough threads that concurrent writes share group commits
+    serve(app.server, host=settings.host, port=settings.port, threads=24, ident="wangge")
