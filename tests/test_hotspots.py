@@ -287,3 +287,21 @@ def test_chicago_emerging_yearly():
     assert set(out["category"]) <= set(EMERGING_CLASSES)
     assert out["category"].str.endswith("_hot").any()
     assert (out["category"] == "no_pattern").any()
+
+
+def test_emerging_hotspots_on_grid_polygons_with_queen():
+    lattice = _lattice(np.zeros(N * N))
+    rng = np.random.default_rng(5)
+    rows, geoms = [], []
+    centre = 7 * N + 7
+    block = {centre + dr * N + dc for dr in (-1, 0, 1) for dc in (-1, 0, 1)}
+    for i, geom in enumerate(lattice.geometry):
+        for t in range(10):
+            rows.append((f"G{i:03d}", t, rng.poisson(1) + (15 if i in block and t == 9 else 0)))
+            geoms.append(geom)
+    frame = pd.DataFrame(rows, columns=["grid_code", "week", "count"])
+    cube = gpd.GeoDataFrame(frame.set_index(["grid_code", "week"]), geometry=geoms, crs=lattice.crs)
+    out = emerging_hotspots(cube, weights="queen", time_window=0)
+    assert out.loc[f"G{centre:03d}", "category"] == "new_hot"
+    assert out.crs == lattice.crs
+    assert len(out) == N * N
