@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
     return int(args.func(args) or 0)
 
 

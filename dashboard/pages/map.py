@@ -8,6 +8,7 @@ far enough (level of detail). No tile server is needed; an optional tile URL add
 from __future__ import annotations
 
 import json
+import math
 
 import dash
 import dash_leaflet as dl
@@ -113,6 +114,17 @@ def _legend(lang: str) -> html.Div:
     )
 
 
+def fit_zoom(
+    minx: float, miny: float, maxx: float, maxy: float, *, width: int = 1300, height: int = 760
+) -> float:
+    """The largest zoom (in half levels) at which the box fits a map of about width x height px."""
+    lon_span = max(maxx - minx, 1e-9)
+    y0, y1 = (math.log(math.tan(math.pi / 4 + math.radians(v) / 2)) for v in (miny, maxy))
+    lat_span = max((y1 - y0) / (2 * math.pi) * 360, 1e-9)  # in "mercator degrees"
+    z = min(math.log2(width * 360 / (256 * lon_span)), math.log2(height * 360 / (256 * lat_span)))
+    return max(8.0, min(18.0, math.floor(z * 2) / 2))
+
+
 def layout(lang: str | None = None, **_query) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
@@ -178,6 +190,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                     dl.Map(
                         id=ids.MAP,
                         bounds=[[miny, minx], [maxy, maxx]],
+                        center=[(miny + maxy) / 2, (minx + maxx) / 2],
+                        zoom=fit_zoom(minx, miny, maxx, maxy),
                         preferCanvas=True,
                         minZoom=8,
                         maxZoom=19,
