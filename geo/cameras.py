@@ -286,6 +286,31 @@ def _occlusion_distances(
     return hit
 
 
+def _footprints(buildings: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any) -> np.ndarray:
+    """Polygonal footprints in ``crs``; other geometries are left out with a warning."""
+    if buildings.crs is None:
+        raise InputError(
+            "buildings have no CRS; set the one their coordinates are in, e.g. "
+            "buildings.set_crs('EPSG:4326')"
+        )
+    frame = buildings.to_crs(crs) if buildings.crs != crs else buildings
+    arr = np.asarray(frame.geometry.values)
+    missing = shapely.is_missing(arr) | shapely.is_empty(arr)
+    kind = shapely.get_type_id(arr)
+    polygonal = (kind == shapely.GeometryType.POLYGON) | (kind == shapely.GeometryType.MULTIPOLYGON)
+    odd = ~missing & ~polygonal
+    if odd.any():
+        ids = list(frame.index[odd][:20])
+        warnings.warn(
+            f"buildings: {int(odd.sum())} features are not polygons and do not occlude "
+            f"(ids: {ids}{' ...' if odd.sum() > 20 else ''}, types: "
+            f"{sorted({g.geom_type for g in arr[odd][:1000]})})",
+            GeoWarning,
+            stacklevel=3,
+        )
+    return arr[polygonal & ~missing]
+
+
 def camera_sectors(
     cameras: gpd.GeoDataFrame,
     *,
@@ -432,9 +457,7 @@ def camera_sectors(
     ends = np.column_stack([ox + reach * np.sin(angle), oy + reach * np.cos(angle)])
     origins = np.column_stack([ox, oy])
     if buildings is not None and len(buildings):
-        b = buildings.to_crs(cameras.crs) if buildings.crs != cameras.crs else buildings
-        bgeoms = np.asarray(b.geometry.values)
-        bgeoms = bgeoms[~(shapely.is_missing(bgeoms) | shapely.is_empty(bgeoms))]
+        bgeoms = _footprints(buildings, cameras.crs)
         hit = _occlusion_distances(
             origins, ends, cam_i[owner], geoms[cam_i], bgeoms, mount_tolerance
         )
@@ -541,7 +564,7 @@ def camera_coverage(
     covered = shapely.intersection(covered, g_geoms)
 
     if buildings is not None:
-        bld = geoms_of(buildings)
+        bld = _footprints(buildings, crs)
         b_idx, bg_idx = tree.query(bld, predicate="intersects")
         built = _per_group_union(bld[b_idx], bg_idx, n)
         open_geom = shapely.difference(g_geoms, built)

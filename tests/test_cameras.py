@@ -244,3 +244,45 @@ def test_chicago_alpr_cameras_with_real_directions():
     assert np.abs(diff).max() < 0.01
     east = sectors[sectors["bearing"] == 90.0]
     assert (east.geometry.centroid.x > cams.geometry.loc[east.index].x.to_numpy()).all()
+
+
+def test_non_polygon_buildings_are_warned():
+    cams = _cams(direction=["N"], camera_type=["fixed"])
+    things = gpd.GeoSeries([box(-100, 20, 100, 21), Point(0, 10)], index=[7, 8], crs=CRS)
+    with pytest.warns(GeoWarning, match=r"1 features are not polygons .*\[8\].*'Point'"):
+        out = camera_sectors(cams, buildings=things)
+    assert out["area_m2"].iloc[0] == pytest.approx(400)
+    with pytest.raises(InputError, match="buildings have no CRS"):
+        camera_sectors(cams, buildings=gpd.GeoSeries([box(0, 0, 1, 1)]))
+
+
+SHANGHAI = DATA / "china_osm_tiles_shanghai_wuhan.gpkg"
+
+
+@pytest.mark.shared_data
+def test_shanghai_real_footprints_occlude():
+    if not SHANGHAI.exists():
+        pytest.skip(f"shared data folder absent: {SHANGHAI} (only in the project workspace and CI)")
+    from geo.crs import metric_crs
+
+    buildings = gpd.read_file(SHANGHAI, layer="shanghai_buildings")
+    roads = gpd.read_file(SHANGHAI, layer="shanghai_roads")
+    crs = metric_crs(buildings)
+    buildings, roads = buildings.to_crs(crs), roads.to_crs(crs)
+    sites = roads.geometry.sample(60, random_state=1).interpolate(0.5, normalized=True)
+    bearings = np.random.default_rng(1).integers(0, 360, 30).astype(str)
+    cams = gpd.GeoDataFrame(
+        {"camera_type": ["dome"] * 30 + ["fixed"] * 30, "direction": [None] * 30 + list(bearings)},
+        geometry=sites.to_numpy(),
+        crs=crs,
+    )
+    open_view = camera_sectors(cams)
+    n_points = int((buildings.geom_type == "Point").sum())
+    with pytest.warns(GeoWarning, match=f"{n_points} features are not polygons"):
+        seen = camera_sectors(cams, buildings=buildings)
+    assert seen.geometry.is_valid.all()
+    assert (seen["area_m2"] <= open_view["area_m2"] + 1e-6).all()
+    assert (seen["area_m2"] < 0.99 * open_view["area_m2"]).mean() > 0.3
+    # the rays stop at the walls: views overlap building interiors by under 1 %
+    inside = seen.intersection(buildings[buildings.geom_type == "Polygon"].union_all()).area
+    assert (inside / seen["area_m2"]).max() < 0.01
