@@ -189,7 +189,9 @@ def _dense(out, region, angle, rng, unit, *, village: bool):
         rng,
         depth=_uniform(rng, 11, 14) if village else _uniform(rng, 10, 14.5),
         lengths=_lengths(rng, 9, 13) if village else _lengths(rng, 7, 12.5),
-        gap_along=_uniform(rng, 0.6, 1.6),
+        gap_along=lambda n: np.where(
+            np.arange(n) % 7 == 6, rng.uniform(3.5, 5.0, n), rng.uniform(0.6, 1.6, n)
+        ),
         gap_across=lambda r: 0.8 if r % 2 == 0 else rng.uniform(2.5, 4.0),
         depth_var=0.2,
         dropout=0.08,
@@ -230,31 +232,29 @@ def _walkups(out, region, angle, rng, unit, cid, *, dorm=False):
 
 
 def _towers(out, region, angle, rng, unit, cid, *, super_row: bool):
+    """Rows of towers of one type; with ``super_row`` one central tower becomes a 16-unit slab."""
     units = int(rng.choice([4, 6, 8], p=[0.5, 0.35, 0.15]))
     floors_base = int(rng.choice([18, 24, 26, 28, 30, 32, 33]))
-
-    def lengths(n):
-        u = np.full(n, units)
-        return np.array([TOWER_TYPES[units][0]] * n), u
-
-    def super_lengths(n):
-        return np.full(n, TOWER_TYPES[16][0]), np.full(n, 16)
-
-    rows_done = [0]
-
-    def length_fn(n):
-        rows_done[0] += 1
-        return super_lengths(n) if super_row and rows_done[0] <= 2 else lengths(n)
-
+    length, depth = TOWER_TYPES[units]
     polys, u, _ = pack_rows(
         region,
         angle,
         rng,
-        depth=lambda: TOWER_TYPES[16][1] if super_row else TOWER_TYPES[units][1],
-        lengths=length_fn,
+        depth=lambda: depth,
+        lengths=lambda n: (np.full(n, length), np.full(n, units)),
         gap_along=_uniform(rng, 22, 34),
         gap_across=lambda r: rng.uniform(45, 62),
     )
+    if super_row and len(polys):
+        xy = shapely.get_coordinates(shapely.centroid(polys))
+        ctr = region.point_on_surface()
+        for i in np.argsort(np.hypot(xy[:, 0] - ctr.x, xy[:, 1] - ctr.y), kind="stable"):
+            slab = rects(xy[i, 0], xy[i, 1], *TOWER_TYPES[16], angle)[0]
+            if region.contains(slab):
+                clash = shapely.intersects(polys, slab.buffer(15))  # includes tower i
+                polys = np.r_[polys[~clash], np.array([slab], dtype=object)]
+                u = np.r_[u[~clash], 16]
+                break
     jitter = rng.choice([0, 0, 0, 2, 4], size=len(u))
     floors = np.where(u == 16, 33, np.maximum(18, floors_base - jitter))
     out.add(
@@ -406,9 +406,24 @@ def _facility(out, region, angle, rng, unit, use: str, name: str, extra_water: l
 
 
 def _industry(out, region, angle, rng, unit, name, dorm: bool, next_cid):
+    """Factory sheds of one enterprise, with a workers' dormitory (a walk-up) when ``dorm``."""
     region = region.buffer(-8)
     if region.is_empty:
         return
+    if dorm:
+        # a three-stairwell, six-floor walk-up: 36 households
+        block = place_one(region, 40.0, 12.0, angle, rng, tries=20)
+        if block is not None:
+            out.add(
+                [block],
+                unit=unit,
+                kind="walkup",
+                floors=6,
+                households=36,
+                compound_id=next_cid(),
+                priority=3,
+            )
+            region = region.difference(block.buffer(15))
     polys, _, _ = pack_rows(
         region,
         angle,
@@ -418,20 +433,6 @@ def _industry(out, region, angle, rng, unit, name, dorm: bool, next_cid):
         gap_along=_uniform(rng, 15, 25),
         gap_across=lambda r: rng.uniform(18, 30),
     )
-    if dorm and len(polys) > 2:
-        keep_for_dorm = polys[-1]
-        polys = polys[:-1]
-        dorm_poly = _walkup_in(keep_for_dorm, angle, rng)
-        if dorm_poly is not None:
-            out.add(
-                [dorm_poly],
-                unit=unit,
-                kind="walkup",
-                floors=6,
-                households=36,
-                compound_id=next_cid(),
-                priority=3,
-            )
     floors = np.where(rng.random(len(polys)) < 0.8, 1, 2)
     out.add(
         polys,
@@ -443,11 +444,6 @@ def _industry(out, region, angle, rng, unit, name, dorm: bool, next_cid):
         name=name,
         priority=4,
     )
-
-
-def _walkup_in(slot: Polygon, angle, rng):
-    """A three-stairwell, six-floor walk-up (36 households) inside ``slot``, or None."""
-    return place_one(slot, 40.0, 12.0, angle, rng, tries=4)
 
 
 def _warehouses(out, region, angle, rng, unit):

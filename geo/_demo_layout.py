@@ -227,10 +227,11 @@ def _town_segments(rng: np.random.Generator, zone_at):
             zone = zone_at((u0 + u1) / 2, (v0 + v1) / 2)
             if zone in (Zone.OLD_TOWN, Zone.URBAN_VILLAGE):
                 segs += _dense_cell(rng, u0, u1, v0, v1)
-            elif zone != Zone.CIVIC and rng.random() < 0.55:
-                if u1 - u0 >= v1 - v0 and u1 - u0 > 380:
+            elif zone != Zone.CIVIC and rng.random() < 0.85:
+                du, dv = u1 - u0, v1 - v0
+                if du > 380 and (du >= dv or dv > 450):
                     segs.append(("v", (u0 + u1) / 2 + rng.uniform(-40, 40), v0, v1, "local"))
-                elif v1 - v0 > 380:
+                if dv > 380 and (dv > du or du > 450):
                     segs.append(("h", (v0 + v1) / 2 + rng.uniform(-40, 40), u0, u1, "local"))
     return segs
 
