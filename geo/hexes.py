@@ -234,6 +234,15 @@ def h3_counts(
         out = gpd.GeoDataFrame({"count": counts.to_numpy()}, index=idx, geometry=geometry.values)
         out = out.set_crs(WGS84)
     else:
+        no_group = keep & points[by].isna().to_numpy()
+        if no_group.any():
+            warnings.warn(
+                f"points: {int(no_group.sum())} rows with an empty {by!r} are left out "
+                f"(ids: {list(points.index[no_group][:20])})",
+                GeoWarning,
+                stacklevel=2,
+            )
+            keep = keep & ~no_group
         groups = points[by][keep]
         frame = pd.DataFrame({CELL: cells[keep].to_numpy(), by: groups.to_numpy()})
         counts = frame.groupby([CELL, by], observed=True, sort=True).size()

@@ -58,6 +58,14 @@ def test_h3_counts_by_group_is_a_complete_cube(points):
     assert (cube["count"] == 0).sum() == 1
 
 
+def test_h3_counts_warns_about_empty_groups(points):
+    pts = points.copy()
+    pts.loc[13, "category"] = None
+    with pytest.warns(GeoWarning, match=r"1 rows with an empty 'category' are left out .*\[13\]"):
+        cube = h3_counts(pts, resolution=8, by="category")
+    assert cube["count"].sum() == 3
+
+
 def test_h3_counts_with_area_adds_empty_cells(points):
     area = gpd.GeoSeries([box(116.38, 39.90, 116.47, 39.92)], crs=4326)
     counts = h3_counts(points, resolution=8, area=area)
