@@ -162,11 +162,12 @@ def place_one(region, w, d, angle, rng, tries=12):
     cands = [(p.x, p.y)]
     minx, miny, maxx, maxy = region.bounds
     cands += list(zip(rng.uniform(minx, maxx, tries), rng.uniform(miny, maxy, tries), strict=True))
-    for scale in (1.0, 0.8, 0.65):
-        polys = rects([q[0] for q in cands], [q[1] for q in cands], w * scale, d * scale, angle)
-        ok = shapely.contains(region, polys)
-        if ok.any():
-            return polys[np.argmax(ok)]
+    for scale in (1.0, 0.8, 0.65, 0.5):
+        for a in (angle, angle + np.pi / 2):
+            polys = rects([q[0] for q in cands], [q[1] for q in cands], w * scale, d * scale, a)
+            ok = shapely.contains(region, polys)
+            if ok.any():
+                return polys[np.argmax(ok)]
     return None
 
 
@@ -309,7 +310,31 @@ def _facility(out, region, angle, rng, unit, use: str, name: str, extra_water: l
     region = region.buffer(-6)
     if region.is_empty:
         return
+    before = sum(len(g) for g in out.cols["geometry"])
+    _facility_layout(out, region, angle, rng, unit, use, name, extra_water)
+    if sum(len(g) for g in out.cols["geometry"]) == before:  # awkward block: one plain building
+        kind = {"government_small": "government", "bus_station": "station"}.get(use, use)
+        kind = {"train_station": "station", "park": "pavilion"}.get(kind, kind)
+        special = use if use in ("school", "hospital", "market", "government", "park") else ""
+        special = "government" if use == "government_small" else special
+        one = place_one(region, 40.0, 16.0, angle, rng, tries=40)
+        if one is not None:
+            out.add(
+                [one],
+                unit=unit,
+                kind=kind,
+                floors=3,
+                households=0,
+                special=special,
+                name=name,
+                priority=1,
+            )
+
+
+def _facility_layout(out, region, angle, rng, unit, use, name, extra_water):
+    """The buildings of one facility block, by use (see :func:`fill_face`)."""
     special = {
+        "government_small": "government",
         "school": "school",
         "hospital": "hospital",
         "market": "market",
@@ -319,7 +344,9 @@ def _facility(out, region, angle, rng, unit, use: str, name: str, extra_water: l
     add = dict(unit=unit, special=special, name=name, households=0, priority=1)
     if use == "school":
         big = region.area > 35000
-        track = place_one(region, 175 if big else 110, 92 if big else 60, angle, rng)
+        track = None
+        if region.area > 20000:
+            track = place_one(region, 175 if big else 110, 92 if big else 60, angle, rng)
         rest = region.difference(track.buffer(10)) if track is not None else region
         polys, _, _ = pack_rows(
             rest,

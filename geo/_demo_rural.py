@@ -232,25 +232,31 @@ def seat_facilities(out, region, road, s0, twp, unit) -> np.ndarray:
         (-75, -1, 36, 15, 3, "hospital", "hospital", "卫生院"),
         (75, -1, 40, 28, 1, "market", "market", "农贸市场"),
     ]
-    placed, depth_used = [], {}
-    for ds, side, w, d, floors, kind, special, suffix in specs:
-        p0 = np.asarray(road.interpolate(s0 + ds - 4).coords[0])
-        p1 = np.asarray(road.interpolate(s0 + ds + 4).coords[0])
-        t = (p1 - p0) / np.hypot(*(p1 - p0))
-        off = depth_used.get((ds, side), 14.0) + d / 2
-        depth_used[(ds, side)] = off + d / 2 + 18
-        c = (p0 + p1) / 2 + side * np.array([-t[1], t[0]]) * off
-        poly = fill.rects(c[0], c[1], w, d, np.arctan2(t[1], t[0]))[0]
-        if region.contains(poly) and not any(poly.intersects(q) for q in placed):
-            out.add(
-                [poly],
-                unit=unit,
-                kind=kind,
-                floors=floors,
-                households=0,
-                special=special,
-                name=f"{name}{suffix}",
-                priority=1,
-            )
-            placed.append(poly)
+    placed: list = []
+    for ds0, side0, w, d, floors, kind, special, suffix in specs:
+        # the preferred spot first, then further along the road and across it
+        for ds, side, off in [
+            (ds0 + k, sd, o)
+            for k in (0, 60, -60, 120, -120, 180, -180)
+            for sd in (side0, -side0)
+            for o in (14.0, 40.0)
+        ]:
+            p0 = np.asarray(road.interpolate(s0 + ds - 4).coords[0])
+            p1 = np.asarray(road.interpolate(s0 + ds + 4).coords[0])
+            t = (p1 - p0) / np.hypot(*(p1 - p0))
+            c = (p0 + p1) / 2 + side * np.array([-t[1], t[0]]) * (off + d / 2)
+            poly = fill.rects(c[0], c[1], w, d, np.arctan2(t[1], t[0]))[0]
+            if region.contains(poly) and not any(poly.distance(q) < 8 for q in placed):
+                out.add(
+                    [poly],
+                    unit=unit,
+                    kind=kind,
+                    floors=floors,
+                    households=0,
+                    special=special,
+                    name=f"{name}{suffix}",
+                    priority=1,
+                )
+                placed.append(poly)
+                break
     return np.array([q.buffer(2) for q in placed], dtype=object)
