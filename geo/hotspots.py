@@ -13,17 +13,19 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Hashable
+from typing import TYPE_CHECKING
 
-import esda
 import geopandas as gpd
 import h3
-import libpysal
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
 from geo.errors import InputError
+
+if TYPE_CHECKING:  # esda and libpysal take seconds to import: load them when used
+    import libpysal
 
 __all__ = [
     "EMERGING_CLASSES",
@@ -77,6 +79,8 @@ def h3_weights(cells: list[str] | pd.Index, *, k: int = 1) -> libpysal.weights.W
         Ids are positions 0..n-1 in ``cells``; cells absent from ``cells`` are not neighbours.
         The diagonal is empty (Gi* adds the self-weight).
     """
+    import libpysal
+
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise InputError(f"k (H3 ring distance) must be a positive integer, got {k!r}")
     cells = list(cells)
@@ -110,6 +114,8 @@ def spatial_weights(
     k
         Ring distance for ``"h3"``.
     """
+    import libpysal
+
     if weights == "h3":
         cells = frame["h3_cell"] if "h3_cell" in frame.columns else frame.index
         return h3_weights(list(cells), k=k)
@@ -132,6 +138,8 @@ def spatial_weights(
 
 
 def _bins(z: np.ndarray, p: np.ndarray, *, fdr: bool) -> np.ndarray:
+    import esda
+
     out = np.zeros(len(z), dtype=np.int8)
     for alpha, level in _LEVELS:
         cut = float(esda.fdr(p, alpha)) if fdr else alpha
@@ -193,6 +201,9 @@ def gi_star(
     >>> int(gi_star(g, column="count", fdr=False).loc[12, "gi_bin"])
     3
     """
+    import esda
+    import libpysal
+
     if column not in frame.columns:
         raise InputError(f"frame has no column {column!r}; columns are {list(frame.columns)}")
     y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
@@ -449,6 +460,9 @@ def emerging_hotspots(
         :data:`EMERGING_CLASSES`), ``n_hot``, ``n_cold`` (significant steps), ``final_z``,
         ``trend_tau``, ``trend_p`` and the location's geometry.
     """
+    import esda
+    import libpysal
+
     if not isinstance(cube.index, pd.MultiIndex) or cube.index.nlevels != 2:
         raise InputError(
             "cube must have a two-level MultiIndex (location, time step), as returned by "
