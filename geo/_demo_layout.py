@@ -496,11 +496,14 @@ def rural_roads(rng, lay: Layout, seeds, township, n_townships, names):
 # --------------------------------------------------------------------------- network
 
 
-def road_network(sources: list[tuple[LineString, str, str]], keep: Polygon, min_stub=15.0):
+def road_network(
+    sources: list[tuple[LineString, str, str]], keep: Polygon, min_stub=15.0, stub_zone=None
+):
     """Node road lines into a connected network and merge them back per source line.
 
-    Dead-end stubs shorter than ``min_stub`` (left where lines were extended to cross) and edges
-    outside ``keep`` are dropped. Returns rows ``(line, road_class, name)``.
+    Dead-end stubs shorter than ``min_stub`` (left where lines were extended to cross), edges
+    lying wholly in ``stub_zone`` and edges outside ``keep`` are dropped. Returns rows
+    ``(line, road_class, name)``.
     """
     order = sorted(range(len(sources)), key=lambda i: CLASS_RANK[sources[i][1]])
     src = [sources[i] for i in order]
@@ -511,6 +514,8 @@ def road_network(sources: list[tuple[LineString, str, str]], keep: Polygon, min_
     owner = np.full(len(edges), len(src))
     np.minimum.at(owner, e_idx, s_idx)
     ok = (owner < len(src)) & shapely.contains(keep, mid)
+    if stub_zone is not None:
+        ok &= ~shapely.within(edges, stub_zone)
     for _ in range(2):
         ends = np.r_[
             shapely.get_coordinates(shapely.get_point(edges, 0)),

@@ -607,7 +607,8 @@ def build_demo_county(
         lanes += [(ln, "lane", f"{hname}巷") for ln in hl]
     ring_line = shapely.LineString(lay.ring.exterior.coords)
     sources = lay.town_lines + [(ring_line, "arterial", "环城路")] + rural_rd + lanes
-    roads = lay_mod.road_network(sources, lay.county)
+    band = lay.ring.buffer(35).difference(lay.ring)  # where town streets overshoot the ring
+    roads = lay_mod.road_network(sources, lay.county, stub_zone=band)
     site_xy = [
         tuple(shapely.get_coordinates(rural_rd[r][0].interpolate(s))[0]) for _, r, s, _ in sites
     ]
@@ -633,7 +634,7 @@ def build_demo_county(
     tbuild = np.array([rural.buildable(f, barrier, btree) for f in tfaces], dtype=object)
     use, fnames, zone, east, rep = _plan_town(r_town, lay, tfaces, tbuild)
     comp = np.flatnonzero((use == "compound") & east)
-    super_faces = set(comp[np.argsort(-shapely.area(tbuild[comp]), kind="stable")[:3]].tolist())
+    super_faces = set(comp[np.argsort(-shapely.area(tbuild[comp]), kind="stable")[:4]].tolist())
     lakes: list = []
     n_ind = 0
     for k in range(len(tfaces)):
