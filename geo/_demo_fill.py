@@ -503,11 +503,12 @@ def fill_face(
 ) -> None:
     """Fill one town block's buildable area according to its use.
 
-    ``use`` is one of ``oldtown``, ``uvillage``, ``compound``, ``industry``, ``warehouse`` or a
+    ``use`` is one of ``vacant`` (land awaiting development: nothing is built), ``oldtown``,
+    ``uvillage``, ``compound``, ``industry``, ``warehouse`` or a
     facility (``school``, ``hospital``, ``market``, ``government``, ``government_small``,
     ``park``, ``commercial``, ``bus_station``, ``train_station``).
     """
-    if region.is_empty or region.area < 60:
+    if use == "vacant" or region.is_empty or region.area < 60:
         return
     angle = face_angle(region)
     if use in ("oldtown", "uvillage"):

@@ -37,6 +37,18 @@ COLUMNS = {
     "pois": ["name", "kind", "community_code"],
 }
 RESIDENTIAL = {"walkup", "tower", "house", "shophouse", "rural_house"}
+KINDS = RESIDENTIAL | {
+    "outbuilding",
+    "school",
+    "hospital",
+    "market",
+    "government",
+    "commercial",
+    "industrial",
+    "warehouse",
+    "station",
+    "pavilion",
+}
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +178,7 @@ def test_household_rules(layers):
     assert (b.loc[~b["kind"].isin(RESIDENTIAL), "households"] == 0).all()
     assert (b.loc[b["special"] != "", "households"] == 0).all()
     assert (b["floors"] >= 1).all() and (b["height_m"] > 2).all()
+    assert set(b["kind"]) <= KINDS
 
 
 def test_cases_the_grid_engine_must_handle(layers):
