@@ -33,6 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from tqdm import tqdm
 
 from dashboard.casework import CATEGORIES, LEVELS, deadline_for
@@ -168,8 +169,11 @@ def _cases(
     pts = gpd.GeoSeries(
         shapely.points(pts.x + jitter[:, 0], pts.y + jitter[:, 1]), crs=crs_metric
     ).to_crs("EPSG:4326")
-    mix = np.array(list(MIX.values()))
-    cats = [CATS[rng.choice(6, p=mix[place[b]])] for b in which]
+    mix_cum = np.cumsum(np.array(list(MIX.values())), axis=1)
+    draws = rng.random(n)
+    cat_idx = np.minimum((draws[:, None] > mix_cum[place[which]]).sum(axis=1), len(CATS) - 1)
+    cats = [CATS[i] for i in cat_idx]
+    lons, lats = pts.x.to_numpy(), pts.y.to_numpy()
     sources = rng.choice(SOURCES, size=n, p=SOURCE_P)
     order = np.argsort(np.array([r.timestamp() for r in reported]), kind="stable")
     cases, events = [], []
@@ -206,8 +210,8 @@ def _cases(
                 "source": src,
                 "status": status,
                 "level": lvl,
-                "lon": round(float(pts.x.iloc[k]), 6),
-                "lat": round(float(pts.y.iloc[k]), 6),
+                "lon": round(float(lons[k]), 6),
+                "lat": round(float(lats[k]), 6),
                 "reporter_name": _name(rng) if personal else "",
                 "reporter_phone": _phone(rng) if personal else "",
                 "reported_at": rep_s,
@@ -278,11 +282,12 @@ def _cameras(
     roads_m = roads.to_crs(crs_metric)
     major = roads_m[roads_m["kind"].isin(["arterial", "collector"])]
     rows = []
-    # intersections of major streets: endpoints shared by two or more major segments
-    ends = shapely.get_coordinates(shapely.boundary(major.geometry.to_numpy()))
-    rounded = np.round(ends, 0)
-    uniq, counts = np.unique(rounded, axis=0, return_counts=True)
-    nodes = uniq[counts >= 2]
+    # junctions of major streets: roads are one line per street, so node them first and keep
+    # the points where three or more pieces meet
+    noded = shapely.get_parts(shapely.node(shapely.union_all(major.geometry.to_numpy())))
+    ends = shapely.get_coordinates(shapely.boundary(noded))
+    uniq, counts = np.unique(np.round(ends, 0), axis=0, return_counts=True)
+    nodes = uniq[counts >= 3]
     tree = shapely.STRtree(major.geometry.to_numpy())
     for x, y in nodes:
         pt = shapely.Point(x, y)
@@ -346,7 +351,10 @@ def _patrols(
     grids_m = grids.to_crs(crs_metric)
     roads_m = roads.to_crs(crs_metric)
     tree = shapely.STRtree(roads_m.geometry.to_numpy())
-    points: list[tuple] = []
+    xs_all: list[np.ndarray] = []
+    ys_all: list[np.ndarray] = []
+    secs_all: list[np.ndarray] = []
+    who_all: list[str] = []
     first_day = (end + CHINA).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
         days=gps_days
     )
@@ -390,24 +398,34 @@ def _patrols(
                 xs, ys = _walk(lines, lengths, dist, rng)
                 xs += rng.normal(0, 6, n_fix)
                 ys += rng.normal(0, 6, n_fix)
-                times = [t0 + timedelta(seconds=30 * i) - CHINA for i in range(n_fix)]
-                keep = [i for i, t in enumerate(times) if t.replace(tzinfo=UTC) <= end]
-                if not keep:
+                start_s = (t0 - CHINA).replace(tzinfo=UTC).timestamp()
+                secs = start_s + 30.0 * np.arange(n_fix)
+                keep = secs <= end.timestamp()
+                if not keep.any():
                     continue
-                lonlat = gpd.GeoSeries(shapely.points(xs[keep], ys[keep]), crs=crs_metric).to_crs(
-                    "EPSG:4326"
-                )
-                acc = rng.uniform(3, 12, len(keep)).round(1)
-                for j, i in enumerate(keep):
-                    points.append(
-                        (
-                            w.worker_id,
-                            times[i].strftime("%Y-%m-%dT%H:%M:%SZ"),
-                            round(lonlat.x.iloc[j], 7),
-                            round(lonlat.y.iloc[j], 7),
-                            float(acc[j]),
-                        )
-                    )
+                xs_all.append(xs[keep])
+                ys_all.append(ys[keep])
+                secs_all.append(secs[keep])
+                who_all.extend([w.worker_id] * int(keep.sum()))
+    if not who_all:
+        return []
+    xs = np.concatenate(xs_all)
+    ys = np.concatenate(ys_all)
+    lon, lat = Transformer.from_crs(crs_metric, "EPSG:4326", always_xy=True).transform(xs, ys)
+    stamps = pd.to_datetime(np.concatenate(secs_all), unit="s", utc=True).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    acc = rng.uniform(3, 12, len(xs)).round(1)
+    points = list(
+        zip(
+            who_all,
+            stamps,
+            np.round(lon, 7).tolist(),
+            np.round(lat, 7).tolist(),
+            acc.tolist(),
+            strict=True,
+        )
+    )
     return points
 
 
@@ -423,11 +441,9 @@ def _walk(
         total += lengths[j]
     starts = np.concatenate([[0.0], np.cumsum(lengths[order])])
     which = np.searchsorted(starts, dist, side="right") - 1
-    xs, ys = np.empty(len(dist)), np.empty(len(dist))
-    for k, (wi, dd) in enumerate(zip(which, dist, strict=True)):
-        line = lines[order[wi]]
-        p = line.interpolate(dd - starts[wi])
-        xs[k], ys[k] = p.x, p.y
+    pieces = np.asarray(lines, dtype=object)[np.asarray(order)[which]]
+    coords = shapely.get_coordinates(shapely.line_interpolate_point(pieces, dist - starts[which]))
+    xs, ys = coords[:, 0].copy(), coords[:, 1].copy()
     return xs, ys
 
 
