@@ -78,3 +78,42 @@
     },
   });
 })();
+
+/* Wall display: community shading, case dots, and the clientside clock / staleness check. */
+(function () {
+  "use strict";
+  var w = window.wangge;
+  w.style.wallCommunity = function (feature, context) {
+    var h = context.hideout || {}, n = (h.counts || {})[feature.properties.code] || 0;
+    var x = Math.min(1, n / Math.max(1, h.max || 1));
+    var c = [Math.round(22 + 190 * x), Math.round(60 + 40 * (1 - x)), Math.round(110 - 60 * x)];
+    return { color: "#5d8fd6", weight: 1, fillColor: "rgb(" + c.join(",") + ")", fillOpacity: 0.75 };
+  };
+  w.style.wallTownship = function () {
+    return { color: "#9cc8ff", weight: 2.5, fill: false };
+  };
+  w.feature.wallCase = function (feature, latlng) {
+    var overdue = feature.properties.overdue;
+    return L.circleMarker(latlng, {
+      radius: overdue ? 5 : 4, color: overdue ? "#ff4d4f" : "#ffd666", weight: 1,
+      fillColor: overdue ? "#ff4d4f" : "#ffd666", fillOpacity: 0.85,
+    });
+  };
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function hms(d) { return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()); }
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    wangge_wall: {
+      clock: function (_n, lastOk, settings) {
+        var now = new Date();
+        var lang = (settings && settings.lang) || "zh";
+        var refresh = ((settings && settings.refresh) || 15) * 1000;
+        if (!lastOk) {
+          return [hms(now), lang === "en" ? "Waiting for data…" : "等待数据…", "wall-updated"];
+        }
+        var stale = now.getTime() - lastOk > 2.5 * refresh;
+        var label = (lang === "en" ? "Data updated " : "数据更新于 ") + hms(new Date(lastOk));
+        return [hms(now), label, stale ? "wall-updated stale" : "wall-updated"];
+      },
+    },
+  });
+})();

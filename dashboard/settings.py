@@ -8,6 +8,7 @@
 | ``WANGGE_TILE_ATTRIBUTION`` | attribution text shown with those tiles | empty |
 | ``WANGGE_LANG`` | default interface language, ``zh`` or ``en`` | ``zh`` |
 | ``WANGGE_DEMO_SEED`` | seed of the built-in demo county | ``20261122`` |
+| ``WANGGE_WALL_REFRESH`` | seconds between wall display refreshes | ``15`` |
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Settings:
     tile_attribution: str = ""
     lang: str = "zh"
     demo_seed: int = 20261122
+    wall_refresh: int = 15
     boundaries_dir: Path = REPO_ROOT / "data" / "boundaries" / "demo"
 
     @property
@@ -55,4 +57,11 @@ class Settings:
             tile_attribution=env.get("WANGGE_TILE_ATTRIBUTION", "").strip(),
             lang=lang,
             demo_seed=int(env.get("WANGGE_DEMO_SEED", "20261122")),
+            wall_refresh=_positive(env.get("WANGGE_WALL_REFRESH", "15"), "WANGGE_WALL_REFRESH"),
         )
+
+
+def _positive(text: str, name: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name}={text!r}: expected a whole number of seconds, 1 or more")
+    return int(text)

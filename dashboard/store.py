@@ -1010,6 +1010,37 @@ class Store:
         assert case is not None
         return case
 
+    def open_case_counts(
+        self, *, by: str = "community_code", filters: dict | None = None
+    ) -> dict[str, int]:
+        """Open (not closed) cases per grid, community or township code."""
+        if by not in ("grid_code", "community_code", "township_code"):
+            raise StoreError(
+                f"open_case_counts: by={by!r}; expected grid_code, community_code or township_code"
+            )
+        where, args = _case_filters(filters or {}, utc_now())
+        where.append("closed_at IS NULL")
+        with self.connect() as con:
+            rows = con.execute(
+                f"SELECT {by}, COUNT(*) FROM cases WHERE {' AND '.join(where)} GROUP BY {by}", args
+            ).fetchall()
+        return {r[0]: int(r[1]) for r in rows if r[0]}
+
+    def activity_fingerprint(self, filters: dict | None = None) -> str:
+        """A short string that changes whenever cases, case events, cameras or patrol fixes do."""
+        where, args = _case_filters(filters or {}, utc_now())
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        with self.connect() as con:
+            n, last = con.execute(
+                f"SELECT COUNT(*), MAX(updated_at) FROM cases{sql_where}", args
+            ).fetchone()
+            ev = con.execute("SELECT MAX(event_id) FROM case_events").fetchone()[0]
+            cams = con.execute(
+                "SELECT COUNT(*), SUM(status = 'online'), MAX(last_heartbeat) FROM cameras"
+            ).fetchone()
+            fix = con.execute("SELECT MAX(rowid) FROM patrol_points").fetchone()[0]
+        return f"{n}|{last}|{ev}|{cams[0]}|{cams[1]}|{cams[2]}|{fix}"
+
     def cases_frame(self, *, filters: dict | None = None, now: str | None = None) -> pd.DataFrame:
         """All matching cases as a DataFrame (times as UTC timestamps), for analytics."""
         where, args = _case_filters(filters or {}, now or utc_now())

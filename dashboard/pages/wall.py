@@ -1,0 +1,355 @@
+"""指挥大屏 (wall display) for a 16:9 wall: dark, no scrollbars, no interaction needed.
+
+Every ``WANGGE_WALL_REFRESH`` seconds the server compares a fingerprint of the data (cases,
+their events, cameras, patrol fixes, the 5-minute clock) with the one the page holds; when
+nothing changed it answers with the time alone, so an idle refresh is a few hundred bytes. A
+clientside clock turns "数据更新于 hh:mm:ss" red when no refresh has succeeded for 2.5 periods
+(server down, network cut), without asking the server.
+"""
+
+from __future__ import annotations
+
+import math
+
+import dash
+import dash_leaflet as dl
+import pandas as pd
+import plotly.graph_objects as go
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash_extensions.javascript import Namespace
+from flask import current_app
+
+from dashboard import ids
+from dashboard.i18n import normalise_lang, t
+from dashboard.metrics import LOCAL_TZ, wall_data, wall_fingerprint
+from dashboard.pages.map import fit_zoom
+
+dash.register_page(__name__, path="/wall", name="指挥大屏", title="指挥大屏")
+
+style = Namespace("wangge", "style")
+feature = Namespace("wangge", "feature")
+
+KPI_KEYS = (
+    "reported_today",
+    "closed_today",
+    "closure_rate",
+    "on_time_rate",
+    "open_overdue",
+    "mean_handling_hours",
+    "cameras_online",
+    "patrol_compliance",
+    "workers_on_duty",
+)
+DARK = {
+    "paper_bgcolor": "rgba(0,0,0,0)",
+    "plot_bgcolor": "rgba(0,0,0,0)",
+    "font": {"color": "#cfe3ff", "size": 14},
+}
+
+
+def _pct(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1%}"
+
+
+def kpi_tiles(kpis: dict, lang: str) -> list:
+    values = {
+        "reported_today": f"{kpis['reported_today']:,}",
+        "closed_today": f"{kpis['closed_today']:,}",
+        "closure_rate": _pct(kpis["closure_rate"]),
+        "on_time_rate": _pct(kpis["on_time_rate"]),
+        "open_overdue": f"{kpis['open_overdue']:,}",
+        "mean_handling_hours": "–"
+        if math.isnan(kpis["mean_handling_hours"])
+        else f"{kpis['mean_handling_hours']:.1f}",
+        "cameras_online": f"{kpis['cameras_online']:,}/{kpis['cameras_total']:,}",
+        "patrol_compliance": _pct(kpis["patrol_compliance"]),
+        "workers_on_duty": f"{kpis['workers_on_duty']:,}",
+    }
+    return [
+        html.Div(
+            [
+                html.Div(values[k], className="kpi-value", id=f"kpi-{k}"),
+                html.Div(t(f"kpi.{k}", lang), className="kpi-label"),
+            ],
+            className="kpi-tile" + (" alert" if k == "open_overdue" and kpis[k] > 0 else ""),
+        )
+        for k in KPI_KEYS
+    ]
+
+
+def township_rows(ranking: pd.DataFrame) -> list:
+    if ranking.empty:
+        return []
+    top = max(1, int(ranking["open"].max()))
+    return [
+        html.Div(
+            className="rank-row",
+            children=[
+                html.Span(str(i + 1), className="rank-no"),
+                html.Span(r.name, className="rank-name"),
+                html.Div(
+                    html.Div(style={"width": f"{100 * r.open / top:.0f}%"}, className="rank-fill"),
+                    className="rank-bar",
+                ),
+                html.Span(f"{r.overdue} · {r.open} · {r.reported}", className="rank-figs"),
+            ],
+        )
+        for i, r in enumerate(ranking.itertuples())
+    ]
+
+
+def category_figure(categories: pd.DataFrame, lang: str) -> go.Figure:
+    labels = [t(f"category.{c}", lang) for c in categories["category"]]
+    fig = go.Figure(
+        go.Bar(
+            x=categories["cases"],
+            y=labels,
+            orientation="h",
+            marker_color="#3fa7ff",
+            text=categories["cases"],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    fig.update_layout(
+        **DARK,
+        margin={"l": 8, "r": 30, "t": 4, "b": 4},
+        yaxis={"autorange": "reversed"},
+        xaxis={"visible": False},
+        bargap=0.35,
+    )
+    return fig
+
+
+def trend_figure(trend: pd.DataFrame, lang: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(
+        x=trend["day"],
+        y=trend["reported"],
+        name=t("wall.reported", lang),
+        line={"color": "#ffb347", "width": 3},
+    )
+    fig.add_scatter(
+        x=trend["day"],
+        y=trend["closed"],
+        name=t("wall.closed", lang),
+        line={"color": "#5ee38f", "width": 3},
+    )
+    fig.update_layout(
+        **DARK,
+        margin={"l": 36, "r": 8, "t": 4, "b": 24},
+        legend={"orientation": "h", "y": 1.1},
+        xaxis={"gridcolor": "#1e3558", "tickformat": "%m-%d"},
+        yaxis={"gridcolor": "#1e3558"},
+    )
+    return fig
+
+
+def case_rows(frame: pd.DataFrame, lang: str, names: dict, *, overdue: bool = False) -> list:
+    if frame.empty:
+        return [html.Div(t("wall.none", lang), className="case-row muted")]
+    now = pd.Timestamp.now(tz="UTC")
+    rows = []
+    for r in frame.itertuples():
+        when = r.reported_at.tz_convert(LOCAL_TZ).strftime("%m-%d %H:%M")
+        place = names.get(r.community_code, r.community_code or "—")
+        extra = (
+            f"+{(now - r.deadline_at).total_seconds() / 3600:.0f}h"
+            if overdue
+            else t(f"status.{r.status}", lang)
+        )
+        rows.append(
+            html.Div(
+                className="case-row" + (" overdue" if overdue else ""),
+                children=[
+                    html.Span(when, className="case-time"),
+                    html.Span(t(f"category.{r.category}", lang), className="case-cat"),
+                    html.Span(place, className="case-place"),
+                    html.Span(extra, className="case-status"),
+                ],
+                **{"data-case": r.case_id},
+            )
+        )
+    return rows
+
+
+def _panel(title: str, body, *, cls: str = "") -> html.Section:
+    return html.Section([html.H3(title), body], className=f"wall-panel {cls}")
+
+
+def layout(lang: str | None = None, **_query) -> html.Div:
+    settings = current_app.config["WANGGE_SETTINGS"]
+    lang = normalise_lang(lang, settings.lang)
+    layers = current_app.config["WANGGE_LAYERS"]
+    county = layers.county()
+    if len(county) == 0:
+        return html.Div(t("error.not_ready", lang), className="wall-page")
+    minx, miny, maxx, maxy = county.total_bounds
+    graph = {"config": {"displayModeBar": False, "staticPlot": True}, "style": {"height": "100%"}}
+    return html.Div(
+        className="wall-page",
+        children=[
+            dcc.Store(id=ids.WALL_SETTINGS, data={"lang": lang, "refresh": settings.wall_refresh}),
+            dcc.Store(id=ids.WALL_FINGERPRINT, data=None),
+            dcc.Store(id=ids.WALL_LAST_OK, data=None),
+            dcc.Interval(id=ids.WALL_TICK, interval=settings.wall_refresh * 1000, n_intervals=0),
+            dcc.Interval(id=ids.WALL_CLOCK_TICK, interval=1000, n_intervals=0),
+            html.Header(
+                className="wall-header",
+                children=[
+                    html.H1(t("wall.title", lang, county=county["name"].iloc[0])),
+                    html.Span(t("app.demo_badge", lang), className="demo-badge"),
+                    html.Div(className="wall-spacer"),
+                    html.Span(id=ids.WALL_CLOCK, className="wall-clock"),
+                    html.Span(t("wall.never", lang), id=ids.WALL_UPDATED, className="wall-updated"),
+                ],
+            ),
+            html.Div(id=ids.WALL_KPIS, className="kpi-strip"),
+            html.Div(
+                className="wall-body",
+                children=[
+                    html.Div(
+                        className="wall-col",
+                        children=[
+                            _panel(
+                                t("wall.townships", lang),
+                                html.Div(id=ids.WALL_TOWNSHIPS),
+                                cls="grow",
+                            ),
+                            _panel(
+                                t("wall.categories", lang),
+                                dcc.Graph(id=ids.WALL_CATEGORIES, **graph),
+                                cls="grow",
+                            ),
+                        ],
+                    ),
+                    html.Div(
+                        className="wall-col wall-centre",
+                        children=[
+                            dl.Map(
+                                id=ids.WALL_MAP,
+                                center=[(miny + maxy) / 2, (minx + maxx) / 2],
+                                zoom=fit_zoom(minx, miny, maxx, maxy, width=900, height=720),
+                                zoomSnap=0.25,
+                                preferCanvas=True,
+                                zoomControl=False,
+                                attributionControl=False,
+                                minZoom=8,
+                                maxZoom=18,
+                                className="wall-map",
+                                children=[
+                                    dl.GeoJSON(
+                                        id=ids.WALL_COMMUNITIES,
+                                        url="/api/v1/layers/communities.geojson",
+                                        style=style("wallCommunity"),
+                                        hideout={"counts": {}, "max": 1},
+                                    ),
+                                    dl.GeoJSON(
+                                        url="/api/v1/layers/townships.geojson",
+                                        style=style("wallTownship"),
+                                        interactive=False,
+                                    ),
+                                    dl.GeoJSON(
+                                        id=ids.WALL_POINTS,
+                                        data=None,
+                                        pointToLayer=feature("wallCase"),
+                                    ),
+                                ],
+                            ),
+                            html.Div(t("wall.map_legend", lang), className="wall-map-legend"),
+                        ],
+                    ),
+                    html.Div(
+                        className="wall-col",
+                        children=[
+                            _panel(
+                                t("wall.trend", lang),
+                                dcc.Graph(id=ids.WALL_TREND, **graph),
+                                cls="grow",
+                            ),
+                            _panel(
+                                t("wall.newest", lang),
+                                html.Div(id=ids.WALL_NEWEST, className="case-list"),
+                                cls="grow",
+                            ),
+                            _panel(
+                                t("wall.overdue", lang),
+                                html.Div(id=ids.WALL_OVERDUE, className="case-list"),
+                                cls="grow",
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+DATA_OUTPUTS = (
+    Output(ids.WALL_KPIS, "children"),
+    Output(ids.WALL_TOWNSHIPS, "children"),
+    Output(ids.WALL_CATEGORIES, "figure"),
+    Output(ids.WALL_TREND, "figure"),
+    Output(ids.WALL_NEWEST, "children"),
+    Output(ids.WALL_OVERDUE, "children"),
+    Output(ids.WALL_COMMUNITIES, "hideout"),
+    Output(ids.WALL_POINTS, "data"),
+    Output(ids.WALL_FINGERPRINT, "data"),
+)
+
+
+@callback(
+    *DATA_OUTPUTS,
+    Output(ids.WALL_LAST_OK, "data"),
+    Input(ids.WALL_TICK, "n_intervals"),
+    State(ids.WALL_FINGERPRINT, "data"),
+    State(ids.WALL_SETTINGS, "data"),
+)
+def refresh_wall(_n, fingerprint, settings):
+    """New figures when the data changed since ``fingerprint``; else only the time of the check."""
+    store = current_app.config["WANGGE_STORE"]
+    now = pd.Timestamp.now(tz="UTC")
+    checked = int(now.timestamp() * 1000)
+    current = wall_fingerprint(store, now=now)
+    if current == fingerprint:
+        return (*([dash.no_update] * len(DATA_OUTPUTS)), checked)
+    lang = normalise_lang((settings or {}).get("lang"))
+    data = wall_data(store, now=now)
+    communities = store.admin_units("community")
+    names = dict(zip(communities["code"], communities["name"], strict=True))
+    counts = store.open_case_counts(by="community_code")
+    points = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": r.case_id,
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": {"overdue": bool(r.overdue), "category": r.category},
+            }
+            for r in data.recent_points.itertuples()
+        ],
+    }
+    return (
+        kpi_tiles(data.kpis, lang),
+        township_rows(data.townships),
+        category_figure(data.categories, lang),
+        trend_figure(data.trend, lang),
+        case_rows(data.newest, lang, names),
+        case_rows(data.overdue, lang, names, overdue=True),
+        {"counts": counts, "max": max(counts.values(), default=1)},
+        points,
+        current,
+        checked,
+    )
+
+
+clientside_callback(
+    ClientsideFunction(namespace="wangge_wall", function_name="clock"),
+    Output(ids.WALL_CLOCK, "children"),
+    Output(ids.WALL_UPDATED, "children"),
+    Output(ids.WALL_UPDATED, "className"),
+    Input(ids.WALL_CLOCK_TICK, "n_intervals"),
+    State(ids.WALL_LAST_OK, "data"),
+    State(ids.WALL_SETTINGS, "data"),
+)

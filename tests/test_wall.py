@@ -1,0 +1,84 @@
+"""The wall display's figures and its refresh that sends nothing when nothing changed."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+import pytest
+from conftest import X0, Y0, load_tiny_county
+
+from dashboard.app import create_app
+from dashboard.casework import validate_new_case
+from dashboard.metrics import LOCAL_TZ, wall_data, wall_fingerprint
+from dashboard.settings import Settings
+from dashboard.simulate import simulate
+from dashboard.store import Store, utc_now
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    data = tmp_path_factory.mktemp("wall")
+    settings = Settings(data_dir=data)
+    store = Store(settings.db_path)
+    load_tiny_county(store)
+    simulate(
+        store,
+        days=35,
+        per_day=40,
+        gps_days=3,
+        seed=3,
+        end=pd.Timestamp.now(tz="UTC").floor("h").to_pydatetime(),
+    )
+    return create_app(settings)
+
+
+def _store(app) -> Store:
+    return app.server.config["WANGGE_STORE"]
+
+
+def test_kpis_match_the_cases(app):
+    store = _store(app)
+    now = pd.Timestamp.now(tz="UTC")
+    data = wall_data(store, now=now)
+    cases = store.cases_frame()
+    midnight = now.tz_convert(LOCAL_TZ).normalize().tz_convert("UTC")
+    assert data.kpis["reported_today"] == int((cases["reported_at"] >= midnight).sum())
+    overdue = cases["closed_at"].isna() & (cases["deadline_at"] < now)
+    assert data.kpis["open_overdue"] == int(overdue.sum()) > 0
+    assert 0.5 < data.kpis["on_time_rate"] <= 1
+    assert data.kpis["cameras_total"] == store.count("cameras")
+    assert set(data.overdue["case_id"]) <= set(cases.loc[overdue, "case_id"])
+    assert list(data.townships["name"]) and set(data.townships["name"]) <= {"城关街道", "青石镇"}
+    assert len(data.trend) == 30 and data.trend["reported"].sum() > 0
+    assert data.categories["cases"].sum() == int(
+        (cases["reported_at"] >= midnight - pd.Timedelta(days=29)).sum()
+    )
+
+
+def test_refresh_sends_nothing_new_when_nothing_changed_and_shows_a_new_case(app):
+    from dashboard.pages import wall
+
+    store = _store(app)
+    with app.server.test_request_context("/"):
+        first = wall.refresh_wall(1, None, {"lang": "zh"})
+        fingerprint = first[-2]
+        again = wall.refresh_wall(2, fingerprint, {"lang": "zh"})
+        assert all(v is dash.no_update for v in again[:-1]) and isinstance(again[-1], int)
+        case = validate_new_case(
+            {"category": "safety", "lon": X0 + 0.005, "lat": Y0 + 0.005}, now=utc_now()
+        )
+        stored, _ = store.create_case(
+            case, app.server.config["WANGGE_LOCATOR"].locate(case["lon"], case["lat"])
+        )
+        assert wall_fingerprint(store) != fingerprint
+        changed = wall.refresh_wall(3, fingerprint, {"lang": "zh"})
+    newest_ids = [row.to_plotly_json()["props"].get("data-case") for row in changed[4]]
+    assert newest_ids[0] == stored["case_id"]
+
+
+def test_wall_layout_speaks_english_too(app):
+    from dashboard.pages import wall
+
+    with app.server.test_request_context("/"):
+        text = str(wall.layout(lang="en"))
+    assert "grid management command centre" in text and "Newest cases" in text
