@@ -105,13 +105,13 @@
     wangge_wall: {
       clock: function (_n, lastOk, settings) {
         var now = new Date();
-        var lang = (settings && settings.lang) || "zh";
-        var refresh = ((settings && settings.refresh) || 15) * 1000;
+        settings = settings || {};
+        var refresh = (settings.refresh || 15) * 1000;
         if (!lastOk) {
-          return [hms(now), lang === "en" ? "Waiting for data…" : "等待数据…", "wall-updated"];
+          return [hms(now), settings.never || "", "wall-updated"];
         }
         var stale = now.getTime() - lastOk > 2.5 * refresh;
-        var label = (lang === "en" ? "Data updated " : "数据更新于 ") + hms(new Date(lastOk));
+        var label = (settings.updated || "{time}").replace("{time}", hms(new Date(lastOk)));
         return [hms(now), label, stale ? "wall-updated stale" : "wall-updated"];
       },
     },

@@ -64,7 +64,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "{county} grid management command centre",
     },
     "wall.updated": {"zh": "数据更新于 {time}", "en": "Data updated {time}"},
-    "wall.never": {"zh": "等待数据…", "en": "Waiting for data…"},
+    "wall.never": {"zh": "等待数据...", "en": "Waiting for data..."},
     "kpi.reported_today": {"zh": "今日上报", "en": "Reported today"},
     "kpi.closed_today": {"zh": "今日结案", "en": "Closed today"},
     "kpi.closure_rate": {"zh": "结案率(30日)", "en": "Closure rate (30 d)"},

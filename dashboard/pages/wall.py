@@ -189,7 +189,15 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     return html.Div(
         className="wall-page",
         children=[
-            dcc.Store(id=ids.WALL_SETTINGS, data={"lang": lang, "refresh": settings.wall_refresh}),
+            dcc.Store(
+                id=ids.WALL_SETTINGS,
+                data={
+                    "lang": lang,
+                    "refresh": settings.wall_refresh,
+                    "updated": t("wall.updated", lang, time="{time}"),
+                    "never": t("wall.never", lang),
+                },
+            ),
             dcc.Store(id=ids.WALL_FINGERPRINT, data=None),
             dcc.Store(id=ids.WALL_LAST_OK, data=None),
             dcc.Interval(id=ids.WALL_TICK, interval=settings.wall_refresh * 1000, n_intervals=0),
