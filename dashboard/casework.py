@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 __all__ = [
     "CATEGORIES",
     "LEVELS",
+    "LOCAL_TZ",
+    "case_day",
     "SOURCES",
     "STATUSES",
     "TRANSITIONS",
@@ -117,6 +119,18 @@ def parse_time(value: object, field: str) -> str:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: The command centre's clock: case ids carry the local report day.
+LOCAL_TZ = "Asia/Shanghai"
+
+
+def case_day(reported_at: str) -> str:
+    """``YYYYMMDD`` of the local (China) day of a UTC time string, for case ids."""
+    from zoneinfo import ZoneInfo
+
+    start = datetime.strptime(reported_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return start.astimezone(ZoneInfo(LOCAL_TZ)).strftime("%Y%m%d")
 
 
 def deadline_for(category: str, reported_at: str) -> str:

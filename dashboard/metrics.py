@@ -11,13 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dashboard.casework import CATEGORIES
+from dashboard.casework import CATEGORIES, LOCAL_TZ
 from dashboard.store import Store
 from geo.patrols import patrol_sessions
 
 __all__ = ["LOCAL_TZ", "WallData", "scope_filters", "wall_data", "wall_fingerprint"]
 
-LOCAL_TZ = "Asia/Shanghai"
 OPEN = (
     "reported",
     "accepted",

@@ -182,7 +182,7 @@ def _cases(
     for k in order:
         rep = reported[k]
         cat, src = cats[k], str(sources[k])
-        day = rep.strftime("%Y%m%d")
+        day = (rep + CHINA).strftime("%Y%m%d")
         seq[day] = seq.get(day, 0) + 1
         cid = f"C{day}-{seq[day]:05d}"
         rep_s = _utc(rep)

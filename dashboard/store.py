@@ -84,6 +84,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from dashboard.casework import case_day
+
 __all__ = ["MIGRATIONS", "Store", "StoreError", "default_data_dir", "utc_now"]
 
 log = logging.getLogger(__name__)
@@ -894,7 +896,7 @@ class Store:
                 ):
                     out.append(None)
                     continue
-                day = case["reported_at"][:10].replace("-", "")
+                day = case_day(case["reported_at"])
                 if day not in next_seq:
                     last = con.execute(
                         "SELECT MAX(case_id) FROM cases WHERE case_id >= ? AND case_id < ?",
@@ -954,6 +956,8 @@ class Store:
         now: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        order_by: str = "reported_at",
+        descending: bool = True,
     ) -> tuple[list[dict], int]:
         """Cases matching ``filters``, newest first; returns (page, total).
 
@@ -961,13 +965,18 @@ class Store:
         ``grid_code`` (exact), ``since``/``until`` (reported_at bounds, UTC strings),
         ``overdue`` (bool, judged at ``now``), ``township_codes`` (a list: a role's scope).
         """
+        if order_by not in _SORTABLE:
+            raise StoreError(
+                f"cases cannot be sorted by {order_by!r}; expected one of {sorted(_SORTABLE)}"
+            )
+        direction = "DESC" if descending else "ASC"
         where, args = _case_filters(filters or {}, now or utc_now())
         sql_where = (" WHERE " + " AND ".join(where)) if where else ""
         with self.connect() as con:
             total = con.execute(f"SELECT COUNT(*) FROM cases{sql_where}", args).fetchone()[0]
             rows = con.execute(
                 f"SELECT {', '.join(CASE_COLUMNS)} FROM cases{sql_where} "
-                "ORDER BY reported_at DESC, case_id DESC LIMIT ? OFFSET ?",
+                f"ORDER BY {order_by} {direction}, case_id {direction} LIMIT ? OFFSET ?",
                 [*args, int(limit), int(offset)],
             ).fetchall()
         return [dict(r) for r in rows], int(total)
@@ -1240,6 +1249,23 @@ class _GroupCommit:
                         self._commit([item])
                     except Exception as exc:  # answered to that writer alone
                         item[3].set_exception(exc)
+
+
+_SORTABLE = frozenset(
+    {
+        "reported_at",
+        "deadline_at",
+        "closed_at",
+        "updated_at",
+        "category",
+        "status",
+        "level",
+        "township_code",
+        "community_code",
+        "grid_code",
+        "case_id",
+    }
+)
 
 
 def _sha256(token: str) -> str:

@@ -9,7 +9,7 @@ from dashboard.i18n import t
 __all__ = ["header"]
 
 #: (path, translation key) of the pages in the navigation bar.
-NAV = (("/", "nav.map"), ("/wall", "nav.wall"))
+NAV = (("/", "nav.map"), ("/cases", "nav.cases"), ("/wall", "nav.wall"))
 
 
 def header(lang: str, path: str, *, demo: bool = True) -> html.Header:

@@ -1,0 +1,344 @@
+"""事件列表 (case list): every case, filtered and sorted on the server, page by page.
+
+The grid uses AG Grid's infinite row model, so only the rows in view travel (200,000 cases stay
+in the store). Filters live in the URL (``?status=...&category=...``), written back with
+``history.replaceState`` so a link can be shared without reloading the page. Clicking a case
+flies the map to it and shows its status history. Reporters' names and phones are masked.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_leaflet as dl
+import pandas as pd
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from flask import current_app
+
+from dashboard import ids
+from dashboard.api import public_case
+from dashboard.casework import CATEGORIES, STATUSES
+from dashboard.components.header import header
+from dashboard.i18n import normalise_lang, t
+from dashboard.metrics import LOCAL_TZ
+from dashboard.pages.map import fit_zoom
+
+dash.register_page(__name__, path="/cases", name="事件列表", title="事件列表")
+
+WINDOWS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "all": None}
+SORTABLE = {"reported_at", "deadline_at", "category", "status", "level", "case_id"}
+
+
+def _options(values, prefix: str, lang: str) -> list[dict]:
+    return [{"label": t(f"{prefix}.{v}", lang), "value": v} for v in values]
+
+
+def _columns(lang: str) -> list[dict]:
+    def col(field: str, key: str, **extra) -> dict:
+        return {"field": field, "headerName": t(key, lang), "sortable": field in SORTABLE, **extra}
+
+    return [
+        col("case_id", "cases.col.case_id", width=150, pinned="left"),
+        col("reported_local", "cases.col.reported", width=140, sortable=True, colId="reported_at"),
+        col("category_label", "cases.col.category", width=110, colId="category", sortable=True),
+        col("status_label", "cases.col.status", width=100, colId="status", sortable=True),
+        col("level_label", "cases.col.level", width=80, colId="level", sortable=True),
+        col("township_name", "cases.col.township", width=100),
+        col("community_name", "cases.col.community", width=110),
+        col("grid_code", "cases.col.grid", width=150),
+        col("deadline_local", "cases.col.deadline", width=140, colId="deadline_at", sortable=True),
+        col("overdue_label", "cases.col.overdue", width=80),
+        col("title", "cases.col.title", flex=1, minWidth=140),
+        col("reporter_name", "cases.col.reporter", width=90),
+        col("reporter_phone", "cases.col.phone", width=130),
+    ]
+
+
+def case_grid(lang: str) -> dag.AgGrid:
+    """A fresh grid (a new one per filter change, so the infinite model starts over)."""
+    return dag.AgGrid(
+        id=ids.CASES_GRID,
+        columnDefs=_columns(lang),
+        defaultColDef={"resizable": True, "suppressHeaderMenuButton": True},
+        rowModelType="infinite",
+        getRowId="params.data.case_id",
+        rowClassRules={"overdue-row": "params.data && params.data.overdue"},
+        dashGridOptions={
+            "rowSelection": {
+                "mode": "singleRow",
+                "checkboxes": False,
+                "enableClickSelection": True,
+            },
+            "cacheBlockSize": 100,
+            "maxBlocksInCache": 20,
+            "rowBuffer": 10,
+            "localeText": {"noRowsToShow": t("wall.none", lang)},
+        },
+        className="cases-grid",
+        style={"height": "100%"},
+    )
+
+
+def layout(
+    lang: str | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    township: str | None = None,
+    window: str | None = None,
+    overdue: str | None = None,
+    **_query,
+) -> html.Div:
+    settings = current_app.config["WANGGE_SETTINGS"]
+    lang = normalise_lang(lang, settings.lang)
+    store = current_app.config["WANGGE_STORE"]
+    townships = store.admin_units("township")
+    county = current_app.config["WANGGE_LAYERS"].county()
+    if len(county) == 0:
+        return html.Div(
+            [header(lang, "/cases"), html.Div(t("error.not_ready", lang), className="panel")]
+        )
+    minx, miny, maxx, maxy = county.total_bounds
+    return html.Div(
+        className="page page-cases",
+        children=[
+            header(lang, "/cases"),
+            dcc.Store(id=ids.CASES_LANG, data=lang),
+            dcc.Store(id=ids.CASES_URL_SYNC),
+            html.Div(
+                className="cases-filters",
+                children=[
+                    dcc.Dropdown(
+                        id=ids.CASES_STATUS,
+                        options=_options(STATUSES, "status", lang),
+                        value=status if status in STATUSES else None,
+                        placeholder=t("cases.filter.status", lang),
+                        clearable=True,
+                    ),
+                    dcc.Dropdown(
+                        id=ids.CASES_CATEGORY,
+                        options=_options(CATEGORIES, "category", lang),
+                        value=category if category in CATEGORIES else None,
+                        placeholder=t("cases.filter.category", lang),
+                        clearable=True,
+                    ),
+                    dcc.Dropdown(
+                        id=ids.CASES_TOWNSHIP,
+                        options=[
+                            {"label": n, "value": c}
+                            for c, n in zip(townships["code"], townships["name"], strict=True)
+                        ],
+                        value=township if township in set(townships["code"]) else None,
+                        placeholder=t("cases.filter.township", lang),
+                        clearable=True,
+                    ),
+                    dcc.Dropdown(
+                        id=ids.CASES_WINDOW,
+                        options=_options(WINDOWS, "window", lang),
+                        value=window if window in WINDOWS else "30d",
+                        clearable=False,
+                    ),
+                    dcc.Checklist(
+                        id=ids.CASES_OVERDUE,
+                        options=[{"label": t("cases.filter.overdue", lang), "value": "1"}],
+                        value=["1"] if overdue == "1" else [],
+                        className="overdue-check",
+                    ),
+                    html.Span(id=ids.CASES_COUNT, className="cases-count"),
+                ],
+            ),
+            html.Div(
+                className="cases-body",
+                children=[
+                    html.Div(id=ids.CASES_GRID_WRAP, className="cases-grid-wrap"),
+                    html.Div(
+                        className="cases-side",
+                        children=[
+                            dl.Map(
+                                id=ids.CASES_MAP,
+                                center=[(miny + maxy) / 2, (minx + maxx) / 2],
+                                zoom=fit_zoom(minx, miny, maxx, maxy, width=480, height=380),
+                                preferCanvas=True,
+                                minZoom=8,
+                                maxZoom=19,
+                                className="cases-map",
+                                children=[
+                                    dl.GeoJSON(
+                                        url="/api/v1/layers/communities.geojson",
+                                        style={"color": "#7a4fa3", "weight": 1, "fillOpacity": 0},
+                                    ),
+                                    dl.GeoJSON(
+                                        url="/api/v1/layers/roads.geojson",
+                                        style={"color": "#c9b99a", "weight": 1.5},
+                                    ),
+                                    dl.LayerGroup(id=ids.CASES_MARKER),
+                                ],
+                            ),
+                            html.Div(
+                                id=ids.CASES_DETAIL,
+                                className="case-detail",
+                                children=html.Div(t("cases.pick", lang), className="muted"),
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def _filters(status, category, township, window, overdue) -> dict:
+    filters: dict = {}
+    if status:
+        filters["status"] = status
+    if category:
+        filters["category"] = category
+    if township:
+        filters["township_code"] = township
+    days = WINDOWS.get(window or "30d")
+    if days:
+        since = pd.Timestamp.now(tz=LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)
+        filters["since"] = since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    if overdue:
+        filters["overdue"] = True
+    return filters
+
+
+def _local(ts: str | None) -> str:
+    return pd.Timestamp(ts).tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if ts else ""
+
+
+def rows_for(request: dict | None, status, category, township, window, overdue, lang) -> dict:
+    """One block of rows for AG Grid's infinite model: {rowData, rowCount}."""
+    request = request or {}
+    start = int(request.get("startRow", 0))
+    end = int(request.get("endRow", start + 100))
+    sort = (request.get("sortModel") or [{}])[0]
+    order_by = sort.get("colId", "reported_at") if sort.get("colId") in SORTABLE else "reported_at"
+    descending = sort.get("sort", "desc") != "asc"
+    store = current_app.config["WANGGE_STORE"]
+    names = {
+        **dict(store.admin_units("community")[["code", "name"]].to_numpy()),
+        **dict(store.admin_units("township")[["code", "name"]].to_numpy()),
+    }
+    items, total = store.list_cases(
+        filters=_filters(status, category, township, window, overdue),
+        limit=max(1, min(500, end - start)),
+        offset=start,
+        order_by=order_by,
+        descending=descending,
+    )
+    rows = []
+    for case in items:
+        c = public_case(case)
+        c.update(
+            reported_local=_local(c["reported_at"]),
+            deadline_local=_local(c["deadline_at"]),
+            category_label=t(f"category.{c['category']}", lang),
+            status_label=t(f"status.{c['status']}", lang),
+            level_label=t(f"level.{c['level']}", lang),
+            township_name=names.get(c["township_code"], c["township_code"]),
+            community_name=names.get(c["community_code"], c["community_code"]),
+            overdue_label=t("cases.overdue", lang) if c["overdue"] else "",
+        )
+        rows.append(c)
+    return {"rowData": rows, "rowCount": total}
+
+
+@callback(
+    Output(ids.CASES_GRID, "getRowsResponse"),
+    Input(ids.CASES_GRID, "getRowsRequest"),
+    State(ids.CASES_STATUS, "value"),
+    State(ids.CASES_CATEGORY, "value"),
+    State(ids.CASES_TOWNSHIP, "value"),
+    State(ids.CASES_WINDOW, "value"),
+    State(ids.CASES_OVERDUE, "value"),
+    State(ids.CASES_LANG, "data"),
+)
+def get_rows(request, status, category, township, window, overdue, lang):
+    return rows_for(request, status, category, township, window, overdue, normalise_lang(lang))
+
+
+@callback(
+    Output(ids.CASES_GRID_WRAP, "children"),
+    Output(ids.CASES_COUNT, "children"),
+    Input(ids.CASES_STATUS, "value"),
+    Input(ids.CASES_CATEGORY, "value"),
+    Input(ids.CASES_TOWNSHIP, "value"),
+    Input(ids.CASES_WINDOW, "value"),
+    Input(ids.CASES_OVERDUE, "value"),
+    State(ids.CASES_LANG, "data"),
+)
+def refilter(status, category, township, window, overdue, lang):
+    """Filters set or changed: a new grid, and the number of matching cases."""
+    lang = normalise_lang(lang)
+    store = current_app.config["WANGGE_STORE"]
+    _, total = store.list_cases(
+        filters=_filters(status, category, township, window, overdue), limit=1
+    )
+    return case_grid(lang), t("cases.count", lang, n=f"{total:,}")
+
+
+@callback(
+    Output(ids.CASES_DETAIL, "children"),
+    Output(ids.CASES_MARKER, "children"),
+    Output(ids.CASES_MAP, "viewport"),
+    Input(ids.CASES_GRID, "selectedRows"),
+    State(ids.CASES_LANG, "data"),
+    prevent_initial_call=True,
+)
+def show_case(selected, lang):
+    """The clicked case's status history; the map flies to it."""
+    lang = normalise_lang(lang)
+    if not selected:
+        return html.Div(t("cases.pick", lang), className="muted"), [], dash.no_update
+    case = current_app.config["WANGGE_STORE"].get_case(selected[0]["case_id"])
+    if case is None:
+        return html.Div(t("cases.gone", lang), className="muted"), [], dash.no_update
+    case = public_case(case)
+    events = [
+        html.Li(
+            [
+                html.Span(_local(e["at"]), className="ev-time"),
+                html.Span(t(f"status.{e['to_status']}", lang), className="ev-status"),
+                html.Span(e["actor"], className="ev-actor"),
+                html.Span(e["comment"], className="ev-comment"),
+            ]
+        )
+        for e in case["events"]
+    ]
+    detail = html.Div(
+        [
+            html.H3(f"{case['case_id']} · {t('category.' + case['category'], lang)}"),
+            html.Div(case["title"] or "", className="case-title"),
+            html.Div(
+                f"{t('cases.col.reporter', lang)}: {case['reporter_name'] or '—'}  {case['reporter_phone'] or ''}",
+                className="muted",
+            ),
+            html.Div(
+                f"{t('cases.col.deadline', lang)}: {_local(case['deadline_at'])}"
+                + (f" · {t('cases.overdue', lang)}" if case["overdue"] else ""),
+                className="overdue-text" if case["overdue"] else "muted",
+            ),
+            html.Ol(events, className="event-list", id=ids.CASES_EVENTS),
+        ]
+    )
+    marker = dl.CircleMarker(
+        center=[case["lat"], case["lon"]], radius=9, color="#d4380d", fillOpacity=0.8
+    )
+    return (
+        detail,
+        [marker],
+        {"center": [case["lat"], case["lon"]], "zoom": 17, "transition": "flyTo"},
+    )
+
+
+clientside_callback(
+    ClientsideFunction(namespace="wangge_cases", function_name="syncUrl"),
+    Output(ids.CASES_URL_SYNC, "data"),
+    Input(ids.CASES_STATUS, "value"),
+    Input(ids.CASES_CATEGORY, "value"),
+    Input(ids.CASES_TOWNSHIP, "value"),
+    Input(ids.CASES_WINDOW, "value"),
+    Input(ids.CASES_OVERDUE, "value"),
+    State(ids.CASES_LANG, "data"),
+)
