@@ -138,3 +138,36 @@
     },
   });
 })();
+
+/* Drill-down: children coloured by a metric, grids by Gi* bin. */
+(function () {
+  "use strict";
+  var w = window.wangge;
+  var GI = { "3": "#b2182b", "2": "#ef8a62", "1": "#fddbc7", "0": "#f7f7f7", "-1": "#d1e5f0", "-2": "#67a9cf", "-3": "#2166ac" };
+  function ramp(x) {
+    var a = [255, 247, 236], b = [179, 0, 0];
+    return "rgb(" + a.map(function (v, i) { return Math.round(v + (b[i] - v) * x); }).join(",") + ")";
+  }
+  w.style.metric = function (feature, context) {
+    var h = context.hideout || {}, v = (h.values || {})[feature.properties.code];
+    if (!h.fill) return { color: "#3b2a73", weight: 2.5, fill: true, fillOpacity: 0 };
+    var span = Math.max(1e-9, (h.max || 1) - (h.min || 0));
+    var fill = v === null || v === undefined ? "#d9d9d9" : ramp(Math.max(0, Math.min(1, (v - (h.min || 0)) / span)));
+    return { color: "#3b2a73", weight: 2, fillColor: fill, fillOpacity: 0.7 };
+  };
+  w.style.giBin = function (feature) {
+    return { color: "#777", weight: 0.6, fillColor: GI[String(feature.properties.gi_bin)] || "#f7f7f7", fillOpacity: 0.8 };
+  };
+  w.style.selectedGrid = function () {
+    return { color: "#d4380d", weight: 3, fillOpacity: 0.05 };
+  };
+  function esc(t) { return String(t == null ? "" : t).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
+  w.feature.unitName = function (feature, layer, context) {
+    var h = context.hideout || {}, v = (h.values || {})[feature.properties.code];
+    var text = esc(feature.properties.name) + (v === null || v === undefined ? "" : "<br>" + (Math.round(v * 100) / 100));
+    layer.bindTooltip(text, { sticky: true });
+  };
+  w.feature.giTooltip = function (feature, layer) {
+    layer.bindTooltip(esc(feature.properties.grid_code) + "<br>Gi* " + esc(feature.properties.gi_bin) + " · " + esc(feature.properties.cases), { sticky: true });
+  };
+})();

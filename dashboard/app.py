@@ -9,6 +9,7 @@ import dash
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.analytics import AnalyticsService
 from dashboard.api import blueprint
 from dashboard.layers import LayerService
 from dashboard.locate import Locator
@@ -40,9 +41,13 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.server.config["WANGGE_STORE"] = store
     app.server.config["WANGGE_LAYERS"] = LayerService(store)
     app.server.config["WANGGE_LOCATOR"] = Locator(store)
+    app.server.config["WANGGE_ANALYTICS"] = AnalyticsService(store)
     app.server.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.server.register_blueprint(blueprint)
-    app.layout = html.Div([dcc.Location(id=ids.URL), dash.page_container], className="app-root")
+    app.layout = html.Div(
+        [dcc.Location(id=ids.URL, refresh="callback-nav"), dash.page_container],
+        className="app-root",
+    )
     return app
 
 

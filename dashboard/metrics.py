@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -15,7 +16,14 @@ from dashboard.casework import CATEGORIES, LOCAL_TZ
 from dashboard.store import Store
 from geo.patrols import patrol_sessions
 
-__all__ = ["LOCAL_TZ", "WallData", "scope_filters", "wall_data", "wall_fingerprint"]
+__all__ = [
+    "CaseFigures",
+    "WallData",
+    "case_figures",
+    "scope_filters",
+    "wall_data",
+    "wall_fingerprint",
+]
 
 OPEN = (
     "reported",
@@ -41,6 +49,60 @@ def wall_fingerprint(
     fixes, and every 5 minutes of the clock (cases become overdue as time passes)."""
     now = now or pd.Timestamp.now(tz="UTC")
     return f"{store.activity_fingerprint(scope_filters(township_code))}|{now.floor('5min').isoformat()}"
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    kpis: dict
+    categories: pd.DataFrame
+    trend: pd.DataFrame
+
+
+def case_figures(cases: pd.DataFrame, *, now: pd.Timestamp, days: int = 30) -> CaseFigures:
+    """KPIs, category counts and the daily trend of ``cases`` over the last ``days`` local days.
+
+    KPIs: ``reported`` and ``closed`` in the window; ``closure_rate`` (share of the window's
+    reports closed by now); ``on_time_rate`` (按期结案率: closed by the deadline / closed in the
+    window); ``open`` and ``open_overdue`` now; ``mean_handling_hours`` over the window's
+    closures; ``escalated`` (window's reports handled above grid level).
+    """
+    today = now.tz_convert(LOCAL_TZ).normalize()
+    window = (today - pd.Timedelta(days=days - 1)).tz_convert("UTC")
+    is_open = cases["closed_at"].isna() | (cases["closed_at"] > now)
+    recent = cases[cases["reported_at"] >= window]
+    closed = cases[(cases["closed_at"] >= window) & (cases["closed_at"] <= now)]
+    hours = (closed["closed_at"] - closed["reported_at"]).dt.total_seconds() / 3600
+    nan = float("nan")
+    kpis = {
+        "reported": len(recent),
+        "closed": len(closed),
+        "closure_rate": float((recent["closed_at"] <= now).mean()) if len(recent) else nan,
+        "on_time_rate": float((closed["closed_at"] <= closed["deadline_at"]).mean())
+        if len(closed)
+        else nan,
+        "open": int(is_open.sum()),
+        "open_overdue": int((is_open & (cases["deadline_at"] < now)).sum()),
+        "mean_handling_hours": float(hours.mean()) if len(hours) else nan,
+        "escalated": int((recent["level"] != "grid").sum()),
+    }
+    categories = (
+        recent["category"]
+        .value_counts()
+        .reindex(list(CATEGORIES), fill_value=0)
+        .rename_axis("category")
+        .reset_index(name="cases")
+    )
+    days_index = pd.date_range(today - pd.Timedelta(days=days - 1), today, freq="D", tz=LOCAL_TZ)
+    rep = _local(recent["reported_at"]).dt.normalize().value_counts()
+    clo = _local(closed["closed_at"]).dt.normalize().value_counts()
+    trend = pd.DataFrame(
+        {
+            "day": days_index,
+            "reported": rep.reindex(days_index, fill_value=0).to_numpy(),
+            "closed": clo.reindex(days_index, fill_value=0).to_numpy(),
+        }
+    )
+    return CaseFigures(kpis, categories, trend)
 
 
 @dataclass(frozen=True)
@@ -73,19 +135,12 @@ def wall_data(
     filters = scope_filters(township_code)
     cases = store.cases_frame(filters=filters)
     cases = cases[cases["reported_at"] <= now]
-    cases["escalated"] = cases["level"] != "grid"
     units = store.admin_units("township")
     names = dict(zip(units["code"], units["name"], strict=True))
 
+    figures = case_figures(cases, now=now, days=days)
     is_open = cases["closed_at"].isna()
     overdue_mask = is_open & (cases["deadline_at"] < now)
-    recent = cases[cases["reported_at"] >= window.tz_convert("UTC")]
-    closed_recent = cases[
-        (cases["closed_at"] >= window.tz_convert("UTC")) & (cases["closed_at"] <= now)
-    ]
-    handled_h = (
-        closed_recent["closed_at"] - closed_recent["reported_at"]
-    ).dt.total_seconds() / 3600
     today_utc = today.tz_convert("UTC")
     cams = store.cameras()
     if township_code and len(cams):
@@ -96,12 +151,10 @@ def wall_data(
         "closed_today": int(
             ((cases["closed_at"] >= today_utc) & (cases["closed_at"] <= now)).sum()
         ),
-        "closure_rate": float(recent["closed_at"].notna().mean()) if len(recent) else float("nan"),
-        "on_time_rate": float((closed_recent["closed_at"] <= closed_recent["deadline_at"]).mean())
-        if len(closed_recent)
-        else float("nan"),
-        "open_overdue": int(overdue_mask.sum()),
-        "mean_handling_hours": float(handled_h.mean()) if len(handled_h) else float("nan"),
+        "closure_rate": figures.kpis["closure_rate"],
+        "on_time_rate": figures.kpis["on_time_rate"],
+        "open_overdue": figures.kpis["open_overdue"],
+        "mean_handling_hours": figures.kpis["mean_handling_hours"],
         "cameras_online": int((cams["status"] == "online").sum()) if len(cams) else 0,
         "cameras_total": len(cams),
         "patrol_compliance": compliance,
@@ -121,23 +174,6 @@ def wall_data(
     ranking = ranking.sort_values(
         ["overdue", "open", "township_code"], ascending=[False, False, True]
     )
-    categories = (
-        recent["category"]
-        .value_counts()
-        .reindex(list(CATEGORIES), fill_value=0)
-        .rename_axis("category")
-        .reset_index(name="cases")
-    )
-    days_index = pd.date_range(window, today, freq="D", tz=LOCAL_TZ)
-    rep_days = _local(recent["reported_at"]).dt.normalize().value_counts()
-    clo_days = _local(closed_recent["closed_at"]).dt.normalize().value_counts()
-    trend = pd.DataFrame(
-        {
-            "day": days_index,
-            "reported": rep_days.reindex(days_index, fill_value=0).to_numpy(),
-            "closed": clo_days.reindex(days_index, fill_value=0).to_numpy(),
-        }
-    )
     cols = [
         "case_id",
         "category",
@@ -156,7 +192,9 @@ def wall_data(
     recent_points = cases[(cases["reported_at"] >= now - pd.Timedelta(hours=24)) | overdue_mask][
         ["case_id", "category", "status", "lon", "lat", "reported_at", "deadline_at"]
     ].assign(overdue=lambda f: f["case_id"].isin(set(cases.loc[overdue_mask, "case_id"])))
-    return WallData(kpis, ranking, categories, trend, newest, overdue, recent_points)
+    return WallData(
+        kpis, ranking, figures.categories, figures.trend, newest, overdue, recent_points
+    )
 
 
 def _patrol_figures(
@@ -181,3 +219,178 @@ def _patrol_figures(
     per = sessions.groupby("worker_id").agg(n=("session", "size"), minutes=("minutes", "sum"))
     compliant = per[(per["n"] >= 2) & (per["minutes"] >= 180)].index
     return on_duty, float(np.isin(workers["worker_id"], compliant).mean())
+
+
+LEVEL_ORDER = ("county", "township", "community", "grid")
+#: Child level and the case/grid column that groups each level's children.
+CHILD = {
+    "county": ("township", "township_code"),
+    "township": ("community", "community_code"),
+    "community": ("grid", "grid_code"),
+}
+
+
+@dataclass(frozen=True)
+class UnitView:
+    level: str
+    code: str
+    name: str
+    chain: list[tuple[str, str, str]]  # (level, code, name) from the county down to this unit
+    figures: CaseFigures
+    children: gpd.GeoDataFrame  # child units with their metrics (empty at grid level)
+    grid: dict | None  # the grid card at grid level
+
+
+def _unit_prefix(level: str, code: str) -> dict:
+    """Case filters selecting one unit's cases."""
+    col = {"township": "township_code", "community": "community_code", "grid": "grid_code"}.get(
+        level
+    )
+    return {col: code} if col else {}
+
+
+def unit_view(
+    store: Store,
+    analytics,
+    level: str,
+    code: str | None,
+    *,
+    now: pd.Timestamp | None = None,
+    days: int = 30,
+) -> UnitView:
+    """A unit of the hierarchy with its figures and its children's metrics.
+
+    Children metrics: ``households``, ``cases`` (last ``days`` days), ``per100`` (cases per 100
+    households), ``open``, ``overdue`` (open overdue), ``patrol`` (yesterday's street share
+    walked, mean over grids), ``camera`` (street share in camera view, mean over grids) and
+    ``gi`` (the highest Gi* bin among the unit's grids: hot spots).
+    """
+    now = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC")
+    units = store.admin_units()
+    county = units[units["level"] == "county"].iloc[0]
+    grids = store.grids()
+    if level not in LEVEL_ORDER:
+        level, code = "county", county["code"]
+    by_code = units.set_index("code")
+    if level == "county":
+        code = county["code"]
+    elif level == "grid":
+        if code not in set(grids["grid_code"]):
+            level, code = "county", county["code"]
+    elif code not in by_code.index or by_code.loc[code, "level"] != level:
+        level, code = "county", county["code"]
+    # chain of ancestors
+    chain: list[tuple[str, str, str]] = []
+    cur = code
+    if level == "grid":
+        chain.append(("grid", code, code[-3:]))
+        cur = grids.set_index("grid_code").loc[code, "community_code"]
+    while cur is not None and cur in by_code.index:
+        row = by_code.loc[cur]
+        chain.append((row["level"], cur, row["name"]))
+        cur = row["parent_code"]
+    chain.reverse()
+    name = chain[-1][2] if level != "grid" else f"{chain[-2][2]} {code[-3:]}"
+    cases = store.cases_frame(filters=_unit_prefix(level, code))
+    cases = cases[cases["reported_at"] <= now]
+    figures = case_figures(cases, now=now, days=days)
+
+    # per-grid metrics, then aggregated to the children
+    g = grids.drop(columns="geometry").copy()
+    parent = dict(zip(units["code"], units["parent_code"], strict=True))
+    g["township_code"] = g["community_code"].map(parent)
+    window = (now.tz_convert(LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)).tz_convert("UTC")
+    since = window.strftime("%Y-%m-%dT%H:%M:%SZ")
+    g["cases"] = (
+        g["grid_code"].map(store.case_counts(by="grid_code", filters={"since": since})).fillna(0)
+    )
+    g["open"] = g["grid_code"].map(store.case_counts(by="grid_code", open_only=True)).fillna(0)
+    g["overdue"] = (
+        g["grid_code"]
+        .map(store.case_counts(by="grid_code", filters={"overdue": True}, open_only=True))
+        .fillna(0)
+    )
+    for frame in (
+        analytics.patrol_yesterday(now),
+        analytics.camera_coverage(),
+        analytics.hotspots(now=now).drop(columns="cases"),
+    ):
+        if len(frame):
+            g = g.merge(frame, on="grid_code", how="left")
+    for col in ("patrol_street_share", "camera_street_share", "gi_bin"):
+        if col not in g:
+            g[col] = np.nan
+    grid_card = None
+    if level in CHILD:
+        child_level, key = CHILD[level]
+        if level != "county":
+            g = g[g[_unit_key(level)] == code]
+        agg = g.groupby(key).agg(
+            households=("households", "sum"),
+            cases=("cases", "sum"),
+            open=("open", "sum"),
+            overdue=("overdue", "sum"),
+            patrol=("patrol_street_share", "mean"),
+            camera=("camera_street_share", "mean"),
+            gi=("gi_bin", "max"),
+        )
+        if child_level == "grid":
+            geo_frame = grids[grids["community_code"] == code][["grid_code", "geometry"]].rename(
+                columns={"grid_code": "code"}
+            )
+            geo_frame["name"] = geo_frame["code"].str[-3:]
+        else:
+            geo_frame = units[(units["level"] == child_level) & (units["parent_code"] == code)][
+                ["code", "name", "geometry"]
+            ]
+        children = geo_frame.merge(agg, left_on="code", right_index=True, how="left")
+        children["per100"] = np.where(
+            children["households"] > 0,
+            100 * children["cases"] / children["households"].clip(lower=1),
+            np.nan,
+        )
+        children = children.fillna({"households": 0, "cases": 0, "open": 0, "overdue": 0})
+    else:
+        children = gpd.GeoDataFrame(
+            columns=["code", "name", "geometry"], geometry="geometry", crs="EPSG:4326"
+        )
+        row = g[g["grid_code"] == code].iloc[0]
+        grid_card = _grid_card(store, row, code)
+    return UnitView(
+        level, code, name, chain, figures, gpd.GeoDataFrame(children, crs="EPSG:4326"), grid_card
+    )
+
+
+def _unit_key(level: str) -> str:
+    return {"township": "township_code", "community": "community_code"}[level]
+
+
+def _grid_card(store: Store, row: pd.Series, code: str) -> dict:
+    from dashboard.privacy import mask_phone
+
+    workers = store.workers()
+    mine = workers[workers["grid_code"] == code]
+    worker = mine.iloc[0] if len(mine) else None
+    return {
+        "households": int(row["households"]),
+        "buildings": int(row["buildings"]),
+        "kind": row["kind"],
+        "flags": row["flags"],
+        "worker": worker["name"] if worker is not None else "",
+        "worker_phone": mask_phone(worker["phone"]) if worker is not None else "",
+        "patrol_street_share": _num(row.get("patrol_street_share")),
+        "patrol_minutes": _num(row.get("patrol_minutes")),
+        "patrol_sessions": _num(row.get("patrol_sessions")),
+        "patrol_compliant": bool(row.get("patrol_compliant"))
+        if pd.notna(row.get("patrol_compliant"))
+        else None,
+        "camera_street_share": _num(row.get("camera_street_share")),
+        "camera_open_share": _num(row.get("camera_open_share")),
+        "gi_bin": _num(row.get("gi_bin")),
+        "open": int(row["open"]),
+        "overdue": int(row["overdue"]),
+    }
+
+
+def _num(value) -> float:
+    return float(value) if value is not None and pd.notna(value) else float("nan")

@@ -1019,19 +1019,21 @@ class Store:
         assert case is not None
         return case
 
-    def open_case_counts(
-        self, *, by: str = "community_code", filters: dict | None = None
+    def case_counts(
+        self, *, by: str = "community_code", filters: dict | None = None, open_only: bool = False
     ) -> dict[str, int]:
-        """Open (not closed) cases per grid, community or township code."""
-        if by not in ("grid_code", "community_code", "township_code"):
+        """Cases (only the open ones with ``open_only``) per grid, community or township code."""
+        if by not in ("grid_code", "community_code", "township_code", "category", "status"):
             raise StoreError(
-                f"open_case_counts: by={by!r}; expected grid_code, community_code or township_code"
+                f"case_counts: by={by!r}; expected grid_code, community_code, township_code, category or status"
             )
         where, args = _case_filters(filters or {}, utc_now())
-        where.append("closed_at IS NULL")
+        if open_only:
+            where.append("closed_at IS NULL")
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
         with self.connect() as con:
             rows = con.execute(
-                f"SELECT {by}, COUNT(*) FROM cases WHERE {' AND '.join(where)} GROUP BY {by}", args
+                f"SELECT {by}, COUNT(*) FROM cases{sql_where} GROUP BY {by}", args
             ).fetchall()
         return {r[0]: int(r[1]) for r in rows if r[0]}
 

@@ -9,7 +9,12 @@ from dashboard.i18n import t
 __all__ = ["header"]
 
 #: (path, translation key) of the pages in the navigation bar.
-NAV = (("/", "nav.map"), ("/cases", "nav.cases"), ("/wall", "nav.wall"))
+NAV = (
+    ("/", "nav.map"),
+    ("/situation", "nav.situation"),
+    ("/cases", "nav.cases"),
+    ("/wall", "nav.wall"),
+)
 
 
 def header(lang: str, path: str, *, demo: bool = True) -> html.Header:

@@ -325,7 +325,7 @@ def refresh_wall(_n, fingerprint, settings):
     data = wall_data(store, now=now)
     communities = store.admin_units("community")
     names = dict(zip(communities["code"], communities["name"], strict=True))
-    counts = store.open_case_counts(by="community_code")
+    counts = store.case_counts(by="community_code", open_only=True)
     points = {
         "type": "FeatureCollection",
         "features": [

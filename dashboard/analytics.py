@@ -1,0 +1,148 @@
+"""Per-grid analytics for the drill-down pages, computed with :mod:`geo` and cached.
+
+Camera coverage (occluded fields of view over streets and open ground), yesterday's patrol
+coverage and compliance, and Getis-Ord Gi* hot spots of the last 30 days' cases are costly
+(seconds for a county), so one :class:`AnalyticsService` per app keeps the latest result per
+input fingerprint and recomputes only when the data or the day changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from dashboard.casework import LOCAL_TZ
+from dashboard.store import Store
+from geo.cameras import camera_coverage, camera_sectors
+from geo.hotspots import gi_star
+from geo.patrols import patrol_coverage
+
+__all__ = ["AnalyticsService"]
+
+log = logging.getLogger(__name__)
+
+
+class AnalyticsService:
+    """Cached per-grid figures (one instance per app; thread-safe)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[str, object]] = {}
+
+    def _cached(self, name: str, key: str, compute: Callable[[], object]):
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit and hit[0] == key:
+                return hit[1]
+        value = compute()
+        with self._lock:
+            self._cache[name] = (key, value)
+        return value
+
+    def _metric_grids(self) -> gpd.GeoDataFrame:
+        grids = self.store.grids()
+        return grids.to_crs(grids.estimate_utm_crs()) if len(grids) else grids
+
+    def camera_coverage(self) -> pd.DataFrame:
+        """grid_code, camera_street_share, camera_open_share (cameras online or not)."""
+        key = f"{self.store.data_version()}|{self.store.count('cameras')}"
+        return self._cached("cameras", key, self._camera_coverage)
+
+    def _camera_coverage(self) -> pd.DataFrame:
+        grids = self._metric_grids()
+        cams = self.store.cameras()
+        if grids.empty or cams.empty:
+            return pd.DataFrame(columns=["grid_code", "camera_street_share", "camera_open_share"])
+        points = gpd.GeoDataFrame(
+            cams.rename(columns={"bearing": "direction"}),
+            geometry=gpd.points_from_xy(cams["lon"], cams["lat"]),
+            crs="EPSG:4326",
+        ).to_crs(grids.crs)
+        buildings = self.store.buildings()
+        roads = self.store.basemap_layer("roads")
+        sectors = camera_sectors(points, buildings=buildings, step=2.0)
+        cov = camera_coverage(grids, sectors, streets=roads, buildings=buildings)
+        return pd.DataFrame(
+            {
+                "grid_code": cov["grid_code"].to_numpy(),
+                "camera_street_share": cov["street_share"].to_numpy(),
+                "camera_open_share": cov["open_share"].to_numpy(),
+            }
+        )
+
+    def patrol_yesterday(self, now: pd.Timestamp | None = None) -> pd.DataFrame:
+        """grid_code, patrol_street_share, patrol_minutes, patrol_sessions, patrol_compliant for
+        yesterday (China time): the last complete day."""
+        now = now or pd.Timestamp.now(tz="UTC")
+        day = now.tz_convert(LOCAL_TZ).normalize() - pd.Timedelta(days=1)
+        key = f"{self.store.data_version()}|{day.date()}|{self.store.activity_fingerprint()}"
+        return self._cached("patrols", key, lambda: self._patrol(day))
+
+    def _patrol(self, day: pd.Timestamp) -> pd.DataFrame:
+        grids = self._metric_grids()
+        empty = pd.DataFrame(
+            columns=[
+                "grid_code",
+                "patrol_street_share",
+                "patrol_minutes",
+                "patrol_sessions",
+                "patrol_compliant",
+            ]
+        )
+        if grids.empty:
+            return empty
+        fixes = self.store.patrol_points(
+            since=day.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+            until=(day + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        if fixes.empty:
+            return empty
+        workers = self.store.workers()
+        fixes = fixes.merge(workers[["worker_id", "grid_code"]], on="worker_id", how="inner")
+        fixes["at"] = fixes["at"].dt.tz_convert(LOCAL_TZ)
+        points = gpd.GeoDataFrame(
+            fixes, geometry=gpd.points_from_xy(fixes["lon"], fixes["lat"]), crs="EPSG:4326"
+        )
+        roads = self.store.basemap_layer("roads")
+        cov = patrol_coverage(grids, roads, points, assigned="grid_code")
+        cov = cov[pd.to_datetime(cov["date"]).dt.date == day.date()]
+        return pd.DataFrame(
+            {
+                "grid_code": cov["grid_code"].to_numpy(),
+                "patrol_street_share": cov["street_share"].to_numpy(),
+                "patrol_minutes": cov["minutes"].to_numpy(),
+                "patrol_sessions": cov["sessions"].to_numpy(),
+                "patrol_compliant": cov["compliant"].to_numpy(),
+            }
+        )
+
+    def hotspots(self, *, days: int = 30, now: pd.Timestamp | None = None) -> pd.DataFrame:
+        """grid_code, cases (last ``days`` days), gi_z, gi_bin over all grids of the county."""
+        now = now or pd.Timestamp.now(tz="UTC")
+        key = f"{self.store.data_version()}|{self.store.activity_fingerprint()}|{now.floor('h')}"
+        return self._cached("hotspots", key, lambda: self._hotspots(days, now))
+
+    def _hotspots(self, days: int, now: pd.Timestamp) -> pd.DataFrame:
+        grids = self.store.grids()
+        if len(grids) < 3:
+            return pd.DataFrame(columns=["grid_code", "cases", "gi_z", "gi_bin"])
+        since = (now - pd.Timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        counts = self.store.case_counts(by="grid_code", filters={"since": since})
+        frame = grids[["grid_code", "geometry"]].copy()
+        frame["cases"] = frame["grid_code"].map(counts).fillna(0).astype(float)
+        frame = frame.to_crs(frame.estimate_utm_crs())
+        out = gi_star(frame, column="cases", weights="queen")
+        return pd.DataFrame(
+            {
+                "grid_code": out["grid_code"].to_numpy(),
+                "cases": out["cases"].to_numpy().astype(int),
+                "gi_z": np.round(out["gi_z"].to_numpy(), 3),
+                "gi_bin": out["gi_bin"].to_numpy().astype(int),
+            }
+        )

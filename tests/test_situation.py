@@ -1,0 +1,97 @@
+"""The drill-down page: county -> township -> community -> grid, metrics, grid card."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+from conftest import load_tiny_county
+
+from dashboard.app import create_app
+from dashboard.metrics import unit_view
+from dashboard.settings import Settings
+from dashboard.simulate import simulate
+from dashboard.store import Store
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("sit"))
+    store = Store(settings.db_path)
+    load_tiny_county(store)
+    simulate(
+        store,
+        days=20,
+        per_day=40,
+        gps_days=2,
+        seed=9,
+        end=pd.Timestamp.now(tz="UTC").floor("h").to_pydatetime(),
+    )
+    return create_app(settings)
+
+
+def _view(app, level, code):
+    cfg = app.server.config
+    return unit_view(cfg["WANGGE_STORE"], cfg["WANGGE_ANALYTICS"], level, code)
+
+
+def test_each_level_has_its_children_and_their_figures_add_up(app):
+    county = _view(app, "county", None)
+    assert [c[2] for c in county.chain] == ["测试县"]
+    assert list(county.children["name"]) == ["城关街道", "青石镇"]
+    assert county.children["cases"].sum() == county.figures.kpis["reported"]
+    assert county.children["households"].sum() == 4 * sum(range(24, 32))
+    town = _view(app, "township", "420999002000")
+    assert [c[2] for c in town.chain] == ["测试县", "青石镇"]
+    assert set(town.children["code"]) == {"420999002001", "420999002002"}
+    assert town.figures.kpis["reported"] == town.children["cases"].sum()
+    community = _view(app, "community", "420999002001")
+    assert list(community.children["code"]) == ["420999002001001"]
+    grid = _view(app, "grid", "420999002001001")
+    assert grid.grid["households"] == sum(range(24, 32)) and grid.grid["buildings"] == 8
+    assert grid.grid["worker"] and "****" in grid.grid["worker_phone"]
+    assert 0 <= grid.grid["patrol_street_share"] <= 1
+    assert [c[0] for c in grid.chain] == ["county", "township", "community", "grid"]
+
+
+def test_unknown_units_fall_back_to_the_county(app):
+    assert _view(app, "township", "999999999999").level == "county"
+    assert _view(app, "grid", "nope").level == "county"
+    assert _view(app, "planet", None).level == "county"
+
+
+def test_clicking_a_child_goes_one_level_down_keeping_metric_and_language(app):
+    from dashboard.pages import situation
+
+    url = situation.drill_down(
+        {"id": "420999001000", "properties": {"code": "420999001000"}},
+        {"level": "county", "code": "420999000000", "metric": "gi", "lang": "en"},
+    )
+    query = parse_qs(urlparse(url).query)
+    assert urlparse(url).path == "/situation"
+    assert query == {
+        "level": ["township"],
+        "code": ["420999001000"],
+        "metric": ["gi"],
+        "lang": ["en"],
+    }
+    state = {"level": "grid", "code": "420999001001001", "metric": "per100", "lang": "zh"}
+    assert situation.drill_down({"properties": {"code": "x"}}, state) is situation.dash.no_update
+    url = situation.change_metric("overdue", {**state, "level": "township", "code": "420999001000"})
+    assert "metric=overdue" in url and "level=township" in url
+
+
+def test_layouts_render_at_every_level(app):
+    from dashboard.pages import situation
+
+    with app.server.test_request_context("/"):
+        for level, code, expect in [
+            ("county", None, "乡镇/街道排名"),
+            ("township", "420999001000", "社区/村排名"),
+            ("community", "420999001001", "网格排名"),
+            ("grid", "420999001001001", "网格档案"),
+        ]:
+            text = str(situation.layout(level=level, code=code))
+            assert expect in text, level
+        assert "Hot spots (Gi*)" in str(situation.layout(lang="en", metric="gi"))
