@@ -171,3 +171,56 @@
     layer.bindTooltip(esc(feature.properties.grid_code) + "<br>Gi* " + esc(feature.properties.gi_bin) + " · " + esc(feature.properties.cases), { sticky: true });
   };
 })();
+
+/* Situation map: grids by metric, cases, hexagons, camera views, uncovered streets, tracks. */
+(function () {
+  "use strict";
+  var w = window.wangge;
+  var GI = { "3": "#b2182b", "2": "#ef8a62", "1": "#fddbc7", "0": "#f7f7f7", "-1": "#d1e5f0", "-2": "#67a9cf", "-3": "#2166ac" };
+  var CAT = { dispute: "#722ed1", safety: "#fa541c", sanitation: "#52c41a", facilities: "#1890ff", order: "#eb2f96", services: "#faad14" };
+  function esc(t) { return String(t == null ? "" : t).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
+  var bandStyle = w.style.grid;
+  w.style.grid = function (feature, context) {
+    var h = context.hideout || {};
+    if (!h.metric || h.metric === "households") return bandStyle(feature, context);
+    var v = (h.values || {})[feature.properties.grid_code];
+    var fill;
+    if (h.metric === "gi") fill = GI[String(v === null || v === undefined ? 0 : v)];
+    else if (v === null || v === undefined) fill = "#d9d9d9";
+    else {
+      var x = Math.max(0, Math.min(1, (v - (h.vmin || 0)) / Math.max(1e-9, (h.vmax || 1) - (h.vmin || 0))));
+      if (h.metric === "patrol" || h.metric === "camera") x = 1 - x;  // low coverage is the alarm
+      var a = [255, 247, 236], b = [179, 0, 0];
+      fill = "rgb(" + a.map(function (c, i) { return Math.round(c + (b[i] - c) * x); }).join(",") + ")";
+    }
+    return { color: "#555", weight: 0.8, fillColor: fill, fillOpacity: 0.65 };
+  };
+  w.style.hex = function (feature) {
+    var s = feature.properties.share || 0;
+    return { color: "#8c2d04", weight: 0.5, fillColor: "rgb(" + [255, Math.round(237 - 180 * s), Math.round(160 - 150 * s)].join(",") + ")", fillOpacity: 0.35 + 0.45 * s };
+  };
+  w.style.sector = function (feature) {
+    var on = feature.properties.status === "online";
+    return { color: on ? "#237804" : "#8c8c8c", weight: 0.6, fillColor: on ? "#73d13d" : "#bfbfbf", fillOpacity: on ? 0.3 : 0.25, dashArray: on ? null : "3 3" };
+  };
+  w.style.uncovered = function () { return { color: "#cf1322", weight: 4, opacity: 0.85 }; };
+  w.style.track = function () { return { color: "#0050b3", weight: 3, opacity: 0.85 }; };
+  w.feature.casePoint = function (feature, latlng) {
+    var p = feature.properties;
+    return L.circleMarker(latlng, { radius: 5, color: p.overdue ? "#a8071a" : "#fff", weight: p.overdue ? 2 : 1, fillColor: CAT[p.category] || "#595959", fillOpacity: 0.9 });
+  };
+  w.feature.caseTooltip = function (feature, layer) {
+    var p = feature.properties;
+    if (!p || p.cluster) return;
+    layer.bindTooltip(esc(feature.id) + "<br>" + esc(p.label) + " · " + esc(p.status));
+  };
+  w.feature.hexTooltip = function (feature, layer) { layer.bindTooltip(esc(feature.properties.count)); };
+  w.feature.uncoveredTooltip = function (feature, layer) {
+    var p = feature.properties;
+    layer.bindTooltip("#" + esc(p.rank) + " · " + Math.round(p.length_m) + " m · " + esc(p.cases));
+  };
+  w.feature.trackPoint = function (feature, latlng) {
+    return L.circleMarker(latlng, { radius: 6, color: "#0050b3", fillColor: "#fff", fillOpacity: 1, weight: 2 })
+      .bindTooltip(esc(feature.properties.start), { permanent: true, direction: "right" });
+  };
+})();

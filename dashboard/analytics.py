@@ -18,7 +18,7 @@ import pandas as pd
 
 from dashboard.casework import LOCAL_TZ
 from dashboard.store import Store
-from geo.cameras import camera_coverage, camera_sectors
+from geo.cameras import camera_coverage, camera_sectors, uncovered_streets
 from geo.hotspots import gi_star
 from geo.patrols import patrol_coverage
 
@@ -54,19 +54,62 @@ class AnalyticsService:
         key = f"{self.store.data_version()}|{self.store.count('cameras')}"
         return self._cached("cameras", key, self._camera_coverage)
 
-    def _camera_coverage(self) -> pd.DataFrame:
+    def sectors(self) -> gpd.GeoDataFrame:
+        """Occluded field-of-view polygons of all cameras (metric CRS), with camera_id, status."""
+        key = f"{self.store.data_version()}|{self.store.activity_fingerprint()}"
+        return self._cached("sectors", key, self._sectors)
+
+    def _sectors(self) -> gpd.GeoDataFrame:
         grids = self._metric_grids()
         cams = self.store.cameras()
         if grids.empty or cams.empty:
-            return pd.DataFrame(columns=["grid_code", "camera_street_share", "camera_open_share"])
+            return gpd.GeoDataFrame(
+                columns=["camera_id", "status", "geometry"], geometry="geometry", crs=grids.crs
+            )
         points = gpd.GeoDataFrame(
             cams.rename(columns={"bearing": "direction"}),
             geometry=gpd.points_from_xy(cams["lon"], cams["lat"]),
             crs="EPSG:4326",
         ).to_crs(grids.crs)
+        sectors = camera_sectors(points, buildings=self.store.buildings(), step=2.0)
+        # sectors keep their camera's index label
+        ident = points.loc[sectors.index, ["camera_id", "status"]].to_numpy()
+        return gpd.GeoDataFrame(
+            {"camera_id": ident[:, 0], "status": ident[:, 1]},
+            geometry=sectors.geometry.to_numpy(),
+            crs=sectors.crs,
+        )
+
+    def uncovered(self, limit: int = 60) -> gpd.GeoDataFrame:
+        """The street pieces most in need of a camera (most cases within 50 m in 30 days)."""
+        key = f"{self.store.data_version()}|{self.store.activity_fingerprint()}|{limit}"
+        return self._cached("uncovered", key, lambda: self._uncovered(limit))
+
+    def _uncovered(self, limit: int) -> gpd.GeoDataFrame:
+        sectors = self.sectors()
+        roads = self.store.basemap_layer("roads")
+        if roads.empty or sectors.empty:
+            return gpd.GeoDataFrame(
+                columns=["rank", "length_m", "cases", "geometry"],
+                geometry="geometry",
+                crs="EPSG:4326",
+            )
+        roads = roads.to_crs(sectors.crs)
+        since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        cases = self.store.cases_frame(filters={"since": since})
+        points = gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(cases["lon"], cases["lat"]), crs="EPSG:4326"
+        ).to_crs(sectors.crs)
+        pieces = uncovered_streets(roads, sectors, cases=points, min_length=20.0)
+        return pieces.head(limit)[["rank", "length_m", "cases", "geometry"]].to_crs("EPSG:4326")
+
+    def _camera_coverage(self) -> pd.DataFrame:
+        grids = self._metric_grids()
+        sectors = self.sectors()
+        if grids.empty or sectors.empty:
+            return pd.DataFrame(columns=["grid_code", "camera_street_share", "camera_open_share"])
         buildings = self.store.buildings()
         roads = self.store.basemap_layer("roads")
-        sectors = camera_sectors(points, buildings=buildings, step=2.0)
         cov = camera_coverage(grids, sectors, streets=roads, buildings=buildings)
         return pd.DataFrame(
             {

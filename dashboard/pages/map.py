@@ -12,14 +12,17 @@ import math
 
 import dash
 import dash_leaflet as dl
+import geopandas as gpd
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from dash_extensions.javascript import Namespace
 from flask import current_app
 
 from dashboard import ids
+from dashboard.casework import CATEGORIES, LOCAL_TZ, STATUSES
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
-from dashboard.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM
+from dashboard.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection
 
 dash.register_page(__name__, path="/", name="态势地图", title="网格化管理指挥中心")
 
@@ -27,6 +30,8 @@ style = Namespace("wangge", "style")
 feature = Namespace("wangge", "feature")
 
 MIN_HOUSEHOLDS, MAX_HOUSEHOLDS = 300, 500
+GRID_METRICS = ("households", "per100", "overdue", "patrol", "camera", "gi")
+WINDOW_DAYS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90}
 
 
 def _layer(
@@ -178,6 +183,49 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             onEachFeature=feature("unitTooltip"),
         ),
         _layer("townships", ids.TOWNSHIPS, lang, style=style("township"), interactive=False),
+        dl.Overlay(
+            dl.GeoJSON(
+                id=ids.HEXES, data=None, style=style("hex"), onEachFeature=feature("hexTooltip")
+            ),
+            name=t("layer.hexes", lang),
+            checked=False,
+        ),
+        dl.Overlay(
+            dl.GeoJSON(id=ids.SECTORS, data=None, style=style("sector"), interactive=False),
+            name=t("layer.cameras", lang),
+            checked=False,
+        ),
+        dl.Overlay(
+            dl.GeoJSON(
+                id=ids.UNCOVERED,
+                data=None,
+                style=style("uncovered"),
+                onEachFeature=feature("uncoveredTooltip"),
+            ),
+            name=t("layer.uncovered", lang),
+            checked=False,
+        ),
+        dl.Overlay(
+            dl.GeoJSON(
+                id=ids.CASES,
+                data=None,
+                cluster=True,
+                zoomToBoundsOnClick=True,
+                superClusterOptions={"radius": 70, "maxZoom": 17},
+                pointToLayer=feature("casePoint"),
+                onEachFeature=feature("caseTooltip"),
+                hideout=labels,
+            ),
+            name=t("layer.cases", lang),
+            checked=True,
+        ),
+        dl.Overlay(
+            dl.GeoJSON(
+                id=ids.TRACK, data=None, style=style("track"), pointToLayer=feature("trackPoint")
+            ),
+            name=t("layer.track", lang),
+            checked=True,
+        ),
     ]
     return html.Div(
         className="page page-map",
@@ -208,8 +256,67 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                         ],
                     ),
                     _summary(lang),
+                    _controls(lang),
                 ],
             ),
+        ],
+    )
+
+
+def _controls(lang: str) -> html.Div:
+    """The panel of what the operational layers show."""
+    store = current_app.config["WANGGE_STORE"]
+    workers = store.workers()
+    today = pd.Timestamp.now(tz=LOCAL_TZ).date()
+    return html.Div(
+        className="panel controls-panel",
+        children=[
+            html.H4(t("ctl.grid_metric", lang)),
+            dcc.Dropdown(
+                id=ids.GRID_METRIC,
+                options=[{"label": t(f"ctl.metric.{m}", lang), "value": m} for m in GRID_METRICS],
+                value="households",
+                clearable=False,
+            ),
+            html.H4(t("ctl.cases", lang)),
+            dcc.Dropdown(
+                id=ids.CASE_WINDOW,
+                options=[
+                    {"label": t(f"window.{w}", lang), "value": w}
+                    for w in ("1d", "7d", "30d", "90d")
+                ],
+                value="7d",
+                clearable=False,
+            ),
+            dcc.Dropdown(
+                id=ids.CASE_CATEGORY,
+                options=[{"label": t(f"category.{c}", lang), "value": c} for c in CATEGORIES],
+                placeholder=t("cases.filter.category", lang),
+            ),
+            dcc.Dropdown(
+                id=ids.CASE_STATUS,
+                options=[{"label": t("ctl.open", lang), "value": "open"}]
+                + [{"label": t(f"status.{c}", lang), "value": c} for c in STATUSES],
+                placeholder=t("cases.filter.status", lang),
+            ),
+            html.Div(id=ids.CASE_COUNT, className="muted"),
+            html.H4(t("ctl.track", lang)),
+            dcc.Dropdown(
+                id=ids.TRACK_WORKER,
+                options=[
+                    {"label": f"{r.name} · {r.grid_code}", "value": r.worker_id}
+                    for r in workers.itertuples()
+                ],
+                placeholder=t("ctl.worker", lang),
+            ),
+            dcc.DatePickerSingle(
+                id=ids.TRACK_DATE,
+                date=str(today - pd.Timedelta(days=1)),
+                display_format="YYYY-MM-DD",
+                max_date_allowed=str(today),
+                className="track-date",
+            ),
+            html.Div(id=ids.TRACK_STATUS, className="muted"),
         ],
     )
 
@@ -234,3 +341,195 @@ def show_buildings(zoom, bounds, lang):
         else t("buildings.shown", lang, n=n)
     )
     return json.loads(text), status
+
+
+def _h3_resolution(zoom: float | None) -> int:
+    """Finer hexagons as the map zooms in (resolution 7 to 10)."""
+    z = zoom or 12
+    return 7 if z < 12 else 8 if z < 13.5 else 9 if z < 15 else 10
+
+
+@callback(
+    Output(ids.CASES, "data"),
+    Output(ids.HEXES, "data"),
+    Output(ids.CASE_COUNT, "children"),
+    Input(ids.CASE_WINDOW, "value"),
+    Input(ids.CASE_CATEGORY, "value"),
+    Input(ids.CASE_STATUS, "value"),
+    Input(ids.MAP, "zoom"),
+    State(ids.LANG_STORE, "data"),
+)
+def show_cases(window, category, status, zoom, lang):
+    """Cases of the time window, category and status: points (clustered in the browser) and
+    H3 hexagon counts at a resolution that suits the zoom."""
+    from geo.hexes import h3_counts
+
+    lang = normalise_lang(lang)
+    filters = {}
+    days = WINDOW_DAYS.get(window or "7d", 7)
+    since = pd.Timestamp.now(tz=LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)
+    filters["since"] = since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    if category:
+        filters["category"] = category
+    if status and status != "open":
+        filters["status"] = status
+    cases = current_app.config["WANGGE_STORE"].cases_frame(filters=filters)
+    if status == "open":
+        cases = cases[cases["closed_at"].isna()]
+    now = pd.Timestamp.now(tz="UTC")
+    overdue = (cases["closed_at"].isna() & (cases["deadline_at"] < now)) | (
+        cases["closed_at"] > cases["deadline_at"]
+    )
+    points = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": cid,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "category": cat,
+                    "label": t(f"category.{cat}", lang),
+                    "status": t(f"status.{st}", lang),
+                    "overdue": bool(od),
+                },
+            }
+            for cid, lon, lat, cat, st, od in zip(
+                cases["case_id"],
+                cases["lon"],
+                cases["lat"],
+                cases["category"],
+                cases["status"],
+                overdue,
+                strict=True,
+            )
+        ],
+    }
+    hexes = None
+    if len(cases):
+        pts = gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(cases["lon"], cases["lat"]), crs="EPSG:4326"
+        )
+        counts = h3_counts(pts, resolution=_h3_resolution(zoom)).reset_index()
+        hexes = json.loads(feature_collection(counts, ["h3_cell", "count"], id_column="h3_cell"))
+        top = max(1, int(counts["count"].max()))
+        for f in hexes["features"]:
+            f["properties"]["share"] = f["properties"]["count"] / top
+    return points, hexes, t("cases.count", lang, n=f"{len(cases):,}")
+
+
+@callback(
+    Output(ids.GRIDS, "hideout"),
+    Input(ids.GRID_METRIC, "value"),
+    State(ids.GRIDS, "hideout"),
+)
+def colour_grids(metric, hideout):
+    """Restyle the grids by a metric (values sent once; the features are not re-sent)."""
+    hideout = dict(hideout or {})
+    metric = metric if metric in GRID_METRICS else "households"
+    hideout["metric"] = metric
+    if metric == "households":
+        hideout["values"] = {}
+        return hideout
+    cfg = current_app.config
+    store = cfg["WANGGE_STORE"]
+    analytics = cfg["WANGGE_ANALYTICS"]
+    grids = store.grids().drop(columns="geometry")
+    if metric == "per100":
+        since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        counts = store.case_counts(by="grid_code", filters={"since": since})
+        values = {
+            g: 100 * counts.get(g, 0) / max(1, h)
+            for g, h in zip(grids["grid_code"], grids["households"], strict=True)
+        }
+    elif metric == "overdue":
+        values = store.case_counts(by="grid_code", filters={"overdue": True}, open_only=True)
+        values = {g: values.get(g, 0) for g in grids["grid_code"]}
+    elif metric == "patrol":
+        frame = analytics.patrol_yesterday()
+        values = dict(zip(frame["grid_code"], frame["patrol_street_share"], strict=True))
+    elif metric == "camera":
+        frame = analytics.camera_coverage()
+        values = dict(zip(frame["grid_code"], frame["camera_street_share"], strict=True))
+    else:
+        frame = analytics.hotspots()
+        values = dict(zip(frame["grid_code"], frame["gi_bin"], strict=True))
+    clean = {
+        k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v))
+        for k, v in values.items()
+    }
+    finite = [v for v in clean.values() if v is not None]
+    hideout.update(values=clean, vmin=min(finite, default=0), vmax=max(finite, default=1))
+    return hideout
+
+
+@callback(
+    Output(ids.SECTORS, "data"),
+    Output(ids.UNCOVERED, "data"),
+    Input(ids.MAP_LAYERS, "overlays"),
+    State(ids.SECTORS, "data"),
+    State(ids.UNCOVERED, "data"),
+    State(ids.LANG_STORE, "data"),
+)
+def load_camera_layers(overlays, sectors, uncovered, lang):
+    """Camera views and uncovered streets are loaded the first time their layer is switched on."""
+    lang = normalise_lang(lang)
+    overlays = overlays or []
+    analytics = current_app.config["WANGGE_ANALYTICS"]
+    out_sectors, out_uncovered = dash.no_update, dash.no_update
+    if t("layer.cameras", lang) in overlays and not sectors:
+        frame = analytics.sectors().to_crs("EPSG:4326")
+        out_sectors = json.loads(feature_collection(frame, ["camera_id", "status"], precision=1e-6))
+    if t("layer.uncovered", lang) in overlays and not uncovered:
+        frame = analytics.uncovered()
+        out_uncovered = json.loads(feature_collection(frame, ["rank", "length_m", "cases"]))
+    return out_sectors, out_uncovered
+
+
+@callback(
+    Output(ids.TRACK, "data"),
+    Output(ids.TRACK_STATUS, "children"),
+    Input(ids.TRACK_WORKER, "value"),
+    Input(ids.TRACK_DATE, "date"),
+    State(ids.LANG_STORE, "data"),
+)
+def show_track(worker, day, lang):
+    """One grid worker's GPS track on one (local) day, with its sessions and minutes."""
+    from geo.patrols import patrol_sessions
+
+    lang = normalise_lang(lang)
+    if not worker or not day:
+        return None, ""
+    start = pd.Timestamp(day).tz_localize(LOCAL_TZ)
+    fixes = current_app.config["WANGGE_STORE"].patrol_points(
+        worker_id=worker,
+        since=start.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        until=(start + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    if fixes.empty:
+        return None, t("ctl.no_track", lang)
+    sessions = patrol_sessions(fixes, person="worker_id", time="at")
+    features = []
+    for s in sessions.itertuples():
+        part = fixes[(fixes["at"] >= s.start) & (fixes["at"] <= s.end)]
+        coords = part[["lon", "lat"]].to_numpy().tolist()
+        if len(coords) >= 2:
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": coords},
+                    "properties": {"session": int(s.session)},
+                }
+            )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": coords[0]},
+                "properties": {"start": s.start.tz_convert(LOCAL_TZ).strftime("%H:%M")},
+            }
+        )
+    minutes = float(sessions["minutes"].sum())
+    status = t(
+        "ctl.track_summary", lang, n=len(sessions), minutes=f"{minutes:.0f}", fixes=len(fixes)
+    )
+    return {"type": "FeatureCollection", "features": features}, status
