@@ -14,7 +14,7 @@ import functools
 import json
 import math
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, session
 
 from dashboard.casework import (
     CATEGORIES,
@@ -64,46 +64,6 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
     return minx, miny, maxx, maxy
 
 
-@blueprint.get("/health")
-def health() -> Response:
-    service = layer_service()
-    return jsonify(
-        {
-            "status": "ok",
-            "schema_version": SCHEMA_VERSION,
-            "data_version": service.store.data_version(),
-        }
-    )
-
-
-@blueprint.get("/layers/<name>.geojson")
-def layer(name: str) -> Response:
-    if name not in LAYERS:
-        return _error(
-            404, "unknown_layer", f"layer {name!r} does not exist; expected one of {list(LAYERS)}"
-        )
-    text = layer_service().geojson(name)
-    resp = Response(text, mimetype="application/geo+json")
-    resp.headers["Cache-Control"] = "no-cache"
-    return resp
-
-
-@blueprint.get("/buildings")
-def buildings() -> Response:
-    try:
-        bbox = parse_bbox(request.args.get("bbox"))
-        limit = int(request.args.get("limit", BUILDINGS_LIMIT))
-        if not 1 <= limit <= BUILDINGS_LIMIT:
-            raise ValueError(f"limit {limit}: expected 1 to {BUILDINGS_LIMIT}")
-    except ValueError as exc:
-        return _error(422, "invalid_parameter", str(exc))
-    text, n, capped = layer_service().buildings(bbox, limit=limit)
-    resp = Response(text, mimetype="application/geo+json")
-    resp.headers["X-Feature-Count"] = str(n)
-    resp.headers["X-Truncated"] = "true" if capped else "false"
-    return resp
-
-
 # -- operational data ----------------------------------------------------------------------
 
 #: Roles that may write cases, cameras and patrol points.
@@ -121,12 +81,21 @@ def _store() -> Store:
 
 
 def requires(roles: frozenset[str]):
-    """Decorator: a bearer token whose role is in ``roles``; its identity goes to ``g.token``."""
+    """Decorator: a bearer token whose role is in ``roles`` (or, for GET, the signed-in user's
+    session); its identity goes to ``g.token``."""
 
     def wrap(view):
         @functools.wraps(view)
         def inner(*args, **kwargs):
             header = request.headers.get("Authorization", "")
+            user = session.get("user")
+            if not header and user is not None and request.method == "GET":
+                # the dashboard's own reads: the signed-in user's session (never for writes)
+                token = {"name": user["username"], "role": user["role"], "scope": user["scope"]}
+                if token["role"] not in roles:
+                    return _error(403, "forbidden", f"role {token['role']!r} may not do this")
+                g.token = token
+                return view(*args, **kwargs)
             if not header.startswith("Bearer ") or not header[7:].strip():
                 return _error(
                     401, "unauthorized", "an Authorization: Bearer <token> header is required"
@@ -142,6 +111,48 @@ def requires(roles: frozenset[str]):
         return inner
 
     return wrap
+
+
+@blueprint.get("/health")
+def health() -> Response:
+    service = layer_service()
+    return jsonify(
+        {
+            "status": "ok",
+            "schema_version": SCHEMA_VERSION,
+            "data_version": service.store.data_version(),
+        }
+    )
+
+
+@blueprint.get("/layers/<name>.geojson")
+@requires(READ_ROLES)
+def layer(name: str) -> Response:
+    if name not in LAYERS:
+        return _error(
+            404, "unknown_layer", f"layer {name!r} does not exist; expected one of {list(LAYERS)}"
+        )
+    text = layer_service().geojson(name, scope=_token_scope())
+    resp = Response(text, mimetype="application/geo+json")
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@blueprint.get("/buildings")
+@requires(READ_ROLES)
+def buildings() -> Response:
+    try:
+        bbox = parse_bbox(request.args.get("bbox"))
+        limit = int(request.args.get("limit", BUILDINGS_LIMIT))
+        if not 1 <= limit <= BUILDINGS_LIMIT:
+            raise ValueError(f"limit {limit}: expected 1 to {BUILDINGS_LIMIT}")
+    except ValueError as exc:
+        return _error(422, "invalid_parameter", str(exc))
+    text, n, capped = layer_service().buildings(bbox, limit=limit, scope=_token_scope())
+    resp = Response(text, mimetype="application/geo+json")
+    resp.headers["X-Feature-Count"] = str(n)
+    resp.headers["X-Truncated"] = "true" if capped else "false"
+    return resp
 
 
 def _json_body():
@@ -185,6 +196,11 @@ def public_case(case: dict) -> dict:
         (closed is None and case["deadline_at"] < now) or (closed and closed > case["deadline_at"])
     )
     return out
+
+
+def _token_scope() -> str | None:
+    token = g.token
+    return token["scope"] if token["role"] == "township" else None
 
 
 def _scope_allows(case: dict) -> bool:

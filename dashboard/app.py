@@ -11,6 +11,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.analytics import AnalyticsService
 from dashboard.api import blueprint
+from dashboard.auth import init_auth
 from dashboard.layers import LayerService
 from dashboard.locate import Locator
 from dashboard.settings import Settings
@@ -24,7 +25,8 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
-    """The Dash app with its pages, API and settings. Opens no file and no connection."""
+    """The Dash app with its pages, API, sign-in and settings. Opens no database connection;
+    creates the session signing key file on first use."""
     settings = settings or Settings.from_env()
     app = dash.Dash(
         "dashboard",  # so that pages import as dashboard.pages.*
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.server.config["WANGGE_ANALYTICS"] = AnalyticsService(store)
     app.server.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.server.register_blueprint(blueprint)
+    init_auth(app.server, store, settings.data_dir)
     app.layout = html.Div(
         [dcc.Location(id=ids.URL, refresh="callback-nav"), dash.page_container],
         className="app-root",

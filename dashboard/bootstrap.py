@@ -18,7 +18,19 @@ import pandas as pd
 
 from dashboard.store import Store
 
-__all__ = ["DEMO_LAYERS", "ensure_demo", "load_demo_county"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_WALL_TOKEN",
+    "DEMO_LAYERS",
+    "demo_accounts",
+    "ensure_demo",
+    "load_demo_county",
+]
+
+#: Sign-in of the demo county's users (demo only: real deployments add their own users with
+#: ``wangge user add`` and never use these).
+DEMO_PASSWORD = "wangge-demo"
+DEMO_WALL_TOKEN = "demo-wall-display"
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +101,31 @@ def partition_demo_county(store: Store, gpkg: Path, *, progress: bool = False) -
     )
 
 
+def demo_accounts(store: Store) -> list[tuple[str, str, str]]:
+    """Create the demo users (county, planner, one leader per township) and the wall token.
+
+    Returns (username, role, scope) rows; all users share :data:`DEMO_PASSWORD`.
+    """
+    rows = [("admin", "county", ""), ("planner", "planner", "")]
+    for unit in store.admin_units("township").itertuples():
+        rows.append((f"leader{unit.code[6:9]}", "township", unit.code))
+    names = dict(
+        zip(
+            store.admin_units("township")["code"],
+            store.admin_units("township")["name"],
+            strict=True,
+        )
+    )
+    for username, role, scope in rows:
+        label = {"admin": "县指挥中心", "planner": "网格规划员"}.get(
+            username
+        ) or f"{names.get(scope, scope)}负责人"
+        store.create_user(username, DEMO_PASSWORD, role, scope=scope, display_name=label)
+    if store.check_token(DEMO_WALL_TOKEN) is None:
+        store.create_token("demo wall display", "wall", token=DEMO_WALL_TOKEN)
+    return rows
+
+
 def ensure_demo(store: Store, boundaries_dir: Path, *, seed: int, progress: bool = True) -> bool:
     """Make sure ``store`` holds the demo county of ``seed`` with a published grid version.
 
@@ -114,6 +151,8 @@ def ensure_demo(store: Store, boundaries_dir: Path, *, seed: int, progress: bool
         vid = partition_demo_county(store, gpkg, progress=progress)
         log.info("published grid version %d", vid)
     store.set_meta("demo_seed", str(seed))
+    if not loaded or store.count("users") == 0:
+        demo_accounts(store)
     if not simulated:
         from dashboard.simulate import simulate
 

@@ -33,7 +33,48 @@ def _demo_setup(args: argparse.Namespace) -> int:
         seed=args.seed or settings.demo_seed,
         progress=not args.quiet,
     )
+    from dashboard.bootstrap import DEMO_PASSWORD, DEMO_WALL_TOKEN
+
     print(f"demo county {'set up' if changed else 'already set up'} in {store.path}")
+    users = store.users()
+    print(
+        f"demo users (password {DEMO_PASSWORD}): "
+        + ", ".join(f"{u.username} ({u.role})" for u in users.itertuples())
+    )
+    print(f"wall display: /wall?token={DEMO_WALL_TOKEN}")
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from dashboard.settings import Settings
+    from dashboard.store import Store, StoreError
+
+    store = Store(Settings.from_env().db_path)
+    store.migrate()
+    password = args.password or getpass.getpass(f"password for {args.username}: ")
+    try:
+        store.create_user(
+            args.username, password, args.role, scope=args.scope or "", display_name=args.name or ""
+        )
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"user {args.username} ({args.role}{' ' + args.scope if args.scope else ''}) saved")
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from dashboard.settings import Settings
+    from dashboard.store import Store
+
+    store = Store(Settings.from_env().db_path)
+    store.migrate()
+    if args.role == "township" and not args.scope:
+        print("error: a township token needs --scope TOWNSHIP_CODE", file=sys.stderr)
+        return 2
+    print(store.create_token(args.name, args.role, scope=args.scope or ""))
     return 0
 
 
@@ -161,6 +202,25 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("migrate", help="create or upgrade the schema").set_defaults(func=_db_migrate)
 
     sub.add_parser("serve", help="serve the dashboard on $HOST:$PORT").set_defaults(func=_serve)
+
+    user = sub.add_parser("user", help="dashboard users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add or replace a user")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["county", "township", "planner", "wall"])
+    add.add_argument("--scope", help="township code (role township)")
+    add.add_argument("--name", help="display name")
+    add.add_argument("--password", help="(default: asked for)")
+    add.set_defaults(func=_user_add)
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="a new bearer token, printed once")
+    create.add_argument("--name", required=True, help="who uses it, e.g. 12345 hotline bridge")
+    create.add_argument(
+        "--role", required=True, choices=["county", "township", "writer", "planner", "wall"]
+    )
+    create.add_argument("--scope", help="township code (role township)")
+    create.set_defaults(func=_token_create)
 
     imp = sub.add_parser("import", help="import cases or GPS tracks from files into the store")
     imp_sub = imp.add_subparsers(dest="kind", required=True)

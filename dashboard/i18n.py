@@ -214,6 +214,16 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "{n} 次巡查，{minutes} 分钟，{fixes} 个定位点",
         "en": "{n} patrols, {minutes} minutes, {fixes} fixes",
     },
+    "login.title": {"zh": "登录", "en": "Sign in"},
+    "login.username": {"zh": "用户名", "en": "User name"},
+    "login.password": {"zh": "密码", "en": "Password"},
+    "login.submit": {"zh": "登录", "en": "Sign in"},
+    "login.failed": {"zh": "用户名或密码错误", "en": "Wrong user name or password"},
+    "login.logout": {"zh": "退出", "en": "Sign out"},
+    "error.forbidden": {
+        "zh": "无权访问此页面或数据",
+        "en": "You may not see this page or these data",
+    },
     "error.not_ready": {
         "zh": "数据尚未准备好：请先运行 wangge demo setup",
         "en": "No data yet: run `wangge demo setup` first",

@@ -64,35 +64,41 @@ class LayerService:
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
-        self._cache: dict[tuple[int, str], str] = {}
+        self._cache: dict[tuple[int, str, str], str] = {}
 
-    def geojson(self, name: str) -> str:
-        """One of :data:`LAYERS` as a GeoJSON string."""
+    def geojson(self, name: str, *, scope: str | None = None) -> str:
+        """One of :data:`LAYERS` as a GeoJSON string; with ``scope`` (a township code) only that
+        township's units and grids (reference layers such as streets stay whole)."""
         if name not in LAYERS:
             raise KeyError(name)
         version = self.store.data_version()
-        key = (version, name)
+        key = (version, name, scope or "")
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        text = self._build(name)
+        text = self._build(name, scope)
         with self._lock:
             # keep only the current version's layers
             self._cache = {k: v for k, v in self._cache.items() if k[0] == version}
             self._cache[key] = text
         return text
 
-    def _build(self, name: str) -> str:
+    def _build(self, name: str, scope: str | None) -> str:
         store = self.store
+        prefix = scope[:9] if scope else ""
         if name in ("townships", "communities"):
             level = "township" if name == "townships" else "community"
             units = store.admin_units(level)
+            if scope:
+                units = units[units["code"].str.startswith(prefix)]
             # boundaries are drawn as outlines; polygons keep them clickable
             return feature_collection(
                 units, ["code", "name", "kind", "parent_code"], id_column="code"
             )
         if name == "grids":
             grids = store.grids()
+            if scope:
+                grids = grids[grids["grid_code"].str.startswith(prefix)]
             return feature_collection(
                 grids,
                 ["grid_code", "community_code", "households", "buildings", "kind", "flags"],
@@ -102,10 +108,17 @@ class LayerService:
         return feature_collection(layer, ["name", "kind"], id_column="fid")
 
     def buildings(
-        self, bbox: tuple[float, float, float, float], *, limit: int = BUILDINGS_LIMIT
+        self,
+        bbox: tuple[float, float, float, float],
+        *,
+        limit: int = BUILDINGS_LIMIT,
+        scope: str | None = None,
     ) -> tuple[str, int, bool]:
-        """Buildings meeting ``bbox`` as GeoJSON, their count, and whether ``limit`` cut them."""
-        frame = self.store.buildings(bbox, limit=limit + 1)
+        """Buildings meeting ``bbox`` (within ``scope``'s township) as GeoJSON, their count, and
+        whether ``limit`` cut them."""
+        frame = self.store.buildings(bbox, limit=None if scope else limit + 1)
+        if scope:
+            frame = frame[frame["community_code"].str.startswith(scope[:9])].iloc[: limit + 1]
         capped = len(frame) > limit
         frame = frame.iloc[:limit]
         text = feature_collection(
@@ -113,17 +126,28 @@ class LayerService:
         )
         return text, len(frame), capped
 
-    def summary(self) -> dict:
-        """Counts for the overview panel."""
+    def summary(self, *, scope: str | None = None) -> dict:
+        """Counts for the overview panel (of one township with ``scope``)."""
         store = self.store
         grids = store.grids()
+        if scope:
+            grids = grids[grids["grid_code"].str.startswith(scope[:9])]
         flagged = int((grids["flags"].astype(str) != "").sum()) if len(grids) else 0
         in_band = (
             int(((grids["households"] >= 300) & (grids["households"] <= 500)).sum())
             if len(grids)
             else 0
         )
-        return {**store.totals(), "grids": len(grids), "in_band": in_band, "flagged": flagged}
+        return {
+            **store.totals(scope=scope),
+            "grids": len(grids),
+            "in_band": in_band,
+            "flagged": flagged,
+        }
 
-    def county(self) -> gpd.GeoDataFrame:
+    def county(self, *, scope: str | None = None) -> gpd.GeoDataFrame:
+        """The county polygon, or the township's with ``scope`` (what the map is fitted to)."""
+        if scope:
+            units = self.store.admin_units("township")
+            return units[units["code"] == scope]
         return self.store.admin_units("county")

@@ -257,6 +257,7 @@ def unit_view(
     *,
     now: pd.Timestamp | None = None,
     days: int = 30,
+    scope: str | None = None,
 ) -> UnitView:
     """A unit of the hierarchy with its figures and its children's metrics.
 
@@ -271,6 +272,8 @@ def unit_view(
     grids = store.grids()
     if level not in LEVEL_ORDER:
         level, code = "county", county["code"]
+    if scope and (level == "county" or not str(code or "").startswith(scope[:9])):
+        level, code = "township", scope  # a township user sees their township and below
     by_code = units.set_index("code")
     if level == "county":
         code = county["code"]

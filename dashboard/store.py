@@ -57,6 +57,11 @@ grid_code, status, last_heartbeat)`` and ``camera_heartbeats(camera_id, at, onli
     Bearer tokens of API clients; only their SHA-256 is stored. ``scope`` is a township code
     for township-bound roles, empty otherwise.
 
+``users(username, display_name, password_hash, role, scope, created_at, disabled)`` (version 3)
+    Dashboard users. ``role`` is ``county`` (everything), ``township`` (``scope`` = their
+    township code), ``planner`` or ``wall`` (read-only display). Passwords are stored as
+    salted scrypt hashes only.
+
 Migrations are numbered; :func:`Store.migrate` applies the ones a database lacks, each in its
 own transaction, and records them in ``schema_migrations``.
 """
@@ -268,6 +273,24 @@ MIGRATIONS += (
             scope TEXT NOT NULL DEFAULT '',
             created_at TEXT NOT NULL,
             revoked_at TEXT
+        );
+        """,
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        3,
+        "users",
+        """
+        CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('county', 'township', 'planner', 'wall')),
+            scope TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0
         );
         """,
     ),
@@ -654,14 +677,20 @@ class Store:
             ],
         )
 
-    def totals(self) -> dict[str, int]:
-        """Numbers of townships, communities, buildings and households stored."""
+    def totals(self, *, scope: str | None = None) -> dict[str, int]:
+        """Numbers of townships, communities, buildings and households stored (in one township
+        with ``scope``)."""
+        like = (scope[:9] if scope else "") + "%"
         with self.connect() as con:
             levels = dict(
-                con.execute("SELECT level, COUNT(*) FROM admin_units GROUP BY level").fetchall()
+                con.execute(
+                    "SELECT level, COUNT(*) FROM admin_units WHERE code LIKE ? GROUP BY level",
+                    (like,),
+                ).fetchall()
             )
             n, hh = con.execute(
-                "SELECT COUNT(*), COALESCE(SUM(households), 0) FROM buildings"
+                "SELECT COUNT(*), COALESCE(SUM(households), 0) FROM buildings WHERE community_code LIKE ?",
+                (like,),
             ).fetchone()
         return {
             "townships": int(levels.get("township", 0)),
@@ -820,10 +849,61 @@ class Store:
             [tuple(r) for r in rows], columns=["worker_id", "name", "phone", "grid_code", "active"]
         )
 
+    # -- users -------------------------------------------------------------------------------
+    def create_user(
+        self, username: str, password: str, role: str, *, scope: str = "", display_name: str = ""
+    ) -> None:
+        """Add or replace a dashboard user (the password is stored as a salted scrypt hash)."""
+        if role not in USER_ROLES:
+            raise StoreError(f"role {role!r}: expected one of {list(USER_ROLES)}")
+        if role == "township" and not scope:
+            raise StoreError("a township user needs the township code as scope")
+        if len(password) < 8:
+            raise StoreError("passwords need at least 8 characters")
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT(username) DO UPDATE SET "
+                "display_name = excluded.display_name, password_hash = excluded.password_hash, "
+                "role = excluded.role, scope = excluded.scope, disabled = 0",
+                (
+                    username,
+                    display_name or username,
+                    _hash_password(password),
+                    role,
+                    scope,
+                    utc_now(),
+                ),
+            )
+
+    def check_password(self, username: str, password: str) -> dict | None:
+        """The user {username, display_name, role, scope} when the password is right, else None."""
+        with self.connect() as con:
+            row = con.execute(
+                "SELECT username, display_name, password_hash, role, scope FROM users "
+                "WHERE username = ? AND disabled = 0",
+                (username,),
+            ).fetchone()
+        if row is None or not _verify_password(password, row["password_hash"]):
+            return None
+        return {k: row[k] for k in ("username", "display_name", "role", "scope")}
+
+    def users(self) -> pd.DataFrame:
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT username, display_name, role, scope, disabled FROM users ORDER BY username"
+            ).fetchall()
+        return pd.DataFrame(
+            [tuple(r) for r in rows],
+            columns=["username", "display_name", "role", "scope", "disabled"],
+        )
+
     # -- API tokens ------------------------------------------------------------------------------
-    def create_token(self, name: str, role: str, *, scope: str = "") -> str:
-        """A new bearer token for ``role`` (returned once; only its hash is stored)."""
-        token = secrets.token_urlsafe(32)
+    def create_token(
+        self, name: str, role: str, *, scope: str = "", token: str | None = None
+    ) -> str:
+        """A new bearer token for ``role`` (returned once; only its hash is stored). ``token``
+        sets its value (the demo county's published wall token); by default it is random."""
+        token = token or secrets.token_urlsafe(32)
         with self.transaction() as con:
             con.execute(
                 "INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?, NULL)",
@@ -1186,6 +1266,7 @@ class Store:
 
 _TABLES = frozenset(
     {
+        "users",
         "api_tokens",
         "admin_units",
         "basemap_features",
@@ -1268,6 +1349,26 @@ _SORTABLE = frozenset(
         "case_id",
     }
 )
+
+
+USER_ROLES = ("county", "township", "planner", "wall")
+
+
+def _hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def _verify_password(password: str, stored: str) -> bool:
+    try:
+        kind, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if kind != "scrypt":
+        return False
+    got = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
+    return secrets.compare_digest(got.hex(), digest)
 
 
 def _sha256(token: str) -> str:

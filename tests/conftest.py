@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -138,3 +139,18 @@ def tiny_store(tmp_path) -> Store:
     s = Store(tmp_path / "wangge.sqlite")
     load_tiny_county(s)
     return s
+
+
+@contextmanager
+def signed_in(app, role: str = "county", scope: str = ""):
+    """A request context of ``app`` with a signed-in user of ``role`` (and township ``scope``)."""
+    from flask import session
+
+    with app.server.test_request_context("/"):
+        session["user"] = {
+            "username": f"test-{role}",
+            "display_name": f"测试{role}",
+            "role": role,
+            "scope": scope,
+        }
+        yield

@@ -15,9 +15,12 @@ from dashboard.store import SCHEMA_VERSION, Store
 @pytest.fixture
 def client(tmp_path):
     settings = Settings(data_dir=tmp_path)
-    load_tiny_county(Store(settings.db_path))
+    store = Store(settings.db_path)
+    load_tiny_county(store)
     app = create_app(settings)
-    return app.server.test_client()
+    client = app.server.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {store.create_token('reader', 'county')}"
+    return client
 
 
 def test_health(client):

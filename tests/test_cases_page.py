@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import load_tiny_county
+from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
@@ -31,7 +31,7 @@ def app(tmp_path_factory):
 def test_rows_come_a_block_at_a_time_newest_first_with_personal_data_masked(app):
     from dashboard.pages import cases
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         block = cases.rows_for({"startRow": 0, "endRow": 50}, None, None, None, "all", [], "zh")
         store = app.server.config["WANGGE_STORE"]
         assert block["rowCount"] == store.count("cases")
@@ -54,7 +54,7 @@ def test_rows_come_a_block_at_a_time_newest_first_with_personal_data_masked(app)
 def test_filters_and_sorting(app):
     from dashboard.pages import cases
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         overdue = cases.rows_for(
             {"startRow": 0, "endRow": 500}, None, None, None, "all", ["1"], "en"
         )
@@ -88,7 +88,7 @@ def test_case_card_shows_the_history_and_flies_the_map(app):
 
     store = app.server.config["WANGGE_STORE"]
     closed = store.list_cases(filters={"status": "closed"}, limit=1)[0][0]
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         detail, markers, viewport = cases.show_case([{"case_id": closed["case_id"]}], "zh")
     text = str(detail)
     assert closed["case_id"] in text and "已结案" in text and "已受理" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import load_tiny_county
+from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
@@ -33,7 +33,7 @@ def test_cases_filtered_and_binned_into_hexagons(app):
     from dashboard.pages import map as page
 
     store = app.server.config["WANGGE_STORE"]
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         points, hexes, count = page.show_cases("7d", None, None, 13, "en")
         safety, _, _ = page.show_cases("7d", "safety", "open", 13, "en")
     assert count == f"{len(points['features']):,} cases" and len(points["features"]) > 50
@@ -49,7 +49,7 @@ def test_cases_filtered_and_binned_into_hexagons(app):
 def test_grids_restyled_by_metric_through_hideout(app):
     from dashboard.pages import map as page
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         band = page.colour_grids("households", {"min": 300, "max": 500})
         per100 = page.colour_grids("per100", {"min": 300, "max": 500})
         gi = page.colour_grids("gi", {"min": 300, "max": 500})
@@ -63,7 +63,7 @@ def test_camera_views_and_blind_streets_load_when_switched_on(app):
     from dashboard.i18n import t
     from dashboard.pages import map as page
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         nothing = page.load_camera_layers([], None, None, "zh")
         sectors, uncovered = page.load_camera_layers(
             [t("layer.cameras"), t("layer.uncovered")], None, None, "zh"
@@ -82,7 +82,7 @@ def test_a_workers_track_for_a_day(app):
     points = store.patrol_points()
     worker = points["worker_id"].iloc[0]
     day = points["at"].iloc[0].tz_convert("Asia/Shanghai").date().isoformat()
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         track, status = page.show_track(worker, day, "en")
         none, empty = page.show_track(worker, "2001-01-01", "en")
     lines = [f for f in track["features"] if f["geometry"]["type"] == "LineString"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import X0, Y0, load_tiny_county
+from conftest import X0, Y0, load_tiny_county, signed_in
 
 from dashboard import ids
 from dashboard.app import create_app
@@ -54,7 +54,7 @@ def _find(component, component_id):
 def test_layout_in_chinese_and_english(app):
     from dashboard.pages import map as page
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         zh = " ".join(_texts(page.layout()))
         en = " ".join(_texts(page.layout(lang="en")))
     assert "网格化管理指挥中心" in zh and "辖区概况" in zh and "网格" in zh
@@ -65,7 +65,7 @@ def test_layout_in_chinese_and_english(app):
 def test_summary_counts_come_from_the_store(app):
     from dashboard.pages import map as page
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         layout = page.layout(lang="en")
     text = " ".join(_texts(layout))
     # 2 townships, 4 communities, 4 grids, 32 buildings, 4 x 220 households, none in band
@@ -76,7 +76,7 @@ def test_summary_counts_come_from_the_store(app):
 def test_map_is_fitted_to_the_county_and_has_no_tiles_by_default(app):
     from dashboard.pages import map as page
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         layout = page.layout()
     assert "TileLayer" not in str(layout)
     (south, west), (north, east) = _find(layout, ids.MAP).bounds
@@ -91,7 +91,7 @@ def test_optional_tile_url_adds_a_tile_layer(tmp_path):
     app = create_app(settings)
     from dashboard.pages import map as page
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         html = str(page.layout())
     assert "TileLayer" in html and "127.0.0.1:8080" in html
 
@@ -100,7 +100,7 @@ def test_buildings_only_when_zoomed_in(app):
     from dashboard.pages import map as page
 
     bounds = [[Y0, X0], [Y0 + 0.02, X0 + 0.0099]]
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         data, status = page.show_buildings(13, bounds, "en")
         assert data is None and "Zoom in to level 15" in status
         data, status = page.show_buildings(16, bounds, "zh")
@@ -111,6 +111,8 @@ def test_buildings_only_when_zoomed_in(app):
 
 def test_index_html_loads_nothing_from_outside(app):
     client = app.server.test_client()
+    with client.session_transaction() as sess:
+        sess["user"] = {"username": "u", "display_name": "u", "role": "county", "scope": ""}
     html = client.get("/").get_data(as_text=True)
     urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
     assert urls, "no script or stylesheet found: the pattern is wrong"

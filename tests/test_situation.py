@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from conftest import load_tiny_county
+from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
 from dashboard.metrics import unit_view
@@ -85,7 +85,7 @@ def test_clicking_a_child_goes_one_level_down_keeping_metric_and_language(app):
 def test_layouts_render_at_every_level(app):
     from dashboard.pages import situation
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         for level, code, expect in [
             ("county", None, "乡镇/街道排名"),
             ("township", "420999001000", "社区/村排名"),

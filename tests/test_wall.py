@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 import pandas as pd
 import pytest
-from conftest import X0, Y0, load_tiny_county
+from conftest import X0, Y0, load_tiny_county, signed_in
 
 from dashboard.app import create_app
 from dashboard.casework import validate_new_case
@@ -59,7 +59,7 @@ def test_refresh_sends_nothing_new_when_nothing_changed_and_shows_a_new_case(app
     from dashboard.pages import wall
 
     store = _store(app)
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         first = wall.refresh_wall(1, None, {"lang": "zh"})
         fingerprint = first[-2]
         again = wall.refresh_wall(2, fingerprint, {"lang": "zh"})
@@ -79,6 +79,6 @@ def test_refresh_sends_nothing_new_when_nothing_changed_and_shows_a_new_case(app
 def test_wall_layout_speaks_english_too(app):
     from dashboard.pages import wall
 
-    with app.server.test_request_context("/"):
+    with signed_in(app):
         text = str(wall.layout(lang="en"))
     assert "grid management command centre" in text and "Newest cases" in text

@@ -19,7 +19,11 @@ NAV = (
 
 def header(lang: str, path: str, *, demo: bool = True) -> html.Header:
     """The header for a page at ``path`` in ``lang``; links keep the language."""
+    from dashboard.auth import current_user
+
     other = "en" if lang == "zh" else "zh"
+    user = current_user()
+    user_label = user["display_name"] if user else ""
     query = "" if lang == "zh" else "?lang=en"
     return html.Header(
         className="app-header",
@@ -42,11 +46,15 @@ def header(lang: str, path: str, *, demo: bool = True) -> html.Header:
                     for href, key in NAV
                 ],
             ),
+            html.Span(user_label, className="user-label", id="user-label") if user_label else None,
             dcc.Link(
                 t("lang.switch", lang),
                 href=path + ("?lang=en" if other == "en" else ""),
                 className="lang-switch",
                 id="lang-switch",
             ),
+            html.A(t("login.logout", lang), href="/logout", className="lang-switch")
+            if user_label
+            else None,
         ],
     )

@@ -17,6 +17,7 @@ from flask import current_app
 
 from dashboard import ids
 from dashboard.api import public_case
+from dashboard.auth import allowed_page, scope, within_scope
 from dashboard.casework import CATEGORIES, STATUSES
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
@@ -90,9 +91,14 @@ def layout(
 ) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
+    if not allowed_page("/cases"):
+        return html.Div(
+            [header(lang, "/cases"), html.Div(t("error.forbidden", lang), className="panel")]
+        )
     store = current_app.config["WANGGE_STORE"]
     townships = store.admin_units("township")
-    county = current_app.config["WANGGE_LAYERS"].county()
+    townships = townships[[within_scope(c) for c in townships["code"]]]
+    county = current_app.config["WANGGE_LAYERS"].county(scope=scope())
     if len(county) == 0:
         return html.Div(
             [header(lang, "/cases"), html.Div(t("error.not_ready", lang), className="panel")]
@@ -200,6 +206,8 @@ def _filters(status, category, township, window, overdue) -> dict:
         filters["since"] = since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
     if overdue:
         filters["overdue"] = True
+    if scope():
+        filters["township_codes"] = [scope()]
     return filters
 
 
@@ -292,7 +300,7 @@ def show_case(selected, lang):
     if not selected:
         return html.Div(t("cases.pick", lang), className="muted"), [], dash.no_update
     case = current_app.config["WANGGE_STORE"].get_case(selected[0]["case_id"])
-    if case is None:
+    if case is None or not within_scope(case["township_code"]):
         return html.Div(t("cases.gone", lang), className="muted"), [], dash.no_update
     case = public_case(case)
     events = [

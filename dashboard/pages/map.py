@@ -19,6 +19,7 @@ from dash_extensions.javascript import Namespace
 from flask import current_app
 
 from dashboard import ids
+from dashboard.auth import allowed_page, scope, within_scope
 from dashboard.casework import CATEGORIES, LOCAL_TZ, STATUSES
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
@@ -55,7 +56,7 @@ def _stat(label: str, value: str, *, test_id: str) -> html.Div:
 
 
 def _summary(lang: str) -> html.Div:
-    summary = current_app.config["WANGGE_LAYERS"].summary()
+    summary = current_app.config["WANGGE_LAYERS"].summary(scope=scope())
     n = summary["grids"]
     stats = [
         _stat(t("summary.townships", lang), f"{summary['townships']:,}", test_id="stat-townships"),
@@ -133,7 +134,11 @@ def fit_zoom(
 def layout(lang: str | None = None, **_query) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
-    county = current_app.config["WANGGE_LAYERS"].county()
+    if not allowed_page("/"):
+        return html.Div(
+            [header(lang, "/"), html.Div(t("error.forbidden", lang), className="panel")]
+        )
+    county = current_app.config["WANGGE_LAYERS"].county(scope=scope())
     if len(county) == 0:
         return html.Div(
             [header(lang, "/"), html.Div(t("error.not_ready", lang), className="panel")]
@@ -267,6 +272,7 @@ def _controls(lang: str) -> html.Div:
     """The panel of what the operational layers show."""
     store = current_app.config["WANGGE_STORE"]
     workers = store.workers()
+    workers = workers[[within_scope(g) for g in workers["grid_code"]]]
     today = pd.Timestamp.now(tz=LOCAL_TZ).date()
     return html.Div(
         className="panel controls-panel",
@@ -334,7 +340,9 @@ def show_buildings(zoom, bounds, lang):
     if zoom is None or bounds is None or zoom < BUILDINGS_MIN_ZOOM:
         return None, t("buildings.zoom_hint", lang, zoom=BUILDINGS_MIN_ZOOM)
     (south, west), (north, east) = bounds
-    text, n, capped = current_app.config["WANGGE_LAYERS"].buildings((west, south, east, north))
+    text, n, capped = current_app.config["WANGGE_LAYERS"].buildings(
+        (west, south, east, north), scope=scope()
+    )
     status = (
         t("buildings.capped", lang, n=BUILDINGS_LIMIT)
         if capped
@@ -373,6 +381,8 @@ def show_cases(window, category, status, zoom, lang):
         filters["category"] = category
     if status and status != "open":
         filters["status"] = status
+    if scope():
+        filters["township_codes"] = [scope()]
     cases = current_app.config["WANGGE_STORE"].cases_frame(filters=filters)
     if status == "open":
         cases = cases[cases["closed_at"].isna()]
@@ -457,6 +467,7 @@ def colour_grids(metric, hideout):
     clean = {
         k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v))
         for k, v in values.items()
+        if within_scope(k)
     }
     finite = [v for v in clean.values() if v is not None]
     hideout.update(values=clean, vmin=min(finite, default=0), vmax=max(finite, default=1))
@@ -479,9 +490,16 @@ def load_camera_layers(overlays, sectors, uncovered, lang):
     out_sectors, out_uncovered = dash.no_update, dash.no_update
     if t("layer.cameras", lang) in overlays and not sectors:
         frame = analytics.sectors().to_crs("EPSG:4326")
+        if scope():
+            cams = current_app.config["WANGGE_STORE"].cameras()
+            mine = set(cams.loc[[within_scope(g) for g in cams["grid_code"]], "camera_id"])
+            frame = frame[frame["camera_id"].isin(mine)]
         out_sectors = json.loads(feature_collection(frame, ["camera_id", "status"], precision=1e-6))
     if t("layer.uncovered", lang) in overlays and not uncovered:
         frame = analytics.uncovered()
+        if scope():
+            area = current_app.config["WANGGE_LAYERS"].county(scope=scope()).union_all()
+            frame = frame[frame.intersects(area)]
         out_uncovered = json.loads(feature_collection(frame, ["rank", "length_m", "cases"]))
     return out_sectors, out_uncovered
 
@@ -500,6 +518,9 @@ def show_track(worker, day, lang):
     lang = normalise_lang(lang)
     if not worker or not day:
         return None, ""
+    workers = current_app.config["WANGGE_STORE"].workers().set_index("worker_id")
+    if worker not in workers.index or not within_scope(workers.loc[worker, "grid_code"]):
+        return None, t("error.forbidden", lang)
     start = pd.Timestamp(day).tz_localize(LOCAL_TZ)
     fixes = current_app.config["WANGGE_STORE"].patrol_points(
         worker_id=worker,

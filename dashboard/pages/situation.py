@@ -20,6 +20,7 @@ from dash_extensions.javascript import Namespace
 from flask import current_app
 
 from dashboard import ids
+from dashboard.auth import allowed_page, scope
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
 from dashboard.layers import feature_collection
@@ -277,7 +278,13 @@ def layout(
         return html.Div(
             [header(lang, "/situation"), html.Div(t("error.not_ready", lang), className="panel")]
         )
-    view = unit_view(store, current_app.config["WANGGE_ANALYTICS"], level or "county", code)
+    if not allowed_page("/situation"):
+        return html.Div(
+            [header(lang, "/situation"), html.Div(t("error.forbidden", lang), className="panel")]
+        )
+    view = unit_view(
+        store, current_app.config["WANGGE_ANALYTICS"], level or "county", code, scope=scope()
+    )
     crumbs = []
     for i, (lv, c, name) in enumerate(view.chain):
         if i:

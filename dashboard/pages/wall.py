@@ -20,8 +20,9 @@ from dash_extensions.javascript import Namespace
 from flask import current_app
 
 from dashboard import ids
+from dashboard.auth import allowed_page, scope
 from dashboard.i18n import normalise_lang, t
-from dashboard.metrics import LOCAL_TZ, wall_data, wall_fingerprint
+from dashboard.metrics import LOCAL_TZ, scope_filters, wall_data, wall_fingerprint
 from dashboard.pages.map import fit_zoom
 
 dash.register_page(__name__, path="/wall", name="指挥大屏", title="指挥大屏")
@@ -180,8 +181,10 @@ def _panel(title: str, body, *, cls: str = "") -> html.Section:
 def layout(lang: str | None = None, **_query) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
+    if not allowed_page("/wall"):
+        return html.Div(t("error.forbidden", lang), className="wall-page")
     layers = current_app.config["WANGGE_LAYERS"]
-    county = layers.county()
+    county = layers.county(scope=scope())
     if len(county) == 0:
         return html.Div(t("error.not_ready", lang), className="wall-page")
     minx, miny, maxx, maxy = county.total_bounds
@@ -318,14 +321,15 @@ def refresh_wall(_n, fingerprint, settings):
     store = current_app.config["WANGGE_STORE"]
     now = pd.Timestamp.now(tz="UTC")
     checked = int(now.timestamp() * 1000)
-    current = wall_fingerprint(store, now=now)
+    township = scope()
+    current = wall_fingerprint(store, township, now=now)
     if current == fingerprint:
         return (*([dash.no_update] * len(DATA_OUTPUTS)), checked)
     lang = normalise_lang((settings or {}).get("lang"))
-    data = wall_data(store, now=now)
+    data = wall_data(store, now=now, township_code=township)
     communities = store.admin_units("community")
     names = dict(zip(communities["code"], communities["name"], strict=True))
-    counts = store.case_counts(by="community_code", open_only=True)
+    counts = store.case_counts(by="community_code", open_only=True, filters=scope_filters(township))
     points = {
         "type": "FeatureCollection",
         "features": [
