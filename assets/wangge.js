@@ -1,5 +1,8 @@
 /* Styles and tooltips of the map layers, referenced from Python through
-   dash_extensions.javascript.Namespace("wangge", ...). Loaded from this server only. */
+   dash_extensions.javascript.Namespace("wangge", ...). Loaded from this server only.
+   Reference layers return interactive: false from their style: dash-leaflet's GeoJSON does not
+   pass its own interactive prop to the features, and on the canvas renderer an interactive road
+   or pond drawn above a township would swallow the click meant for the township. */
 (function () {
   "use strict";
   var ROAD = {
@@ -24,14 +27,14 @@
   window.wangge = Object.assign({}, window.wangge, {
     style: {
       water: function () {
-        return { color: "#7fb2e0", weight: 1, fillColor: "#a9cdf0", fillOpacity: 0.9 };
+        return { color: "#7fb2e0", weight: 1, fillColor: "#a9cdf0", fillOpacity: 0.9, interactive: false };
       },
       road: function (feature) {
         var s = ROAD[feature.properties.kind] || ROAD.local;
-        return { color: s.color, weight: s.weight, opacity: 0.95 };
+        return { color: s.color, weight: s.weight, opacity: 0.95, interactive: false };
       },
       railway: function () {
-        return { color: "#555", weight: 2.5, dashArray: "8 6" };
+        return { color: "#555", weight: 2.5, dashArray: "8 6", interactive: false };
       },
       grid: function (feature, context) {
         var band = context.hideout || { min: 300, max: 500 };
@@ -56,7 +59,7 @@
         return { color: "#7a4fa3", weight: 1.6, fill: true, fillOpacity: 0, dashArray: "6 4" };
       },
       township: function () {
-        return { color: "#3b2a73", weight: 3.5, fill: false };
+        return { color: "#3b2a73", weight: 3.5, fill: false, interactive: false };
       },
     },
     feature: {
@@ -90,7 +93,7 @@
     return { color: "#5d8fd6", weight: 1, fillColor: "rgb(" + c.join(",") + ")", fillOpacity: 0.75 };
   };
   w.style.wallTownship = function () {
-    return { color: "#9cc8ff", weight: 2.5, fill: false };
+    return { color: "#9cc8ff", weight: 2.5, fill: false, interactive: false };
   };
   w.feature.wallCase = function (feature, latlng) {
     var overdue = feature.properties.overdue;
@@ -201,7 +204,7 @@
   };
   w.style.sector = function (feature) {
     var on = feature.properties.status === "online";
-    return { color: on ? "#237804" : "#8c8c8c", weight: 0.6, fillColor: on ? "#73d13d" : "#bfbfbf", fillOpacity: on ? 0.3 : 0.25, dashArray: on ? null : "3 3" };
+    return { color: on ? "#237804" : "#8c8c8c", weight: 0.6, fillColor: on ? "#73d13d" : "#bfbfbf", fillOpacity: on ? 0.3 : 0.25, dashArray: on ? null : "3 3", interactive: false };
   };
   w.style.uncovered = function () { return { color: "#cf1322", weight: 4, opacity: 0.85 }; };
   w.style.track = function () { return { color: "#0050b3", weight: 3, opacity: 0.85 }; };

@@ -9,6 +9,7 @@ detail), because 30,000 polygons at once is far past what Leaflet draws smoothly
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Sequence
 
@@ -18,7 +19,14 @@ import shapely
 
 from dashboard.store import Store
 
-__all__ = ["BUILDINGS_LIMIT", "BUILDINGS_MIN_ZOOM", "LAYERS", "LayerService", "feature_collection"]
+__all__ = [
+    "BUILDINGS_LIMIT",
+    "BUILDINGS_MIN_ZOOM",
+    "LAYERS",
+    "LayerService",
+    "feature_collection",
+    "fit_zoom",
+]
 
 #: Buildings are drawn from this zoom level on.
 BUILDINGS_MIN_ZOOM = 15
@@ -151,3 +159,14 @@ class LayerService:
             units = self.store.admin_units("township")
             return units[units["code"] == scope]
         return self.store.admin_units("county")
+
+
+def fit_zoom(
+    minx: float, miny: float, maxx: float, maxy: float, *, width: int = 1300, height: int = 760
+) -> float:
+    """The largest zoom (in half levels) at which the box fits a map of about width x height px."""
+    lon_span = max(maxx - minx, 1e-9)
+    y0, y1 = (math.log(math.tan(math.pi / 4 + math.radians(v) / 2)) for v in (miny, maxy))
+    lat_span = max((y1 - y0) / (2 * math.pi) * 360, 1e-9)  # in "mercator degrees"
+    z = min(math.log2(width * 360 / (256 * lon_span)), math.log2(height * 360 / (256 * lat_span)))
+    return max(8.0, min(18.0, math.floor(z * 2) / 2))

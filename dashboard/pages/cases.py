@@ -21,8 +21,8 @@ from dashboard.auth import allowed_page, scope, within_scope
 from dashboard.casework import CATEGORIES, STATUSES
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
+from dashboard.layers import fit_zoom
 from dashboard.metrics import LOCAL_TZ
-from dashboard.pages.map import fit_zoom
 
 dash.register_page(__name__, path="/cases", name="事件列表", title="事件列表")
 

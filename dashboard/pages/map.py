@@ -23,7 +23,7 @@ from dashboard.auth import allowed_page, scope, within_scope
 from dashboard.casework import CATEGORIES, LOCAL_TZ, STATUSES
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
-from dashboard.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection
+from dashboard.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection, fit_zoom
 
 dash.register_page(__name__, path="/", name="态势地图", title="网格化管理指挥中心")
 
@@ -118,17 +118,6 @@ def _legend(lang: str) -> html.Div:
             _swatch("line-railway", t("legend.railway", lang)),
         ],
     )
-
-
-def fit_zoom(
-    minx: float, miny: float, maxx: float, maxy: float, *, width: int = 1300, height: int = 760
-) -> float:
-    """The largest zoom (in half levels) at which the box fits a map of about width x height px."""
-    lon_span = max(maxx - minx, 1e-9)
-    y0, y1 = (math.log(math.tan(math.pi / 4 + math.radians(v) / 2)) for v in (miny, maxy))
-    lat_span = max((y1 - y0) / (2 * math.pi) * 360, 1e-9)  # in "mercator degrees"
-    z = min(math.log2(width * 360 / (256 * lon_span)), math.log2(height * 360 / (256 * lat_span)))
-    return max(8.0, min(18.0, math.floor(z * 2) / 2))
 
 
 def layout(lang: str | None = None, **_query) -> html.Div:

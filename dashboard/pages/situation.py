@@ -23,9 +23,8 @@ from dashboard import ids
 from dashboard.auth import allowed_page, scope
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
-from dashboard.layers import feature_collection
+from dashboard.layers import feature_collection, fit_zoom
 from dashboard.metrics import unit_view
-from dashboard.pages.map import fit_zoom
 from dashboard.pages.wall import category_figure, trend_figure
 
 dash.register_page(__name__, path="/situation", name="态势", title="态势研判")

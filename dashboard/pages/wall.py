@@ -22,8 +22,8 @@ from flask import current_app
 from dashboard import ids
 from dashboard.auth import allowed_page, scope
 from dashboard.i18n import normalise_lang, t
+from dashboard.layers import fit_zoom
 from dashboard.metrics import LOCAL_TZ, scope_filters, wall_data, wall_fingerprint
-from dashboard.pages.map import fit_zoom
 
 dash.register_page(__name__, path="/wall", name="指挥大屏", title="指挥大屏")
 

@@ -1,0 +1,370 @@
+"""Browser tests: the real dashboard on the demo county in headless Chromium.
+
+The server runs as ``python app.py`` in a subprocess, exactly as the README's run command starts
+it, on a free port with its own data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import urlopen
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+WALL_REFRESH = 3  # seconds, so that the live-update test is quick
+PASSWORD = "wangge-demo"  # the demo county's users (dashboard.bootstrap.DEMO_PASSWORD)
+SHOTS = (
+    Path(os.environ.get("WANGGE_SCREENSHOTS", "")) if os.environ.get("WANGGE_SCREENSHOTS") else None
+)
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    pytest.skip(
+        "chromium and chromedriver are needed (bash scripts/test.sh installs them)",
+        allow_module_level=True,
+    )
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_data(tmp_path_factory) -> Path:
+    """A fresh data folder; WANGGE_TEST_DATA_DIR reuses a set-up one (quick local reruns)."""
+    if os.environ.get("WANGGE_TEST_DATA_DIR"):
+        return Path(os.environ["WANGGE_TEST_DATA_DIR"])
+    return tmp_path_factory.mktemp("wangge-data")
+
+
+@pytest.fixture(scope="session")
+def server(server_data):
+    """The dashboard on the demo county, set up with ``wangge demo setup`` first."""
+    data_dir = server_data
+    port = _free_port()
+    env = {
+        **os.environ,
+        "WANGGE_DATA_DIR": str(data_dir),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WANGGE_WALL_REFRESH": str(WALL_REFRESH),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "demo", "setup", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    log = open(data_dir / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urlopen(url + "/api/v1/health", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(
+                "the dashboard did not start:\n" + (data_dir / "server.log").read_text()
+            )
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1600,1000",
+        f"--user-data-dir={tmp_path / 'chrome'}",
+    ]:
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def login(driver, server: str, username: str = "admin", next_url: str = "/") -> None:
+    driver.get(f"{server}/login?next={next_url}")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, 30).until(lambda d: "/login" not in d.current_url)
+
+
+def _requested_urls(driver) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
+
+
+def _severe_console(driver) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def _painted_pixels(driver) -> int:
+    """Non-transparent pixels on Leaflet's canvas renderers (the vector layers)."""
+    return driver.execute_script(
+        """
+        let n = 0;
+        for (const c of document.querySelectorAll('.leaflet-overlay-pane canvas')) {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          for (let i = 3; i < d.length; i += 16) if (d[i] > 0) n++;
+        }
+        return n;
+        """
+    )
+
+
+def _wait_drawn(driver, timeout=30) -> int:
+    WebDriverWait(driver, timeout).until(lambda d: _painted_pixels(d) > 20000)
+    return _painted_pixels(driver)
+
+
+def test_the_county_is_drawn_offline_without_errors(server, browser):
+    login(browser, server)
+    WebDriverWait(browser, 30).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, ".leaflet-container"))
+    )
+    painted = _wait_drawn(browser)
+    assert painted > 20000
+    # the overview counts come from the store
+    assert int(browser.find_element(By.ID, "stat-grids").text.replace(",", "")) > 100
+    assert int(browser.find_element(By.ID, "stat-households").text.replace(",", "")) >= 50000
+    assert browser.find_element(By.CSS_SELECTOR, ".app-title").text == "网格化管理指挥中心"
+    time.sleep(1)
+    hosts = {
+        urlparse(u).netloc for u in _requested_urls(browser) if not u.startswith(("data:", "blob:"))
+    }
+    assert hosts == {urlparse(server).netloc}
+    assert _severe_console(browser) == []
+
+
+def test_english_switch(server, browser):
+    login(browser, server)
+    WebDriverWait(browser, 30).until(ec.element_to_be_clickable((By.ID, "lang-switch"))).click()
+    WebDriverWait(browser, 30).until(
+        ec.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, ".app-title"), "Grid Management Command Centre"
+        )
+    )
+    assert "lang=en" in browser.current_url
+    assert "Area overview" in browser.find_element(By.ID, "area-summary").text
+    assert _severe_console(browser) == []
+
+
+def test_buildings_appear_when_zoomed_in(server, browser):
+    login(browser, server, next_url="/%3Flang%3Den")
+    _wait_drawn(browser)
+    status = browser.find_element(By.ID, "buildings-status")
+    assert "Zoom in" in status.text
+    # zoom into the town centre through the map's keyboard handler
+    browser.find_element(By.CSS_SELECTOR, ".leaflet-container").click()
+    for _ in range(6):
+        browser.find_element(By.CSS_SELECTOR, ".leaflet-container").send_keys("=")
+        time.sleep(0.4)
+    WebDriverWait(browser, 30).until(
+        lambda d: "buildings shown" in status.text or "Too many" in status.text
+    )
+    assert _severe_console(browser) == []
+
+
+def _token(server_data: Path) -> str:
+    """A writer token made directly in the server's store (as `wangge token create` would)."""
+    from dashboard.store import Store
+
+    return Store(server_data / "wangge.sqlite").create_token("browser test", "writer")
+
+
+def _post_case(server: str, token: str, lon: float, lat: float) -> dict:
+    from urllib.request import Request
+
+    body = json.dumps(
+        {"category": "safety", "lon": lon, "lat": lat, "title": "楼道堆放杂物"}
+    ).encode()
+    req = Request(
+        server + "/api/v1/cases",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urlopen(req, timeout=10) as resp:
+        assert resp.status == 201
+        return json.loads(resp.read())
+
+
+def _town_point(server_data: Path, township_code: str | None = None):
+    """A point well inside a township (the first urban one by default) and the township."""
+    from dashboard.store import Store
+
+    units = Store(server_data / "wangge.sqlite").admin_units("township")
+    unit = units.iloc[0] if township_code is None else units[units["code"] == township_code].iloc[0]
+    p = unit.geometry.representative_point()
+    return p.x, p.y, unit
+
+
+def test_the_wall_shows_a_case_posted_through_the_api_within_one_refresh(
+    server, browser, server_data
+):
+    browser.set_window_size(1920, 1080)
+    browser.get(server + "/wall?token=demo-wall-display")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "kpi-reported_today")))
+    WebDriverWait(browser, 30).until(
+        lambda d: "数据更新于" in d.find_element(By.ID, "wall-updated").text
+    )
+    before = int(browser.find_element(By.ID, "kpi-reported_today").text.replace(",", ""))
+    lon, lat, _ = _town_point(server_data)
+    case = _post_case(server, _token(server_data), lon, lat)
+    WebDriverWait(browser, WALL_REFRESH * 2 + 5).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, f'#wall-newest [data-case="{case["case_id"]}"]')
+    )
+    assert (
+        int(browser.find_element(By.ID, "kpi-reported_today").text.replace(",", "")) == before + 1
+    )
+    scroll = browser.execute_script(
+        "return [document.documentElement.scrollHeight, window.innerHeight]"
+    )
+    assert scroll[0] <= scroll[1]  # no scrollbars on the wall
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "wall.png"))
+    assert _severe_console(browser) == []
+
+
+def _pixel(
+    browser, lon: float, lat: float, centre: tuple[float, float], zoom: float
+) -> tuple[int, int]:
+    """Offset from the map's centre, in CSS pixels, of lon/lat in Web Mercator at ``zoom``."""
+    import math
+
+    def xy(lo, la):
+        scale = 256 * 2**zoom
+        s = math.sin(math.radians(la))
+        return scale * (lo + 180) / 360, scale * (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi))
+
+    x0, y0 = xy(*centre)
+    x1, y1 = xy(lon, lat)
+    return round(x1 - x0), round(y1 - y0)
+
+
+def test_drill_down_by_clicking_a_township(server, browser, server_data):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    from dashboard.layers import fit_zoom
+    from dashboard.store import Store
+
+    login(browser, server, next_url="/situation")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "sit-ranking")))
+    _wait_drawn(browser, timeout=30)
+    county = Store(server_data / "wangge.sqlite").admin_units("county")
+    minx, miny, maxx, maxy = county.total_bounds
+    zoom = fit_zoom(minx, miny, maxx, maxy, width=820, height=620)
+    townships = Store(server_data / "wangge.sqlite").admin_units("township")
+    target = townships.loc[
+        townships.to_crs(townships.estimate_utm_crs()).area.idxmax()
+    ]  # easy to hit
+    p = target.geometry.representative_point()
+    dx, dy = _pixel(browser, p.x, p.y, ((minx + maxx) / 2, (miny + maxy) / 2), zoom)
+    mapel = browser.find_element(By.ID, "sit-map")
+    ActionChains(browser).move_to_element_with_offset(mapel, dx, dy).click().perform()
+    WebDriverWait(browser, 15).until(lambda d: f"code={target['code']}" in d.current_url)
+    assert f"code={target['code']}" in browser.current_url
+    WebDriverWait(browser, 15).until(
+        lambda d: target["name"] in d.find_element(By.ID, "sit-crumbs").text
+    )
+    assert "level=township" in browser.current_url
+    # one more level down through the ranking: the first community, then its first grid
+    browser.find_element(By.CSS_SELECTOR, "#sit-ranking tbody tr td a").click()
+    WebDriverWait(browser, 15).until(lambda d: "level=community" in d.current_url)
+    WebDriverWait(browser, 15).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#sit-crumbs .crumb")) == 3
+    )
+    first_grid = browser.find_element(By.CSS_SELECTOR, "#sit-ranking tbody tr td a")
+    assert "level=grid" in first_grid.get_attribute("href")
+    first_grid.click()
+    WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.ID, "grid-card")))
+    card = browser.find_element(By.ID, "grid-card").text
+    assert "户数" in card and "网格员" in card and "****" in card  # the worker's phone is masked
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "grid-card.png"))
+    assert _severe_console(browser) == []
+
+
+def test_a_township_leader_sees_neither_another_townships_cases_nor_its_api_data(
+    server, browser, server_data
+):
+    from dashboard.store import Store
+
+    townships = Store(server_data / "wangge.sqlite").admin_units("township")
+    mine, other = townships.iloc[0], townships.iloc[1]
+    login(browser, server, username=f"leader{mine['code'][6:9]}", next_url="/cases%3Fwindow%3Dall")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".ag-row")))
+    shown = {
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, '.ag-row [col-id="township_name"]')
+    }
+    assert shown == {mine["name"]}
+    # the API, asked from the leader's own session, answers for their township only
+    body = browser.execute_script(
+        "return fetch(arguments[0]).then(r => r.json())",
+        f"/api/v1/cases?township_code={other['code']}&limit=5",
+    )
+    assert body["total"] == 0
+    mine_body = browser.execute_script("return fetch('/api/v1/cases?limit=50').then(r => r.json())")
+    assert mine_body["total"] > 0 and {c["township_code"] for c in mine_body["items"]} == {
+        mine["code"]
+    }
+    grids = browser.execute_script(
+        "return fetch('/api/v1/layers/grids.geojson').then(r => r.json())"
+    )
+    assert grids["features"] and all(
+        f["id"].startswith(mine["code"][:9]) for f in grids["features"]
+    )
+    # and the drill-down will not open another township
+    browser.get(f"{server}/situation?level=township&code={other['code']}")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "sit-crumbs")))
+    assert mine["name"] in browser.find_element(By.ID, "sit-crumbs").text
+    assert other["name"] not in browser.find_element(By.ID, "sit-crumbs").text
+    assert _severe_console(browser) == []
