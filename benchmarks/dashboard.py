@@ -1,0 +1,342 @@
+"""Browser benchmark of the command-centre dashboard on the demo county, in headless Chromium.
+
+    .venv/bin/python benchmarks/dashboard.py [--cases 200000] [--data-dir DIR] [--runs 20]
+
+Sets up the demo county in a fresh data folder (or reuses ``--data-dir``), tops its cases up to
+``--cases`` with the simulation, serves it with ``python app.py`` and measures, signed in as the
+county user:
+
+- map interactive: navigation start to the vector layers painted on the canvas;
+- filter change: choosing another case time window to the new count shown (p50/p95);
+- one drill-down level: a click in the ranking to the new breadcrumbs (p50/p95);
+- grid restyle: choosing another grid metric to the canvas repainted (p50/p95);
+- wall refresh payload when nothing changed (bytes of the refresh answer);
+- panning: frames per second while dragging the map with every layer on;
+- requests to any host but the app's own.
+
+Prints one table. Software rendering (no GPU), 2 cores: compare rows, not absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import urlopen
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "wangge-demo"
+
+WATCH = """
+window.__marks = {};
+window.__watch = function (selector, name) {
+  const el = document.querySelector(selector);
+  const start = performance.now();
+  const before = el ? el.innerText : null;
+  const obs = new MutationObserver(() => {
+    const now = document.querySelector(selector);
+    if (now && now.innerText !== before) { window.__marks[name] = performance.now() - start; obs.disconnect(); }
+  });
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+};
+"""
+
+CANVAS_SUM = """
+let n = 0;
+for (const c of document.querySelectorAll('.leaflet-overlay-pane canvas')) {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 0; i < d.length; i += 64) n = (n * 31 + d[i] + d[i + 1] * 3 + d[i + 2] * 7) % 1000000007;
+}
+return n;
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def prepare(data_dir: Path, cases: int) -> None:
+    env = {**os.environ, "WANGGE_DATA_DIR": str(data_dir)}
+    subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "demo", "setup", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    from dashboard.simulate import simulate
+    from dashboard.store import Store
+
+    store = Store(data_dir / "wangge.sqlite")
+    have = store.count("cases")
+    if have < cases:
+        t = time.perf_counter()
+        simulate(store, days=90, per_day=(cases - have) / 90 * 1.0, seed=777, gps_days=0)
+        print(
+            f"topped up to {store.count('cases'):,} cases in {time.perf_counter() - t:.0f} s",
+            file=sys.stderr,
+        )
+
+
+def browser() -> webdriver.Chrome:
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1600,1000",
+        f"--user-data-dir={tempfile.mkdtemp()}",
+    ]:
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    return webdriver.Chrome(
+        service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=opts
+    )
+
+
+def login(d, url: str, next_url: str = "/") -> None:
+    d.get(f"{url}/login?next={next_url}")
+    d.find_element(By.ID, "username").send_keys("admin")
+    d.find_element(By.ID, "password").send_keys(PASSWORD)
+    d.find_element(By.ID, "login-submit").click()
+    WebDriverWait(d, 60).until(lambda x: "/login" not in x.current_url)
+
+
+def choose(d, dropdown_id: str, label: str) -> None:
+    """Pick an option of a dcc.Dropdown by its visible text."""
+    box = d.find_element(By.ID, dropdown_id)
+    box.click()
+    WebDriverWait(d, 10).until(
+        lambda x: any(o.text == label for o in x.find_elements(By.CSS_SELECTOR, "[role=option]"))
+    )
+    for option in d.find_elements(By.CSS_SELECTOR, "[role=option]"):
+        if option.text == label:
+            option.click()
+            return
+    raise RuntimeError(f"no option {label!r} in {dropdown_id}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cases", type=int, default=200_000)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="wangge-bench-"))
+    prepare(data_dir, args.cases)
+    port = free_port()
+    env = {
+        **os.environ,
+        "WANGGE_DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        "WANGGE_WALL_REFRESH": "2",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    rows: list[tuple[str, str, str]] = []
+    try:
+        for _ in range(300):
+            try:
+                with urlopen(url + "/api/v1/health", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        d = browser()
+        try:
+            login(d, url)
+            # map interactive after navigation
+            times = []
+            for _ in range(3):
+                d.get(url + "/")
+                WebDriverWait(d, 60).until(
+                    lambda x: (
+                        x.execute_script(
+                            "return document.querySelectorAll('.leaflet-overlay-pane canvas').length"
+                        )
+                        > 0
+                    )
+                )
+                WebDriverWait(d, 60).until(lambda x: x.execute_script(CANVAS_SUM) != 0)
+                WebDriverWait(d, 60).until(
+                    lambda x: "件" in x.find_element(By.ID, "case-count").text
+                )
+                times.append(d.execute_script("return performance.now()"))
+            rows.append(
+                (
+                    "map interactive after navigation (ms, median of 3)",
+                    f"{statistics.median(times):.0f}",
+                    "< 2500",
+                )
+            )
+            # filter change
+            windows = ["近30日", "近7日"]
+            durations = []
+            for i in range(args.runs):
+                d.execute_script(WATCH + "window.__watch('#case-count', 'filter');")
+                choose(d, "case-window", windows[i % 2])
+                WebDriverWait(d, 30).until(
+                    lambda x: x.execute_script("return window.__marks.filter")
+                )
+                durations.append(d.execute_script("return window.__marks.filter"))
+            rows.append(
+                (
+                    "filter change redrawn (ms, p50 / p95)",
+                    f"{pct(durations, 0.5):.0f} / {pct(durations, 0.95):.0f}",
+                    "p95 < 300",
+                )
+            )
+            # grid restyle
+            metrics = ["每百户事件数(30日)", "户数(达标区间)"]
+            restyle = []
+            for i in range(min(args.runs, 10)):
+                before = d.execute_script(CANVAS_SUM)
+                t0 = time.perf_counter()
+                choose(d, "grid-metric", metrics[i % 2])
+                WebDriverWait(d, 30, poll_frequency=0.005).until(
+                    lambda x, before=before: x.execute_script(CANVAS_SUM) != before
+                )
+                restyle.append((time.perf_counter() - t0) * 1000)
+            rows.append(
+                (
+                    "grid restyle, select to repainted (ms, p50 / p95)",
+                    f"{pct(restyle, 0.5):.0f} / {pct(restyle, 0.95):.0f}",
+                    "< 50 (restyle itself)",
+                )
+            )
+            # panning fps with every overlay on
+            for box in d.find_elements(
+                By.CSS_SELECTOR, ".leaflet-control-layers-overlays input[type=checkbox]"
+            ):
+                if not box.is_selected():
+                    d.execute_script("arguments[0].click()", box)
+            time.sleep(3)
+            d.execute_script(
+                "window.__frames = 0; (function f(){ window.__frames++; window.__raf = requestAnimationFrame(f); })();"
+            )
+            mapel = d.find_element(By.CSS_SELECTOR, ".leaflet-container")
+            t0 = time.perf_counter()
+            chain = ActionChains(d, duration=20).move_to_element(mapel).click_and_hold()
+            for k in range(40):
+                chain = chain.move_by_offset(
+                    8 if (k // 10) % 2 == 0 else -8, 3 if (k // 20) == 0 else -3
+                )
+            chain.release().perform()
+            elapsed = time.perf_counter() - t0
+            frames = d.execute_script("cancelAnimationFrame(window.__raf); return window.__frames")
+            rows.append(
+                ("panning with all layers on (frames/s)", f"{frames / elapsed:.0f}", ">= 30")
+            )
+            # drill-down levels
+            drill = []
+            for _ in range(max(3, args.runs // 4)):
+                d.get(url + "/situation")
+                WebDriverWait(d, 60).until(
+                    lambda x: x.find_elements(By.CSS_SELECTOR, "#sit-ranking tbody tr td a")
+                )
+                for level in ("township", "community"):
+                    d.execute_script(WATCH + "window.__watch('#sit-crumbs', 'drill');")
+                    d.find_element(By.CSS_SELECTOR, "#sit-ranking tbody tr td a").click()
+                    WebDriverWait(d, 30).until(
+                        lambda x: x.execute_script("return window.__marks.drill")
+                    )
+                    drill.append(d.execute_script("return window.__marks.drill"))
+                    WebDriverWait(d, 30).until(lambda x, lv=level: f"level={lv}" in x.current_url)
+                    WebDriverWait(d, 30).until(
+                        lambda x: x.find_elements(By.CSS_SELECTOR, "#sit-ranking tbody tr td a")
+                    )
+            rows.append(
+                (
+                    "one drill-down level (ms, p50 / p95)",
+                    f"{pct(drill, 0.5):.0f} / {pct(drill, 0.95):.0f}",
+                    "< 300",
+                )
+            )
+            # wall refresh payload when nothing changed
+            d.get(url + "/wall")
+            WebDriverWait(d, 60).until(
+                lambda x: "数据更新于" in x.find_element(By.ID, "wall-updated").text
+            )
+            d.get_log("performance")  # drop what came before
+            time.sleep(7)
+            sizes, ids = [], {}
+            for entry in d.get_log("performance"):
+                msg = json.loads(entry["message"])["message"]
+                if (
+                    msg["method"] == "Network.requestWillBeSent"
+                    and "_dash-update-component" in msg["params"]["request"]["url"]
+                ):
+                    ids[msg["params"]["requestId"]] = True
+                if msg["method"] == "Network.loadingFinished" and msg["params"]["requestId"] in ids:
+                    sizes.append(msg["params"]["encodedDataLength"])
+            rows.append(
+                (
+                    "wall refresh when nothing changed (bytes on the wire, max)",
+                    f"{max(sizes) if sizes else 'none'}",
+                    "< 5120",
+                )
+            )
+            hosts = set()
+            for entry in d.get_log("performance"):
+                msg = json.loads(entry["message"])["message"]
+                if msg["method"] == "Network.requestWillBeSent":
+                    u = msg["params"]["request"]["url"]
+                    if not u.startswith(("data:", "blob:")):
+                        hosts.add(urlparse(u).netloc)
+            rows.append(
+                ("hosts other than the app's", str(len(hosts - {urlparse(url).netloc})), "0")
+            )
+        finally:
+            d.quit()
+    finally:
+        server.terminate()
+        server.wait()
+    from dashboard.store import Store
+
+    n = Store(data_dir / "wangge.sqlite").count("cases")
+    print(f"demo county, {n:,} cases, headless Chromium (software rendering)\n")
+    print("| measure | measured | target |")
+    print("|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
