@@ -40,6 +40,12 @@
         var band = context.hideout || { min: 300, max: 500 };
         var p = feature.properties;
         var flagged = p.flags && p.flags.length > 0;
+        if (p.kind === "rural" || p.kind === "special") {
+          return {
+            color: flagged ? "#cc0000" : "#8c6d3f", weight: flagged ? 2 : 1, dashArray: flagged ? "4 3" : null,
+            fillColor: p.kind === "rural" ? "#efe3c8" : "#b7c9e8", fillOpacity: 0.5,
+          };
+        }
         return {
           color: flagged ? "#cc0000" : "#2f6f3e",
           weight: flagged ? 2 : 1,

@@ -141,14 +141,14 @@ class LayerService:
         if scope:
             grids = grids[grids["grid_code"].str.startswith(scope[:9])]
         flagged = int((grids["flags"].astype(str) != "").sum()) if len(grids) else 0
-        in_band = (
-            int(((grids["households"] >= 300) & (grids["households"] <= 500)).sum())
-            if len(grids)
-            else 0
-        )
+        # the household band applies to urban grids; rural grids follow hamlets, dedicated grids
+        # their institution
+        urban = grids[grids["kind"] == "urban"] if len(grids) else grids
+        in_band = int(urban["households"].between(300, 500).sum()) if len(urban) else 0
         return {
             **store.totals(scope=scope),
             "grids": len(grids),
+            "urban_grids": len(urban),
             "in_band": in_band,
             "flagged": flagged,
         }

@@ -74,7 +74,9 @@ def _summary(lang: str) -> html.Div:
     if n:
         stats.append(
             _stat(
-                t("summary.in_band", lang), f"{summary['in_band'] / n:.1%}", test_id="stat-in-band"
+                t("summary.in_band", lang),
+                f"{summary['in_band'] / max(1, summary['urban_grids']):.1%}",
+                test_id="stat-in-band",
             )
         )
         stats.append(
@@ -112,6 +114,8 @@ def _legend(lang: str) -> html.Div:
             _swatch("hh-band", f"{MIN_HOUSEHOLDS}–{MAX_HOUSEHOLDS} {t('legend.in_band', lang)}"),
             _swatch("hh-above", f"> {MAX_HOUSEHOLDS} {t('legend.above', lang)}"),
             _swatch("hh-flagged", t("legend.flagged", lang)),
+            _swatch("grid-rural", t("legend.rural", lang)),
+            _swatch("grid-special", t("legend.special", lang)),
             _swatch("line-arterial", t("legend.arterial", lang)),
             _swatch("line-local", t("legend.local", lang)),
             _swatch("fill-river", t("legend.river", lang)),
