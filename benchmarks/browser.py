@@ -1,6 +1,6 @@
 """Browser benchmark of the command-centre dashboard on the demo county, in headless Chromium.
 
-    .venv/bin/python benchmarks/dashboard.py [--cases 200000] [--data-dir DIR] [--runs 20]
+    .venv/bin/python benchmarks/browser.py [--cases 200000] [--data-dir DIR] [--runs 20]
 
 Sets up the demo county in a fresh data folder (or reuses ``--data-dir``), tops its cases up to
 ``--cases`` with the simulation, serves it with ``python app.py`` and measures, signed in as the
