@@ -233,3 +233,31 @@
       .bindTooltip(esc(feature.properties.start), { permanent: true, direction: "right" });
   };
 })();
+
+/* WGS84 -> GCJ-02 for Gaode-style tiles (WANGGE_TILE_CRS=gcj02): the formula of geo/coords.py. */
+(function () {
+  "use strict";
+  var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
+  function inChina(lon, lat) { return lon > 72.004 && lon < 137.8347 && lat > 0.8293 && lat < 55.8271; }
+  function delta(lon, lat) {
+    var x = lon - 105.0, y = lat - 35.0;
+    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    dlat += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dlat += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+    dlat += (160.0 * Math.sin(y / 12.0 * PI) + 320 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    dlon += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dlon += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+    dlon += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var rad = lat / 180.0 * PI, magic = 1 - EE * Math.sin(rad) * Math.sin(rad), sq = Math.sqrt(magic);
+    return [(dlon * 180.0) / (A / sq * Math.cos(rad) * PI), (dlat * 180.0) / ((A * (1 - EE)) / (magic * sq) * PI)];
+  }
+  window.wangge.coords = {
+    gcj02: function (coords) {
+      var lon = coords[0], lat = coords[1];
+      if (!inChina(lon, lat)) return L.latLng(lat, lon);
+      var d = delta(lon, lat);
+      return L.latLng(lat + d[1], lon + d[0]);
+    },
+  };
+})();

@@ -5,6 +5,7 @@
 | ``WANGGE_DATA_DIR`` | folder of the SQLite store and other run-time data | ``var/`` |
 | ``HOST`` / ``PORT`` | where ``python app.py`` listens | ``127.0.0.1`` / ``8050`` |
 | ``WANGGE_TILE_URL`` | optional raster tile URL template (an offline tile server, Tianditu, OSM); off by default, so the map draws only local vector layers | empty |
+| ``WANGGE_TILE_CRS`` | datum of those tiles: ``wgs84`` (OSM, Tianditu's CGCS2000, offline servers) or ``gcj02`` (Gaode/AMap-style tiles: vectors are shifted to match) | ``wgs84`` |
 | ``WANGGE_TILE_ATTRIBUTION`` | attribution text shown with those tiles | empty |
 | ``WANGGE_LANG`` | default interface language, ``zh`` or ``en`` | ``zh`` |
 | ``WANGGE_DEMO_SEED`` | seed of the built-in demo county | ``20261122`` |
@@ -29,6 +30,7 @@ class Settings:
     port: int = 8050
     tile_url: str = ""
     tile_attribution: str = ""
+    tile_crs: str = "wgs84"
     lang: str = "zh"
     demo_seed: int = 20261122
     wall_refresh: int = 15
@@ -44,6 +46,9 @@ class Settings:
         lang = env.get("WANGGE_LANG", "zh")
         if lang not in ("zh", "en"):
             raise ValueError(f"WANGGE_LANG={lang!r}: expected 'zh' or 'en'")
+        tile_crs = env.get("WANGGE_TILE_CRS", "wgs84").lower()
+        if tile_crs not in ("wgs84", "gcj02"):
+            raise ValueError(f"WANGGE_TILE_CRS={tile_crs!r}: expected 'wgs84' or 'gcj02'")
         port = env.get("PORT", "8050")
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"PORT={port!r}: expected a TCP port number between 1 and 65535")
@@ -55,6 +60,7 @@ class Settings:
             port=int(port),
             tile_url=env.get("WANGGE_TILE_URL", "").strip(),
             tile_attribution=env.get("WANGGE_TILE_ATTRIBUTION", "").strip(),
+            tile_crs=tile_crs,
             lang=lang,
             demo_seed=int(env.get("WANGGE_DEMO_SEED", "20261122")),
             wall_refresh=_positive(env.get("WANGGE_WALL_REFRESH", "15"), "WANGGE_WALL_REFRESH"),

@@ -9,8 +9,10 @@ from conftest import X0, Y0, load_tiny_county, signed_in
 
 from dashboard import ids
 from dashboard.app import create_app
+from dashboard.layers import fit_zoom
 from dashboard.settings import Settings
 from dashboard.store import Store
+from geo.coords import wgs84_to_gcj02
 
 
 @pytest.fixture
@@ -79,10 +81,37 @@ def test_map_is_fitted_to_the_county_and_has_no_tiles_by_default(app):
     with signed_in(app):
         layout = page.layout()
     assert "TileLayer" not in str(layout)
-    (south, west), (north, east) = _find(layout, ids.MAP).bounds
-    assert (south, west) == pytest.approx((Y0, X0)) and (north, east) == pytest.approx(
-        (Y0 + 0.02, X0 + 0.04)
+    mapc = _find(layout, ids.MAP)
+    assert mapc.center == pytest.approx([Y0 + 0.01, X0 + 0.02])  # the county's centre
+    assert mapc.zoom == fit_zoom(X0, Y0, X0 + 0.04, Y0 + 0.02)
+
+
+def test_fit_zoom_fits_the_box():
+    # 0.04 degrees of longitude at zoom z spans 0.04 / 360 * 256 * 2**z pixels
+    z = fit_zoom(114.0, 30.0, 114.04, 30.02, width=1300, height=760)
+    assert 0.04 / 360 * 256 * 2**z <= 1300 < 0.04 / 360 * 256 * 2 ** (z + 0.5)
+
+
+def test_gcj02_tiles_shift_vectors_and_points(tmp_path):
+    settings = Settings(
+        data_dir=tmp_path, tile_url="http://127.0.0.1:8080/{z}/{x}/{y}.png", tile_crs="gcj02"
     )
+    load_tiny_county(Store(settings.db_path))
+    app = create_app(settings)
+    from dashboard.pages import map as page
+
+    with signed_in(app):
+        layout = page.layout()
+        lat, lon = _find(layout, ids.MAP).center
+        grids = _find(layout, ids.GRIDS)
+        (w, e), (s_, n) = wgs84_to_gcj02([X0, X0 + 0.0099], [Y0, Y0 + 0.02])
+        data, _ = page.show_buildings(16, [[s_, w], [n, e]], "zh")
+    assert grids.coordsToLatLng == {"variable": "wangge.coords.gcj02"}
+    gx, gy = wgs84_to_gcj02(X0 + 0.02, Y0 + 0.01)
+    assert (lon, lat) == pytest.approx((float(gx), float(gy)))
+    # the browser's viewport is in GCJ-02; shifted back before the query it finds the same
+    # 8 buildings of the first community as the WGS84 box does
+    assert len(data["features"]) == 8
 
 
 def test_optional_tile_url_adds_a_tile_layer(tmp_path):

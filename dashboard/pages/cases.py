@@ -19,6 +19,7 @@ from dashboard import ids
 from dashboard.api import public_case
 from dashboard.auth import allowed_page, scope, within_scope
 from dashboard.casework import CATEGORIES, STATUSES
+from dashboard.components.geojson import display_point, geojson
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
 from dashboard.layers import fit_zoom
@@ -161,18 +162,20 @@ def layout(
                         children=[
                             dl.Map(
                                 id=ids.CASES_MAP,
-                                center=[(miny + maxy) / 2, (minx + maxx) / 2],
+                                center=list(
+                                    reversed(display_point((minx + maxx) / 2, (miny + maxy) / 2))
+                                ),
                                 zoom=fit_zoom(minx, miny, maxx, maxy, width=480, height=380),
                                 preferCanvas=True,
                                 minZoom=8,
                                 maxZoom=19,
                                 className="cases-map",
                                 children=[
-                                    dl.GeoJSON(
+                                    geojson(
                                         url="/api/v1/layers/communities.geojson",
                                         style={"color": "#7a4fa3", "weight": 1, "fillOpacity": 0},
                                     ),
-                                    dl.GeoJSON(
+                                    geojson(
                                         url="/api/v1/layers/roads.geojson",
                                         style={"color": "#c9b99a", "weight": 1.5},
                                     ),
@@ -330,13 +333,12 @@ def show_case(selected, lang):
             html.Ol(events, className="event-list", id=ids.CASES_EVENTS),
         ]
     )
-    marker = dl.CircleMarker(
-        center=[case["lat"], case["lon"]], radius=9, color="#d4380d", fillOpacity=0.8
-    )
+    lon, lat = display_point(case["lon"], case["lat"])
+    marker = dl.CircleMarker(center=[lat, lon], radius=9, color="#d4380d", fillOpacity=0.8)
     return (
         detail,
         [marker],
-        {"center": [case["lat"], case["lon"]], "zoom": 17, "transition": "flyTo"},
+        {"center": [lat, lon], "zoom": 17, "transition": "flyTo"},
     )
 
 

@@ -21,6 +21,7 @@ from flask import current_app
 from dashboard import ids
 from dashboard.auth import allowed_page, scope, within_scope
 from dashboard.casework import CATEGORIES, LOCAL_TZ, STATUSES
+from dashboard.components.geojson import display_point, from_display, geojson
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
 from dashboard.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection, fit_zoom
@@ -35,11 +36,9 @@ GRID_METRICS = ("households", "per100", "overdue", "patrol", "camera", "gi")
 WINDOW_DAYS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90}
 
 
-def _layer(
-    name: str, component_id: str, lang: str, *, checked: bool = True, **geojson
-) -> dl.Overlay:
+def _layer(name: str, component_id: str, lang: str, *, checked: bool = True, **props) -> dl.Overlay:
     return dl.Overlay(
-        dl.GeoJSON(id=component_id, url=f"/api/v1/layers/{name}.geojson", **geojson),
+        geojson(id=component_id, url=f"/api/v1/layers/{name}.geojson", **props),
         name=t(f"layer.{name}", lang),
         checked=checked,
     )
@@ -163,7 +162,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         _layer("roads", ids.ROADS, lang, style=style("road"), interactive=False),
         _layer("railways", ids.RAILWAYS, lang, style=style("railway"), interactive=False),
         dl.Overlay(
-            dl.GeoJSON(
+            geojson(
                 id=ids.BUILDINGS,
                 data=None,
                 style=style("building"),
@@ -182,19 +181,19 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         ),
         _layer("townships", ids.TOWNSHIPS, lang, style=style("township"), interactive=False),
         dl.Overlay(
-            dl.GeoJSON(
+            geojson(
                 id=ids.HEXES, data=None, style=style("hex"), onEachFeature=feature("hexTooltip")
             ),
             name=t("layer.hexes", lang),
             checked=False,
         ),
         dl.Overlay(
-            dl.GeoJSON(id=ids.SECTORS, data=None, style=style("sector"), interactive=False),
+            geojson(id=ids.SECTORS, data=None, style=style("sector"), interactive=False),
             name=t("layer.cameras", lang),
             checked=False,
         ),
         dl.Overlay(
-            dl.GeoJSON(
+            geojson(
                 id=ids.UNCOVERED,
                 data=None,
                 style=style("uncovered"),
@@ -204,7 +203,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             checked=False,
         ),
         dl.Overlay(
-            dl.GeoJSON(
+            geojson(
                 id=ids.CASES,
                 data=None,
                 cluster=True,
@@ -218,7 +217,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             checked=True,
         ),
         dl.Overlay(
-            dl.GeoJSON(
+            geojson(
                 id=ids.TRACK, data=None, style=style("track"), pointToLayer=feature("trackPoint")
             ),
             name=t("layer.track", lang),
@@ -235,8 +234,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 children=[
                     dl.Map(
                         id=ids.MAP,
-                        bounds=[[miny, minx], [maxy, maxx]],
-                        center=[(miny + maxy) / 2, (minx + maxx) / 2],
+                        center=list(reversed(display_point((minx + maxx) / 2, (miny + maxy) / 2))),
                         zoom=fit_zoom(minx, miny, maxx, maxy),
                         preferCanvas=True,
                         minZoom=8,
@@ -333,6 +331,8 @@ def show_buildings(zoom, bounds, lang):
     if zoom is None or bounds is None or zoom < BUILDINGS_MIN_ZOOM:
         return None, t("buildings.zoom_hint", lang, zoom=BUILDINGS_MIN_ZOOM)
     (south, west), (north, east) = bounds
+    west, south = from_display(west, south)
+    east, north = from_display(east, north)
     text, n, capped = current_app.config["WANGGE_LAYERS"].buildings(
         (west, south, east, north), scope=scope()
     )

@@ -21,6 +21,7 @@ from flask import current_app
 
 from dashboard import ids
 from dashboard.auth import allowed_page, scope
+from dashboard.components.geojson import display_point, geojson
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
 from dashboard.layers import feature_collection, fit_zoom
@@ -176,8 +177,8 @@ def _map(view, metric: str, lang: str):
         shape = units_all[units_all["code"] == view.code]
     minx, miny, maxx, maxy = shape.total_bounds
     layers = [
-        dl.GeoJSON(url="/api/v1/layers/roads.geojson", style=style("road"), interactive=False),
-        dl.GeoJSON(url="/api/v1/layers/water.geojson", style=style("water"), interactive=False),
+        geojson(url="/api/v1/layers/roads.geojson", style=style("road"), interactive=False),
+        geojson(url="/api/v1/layers/water.geojson", style=style("water"), interactive=False),
     ]
     values = {}
     if metric == "gi":
@@ -197,7 +198,7 @@ def _map(view, metric: str, lang: str):
         ).fillna({"gi_bin": 0, "cases": 0})
         data = feature_collection(grids, ["grid_code", "gi_bin", "cases"], id_column="grid_code")
         layers.append(
-            dl.GeoJSON(
+            geojson(
                 id=ids.SIT_GI,
                 data=_json(data),
                 style=style("giBin"),
@@ -212,7 +213,7 @@ def _map(view, metric: str, lang: str):
         finite = [v for v in values.values() if v is not None]
         data = feature_collection(units, ["code", "name"], id_column="code")
         layers.append(
-            dl.GeoJSON(
+            geojson(
                 id=ids.SIT_CHILDREN,
                 data=_json(data),
                 style=style("metric"),
@@ -228,10 +229,10 @@ def _map(view, metric: str, lang: str):
         )
     else:
         layers.append(
-            dl.GeoJSON(data=_json(feature_collection(shape, [])), style=style("selectedGrid"))
+            geojson(data=_json(feature_collection(shape, [])), style=style("selectedGrid"))
         )
         layers.append(
-            dl.GeoJSON(
+            geojson(
                 data=_json(
                     feature_collection(
                         store.buildings(tuple(shape.total_bounds)),
@@ -245,7 +246,7 @@ def _map(view, metric: str, lang: str):
         )
     return dl.Map(
         id=ids.SIT_MAP,
-        center=[(miny + maxy) / 2, (minx + maxx) / 2],
+        center=list(reversed(display_point((minx + maxx) / 2, (miny + maxy) / 2))),
         zoom=fit_zoom(minx, miny, maxx, maxy, width=820, height=620),
         zoomSnap=0.25,
         preferCanvas=True,

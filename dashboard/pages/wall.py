@@ -21,6 +21,7 @@ from flask import current_app
 
 from dashboard import ids
 from dashboard.auth import allowed_page, scope
+from dashboard.components.geojson import display_point, geojson
 from dashboard.i18n import normalise_lang, t
 from dashboard.layers import fit_zoom
 from dashboard.metrics import LOCAL_TZ, scope_filters, wall_data, wall_fingerprint
@@ -239,7 +240,9 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                         children=[
                             dl.Map(
                                 id=ids.WALL_MAP,
-                                center=[(miny + maxy) / 2, (minx + maxx) / 2],
+                                center=list(
+                                    reversed(display_point((minx + maxx) / 2, (miny + maxy) / 2))
+                                ),
                                 zoom=fit_zoom(minx, miny, maxx, maxy, width=900, height=720),
                                 zoomSnap=0.25,
                                 preferCanvas=True,
@@ -249,18 +252,18 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                                 maxZoom=18,
                                 className="wall-map",
                                 children=[
-                                    dl.GeoJSON(
+                                    geojson(
                                         id=ids.WALL_COMMUNITIES,
                                         url="/api/v1/layers/communities.geojson",
                                         style=style("wallCommunity"),
                                         hideout={"counts": {}, "max": 1},
                                     ),
-                                    dl.GeoJSON(
+                                    geojson(
                                         url="/api/v1/layers/townships.geojson",
                                         style=style("wallTownship"),
                                         interactive=False,
                                     ),
-                                    dl.GeoJSON(
+                                    geojson(
                                         id=ids.WALL_POINTS,
                                         data=None,
                                         pointToLayer=feature("wallCase"),
