@@ -45,6 +45,10 @@ class AnalyticsService:
             self._cache[name] = (key, value)
         return value
 
+    def memo(self, name: str, key: str, compute: Callable[[], object]):
+        """The last result of ``compute`` under ``name`` while ``key`` is unchanged."""
+        return self._cached(name, key, compute)
+
     def _metric_grids(self) -> gpd.GeoDataFrame:
         grids = self.store.grids()
         return grids.to_crs(grids.estimate_utm_crs()) if len(grids) else grids
