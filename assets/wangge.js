@@ -214,14 +214,15 @@
   };
   w.style.uncovered = function () { return { color: "#cf1322", weight: 4, opacity: 0.85 }; };
   w.style.track = function () { return { color: "#0050b3", weight: 3, opacity: 0.85 }; };
+  /* case points carry {c: category, s: status, o: overdue}; labels are in the hideout */
   w.feature.casePoint = function (feature, latlng) {
     var p = feature.properties;
-    return L.circleMarker(latlng, { radius: 5, color: p.overdue ? "#a8071a" : "#fff", weight: p.overdue ? 2 : 1, fillColor: CAT[p.category] || "#595959", fillOpacity: 0.9 });
+    return L.circleMarker(latlng, { radius: 5, color: p.o ? "#a8071a" : "#fff", weight: p.o ? 2 : 1, fillColor: CAT[p.c] || "#595959", fillOpacity: 0.9 });
   };
-  w.feature.caseTooltip = function (feature, layer) {
-    var p = feature.properties;
+  w.feature.caseTooltip = function (feature, layer, context) {
+    var p = feature.properties, h = (context && context.hideout) || {};
     if (!p || p.cluster) return;
-    layer.bindTooltip(esc(feature.id) + "<br>" + esc(p.label) + " · " + esc(p.status));
+    layer.bindTooltip(esc(feature.id) + "<br>" + esc((h.categories || {})[p.c] || p.c) + " · " + esc((h.statuses || {})[p.s] || p.s));
   };
   w.feature.hexTooltip = function (feature, layer) { layer.bindTooltip(esc(feature.properties.count)); };
   w.feature.uncoveredTooltip = function (feature, layer) {

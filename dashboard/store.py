@@ -1226,6 +1226,20 @@ class Store:
             "closed": dict(closed),
         }
 
+    def case_points(self, *, filters: dict | None = None, now: str | None = None) -> list[tuple]:
+        """(case_id, lon, lat, category, status, overdue) of the matching cases: the lean rows a
+        map layer needs (``open`` in filters keeps open cases only)."""
+        now = now or utc_now()
+        where, args = _case_filters(filters or {}, now)
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        with self.connect() as con:
+            return con.execute(
+                "SELECT case_id, lon, lat, category, status, "
+                "((closed_at IS NULL AND deadline_at < ?) OR closed_at > deadline_at) "
+                f"FROM cases{sql_where}",
+                [now, *args],
+            ).fetchall()
+
     def grid_case_stats(
         self, *, prefix: str = "", now: str, since: str
     ) -> dict[str, tuple[int, int, int]]:

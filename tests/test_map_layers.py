@@ -38,7 +38,7 @@ def test_cases_filtered_and_binned_into_hexagons(app):
         safety, _, _ = page.show_cases("7d", "safety", "open", 13, "en")
     assert count == f"{len(points['features']):,} cases" and len(points["features"]) > 50
     assert sum(f["properties"]["count"] for f in hexes["features"]) == len(points["features"])
-    assert all(f["properties"]["category"] == "safety" for f in safety["features"])
+    assert all(f["properties"]["c"] == "safety" for f in safety["features"])
     open_ids = set(
         store.cases_frame(filters={"category": "safety"}).query("closed_at.isna()")["case_id"]
     )

@@ -211,7 +211,10 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 superClusterOptions={"radius": 70, "maxZoom": 17},
                 pointToLayer=feature("casePoint"),
                 onEachFeature=feature("caseTooltip"),
-                hideout=labels,
+                hideout={
+                    "categories": {c: t(f"category.{c}", lang) for c in CATEGORIES},
+                    "statuses": {c: t(f"status.{c}", lang) for c in STATUSES},
+                },
             ),
             name=t("layer.cases", lang),
             checked=True,
@@ -376,13 +379,10 @@ def show_cases(window, category, status, zoom, lang):
         filters["status"] = status
     if scope():
         filters["township_codes"] = [scope()]
-    cases = current_app.config["WANGGE_STORE"].cases_frame(filters=filters)
     if status == "open":
-        cases = cases[cases["closed_at"].isna()]
-    now = pd.Timestamp.now(tz="UTC")
-    overdue = (cases["closed_at"].isna() & (cases["deadline_at"] < now)) | (
-        cases["closed_at"] > cases["deadline_at"]
-    )
+        filters["open"] = True
+    rows = current_app.config["WANGGE_STORE"].case_points(filters=filters)
+    # lean features: labels come from the layer's hideout, not with every point
     points = {
         "type": "FeatureCollection",
         "features": [
@@ -390,35 +390,21 @@ def show_cases(window, category, status, zoom, lang):
                 "type": "Feature",
                 "id": cid,
                 "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": {
-                    "category": cat,
-                    "label": t(f"category.{cat}", lang),
-                    "status": t(f"status.{st}", lang),
-                    "overdue": bool(od),
-                },
+                "properties": {"c": cat, "s": st, "o": od},
             }
-            for cid, lon, lat, cat, st, od in zip(
-                cases["case_id"],
-                cases["lon"],
-                cases["lat"],
-                cases["category"],
-                cases["status"],
-                overdue,
-                strict=True,
-            )
+            for cid, lon, lat, cat, st, od in rows
         ],
     }
     hexes = None
-    if len(cases):
-        pts = gpd.GeoDataFrame(
-            geometry=gpd.points_from_xy(cases["lon"], cases["lat"]), crs="EPSG:4326"
-        )
+    if rows:
+        lon, lat = zip(*((r[1], r[2]) for r in rows), strict=True)
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
         counts = h3_counts(pts, resolution=_h3_resolution(zoom)).reset_index()
         hexes = json.loads(feature_collection(counts, ["h3_cell", "count"], id_column="h3_cell"))
         top = max(1, int(counts["count"].max()))
         for f in hexes["features"]:
             f["properties"]["share"] = f["properties"]["count"] / top
-    return points, hexes, t("cases.count", lang, n=f"{len(cases):,}")
+    return points, hexes, t("cases.count", lang, n=f"{len(rows):,}")
 
 
 @callback(
