@@ -1,0 +1,301 @@
+"""Grid polygons, building assignment, codes and the quality report of a partition.
+
+The report says what a planner and a reviewer need: how many grids, their household
+distribution, the share in the band (overall and among communities where an in-band split
+exists), every flagged grid with its reason, compactness (Polsby-Popper), how much of the
+boundary between grids follows streets, rivers and railways, and the tiling error.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.codes import assign_codes
+from geo.tessellation import Tessellation
+
+__all__ = ["assemble", "polsby_popper", "summarise"]
+
+#: Flags saying that no in-band grid is possible there (the rest are the solver's to meet).
+INFEASIBLE = (
+    "undersize-community",
+    "undersize-piece",
+    "no-integer-split",
+    "indivisible-building",
+    "empty",
+    "locked",
+    "kept",
+)
+_GRID = 0.001  # m: precision of the grid polygons (snaps rounding slivers between cells)
+
+
+def polsby_popper(geoms: np.ndarray) -> np.ndarray:
+    """4 pi A / P^2: 1 for a disc, near 0 for a sliver.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> round(float(polsby_popper(np.array([box(0, 0, 1, 1)]))[0]), 3)
+    0.785
+    """
+    p = shapely.length(geoms)
+    return np.where(p > 0, 4 * np.pi * shapely.area(geoms) / np.maximum(p, 1e-12) ** 2, 0.0)
+
+
+def _union_groups(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(n + 1))
+    out = np.empty(n, dtype=object)
+    for j in range(n):
+        part = geoms[order[bounds[j] : bounds[j + 1]]]
+        out[j] = shapely.union_all(part, grid_size=_GRID) if len(part) else shapely.Polygon()
+    # rounding slivers: a tiny hole or a dangling speck is not a gap in the tiling
+    return out
+
+
+def _stats(values: np.ndarray) -> dict:
+    if len(values) == 0:
+        return {}
+    q = np.percentile(values, [0, 10, 25, 50, 75, 90, 100])
+    return {
+        "min": float(q[0]),
+        "p10": float(q[1]),
+        "p25": float(q[2]),
+        "median": float(q[3]),
+        "p75": float(q[4]),
+        "p90": float(q[5]),
+        "max": float(q[6]),
+        "mean": float(np.mean(values)),
+    }
+
+
+def assemble(
+    tess: Tessellation,
+    cell_grid: np.ndarray,
+    meta: pd.DataFrame,
+    *,
+    buildings: gpd.GeoDataFrame,
+    households: np.ndarray,
+    estimated: np.ndarray,
+    present: np.ndarray,
+    comm_ids: np.ndarray,
+    comm_geo: gpd.GeoSeries,
+    lo: int,
+    hi: int,
+    previous,
+    mcrs,
+    out_crs,
+    lines: gpd.GeoDataFrame,
+):
+    """Build the :class:`geo.partition.PartitionResult` from a cell-to-grid assignment."""
+    from geo.partition import PartitionResult, _previous_assignment
+
+    n_grid = int(cell_grid.max()) + 1 if len(cell_grid) else 0
+    cells = tess.cells
+    grid_geom = _union_groups(cells.geometry.to_numpy(), cell_grid, n_grid)
+    bc = tess.building_cell
+    b_grid = np.where(bc >= 0, cell_grid[np.maximum(bc, 0)], -1)
+    inside = b_grid >= 0
+    g_hh = np.bincount(b_grid[inside], weights=households[inside], minlength=n_grid)
+    g_nb = np.bincount(b_grid[inside], minlength=n_grid)
+    meta = meta.sort_values("grid").reset_index(drop=True)
+
+    # codes, per community, in reading order (or matched to the previous version)
+    prev_code, _ = _previous_assignment(previous, buildings, present, buildings.crs)
+    label = shapely.point_on_surface(grid_geom)
+    lx, ly = shapely.get_x(label), shapely.get_y(label)
+    codes = np.empty(n_grid, dtype=object)
+    areas = shapely.area(grid_geom)
+    for cid, rows in meta.groupby("community_id", sort=False):
+        gidx = rows["grid"].to_numpy()
+        overlap = None
+        if previous is not None:
+            sel = inside & np.isin(b_grid, gidx) & (prev_code != None)  # noqa: E711
+            if sel.any():
+                local = pd.Series(np.arange(len(gidx)), index=gidx)
+                overlap = (
+                    pd.DataFrame(
+                        {
+                            "grid": local.loc[b_grid[sel]].to_numpy(),
+                            "previous_code": prev_code[sel].astype(str),
+                            "households": households[sel] + 1e-3,
+                        }
+                    )
+                    .groupby(["grid", "previous_code"], as_index=False)["households"]
+                    .sum()
+                )
+        row_h = float(np.sqrt(np.median(areas[gidx]))) if len(gidx) else 1.0
+        codes[gidx] = assign_codes(str(cid), lx[gidx], ly[gidx], row_h, overlap=overlap)
+
+    grids = gpd.GeoDataFrame(
+        {
+            "grid_code": codes.astype(str),
+            "community_id": meta["community_id"].astype(str).to_numpy(),
+            "households": g_hh.round().astype(np.int64),
+            "buildings": g_nb.astype(np.int64),
+            "kind": meta["kind"].to_numpy(),
+            "flags": meta["flags"].fillna("").to_numpy(),
+        },
+        geometry=gpd.GeoSeries(grid_geom, crs=mcrs),
+    )
+    report = summarise(
+        grids,
+        tess,
+        cell_grid,
+        lo=lo,
+        hi=hi,
+        comm_ids=comm_ids,
+        comm_geo=comm_geo,
+        lines=lines,
+        buildings_metric=None,
+    )
+    report["buildings"] = {
+        "input": int(len(buildings)),
+        "assigned": int(inside.sum()),
+        "unassigned": int((~inside).sum()),
+        "households": int(households.sum()),
+        "households_estimated_buildings": int(estimated[present].sum()),
+        "merged_overlapping_groups": len(tess.merged_units),
+    }
+    if previous is not None:
+        moved = inside & (prev_code != None) & (codes[np.maximum(b_grid, 0)] != prev_code)  # noqa: E711
+        report["incremental"] = {
+            "matched_buildings": int((prev_code != None).sum()),  # noqa: E711
+            "households_changed_grid": int(households[moved].sum()),
+            "share_households_changed_grid": float(
+                households[moved].sum() / max(households.sum(), 1)
+            ),
+        }
+    cells_out = cells.copy()
+    cells_out["grid_code"] = codes[cell_grid].astype(str)
+    grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
+    grids = grids.to_crs(out_crs) if out_crs is not None else grids
+    bout = gpd.GeoDataFrame(
+        {
+            "source_index": np.arange(len(buildings), dtype=np.int64),
+            "grid_code": pd.array(
+                np.where(inside, codes[np.maximum(b_grid, 0)], None), dtype="string"
+            ),
+            "households": households.astype(np.int64),
+            "households_estimated": estimated.astype(bool),
+        },
+        geometry=gpd.GeoSeries(buildings.geometry.to_numpy(), crs=buildings.crs),
+    )
+    for col in ("building_id", "id"):
+        if col in buildings.columns:
+            bout.insert(1, col, buildings[col].to_numpy())
+            break
+    if out_crs is not None and bout.crs != out_crs:
+        bout = bout.to_crs(out_crs)
+    return PartitionResult(grids=grids, buildings=bout, report=report, cells=cells_out)
+
+
+def summarise(
+    grids: gpd.GeoDataFrame,
+    tess: Tessellation,
+    cell_grid: np.ndarray,
+    *,
+    lo: int,
+    hi: int,
+    comm_ids: np.ndarray,
+    comm_geo: gpd.GeoSeries,
+    lines: gpd.GeoDataFrame,
+    buildings_metric=None,
+) -> dict:
+    """Quality figures of a partition (grids in the metric CRS)."""
+    geoms = grids.geometry.to_numpy()
+    hh = grids["households"].to_numpy()
+    kind = grids["kind"].to_numpy()
+    flags = grids["flags"].to_numpy()
+    urban = kind == "urban"
+    in_band = (hh >= lo) & (hh <= hi)
+    # communities where an in-band split of the urban households exists
+    uh = pd.Series(hh[urban]).groupby(grids["community_id"].to_numpy()[urban]).sum()
+    feasible_comm = {c for c, t in uh.items() if t > 0 and np.ceil(t / hi) <= np.floor(t / lo)}
+    # grids whose piece of community admits an in-band split: all urban grids but those
+    # flagged with a reason that makes the band unreachable
+    feas = urban & ~np.isin(flags, INFEASIBLE)
+    ntype = shapely.get_num_geometries(geoms)
+    pp = polsby_popper(geoms)
+    # boundaries between grids of the same community, from the cell graph
+    e = tess.edges
+    gi, gj = cell_grid[e["i"].to_numpy()], cell_grid[e["j"].to_numpy()]
+    between = gi != gj
+    internal_len = float(e["length"].to_numpy()[between].sum())
+    near_len = float(e["near_barrier"].to_numpy()[between].sum())
+    comm_len = float(shapely.length(comm_geo.to_numpy()).sum())
+    # tiling: grid areas against community areas
+    comm_area = pd.Series(shapely.area(comm_geo.to_numpy()), index=comm_ids.astype(str))
+    grid_area = pd.Series(shapely.area(geoms)).groupby(grids["community_id"].to_numpy()).sum()
+    area_diff = (grid_area.reindex(comm_area.index).fillna(0) - comm_area).abs()
+    flagged = grids.loc[flags != "", ["grid_code", "community_id", "households", "kind", "flags"]]
+    reasons = pd.Series(flags[flags != ""]).value_counts().to_dict()
+    hist_edges = np.arange(0, max(hi * 2, int(hh.max()) + 50 if len(hh) else 0) + 50, 50)
+    hist, _ = np.histogram(hh[urban], bins=hist_edges)
+    return {
+        "band": {"min_households": lo, "max_households": hi},
+        "counts": {
+            "communities": int(len(comm_ids)),
+            "grids": int(len(grids)),
+            "by_kind": pd.Series(kind).value_counts().to_dict(),
+            "cells": int(len(tess.cells)),
+            "blocks": int(len(tess.blocks)),
+        },
+        "households_per_grid": {
+            "all": _stats(hh),
+            "urban": _stats(hh[urban]),
+            "urban_histogram": {
+                f"{int(a)}-{int(b)}": int(c)
+                for a, b, c in zip(hist_edges[:-1], hist_edges[1:], hist, strict=True)
+                if c
+            },
+        },
+        "in_band": {
+            "urban_grids": int(urban.sum()),
+            "urban_in_band": int((urban & in_band).sum()),
+            "share_urban": float((urban & in_band).sum() / max(urban.sum(), 1)),
+            "grids_where_band_reachable": int(feas.sum()),
+            "share_in_feasible_communities": float((feas & in_band).sum() / max(feas.sum(), 1)),
+            "feasible_communities": len(feasible_comm),
+        },
+        "flagged": {
+            "count": int(len(flagged)),
+            "reasons": {str(k): int(v) for k, v in reasons.items()},
+            "grids": flagged.to_dict("records")[:500],
+        },
+        "contiguity": {"disconnected_grids": int((ntype > 1).sum())},
+        "compactness": {
+            "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,
+            "polsby_popper_median": float(np.median(pp)) if len(pp) else 0.0,
+        },
+        "boundaries": {
+            "internal_boundary_m": round(internal_len, 1),
+            "internal_near_barrier_m": round(near_len, 1),
+            "share_internal_on_barrier": float(near_len / internal_len) if internal_len else None,
+            "community_boundary_m": round(comm_len, 1),
+            "share_all_on_barrier_or_community": float(
+                (near_len + comm_len) / (internal_len + comm_len)
+            )
+            if internal_len + comm_len
+            else None,
+            "barrier_lines": int(len(lines)),
+        },
+        "tiling": {
+            "cells_area_error_m2": float(tess.area_error_m2),
+            "max_community_area_difference_m2": float(area_diff.max()) if len(area_diff) else 0.0,
+            "max_area_difference_per_grid_m2": float(
+                (
+                    area_diff
+                    / pd.Series(1, index=grids["community_id"].to_numpy())
+                    .groupby(level=0)
+                    .sum()
+                    .reindex(area_diff.index)
+                    .fillna(1)
+                ).max()
+            )
+            if len(area_diff)
+            else 0.0,
+        },
+    }

@@ -1,0 +1,462 @@
+"""Grid division: tiling, band, contiguity, barriers, codes, determinism, flags, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from geopandas.testing import assert_geodataframe_equal
+from shapely.geometry import LineString, box
+
+from geo.errors import CRSError, GeoWarning, InputError
+from geo.partition import partition
+
+CRS = "EPSG:32650"
+SIDE = 400.0
+
+
+def _grid_buildings(x0, y0, nx, ny, hh, *, step=40.0, size=20.0, start=10.0) -> list[dict]:
+    rows = []
+    for i in range(nx):
+        for j in range(ny):
+            x, y = x0 + start + i * step, y0 + start + j * step
+            rows.append({"geometry": box(x, y, x + size, y + size), "households": hh})
+    return rows
+
+
+def small_town() -> dict[str, gpd.GeoDataFrame]:
+    """Community A (urban, 800 households, a street down its middle), B (rural, 2 hamlets)."""
+    a = _grid_buildings(0, 0, 10, 10, 8)  # 100 buildings x 8 = 800 households
+    hamlet1 = _grid_buildings(SIDE + 20, 20, 4, 4, 3, step=25, size=10)
+    hamlet2 = _grid_buildings(SIDE + 280, 280, 4, 4, 3, step=25, size=10)
+    rows = a + hamlet1 + hamlet2
+    buildings = gpd.GeoDataFrame(rows, crs=CRS)
+    buildings.insert(0, "building_id", [f"B{i:03d}" for i in range(len(buildings))])
+    communities = gpd.GeoDataFrame(
+        {"code": ["341122100101", "341122100102"], "kind": ["urban", "rural"]},
+        geometry=[box(0, 0, SIDE, SIDE), box(SIDE, 0, 2 * SIDE, SIDE)],
+        crs=CRS,
+    )
+    roads = gpd.GeoDataFrame(
+        {"highway": ["residential"]},
+        geometry=[LineString([(205, -50), (205, SIDE + 50)])],
+        crs=CRS,
+    )
+    return {"buildings": buildings, "communities": communities, "roads": roads}
+
+
+def run(town=None, **kwargs):
+    town = town or small_town()
+    options = dict(
+        communities=town["communities"],
+        community_id="code",
+        barriers=[town["roads"]],
+        households_column="households",
+    )
+    options.update(kwargs)
+    return partition(town["buildings"], **options)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run()
+
+
+def _community(result, code):
+    return result.grids[result.grids["community_id"] == code]
+
+
+def test_grids_tile_each_community(result):
+    town = small_town()
+    grids = result.grids.to_crs(CRS)
+    for code, poly in zip(town["communities"]["code"], town["communities"].geometry, strict=True):
+        g = grids[grids["community_id"] == code]
+        union = shapely.union_all(g.geometry.to_numpy())
+        assert abs(union.area - poly.area) < 1.0 * len(g)  # no gaps
+        assert abs(g.area.sum() - union.area) < 1.0 * len(g)  # no overlaps
+        assert union.symmetric_difference(poly).area < 1.0
+
+
+def test_every_building_once_inside_its_grid(result):
+    b = result.buildings
+    assert b["source_index"].tolist() == list(range(len(small_town()["buildings"])))
+    assert b["grid_code"].notna().all()
+    grids = result.grids.set_index("grid_code").to_crs(CRS)
+    own = grids.geometry.loc[b["grid_code"]].to_numpy()
+    share = shapely.area(shapely.intersection(b.to_crs(CRS).geometry.to_numpy(), own)) / b.area
+    assert (share > 0.99).all()
+    per_grid = b.groupby("grid_code")["households"].sum()
+    assert (grids["households"] == per_grid.loc[grids.index]).all()
+
+
+def test_urban_grids_in_band_and_contiguous(result):
+    urban = _community(result, "341122100101")
+    assert len(urban) == 2
+    assert urban["households"].between(300, 500).all()
+    assert (result.grids.geom_type == "Polygon").all()
+    assert (urban["kind"] == "urban").all() and (urban["flags"] == "").all()
+
+
+def test_boundary_follows_the_street(result):
+    urban = _community(result, "341122100101").to_crs(CRS)
+    a, b = urban.geometry.to_numpy()
+    shared = shapely.intersection(a.boundary, b.boundary)
+    street = small_town()["roads"].geometry.iloc[0]
+    assert shared.length > 350
+    assert shapely.intersection(shared, street.buffer(1.0)).length / shared.length > 0.95
+
+
+def test_rural_one_grid_per_hamlet(result):
+    rural = _community(result, "341122100102")
+    assert len(rural) == 2
+    assert (rural["kind"] == "rural").all()
+    assert sorted(rural["buildings"]) == [16, 16]
+
+
+def test_codes_west_to_east_north_to_south():
+    rows = []
+    for cx in range(2):
+        for cy in range(2):
+            rows += _grid_buildings(cx * 200, cy * 200, 4, 4, 25, step=45, size=20, start=15)
+    buildings = gpd.GeoDataFrame(rows, crs=CRS)
+    communities = gpd.GeoDataFrame(
+        {"code": ["341122100101"]}, geometry=[box(0, 0, SIDE, SIDE)], crs=CRS
+    )
+    roads = gpd.GeoDataFrame(
+        {"highway": ["primary", "primary"]},
+        geometry=[LineString([(200, -1), (200, 401)]), LineString([(-1, 200), (401, 200)])],
+        crs=CRS,
+    )
+    r = partition(
+        buildings,
+        communities=communities,
+        community_id="code",
+        barriers=roads,
+        households_column="households",
+    )
+    g = r.grids.to_crs(CRS)
+    assert g["households"].tolist() == [400] * 4
+    pts = g.geometry.representative_point()
+    quadrant = [("N" if p.y > 200 else "S") + ("W" if p.x < 200 else "E") for p in pts]
+    assert dict(zip(g["grid_code"], quadrant, strict=True)) == {
+        "341122100101001": "NW",
+        "341122100101002": "NE",
+        "341122100101003": "SW",
+        "341122100101004": "SE",
+    }
+
+
+def test_deterministic():
+    a, b = run(), run()
+    assert_geodataframe_equal(a.grids, b.grids)
+    assert_geodataframe_equal(a.buildings, b.buildings)
+
+
+def test_flags_undersize_no_split_and_indivisible():
+    town = small_town()
+    b = town["buildings"].copy()
+    urban = (b.geometry.centroid.x < SIDE).to_numpy()
+    # 100 urban buildings: 2 households each = 200 < 300
+    r = run({**town, "buildings": b.assign(households=np.where(urban, 2, b["households"]))})
+    g = _community(r, "341122100101")
+    assert g["flags"].tolist() == ["undersize-community"]
+    # 5.5 each = 550: no whole number of grids in 300-500
+    hh = b["households"].to_numpy().copy()
+    hh[np.flatnonzero(urban)] = np.r_[np.full(50, 5), np.full(50, 6)]
+    r = run({**town, "buildings": b.assign(households=hh)})
+    g = _community(r, "341122100101")
+    assert g["flags"].tolist() == ["no-integer-split"]
+    assert g["households"].sum() == 550
+    # one tower of 700 households: its own grid, flagged
+    hh = np.where(urban, 8, b["households"])
+    hh[0] = 700
+    r = run({**town, "buildings": b.assign(households=hh)})
+    g = _community(r, "341122100101")
+    tower = r.buildings.loc[0, "grid_code"]
+    flagged = g.set_index("grid_code").loc[tower]
+    assert flagged["flags"] == "indivisible-building" and flagged["buildings"] == 1
+    rest = g[g["grid_code"] != tower]
+    assert rest["households"].between(300, 500).all()
+
+
+def test_special_buildings_get_dedicated_grids():
+    town = small_town()
+    b = town["buildings"].copy()
+    b["special"] = ""
+    b.loc[[0, 1, 10, 11], "special"] = "school"  # four adjacent buildings: one campus
+    b.loc[[0, 1, 10, 11], "households"] = 0
+    r = run({**town, "buildings": b})
+    special = r.grids[r.grids["kind"] == "special"]
+    assert len(special) == 1 and special["buildings"].iloc[0] == 4
+    codes = r.buildings.loc[[0, 1, 10, 11], "grid_code"].unique()
+    assert codes.tolist() == special["grid_code"].tolist()
+    assert r.grids.loc[r.grids["kind"] == "urban", "households"].between(300, 500).all()
+
+
+def test_hamlet_id_column_is_used():
+    town = small_town()
+    b = town["buildings"].copy()
+    b["hamlet_id"] = np.where(b.geometry.centroid.x > SIDE, "H1", None)
+    r = run({**town, "buildings": b})
+    assert len(_community(r, "341122100102")) == 1
+
+
+def test_whole_input_is_one_area_without_communities():
+    town = small_town()
+    urban = town["buildings"][town["buildings"].geometry.centroid.x < SIDE]
+    r = partition(urban, households_column="households", barriers=town["roads"])
+    assert r.grids["community_id"].unique().tolist() == ["000000000000"]
+    assert r.grids["households"].tolist() == [400, 400]
+
+
+def test_estimated_households_are_marked():
+    town = small_town()
+    b = town["buildings"].drop(columns="households").assign(building="apartments", floors=4)
+    r = partition(b, communities=town["communities"], community_id="code")
+    assert r.buildings["households_estimated"].all()
+    big = (b.area == 400).to_numpy()
+    assert (r.buildings["households"][big] == round(400 * 4 / 90)).all()
+
+
+def test_output_in_input_crs_or_wgs84():
+    town = small_town()
+    b = town["buildings"].to_crs(4326)
+    r = run({**town, "buildings": b})
+    assert r.grids.crs == b.crs and r.buildings.crs == b.crs
+    r = run(output_crs=4326)
+    assert r.grids.crs.to_epsg() == 4326
+
+
+# ---------------------------------------------------------------------------- incremental
+
+
+def _grow(town, n_new, hh=8):
+    """Add ``n_new`` buildings of ``hh`` households in the free strip of community A."""
+    rows = [
+        {"geometry": box(12 + 40 * i, 395 - 3, 12 + 40 * i + 6, 395), "households": hh}
+        for i in range(n_new)
+    ]
+    extra = gpd.GeoDataFrame(rows, crs=CRS)
+    extra.insert(0, "building_id", [f"N{i:03d}" for i in range(n_new)])
+    return {**town, "buildings": pd.concat([town["buildings"], extra], ignore_index=True)}
+
+
+def test_incremental_keeps_unchanged_grids_and_codes(result):
+    town = _grow(small_town(), 3)
+    r = run(town, previous=result)
+    old = result.buildings.set_index("building_id")["grid_code"]
+    new = r.buildings.set_index("building_id")["grid_code"]
+    moved = (new.loc[old.index] != old).sum()
+    assert moved <= 2  # 1% of 132 buildings
+    rural_old = _community(result, "341122100102").reset_index(drop=True)
+    rural_new = _community(r, "341122100102").reset_index(drop=True)
+    assert_geodataframe_equal(rural_old, rural_new)
+    assert set(r.grids["grid_code"]) == set(result.grids["grid_code"])
+    assert r.report["incremental"]["share_households_changed_grid"] <= 0.02
+
+
+def test_incremental_splits_a_grown_community(result):
+    town = _grow(small_town(), 9, hh=60)  # 800 + 540 households: 3 grids now
+    r = run(town, previous=result)
+    urban = _community(r, "341122100101")
+    assert len(urban) == 3 and urban["households"].between(300, 500).all()
+    kept = set(_community(result, "341122100101")["grid_code"])
+    assert kept <= set(urban["grid_code"])  # the two old codes stay, one new code
+    assert (r.grids.geom_type == "Polygon").all()
+
+
+def test_locked_grid_is_frozen(result):
+    code = _community(result, "341122100101")["grid_code"].iloc[0]
+    town = _grow(small_town(), 9, hh=60)
+    r = run(town, previous=result, locked=[code])
+    before = result.buildings.loc[result.buildings["grid_code"] == code, "building_id"]
+    after = r.buildings.loc[r.buildings["grid_code"] == code, "building_id"]
+    assert sorted(before) == sorted(after)
+
+
+def test_locked_without_previous_is_an_error():
+    with pytest.raises(InputError, match="locked: grid codes can only be kept frozen"):
+        run(locked=["341122100101001"])
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def test_missing_crs_is_a_clear_error():
+    town = small_town()
+    b = town["buildings"].set_crs(None, allow_override=True)
+    with pytest.raises(
+        CRSError, match=r"buildings: the layer has no coordinate reference .*set_crs"
+    ):
+        run({**town, "buildings": b})
+
+
+def test_all_problems_reported_in_one_message():
+    town = small_town()
+    b = town["buildings"].copy()
+    b["households"] = b["households"].astype(object)
+    b.loc[3, "households"] = "many"
+    c = town["communities"].assign(code=["X", "X"])
+    with pytest.raises(InputError, match=r"duplicate 'code' values \['X'\]"):
+        run({**town, "buildings": b, "communities": c})
+    with pytest.raises(
+        InputError,
+        match=r"non-numeric value\(s\) in 'households' at feature id\(s\) B003 \('many'\)",
+    ):
+        run({**town, "buildings": b})
+
+
+def test_missing_community_id_column():
+    with pytest.raises(InputError, match=r"communities: no id column 'nope'"):
+        run(community_id="nope")
+
+
+def test_bad_kind_and_band():
+    town = small_town()
+    c = town["communities"].assign(kind=["urban", "城市"])
+    with pytest.raises(InputError, match=r"'kind' must be 'urban' or 'rural'; found \['城市'\]"):
+        run({**town, "communities": c})
+    with pytest.raises(InputError, match=r"expected 0 < min <= max"):
+        run(min_households=500, max_households=300)
+
+
+def test_invalid_empty_duplicate_outside_and_non_polygon_are_reported():
+    town = small_town()
+    b = town["buildings"].copy()
+    bowtie = shapely.Polygon([(12, 12), (28, 28), (28, 12), (12, 28)])
+    b.loc[0, "geometry"] = bowtie
+    b.loc[1, "geometry"] = shapely.Polygon()
+    b.loc[2, "geometry"] = b.loc[3, "geometry"]
+    b.loc[4, "geometry"] = box(5000, 5000, 5010, 5010)
+    b.loc[5, "geometry"] = shapely.Point(15, 15)
+    with pytest.warns(GeoWarning) as record:
+        r = run({**town, "buildings": b})
+    text = "\n".join(str(w.message) for w in record)
+    assert re.search(r"repaired 1 invalid .*B000", text)
+    assert re.search(r"1 feature\(s\) with empty geometry are left out \(id\(s\) B001\)", text)
+    assert re.search(r"1 duplicate footprint.*B003", text)
+    assert re.search(r"outside every community .*B004", text)
+    assert re.search(r"not polygons \(Point\) .*B005", text)
+    out = r.buildings.set_index("building_id")
+    assert len(out) == len(b)  # nothing dropped silently
+    assert pd.isna(out.loc["B001", "grid_code"]) and pd.isna(out.loc["B004", "grid_code"])
+    assert out.loc["B003", "households"] == 0
+    assert r.report["problems"]["buildings"]["outside_communities"] == [4]
+
+
+# ---------------------------------------------------------------------------- CLI and map
+
+
+def test_cli_writes_layers_report_and_offline_map(tmp_path, capsys):
+    from dashboard.cli import main
+
+    town = small_town()
+    town["buildings"].to_file(tmp_path / "b.geojson")
+    town["communities"].to_file(tmp_path / "town.gpkg", layer="communities")
+    town["roads"].to_file(tmp_path / "town.gpkg", layer="roads")
+    out, rep, html = tmp_path / "out.gpkg", tmp_path / "r.json", tmp_path / "m.html"
+    code = main(
+        [
+            "partition",
+            str(tmp_path / "b.geojson"),
+            "--households-column",
+            "households",
+            "--communities",
+            f"{tmp_path / 'town.gpkg'}:communities",
+            "--community-id",
+            "code",
+            "--barriers",
+            f"{tmp_path / 'town.gpkg'}:roads",
+            "--out",
+            str(out),
+            "--report",
+            str(rep),
+            "--map",
+            str(html),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    grids = gpd.read_file(out, layer="grids")
+    assert {"grid_code", "community_id", "households", "buildings", "kind", "flags"} <= set(
+        grids.columns
+    )
+    b = gpd.read_file(out, layer="buildings")
+    assert {"source_index", "grid_code", "households", "households_estimated"} <= set(b.columns)
+    report = json.loads(rep.read_text())
+    assert report["in_band"]["share_in_feasible_communities"] == 1.0
+    assert report["contiguity"]["disconnected_grids"] == 0
+    assert set(report["seconds"]) >= {"tessellate", "partition"}
+    text = html.read_text()
+    assert "<canvas" in text and "341122100101001" in text
+    assert not re.search(r"https?://", text)
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!#)""", text)
+
+
+def test_cli_reports_bad_input_without_traceback(tmp_path, capsys):
+    from dashboard.cli import main
+
+    town = small_town()
+    town["buildings"].to_file(tmp_path / "b.geojson")
+    code = main(
+        [
+            "partition",
+            str(tmp_path / "b.geojson"),
+            "--households-column",
+            "nope",
+            "--out",
+            str(tmp_path / "o.gpkg"),
+            "--quiet",
+        ]
+    )
+    assert code == 2
+    assert "no households column 'nope'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- real data
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "liechtenstein_osm.gpkg").exists(),
+    reason="../shared/data (real OSM extracts) is not present in this checkout",
+)
+
+
+@pytest.mark.shared_data
+@needs_shared
+def test_liechtenstein_municipalities():
+    path = SHARED / "liechtenstein_osm.gpkg"
+    b = gpd.read_file(path, layer="buildings")
+    admin = gpd.read_file(path, layer="admin_boundaries")
+    comm = admin[admin["admin_level"].astype(str) == "8"]
+    bars = [gpd.read_file(path, layer=n) for n in ("roads", "waterways", "railways")]
+    with pytest.warns(GeoWarning):  # 2 line "buildings", a duplicate, some outside
+        r = partition(b, communities=comm, community_id="name", barriers=bars)
+    rep = r.report
+    assert rep["contiguity"]["disconnected_grids"] == 0
+    assert rep["in_band"]["share_in_feasible_communities"] >= 0.9
+    assert rep["tiling"]["max_area_difference_per_grid_m2"] < 1.0
+    assert len(r.buildings) == len(b)
+    assert rep["boundaries"]["share_all_on_barrier_or_community"] > 0.7
+
+
+@pytest.mark.shared_data
+@needs_shared
+def test_shanghai_one_area_with_streets_and_water():
+    path = SHARED / "china_osm_tiles_shanghai_wuhan.gpkg"
+    b = gpd.read_file(path, layer="shanghai_buildings")
+    b = b[b["kind"] == "building"]
+    bars = [gpd.read_file(path, layer=n) for n in ("shanghai_roads", "shanghai_water")]
+    with pytest.warns(GeoWarning) as record:  # a point "building" and a duplicate
+        r = partition(b, barriers=bars)
+    assert any("not polygons (Point)" in str(w.message) for w in record)
+    assert r.report["metric_crs"] in ("EPSG:4549", "EPSG:4550")  # CGCS2000 GK, CM 120/123E
+    assert r.report["contiguity"]["disconnected_grids"] == 0
+    assert r.report["tiling"]["max_area_difference_per_grid_m2"] < 1.0
+    assert r.buildings["grid_code"].notna().all()
