@@ -95,7 +95,7 @@ def _first_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 def _numeric(values: pd.Series) -> pd.Series:
     text = values.astype("string").str.strip().str.replace(",", ".", regex=False)
     text = text.str.extract(r"^([-+]?\d+(?:\.\d+)?)", expand=False)
-    return pd.to_numeric(text, errors="coerce")
+    return pd.to_numeric(text, errors="coerce").astype(float)
 
 
 def building_households(

@@ -307,8 +307,23 @@ def tessellate(
             cand = np.flatnonzero(bcomm == ucomm[u])
             d = shapely.distance(bgeoms[cand], pts[u])
             ublock[u] = cand[int(np.argmin(d))]
-    # clip unit footprints to their block
+    # a footprint across a block edge belongs to the block holding most of it
     covered = shapely.covered_by(unit_geom, bgeoms[ublock])
+    if (~covered).any():
+        nc = np.flatnonzero(~covered)
+        qi, qb = btree.query(unit_geom[nc], predicate="intersects")
+        same = bcomm[qb] == ucomm[nc[qi]]
+        qi, qb = qi[same], qb[same]
+        area = shapely.area(shapely.intersection(unit_geom[nc[qi]], bgeoms[qb]))
+        o = np.lexsort((-area, qi))
+        first = np.ones(len(o), bool)
+        first[1:] = qi[o][1:] != qi[o][:-1]
+        ublock[nc[qi[o][first]]] = qb[o][first]
+        pts[nc[qi[o][first]]] = shapely.point_on_surface(
+            shapely.intersection(unit_geom[nc[qi[o][first]]], bgeoms[qb[o][first]])
+        )
+        covered = shapely.covered_by(unit_geom, bgeoms[ublock])
+    # clip unit footprints to their block
     if (~covered).any():
         nc = np.flatnonzero(~covered)
         unit_geom[nc] = shapely.intersection(unit_geom[nc], bgeoms[ublock[nc]])
@@ -450,6 +465,7 @@ def _adjacency(cells: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.DataFrame
     # barrier class and nearness per segment
     near = np.zeros(len(mid), float)
     wseg = np.ones(len(mid), float)
+    ltree, lw = None, None
     if len(lines):
         lgeoms = lines.geometry.to_numpy()
         lw = lines["weight"].to_numpy(float)
@@ -482,4 +498,22 @@ def _adjacency(cells: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.DataFrame
     out = per_side.groupby(level=["i", "j"], sort=True).agg(
         length=("length", "max"), near_barrier=("near_barrier", "max"), weight=("weight", "max")
     )
-    return out.reset_index()
+    out = out.reset_index()
+    # cells of different blocks do not share vertices, so a segment's midpoint can over- or
+    # under-count: measure those shared boundaries exactly, on every touching pair
+    out = out[block[out["i"].to_numpy()] == block[out["j"].to_numpy()]]
+    pa, pb = tree.query(geoms, predicate="intersects")
+    keep = (pa < pb) & (block[pa] != block[pb]) & (comm[pa] == comm[pb])
+    pa, pb = pa[keep], pb[keep]
+    shared = shapely.intersection(shapely.boundary(geoms[pa]), shapely.boundary(geoms[pb]))
+    exact = shapely.length(shared)
+    w_cross = np.ones(len(pa))
+    if len(lines) and len(pa):
+        mids = shapely.point_on_surface(shared)  # a point on the shared line
+        qi, li = ltree.query(mids, predicate="dwithin", distance=_BARRIER_TOL)
+        np.maximum.at(w_cross, qi, lw[li])
+    cross_df = pd.DataFrame(
+        {"i": pa, "j": pb, "length": exact, "near_barrier": exact, "weight": w_cross}
+    )
+    out = pd.concat([out, cross_df], ignore_index=True).sort_values(["i", "j"])
+    return out[out["length"] > 0].reset_index(drop=True)
