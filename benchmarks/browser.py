@@ -317,7 +317,7 @@ def main() -> int:
                 msg = json.loads(entry["message"])["message"]
                 if msg["method"] == "Network.requestWillBeSent":
                     u = msg["params"]["request"]["url"]
-                    if not u.startswith(("data:", "blob:")):
+                    if urlparse(u).scheme in ("http", "https", "ws", "wss"):
                         hosts.add(urlparse(u).netloc)
             rows.append(
                 ("hosts other than the app's", str(len(hosts - {urlparse(url).netloc})), "0")

@@ -177,10 +177,13 @@ def test_the_county_is_drawn_offline_without_errors(server, browser):
     assert int(browser.find_element(By.ID, "stat-households").text.replace(",", "")) >= 50000
     assert browser.find_element(By.CSS_SELECTOR, ".app-title").text == "网格化管理指挥中心"
     time.sleep(1)
-    hosts = {
-        urlparse(u).netloc for u in _requested_urls(browser) if not u.startswith(("data:", "blob:"))
-    }
-    assert hosts == {urlparse(server).netloc}
+    # every network request (http, https, ws) went to the app (chrome:// and data: are local)
+    urls = _requested_urls(browser)
+    network = [u for u in urls if urlparse(u).scheme in ("http", "https", "ws", "wss")]
+    assert {urlparse(u).netloc for u in network} == {urlparse(server).netloc}, urls
+    assert all(
+        urlparse(u).scheme in ("http", "https", "ws", "wss", "data", "blob", "chrome") for u in urls
+    ), urls
     assert _severe_console(browser) == []
 
 
