@@ -28,7 +28,8 @@ INFEASIBLE = (
     "locked",
     "kept",
 )
-_GRID = 0.001  # m: precision of the grid polygons (snaps rounding slivers between cells)
+_SEAM = 1e-4  # m: seams narrower than this between cells of one grid are closed
+_PINHOLE_M2 = 0.5  # holes smaller than this in a grid are rounding slits between cells
 
 
 def polsby_popper(geoms: np.ndarray) -> np.ndarray:
@@ -50,8 +51,41 @@ def _union_groups(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     out = np.empty(n, dtype=object)
     for j in range(n):
         part = geoms[order[bounds[j] : bounds[j + 1]]]
-        out[j] = shapely.union_all(part, grid_size=_GRID) if len(part) else shapely.Polygon()
-    # rounding slivers: a tiny hole or a dangling speck is not a gap in the tiling
+        out[j] = shapely.union_all(part) if len(part) else shapely.Polygon()
+    # cells cut by separate overlay operations can be 1e-9 m apart along a shared edge:
+    # close such seams where a union of connected cells came out in pieces
+    multi = np.flatnonzero(shapely.get_num_geometries(out) > 1)
+    for j in multi:
+        part = geoms[order[bounds[j] : bounds[j + 1]]]
+        for fix in (
+            lambda p: shapely.union_all(p, grid_size=1e-6),
+            lambda p: shapely.buffer(
+                shapely.buffer(shapely.union_all(p), _SEAM, join_style="mitre"),
+                -_SEAM,
+                join_style="mitre",
+            ),
+        ):
+            fixed = fix(part)
+            if shapely.get_num_geometries(fixed) < shapely.get_num_geometries(out[j]):
+                out[j] = fixed
+            if shapely.get_num_geometries(out[j]) == 1:
+                break
+    return _drop_pinholes(out)
+
+
+def _drop_pinholes(geoms: np.ndarray) -> np.ndarray:
+    """Fill holes under ``_PINHOLE_M2``: rounding slits between cells, not gaps."""
+    rings, ridx = shapely.get_rings(geoms, return_index=True)
+    nring = shapely.get_num_interior_rings(geoms)
+    if nring.sum() == 0:
+        return geoms
+    out = geoms.copy()
+    for j in np.flatnonzero(nring > 0):
+        parts = []
+        for poly in shapely.get_parts(geoms[j]):
+            holes = [r for r in poly.interiors if shapely.area(shapely.Polygon(r)) >= _PINHOLE_M2]
+            parts.append(shapely.Polygon(poly.exterior, holes))
+        out[j] = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
     return out
 
 

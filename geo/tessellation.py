@@ -118,6 +118,8 @@ _CLASS_COLUMNS = (
 )
 _ADJ_TOL = 1e-3  # m: a segment midpoint this close to another cell lies on its boundary
 _BARRIER_TOL = 0.5  # m: an edge this close to a barrier crosses it
+_SLIVER_WIDTH = 1.0  # m: faces thinner than this on average are merged into a neighbour
+_MIN_SHARED = 0.05  # m: shorter shared boundaries (corners touching) are no adjacency
 _NEAR_BARRIER = 5.0  # m: "grid boundary follows a barrier" in the quality report
 
 
@@ -198,6 +200,7 @@ def build_blocks(communities: gpd.GeoSeries, lines: gpd.GeoDataFrame) -> gpd.Geo
         if len(faces):
             inside = shapely.covered_by(shapely.point_on_surface(faces), poly)
             faces = faces[inside]
+        faces = _merge_slivers(faces)
         total = shapely.area(faces).sum() if len(faces) else 0.0
         if len(faces) == 0 or abs(total - poly.area) > 1e-6 * poly.area + 1.0:
             log.info("community %d: barrier lines do not node cleanly; kept as one block", ci)
@@ -208,6 +211,37 @@ def build_blocks(communities: gpd.GeoSeries, lines: gpd.GeoDataFrame) -> gpd.Geo
         {"community": np.concatenate(out_comm).astype(np.int64)},
         geometry=gpd.GeoSeries(np.concatenate(out_geom), crs=communities.crs),
     )
+
+
+def _merge_slivers(faces: np.ndarray) -> np.ndarray:
+    """Merge sliver faces (mean width under ``_SLIVER_WIDTH``) into their longest neighbour.
+
+    Nearly parallel lines (a street along a river bank, a dual carriageway) leave faces a few
+    centimetres wide that would link distant blocks in the graph and vanish in the union.
+    """
+    if len(faces) < 2:
+        return faces
+    width = 2 * shapely.area(faces) / np.maximum(shapely.length(faces), 1e-12)
+    sliver = np.flatnonzero(width < _SLIVER_WIDTH)
+    if len(sliver) == 0:
+        return faces
+    faces = faces.copy()
+    alive = np.ones(len(faces), bool)
+    tree = shapely.STRtree(faces)
+    for s in sliver:
+        cand = tree.query(faces[s], predicate="intersects")
+        cand = cand[(cand != s) & alive[cand]]
+        if len(cand) == 0:
+            continue
+        shared = shapely.length(
+            shapely.intersection(shapely.boundary(faces[cand]), shapely.boundary(faces[s]))
+        )
+        best = cand[int(np.argmax(shared))]
+        if shared.max() <= 0:
+            continue
+        faces[best] = shapely.union(faces[best], faces[s])
+        alive[s] = False
+    return faces[alive]
 
 
 @dataclass
@@ -516,4 +550,4 @@ def _adjacency(cells: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.DataFrame
         {"i": pa, "j": pb, "length": exact, "near_barrier": exact, "weight": w_cross}
     )
     out = pd.concat([out, cross_df], ignore_index=True).sort_values(["i", "j"])
-    return out[out["length"] > 0].reset_index(drop=True)
+    return out[out["length"] > _MIN_SHARED].reset_index(drop=True)
