@@ -24,17 +24,6 @@ __all__ = [
     "wall_fingerprint",
 ]
 
-OPEN = (
-    "reported",
-    "accepted",
-    "dispatched",
-    "in_progress",
-    "resolved",
-    "verified",
-    "returned",
-    "escalated",
-)
-
 
 def scope_filters(township_code: str | None) -> dict:
     """Case filters of a role's scope: one township, or everything."""

@@ -154,3 +154,17 @@ def signed_in(app, role: str = "county", scope: str = ""):
             "scope": scope,
         }
         yield
+
+
+def find_component(component, component_id):
+    """The component with ``component_id`` in a Dash layout tree."""
+    stack = [component]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, list | tuple):
+            stack.extend(c)
+        elif c is not None and not isinstance(c, str):
+            if getattr(c, "id", None) == component_id:
+                return c
+            stack.append(getattr(c, "children", None))
+    raise AssertionError(f"no component {component_id!r} in the layout")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import find_component as _find
 from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
@@ -112,19 +113,6 @@ def test_a_township_leader_sees_only_their_township_on_every_page(env):
         assert (lon, lat) == pytest.approx((114.03, 30.01))  # centred on 青石镇, not the county
         data, status = map_page.show_buildings(16, [[29, 113], [31, 115]], "zh")
         assert len(data["features"]) == 16
-
-
-def _find(component, component_id):
-    stack = [component]
-    while stack:
-        c = stack.pop()
-        if isinstance(c, list | tuple):
-            stack.extend(c)
-        elif c is not None and not isinstance(c, str):
-            if getattr(c, "id", None) == component_id:
-                return c
-            stack.append(getattr(c, "children", None))
-    raise AssertionError(component_id)
 
 
 def test_the_wall_token_opens_only_the_wall(env):

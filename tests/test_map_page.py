@@ -6,6 +6,7 @@ import re
 
 import pytest
 from conftest import X0, Y0, load_tiny_county, signed_in
+from conftest import find_component as _find
 
 from dashboard import ids
 from dashboard.app import create_app
@@ -38,19 +39,6 @@ def _texts(component) -> list[str]:
                 if isinstance(getattr(c, prop, None), str):
                     out.append(getattr(c, prop))
     return out
-
-
-def _find(component, component_id):
-    stack = [component]
-    while stack:
-        c = stack.pop()
-        if isinstance(c, list | tuple):
-            stack.extend(c)
-        elif c is not None and not isinstance(c, str):
-            if getattr(c, "id", None) == component_id:
-                return c
-            stack.append(getattr(c, "children", None))
-    raise AssertionError(f"no component {component_id!r}")
 
 
 def test_layout_in_chinese_and_english(app):
