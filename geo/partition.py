@@ -63,7 +63,9 @@ class PartitionResult:
     report: dict
     """Counts, distribution, band share, flags, compactness, barrier share, timings."""
     cells: gpd.GeoDataFrame | None = field(default=None, repr=False)
-    """The cells (metric CRS) with their grid_code, for review and benchmarks."""
+    """The cells (metric CRS) with households and grid_code, for review and benchmarks."""
+    edges: pd.DataFrame | None = field(default=None, repr=False)
+    """Cell adjacency (i, j, length, near_barrier, weight), for benchmarks."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1198,28 +1200,27 @@ def _solve_all(
         # unchanged community with a previous version: keep it
         if previous is not None and not changed_comm[ci]:
             pc = cell_prev[members]
-            if all(p is not None for p in pc[g.h > 0]):
-                init = pd.Series(pc).ffill().bfill().to_numpy(object)
-                if not pd.isna(init).any():
-                    codes, labs = np.unique(init.astype(str), return_inverse=True)
-                    labels = _make_contiguous(g, labs.astype(np.int64))
-                    _, labels = np.unique(labels, return_inverse=True)
-                    loads = np.bincount(labels, weights=g.h)
-                    for j, load in enumerate(loads):
-                        grid_kind[j] = "rural" if rural else "urban"
-                        grid_flag[j] = "" if (rural and load <= hi) or lo <= load <= hi else "kept"
-                    _store(
-                        cell_grid,
-                        members,
-                        labels,
-                        next_grid,
-                        grid_kind,
-                        grid_flag,
-                        meta_rows,
-                        comm_ids[ci],
-                    )
-                    next_grid += labels.max() + 1
-                    continue
+            inhabited_known = all(p is not None for p in pc[g.h > 0])
+            if inhabited_known and any(p is not None for p in pc):
+                labs = _warm_labels(g, pc)  # empty land: the nearest labelled cell's grid
+                labels = _make_contiguous(g, labs.astype(np.int64))
+                _, labels = np.unique(labels, return_inverse=True)
+                loads = np.bincount(labels, weights=g.h)
+                for j, load in enumerate(loads):
+                    grid_kind[j] = "rural" if rural else "urban"
+                    grid_flag[j] = "" if (rural and load <= hi) or lo <= load <= hi else "kept"
+                _store(
+                    cell_grid,
+                    members,
+                    labels,
+                    next_grid,
+                    grid_kind,
+                    grid_flag,
+                    meta_rows,
+                    comm_ids[ci],
+                )
+                next_grid += labels.max() + 1
+                continue
         # dedicated grids: groups of adjacent cells with the same special value
         sp = cell_special[members]
         sp_cells = np.flatnonzero(sp != "")

@@ -204,6 +204,9 @@ def assemble(
         }
     cells_out = cells.copy()
     cells_out["grid_code"] = codes[cell_grid].astype(str)
+    cells_out["households"] = np.bincount(
+        bc[bc >= 0], weights=households[bc >= 0], minlength=len(cells)
+    ).astype(np.int64)
     grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
     grids = grids.to_crs(out_crs) if out_crs is not None else grids
     bout = gpd.GeoDataFrame(
@@ -223,7 +226,9 @@ def assemble(
             break
     if out_crs is not None and bout.crs != out_crs:
         bout = bout.to_crs(out_crs)
-    return PartitionResult(grids=grids, buildings=bout, report=report, cells=cells_out)
+    return PartitionResult(
+        grids=grids, buildings=bout, report=report, cells=cells_out, edges=tess.edges
+    )
 
 
 def summarise(

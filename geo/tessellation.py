@@ -477,6 +477,15 @@ def tessellate(
     )
 
 
+def _segments(lines: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split lines into their two-point segments (with each line's weight)."""
+    xy, idx = shapely.get_coordinates(lines, return_index=True)
+    same = idx[1:] == idx[:-1]
+    a, b = xy[:-1][same], xy[1:][same]
+    segs = shapely.linestrings(np.stack([a, b], axis=1))
+    return segs, weight[idx[:-1][same]]
+
+
 def _adjacency(cells: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.DataFrame:
     geoms = cells.geometry.to_numpy()
     comm = cells["community"].to_numpy()
@@ -501,9 +510,8 @@ def _adjacency(cells: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.DataFrame
     wseg = np.ones(len(mid), float)
     ltree, lw = None, None
     if len(lines):
-        lgeoms = lines.geometry.to_numpy()
-        lw = lines["weight"].to_numpy(float)
-        ltree = shapely.STRtree(lgeoms)
+        lgeoms, lw = _segments(lines.geometry.to_numpy(), lines["weight"].to_numpy(float))
+        ltree = shapely.STRtree(lgeoms)  # short segments: small envelopes, quick queries
         segs = np.unique(si)
         qi, li = ltree.query(mid[segs], predicate="dwithin", distance=_NEAR_BARRIER)
         if len(qi):
