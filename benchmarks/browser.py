@@ -145,6 +145,58 @@ def choose(d, dropdown_id: str, label: str) -> None:
     raise RuntimeError(f"no option {label!r} in {dropdown_id}")
 
 
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def soak(d, url: str, data_dir: Path, pid: int, minutes: float) -> list[tuple[str, str, str]]:
+    """The wall for ``minutes`` with a new case every 10 s: memory at the start and the end."""
+    from urllib.request import Request
+
+    from dashboard.store import Store
+
+    token = Store(data_dir / "wangge.sqlite").create_token("soak", "writer")
+    units = Store(data_dir / "wangge.sqlite").admin_units("township")
+    p = units.geometry.iloc[0].representative_point()
+    d.get(url + "/wall")
+    WebDriverWait(d, 60).until(lambda x: "数据更新于" in x.find_element(By.ID, "wall-updated").text)
+    time.sleep(5)
+    heap0 = d.execute_script("return performance.memory.usedJSHeapSize") / 2**20
+    rss0 = _rss_mb(pid)
+    end = time.monotonic() + minutes * 60
+    posted = 0
+    while time.monotonic() < end:
+        body = json.dumps({"category": "order", "lon": p.x, "lat": p.y}).encode()
+        req = Request(
+            url + "/api/v1/cases",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        with urlopen(req, timeout=10):
+            posted += 1
+        time.sleep(10)
+    d.execute_script("if (window.gc) window.gc();")
+    heap1 = d.execute_script("return performance.memory.usedJSHeapSize") / 2**20
+    rss1 = _rss_mb(pid)
+    return [
+        (
+            f"wall for {minutes:g} min, {posted} new cases: browser JS heap (MB)",
+            f"{heap0:.0f} -> {heap1:.0f}",
+            "no growth",
+        ),
+        (
+            f"wall for {minutes:g} min: server memory, RSS (MB)",
+            f"{rss0:.0f} -> {rss1:.0f}",
+            "no growth",
+        ),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -152,6 +204,12 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=200_000)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--soak",
+        type=float,
+        default=0,
+        help="minutes of wall display with a case posted every 10 s: JS heap and server memory before and after",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="wangge-bench-"))
     prepare(data_dir, args.cases)
@@ -312,6 +370,8 @@ def main() -> int:
                     "< 5120",
                 )
             )
+            if args.soak:
+                rows.extend(soak(d, url, data_dir, server.pid, args.soak))
             hosts = set()
             for entry in d.get_log("performance"):
                 msg = json.loads(entry["message"])["message"]
