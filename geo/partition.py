@@ -479,11 +479,13 @@ def _repair_band(
 ) -> np.ndarray:
     """Bring out-of-band grids into the band: unit moves, then merge and re-split.
 
-    ``budget`` (seconds, default 0.3 s + 0.2 ms per cell) bounds the work on one piece; what is
+    ``budget`` (seconds, default 0.3 s + 0.3 ms per cell + 50 ms per grid) bounds the work on one piece; what is
     still out of band then is flagged.
     """
     labels = labels.copy()
-    deadline = time.perf_counter() + (budget if budget is not None else 0.3 + 2e-4 * g.n)
+    k0 = labels.max() + 1
+    default = 0.3 + 3e-4 * g.n + 0.05 * k0
+    deadline = time.perf_counter() + (budget if budget is not None else default)
     hopeless: set[int] = set()
     for _ in range(4 * max(1, labels.max() + 1)):
         if time.perf_counter() > deadline:
