@@ -282,8 +282,11 @@ def _units(footprints: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, l
         a, b = a[big], b[big]
     g = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
     _, labels = csgraph.connected_components(g, directed=False)
-    groups = pd.Series(np.arange(n)).groupby(labels).agg(list)
-    merged = [g for g in groups if len(g) > 1]
+    size = np.bincount(labels)
+    multi = np.flatnonzero(size[labels] > 1)
+    multi = multi[np.argsort(labels[multi], kind="stable")]
+    cuts = np.flatnonzero(np.diff(labels[multi])) + 1
+    merged = [g.tolist() for g in np.split(multi, cuts)] if len(multi) else []
     return labels, merged
 
 
