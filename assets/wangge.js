@@ -224,6 +224,15 @@
     if (!p || p.cluster) return;
     layer.bindTooltip(esc(feature.id) + "<br>" + esc((h.categories || {})[p.c] || p.c) + " · " + esc((h.statuses || {})[p.s] || p.s));
   };
+  /* server-side bins when a window holds many cases: {n: cases, o: overdue} */
+  w.feature.caseBin = function (feature, latlng) {
+    var p = feature.properties, n = p.n || 0;
+    var size = n < 10 ? 26 : n < 100 ? 32 : n < 1000 ? 40 : 48;
+    var cls = "case-bin" + (p.o > 0 ? " has-overdue" : "");
+    return L.marker(latlng, {
+      icon: L.divIcon({ html: "<div><span>" + n + "</span></div>", className: cls, iconSize: L.point(size, size) }),
+    });
+  };
   w.feature.hexTooltip = function (feature, layer) { layer.bindTooltip(esc(feature.properties.count)); };
   w.feature.uncoveredTooltip = function (feature, layer) {
     var p = feature.properties;

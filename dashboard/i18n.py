@@ -199,6 +199,7 @@ TEXT: dict[str, dict[str, str]] = {
     "layer.cameras": {"zh": "监控视域", "en": "Camera views"},
     "layer.uncovered": {"zh": "监控盲区道路", "en": "Streets no camera sees"},
     "layer.cases": {"zh": "事件(聚合)", "en": "Cases (clustered)"},
+    "layer.case_bins": {"zh": "事件(大量时按区汇总)", "en": "Cases (binned when many)"},
     "layer.track": {"zh": "巡查轨迹", "en": "Patrol track"},
     "ctl.grid_metric": {"zh": "网格着色", "en": "Colour grids by"},
     "ctl.metric.households": {"zh": "户数(达标区间)", "en": "Households (band)"},

@@ -1235,7 +1235,8 @@ class Store:
         with self.connect() as con:
             return con.execute(
                 "SELECT case_id, lon, lat, category, status, "
-                "((closed_at IS NULL AND deadline_at < ?) OR closed_at > deadline_at) "
+                "CASE WHEN (closed_at IS NULL AND deadline_at < ?) "
+                "OR (closed_at IS NOT NULL AND closed_at > deadline_at) THEN 1 ELSE 0 END "
                 f"FROM cases{sql_where}",
                 [now, *args],
             ).fetchall()

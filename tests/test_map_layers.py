@@ -29,20 +29,28 @@ def app(tmp_path_factory):
     return create_app(settings)
 
 
-def test_cases_filtered_and_binned_into_hexagons(app):
+def test_cases_filtered_and_binned_into_hexagons(app, monkeypatch):
     from dashboard.pages import map as page
 
     store = app.server.config["WANGGE_STORE"]
     with signed_in(app):
-        points, hexes, count = page.show_cases("7d", None, None, 13, "en")
-        safety, _, _ = page.show_cases("7d", "safety", "open", 13, "en")
-    assert count == f"{len(points['features']):,} cases" and len(points["features"]) > 50
-    assert sum(f["properties"]["count"] for f in hexes["features"]) == len(points["features"])
+        points, bins, hexes, count = page.show_cases("7d", None, None, 13, None, "en")
+        safety, _, _, _ = page.show_cases("7d", "safety", "open", 13, None, "en")
+        # past MAX_POINTS the server sends one bubble per H3 cell with its counts
+        monkeypatch.setattr(page, "MAX_POINTS", 10)
+        none, binned, _, same = page.show_cases("7d", None, None, 13, None, "en")
+    n = len(points["features"])
+    assert count == f"{n:,} cases" and n > 50 and bins is None
+    assert sum(f["properties"]["count"] for f in hexes["features"]) == n
     assert all(f["properties"]["c"] == "safety" for f in safety["features"])
     open_ids = set(
         store.cases_frame(filters={"category": "safety"}).query("closed_at.isna()")["case_id"]
     )
     assert {f["id"] for f in safety["features"]} <= open_ids
+    assert none is None and same == count
+    assert sum(f["properties"]["n"] for f in binned["features"]) == n
+    overdue = sum(f["properties"]["o"] for f in points["features"])
+    assert sum(f["properties"]["o"] for f in binned["features"]) == overdue
     assert page._h3_resolution(11) == 7 and page._h3_resolution(16) == 10
 
 

@@ -13,6 +13,8 @@ import math
 import dash
 import dash_leaflet as dl
 import geopandas as gpd
+import h3
+import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from dash_extensions.javascript import Namespace
@@ -220,6 +222,11 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             checked=True,
         ),
         dl.Overlay(
+            geojson(id=ids.CASE_BINS, data=None, pointToLayer=feature("caseBin")),
+            name=t("layer.case_bins", lang),
+            checked=True,
+        ),
+        dl.Overlay(
             geojson(
                 id=ids.TRACK, data=None, style=style("track"), pointToLayer=feature("trackPoint")
             ),
@@ -353,21 +360,27 @@ def _h3_resolution(zoom: float | None) -> int:
     return 7 if z < 12 else 8 if z < 13.5 else 9 if z < 15 else 10
 
 
+#: Past this many cases in the view, the server sends one bubble per H3 cell instead of points.
+MAX_POINTS = 6000
+
+
 @callback(
     Output(ids.CASES, "data"),
+    Output(ids.CASE_BINS, "data"),
     Output(ids.HEXES, "data"),
     Output(ids.CASE_COUNT, "children"),
     Input(ids.CASE_WINDOW, "value"),
     Input(ids.CASE_CATEGORY, "value"),
     Input(ids.CASE_STATUS, "value"),
     Input(ids.MAP, "zoom"),
+    Input(ids.MAP, "bounds"),
     State(ids.LANG_STORE, "data"),
 )
-def show_cases(window, category, status, zoom, lang):
-    """Cases of the time window, category and status: points (clustered in the browser) and
-    H3 hexagon counts at a resolution that suits the zoom."""
-    from geo.hexes import h3_counts
-
+def show_cases(window, category, status, zoom, bounds, lang):
+    """Cases of the time window, category and status, and H3 hexagon counts at a resolution that
+    suits the zoom. Up to :data:`MAX_POINTS` cases in the view travel as points (clustered in
+    the browser); past that the server sends one bubble per H3 cell (count and overdue count),
+    so a 60,000-case month does not ship 60,000 features."""
     lang = normalise_lang(lang)
     filters = {}
     days = WINDOW_DAYS.get(window or "7d", 7)
@@ -382,29 +395,79 @@ def show_cases(window, category, status, zoom, lang):
     if status == "open":
         filters["open"] = True
     rows = current_app.config["WANGGE_STORE"].case_points(filters=filters)
-    # lean features: labels come from the layer's hideout, not with every point
-    points = {
+    count = t("cases.count", lang, n=f"{len(rows):,}")
+    if not rows:
+        return None, None, None, count
+    ids_, lon, lat, cat, st, od = (np.asarray(c) for c in zip(*rows, strict=True))
+    res = _h3_resolution(zoom)
+    cells = np.array([h3.latlng_to_cell(y, x, res) for x, y in zip(lon, lat, strict=True)])
+    hexes = _hex_layer(cells)
+    in_view = np.ones(len(rows), dtype=bool)
+    if bounds and (zoom or 0) >= 14:
+        (south, west), (north, east) = bounds
+        west, south = from_display(west, south)
+        east, north = from_display(east, north)
+        in_view = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+    if in_view.sum() <= MAX_POINTS:
+        points = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": str(i),
+                    "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+                    "properties": {"c": str(c), "s": str(s_), "o": int(o)},
+                }
+                for i, x, y, c, s_, o in zip(
+                    ids_[in_view],
+                    lon[in_view],
+                    lat[in_view],
+                    cat[in_view],
+                    st[in_view],
+                    od[in_view],
+                    strict=True,
+                )
+            ],
+        }
+        return points, None, hexes, count
+    frame = pd.DataFrame(
+        {
+            "cell": cells[in_view],
+            "lon": lon[in_view],
+            "lat": lat[in_view],
+            "o": od[in_view].astype(int),
+        }
+    )
+    agg = frame.groupby("cell").agg(
+        lon=("lon", "mean"), lat=("lat", "mean"), n=("o", "size"), o=("o", "sum")
+    )
+    bins = {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "id": cid,
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": {"c": cat, "s": st, "o": od},
+                "id": cell,
+                "geometry": {"type": "Point", "coordinates": [round(r.lon, 6), round(r.lat, 6)]},
+                "properties": {"n": int(r.n), "o": int(r.o)},
             }
-            for cid, lon, lat, cat, st, od in rows
+            for cell, r in zip(agg.index, agg.itertuples(), strict=True)
         ],
     }
-    hexes = None
-    if rows:
-        lon, lat = zip(*((r[1], r[2]) for r in rows), strict=True)
-        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-        counts = h3_counts(pts, resolution=_h3_resolution(zoom)).reset_index()
-        hexes = json.loads(feature_collection(counts, ["h3_cell", "count"], id_column="h3_cell"))
-        top = max(1, int(counts["count"].max()))
-        for f in hexes["features"]:
-            f["properties"]["share"] = f["properties"]["count"] / top
-    return points, hexes, t("cases.count", lang, n=f"{len(rows):,}")
+    return None, bins, hexes, count
+
+
+def _hex_layer(cells: np.ndarray) -> dict:
+    """H3 cells with their counts and share of the busiest cell, as GeoJSON polygons."""
+    from geo.hexes import h3_cell_polygons
+
+    uniq, counts = np.unique(cells, return_counts=True)
+    polygons = h3_cell_polygons(uniq)
+    frame = gpd.GeoDataFrame(
+        {"h3_cell": uniq, "count": counts, "share": counts / counts.max()},
+        geometry=polygons.to_numpy(),
+        crs="EPSG:4326",
+    )
+    return json.loads(feature_collection(frame, ["h3_cell", "count", "share"], id_column="h3_cell"))
 
 
 @callback(
