@@ -826,6 +826,7 @@ def partition(
     rules: HouseholdRules | None = None,
     output_crs=None,
     progress: bool = False,
+    workers: int | None = None,
 ) -> PartitionResult:
     """Divide communities into grids of ``min_households``..``max_households`` households.
 
@@ -852,6 +853,9 @@ def partition(
         CRS of the output (default: the buildings' CRS).
     progress
         Show a tqdm progress bar over communities.
+    workers
+        Processes solving communities in parallel (default: up to 4 for 20k+ cells, else 1);
+        the result is the same for any number.
 
     Returns
     -------
@@ -1007,6 +1011,7 @@ def partition(
         mcrs=mcrs,
         in_crs=in_crs,
         progress=progress,
+        workers=workers,
     )
     cell_grid, grid_meta = result
     lap("partition")
@@ -1088,6 +1093,7 @@ def _solve_all(
     mcrs,
     in_crs,
     progress: bool,
+    workers: int | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     cells = tess.cells
     n_cells = len(cells)
@@ -1165,13 +1171,9 @@ def _solve_all(
     e_comm = cell_comm[ei]
     e_order = np.argsort(e_comm, kind="stable")
     e_bounds = np.searchsorted(e_comm[e_order], np.arange(len(comm_ids) + 1))
-    iterator = range(len(comm_ids))
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, desc="communities", unit="community")
-    next_grid = 0
-    for ci in iterator:
+    jobs: list[tuple] = []
+    job_members: list[tuple[int, np.ndarray]] = []
+    for ci in range(len(comm_ids)):
         members = order[bounds[ci] : bounds[ci + 1]]
         if len(members) == 0:
             continue
@@ -1193,153 +1195,215 @@ def _solve_all(
             cut=sym(length[es] / weight[es]),
             block=cell_block[members],
         )
-        rural = kinds[ci] == "rural"
-        labels = np.full(nloc, -1, dtype=np.int64)
-        grid_kind: dict[int, str] = {}
-        grid_flag: dict[int, str] = {}
-        nl = 0
-        frozen: set[int] = set()
-        # unchanged community with a previous version: keep it
-        if previous is not None and not changed_comm[ci]:
-            pc = cell_prev[members]
-            inhabited_known = all(p is not None for p in pc[g.h > 0])
-            if inhabited_known and any(p is not None for p in pc):
-                labs = _warm_labels(g, pc)  # empty land: the nearest labelled cell's grid
-                labels = _make_contiguous(g, labs.astype(np.int64))
-                _, labels = np.unique(labels, return_inverse=True)
-                loads = np.bincount(labels, weights=g.h)
-                for j, load in enumerate(loads):
-                    grid_kind[j] = "rural" if rural else "urban"
-                    grid_flag[j] = "" if (rural and load <= hi) or lo <= load <= hi else "kept"
-                _store(
-                    cell_grid,
-                    members,
-                    labels,
-                    next_grid,
-                    grid_kind,
-                    grid_flag,
-                    meta_rows,
-                    comm_ids[ci],
-                )
-                next_grid += labels.max() + 1
-                continue
-        # dedicated grids: groups of adjacent cells with the same special value
-        sp = cell_special[members]
-        sp_cells = np.flatnonzero(sp != "")
-        if len(sp_cells):
-            sub = _subgraph(g.length, sp_cells).tocoo()
-            same = sp[sp_cells][sub.row] == sp[sp_cells][sub.col]
-            m = sparse.coo_matrix(
-                (np.ones(int(same.sum())), (sub.row[same], sub.col[same])),
-                shape=(len(sp_cells), len(sp_cells)),
+        jobs.append(
+            (
+                g,
+                kinds[ci] == "rural",
+                previous is not None and not changed_comm[ci],
+                cell_prev[members] if previous is not None else None,
+                cell_special[members],
+                None if cell_hamlet is None else cell_hamlet[members],
+                locked_set,
+                lo,
+                hi,
+                hamlet_distance,
+                hamlet_min,
             )
-            _, comp = _components(m)
-            for cpt in np.unique(comp):
-                labels[sp_cells[comp == cpt]] = nl
-                grid_kind[nl] = "special"
-                grid_flag[nl] = ""
-                frozen.add(nl)
-                nl += 1
-        # locked grids
-        if locked_set:
-            pc = cell_prev[members]
-            for code in sorted(locked_set):
-                sel = np.flatnonzero((pc == code) & (labels < 0))
-                if len(sel):
-                    labels[sel] = nl
-                    grid_kind[nl] = "rural" if rural else "urban"
-                    grid_flag[nl] = "locked"
-                    frozen.add(nl)
-                    nl += 1
-        # buildings over the maximum
-        big = np.flatnonzero((g.h > hi) & (labels < 0))
-        for c in big:
-            labels[c] = nl
-            grid_kind[nl] = "rural" if rural else "urban"
-            grid_flag[nl] = "indivisible-building"
-            frozen.add(nl)
-            nl += 1
-        free = np.flatnonzero(labels < 0)
-        if len(free):
-            ncomp, comp = _components(_subgraph(g.length, free))
-            for cpt in range(ncomp):
-                nodes = free[comp == cpt]
-                tot = g.h[nodes].sum()
-                if tot == 0 and nl > 0:
-                    continue  # empty land: joins a neighbour below
-                sub = g.take(nodes)
-                init = None
-                if previous is not None:
-                    pc = cell_prev[members][nodes]
-                    if any(p is not None for p in pc):
-                        init = _warm_labels(sub, pc)
-                labs, flags = _solve_piece(
-                    sub,
-                    lo,
-                    hi,
-                    rural=rural,
-                    init=init,
-                    cell_hamlet=None if cell_hamlet is None else cell_hamlet[members][nodes],
-                    hamlet_distance=hamlet_distance,
-                    hamlet_min=hamlet_min,
-                )
-                whole = len(nodes) == len(free) and not frozen
-                for j in range(labs.max() + 1):
-                    grid_kind[nl + j] = "rural" if rural else "urban"
-                    f = flags[j]
-                    if f == "undersize-community" and not whole:
-                        f = "undersize-piece"
-                    grid_flag[nl + j] = f
-                labels[nodes] = labs + nl
-                nl += labs.max() + 1
-        # empty pieces join the neighbouring grid with the longest shared boundary
-        rest = np.flatnonzero(labels < 0)
-        if len(rest):
-            if nl == 0:
-                labels[rest] = 0
-                grid_kind[0] = "rural" if rural else "urban"
-                grid_flag[0] = "empty"
-                nl = 1
-            else:
-                for _ in range(len(rest) + 1):
-                    rest = np.flatnonzero(labels < 0)
-                    if len(rest) == 0:
-                        break
-                    ncomp, comp = _components(_subgraph(g.length, rest))
-                    progress_made = False
-                    for cpt in range(ncomp):
-                        piece = rest[comp == cpt]
-                        row = g.length[piece].tocoo()
-                        lab_nb = labels[row.col]
-                        mask = lab_nb >= 0
-                        if not mask.any():
-                            continue
-                        prefer = np.array(
-                            [grid_kind.get(int(x)) != "special" for x in lab_nb[mask]]
-                        )
-                        score = (
-                            pd.Series(row.data[mask] * (1 + 1000 * prefer))
-                            .groupby(lab_nb[mask])
-                            .sum()
-                        )
-                        labels[piece] = int(score.idxmax())
-                        progress_made = True
-                    if not progress_made:
-                        for cpt in range(ncomp):
-                            piece = rest[comp == cpt]
-                            labels[piece] = nl
-                            grid_kind[nl] = "rural" if rural else "urban"
-                            grid_flag[nl] = "empty"
-                            nl += 1
-        used, labels = np.unique(labels, return_inverse=True)
-        kind_map = {i: grid_kind[int(u)] for i, u in enumerate(used)}
-        flag_map = {i: grid_flag[int(u)] for i, u in enumerate(used)}
+        )
+        job_members.append((ci, members))
+    results = _run_jobs(jobs, workers=workers, progress=progress)
+    next_grid = 0
+    for (ci, members), (labels, kind_map, flag_map) in zip(job_members, results, strict=True):
         _store(cell_grid, members, labels, next_grid, kind_map, flag_map, meta_rows, comm_ids[ci])
         next_grid += labels.max() + 1
     meta = pd.DataFrame(meta_rows)
     if len(meta) == 0:
         meta = pd.DataFrame(columns=["grid", "community_id", "kind", "flags"])
     return cell_grid, meta
+
+
+def _solve_community(
+    g: _Graph,
+    rural: bool,
+    unchanged: bool,
+    pc: np.ndarray | None,
+    sp: np.ndarray,
+    ch: np.ndarray | None,
+    locked_set: set[str],
+    lo: int,
+    hi: int,
+    hamlet_distance: float,
+    hamlet_min: int,
+) -> tuple[np.ndarray, dict[int, str], dict[int, str]]:
+    """Labels, kinds and flags of the grids of one community (local cell positions)."""
+    labels = np.full(g.n, -1, dtype=np.int64)
+    grid_kind: dict[int, str] = {}
+    grid_flag: dict[int, str] = {}
+    nl = 0
+    frozen: set[int] = set()
+    # unchanged community with a previous version: keep it
+    if unchanged and pc is not None:
+        inhabited_known = all(p is not None for p in pc[g.h > 0])
+        if inhabited_known and any(p is not None for p in pc):
+            labs = _warm_labels(g, pc)  # empty land: the nearest labelled cell's grid
+            labels = _make_contiguous(g, labs.astype(np.int64))
+            _, labels = np.unique(labels, return_inverse=True)
+            loads = np.bincount(labels, weights=g.h)
+            for j, load in enumerate(loads):
+                grid_kind[j] = "rural" if rural else "urban"
+                grid_flag[j] = "" if (rural and load <= hi) or lo <= load <= hi else "kept"
+            return labels, grid_kind, grid_flag
+    # dedicated grids: groups of adjacent cells with the same special value
+    sp_cells = np.flatnonzero(sp != "")
+    if len(sp_cells):
+        sub = _subgraph(g.length, sp_cells).tocoo()
+        same = sp[sp_cells][sub.row] == sp[sp_cells][sub.col]
+        m = sparse.coo_matrix(
+            (np.ones(int(same.sum())), (sub.row[same], sub.col[same])),
+            shape=(len(sp_cells), len(sp_cells)),
+        )
+        _, comp = _components(m)
+        for cpt in np.unique(comp):
+            labels[sp_cells[comp == cpt]] = nl
+            grid_kind[nl] = "special"
+            grid_flag[nl] = ""
+            frozen.add(nl)
+            nl += 1
+    # locked grids
+    if locked_set:
+        for code in sorted(locked_set):
+            sel = np.flatnonzero((pc == code) & (labels < 0))
+            if len(sel):
+                labels[sel] = nl
+                grid_kind[nl] = "rural" if rural else "urban"
+                grid_flag[nl] = "locked"
+                frozen.add(nl)
+                nl += 1
+    # buildings over the maximum
+    big = np.flatnonzero((g.h > hi) & (labels < 0))
+    for c in big:
+        labels[c] = nl
+        grid_kind[nl] = "rural" if rural else "urban"
+        grid_flag[nl] = "indivisible-building"
+        frozen.add(nl)
+        nl += 1
+    free = np.flatnonzero(labels < 0)
+    if len(free):
+        ncomp, comp = _components(_subgraph(g.length, free))
+        for cpt in range(ncomp):
+            nodes = free[comp == cpt]
+            tot = g.h[nodes].sum()
+            if tot == 0 and nl > 0:
+                continue  # empty land: joins a neighbour below
+            sub = g.take(nodes)
+            init = None
+            if pc is not None:
+                pcn = pc[nodes]
+                if any(p is not None for p in pcn):
+                    init = _warm_labels(sub, pcn)
+            labs, flags = _solve_piece(
+                sub,
+                lo,
+                hi,
+                rural=rural,
+                init=init,
+                cell_hamlet=None if ch is None else ch[nodes],
+                hamlet_distance=hamlet_distance,
+                hamlet_min=hamlet_min,
+            )
+            whole = len(nodes) == len(free) and not frozen
+            for j in range(labs.max() + 1):
+                grid_kind[nl + j] = "rural" if rural else "urban"
+                f = flags[j]
+                if f == "undersize-community" and not whole:
+                    f = "undersize-piece"
+                grid_flag[nl + j] = f
+            labels[nodes] = labs + nl
+            nl += labs.max() + 1
+    # empty pieces join the neighbouring grid with the longest shared boundary
+    rest = np.flatnonzero(labels < 0)
+    if len(rest):
+        if nl == 0:
+            labels[rest] = 0
+            grid_kind[0] = "rural" if rural else "urban"
+            grid_flag[0] = "empty"
+            nl = 1
+        else:
+            for _ in range(len(rest) + 1):
+                rest = np.flatnonzero(labels < 0)
+                if len(rest) == 0:
+                    break
+                ncomp, comp = _components(_subgraph(g.length, rest))
+                progress_made = False
+                for cpt in range(ncomp):
+                    piece = rest[comp == cpt]
+                    row = g.length[piece].tocoo()
+                    lab_nb = labels[row.col]
+                    mask = lab_nb >= 0
+                    if not mask.any():
+                        continue
+                    prefer = np.array([grid_kind.get(int(x)) != "special" for x in lab_nb[mask]])
+                    score = (
+                        pd.Series(row.data[mask] * (1 + 1000 * prefer)).groupby(lab_nb[mask]).sum()
+                    )
+                    labels[piece] = int(score.idxmax())
+                    progress_made = True
+                if not progress_made:
+                    for cpt in range(ncomp):
+                        piece = rest[comp == cpt]
+                        labels[piece] = nl
+                        grid_kind[nl] = "rural" if rural else "urban"
+                        grid_flag[nl] = "empty"
+                        nl += 1
+    used, labels = np.unique(labels, return_inverse=True)
+    kind_map = {i: grid_kind[int(u)] for i, u in enumerate(used)}
+    flag_map = {i: grid_flag[int(u)] for i, u in enumerate(used)}
+    return labels, kind_map, flag_map
+
+
+def _solve_job(args):
+    return _solve_community(*args)
+
+
+def _run_jobs(jobs: list[tuple], *, workers: int | None, progress: bool) -> list:
+    """Solve communities, in parallel worker processes when there is enough work.
+
+    Communities are independent; large ones go first so the workers finish together.
+    Results come back in the order of ``jobs``, so the output does not depend on ``workers``.
+    """
+    import os
+
+    cells = sum(job[0].n for job in jobs)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if cells >= 20_000 and len(jobs) > 1 else 1
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="communities", unit="community")
+    results: list = [None] * len(jobs)
+    if workers <= 1:
+        for i, job in enumerate(jobs):
+            results[i] = _solve_job(job)
+            if bar is not None:
+                bar.update()
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].n)
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context(method)) as pool:
+            futures = {pool.submit(_solve_job, jobs[i]): i for i in order}
+            from concurrent.futures import as_completed
+
+            for fut in as_completed(futures):
+                results[futures[fut]] = fut.result()
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
+    return results
 
 
 def _warm_labels(g: _Graph, prev_codes: np.ndarray) -> np.ndarray:

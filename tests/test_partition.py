@@ -460,3 +460,9 @@ def test_shanghai_one_area_with_streets_and_water():
     assert r.report["contiguity"]["disconnected_grids"] == 0
     assert r.report["tiling"]["max_area_difference_per_grid_m2"] < 1.0
     assert r.buildings["grid_code"].notna().sum() == len(b) - 1  # all but the point
+
+
+def test_parallel_workers_give_the_same_grids():
+    one, two = run(workers=1), run(workers=2)
+    assert_geodataframe_equal(one.grids, two.grids)
+    assert_geodataframe_equal(one.buildings, two.buildings)
