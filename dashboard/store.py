@@ -62,6 +62,10 @@ grid_code, status, last_heartbeat)`` and ``camera_heartbeats(camera_id, at, onli
     township code), ``planner`` or ``wall`` (read-only display). Passwords are stored as
     salted scrypt hashes only.
 
+``cases.h3_7`` ... ``cases.h3_10`` (version 5)
+    The case's H3 cell at resolutions 7 to 10, set on every write (and filled in for older
+    rows by the migration), so that the map bins cases with a GROUP BY.
+
 Migrations are numbered; :func:`Store.migrate` applies the ones a database lacks, each in its
 own transaction, and records them in ``schema_migrations``.
 """
@@ -85,6 +89,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 import shapely
@@ -306,6 +311,23 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        5,
+        "H3 cells of cases",
+        """
+        ALTER TABLE cases ADD COLUMN h3_7 TEXT;
+        ALTER TABLE cases ADD COLUMN h3_8 TEXT;
+        ALTER TABLE cases ADD COLUMN h3_9 TEXT;
+        ALTER TABLE cases ADD COLUMN h3_10 TEXT;
+        CREATE INDEX cases_reported_h3 ON cases(reported_at, h3_9);
+        """,
+    ),
+)
+
+#: H3 resolutions stored with every case (cases.h3_7 ... cases.h3_10), for map binning in SQL.
+H3_RESOLUTIONS = (7, 8, 9, 10)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 CASE_COLUMNS = (
@@ -330,6 +352,8 @@ CASE_COLUMNS = (
     "closed_at",
     "updated_at",
 )
+#: Columns written for a new case: the public ones and its H3 cells.
+_CASE_INSERT = (*CASE_COLUMNS, "h3_7", "h3_8", "h3_9", "h3_10")
 
 
 def _to_wkb(geoms: Iterable) -> list[bytes]:
@@ -457,6 +481,8 @@ class Store:
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                     (m.version, m.name, utc_now()),
                 )
+                if m.version == 5:
+                    _backfill_h3(con)
         return SCHEMA_VERSION
 
     # -- meta -------------------------------------------------------------------------------
@@ -996,6 +1022,7 @@ class Store:
                 case_id = f"C{day}-{next_seq[day]:05d}"
                 next_seq[day] += 1
                 row = {k: case.get(k) for k in CASE_COLUMNS}
+                row.update(h3_cells(case["lon"], case["lat"]))
                 row.update(
                     {
                         k: location.get(k, "")
@@ -1013,8 +1040,8 @@ class Store:
                 for k in ("title", "description", "source", "reporter_name", "reporter_phone"):
                     row[k] = row[k] or ""
                 con.execute(
-                    f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))})",
-                    [row[k] for k in CASE_COLUMNS],
+                    f"INSERT INTO cases ({', '.join(_CASE_INSERT)}) VALUES ({', '.join('?' * len(_CASE_INSERT))})",
+                    [row[k] for k in _CASE_INSERT],
                 )
                 con.execute(
                     "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
@@ -1226,11 +1253,20 @@ class Store:
             "closed": dict(closed),
         }
 
-    def case_points(self, *, filters: dict | None = None, now: str | None = None) -> list[tuple]:
+    def case_points(
+        self,
+        *,
+        filters: dict | None = None,
+        now: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> list[tuple]:
         """(case_id, lon, lat, category, status, overdue) of the matching cases: the lean rows a
-        map layer needs (``open`` in filters keeps open cases only)."""
+        map layer needs (``open`` in filters keeps open cases only; ``bbox`` keeps those inside)."""
         now = now or utc_now()
         where, args = _case_filters(filters or {}, now)
+        if bbox is not None:
+            where.append("lon >= ? AND lat >= ? AND lon <= ? AND lat <= ?")
+            args.extend(bbox)
         sql_where = (" WHERE " + " AND ".join(where)) if where else ""
         with self.connect() as con:
             return con.execute(
@@ -1238,6 +1274,33 @@ class Store:
                 "CASE WHEN (closed_at IS NULL AND deadline_at < ?) "
                 "OR (closed_at IS NOT NULL AND closed_at > deadline_at) THEN 1 ELSE 0 END "
                 f"FROM cases{sql_where}",
+                [now, *args],
+            ).fetchall()
+
+    def case_bins(
+        self,
+        *,
+        resolution: int,
+        filters: dict | None = None,
+        now: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> list[tuple]:
+        """Per H3 cell at ``resolution``: (cell, mean lon, mean lat, cases, overdue cases) of the
+        matching cases, optionally only those inside ``bbox`` (a GROUP BY on the stored cells)."""
+        if resolution not in H3_RESOLUTIONS:
+            raise StoreError(f"H3 resolution {resolution}: expected one of {list(H3_RESOLUTIONS)}")
+        now = now or utc_now()
+        where, args = _case_filters(filters or {}, now)
+        if bbox is not None:
+            where.append("lon >= ? AND lat >= ? AND lon <= ? AND lat <= ?")
+            args.extend(bbox)
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        col = f"h3_{resolution}"
+        with self.connect() as con:
+            return con.execute(
+                f"SELECT {col}, AVG(lon), AVG(lat), COUNT(*), SUM(CASE WHEN (closed_at IS NULL AND "
+                f"deadline_at < ?) OR (closed_at IS NOT NULL AND closed_at > deadline_at) THEN 1 ELSE 0 END) "
+                f"FROM cases{sql_where} GROUP BY {col}",
                 [now, *args],
             ).fetchall()
 
@@ -1347,9 +1410,12 @@ class Store:
         with self.transaction() as con:
             before = con.total_changes
             con.executemany(
-                f"INSERT OR IGNORE INTO cases ({', '.join(CASE_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(CASE_COLUMNS))})",
-                [[c.get(k) for k in CASE_COLUMNS] for c in cases],
+                f"INSERT OR IGNORE INTO cases ({', '.join(_CASE_INSERT)}) "
+                f"VALUES ({', '.join('?' * len(_CASE_INSERT))})",
+                [
+                    [{**c, **h3_cells(c["lon"], c["lat"])}.get(k) for k in _CASE_INSERT]
+                    for c in cases
+                ],
             )
             inserted = con.total_changes - before
             con.execute(
@@ -1561,6 +1627,23 @@ def _verify_password(password: str, stored: str) -> bool:
         return False
     got = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
     return secrets.compare_digest(got.hex(), digest)
+
+
+def h3_cells(lon: float, lat: float) -> dict[str, str]:
+    """The H3 cells of a point at :data:`H3_RESOLUTIONS`, keyed by column name."""
+    cell = h3.latlng_to_cell(lat, lon, max(H3_RESOLUTIONS))
+    return {
+        f"h3_{r}": (h3.cell_to_parent(cell, r) if r < max(H3_RESOLUTIONS) else cell)
+        for r in H3_RESOLUTIONS
+    }
+
+
+def _backfill_h3(con: sqlite3.Connection) -> None:
+    rows = con.execute("SELECT case_id, lon, lat FROM cases WHERE h3_10 IS NULL").fetchall()
+    con.executemany(
+        "UPDATE cases SET h3_7 = ?, h3_8 = ?, h3_9 = ?, h3_10 = ? WHERE case_id = ?",
+        [(*h3_cells(r[1], r[2]).values(), r[0]) for r in rows],
+    )
 
 
 def _sha256(token: str) -> str:

@@ -13,7 +13,6 @@ import math
 import dash
 import dash_leaflet as dl
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
@@ -394,73 +393,55 @@ def show_cases(window, category, status, zoom, bounds, lang):
         filters["township_codes"] = [scope()]
     if status == "open":
         filters["open"] = True
-    rows = current_app.config["WANGGE_STORE"].case_points(filters=filters)
-    count = t("cases.count", lang, n=f"{len(rows):,}")
-    if not rows:
-        return None, None, None, count
-    ids_, lon, lat, cat, st, od = (np.asarray(c) for c in zip(*rows, strict=True))
+    store = current_app.config["WANGGE_STORE"]
     res = _h3_resolution(zoom)
-    cells = np.array([h3.latlng_to_cell(y, x, res) for x, y in zip(lon, lat, strict=True)])
-    hexes = _hex_layer(cells)
-    in_view = np.ones(len(rows), dtype=bool)
+    cells = store.case_bins(resolution=res, filters=filters)  # H3 cells stored with each case
+    total = sum(c[3] for c in cells)
+    count = t("cases.count", lang, n=f"{total:,}")
+    if not total:
+        return None, None, None, count
+    hexes = _hex_layer(np.array([c[0] for c in cells]), np.array([c[3] for c in cells]))
+    bbox = None
     if bounds and (zoom or 0) >= 14:
         (south, west), (north, east) = bounds
         west, south = from_display(west, south)
         east, north = from_display(east, north)
-        in_view = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
-    if in_view.sum() <= MAX_POINTS:
+        bbox = (west, south, east, north)
+    in_view = cells if bbox is None else store.case_bins(resolution=res, filters=filters, bbox=bbox)
+    if sum(c[3] for c in in_view) <= MAX_POINTS:
+        rows = store.case_points(filters=filters, bbox=bbox)
         points = {
             "type": "FeatureCollection",
             "features": [
                 {
                     "type": "Feature",
-                    "id": str(i),
-                    "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
-                    "properties": {"c": str(c), "s": str(s_), "o": int(o)},
+                    "id": cid,
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {"c": cat, "s": st, "o": od},
                 }
-                for i, x, y, c, s_, o in zip(
-                    ids_[in_view],
-                    lon[in_view],
-                    lat[in_view],
-                    cat[in_view],
-                    st[in_view],
-                    od[in_view],
-                    strict=True,
-                )
+                for cid, lon, lat, cat, st, od in rows
             ],
         }
         return points, None, hexes, count
-    frame = pd.DataFrame(
-        {
-            "cell": cells[in_view],
-            "lon": lon[in_view],
-            "lat": lat[in_view],
-            "o": od[in_view].astype(int),
-        }
-    )
-    agg = frame.groupby("cell").agg(
-        lon=("lon", "mean"), lat=("lat", "mean"), n=("o", "size"), o=("o", "sum")
-    )
     bins = {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
                 "id": cell,
-                "geometry": {"type": "Point", "coordinates": [round(r.lon, 6), round(r.lat, 6)]},
-                "properties": {"n": int(r.n), "o": int(r.o)},
+                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+                "properties": {"n": n, "o": od},
             }
-            for cell, r in zip(agg.index, agg.itertuples(), strict=True)
+            for cell, lon, lat, n, od in in_view
         ],
     }
     return None, bins, hexes, count
 
 
-def _hex_layer(cells: np.ndarray) -> dict:
+def _hex_layer(uniq: np.ndarray, counts: np.ndarray) -> dict:
     """H3 cells with their counts and share of the busiest cell, as GeoJSON polygons."""
     from geo.hexes import h3_cell_polygons
 
-    uniq, counts = np.unique(cells, return_counts=True)
     polygons = h3_cell_polygons(uniq)
     frame = gpd.GeoDataFrame(
         {"h3_cell": uniq, "count": counts, "share": counts / counts.max()},
