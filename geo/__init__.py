@@ -15,6 +15,8 @@ from geo.cameras import (
     suggest_camera_sites,
     uncovered_streets,
 )
+from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from geo.crs import metric_crs
 from geo.demo import build_demo_county
 from geo.errors import CRSError, GeoWarning, InputError
 from geo.hexes import h3_cell_polygons, h3_cells, h3_counts, h3_index
@@ -27,11 +29,26 @@ from geo.hotspots import (
     mann_kendall,
     spatial_weights,
 )
+from geo.households import HouseholdRules, building_households
+from geo.io import read_osm, read_vector, write_result
 from geo.kpis import KPI_LEVELS, case_kpis
+from geo.partition import PartitionResult, partition
 from geo.patrols import patrol_coverage, patrol_sessions, sample_lines
+from geo.review import write_review_map
 
 __all__ = [
     "CAMERA_DEFAULTS",
+    "HouseholdRules",
+    "PartitionResult",
+    "building_households",
+    "gcj02_to_wgs84",
+    "metric_crs",
+    "partition",
+    "read_osm",
+    "read_vector",
+    "wgs84_to_gcj02",
+    "write_result",
+    "write_review_map",
     "CRSError",
     "EMERGING_CLASSES",
     "GeoWarning",
