@@ -6,6 +6,7 @@ China time (Asia/Shanghai); "today" starts at local midnight.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -14,6 +15,8 @@ import pandas as pd
 
 from dashboard.casework import CATEGORIES, LOCAL_TZ
 from dashboard.store import Store
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CaseFigures",
@@ -321,11 +324,16 @@ def unit_view(
     g["cases"] = [stats.get(c, (0, 0, 0))[0] for c in g["grid_code"]]
     g["open"] = [stats.get(c, (0, 0, 0))[1] for c in g["grid_code"]]
     g["overdue"] = [stats.get(c, (0, 0, 0))[2] for c in g["grid_code"]]
-    for frame in (
-        analytics.patrol_yesterday(now),
-        analytics.camera_coverage(),
-        analytics.hotspots(now=now).drop(columns="cases"),
+    for name, compute in (
+        ("patrol coverage", lambda: analytics.patrol_yesterday(now)),
+        ("camera coverage", analytics.camera_coverage),
+        ("hot spots", lambda: analytics.hotspots(now=now).drop(columns="cases")),
     ):
+        try:
+            frame = compute()
+        except Exception:  # one failed analysis must not blank the page: its columns stay empty
+            log.exception("%s failed; shown as missing", name)
+            continue
         if len(frame):
             g = g.merge(frame, on="grid_code", how="left")
     for col in ("patrol_street_share", "camera_street_share", "gi_bin"):

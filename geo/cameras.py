@@ -501,6 +501,32 @@ def camera_sectors(
     return out
 
 
+def _keep_dim(geoms: np.ndarray, dim: int) -> np.ndarray:
+    """Geometry collections reduced to their parts of dimension ``dim`` (1 lines, 2 areas):
+    overlays of touching shapes leave stray points and edges that later overlays refuse."""
+    geoms = np.asarray(geoms, dtype=object)
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION)
+    out = geoms.copy()
+    for i in mixed:
+        parts = shapely.get_parts(geoms[i])
+        parts = parts[shapely.get_dimensions(parts) == dim]
+        out[i] = (
+            shapely.union_all(parts) if len(parts) else shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")
+        )
+    return out
+
+
+def _overlay(op, a, b):
+    """``op(a, b)`` (shapely.intersection or difference), retried with 1 cm snap-rounding when
+    GEOS's floating overlay gives up ("Unable to determine overlay result geometry
+    dimension", seen on grid unions whose edges nearly coincide with view edges)."""
+    try:
+        return op(a, b)
+    except shapely.errors.GEOSException:
+        log.debug("overlay failed in floating precision; retrying with grid_size=0.01")
+        return op(a, b, grid_size=0.01)
+
+
 def _per_group_union(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     out = np.full(n_groups, None, dtype=object)
     if len(group) == 0:
@@ -561,26 +587,26 @@ def camera_coverage(
     vis = geoms_of(visibility)
     v_idx, g_idx = tree.query(vis, predicate="intersects")
     covered = _per_group_union(vis[v_idx], g_idx, n)
-    covered = shapely.intersection(covered, g_geoms)
+    covered = _keep_dim(_overlay(shapely.intersection, covered, g_geoms), 2)
 
     if buildings is not None:
         bld = _footprints(buildings, crs)
         b_idx, bg_idx = tree.query(bld, predicate="intersects")
         built = _per_group_union(bld[b_idx], bg_idx, n)
-        open_geom = shapely.difference(g_geoms, built)
+        open_geom = _keep_dim(_overlay(shapely.difference, g_geoms, built), 2)
     else:
         open_geom = g_geoms
     open_m2 = shapely.area(open_geom)
-    open_cov = shapely.area(shapely.intersection(covered, open_geom))
+    open_cov = shapely.area(_overlay(shapely.intersection, covered, open_geom))
 
     street_m = np.zeros(n)
     street_cov = np.zeros(n)
     if streets is not None:
         st = geoms_of(streets)
         s_idx, sg_idx = tree.query(st, predicate="intersects")
-        pieces = shapely.intersection(st[s_idx], g_geoms[sg_idx])
+        pieces = _keep_dim(_overlay(shapely.intersection, st[s_idx], g_geoms[sg_idx]), 1)
         street_m = np.bincount(sg_idx, weights=shapely.length(pieces), minlength=n)
-        inside = shapely.intersection(pieces, covered[sg_idx])
+        inside = _overlay(shapely.intersection, pieces, covered[sg_idx])
         street_cov = np.bincount(sg_idx, weights=shapely.length(inside), minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame(
@@ -637,7 +663,7 @@ def uncovered_streets(
     vis = np.asarray(vis_frame.geometry.values)
     s_idx, v_idx = shapely.STRtree(vis).query(st, predicate="intersects")
     union = _per_group_union(vis[v_idx], s_idx, len(st))
-    rest = shapely.difference(st, union)
+    rest = _overlay(shapely.difference, st, union)
     pieces = gpd.GeoDataFrame({"street": streets.index.to_numpy()}, geometry=rest, crs=crs)
     pieces = pieces.explode(index_parts=False)
     pieces = pieces[~(pieces.geometry.isna() | pieces.geometry.is_empty)]

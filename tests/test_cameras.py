@@ -286,3 +286,24 @@ def test_shanghai_real_footprints_occlude():
     # the rays stop at the walls: views overlap building interiors by under 1 %
     inside = seen.intersection(buildings[buildings.geom_type == "Polygon"].union_all()).area
     assert (inside / seen["area_m2"]).max() < 0.01
+
+
+def test_coverage_survives_streets_that_touch_a_grid_at_a_point():
+    # the street runs through the grid and touches its far corner from outside: its piece in
+    # the grid is a line and a point, a mixed collection GEOS refuses in the next overlay
+    crs = "EPSG:32650"
+    grid = gpd.GeoDataFrame({"grid_code": ["G1"]}, geometry=[box(0, 0, 100, 100)], crs=crs)
+    street = gpd.GeoDataFrame(
+        geometry=[LineString([(-10, 50), (50, 50), (50, 110), (100, 100)])], crs=crs
+    )
+    cams = gpd.GeoDataFrame(
+        {"direction": [90.0], "fov": [90.0], "range_m": [40.0], "camera_type": ["fixed"]},
+        geometry=[Point(10, 50)],
+        crs=crs,
+    )
+    views = camera_sectors(cams)
+    cov = camera_coverage(grid, views, streets=street)
+    # 100 m of street in the grid (50 along y = 50, then 50 up to the edge); the
+    # camera at x = 10 sees 40 m east along y = 50
+    assert cov["street_m"].iloc[0] == pytest.approx(100.0)
+    assert cov["street_covered_m"].iloc[0] == pytest.approx(40.0, abs=0.5)

@@ -95,3 +95,16 @@ def test_layouts_render_at_every_level(app):
             text = str(situation.layout(level=level, code=code))
             assert expect in text, level
         assert "Hot spots (Gi*)" in str(situation.layout(lang="en", metric="gi"))
+
+
+def test_a_failed_analysis_leaves_its_column_empty_not_the_page(app, monkeypatch, caplog):
+    analytics = app.server.config["WANGGE_ANALYTICS"]
+
+    def broken():
+        raise RuntimeError("GEOS gave up")
+
+    monkeypatch.setattr(analytics, "camera_coverage", broken)
+    view = _view(app, "township", "420999001000")
+    assert view.children["camera"].isna().all()
+    assert view.children["patrol"].notna().any()
+    assert "camera coverage failed" in caplog.text
