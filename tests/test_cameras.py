@@ -288,22 +288,17 @@ def test_shanghai_real_footprints_occlude():
     assert (inside / seen["area_m2"]).max() < 0.01
 
 
-def test_coverage_survives_streets_that_touch_a_grid_at_a_point():
-    # the street runs through the grid and touches its far corner from outside: its piece in
-    # the grid is a line and a point, a mixed collection GEOS refuses in the next overlay
-    crs = "EPSG:32650"
-    grid = gpd.GeoDataFrame({"grid_code": ["G1"]}, geometry=[box(0, 0, 100, 100)], crs=crs)
-    street = gpd.GeoDataFrame(
-        geometry=[LineString([(-10, 50), (50, 50), (50, 110), (100, 100)])], crs=crs
-    )
-    cams = gpd.GeoDataFrame(
-        {"direction": [90.0], "fov": [90.0], "range_m": [40.0], "camera_type": ["fixed"]},
-        geometry=[Point(10, 50)],
-        crs=crs,
-    )
-    views = camera_sectors(cams)
-    cov = camera_coverage(grid, views, streets=street)
-    # 100 m of street in the grid (50 along y = 50, then 50 up to the edge); the
-    # camera at x = 10 sees 40 m east along y = 50
-    assert cov["street_m"].iloc[0] == pytest.approx(100.0)
-    assert cov["street_covered_m"].iloc[0] == pytest.approx(40.0, abs=0.5)
+def test_overlays_of_mixed_collections_from_the_demo_county():
+    import shapely
+
+    from geo.cameras import _keep_dim, _overlay
+
+    fixture = Path(__file__).parent / "fixtures" / "cameras" / "mixed_overlay.geojson"
+    piece, covered = gpd.read_file(fixture).geometry.to_numpy()
+    assert piece.geom_type == "GeometryCollection"
+    with pytest.raises(shapely.errors.GEOSException):
+        shapely.intersection(piece, covered)  # what broke the drill-down page
+    lines = _keep_dim(np.array([piece]), 1)
+    inside = _overlay(shapely.intersection, lines, np.array([covered]))
+    assert shapely.get_dimensions(inside[0]) == 1
+    assert 0 < shapely.length(inside[0]) <= shapely.length(piece) + 1e-6
