@@ -34,6 +34,16 @@ GEOJSON = {
 }
 
 
+def _batch(key: str, item: str) -> dict:
+    """A JSON body ``{key: [item, ...]}`` (batches of up to 5,000)."""
+    schema = {
+        "type": "object",
+        "required": [key],
+        "properties": {key: {"type": "array", "items": _ref(item), "maxItems": 5000}},
+    }
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _param(
     name: str, schema: dict, description: str, *, where: str = "query", required: bool = False
 ) -> dict:
@@ -219,20 +229,7 @@ def document() -> dict:
             "/api/v1/cameras": {
                 "put": {
                     "summary": "register or update cameras",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["cameras"],
-                                    "properties": {
-                                        "cameras": {"type": "array", "items": _ref("Camera")}
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _batch("cameras", "Camera"),
                     "responses": {
                         "200": _json({"type": "object"}, "stored"),
                         **ERRORS,
@@ -248,20 +245,7 @@ def document() -> dict:
             "/api/v1/cameras/heartbeats": {
                 "post": {
                     "summary": "camera heartbeats (online/offline)",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["heartbeats"],
-                                    "properties": {
-                                        "heartbeats": {"type": "array", "items": _ref("Heartbeat")}
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _batch("heartbeats", "Heartbeat"),
                     "responses": {
                         "200": _json({"type": "object"}, "stored, with unknown camera ids"),
                         **ERRORS,
@@ -273,20 +257,7 @@ def document() -> dict:
             "/api/v1/patrols/points": {
                 "post": {
                     "summary": "a batch of patrol GPS fixes (a repeated fix is ignored)",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["points"],
-                                    "properties": {
-                                        "points": {"type": "array", "items": _ref("PatrolPoint")}
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _batch("points", "PatrolPoint"),
                     "responses": {
                         "200": _json({"type": "object"}, "received, stored, duplicates"),
                         **ERRORS,
