@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--days", type=int, default=90, help="days of cases (default: %(default)s)")
     sim.add_argument("--seed", type=int, default=None, help="seed (default: $WANGGE_DEMO_SEED)")
-    sim.add_argument("--end", help="the simulated now, ISO-8601 with zone (default: this hour)")
+    sim.add_argument("--end", help="the simulated now, ISO-8601 with zone (default: now)")
     sim.add_argument(
         "--per-day", type=float, default=120.0, help="mean cases a day (default: %(default)s)"
     )

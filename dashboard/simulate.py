@@ -463,7 +463,7 @@ def simulate(
     days
         Days of cases before ``end``.
     end
-        The simulated "now" (UTC); default: the current hour. Same seed and end, same data.
+        The simulated "now" (UTC); default: the current minute, so the demo is up to date when set up. Same seed and end, same data.
     per_day
         Mean cases per day in the county.
     gps_days
@@ -478,7 +478,7 @@ def simulate(
         raise RuntimeError(
             f"{store.path}: no published grid version; run `wangge demo setup` first"
         )
-    end = (end or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)).astimezone(UTC)
+    end = (end or datetime.now(UTC).replace(second=0, microsecond=0)).astimezone(UTC)
     start = end - timedelta(days=days)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
