@@ -19,6 +19,8 @@ from dashboard.store import Store
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "WINDOWS",
+    "window_since",
     "CaseFigures",
     "WallData",
     "case_figures",
@@ -26,6 +28,20 @@ __all__ = [
     "wall_data",
     "wall_fingerprint",
 ]
+
+
+#: Time windows offered by the pages: key -> local days back (None: all time).
+WINDOWS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "all": None}
+
+
+def window_since(window: str | None, default: str = "30d") -> str | None:
+    """UTC start (ISO string) of a time window of :data:`WINDOWS` counted in local days, so
+    "1d" means since local midnight; None for all time."""
+    days = WINDOWS.get(window or default, WINDOWS[default])
+    if days is None:
+        return None
+    since = pd.Timestamp.now(tz=LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)
+    return since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def scope_filters(township_code: str | None) -> dict:

@@ -18,16 +18,15 @@ from flask import current_app
 from dashboard import ids
 from dashboard.api import public_case
 from dashboard.auth import allowed_page, scope, within_scope
-from dashboard.casework import CATEGORIES, STATUSES
+from dashboard.casework import CATEGORIES, LOCAL_TZ, STATUSES
 from dashboard.components.geojson import display_point, geojson
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
 from dashboard.layers import fit_zoom
-from dashboard.metrics import LOCAL_TZ
+from dashboard.metrics import WINDOWS, window_since
 
 dash.register_page(__name__, path="/cases", name="事件列表", title="事件列表")
 
-WINDOWS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "all": None}
 SORTABLE = {"reported_at", "deadline_at", "category", "status", "level", "case_id"}
 
 
@@ -203,10 +202,9 @@ def _filters(status, category, township, window, overdue) -> dict:
         filters["category"] = category
     if township:
         filters["township_code"] = township
-    days = WINDOWS.get(window or "30d")
-    if days:
-        since = pd.Timestamp.now(tz=LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)
-        filters["since"] = since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = window_since(window, "30d")
+    if since:
+        filters["since"] = since
     if overdue:
         filters["overdue"] = True
     if scope():

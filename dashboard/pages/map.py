@@ -26,6 +26,7 @@ from dashboard.components.geojson import display_point, from_display, geojson
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
 from dashboard.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection, fit_zoom
+from dashboard.metrics import window_since
 
 dash.register_page(__name__, path="/", name="态势地图", title="网格化管理指挥中心")
 
@@ -34,7 +35,6 @@ feature = Namespace("wangge", "feature")
 
 MIN_HOUSEHOLDS, MAX_HOUSEHOLDS = 300, 500
 GRID_METRICS = ("households", "per100", "overdue", "patrol", "camera", "gi")
-WINDOW_DAYS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90}
 
 
 def _layer(name: str, component_id: str, lang: str, *, checked: bool = True, **props) -> dl.Overlay:
@@ -382,9 +382,7 @@ def show_cases(window, category, status, zoom, bounds, lang):
     so a 60,000-case month does not ship 60,000 features."""
     lang = normalise_lang(lang)
     filters = {}
-    days = WINDOW_DAYS.get(window or "7d", 7)
-    since = pd.Timestamp.now(tz=LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)
-    filters["since"] = since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    filters["since"] = window_since(window if window != "all" else "90d", "7d")
     if category:
         filters["category"] = category
     if status and status != "open":
