@@ -124,7 +124,8 @@ def assemble(
     lines: gpd.GeoDataFrame,
 ):
     """Build the :class:`geo.partition.PartitionResult` from a cell-to-grid assignment."""
-    from geo.partition import PartitionResult, _previous_assignment
+    from geo._partition_input import _previous_assignment
+    from geo.partition import PartitionResult
 
     n_grid = int(cell_grid.max()) + 1 if len(cell_grid) else 0
     cells = tess.cells

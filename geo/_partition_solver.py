@@ -1,0 +1,583 @@
+"""The solver of :func:`geo.partition.partition`: one connected piece of a community.
+
+Cells and their adjacency come in as a :class:`_Graph`; out comes a grid label per cell.
+Urban pieces: k-means seeds, priced multi-source shortest paths (contiguous by construction,
+boundaries on costly edges), then band repair (single-cell moves keeping the donor connected,
+merge of 2-3 neighbours and re-split). Rural pieces: one grid per hamlet.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import Delaunay
+
+__all__: list[str] = []
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Graph:
+    """Cell graph of one community (local indices)."""
+
+    h: np.ndarray  # households per cell
+    xy: np.ndarray  # label point per cell
+    length: sparse.csr_matrix  # shared boundary length
+    cost: sparse.csr_matrix  # distance x barrier weight
+    cut: sparse.csr_matrix  # length / weight: the price of a boundary along the edge
+    block: np.ndarray | None = None  # block of each cell
+
+    @property
+    def n(self) -> int:
+        return len(self.h)
+
+    def take(self, nodes: np.ndarray) -> _Graph:
+        """The subgraph on ``nodes`` (local positions)."""
+        return _Graph(
+            self.h[nodes],
+            self.xy[nodes],
+            _subgraph(self.length, nodes),
+            _subgraph(self.cost, nodes),
+            _subgraph(self.cut, nodes),
+            None if self.block is None else self.block[nodes],
+        )
+
+    def contract(self) -> tuple[_Graph, np.ndarray]:
+        """The graph of blocks (cells of a block merged) and the block position of each cell."""
+        _, bl = np.unique(self.block, return_inverse=True)
+        nb = int(bl.max()) + 1
+        p = sparse.csr_matrix((np.ones(self.n), (np.arange(self.n), bl)), shape=(self.n, nb))
+        w = self.h + 1e-9
+        hb = np.bincount(bl, weights=self.h, minlength=nb)
+        wb = np.bincount(bl, weights=w, minlength=nb)
+        xy = np.c_[
+            np.bincount(bl, weights=self.xy[:, 0] * w, minlength=nb) / wb,
+            np.bincount(bl, weights=self.xy[:, 1] * w, minlength=nb) / wb,
+        ]
+
+        def fold(m: sparse.csr_matrix) -> sparse.csr_matrix:
+            out = (p.T @ m @ p).tocsr()
+            out.setdiag(0)
+            out.eliminate_zeros()
+            return out
+
+        length, cut = fold(self.length), fold(self.cut)
+        coo = length.tocoo()
+        weight = coo.data / np.maximum(np.asarray(cut[coo.row, coo.col]).ravel(), 1e-12)
+        dist = np.hypot(*(xy[coo.row] - xy[coo.col]).T) + 1e-3
+        cost = sparse.csr_matrix((dist * weight, (coo.row, coo.col)), shape=(nb, nb))
+        return _Graph(hb, xy, length, cost, cut, np.arange(nb)), bl
+
+    def cut_price(self, labels: np.ndarray) -> float:
+        """Total boundary price between different labels."""
+        coo = self.cut.tocoo()
+        return float(coo.data[labels[coo.row] != labels[coo.col]].sum() / 2)
+
+
+def _subgraph(m: sparse.csr_matrix, nodes: np.ndarray) -> sparse.csr_matrix:
+    return m[nodes][:, nodes].tocsr()
+
+
+def _components(m: sparse.csr_matrix) -> tuple[int, np.ndarray]:
+    return csgraph.connected_components(m, directed=False)
+
+
+def _choose_k(total: float, lo_h: int, hi_h: int) -> tuple[int, str]:
+    target = (lo_h + hi_h) / 2
+    if total <= 0:
+        return 1, "empty"
+    if total < lo_h:
+        return 1, "undersize-community"
+    k_lo = int(np.ceil(total / hi_h))
+    k_hi = int(np.floor(total / lo_h))
+    if k_lo > k_hi:
+        return max(1, int(round(total / target))), "no-integer-split"
+    return int(np.clip(round(total / target), k_lo, k_hi)), ""
+
+
+def _kmeans_seeds(xy: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
+    """Deterministic household-weighted k-means; returns one seed cell per centre."""
+    rng = np.random.default_rng(20261122)
+    wpos = w + 1e-6
+    # k-means++ initialisation
+    first = int(np.argmax(wpos))
+    centres = [xy[first]]
+    d2 = ((xy - centres[0]) ** 2).sum(1)
+    for _ in range(1, k):
+        p = d2 * wpos
+        p = p / p.sum() if p.sum() > 0 else np.full(len(xy), 1 / len(xy))
+        nxt = int(rng.choice(len(xy), p=p))
+        centres.append(xy[nxt])
+        d2 = np.minimum(d2, ((xy - xy[nxt]) ** 2).sum(1))
+    c = np.array(centres)
+    for _ in range(15):
+        d = ((xy[:, None, :] - c[None, :, :]) ** 2).sum(2)
+        lab = d.argmin(1)
+        for j in range(k):
+            m = lab == j
+            if m.any():
+                c[j] = (xy[m] * wpos[m, None]).sum(0) / wpos[m].sum()
+    seeds = []
+    taken: set[int] = set()
+    for j in range(k):
+        order = np.argsort(((xy - c[j]) ** 2).sum(1), kind="stable")
+        for cand in order:
+            if int(cand) not in taken:
+                seeds.append(int(cand))
+                taken.add(int(cand))
+                break
+    return np.array(seeds, dtype=np.int64)
+
+
+def _grow(
+    cost: sparse.csr_matrix, seeds: np.ndarray, prices: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-source shortest paths with a price per seed; returns owner and distance."""
+    n, k = cost.shape[0], len(seeds)
+    p = prices - prices.min() + 1e-9
+    # the cell graph plus k virtual sources, one edge each to its seed, priced
+    indptr = np.concatenate([cost.indptr, cost.indptr[-1] + np.arange(1, k + 1)])
+    indices = np.concatenate([cost.indices, seeds])
+    data = np.concatenate([cost.data, p])
+    aug = sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+    dist, _, src = csgraph.dijkstra(
+        aug, directed=True, indices=np.arange(n, n + k), min_only=True, return_predecessors=True
+    )
+    owner = src[:n] - n
+    return owner.astype(np.int64), dist[:n]
+
+
+def _band_excess(loads: np.ndarray, lo: int, hi: int) -> float:
+    return float(np.maximum(lo - loads, 0).sum() + np.maximum(loads - hi, 0).sum())
+
+
+def _balanced_growth(g: _Graph, k: int, lo: int, hi: int, iters: int = 60) -> np.ndarray:
+    """Grow k contiguous grids from k-means seeds, pricing seeds until loads fit the band."""
+    k = min(k, g.n)
+    if k <= 1:
+        return np.zeros(g.n, dtype=np.int64)
+    seeds = _kmeans_seeds(g.xy, g.h, k)
+    prices = np.zeros(k)
+    target = g.h.sum() / k
+    span = np.sqrt(max(np.ptp(g.xy[:, 0]) * np.ptp(g.xy[:, 1]), 1.0) / k)
+    step = 0.5 * span
+    best, best_score = None, np.inf
+    for it in range(iters):
+        owner, _ = _grow(g.cost, seeds, prices)
+        if (owner < 0).any():  # unreachable cells (should not happen in a component)
+            owner[owner < 0] = 0
+        loads = np.bincount(owner, weights=g.h, minlength=k)
+        score = _band_excess(loads, lo, hi) + 1e-6 * np.abs(loads - target).sum()
+        if score < best_score:
+            best, best_score = owner.copy(), score
+        if score < 1e-3 * target:
+            break
+        prices += step * (loads - target) / target
+        if it in (8, 16):  # re-centre seeds on their grid for compactness
+            for j in range(k):
+                m = np.flatnonzero(owner == j)
+                if len(m) == 0:
+                    continue
+                w = g.h[m] + 1e-6
+                c = (g.xy[m] * w[:, None]).sum(0) / w.sum()
+                seeds[j] = m[int(np.argmin(((g.xy[m] - c) ** 2).sum(1)))]
+        if it % 10 == 9:
+            step *= 0.7
+    return best
+
+
+def _connected_without(g: _Graph, members: np.ndarray, drop: int) -> bool:
+    rest = members[members != drop]
+    if len(rest) <= 1:
+        return len(rest) == 1
+    n, _ = _components(_subgraph(g.length, rest))
+    return n == 1
+
+
+def _tree_split(
+    g: _Graph, nodes: np.ndarray, m: int, lo: int, hi: int, salt: int = 0
+) -> list[np.ndarray] | None:
+    """Split connected ``nodes`` into ``m`` in-band parts by cutting spanning-tree edges.
+
+    The tree is a minimum spanning tree of the barrier cost (with deterministic jitter), so
+    it crosses barriers rarely and cutting one of those crossings puts the boundary on the
+    barrier; among feasible cuts the most barrier-like, then the best balanced, wins.
+    """
+    if m == 1:
+        t = g.h[nodes].sum()
+        return [nodes] if lo <= t <= hi else None
+    sub = _subgraph(g.cut, nodes).tocoo()
+    sub_cost = _subgraph(g.cost, nodes).tocoo()
+    rng = np.random.default_rng(1000 + salt)
+    w = sub_cost.data * (1 + 0.3 * rng.random(len(sub_cost.data))) + 1e-9
+    mat = sparse.coo_matrix((w, (sub_cost.row, sub_cost.col)), shape=sub.shape)
+    mat = sparse.triu(mat).tocsr()
+    mst = csgraph.minimum_spanning_tree(mat)
+    mst = (mst + mst.T).tocsr()
+    order, pred = csgraph.breadth_first_order(mst, 0, directed=False, return_predecessors=True)
+    if len(order) != len(nodes):
+        return None
+    hs = g.h[nodes].astype(float)
+    sub_sum = hs.copy()
+    for v in order[::-1][:-1]:
+        sub_sum[pred[v]] += sub_sum[v]
+    total = hs.sum()
+    target = (lo + hi) / 2
+    edge_w = np.asarray(mst[order[1:], pred[order[1:]]]).ravel()
+    best, best_key = None, None
+    for idx, v in enumerate(order[1:]):
+        s = sub_sum[v]
+        for j in (1, m - 1) if m > 2 else (1,):
+            if j * lo <= s <= j * hi and (m - j) * lo <= total - s <= (m - j) * hi:
+                key = (-edge_w[idx], abs(s - j * target))
+                if best_key is None or key < best_key:
+                    best, best_key = (v, j), key
+    if best is None:
+        return None
+    v, j = best
+    # nodes in the subtree of v
+    children = [[] for _ in range(len(nodes))]
+    for u in order[1:]:
+        children[pred[u]].append(u)
+    inside = np.zeros(len(nodes), bool)
+    stack = [v]
+    while stack:
+        u = stack.pop()
+        inside[u] = True
+        stack.extend(children[u])
+    a, b = nodes[inside], nodes[~inside]
+    pa = _tree_split(g, a, j, lo, hi, salt)
+    pb = _tree_split(g, b, m - j, lo, hi, salt)
+    if pa is None or pb is None:
+        return None
+    return pa + pb
+
+
+def _resplit(g: _Graph, nodes: np.ndarray, lo: int, hi: int) -> list[np.ndarray] | None:
+    """Divide connected ``nodes`` into in-band parts: balanced growth first, then trees."""
+    total = g.h[nodes].sum()
+    m, why = _choose_k(total, lo, hi)
+    if why:
+        return None
+    sub = g.take(nodes)
+    lab = _balanced_growth(sub, m, lo, hi, iters=25)
+    loads = np.bincount(lab, weights=sub.h, minlength=m)
+    if ((loads >= lo) & (loads <= hi)).all():
+        return [nodes[lab == j] for j in range(m)]
+    for salt in range(6):
+        parts = _tree_split(g, nodes, m, lo, hi, salt)
+        if parts is not None:
+            return parts
+    return None
+
+
+def _neighbours(g: _Graph, labels: np.ndarray, grid: int) -> np.ndarray:
+    members = np.flatnonzero(labels == grid)
+    nb = g.length[members].indices
+    other = np.unique(labels[nb])
+    return other[(other != grid) & (other >= 0)]
+
+
+def _repair_band(
+    g: _Graph, labels: np.ndarray, lo: int, hi: int, frozen: set[int], budget: float | None = None
+) -> np.ndarray:
+    """Bring out-of-band grids into the band: unit moves, then merge and re-split.
+
+    ``budget`` (seconds, default 0.3 s + 0.3 ms per cell + 50 ms per grid) bounds the work on one piece; what is
+    still out of band then is flagged.
+    """
+    labels = labels.copy()
+    k0 = labels.max() + 1
+    default = 0.3 + 3e-4 * g.n + 0.05 * k0
+    deadline = time.perf_counter() + (budget if budget is not None else default)
+    hopeless: set[int] = set()
+    for _ in range(4 * max(1, labels.max() + 1)):
+        if time.perf_counter() > deadline:
+            log.debug("repair budget spent with grids still out of band")
+            break
+        loads = np.bincount(labels, weights=g.h, minlength=labels.max() + 1)
+        bad = [
+            int(j)
+            for j in np.argsort(-np.maximum(lo - loads, loads - hi), kind="stable")
+            if (loads[j] < lo or loads[j] > hi)
+            and j not in frozen
+            and j not in hopeless
+            and (labels == j).any()
+        ]
+        if not bad:
+            break
+        changed = False
+        for j in bad:
+            if time.perf_counter() > deadline:
+                break
+            if _unit_moves(g, labels, j, lo, hi, frozen):
+                changed = True
+                break
+            if _merge_resplit(g, labels, j, lo, hi, frozen):
+                changed = True
+                break
+            hopeless.add(j)
+        if not changed:
+            break
+    # compact the label numbers
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels
+
+
+def _unit_moves(
+    g: _Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int], limit: int = 400
+) -> bool:
+    """Move boundary cells into or out of grid ``j`` while that lowers the band excess.
+
+    Candidates are scored by the change in boundary price (``cut``: length / barrier weight),
+    so cells move across the boundary that makes the new boundary follow barriers; a move is
+    taken only when the donor stays connected.
+    """
+    coo = g.cut.tocoo()
+    er, ec, ew = coo.row, coo.col, coo.data
+    frozen_arr = np.array(sorted(frozen), dtype=np.int64)
+    moved = False
+    for _ in range(limit):
+        k = labels.max() + 1
+        loads = np.bincount(labels, weights=g.h, minlength=k)
+        if lo <= loads[j] <= hi:
+            return True
+        lr, lc = labels[er], labels[ec]
+        cross = lr != lc
+        m = cross & (lr == j) if loads[j] > hi else cross & (lc == j)
+        m &= ~np.isin(lr, frozen_arr) & ~np.isin(lc, frozen_arr) & (g.h[er] > 0)
+        if not m.any():
+            return moved
+        u, dst = er[m], lc[m]
+        src = lr[m]
+        # boundary price now inside the source grid minus that towards the destination
+        same = ~cross
+        inner = np.bincount(er[same], weights=ew[same], minlength=g.n)
+        pair = pd.DataFrame({"u": u, "dst": dst, "src": src, "w": ew[m]})
+        pair = pair.groupby(["u", "dst", "src"], as_index=False, sort=True)["w"].sum()
+        uu, dd, ss = pair["u"].to_numpy(), pair["dst"].to_numpy(), pair["src"].to_numpy()
+        gain = inner[uu] - pair["w"].to_numpy()
+        hu = g.h[uu]
+        before = np.maximum(lo - loads[ss], 0) + np.maximum(loads[ss] - hi, 0)
+        before += np.maximum(lo - loads[dd], 0) + np.maximum(loads[dd] - hi, 0)
+        ns, nd = loads[ss] - hu, loads[dd] + hu
+        after = np.maximum(lo - ns, 0) + np.maximum(ns - hi, 0)
+        after += np.maximum(lo - nd, 0) + np.maximum(nd - hi, 0)
+        ok = after < before - 1e-9
+        if not ok.any():
+            return moved
+        idx = np.flatnonzero(ok)
+        idx = idx[np.lexsort((uu[idx], gain[idx], after[idx] - before[idx]))]
+        done = False
+        for t in idx[:12]:
+            c, src_g, dst_g = int(uu[t]), int(ss[t]), int(dd[t])
+            if not _connected_without(g, np.flatnonzero(labels == src_g), c):
+                continue
+            labels[c] = dst_g
+            moved = done = True
+            break
+        if not done:
+            return moved
+    return moved
+
+
+def _merge_resplit(
+    g: _Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int]
+) -> bool:
+    loads = np.bincount(labels, weights=g.h, minlength=labels.max() + 1)
+    nbrs = [int(o) for o in _neighbours(g, labels, j) if o not in frozen]
+    groups: list[list[int]] = [[j, o] for o in nbrs]
+    for o in nbrs:
+        for o2 in _neighbours(g, labels, o):
+            if o2 != j and int(o2) not in frozen and o2 not in nbrs:
+                groups.append([j, o, int(o2)])
+        for o2 in nbrs:
+            if o2 > o:
+                groups.append([j, o, o2])
+    if not nbrs:  # alone: maybe split itself
+        groups = [[j]]
+    else:
+        groups.insert(0, [j])
+    for grp in groups[:6]:
+        before = _band_excess(loads[grp], lo, hi)
+        nodes = np.flatnonzero(np.isin(labels, grp))
+        parts = _resplit(g, nodes, lo, hi)
+        if parts is None:
+            continue
+        new_loads = np.array([g.h[p].sum() for p in parts])
+        if _band_excess(new_loads, lo, hi) >= before:
+            continue
+        fresh = list(grp) + [labels.max() + 1 + i for i in range(max(0, len(parts) - len(grp)))]
+        for lab, p in zip(fresh, parts, strict=False):
+            labels[p] = lab
+        return True
+    return False
+
+
+def _make_contiguous(g: _Graph, labels: np.ndarray) -> np.ndarray:
+    """Give every detached piece of a grid to the neighbour it shares most boundary with."""
+    labels = labels.copy()
+    for _ in range(20):
+        changed = False
+        for j in np.unique(labels):
+            members = np.flatnonzero(labels == j)
+            if len(members) <= 1:
+                continue
+            n, comp = _components(_subgraph(g.length, members))
+            if n == 1:
+                continue
+            weight = np.bincount(comp, weights=g.h[members] + 1e-9 * g.xy[members, 0] * 0)
+            area = np.bincount(comp, minlength=n)
+            keep = int(np.lexsort((-area, -weight))[0])
+            for cpt in range(n):
+                if cpt == keep:
+                    continue
+                piece = members[comp == cpt]
+                row = g.length[piece].tocoo()
+                nb = piece[row.row] if False else row.col
+                lab_nb = labels[nb]
+                mask = lab_nb != j
+                if not mask.any():
+                    continue
+                score = pd.Series(row.data[mask]).groupby(lab_nb[mask]).sum()
+                labels[piece] = int(score.idxmax())
+                changed = True
+        if not changed:
+            break
+    return labels
+
+
+def _hamlets(g: _Graph, cell_hamlet: np.ndarray | None, distance: float, min_hh: int) -> np.ndarray:
+    """Hamlet label per cell: given, or single-linkage clusters of inhabited cells."""
+    inhabited = np.flatnonzero(g.h > 0)
+    lab = np.full(g.n, -1, dtype=np.int64)
+    if len(inhabited) == 0:
+        return np.zeros(g.n, dtype=np.int64)
+    if cell_hamlet is not None and (cell_hamlet[inhabited] >= 0).all():
+        lab[inhabited] = cell_hamlet[inhabited]
+    elif len(inhabited) < 3:
+        lab[inhabited] = 0
+    else:
+        pts = g.xy[inhabited]
+        try:
+            tri = Delaunay(pts)
+            s = tri.simplices
+            a = np.concatenate([s[:, 0], s[:, 1], s[:, 2]])
+            b = np.concatenate([s[:, 1], s[:, 2], s[:, 0]])
+        except Exception:  # collinear points: chain them in x order
+            o = np.lexsort((pts[:, 1], pts[:, 0]))
+            a, b = o[:-1], o[1:]
+        d = np.hypot(*(pts[a] - pts[b]).T)
+        near = d <= distance
+        m = sparse.coo_matrix(
+            (np.ones(int(near.sum())), (a[near], b[near])), shape=(len(pts), len(pts))
+        )
+        _, comp = _components(m)
+        lab[inhabited] = comp
+    # small hamlets are not seeds of their own: they join the nearest larger one
+    hh = pd.Series(g.h[inhabited]).groupby(lab[inhabited]).sum()
+    big = hh.index[hh >= min_hh].to_numpy()
+    if len(big) == 0:
+        big = np.array([hh.idxmax()])
+    sources = np.flatnonzero(np.isin(lab, big))
+    _, _, src = csgraph.dijkstra(
+        g.cost, directed=False, indices=sources, min_only=True, return_predecessors=True
+    )
+    out = np.where(src >= 0, lab[np.maximum(src, 0)], -1)
+    out[out < 0] = lab[sources[0]]
+    _, out = np.unique(out, return_inverse=True)
+    return _make_contiguous(g, out.astype(np.int64))
+
+
+def _urban(g: _Graph, lo: int, hi: int) -> np.ndarray:
+    """Best of a block-level and a cell-level division of one urban piece.
+
+    Grids made of whole blocks have every boundary on a street, river or railway: the block
+    graph is divided first and repaired at cell level only where blocks cannot be combined
+    into the band. A direct cell-level division competes; the lower band excess wins, then
+    the lower boundary price (length / barrier weight).
+    """
+    total = g.h.sum()
+    k, why = _choose_k(total, lo, hi)
+    if k <= 1:
+        return np.zeros(g.n, dtype=np.int64)
+    candidates = []
+    if g.block is not None and len(np.unique(g.block)) >= k:
+        bg, bl = g.contract()
+        blab = _balanced_growth(bg, k, lo, hi)
+        blab = _make_contiguous(bg, blab)
+        if not why:
+            blab = _repair_band(bg, blab, lo, hi, set())
+        lab = _make_contiguous(g, blab[bl])
+        if not why:
+            lab = _repair_band(g, lab, lo, hi, set())
+        candidates.append(lab)
+        loads = np.bincount(lab, weights=g.h)
+        if why or _band_excess(loads, lo, hi) == 0:
+            return lab  # all in band (or as good as it gets) along block edges
+    lab = _make_contiguous(g, _balanced_growth(g, k, lo, hi))
+    if not why:
+        lab = _repair_band(g, lab, lo, hi, set())
+    candidates.append(lab)
+    best, best_key = None, None
+    for lab in candidates:
+        lab = _make_contiguous(g, lab)
+        loads = np.bincount(lab, weights=g.h)
+        key = (round(_band_excess(loads, lo, hi), 6), g.cut_price(lab))
+        if best_key is None or key < best_key:
+            best, best_key = lab, key
+    return best
+
+
+def _solve_piece(
+    g: _Graph,
+    lo: int,
+    hi: int,
+    *,
+    rural: bool,
+    init: np.ndarray | None,
+    cell_hamlet: np.ndarray | None,
+    hamlet_distance: float,
+    hamlet_min: int,
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Labels 0..k-1 for one connected piece and the flag of each label ('' = none)."""
+    total = g.h.sum()
+    if init is not None:
+        labels = _make_contiguous(g, init)
+        _, labels = np.unique(labels, return_inverse=True)
+        labels = _repair_band(g, labels, lo, hi, set()) if not rural else labels
+    elif rural:
+        labels = _hamlets(g, cell_hamlet, hamlet_distance, hamlet_min)
+        out = labels.copy()
+        nxt = labels.max() + 1
+        for j in np.unique(labels):
+            nodes = np.flatnonzero(labels == j)
+            if g.h[nodes].sum() > hi:
+                parts = _resplit(g, nodes, lo, hi)
+                if parts:
+                    for p in parts[1:]:
+                        out[p] = nxt
+                        nxt += 1
+        _, labels = np.unique(out, return_inverse=True)
+    else:
+        labels = _urban(g, lo, hi)
+    labels = _make_contiguous(g, labels)
+    _, labels = np.unique(labels, return_inverse=True)
+    loads = np.bincount(labels, weights=g.h)
+    _, why = _choose_k(total, lo, hi)
+    flags: dict[int, str] = {}
+    for j, load in enumerate(loads):
+        if rural:
+            flags[j] = "" if load <= hi else (why or "over-maximum")
+        elif lo <= load <= hi:
+            flags[j] = ""
+        else:
+            flags[j] = why or "out-of-band"
+    return labels.astype(np.int64), flags
