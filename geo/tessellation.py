@@ -118,6 +118,7 @@ _CLASS_COLUMNS = (
 )
 _ADJ_TOL = 1e-3  # m: a segment midpoint this close to another cell lies on its boundary
 _BARRIER_TOL = 0.5  # m: an edge this close to a barrier crosses it
+_SPIKE = 1e-6  # m: spikes thinner than this are removed from merged faces
 _SLIVER_WIDTH = 1.0  # m: faces thinner than this on average are merged into a neighbour
 _MIN_SHARED = 0.05  # m: shorter shared boundaries (corners touching) are no adjacency
 _NEAR_BARRIER = 5.0  # m: "grid boundary follows a barrier" in the quality report
@@ -239,9 +240,26 @@ def _merge_slivers(faces: np.ndarray) -> np.ndarray:
         best = cand[int(np.argmax(shared))]
         if shared.max() <= 0:
             continue
-        faces[best] = shapely.union(faces[best], faces[s])
+        faces[best] = _open(shapely.union(faces[best], faces[s]))
         alive[s] = False
-    return faces[alive]
+    return faces[alive & ~shapely.is_empty(faces)]
+
+
+def _open(face: shapely.Geometry) -> shapely.Geometry:
+    """``face`` without zero-width spikes (a morphological opening by a micrometre).
+
+    A sliver between two nearly coincident lines (a community edge and the street along it)
+    merged into its block leaves a spike of no width along the edge: cells cut from that
+    block then "touch" cells they do not border, and a grid joined through a spike comes out
+    in two pieces.
+    """
+    opened = shapely.buffer(
+        shapely.buffer(face, -_SPIKE, join_style="mitre"), _SPIKE, join_style="mitre"
+    )
+    parts = shapely.get_parts(opened)
+    if len(parts) == 0:
+        return face
+    return parts[int(np.argmax(shapely.area(parts)))] if len(parts) > 1 else parts[0]
 
 
 @dataclass

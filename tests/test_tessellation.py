@@ -85,3 +85,25 @@ def test_adjacency_lengths_and_barrier_weights():
         )
     )
     assert np.allclose(geo_len, sample["length"], atol=0.01)
+
+
+def test_street_along_the_community_edge_leaves_no_spike():
+    # an arterial along the west edge crosses it at a hair's angle (rounding after a CRS
+    # round trip) and a side street starts between the two: the sliver between edge and
+    # arterial, merged into one block, must not leave a zero-width spike along the other,
+    # which made cells on either side look adjacent and a grid come out in two pieces
+    comm = gpd.GeoSeries([box(0, 0, 400, 400)], crs=CRS)
+    roads = gpd.GeoDataFrame(
+        {"highway": ["primary", "residential"]},
+        geometry=[
+            LineString([(-1e-7, -10), (1e-7, 410)]),
+            LineString([(1e-9, 300), (410, 300)]),
+        ],
+        crs=CRS,
+    )
+    blocks = build_blocks(comm, barrier_lines(roads)).geometry.to_numpy()
+    big = blocks[shapely.area(blocks) > 1]
+    assert len(big) == 2
+    assert abs(shapely.area(blocks).sum() - 160_000) < 1e-3
+    shared = shapely.intersection(shapely.boundary(big[0]), shapely.boundary(big[1]))
+    assert abs(shapely.length(shared) - 400) < 1e-3  # only the side street
