@@ -114,6 +114,7 @@ def browser() -> webdriver.Chrome:
         "--disable-component-update",
         "--disable-sync",
         "--window-size=1600,1000",
+        "--js-flags=--expose-gc",
         f"--user-data-dir={tempfile.mkdtemp()}",
     ]:
         opts.add_argument(arg)
@@ -153,8 +154,14 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def soak(d, url: str, data_dir: Path, pid: int, minutes: float) -> list[tuple[str, str, str]]:
-    """The wall for ``minutes`` with a new case every 10 s: memory at the start and the end."""
+def soak(
+    d, url: str, data_dir: Path, pid: int, minutes: float, *, every: float = 10.0
+) -> list[tuple[str, str, str]]:
+    """The wall for ``minutes`` with a new case posted through the API every ``every`` seconds.
+
+    Samples the browser's JS heap (after a forced GC where Chromium allows it) and the server's
+    resident memory every few minutes and prints each sample, so growth shows as a series, not
+    only as two end points; the table gets the first, the middle and the last sample."""
     from urllib.request import Request
 
     from dashboard.store import Store
@@ -165,10 +172,23 @@ def soak(d, url: str, data_dir: Path, pid: int, minutes: float) -> list[tuple[st
     d.get(url + "/wall")
     WebDriverWait(d, 60).until(lambda x: "数据更新于" in x.find_element(By.ID, "wall-updated").text)
     time.sleep(5)
-    heap0 = d.execute_script("return performance.memory.usedJSHeapSize") / 2**20
-    rss0 = _rss_mb(pid)
-    end = time.monotonic() + minutes * 60
-    posted = 0
+
+    def sample(t0: float) -> tuple[float, float, float, str]:
+        d.execute_script("if (window.gc) window.gc();")
+        heap = d.execute_script("return performance.memory.usedJSHeapSize") / 2**20
+        stamp = d.find_element(By.ID, "wall-updated").text
+        return (time.monotonic() - t0) / 60, heap, _rss_mb(pid), stamp
+
+    start = time.monotonic()
+    samples = [sample(start)]
+    print(
+        f"soak: {samples[0][0]:6.1f} min  heap {samples[0][1]:6.1f} MB  rss {samples[0][2]:6.1f} MB",
+        file=sys.stderr,
+    )
+    end = start + minutes * 60
+    step = max(60.0, min(600.0, minutes * 60 / 12))
+    next_sample = start + step
+    posted = failed = 0
     while time.monotonic() < end:
         body = json.dumps({"category": "order", "lon": p.x, "lat": p.y}).encode()
         req = Request(
@@ -177,21 +197,36 @@ def soak(d, url: str, data_dir: Path, pid: int, minutes: float) -> list[tuple[st
             method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         )
-        with urlopen(req, timeout=10):
-            posted += 1
-        time.sleep(10)
-    d.execute_script("if (window.gc) window.gc();")
-    heap1 = d.execute_script("return performance.memory.usedJSHeapSize") / 2**20
-    rss1 = _rss_mb(pid)
+        try:
+            with urlopen(req, timeout=10):
+                posted += 1
+        except OSError:
+            failed += 1
+        if time.monotonic() >= next_sample:
+            samples.append(sample(start))
+            m, heap, rss, stamp = samples[-1]
+            print(
+                f"soak: {m:6.1f} min  heap {heap:6.1f} MB  rss {rss:6.1f} MB  {stamp}  posted {posted}",
+                file=sys.stderr,
+            )
+            next_sample += step
+        time.sleep(every)
+    samples.append(sample(start))
+    m, heap, rss, stamp = samples[-1]
+    print(
+        f"soak: {m:6.1f} min  heap {heap:6.1f} MB  rss {rss:6.1f} MB  {stamp}  posted {posted}",
+        file=sys.stderr,
+    )
+    mid = samples[len(samples) // 2]
     return [
         (
-            f"wall for {minutes:g} min, {posted} new cases: browser JS heap (MB)",
-            f"{heap0:.0f} -> {heap1:.0f}",
+            f"wall for {minutes:g} min, {posted} new cases ({failed} failed): browser JS heap (MB), start / middle / end",
+            f"{samples[0][1]:.0f} / {mid[1]:.0f} / {heap:.0f}",
             "no growth",
         ),
         (
-            f"wall for {minutes:g} min: server memory, RSS (MB)",
-            f"{rss0:.0f} -> {rss1:.0f}",
+            f"wall for {minutes:g} min: server memory, RSS (MB), start / middle / end",
+            f"{samples[0][2]:.0f} / {mid[2]:.0f} / {rss:.0f}",
             "no growth",
         ),
     ]
@@ -208,7 +243,18 @@ def main() -> int:
         "--soak",
         type=float,
         default=0,
-        help="minutes of wall display with a case posted every 10 s: JS heap and server memory before and after",
+        help="minutes of wall display with a case posted every 10 s: JS heap and server memory sampled as it runs",
+    )
+    parser.add_argument(
+        "--soak-only",
+        action="store_true",
+        help="skip the other measurements (for a soak of hours, at the default wall refresh)",
+    )
+    parser.add_argument(
+        "--wall-refresh",
+        type=int,
+        default=None,
+        help="seconds between wall refreshes (default 2, or the app's default with --soak-only)",
     )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="wangge-bench-"))
@@ -218,8 +264,10 @@ def main() -> int:
         **os.environ,
         "WANGGE_DATA_DIR": str(data_dir),
         "PORT": str(port),
-        "WANGGE_WALL_REFRESH": "2",
     }
+    refresh = args.wall_refresh or (None if args.soak_only else 2)
+    if refresh:
+        env["WANGGE_WALL_REFRESH"] = str(refresh)
     server = subprocess.Popen(
         [sys.executable, "app.py"],
         cwd=ROOT,
@@ -239,6 +287,9 @@ def main() -> int:
         d = browser()
         try:
             login(d, url)
+            if args.soak_only:
+                rows.extend(soak(d, url, data_dir, server.pid, args.soak or 60))
+                return report(rows, data_dir)
             # map interactive after navigation
             times = []
             for _ in range(3):
@@ -387,6 +438,10 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait()
+    return report(rows, data_dir)
+
+
+def report(rows: list[tuple[str, str, str]], data_dir: Path) -> int:
     from dashboard.store import Store
 
     n = Store(data_dir / "wangge.sqlite").count("cases")
