@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
@@ -40,11 +41,27 @@ from dashboard.casework import CATEGORIES, LEVELS, deadline_for
 from dashboard.locate import Locator
 from dashboard.store import Store
 
-__all__ = ["simulate"]
+__all__ = [
+    "DAYS",
+    "GPS_DAYS",
+    "PER_DAY",
+    "CaseModel",
+    "case_text",
+    "hour_weights",
+    "lifecycle_step",
+    "patrol_day",
+    "patrol_fixes",
+    "patrol_routes",
+    "simulate",
+]
 
 log = logging.getLogger(__name__)
 
-CHINA = timedelta(hours=8)
+CHINA = timedelta(hours=8)  # China time (casework.LOCAL_TZ) has had no daylight saving since 1991
+#: The simulation's window and rate (``wangge demo setup``); the live feed keeps the same rate.
+DAYS = 90
+PER_DAY = 120.0
+GPS_DAYS = 14
 CATS = list(CATEGORIES)  # dispute, safety, sanitation, facilities, order, services
 #: Category mix by place type (same order as CATS).
 MIX = {
@@ -136,86 +153,137 @@ def _place_weights(
     return weight, np.array([list(MIX).index(p) for p in place])
 
 
+@dataclass(frozen=True)
+class CaseModel:
+    """Where cases happen: per building its centroid (in ``crs_metric``), the probability that a
+    case falls there and its place type (index into :data:`MIX`)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    p: np.ndarray
+    place: np.ndarray
+    crs_metric: object
+
+    @classmethod
+    def from_store(cls, store: Store) -> CaseModel:
+        """The model of the county in ``store`` (buildings, points of interest, rural villages)."""
+        grids = store.grids()
+        crs_metric = grids.estimate_utm_crs()
+        communities = store.admin_units("community")
+        rural = set(communities.loc[communities["kind"] == "rural", "code"])
+        buildings_m = store.buildings().to_crs(crs_metric)
+        pois_m = store.basemap_layer("pois").to_crs(crs_metric)
+        return cls.build(buildings_m, pois_m, rural, crs_metric)
+
+    @classmethod
+    def build(cls, buildings_m, pois_m, rural: set[str], crs_metric) -> CaseModel:
+        weight, place = _place_weights(buildings_m, pois_m, rural)
+        centroids = buildings_m.geometry.centroid
+        return cls(
+            x=centroids.x.to_numpy(),
+            y=centroids.y.to_numpy(),
+            p=weight / weight.sum(),
+            place=place,
+            crs_metric=crs_metric,
+        )
+
+    def draw(self, n: int, rng: np.random.Generator) -> dict[str, list]:
+        """``n`` cases: lon, lat (WGS84, 6 decimals), category and source of each."""
+        which = rng.choice(len(self.p), size=n, p=self.p)
+        jitter = rng.normal(0, 12, size=(n, 2))
+        lons, lats = Transformer.from_crs(self.crs_metric, "EPSG:4326", always_xy=True).transform(
+            self.x[which] + jitter[:, 0], self.y[which] + jitter[:, 1]
+        )
+        mix_cum = np.cumsum(np.array(list(MIX.values())), axis=1)
+        draws = rng.random(n)
+        cat_idx = np.minimum(
+            (draws[:, None] > mix_cum[self.place[which]]).sum(axis=1), len(CATS) - 1
+        )
+        sources = rng.choice(SOURCES, size=n, p=SOURCE_P)
+        return {
+            "lon": [round(float(v), 6) for v in np.atleast_1d(lons)],
+            "lat": [round(float(v), 6) for v in np.atleast_1d(lats)],
+            "category": [CATS[i] for i in cat_idx],
+            "source": [str(v) for v in sources],
+        }
+
+
+def hour_weights(start: datetime, hours: int, *, phase: int = 0) -> np.ndarray:
+    """Relative case intensity of each of ``hours`` hours from ``start`` (UTC): the daily rhythm
+    in China time, 10 % more on weekends and a gentle monthly swell (``phase``: hours into it)."""
+    hour_idx = np.arange(hours)
+    local = [start + CHINA + timedelta(hours=int(h)) for h in hour_idx]
+    hour_w = np.array([HOURLY[t.hour] * (1.1 if t.weekday() >= 5 else 1.0) for t in local])
+    trend = 1.0 + 0.15 * np.sin((phase + hour_idx) / (24 * 30) * 2 * np.pi)
+    return hour_w * trend
+
+
+#: Mean of :func:`hour_weights` over a week (the swell averages out): turns weights into rates.
+MEAN_HOUR_WEIGHT = float(HOURLY.sum() * (5 + 2 * 1.1) / 7 / 24)
+
+
+def case_text(rng: np.random.Generator, category: str, source: str) -> dict[str, str]:
+    """Title, and a reporter's name and phone for hotline and citizen reports (fictitious)."""
+    personal = source in ("hotline_12345", "citizen")
+    title = str(rng.choice(TITLES[category]))
+    name = _name(rng) if personal else ""
+    phone = _phone(rng) if personal else ""
+    return {"title": title, "reporter_name": name, "reporter_phone": phone}
+
+
 def _cases(
-    buildings,
-    weight,
-    place,
+    model: CaseModel,
     *,
     start: datetime,
     end: datetime,
     per_day: float,
     rng: np.random.Generator,
-    crs_metric,
 ) -> tuple[list[dict], list[tuple]]:
     days = (end - start).days
     total_hours = int((end - start).total_seconds() // 3600)
-    hour_idx = np.arange(total_hours)
-    local = [start + CHINA + timedelta(hours=int(h)) for h in hour_idx]
-    hour_w = np.array([HOURLY[t.hour] * (1.1 if t.weekday() >= 5 else 1.0) for t in local])
-    trend = 1.0 + 0.15 * np.sin(hour_idx / (24 * 30) * 2 * np.pi)  # a gentle monthly swell
-    lam = hour_w * trend
+    lam = hour_weights(start, total_hours)
     lam = lam / lam.sum() * per_day * days
     counts = rng.poisson(lam)
     n = int(counts.sum())
-    hours = np.repeat(hour_idx, counts)
+    hours = np.repeat(np.arange(total_hours), counts)
     seconds = rng.integers(0, 3600, size=n)
     reported = [
         start + timedelta(hours=int(h), seconds=int(s)) for h, s in zip(hours, seconds, strict=True)
     ]
-    p = weight / weight.sum()
-    which = rng.choice(len(buildings), size=n, p=p)
-    pts = buildings.geometry.iloc[which].centroid
-    jitter = rng.normal(0, 12, size=(n, 2))
-    pts = gpd.GeoSeries(
-        shapely.points(pts.x + jitter[:, 0], pts.y + jitter[:, 1]), crs=crs_metric
-    ).to_crs("EPSG:4326")
-    mix_cum = np.cumsum(np.array(list(MIX.values())), axis=1)
-    draws = rng.random(n)
-    cat_idx = np.minimum((draws[:, None] > mix_cum[place[which]]).sum(axis=1), len(CATS) - 1)
-    cats = [CATS[i] for i in cat_idx]
-    lons, lats = pts.x.to_numpy(), pts.y.to_numpy()
-    sources = rng.choice(SOURCES, size=n, p=SOURCE_P)
+    drawn = model.draw(n, rng)
     order = np.argsort(np.array([r.timestamp() for r in reported]), kind="stable")
     cases, events = [], []
     seq: dict[str, int] = {}
     now = _utc(end)
     for k in order:
         rep = reported[k]
-        cat, src = cats[k], str(sources[k])
+        cat, src = drawn["category"][k], drawn["source"][k]
         day = (rep + CHINA).strftime("%Y%m%d")
         seq[day] = seq.get(day, 0) + 1
         cid = f"C{day}-{seq[day]:05d}"
         rep_s = _utc(rep)
-        deadline = deadline_for(cat, rep_s)
-        limit_h = CATEGORIES[cat].deadline_hours
-        chain, level = _lifecycle(rng, rep, limit_h, end)
-        status, closed = chain[-1][1], None
-        for at, to_status, _ in chain:
-            if to_status == "closed":
-                closed = _utc(at)
-        lvl = "grid"
+        chain, level = _lifecycle(rng, rep, CATEGORIES[cat].deadline_hours, end)
+        closed = None
         prev = None
         for at, to_status, actor in chain:
             events.append((cid, _utc(at), prev, to_status, actor, ""))
             prev = to_status
-        lvl = LEVELS[min(level, 3)]
-        personal = src in ("hotline_12345", "citizen")
+            if to_status == "closed":
+                closed = _utc(at)
         cases.append(
             {
                 "case_id": cid,
                 "client_id": f"sim:{cid}",
                 "category": cat,
-                "title": str(rng.choice(TITLES[cat])),
                 "description": "",
                 "source": src,
-                "status": status,
-                "level": lvl,
-                "lon": round(float(lons[k]), 6),
-                "lat": round(float(lats[k]), 6),
-                "reporter_name": _name(rng) if personal else "",
-                "reporter_phone": _phone(rng) if personal else "",
+                "status": chain[-1][1],
+                "level": LEVELS[min(level, 3)],
+                "lon": drawn["lon"][k],
+                "lat": drawn["lat"][k],
+                **case_text(rng, cat, src),
                 "reported_at": rep_s,
-                "deadline_at": deadline,
+                "deadline_at": deadline_for(cat, rep_s),
                 "closed_at": closed,
                 "updated_at": now,
             }
@@ -223,53 +291,80 @@ def _cases(
     return cases, events
 
 
+#: Share of cases handled late (resolved past their deadline).
+LATE_SHARE = 0.09
+
+
+def lifecycle_step(
+    rng: np.random.Generator,
+    status: str,
+    *,
+    late: bool,
+    limit_h: float,
+    elapsed_min: float,
+    escalated: bool,
+    returned: bool,
+) -> tuple[float, str, str] | None:
+    """The next move of a case in the handling model, or None once it is closed.
+
+    Returns (minutes after the case's last event, new status, actor). ``late`` cases resolve
+    past their deadline; ``elapsed_min`` is the time from the report to the last event; a case
+    is escalated (4 %) only on its first acceptance and returned (5 %) only once.
+    """
+    if status == "reported":
+        return float(rng.uniform(3, 45)), "accepted", "指挥中心"
+    if status == "accepted":
+        if not escalated and not returned and rng.random() < 0.04:
+            return float(rng.uniform(30, 240)), "escalated", "网格长"
+        return float(rng.uniform(5, 90)), "dispatched", "指挥中心"
+    if status == "escalated":
+        return float(rng.uniform(10, 120)), "accepted", "上级指挥中心"
+    if status == "dispatched":
+        return float(rng.uniform(20, 240)), "in_progress", "处置单位"
+    if status == "in_progress":
+        if returned:
+            return float(rng.uniform(120, 1440)), "resolved", "处置单位"
+        share = rng.uniform(1.05, 2.2) if late else rng.beta(2, 4) * 0.85
+        return max(30.0, float(share) * limit_h * 60 - elapsed_min), "resolved", "处置单位"
+    if status == "resolved":
+        if not returned and rng.random() < 0.05:
+            return float(rng.uniform(60, 600)), "returned", "网格员核查"
+        return float(rng.uniform(30, 720)), "verified", "网格员核查"
+    if status == "returned":
+        return float(rng.uniform(10, 120)), "dispatched", "指挥中心"
+    if status == "verified":
+        return float(rng.uniform(10, 360)), "closed", "指挥中心"
+    return None
+
+
 def _lifecycle(
     rng: np.random.Generator, rep: datetime, limit_h: int, end: datetime
 ) -> tuple[list, int]:
     """Status events (time, status, actor) up to ``end``, and the number of escalations."""
-    t = rep
-    chain = [(t, "reported", "上报人")]
-    level = 0
-
-    def step(status: str, minutes: float, actor: str) -> bool:
-        nonlocal t
-        t = t + timedelta(minutes=float(minutes))
+    chain = [(rep, "reported", "上报人")]
+    late = rng.random() < LATE_SHARE
+    t, status = rep, "reported"
+    escalated = returned = False
+    while True:
+        step = lifecycle_step(
+            rng,
+            status,
+            late=late,
+            limit_h=limit_h,
+            elapsed_min=(t - rep).total_seconds() / 60,
+            escalated=escalated,
+            returned=returned,
+        )
+        if step is None:
+            break
+        minutes, status, actor = step
+        t = t + timedelta(minutes=minutes)
         if t > end:
-            return False
+            break
         chain.append((t, status, actor))
-        return True
-
-    late = rng.random() < 0.09
-    if not step("accepted", rng.uniform(3, 45), "指挥中心"):
-        return chain, level
-    if rng.random() < 0.04:
-        if not step("escalated", rng.uniform(30, 240), "网格长"):
-            return chain, level
-        level += 1
-        if not step("accepted", rng.uniform(10, 120), "上级指挥中心"):
-            return chain, level
-    if not step("dispatched", rng.uniform(5, 90), "指挥中心"):
-        return chain, level
-    if not step("in_progress", rng.uniform(20, 240), "处置单位"):
-        return chain, level
-    share = rng.uniform(1.05, 2.2) if late else rng.beta(2, 4) * 0.85
-    if not step(
-        "resolved", max(30.0, share * limit_h * 60 - (t - rep).total_seconds() / 60), "处置单位"
-    ):
-        return chain, level
-    if rng.random() < 0.05:
-        if not step("returned", rng.uniform(60, 600), "网格员核查"):
-            return chain, level
-        if not step("dispatched", rng.uniform(10, 120), "指挥中心"):
-            return chain, level
-        if not step("in_progress", rng.uniform(20, 240), "处置单位"):
-            return chain, level
-        if not step("resolved", rng.uniform(120, 1440), "处置单位"):
-            return chain, level
-    if not step("verified", rng.uniform(30, 720), "网格员核查"):
-        return chain, level
-    step("closed", rng.uniform(10, 360), "指挥中心")
-    return chain, level
+        escalated |= status == "escalated"
+        returned |= status == "returned"
+    return chain, int(escalated)
 
 
 def _cameras(
@@ -338,31 +433,21 @@ def _cameras(
     return frame.drop(columns=["x", "y"])
 
 
-def _patrols(
-    grids: gpd.GeoDataFrame,
-    roads: gpd.GeoDataFrame,
-    workers: pd.DataFrame,
-    *,
-    end: datetime,
-    gps_days: int,
-    rng: np.random.Generator,
-    crs_metric,
-) -> list[tuple]:
-    grids_m = grids.to_crs(crs_metric)
-    roads_m = roads.to_crs(crs_metric)
+#: Patrol sessions of a grid worker's day: (start, local hours; minutes).
+SESSIONS = ((8.5, 95.0), (14.5, 90.0))
+
+
+def patrol_routes(
+    grids_m: gpd.GeoDataFrame, roads_m: gpd.GeoDataFrame, *, progress: bool = False
+) -> list[tuple[list, np.ndarray]]:
+    """Per grid (metric CRS): the street pieces its worker walks and their lengths."""
     tree = shapely.STRtree(roads_m.geometry.to_numpy())
-    xs_all: list[np.ndarray] = []
-    ys_all: list[np.ndarray] = []
-    secs_all: list[np.ndarray] = []
-    who_all: list[str] = []
-    first_day = (end + CHINA).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
-        days=gps_days
-    )
-    for w, grid in tqdm(
-        list(zip(workers.itertuples(), grids_m.geometry, strict=True)),
-        desc="patrols",
+    routes = []
+    for grid in tqdm(
+        grids_m.geometry,
+        desc="patrol routes",
         leave=False,
-        disable=not log.isEnabledFor(logging.INFO),
+        disable=not progress,
     ):
         idx = tree.query(grid, predicate="intersects")
         pieces = [
@@ -381,44 +466,56 @@ def _patrols(
                 else max(grid.geoms, key=lambda g: g.area).exterior
             )
             lines = [shapely.LineString(ring.coords)]
-        lengths = np.array([ln.length for ln in lines])
-        for d in range(gps_days):
-            day = first_day + timedelta(days=d)
-            u = rng.random()
-            if u < 0.08:
-                continue  # skipped day
-            sessions = [(8.5, 95), (14.5, 90)]
-            if u < 0.20:
-                sessions = [sessions[int(rng.integers(0, 2))]]
-                sessions = [(sessions[0][0], float(rng.uniform(30, 70)))]
-            for start_h, minutes in sessions:
-                t0 = day + timedelta(hours=start_h + float(rng.normal(0, 0.4)))
-                n_fix = int(minutes * 2)
-                dist = np.arange(n_fix) * 30 * rng.uniform(1.0, 1.3)  # metres walked at each fix
-                xs, ys = _walk(lines, lengths, dist, rng)
-                xs += rng.normal(0, 6, n_fix)
-                ys += rng.normal(0, 6, n_fix)
-                start_s = (t0 - CHINA).replace(tzinfo=UTC).timestamp()
-                secs = start_s + 30.0 * np.arange(n_fix)
-                keep = secs <= end.timestamp()
-                if not keep.any():
-                    continue
-                xs_all.append(xs[keep])
-                ys_all.append(ys[keep])
-                secs_all.append(secs[keep])
-                who_all.extend([w.worker_id] * int(keep.sum()))
-    if not who_all:
+        routes.append((lines, np.array([ln.length for ln in lines])))
+    return routes
+
+
+def patrol_day(
+    route: tuple[list, np.ndarray], day: datetime, rng: np.random.Generator
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """One worker's walks on the local day ``day`` (its midnight, China time, given as UTC
+    fields): per session the metric x, y and the Unix time of each fix. Some days are skipped
+    (8 %) or cut to one short walk (12 %)."""
+    lines, lengths = route
+    u = rng.random()
+    if u < 0.08:
+        return []  # skipped day
+    sessions = list(SESSIONS)
+    if u < 0.20:
+        sessions = [sessions[int(rng.integers(0, 2))]]
+        sessions = [(sessions[0][0], float(rng.uniform(30, 70)))]
+    out = []
+    for start_h, minutes in sessions:
+        t0 = day + timedelta(hours=start_h + float(rng.normal(0, 0.4)))
+        n_fix = int(minutes * 2)
+        dist = np.arange(n_fix) * 30 * rng.uniform(1.0, 1.3)  # metres walked at each fix
+        xs, ys = _walk(lines, lengths, dist, rng)
+        xs += rng.normal(0, 6, n_fix)
+        ys += rng.normal(0, 6, n_fix)
+        start_s = (t0 - CHINA).replace(tzinfo=UTC).timestamp()
+        out.append((xs, ys, start_s + 30.0 * np.arange(n_fix)))
+    return out
+
+
+def patrol_fixes(
+    who: list[str],
+    xs: list[np.ndarray],
+    ys: list[np.ndarray],
+    secs: list[np.ndarray],
+    rng: np.random.Generator,
+    crs_metric,
+) -> list[tuple]:
+    """(worker_id, at, lon, lat, accuracy) rows of fixes given per walk in metric coordinates."""
+    if not who:
         return []
-    xs = np.concatenate(xs_all)
-    ys = np.concatenate(ys_all)
-    lon, lat = Transformer.from_crs(crs_metric, "EPSG:4326", always_xy=True).transform(xs, ys)
-    stamps = pd.to_datetime(np.concatenate(secs_all), unit="s", utc=True).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
-    acc = rng.uniform(3, 12, len(xs)).round(1)
-    points = list(
+    counts = [len(x) for x in xs]
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    lon, lat = Transformer.from_crs(crs_metric, "EPSG:4326", always_xy=True).transform(x, y)
+    stamps = pd.to_datetime(np.concatenate(secs), unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ")
+    acc = rng.uniform(3, 12, len(x)).round(1)
+    return list(
         zip(
-            who_all,
+            np.repeat(who, counts).tolist(),
             stamps,
             np.round(lon, 7).tolist(),
             np.round(lat, 7).tolist(),
@@ -426,7 +523,38 @@ def _patrols(
             strict=True,
         )
     )
-    return points
+
+
+def _patrols(
+    grids: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame,
+    workers: pd.DataFrame,
+    *,
+    end: datetime,
+    gps_days: int,
+    rng: np.random.Generator,
+    crs_metric,
+) -> list[tuple]:
+    routes = patrol_routes(
+        grids.to_crs(crs_metric),
+        roads.to_crs(crs_metric),
+        progress=log.isEnabledFor(logging.INFO),
+    )
+    who, xs_all, ys_all, secs_all = [], [], [], []
+    first_day = (end + CHINA).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+        days=gps_days
+    )
+    for w, route in zip(workers.itertuples(), routes, strict=True):
+        for d in range(gps_days):
+            for xs, ys, secs in patrol_day(route, first_day + timedelta(days=d), rng):
+                keep = secs <= end.timestamp()
+                if not keep.any():
+                    continue
+                who.append(w.worker_id)
+                xs_all.append(xs[keep])
+                ys_all.append(ys[keep])
+                secs_all.append(secs[keep])
+    return patrol_fixes(who, xs_all, ys_all, secs_all, rng, crs_metric)
 
 
 def _walk(
@@ -450,11 +578,11 @@ def _walk(
 def simulate(
     store: Store,
     *,
-    days: int = 90,
+    days: int = DAYS,
     seed: int = 20261122,
     end: datetime | None = None,
-    per_day: float = 120.0,
-    gps_days: int = 14,
+    per_day: float = PER_DAY,
+    gps_days: int = GPS_DAYS,
 ) -> dict[str, int]:
     """Fill ``store`` (holding the demo county and a published grid version) with operational data.
 
@@ -463,7 +591,10 @@ def simulate(
     days
         Days of cases before ``end``.
     end
-        The simulated "now" (UTC); default: the current minute, so the demo is up to date when set up. Same seed and end, same data.
+        The simulated "now" (UTC); default: the current minute, so the demo is up to date when
+        set up. Same seed and end, same data. Recorded in the store's meta table as
+        ``demo_simulated_until`` (and ``demo_fed_until``, where the live feed,
+        :mod:`dashboard.feed`, carries on), unless a later time is recorded already.
     per_day
         Mean cases per day in the county.
     gps_days
@@ -493,18 +624,10 @@ def simulate(
     workers = _workers(grids, rng)
     store.replace_workers(workers)
 
-    buildings_m = buildings.to_crs(crs_metric)
-    weight, place = _place_weights(buildings_m, pois.to_crs(crs_metric), rural)
-    cases, events = _cases(
-        buildings_m,
-        weight,
-        place,
-        start=start,
-        end=end,
-        per_day=per_day,
-        rng=rng,
-        crs_metric=crs_metric,
+    model = CaseModel.build(
+        buildings.to_crs(crs_metric), pois.to_crs(crs_metric), rural, crs_metric
     )
+    cases, events = _cases(model, start=start, end=end, per_day=per_day, rng=rng)
     located = Locator(store).locate_many(
         np.array([c["lon"] for c in cases]), np.array([c["lat"] for c in cases])
     )
@@ -533,6 +656,9 @@ def simulate(
         grids, roads, workers, end=end, gps_days=gps_days, rng=rng, crs_metric=crs_metric
     )
     n_points = store.add_patrol_points(points)
+    for key in ("demo_simulated_until", "demo_fed_until"):
+        if (store.get_meta(key) or "") < _utc(end):
+            store.set_meta(key, _utc(end))
     log.info("simulation done in %.1f s", time.perf_counter() - t0)
     return {
         "workers": len(workers),

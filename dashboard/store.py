@@ -23,7 +23,11 @@ Schema (version 1)
 ------------------
 ``meta(key, value)``
     Free key/value settings: ``demo_seed``, ``data_version`` (bumped on every load of reference
-    data: hierarchy, layers, buildings, grid versions, workers).
+    data: hierarchy, layers, buildings, grid versions, workers); for the demo county (version 6)
+    ``demo_county`` (its seed: set by ``wangge demo setup``, removed when the hierarchy is
+    replaced, so that the live demo feed never writes into a real county),
+    ``demo_simulated_until`` (where the set-up simulation ended) and ``demo_fed_until`` (how
+    far the live feed, :mod:`dashboard.feed`, has written; UTC strings).
 ``admin_units(code, name, level, kind, parent_code, geometry)``
     The hierarchy county -> township -> community/village. ``code`` is the 12-digit
     statistical area code; ``level`` is ``county``, ``township`` or ``community``; ``kind`` is
@@ -65,6 +69,8 @@ grid_code, status, last_heartbeat)`` and ``camera_heartbeats(camera_id, at, onli
 ``cases.h3_7`` ... ``cases.h3_10`` (version 5)
     The case's H3 cell at resolutions 7 to 10, set on every write (and filled in for older
     rows by the migration), so that the map bins cases with a GROUP BY.
+
+Version 6 adds no table: it fills in the demo feed's meta keys for demo stores set up before.
 
 Migrations are numbered; :func:`Store.migrate` applies the ones a database lacks, each in its
 own transaction, and records them in ``schema_migrations``.
@@ -325,6 +331,29 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        6,
+        "demo feed bookkeeping",
+        # stores set up as the demo before the live feed existed: mark them as the demo
+        # (ensure_demo wrote demo_simulated) and take the newest simulated time as the point
+        # where the simulation ended and the feed starts
+        """
+        INSERT OR IGNORE INTO meta (key, value)
+            SELECT 'demo_county', value FROM meta WHERE key = 'demo_simulated';
+        INSERT OR IGNORE INTO meta (key, value)
+            SELECT 'demo_simulated_until', t FROM (
+                SELECT MAX(t) AS t FROM (
+                    SELECT MAX(reported_at) AS t FROM cases WHERE client_id LIKE 'sim:%'
+                    UNION ALL SELECT MAX(at) FROM patrol_points
+                    UNION ALL SELECT MAX(last_heartbeat) FROM cameras))
+            WHERE t IS NOT NULL AND EXISTS (SELECT 1 FROM meta WHERE key = 'demo_simulated');
+        INSERT OR IGNORE INTO meta (key, value)
+            SELECT 'demo_fed_until', value FROM meta WHERE key = 'demo_simulated_until';
+        """,
+    ),
+)
+
 #: H3 resolutions stored with every case (cases.h3_7 ... cases.h3_10), for map binning in SQL.
 H3_RESOLUTIONS = (7, 8, 9, 10)
 
@@ -547,6 +576,8 @@ class Store:
         with self.transaction() as con:
             con.execute("DELETE FROM admin_units")
             con.executemany("INSERT INTO admin_units VALUES (?, ?, ?, ?, ?, ?)", rows)
+            # a new hierarchy is no longer the demo county until ensure_demo says so again
+            con.execute("DELETE FROM meta WHERE key = 'demo_county'")
             self._bump(con)
         return len(rows)
 
@@ -1102,39 +1133,50 @@ class Store:
         self, case_id: str, to_status: str, *, actor: str, comment: str = "", at: str | None = None
     ) -> dict:
         """Move a case along its lifecycle; TransitionError (HTTP 409) when not allowed."""
-        from dashboard.casework import TRANSITIONS, TransitionError, next_level
-
-        at = at or utc_now()
         with self.transaction() as con:
-            row = con.execute(
-                "SELECT status, level, reported_at FROM cases WHERE case_id = ?", (case_id,)
-            ).fetchone()
-            if row is None:
-                raise KeyError(case_id)
-            status, level = row["status"], row["level"]
-            if to_status not in TRANSITIONS[status]:
-                allowed = sorted(TRANSITIONS[status]) or ["nothing: the case is closed"]
-                raise TransitionError(
-                    f"case {case_id} is {status}; it cannot become {to_status} (allowed: {', '.join(allowed)})"
-                )
-            if at < row["reported_at"]:
-                raise TransitionError(
-                    f"case {case_id}: time {at} is before the report at {row['reported_at']}"
-                )
-            new_level = next_level(level) if to_status == "escalated" else level
-            con.execute(
-                "UPDATE cases SET status = ?, level = ?, updated_at = ?, "
-                "closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END WHERE case_id = ?",
-                (to_status, new_level, utc_now(), to_status, at, case_id),
-            )
-            con.execute(
-                "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (case_id, at, status, to_status, actor, comment),
-            )
+            _transition(con, case_id, to_status, actor=actor, comment=comment, at=at or utc_now())
         case = self.get_case(case_id)
         assert case is not None
         return case
+
+    def transition_cases(self, moves: list[tuple[str, str, str, str, str]]) -> int:
+        """Apply many status changes ``(case_id, from_status, to_status, actor, at)`` in one
+        transaction, by the rules of :meth:`transition_case`.
+
+        A move whose case is no longer in ``from_status`` (another writer moved it first), or
+        that the lifecycle does not allow, is skipped. Returns the number applied.
+        """
+        from dashboard.casework import TransitionError
+
+        done = 0
+        with self.transaction() as con:
+            for case_id, from_status, to_status, actor, at in moves:
+                try:
+                    _transition(con, case_id, to_status, actor=actor, at=at, expect=from_status)
+                except (KeyError, TransitionError):
+                    continue
+                done += 1
+        return done
+
+    def open_case_states(
+        self, *, client_prefixes: tuple[str, ...] = ("sim:", "feed:")
+    ) -> list[dict]:
+        """Open cases whose client id starts with one of ``client_prefixes``: case_id, client_id,
+        category, status, level, reported_at, last_at (time of the last event), events (their
+        number), escalated and returned (whether it ever was)."""
+        match = " OR ".join("substr(c.client_id, 1, ?) = ?" for _ in client_prefixes) or "0"
+        args = [a for p in client_prefixes for a in (len(p), p)]
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT c.case_id, c.client_id, c.category, c.status, c.level, c.reported_at, "
+                "MAX(e.at) AS last_at, COUNT(*) AS events, "
+                "SUM(e.to_status = 'escalated') > 0 AS escalated, "
+                "SUM(e.to_status = 'returned') > 0 AS returned "
+                "FROM cases c JOIN case_events e ON e.case_id = c.case_id "
+                f"WHERE c.status != 'closed' AND ({match}) GROUP BY c.case_id ORDER BY c.case_id",
+                args,
+            ).fetchall()
+        return [dict(r) for r in rows]
 
     def case_counts(
         self, *, by: str = "community_code", filters: dict | None = None, open_only: bool = False
@@ -1610,6 +1652,49 @@ _SORTABLE = frozenset(
 
 
 USER_ROLES = ("county", "township", "planner", "wall")
+
+
+def _transition(
+    con: sqlite3.Connection,
+    case_id: str,
+    to_status: str,
+    *,
+    actor: str,
+    at: str,
+    comment: str = "",
+    expect: str | None = None,
+) -> None:
+    """One status change inside the caller's transaction (KeyError: no such case)."""
+    from dashboard.casework import TRANSITIONS, TransitionError, next_level
+
+    row = con.execute(
+        "SELECT status, level, reported_at FROM cases WHERE case_id = ?", (case_id,)
+    ).fetchone()
+    if row is None:
+        raise KeyError(case_id)
+    status, level = row["status"], row["level"]
+    if expect is not None and status != expect:
+        raise TransitionError(f"case {case_id} is {status}, no longer {expect}")
+    if to_status not in TRANSITIONS[status]:
+        allowed = sorted(TRANSITIONS[status]) or ["nothing: the case is closed"]
+        raise TransitionError(
+            f"case {case_id} is {status}; it cannot become {to_status} (allowed: {', '.join(allowed)})"
+        )
+    if at < row["reported_at"]:
+        raise TransitionError(
+            f"case {case_id}: time {at} is before the report at {row['reported_at']}"
+        )
+    new_level = next_level(level) if to_status == "escalated" else level
+    con.execute(
+        "UPDATE cases SET status = ?, level = ?, updated_at = ?, "
+        "closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END WHERE case_id = ?",
+        (to_status, new_level, utc_now(), to_status, at, case_id),
+    )
+    con.execute(
+        "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (case_id, at, status, to_status, actor, comment),
+    )
 
 
 def _hash_password(password: str) -> str:
