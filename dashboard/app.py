@@ -55,8 +55,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
 
 def main(app: dash.Dash | None = None) -> None:
-    """Migrate the store, make sure the demo county is there, and serve on HOST:PORT."""
+    """Migrate the store, make sure the demo county is there, start the demo feed (unless
+    ``WANGGE_DEMO_FEED=0``; :mod:`dashboard.feed`) and serve on HOST:PORT."""
     from dashboard.bootstrap import ensure_demo
+    from dashboard.feed import start_feed
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -72,6 +74,12 @@ def main(app: dash.Dash | None = None) -> None:
     # the first map restyle do not wait for camera views, patrol coverage and hot spots
     analytics = app.server.config["WANGGE_ANALYTICS"]
     threading.Thread(target=_warm, args=(analytics,), name="wangge-warm", daemon=True).start()
+    # keep the demo county moving: catch up since the last run, then a feed every 30 s
+    start_feed(
+        app.server.config["WANGGE_STORE"],
+        enabled=settings.demo_feed,
+        locator=app.server.config["WANGGE_LOCATOR"],
+    )
 
     log.info("serving on http://%s:%d/", settings.host, settings.port)
     # a production WSGI server; enough threads that concurrent writes share group commits

@@ -5,6 +5,8 @@
 into grids with the grid engine (``geo.partition``), publishes that grid version, and simulates
 90 days of cases, cameras and patrols (:mod:`dashboard.simulate`). A store that
 already holds the demo county of the same seed is left as it is, so later runs start at once.
+The store is marked as the demo county (meta ``demo_county``): only such a store is kept
+moving by the live feed (:mod:`dashboard.feed`).
 """
 
 from __future__ import annotations
@@ -154,10 +156,12 @@ def ensure_demo(store: Store, boundaries_dir: Path, *, seed: int, progress: bool
     if not loaded or store.count("users") == 0:
         demo_accounts(store)
     if not simulated:
-        from dashboard.simulate import simulate
+        from dashboard.simulate import DAYS, simulate
 
-        counts = simulate(store, days=90, seed=seed)
+        counts = simulate(store, days=DAYS, seed=seed)
         store.set_meta("demo_simulated", str(seed))
         log.info("simulated operational data: %s", counts)
+    # the store holds the demo county: the live feed (dashboard.feed) may write into it
+    store.set_meta("demo_county", str(seed))
     log.info("demo county ready in %.1f s", time.perf_counter() - t0)
     return True

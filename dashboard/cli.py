@@ -4,6 +4,7 @@
 | --- | --- |
 | ``wangge demo build`` | generate the demo county's files (geo) |
 | ``wangge demo setup`` | build, load into the store and divide the demo county into grids |
+| ``wangge demo feed`` | keep the demo county moving (new cases, handling, cameras, patrols) until Ctrl-C |
 | ``wangge partition`` | divide buildings into grids (geo) |
 | ``wangge db migrate`` | create or upgrade the store's schema |
 | ``wangge serve`` | set up the demo county when needed and serve the dashboard |
@@ -103,6 +104,47 @@ def _demo_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_feed(args: argparse.Namespace) -> int:
+    import threading
+
+    from dashboard.feed import DemoFeed, FeedRefused
+    from dashboard.settings import Settings
+    from dashboard.store import Store
+
+    settings = Settings.from_env()
+    if not settings.demo_feed:
+        print("error: the demo feed is switched off (WANGGE_DEMO_FEED=0)", file=sys.stderr)
+        return 2
+    store = Store(settings.db_path)
+    store.migrate()
+    try:
+        feed = DemoFeed(store)
+    except FeedRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"demo feed on {store.path} (seed {feed.seed}); fed until {store.get_meta('demo_fed_until')}"
+    )
+
+    def show(report) -> None:
+        print(report, flush=True)
+        for case_id, category in report.new_cases[:20]:
+            print(f"  + {case_id} {category}", flush=True)
+        if len(report.new_cases) > 20:
+            print(f"  + ... {len(report.new_cases) - 20} more", flush=True)
+
+    if args.once:
+        show(feed.advance())
+        return 0
+    print(f"a feed every {args.interval:g} s; Ctrl-C stops", flush=True)
+    stop = threading.Event()
+    try:
+        feed.run(stop, interval=args.interval, on_report=show)
+    except KeyboardInterrupt:
+        print(f"stopped; fed until {store.get_meta('demo_fed_until')}")
+    return 0
+
+
 def _db_migrate(args: argparse.Namespace) -> int:
     from dashboard.settings import Settings
     from dashboard.store import Store
@@ -196,6 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--gps-days", type=int, default=14, help="days of GPS tracks (default: %(default)s)"
     )
     sim.set_defaults(func=_demo_simulate)
+
+    feed = groups["demo"].add_parser(
+        "feed",
+        help="keep the demo county moving: catch up since the last feed, then feed every "
+        "--interval seconds until Ctrl-C (the served app does this in the background)",
+    )
+    feed.add_argument(
+        "--interval", type=float, default=30.0, help="seconds between feeds (default: %(default)s)"
+    )
+    feed.add_argument("--once", action="store_true", help="catch up to now once and stop")
+    feed.set_defaults(func=_demo_feed)
 
     db = sub.add_parser("db", help="the store (SQLite file in $WANGGE_DATA_DIR)")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -10,6 +10,7 @@
 | ``WANGGE_LANG`` | default interface language, ``zh`` or ``en`` | ``zh`` |
 | ``WANGGE_DEMO_SEED`` | seed of the built-in demo county | ``20261122`` |
 | ``WANGGE_WALL_REFRESH`` | seconds between wall display refreshes | ``15`` |
+| ``WANGGE_DEMO_FEED`` | ``1``: the served app keeps the demo county moving (new cases, case handling, camera heartbeats, patrol GPS; :mod:`dashboard.feed`); ``0``: off. Only ever runs on a store set up as the demo county | ``1`` |
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Settings:
     lang: str = "zh"
     demo_seed: int = 20261122
     wall_refresh: int = 15
+    demo_feed: bool = True
     boundaries_dir: Path = REPO_ROOT / "data" / "boundaries" / "demo"
 
     @property
@@ -64,6 +66,7 @@ class Settings:
             lang=lang,
             demo_seed=int(env.get("WANGGE_DEMO_SEED", "20261122")),
             wall_refresh=_positive(env.get("WANGGE_WALL_REFRESH", "15"), "WANGGE_WALL_REFRESH"),
+            demo_feed=_switch(env.get("WANGGE_DEMO_FEED", "1"), "WANGGE_DEMO_FEED"),
         )
 
 
@@ -71,3 +74,12 @@ def _positive(text: str, name: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"{name}={text!r}: expected a whole number of seconds, 1 or more")
     return int(text)
+
+
+def _switch(text: str, name: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"{name}={text!r}: expected 1 (on) or 0 (off)")
