@@ -75,7 +75,7 @@ def main(app: dash.Dash | None = None) -> None:
     analytics = app.server.config["WANGGE_ANALYTICS"]
     threading.Thread(target=_warm, args=(analytics,), name="wangge-warm", daemon=True).start()
     # keep the demo county moving: catch up since the last run, then a feed every 30 s
-    start_feed(
+    app.server.config["WANGGE_FEED"] = start_feed(
         app.server.config["WANGGE_STORE"],
         enabled=settings.demo_feed,
         locator=app.server.config["WANGGE_LOCATOR"],

@@ -185,7 +185,7 @@ class DemoFeed:
     per_day
         Mean new cases a day.
     clock
-        Returns the current time (UTC); tests pass a fixed one.
+        Returns the current time (UTC); default: the system clock.
     pause
         Seconds between write transactions while catching up.
     """
@@ -195,14 +195,14 @@ class DemoFeed:
         store: Store,
         *,
         per_day: float = PER_DAY,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] | None = None,
         pause: float = PAUSE,
         locator: Locator | None = None,
     ):
         self.store = store
         self.seed = demo_seed(store)
         self.per_day = per_day
-        self.clock = clock
+        self.clock = clock or (lambda: _now())  # looked up when called
         self.pause = pause
         self.locator = locator or Locator(store)
         self._version: int | None = None

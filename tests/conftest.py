@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,6 +12,10 @@ import pytest
 from shapely.geometry import LineString, box
 
 from dashboard.store import Store
+
+# servers the tests start (the browser tests' `python app.py`) keep the demo county still:
+# the live demo feed would move the figures they compare (tests/test_feed.py tests the feed)
+os.environ.setdefault("WANGGE_DEMO_FEED", "0")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
