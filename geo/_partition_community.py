@@ -8,6 +8,8 @@ keep their previous grids.
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -16,162 +18,455 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo._partition_input import _previous_assignment
 from geo._partition_solver import _components, _Graph, _make_contiguous, _solve_piece, _subgraph
 from geo.errors import InputError
-from geo.tessellation import Tessellation
+from geo.tessellation import Tessellation, tessellate
 
 __all__: list[str] = []
 
 log = logging.getLogger(__name__)
 
 
-def _solve_all(
-    tess: Tessellation,
+#: Communities are tessellated and divided in jobs of about this many buildings: few enough
+#: jobs to keep the per-call overhead low, enough for the workers to finish together. The
+#: grouping never changes the result (each community depends on its own buildings only).
+JOB_BUILDINGS = 2_000
+
+
+@dataclass
+class _Community:
+    """One community of a job."""
+
+    index: int  # position among all communities
+    geometry: shapely.Geometry
+    rural: bool
+    unchanged: bool  # same buildings and households as in the previous run
+    previous_grids: tuple[np.ndarray, np.ndarray] | None  # (codes, polygons) to keep
+
+
+@dataclass
+class _Job:
+    """Everything one worker needs to tessellate and divide a few communities (metric CRS)."""
+
+    communities: list[_Community]
+    buildings: np.ndarray  # positions of the job's buildings in the input
+    building_community: np.ndarray  # position of each building's community in the job
+    footprints: np.ndarray
+    households: np.ndarray
+    special: np.ndarray
+    hamlet: np.ndarray | None
+    previous_code: np.ndarray | None  # previous grid code per building (None: new)
+    lines: gpd.GeoDataFrame
+    locked: set[str]
+    lo: int
+    hi: int
+    hamlet_distance: float
+    hamlet_min: int
+
+    @property
+    def size(self) -> int:
+        return len(self.buildings) + len(self.communities)
+
+
+@dataclass
+class _Done:
+    """What a worker sends back: the job's cells, graph, grids and timings."""
+
+    tess: Tessellation  # ``community`` holds positions among all communities
+    labels: np.ndarray  # grid (position in the job) of each cell
+    grid_community: np.ndarray  # community (position among all) of each grid
+    kinds: list[str]
+    flags: list[str]
+    grids: np.ndarray  # polygon per grid
+    kept: list[str | None]  # previous code whose polygon a grid keeps
+    seconds: dict[str, float]
+
+
+def _community_jobs(
+    *,
+    comm_geo: gpd.GeoSeries,
+    kinds: np.ndarray,
+    footprints: np.ndarray,
+    bcomm: np.ndarray,
     households: np.ndarray,
     buildings: gpd.GeoDataFrame,
-    present: np.ndarray,
-    comm_ids: np.ndarray,
-    kinds: np.ndarray,
-    lo: int,
-    hi: int,
-    *,
     special_column: str,
     hamlet_column: str,
     hamlet_distance: float,
     hamlet_min: int,
+    prev_code: np.ndarray | None,
     previous,
+    comm_ids: np.ndarray,
     locked,
+    lines: gpd.GeoDataFrame,
     mcrs,
-    in_crs,
-    progress: bool,
-    workers: int | None = None,
-) -> tuple[np.ndarray, pd.DataFrame]:
-    cells = tess.cells
-    n_cells = len(cells)
-    bc = tess.building_cell
-    inside = bc >= 0
-    cell_h = np.bincount(bc[inside], weights=households[inside], minlength=n_cells)
-    geoms = cells.geometry.to_numpy()
-    unit = cells["unit"].to_numpy()
-    # a cell's point: its building's point on surface, or its own for empty cells
-    label_pts = shapely.get_coordinates(shapely.point_on_surface(geoms))
-    has_unit = unit >= 0
-    bgeoms = buildings.geometry.to_numpy()
-    if has_unit.any():
-        unit_geoms = gpd.GeoSeries(bgeoms[unit[has_unit]], crs=buildings.crs).to_crs(mcrs)
-        label_pts[has_unit] = shapely.get_coordinates(
-            shapely.point_on_surface(unit_geoms.to_numpy())
-        )
-    cell_comm = cells["community"].to_numpy()
-    cell_block = cells["block"].to_numpy()
-
-    # special cells: any special building in them
-    cell_special = np.full(n_cells, "", dtype=object)
+    lo: int,
+    hi: int,
+) -> list[_Job]:
+    """Consecutive communities grouped into jobs of about :data:`JOB_BUILDINGS` buildings."""
+    n_b = len(buildings)
+    special = np.full(n_b, "", dtype=object)
     if special_column in buildings.columns:
-        sp = buildings[special_column].astype("string").fillna("").str.strip().to_numpy(object)
-        has = inside & (sp != "")
-        cell_special[bc[has]] = sp[has]
-    cell_hamlet = None
+        special = buildings[special_column].astype("string").fillna("").str.strip().to_numpy(object)
+    hamlet = None
     if hamlet_column in buildings.columns:
-        hv = buildings[hamlet_column]
-        codes_h, uniq = pd.factorize(hv.astype("string"))
-        cell_hamlet = np.full(n_cells, -1, dtype=np.int64)
-        ok = inside & (codes_h >= 0)
-        cell_hamlet[bc[ok]] = codes_h[ok]
-
-    prev_code, _ = _previous_assignment(previous, buildings, present, in_crs)
+        hamlet = pd.factorize(buildings[hamlet_column].astype("string"))[0].astype(np.int64)
     locked_set = set(map(str, locked)) if locked is not None else set()
     if locked_set and previous is None:
         raise InputError("locked: grid codes can only be kept frozen together with previous=")
-    cell_prev = np.full(n_cells, None, dtype=object)
-    if previous is not None:
-        ok = inside & (prev_code != None)  # noqa: E711
-        df = pd.DataFrame({"cell": bc[ok], "code": prev_code[ok], "h": households[ok] + 1e-3})
+    unchanged = _unchanged_communities(previous, prev_code, bcomm, households, comm_ids)
+    prev_grids = _previous_grids(previous, mcrs)
+    order = np.argsort(bcomm, kind="stable")
+    bounds = np.searchsorted(bcomm[order], np.arange(len(comm_ids) + 1))
+    cgeoms = comm_geo.to_numpy()
+    ltree = shapely.STRtree(lines.geometry.to_numpy())
+    groups: list[list[int]] = [[]]
+    count = 0
+    for ci in range(len(comm_ids)):
+        if count >= JOB_BUILDINGS:
+            groups.append([])
+            count = 0
+        groups[-1].append(ci)
+        count += bounds[ci + 1] - bounds[ci]
+    jobs = []
+    for group in groups:
+        if not group:
+            continue
+        members = order[bounds[group[0]] : bounds[group[-1] + 1]]
+        near = np.unique(ltree.query(cgeoms[group], predicate="dwithin", distance=10.0)[1])
+        comms = []
+        for ci in group:
+            keep_prev = None
+            if unchanged[ci] and prev_grids is not None:
+                sel = prev_grids[2] == str(comm_ids[ci])
+                if sel.any():
+                    keep_prev = (prev_grids[0][sel], prev_grids[1][sel])
+            comms.append(
+                _Community(ci, cgeoms[ci], kinds[ci] == "rural", bool(unchanged[ci]), keep_prev)
+            )
+        jobs.append(
+            _Job(
+                communities=comms,
+                buildings=members,
+                building_community=bcomm[members] - group[0],
+                footprints=footprints[members],
+                households=households[members],
+                special=special[members],
+                hamlet=None if hamlet is None else hamlet[members],
+                previous_code=None if prev_code is None else prev_code[members],
+                lines=lines.iloc[near],
+                locked=locked_set,
+                lo=lo,
+                hi=hi,
+                hamlet_distance=hamlet_distance,
+                hamlet_min=hamlet_min,
+            )
+        )
+    return jobs
+
+
+def _unchanged_communities(previous, prev_code, bcomm, households, comm_ids) -> np.ndarray:
+    """Communities whose buildings all match the previous run, with the same households."""
+    out = np.zeros(len(comm_ids), bool)
+    if previous is None or prev_code is None:
+        return out
+    inside = bcomm >= 0
+    changed = np.zeros(len(comm_ids), bool)
+    changed[np.unique(bcomm[inside & (prev_code == None)])] = True  # noqa: E711
+    prev_b = previous if isinstance(previous, pd.DataFrame) else previous.buildings
+    if "households" in prev_b.columns:
+        prev_total = prev_b.groupby(prev_b["grid_code"].astype(str).str[:-3])["households"].sum()
+        cur_total = pd.Series(households[inside]).groupby(bcomm[inside]).sum()
+        for ci, cid in enumerate(comm_ids):
+            if abs(prev_total.get(str(cid), -1) - cur_total.get(ci, 0)) > 1e-6:
+                changed[ci] = True
+    return ~changed
+
+
+def _previous_grids(previous, mcrs) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Codes, metric polygons and community ids of the previous grids, when known."""
+    grids = getattr(previous, "grids", None) if not isinstance(previous, pd.DataFrame) else None
+    if grids is None or len(grids) == 0 or "grid_code" not in grids.columns:
+        return None
+    geoms = grids.to_crs(mcrs).geometry.to_numpy() if grids.crs is not None else None
+    if geoms is None:
+        return None
+    codes = grids["grid_code"].astype(str).to_numpy()
+    comm = (
+        grids["community_id"].astype(str).to_numpy()
+        if "community_id" in grids.columns
+        else np.array([c[:-3] for c in codes], dtype=object)
+    )
+    return codes, geoms, comm
+
+
+def _run_job(job: _Job) -> _Done:
+    """Tessellate a job's communities, divide each and build its grid polygons."""
+    from geo.quality import _union_groups
+
+    t0 = time.perf_counter()
+    tess = tessellate(
+        gpd.GeoSeries([c.geometry for c in job.communities]),
+        gpd.GeoSeries(job.footprints),
+        job.building_community,
+        job.lines,
+    )
+    t1 = time.perf_counter()
+    cells = tess.cells.geometry.to_numpy()
+    n = len(cells)
+    bc = tess.building_cell
+    inside = bc >= 0
+    cell_h = np.bincount(bc[inside], weights=job.households[inside], minlength=n)
+    # a cell's point: its building's point on surface, or its own for empty cells
+    unit = tess.cells["unit"].to_numpy()
+    label_pts = shapely.get_coordinates(shapely.point_on_surface(cells))
+    has_unit = unit >= 0
+    if has_unit.any():
+        label_pts[has_unit] = shapely.get_coordinates(
+            shapely.point_on_surface(job.footprints[unit[has_unit]])
+        )
+    e = tess.edges
+    ei, ej = e["i"].to_numpy(), e["j"].to_numpy()
+    length, weight = e["length"].to_numpy(), e["weight"].to_numpy()
+    dist = np.hypot(*(label_pts[ei] - label_pts[ej]).T) + 1e-3
+
+    def sym(vals):
+        m = sparse.coo_matrix((vals, (ei, ej)), shape=(n, n)).tocsr()
+        return (m + m.T).tocsr()
+
+    length_m, cost_m, cut_m = sym(length), sym(dist * weight), sym(length / weight)
+    cell_special = np.full(n, "", dtype=object)
+    has = inside & (job.special != "")
+    cell_special[bc[has]] = job.special[has]
+    cell_hamlet = None
+    if job.hamlet is not None:
+        cell_hamlet = np.full(n, -1, dtype=np.int64)
+        ok = inside & (job.hamlet >= 0)
+        cell_hamlet[bc[ok]] = job.hamlet[ok]
+    cell_prev = None
+    if job.previous_code is not None:
+        cell_prev = np.full(n, None, dtype=object)
+        ok = inside & (job.previous_code != None)  # noqa: E711
+        df = pd.DataFrame(
+            {"cell": bc[ok], "code": job.previous_code[ok], "h": job.households[ok] + 1e-3}
+        )
         if len(df):
             best = df.groupby(["cell", "code"])["h"].sum().reset_index()
             best = best.sort_values(["cell", "h", "code"], ascending=[True, False, True])
             best = best.drop_duplicates("cell")
             cell_prev[best["cell"].to_numpy()] = best["code"].to_numpy()
-    # communities whose buildings are all unchanged keep their previous grids
-    changed_comm = np.zeros(len(comm_ids), bool)
-    if previous is not None:
-        new_b = inside & (prev_code == None)  # noqa: E711
-        changed_comm[np.unique(cell_comm[bc[new_b]])] = True
-        prev_b = previous if isinstance(previous, pd.DataFrame) else previous.buildings
-        prev_total = (
-            prev_b.groupby(prev_b["grid_code"].astype(str).str[:-3])["households"].sum()
-            if "households" in prev_b.columns
-            else None
-        )
-        cur_total = pd.Series(cell_h).groupby(cell_comm).sum()
-        if prev_total is not None:
-            for ci, cid in enumerate(comm_ids):
-                if abs(prev_total.get(str(cid), -1) - cur_total.get(ci, 0)) > 1e-6:
-                    changed_comm[ci] = True
-
-    e = tess.edges
-    ei, ej = e["i"].to_numpy(), e["j"].to_numpy()
-    length = e["length"].to_numpy()
-    weight = e["weight"].to_numpy()
-    dist = np.hypot(*(label_pts[ei] - label_pts[ej]).T) + 1e-3
-
-    cell_grid = np.full(n_cells, -1, dtype=np.int64)
-    meta_rows: list[dict] = []
-    order = np.argsort(cell_comm, kind="stable")
-    bounds = np.searchsorted(cell_comm[order], np.arange(len(comm_ids) + 1))
-    e_comm = cell_comm[ei]
-    e_order = np.argsort(e_comm, kind="stable")
-    e_bounds = np.searchsorted(e_comm[e_order], np.arange(len(comm_ids) + 1))
-    jobs: list[tuple] = []
-    job_members: list[tuple[int, np.ndarray]] = []
-    for ci in range(len(comm_ids)):
-        members = order[bounds[ci] : bounds[ci + 1]]
+    cell_comm = tess.cells["community"].to_numpy()
+    block = tess.cells["block"].to_numpy()
+    labels = np.full(n, -1, dtype=np.int64)
+    grid_comm: list[int] = []
+    kinds: list[str] = []
+    flags: list[str] = []
+    kept: list[str | None] = []
+    grids: list[np.ndarray] = []
+    divide = polygons = 0.0
+    for pos, comm in enumerate(job.communities):
+        ta = time.perf_counter()
+        members = np.flatnonzero(cell_comm == pos)
         if len(members) == 0:
             continue
-        local = np.full(n_cells, -1, dtype=np.int64)
-        local[members] = np.arange(len(members))
-        es = e_order[e_bounds[ci] : e_bounds[ci + 1]]
-        a, b = local[ei[es]], local[ej[es]]
-        nloc = len(members)
-
-        def sym(vals, a=a, b=b, nloc=nloc):
-            m = sparse.coo_matrix((vals, (a, b)), shape=(nloc, nloc)).tocsr()
-            return (m + m.T).tocsr()
-
         g = _Graph(
             h=cell_h[members],
             xy=label_pts[members],
-            length=sym(length[es]),
-            cost=sym(dist[es] * weight[es]),
-            cut=sym(length[es] / weight[es]),
-            block=cell_block[members],
+            length=_subgraph(length_m, members),
+            cost=_subgraph(cost_m, members),
+            cut=_subgraph(cut_m, members),
+            block=block[members],
         )
-        jobs.append(
-            (
+        pc = None if cell_prev is None else cell_prev[members]
+        lab = None
+        if comm.previous_grids is not None:
+            lab, kind_map, flag_map, kept_map = _keep_previous(
+                g, cells[members], pc, comm, job.lo, job.hi
+            )
+        if lab is None:
+            lab, kind_map, flag_map = _solve_community(
                 g,
-                kinds[ci] == "rural",
-                previous is not None and not changed_comm[ci],
-                cell_prev[members] if previous is not None else None,
+                comm.rural,
+                comm.unchanged,
+                pc,
                 cell_special[members],
                 None if cell_hamlet is None else cell_hamlet[members],
-                locked_set,
-                lo,
-                hi,
-                hamlet_distance,
-                hamlet_min,
+                job.locked,
+                job.lo,
+                job.hi,
+                job.hamlet_distance,
+                job.hamlet_min,
             )
+            kept_map = {}
+        tb = time.perf_counter()
+        k = int(lab.max()) + 1
+        polys = _union_groups(cells[members], lab, k)
+        lab, polys, flag_map = _connect_pieces(
+            g, cells[members], lab, polys, flag_map, job.lo, job.hi
         )
-        job_members.append((ci, members))
-    results = _run_jobs(jobs, workers=workers, progress=progress)
-    next_grid = 0
-    for (ci, members), (labels, kind_map, flag_map) in zip(job_members, results, strict=True):
-        _store(cell_grid, members, labels, next_grid, kind_map, flag_map, meta_rows, comm_ids[ci])
-        next_grid += labels.max() + 1
-    meta = pd.DataFrame(meta_rows)
-    if len(meta) == 0:
-        meta = pd.DataFrame(columns=["grid", "community_id", "kind", "flags"])
-    return cell_grid, meta
+        labels[members] = lab + len(kinds)
+        for j in range(k):
+            grid_comm.append(comm.index)
+            kinds.append(kind_map.get(j, "urban"))
+            flags.append(flag_map.get(j, ""))
+            kept.append(kept_map.get(j))
+        grids.append(polys)
+        tc = time.perf_counter()
+        divide += tb - ta
+        polygons += tc - tb
+        log.debug(
+            "community %d: %d cells, %d grids; divide %.2f s, polygons %.2f s",
+            comm.index,
+            len(members),
+            k,
+            tb - ta,
+            tc - tb,
+        )
+    index = np.array([c.index for c in job.communities], dtype=np.int64)
+    tess.cells["community"] = index[cell_comm]
+    tess.blocks["community"] = index[tess.blocks["community"].to_numpy()]
+    return _Done(
+        tess=tess,
+        labels=labels,
+        grid_community=np.array(grid_comm, dtype=np.int64),
+        kinds=kinds,
+        flags=flags,
+        grids=np.concatenate(grids) if grids else np.zeros(0, dtype=object),
+        kept=kept,
+        seconds={"tessellate": t1 - t0, "divide": divide, "polygons": polygons},
+    )
+
+
+def _keep_previous(g: _Graph, cells: np.ndarray, cell_prev, comm: _Community, lo: int, hi: int):
+    """Cells of an unchanged community in the previous grid polygon holding them.
+
+    Returns ``(None, ...)`` when the previous polygons do not account for every cell or
+    disagree with the buildings' previous grids; the community is then solved warm.
+    """
+    codes, polys = comm.previous_grids
+    pts = shapely.point_on_surface(cells)
+    pi, gi = shapely.STRtree(polys).query(pts, predicate="within")
+    labels = np.full(len(cells), -1, dtype=np.int64)
+    labels[pi[::-1]] = gi[::-1]
+    if (labels < 0).any():
+        return None, {}, {}, {}
+    if cell_prev is not None:
+        known = np.array([p is not None for p in cell_prev])
+        if (codes[labels[known]] != cell_prev[known].astype(str)).any():
+            return None, {}, {}, {}
+    used, labels = np.unique(labels, return_inverse=True)
+    loads = np.bincount(labels, weights=g.h)
+    kind = "rural" if comm.rural else "urban"
+    kinds, flags, kept = {}, {}, {}
+    for j, u in enumerate(used):
+        kinds[j] = kind
+        ok = (comm.rural and loads[j] <= hi) or lo <= loads[j] <= hi
+        flags[j] = "" if ok else "kept"
+        kept[j] = str(codes[u])
+    return labels.astype(np.int64), kinds, flags, kept
+
+
+def _connect_pieces(g: _Graph, cells, labels, grids, flags, lo: int, hi: int):
+    """Give every stray piece of a grid polygon to the grid it shares most boundary with.
+
+    The cell graph keeps grids contiguous; this last check works on the polygons themselves,
+    so a grid is one Polygon even where two cells touch only through a rounding artefact.
+    Grids pushed out of the band by a move are flagged ``out-of-band``.
+    """
+    from geo.quality import _union_groups
+
+    labels = labels.copy()
+    moved: set[int] = set()
+    for _ in range(3):
+        multi = np.flatnonzero(shapely.get_num_geometries(grids) > 1)
+        if len(multi) == 0:
+            break
+        touched: set[int] = set()
+        for j in multi:
+            members = np.flatnonzero(labels == j)
+            parts = shapely.get_parts(grids[j])
+            # each cell goes with the part holding most of its area
+            ci, pi = shapely.STRtree(parts).query(cells[members], predicate="intersects")
+            area = shapely.area(shapely.intersection(cells[members][ci], parts[pi]))
+            o = np.lexsort((-area, ci))
+            part_of = np.full(len(members), -1)
+            part_of[ci[o][::-1]] = pi[o][::-1]
+            load = np.bincount(part_of[part_of >= 0], weights=g.h[members][part_of >= 0])
+            load = np.pad(load, (0, len(parts) - len(load)))
+            main = int(np.lexsort((-shapely.area(parts), -load))[0])
+            for p in range(len(parts)):
+                if p == main:
+                    continue
+                stray = members[part_of == p]
+                if len(stray) == 0:
+                    continue
+                others = np.flatnonzero(np.arange(len(grids)) != j)
+                shared = shapely.length(
+                    shapely.intersection(shapely.boundary(grids[others]), parts[p].boundary)
+                )
+                if shared.max() <= 0:
+                    continue
+                dst = int(others[int(np.argmax(shared))])
+                labels[stray] = dst
+                touched.update((int(j), dst))
+        if not touched:
+            break
+        moved |= touched
+        fresh = _union_groups(cells, labels, len(grids))
+        for j in touched:
+            grids[j] = fresh[j]
+    loads = np.bincount(labels, weights=g.h, minlength=len(grids))
+    flags = dict(flags)
+    for j in moved:
+        if flags.get(j) == "" and loads[j] > 0 and not lo <= loads[j] <= hi:
+            flags[j] = "out-of-band"
+    return labels, grids, flags
+
+
+def _combine(done: list[tuple[_Done, np.ndarray]], n_buildings: int, comm_ids: np.ndarray):
+    """One tessellation, cell-to-grid array, grid table and polygons from the workers' parts."""
+    cells, blocks, edges, geoms, labels = [], [], [], [], []
+    rows: dict[str, list] = {k: [] for k in ("community_id", "kind", "flags", "kept_code")}
+    building_cell = np.full(n_buildings, -1, dtype=np.int64)
+    area_error = 0.0
+    merged: list[list[int]] = []
+    c_off = b_off = g_off = 0
+    for d, positions in done:
+        t = d.tess
+        c = t.cells.copy()
+        c["block"] = c["block"].to_numpy() + b_off
+        unit = c["unit"].to_numpy()
+        if len(positions):
+            c["unit"] = np.where(unit >= 0, positions[np.maximum(unit, 0)], -1)
+        cells.append(c)
+        blocks.append(t.blocks)
+        ed = t.edges.copy()
+        ed["i"] += c_off
+        ed["j"] += c_off
+        edges.append(ed)
+        ok = t.building_cell >= 0
+        building_cell[positions[ok]] = t.building_cell[ok] + c_off
+        merged += [[int(positions[i]) for i in grp] for grp in t.merged_units]
+        area_error += t.area_error_m2
+        labels.append(d.labels + g_off)
+        geoms.append(d.grids)
+        rows["community_id"] += [str(comm_ids[ci]) for ci in d.grid_community]
+        rows["kind"] += d.kinds
+        rows["flags"] += d.flags
+        rows["kept_code"] += d.kept
+        c_off += len(c)
+        b_off += len(t.blocks)
+        g_off += len(d.grids)
+    tess = Tessellation(
+        blocks=gpd.GeoDataFrame(pd.concat(blocks, ignore_index=True)),
+        cells=gpd.GeoDataFrame(pd.concat(cells, ignore_index=True)),
+        building_cell=building_cell,
+        edges=pd.concat(edges, ignore_index=True),
+        area_error_m2=area_error,
+        merged_units=merged,
+    )
+    meta = pd.DataFrame({"grid": np.arange(g_off, dtype=np.int64), **rows})
+    return tess, np.concatenate(labels), meta, np.concatenate(geoms)
 
 
 def _solve_community(
@@ -313,46 +608,42 @@ def _solve_community(
     return labels, kind_map, flag_map
 
 
-def _solve_job(args):
-    return _solve_community(*args)
-
-
-def _run_jobs(jobs: list[tuple], *, workers: int | None, progress: bool) -> list:
-    """Solve communities, in parallel worker processes when there is enough work.
+def _run_jobs(jobs: list[_Job], *, workers: int | None, progress: bool) -> list[_Done]:
+    """Run :func:`_run_job` on every job, in parallel worker processes when worth it.
 
     Communities are independent; large ones go first so the workers finish together.
     Results come back in the order of ``jobs``, so the output does not depend on ``workers``.
     """
     import os
 
-    cells = sum(job[0].n for job in jobs)
+    size = sum(job.size for job in jobs)
     if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if cells >= 20_000 and len(jobs) > 1 else 1
+        workers = min(os.cpu_count() or 1, 4) if size >= 20_000 and len(jobs) > 1 else 1
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(jobs), desc="communities", unit="community")
+        bar = tqdm(
+            total=sum(len(j.communities) for j in jobs), desc="communities", unit="community"
+        )
     results: list = [None] * len(jobs)
     if workers <= 1:
         for i, job in enumerate(jobs):
-            results[i] = _solve_job(job)
+            results[i] = _run_job(job)
             if bar is not None:
-                bar.update()
+                bar.update(len(jobs[i].communities))
     else:
         import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor, as_completed
 
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].n)
+        order = sorted(range(len(jobs)), key=lambda i: (-jobs[i].size, i))
         with ProcessPoolExecutor(workers, mp_context=mp.get_context(method)) as pool:
-            futures = {pool.submit(_solve_job, jobs[i]): i for i in order}
-            from concurrent.futures import as_completed
-
+            futures = {pool.submit(_run_job, jobs[i]): i for i in order}
             for fut in as_completed(futures):
                 results[futures[fut]] = fut.result()
                 if bar is not None:
-                    bar.update()
+                    bar.update(len(jobs[futures[fut]].communities))
     if bar is not None:
         bar.close()
     return results
@@ -373,16 +664,3 @@ def _warm_labels(g: _Graph, prev_codes: np.ndarray) -> np.ndarray:
         labels[fill] = labels[src[fill]]
         labels[labels < 0] = 0
     return labels
-
-
-def _store(cell_grid, members, labels, offset, kinds, flags, rows, community) -> None:
-    cell_grid[members] = labels + offset
-    for j in range(labels.max() + 1):
-        rows.append(
-            {
-                "grid": offset + j,
-                "community_id": str(community),
-                "kind": kinds.get(j, "urban"),
-                "flags": flags.get(j, ""),
-            }
-        )

@@ -9,7 +9,6 @@ merge of 2-3 neighbours and re-split). Rural pieces: one grid per hamlet.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,8 +259,12 @@ def _tree_split(
     return pa + pb
 
 
-def _resplit(g: _Graph, nodes: np.ndarray, lo: int, hi: int) -> list[np.ndarray] | None:
+def _resplit(
+    g: _Graph, nodes: np.ndarray, lo: int, hi: int, work: _Work | None = None
+) -> list[np.ndarray] | None:
     """Divide connected ``nodes`` into in-band parts: balanced growth first, then trees."""
+    if work is not None:
+        work.spend(1 + len(nodes) / 200)
     total = g.h[nodes].sum()
     m, why = _choose_k(total, lo, hi)
     if why:
@@ -272,6 +275,8 @@ def _resplit(g: _Graph, nodes: np.ndarray, lo: int, hi: int) -> list[np.ndarray]
     if ((loads >= lo) & (loads <= hi)).all():
         return [nodes[lab == j] for j in range(m)]
     for salt in range(6):
+        if work is not None:
+            work.spend(len(nodes) / 400)
         parts = _tree_split(g, nodes, m, lo, hi, salt)
         if parts is not None:
             return parts
@@ -285,21 +290,36 @@ def _neighbours(g: _Graph, labels: np.ndarray, grid: int) -> np.ndarray:
     return other[(other != grid) & (other >= 0)]
 
 
+@dataclass
+class _Work:
+    """A deterministic work budget: counted steps, not seconds, so that the result does not
+    depend on the machine or its load."""
+
+    left: float
+
+    def spend(self, amount: float) -> None:
+        self.left -= amount
+
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
+
+
 def _repair_band(
     g: _Graph, labels: np.ndarray, lo: int, hi: int, frozen: set[int], budget: float | None = None
 ) -> np.ndarray:
     """Bring out-of-band grids into the band: unit moves, then merge and re-split.
 
-    ``budget`` (seconds, default 0.3 s + 0.3 ms per cell + 50 ms per grid) bounds the work on one piece; what is
-    still out of band then is flagged.
+    ``budget`` (work steps; default 60 + 12 per grid + 1 per 20 cells) bounds the work on one
+    piece: a unit-move step costs 1, a re-split 1 plus 1 per 200 cells, each spanning-tree
+    cut 1 per 400 cells. What is still out of band then is flagged.
     """
     labels = labels.copy()
     k0 = labels.max() + 1
-    default = 0.3 + 3e-4 * g.n + 0.05 * k0
-    deadline = time.perf_counter() + (budget if budget is not None else default)
+    work = _Work(budget if budget is not None else 60 + 12 * k0 + g.n / 20)
     hopeless: set[int] = set()
     for _ in range(4 * max(1, labels.max() + 1)):
-        if time.perf_counter() > deadline:
+        if work.spent:
             log.debug("repair budget spent with grids still out of band")
             break
         loads = np.bincount(labels, weights=g.h, minlength=labels.max() + 1)
@@ -315,12 +335,12 @@ def _repair_band(
             break
         changed = False
         for j in bad:
-            if time.perf_counter() > deadline:
+            if work.spent:
                 break
-            if _unit_moves(g, labels, j, lo, hi, frozen):
+            if _unit_moves(g, labels, j, lo, hi, frozen, work):
                 changed = True
                 break
-            if _merge_resplit(g, labels, j, lo, hi, frozen):
+            if _merge_resplit(g, labels, j, lo, hi, frozen, work):
                 changed = True
                 break
             hopeless.add(j)
@@ -332,7 +352,14 @@ def _repair_band(
 
 
 def _unit_moves(
-    g: _Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int], limit: int = 400
+    g: _Graph,
+    labels: np.ndarray,
+    j: int,
+    lo: int,
+    hi: int,
+    frozen: set[int],
+    work: _Work | None = None,
+    limit: int = 400,
 ) -> bool:
     """Move boundary cells into or out of grid ``j`` while that lowers the band excess.
 
@@ -345,6 +372,10 @@ def _unit_moves(
     frozen_arr = np.array(sorted(frozen), dtype=np.int64)
     moved = False
     for _ in range(limit):
+        if work is not None:
+            if work.spent:
+                return moved
+            work.spend(0.05)
         k = labels.max() + 1
         loads = np.bincount(labels, weights=g.h, minlength=k)
         if lo <= loads[j] <= hi:
@@ -389,7 +420,7 @@ def _unit_moves(
 
 
 def _merge_resplit(
-    g: _Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int]
+    g: _Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int], work: _Work
 ) -> bool:
     loads = np.bincount(labels, weights=g.h, minlength=labels.max() + 1)
     nbrs = [int(o) for o in _neighbours(g, labels, j) if o not in frozen]
@@ -406,9 +437,11 @@ def _merge_resplit(
     else:
         groups.insert(0, [j])
     for grp in groups[:6]:
+        if work.spent:
+            return False
         before = _band_excess(loads[grp], lo, hi)
         nodes = np.flatnonzero(np.isin(labels, grp))
-        parts = _resplit(g, nodes, lo, hi)
+        parts = _resplit(g, nodes, lo, hi, work)
         if parts is None:
             continue
         new_loads = np.array([g.h[p].sum() for p in parts])

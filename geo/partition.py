@@ -36,19 +36,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._partition_community import _solve_all
+from geo._partition_community import _combine, _community_jobs, _run_jobs
 from geo._partition_input import (
     _as_frames,
     _building_id_column,
     _geom_keys,
     _ids,
+    _previous_assignment,
     _repair,
     _validate,
 )
 from geo.crs import metric_crs
 from geo.errors import GeoWarning
 from geo.households import HouseholdRules, building_households
-from geo.tessellation import barrier_lines, tessellate
+from geo.tessellation import barrier_lines
 
 __all__ = ["PartitionResult", "partition"]
 
@@ -273,31 +274,36 @@ def partition(
         lines = lines.set_crs(mcrs)
     lap("prepare")
 
-    tess = tessellate(comm_geo, bgeo.where(present, None), np.where(present, bcomm, -1), lines)
-    lap("tessellate")
-
-    result = _solve_all(
-        tess,
-        households,
-        buildings,
-        present,
-        comm_ids,
-        kinds,
-        lo,
-        hi,
+    prev_code = None
+    if previous is not None:
+        prev_code, _ = _previous_assignment(previous, buildings, present, in_crs)
+    jobs = _community_jobs(
+        comm_geo=comm_geo,
+        kinds=kinds,
+        footprints=bgeo.to_numpy(),
+        bcomm=np.where(present, bcomm, -1),
+        households=households,
+        buildings=buildings,
         special_column=special_column,
         hamlet_column=hamlet_column,
         hamlet_distance=hamlet_distance,
         hamlet_min=hamlet_min_households,
+        prev_code=prev_code,
         previous=previous,
+        comm_ids=comm_ids,
         locked=locked,
+        lines=lines,
         mcrs=mcrs,
-        in_crs=in_crs,
-        progress=progress,
-        workers=workers,
+        lo=lo,
+        hi=hi,
     )
-    cell_grid, grid_meta = result
-    lap("partition")
+    lap("prepare_jobs")
+    done = _run_jobs(jobs, workers=workers, progress=progress)
+    tess, cell_grid, grid_meta, grid_geom = _combine(
+        [(d, job.buildings) for d, job in zip(done, jobs, strict=True)], n_b, comm_ids
+    )
+    tess.cells = tess.cells.set_crs(mcrs, allow_override=True)
+    lap("tessellate_divide")
 
     from geo.quality import assemble
 
@@ -305,6 +311,7 @@ def partition(
         tess,
         cell_grid,
         grid_meta,
+        grid_geom=grid_geom,
         buildings=buildings,
         households=households,
         estimated=estimated,
@@ -314,12 +321,21 @@ def partition(
         lo=lo,
         hi=hi,
         previous=previous,
+        prev_code=prev_code,
         mcrs=mcrs,
         out_crs=out_crs,
         lines=lines,
     )
     lap("assemble")
     out.report["problems"] = report_problems
+    # inside the workers: CPU seconds summed over communities (the wall time of the
+    # parallel stage is tessellate_divide)
+    for stage, key in (
+        ("tessellate", "tessellate"),
+        ("partition", "divide"),
+        ("grid_polygons", "polygons"),
+    ):
+        timings[stage] = round(sum(d.seconds[key] for d in done), 3)
     out.report["seconds"] = timings
     out.report["seconds_total"] = round(time.perf_counter() - t_start, 3)
     out.report["peak_memory_mb"] = _peak_memory_mb()

@@ -110,6 +110,7 @@ def assemble(
     cell_grid: np.ndarray,
     meta: pd.DataFrame,
     *,
+    grid_geom: np.ndarray | None = None,
     buildings: gpd.GeoDataFrame,
     households: np.ndarray,
     estimated: np.ndarray,
@@ -119,6 +120,7 @@ def assemble(
     lo: int,
     hi: int,
     previous,
+    prev_code: np.ndarray | None = None,
     mcrs,
     out_crs,
     lines: gpd.GeoDataFrame,
@@ -129,7 +131,8 @@ def assemble(
 
     n_grid = int(cell_grid.max()) + 1 if len(cell_grid) else 0
     cells = tess.cells
-    grid_geom = _union_groups(cells.geometry.to_numpy(), cell_grid, n_grid)
+    if grid_geom is None:
+        grid_geom = _union_groups(cells.geometry.to_numpy(), cell_grid, n_grid)
     bc = tess.building_cell
     b_grid = np.where(bc >= 0, cell_grid[np.maximum(bc, 0)], -1)
     inside = b_grid >= 0
@@ -138,7 +141,8 @@ def assemble(
     meta = meta.sort_values("grid").reset_index(drop=True)
 
     # codes, per community, in reading order (or matched to the previous version)
-    prev_code, _ = _previous_assignment(previous, buildings, present, buildings.crs)
+    if prev_code is None:
+        prev_code, _ = _previous_assignment(previous, buildings, present, buildings.crs)
     label = shapely.point_on_surface(grid_geom)
     lx, ly = shapely.get_x(label), shapely.get_y(label)
     codes = np.empty(n_grid, dtype=object)
@@ -208,8 +212,11 @@ def assemble(
     cells_out["households"] = np.bincount(
         bc[bc >= 0], weights=households[bc >= 0], minlength=len(cells)
     ).astype(np.int64)
-    grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
+    kept = meta["kept_code"].to_numpy() if "kept_code" in meta.columns else None
     grids = grids.to_crs(out_crs) if out_crs is not None else grids
+    if kept is not None:
+        grids = _keep_polygons(grids, kept, previous)
+    grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
     bout = gpd.GeoDataFrame(
         {
             "source_index": np.arange(len(buildings), dtype=np.int64),
@@ -230,6 +237,32 @@ def assemble(
     return PartitionResult(
         grids=grids, buildings=bout, report=report, cells=cells_out, edges=tess.edges
     )
+
+
+def _keep_polygons(grids: gpd.GeoDataFrame, kept: np.ndarray, previous) -> gpd.GeoDataFrame:
+    """Grids of unchanged communities get their previous polygon back, byte for byte.
+
+    Their cells were assigned by the previous polygons, so the union is the same area; the
+    previous geometry itself is kept so that an unchanged grid does not move by a rounding
+    error (or by a CRS round trip).
+    """
+    prev = getattr(previous, "grids", None) if not isinstance(previous, pd.DataFrame) else None
+    codes = grids["grid_code"].to_numpy()
+    take = np.array([k is not None and k == c for k, c in zip(kept, codes, strict=True)])
+    if prev is None or not take.any():
+        return grids
+    if prev.crs is not None and grids.crs is not None and prev.crs != grids.crs:
+        prev = prev.to_crs(grids.crs)
+    lookup = pd.Series(prev.geometry.to_numpy(), index=prev["grid_code"].astype(str).to_numpy())
+    lookup = lookup[~lookup.index.duplicated(keep="first")]
+    found = take & pd.Series(codes).isin(lookup.index).to_numpy()
+    if not found.any():
+        return grids
+    geoms = grids.geometry.to_numpy().copy()
+    geoms[found] = lookup.loc[codes[found]].to_numpy()
+    out = grids.copy()
+    out[out.geometry.name] = gpd.GeoSeries(geoms, crs=grids.crs, index=grids.index)
+    return out
 
 
 def summarise(

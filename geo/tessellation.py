@@ -287,11 +287,17 @@ class Tessellation:
         return (m + m.T).tocsr()
 
 
-def _units(footprints: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, list[list[int]]]:
-    """Group buildings whose footprints overlap by more than 1 m2 (or 5%): unit label each."""
+def _units(
+    footprints: np.ndarray, tree: shapely.STRtree, community: np.ndarray
+) -> tuple[np.ndarray, list[list[int]]]:
+    """Group buildings of one community whose footprints overlap by more than 1 m2 (or 5%).
+
+    Buildings of different communities are never grouped, so that every community's cells
+    depend on its own buildings only (communities are tessellated in any grouping).
+    """
     n = len(footprints)
     a, b = tree.query(footprints, predicate="intersects")
-    keep = a < b
+    keep = (a < b) & (community[a] == community[b])
     a, b = a[keep], b[keep]
     if len(a):
         inter = shapely.area(shapely.intersection(footprints[a], footprints[b]))
@@ -330,7 +336,7 @@ def tessellate(
     inside = building_community >= 0
     idx_in = np.flatnonzero(inside)
     fp_tree = shapely.STRtree(fp[idx_in])
-    labels, merged_local = _units(fp[idx_in], fp_tree)
+    labels, merged_local = _units(fp[idx_in], fp_tree, building_community[idx_in])
     merged_units = [[int(idx_in[i]) for i in g] for g in merged_local]
     # unit representative: the building with the largest footprint of the group
     order = np.lexsort((-shapely.area(fp[idx_in]), labels))
@@ -344,7 +350,9 @@ def tessellate(
         unit_geom[labels[g[0]]] = shapely.union_all(fp[idx_in[g]])
     # footprints overlapping a little: cut the later one so units are interior-disjoint
     a, b = shapely.STRtree(unit_geom).query(unit_geom, predicate="overlaps")
-    for i, j in sorted(zip(a[a < b].tolist(), b[a < b].tolist(), strict=True)):
+    ucomm_all = building_community[unit_rep]
+    pair = (a < b) & (ucomm_all[a] == ucomm_all[b])
+    for i, j in sorted(zip(a[pair].tolist(), b[pair].tolist(), strict=True)):
         unit_geom[j] = shapely.difference(unit_geom[j], unit_geom[i])
 
     # block of each unit: the block holding its representative point, in its community
@@ -441,7 +449,9 @@ def tessellate(
         ctree = shapely.STRtree(cgeom)
         fi, ci = ctree.query(unit_geom[crossing], predicate="intersects")
         u = crossing[fi]
-        other = ci != own[u]
+        # a footprint is clipped to its block: cells of other blocks only touch it, and
+        # cutting it out of them would leave zero-width spikes along the street
+        other = (ci != own[u]) & (cblock[ci] == ublock[u])
         u, ci = u[other], ci[other]
         srt = np.lexsort((u, ci))
         u, ci = u[srt], ci[srt]
@@ -478,11 +488,14 @@ def tessellate(
     unit_building_cell = uc[unit_of]
     building_cell[idx_in] = unit_building_cell
 
+    rep_of_cell = (
+        unit_rep[np.maximum(cell_unit_final, 0)] if len(unit_rep) else np.full(len(cells), -1)
+    )
     cells_gdf = gpd.GeoDataFrame(
         {
             "community": bcomm[cblock_final],
             "block": cblock_final,
-            "unit": np.where(cell_unit_final >= 0, unit_rep[np.maximum(cell_unit_final, 0)], -1),
+            "unit": np.where(cell_unit_final >= 0, rep_of_cell, -1),
         },
         geometry=gpd.GeoSeries(cells, crs=crs),
     )
