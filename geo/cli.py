@@ -98,8 +98,15 @@ def _partition_run(args: argparse.Namespace) -> int:
             )
     previous = None
     if args.previous:
+        from geo.partition import PartitionResult
+
         ppath, _ = _split_spec(args.previous)
-        previous = read_vector(ppath, layer="buildings")
+        # both layers: unchanged communities keep their grid polygons byte for byte
+        previous = PartitionResult(
+            grids=read_vector(ppath, layer="grids"),
+            buildings=read_vector(ppath, layer="buildings"),
+            report={},
+        )
     result = _run_partition(args, buildings, communities, barriers, previous, partition)
     out = write_result(result, args.out)
     print(f"grids: {len(result.grids)} -> {out}")

@@ -271,6 +271,73 @@ def test_incremental_splits_a_grown_community(result):
     assert (r.grids.geom_type == "Polygon").all()
 
 
+def _six_communities():
+    """Six urban communities of 816 households in two clusters with empty land between."""
+    rows, comms = [], []
+    for c in range(6):
+        x0, y0 = (c % 3) * SIDE, (c // 3) * SIDE
+        comms.append(box(x0, y0, x0 + SIDE, y0 + SIDE))
+        rows += _grid_buildings(x0, y0, 8, 8, 6, step=15, size=10)  # 384 in the west
+        rows += _grid_buildings(x0 + 250, y0 + 100, 6, 6, 12, step=20, size=12)  # 432 east
+    buildings = gpd.GeoDataFrame(rows, crs=CRS)
+    buildings.insert(0, "building_id", [f"B{i:04d}" for i in range(len(buildings))])
+    communities = gpd.GeoDataFrame(
+        {"code": [f"34112210{c:04d}" for c in range(6)]}, geometry=comms, crs=CRS
+    )
+    roads = gpd.GeoDataFrame(
+        {"highway": ["residential"] * 3},
+        geometry=[
+            LineString([(380 + i * SIDE, -50), (380 + i * SIDE, 2 * SIDE + 50)]) for i in range(3)
+        ],
+        crs=CRS,
+    )
+    return {"buildings": buildings, "communities": communities, "roads": roads}
+
+
+def test_incremental_growth_leaves_other_communities_untouched(tmp_path):
+    from geo.io import write_result
+    from geo.partition import PartitionResult
+
+    town = _six_communities()
+    first = run(town)
+    # the previous result as the command line reads it back from its GeoPackage
+    path = write_result(first, tmp_path / "first.gpkg")
+    previous = PartitionResult(
+        grids=gpd.read_file(path, layer="grids"),
+        buildings=gpd.read_file(path, layer="buildings"),
+        report={},
+    )
+    grown = [town["communities"]["code"].iloc[c] for c in (0, 2, 4)]
+    extra = []
+    for c in (0, 2, 4):  # 2% more households: 16 in new houses on the empty land
+        x0, y0 = (c % 3) * SIDE, (c // 3) * SIDE
+        extra += [
+            {
+                "geometry": box(x0 + 250 + 20 * i, y0 + 30, x0 + 260 + 20 * i, y0 + 40),
+                "households": 4,
+                "building_id": f"N{c}{i}",
+            }
+            for i in range(4)
+        ]
+    town2 = {
+        **town,
+        "buildings": pd.concat(
+            [town["buildings"], gpd.GeoDataFrame(extra, crs=CRS)], ignore_index=True
+        ),
+    }
+    second = run(town2, previous=previous)
+    assert second.report["incremental"]["share_households_changed_grid"] <= 0.01
+    old = previous.grids[~previous.grids["community_id"].isin(grown)].set_index("grid_code")
+    new = second.grids.set_index("grid_code").loc[old.index]
+    assert len(old) == 6
+    assert (new.geometry.to_wkb() == old.geometry.to_wkb()).all()  # byte for byte
+    assert (new["households"] == old["households"]).all()
+    b_old = previous.buildings.set_index("source_index")["grid_code"]
+    b_new = second.buildings.set_index("source_index")["grid_code"].loc[b_old.index]
+    assert (b_old == b_new).mean() >= 0.99
+    assert (second.grids.geom_type == "Polygon").all()
+
+
 def test_locked_grid_is_frozen(result):
     code = _community(result, "341122100101")["grid_code"].iloc[0]
     town = _grow(small_town(), 9, hh=60)
