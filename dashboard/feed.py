@@ -72,9 +72,10 @@ from dashboard.simulate import (
     case_text,
     hour_weights,
     lifecycle_step,
+    patrol_columns,
     patrol_day,
-    patrol_fixes,
     patrol_routes,
+    patrol_rows,
 )
 from dashboard.store import Store
 
@@ -208,11 +209,17 @@ class DemoFeed:
         self._version: int | None = None
         self._case_model: CaseModel | None = None
         self._routes: tuple | None = None
-        self._days: dict[date, tuple[np.ndarray, list[tuple]]] = {}
+        self._days: dict[date, dict[str, np.ndarray]] = {}
         self._outages: dict[int, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = {}
         self._steps: dict[tuple[str, int], tuple | None] = {}
         self._report: FeedReport | None = None
         self._catching_up = False
+        #: How far back a catch-up goes for cases (and case handling), patrols and heartbeats.
+        self.windows = {
+            "cases": CASE_WINDOW,
+            "patrols": PATROL_WINDOW,
+            "heartbeats": HEARTBEAT_WINDOW,
+        }
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def fed_until(self) -> datetime | None:
@@ -259,13 +266,14 @@ class DemoFeed:
             return total
         if until <= fed:
             return total
-        start = max(fed, until - CASE_WINDOW)
+        window = self.windows["cases"]
+        start = max(fed, until - window)
         if start > fed:
             log.info(
-                "demo feed: the gap since %s is longer than %d days; feeding the last %d only",
+                "demo feed: the gap since %s is longer than %s; feeding the last %s only",
                 _fmt(fed),
-                CASE_WINDOW.days,
-                CASE_WINDOW.days,
+                window,
+                window,
             )
         self._refresh_models()
         self._catching_up = until - start > timedelta(minutes=10)
@@ -293,8 +301,8 @@ class DemoFeed:
     def _period(self, t0: datetime, t1: datetime, until: datetime) -> None:
         self._feed_cases(t0, t1)
         self._progress(t1)
-        self._feed_patrols(max(t0, until - PATROL_WINDOW), t1)
-        self._feed_heartbeats(max(t0, until - HEARTBEAT_WINDOW), t1)
+        self._feed_patrols(max(t0, until - self.windows["patrols"]), t1)
+        self._feed_heartbeats(max(t0, until - self.windows["heartbeats"]), t1)
 
     # -- cases ---------------------------------------------------------------------------------------
     def _model(self) -> CaseModel:
@@ -430,8 +438,8 @@ class DemoFeed:
             )
         return self._routes
 
-    def day_fixes(self, day: date) -> tuple[np.ndarray, list[tuple]]:
-        """All grid workers' fixes of the local day ``day``: (Unix times, store rows)."""
+    def day_fixes(self, day: date) -> dict[str, np.ndarray]:
+        """All grid workers' fixes of the local day ``day`` (:func:`patrol_columns`)."""
         if day not in self._days:
             crs, routes, workers = self._patrol_setup()
             rng = np.random.default_rng([self.seed, _PATROLS, day.toordinal()])
@@ -443,11 +451,9 @@ class DemoFeed:
                     xs.append(x)
                     ys.append(y)
                     secs.append(s)
-            rows = patrol_fixes(who, xs, ys, secs, rng, crs)
-            times = np.concatenate(secs) if secs else np.zeros(0)
             while len(self._days) >= 2:
                 self._days.pop(min(self._days))
-            self._days[day] = (times, rows)
+            self._days[day] = patrol_columns(who, xs, ys, secs, rng, crs)
         return self._days[day]
 
     def _feed_patrols(self, t0: datetime, t1: datetime) -> None:
@@ -457,13 +463,14 @@ class DemoFeed:
         day, last = t0.astimezone(_LOCAL).date(), (t1 - timedelta(seconds=1)).astimezone(_LOCAL)
         walking = set()
         while day <= last.date():
-            times, rows = self.day_fixes(day)
-            pick = np.flatnonzero((times >= t0.timestamp()) & (times < t1.timestamp()))
-            chosen = [rows[i] for i in pick]
-            walking |= {r[0] for r in chosen}
-            for i in range(0, len(chosen), FIX_BATCH):
+            columns = self.day_fixes(day)
+            times = columns["secs"]
+            pick = (times >= t0.timestamp()) & (times < t1.timestamp())
+            rows = patrol_rows({k: v[pick] for k, v in columns.items()})
+            walking |= {r[0] for r in rows}
+            for i in range(0, len(rows), FIX_BATCH):
                 self._report.fixes += self._write(
-                    self.store.add_patrol_points, chosen[i : i + FIX_BATCH]
+                    self.store.add_patrol_points, rows[i : i + FIX_BATCH]
                 )
             day += timedelta(days=1)
         self._report.workers_walking = len(walking)

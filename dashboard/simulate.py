@@ -50,7 +50,8 @@ __all__ = [
     "hour_weights",
     "lifecycle_step",
     "patrol_day",
-    "patrol_fixes",
+    "patrol_columns",
+    "patrol_rows",
     "patrol_routes",
     "simulate",
 ]
@@ -497,29 +498,41 @@ def patrol_day(
     return out
 
 
-def patrol_fixes(
+def patrol_columns(
     who: list[str],
     xs: list[np.ndarray],
     ys: list[np.ndarray],
     secs: list[np.ndarray],
     rng: np.random.Generator,
     crs_metric,
-) -> list[tuple]:
-    """(worker_id, at, lon, lat, accuracy) rows of fixes given per walk in metric coordinates."""
+) -> dict[str, np.ndarray]:
+    """Fixes given per walk in metric coordinates -> columns worker_id, secs (Unix time), lon,
+    lat (WGS84) and accuracy (m) of every fix."""
     if not who:
-        return []
-    counts = [len(x) for x in xs]
+        return {k: np.zeros(0) for k in ("worker_id", "secs", "lon", "lat", "accuracy")}
     x, y = np.concatenate(xs), np.concatenate(ys)
     lon, lat = Transformer.from_crs(crs_metric, "EPSG:4326", always_xy=True).transform(x, y)
-    stamps = pd.to_datetime(np.concatenate(secs), unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ")
-    acc = rng.uniform(3, 12, len(x)).round(1)
+    return {
+        "worker_id": np.repeat(who, [len(v) for v in xs]),
+        "secs": np.concatenate(secs),
+        "lon": np.round(lon, 7),
+        "lat": np.round(lat, 7),
+        "accuracy": rng.uniform(3, 12, len(x)).round(1),
+    }
+
+
+def patrol_rows(columns: dict[str, np.ndarray]) -> list[tuple]:
+    """(worker_id, at, lon, lat, accuracy) rows for :meth:`Store.add_patrol_points`."""
+    if not len(columns["secs"]):
+        return []
+    stamps = pd.to_datetime(columns["secs"], unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ")
     return list(
         zip(
-            np.repeat(who, counts).tolist(),
+            columns["worker_id"].tolist(),
             stamps,
-            np.round(lon, 7).tolist(),
-            np.round(lat, 7).tolist(),
-            acc.tolist(),
+            columns["lon"].tolist(),
+            columns["lat"].tolist(),
+            columns["accuracy"].tolist(),
             strict=True,
         )
     )
@@ -554,7 +567,7 @@ def _patrols(
                 xs_all.append(xs[keep])
                 ys_all.append(ys[keep])
                 secs_all.append(secs[keep])
-    return patrol_fixes(who, xs_all, ys_all, secs_all, rng, crs_metric)
+    return patrol_rows(patrol_columns(who, xs_all, ys_all, secs_all, rng, crs_metric))
 
 
 def _walk(

@@ -1173,8 +1173,9 @@ class Store:
                 "SUM(e.to_status = 'escalated') > 0 AS escalated, "
                 "SUM(e.to_status = 'returned') > 0 AS returned "
                 "FROM cases c JOIN case_events e ON e.case_id = c.case_id "
-                f"WHERE c.status != 'closed' AND ({match}) GROUP BY c.case_id ORDER BY c.case_id",
-                args,
+                f"WHERE c.status IN ({', '.join('?' * len(_OPEN))}) AND ({match}) "
+                "GROUP BY c.case_id ORDER BY c.case_id",
+                [*_OPEN, *args],
             ).fetchall()
         return [dict(r) for r in rows]
 
@@ -1652,6 +1653,17 @@ _SORTABLE = frozenset(
 
 
 USER_ROLES = ("county", "township", "planner", "wall")
+#: Statuses of open cases (all but closed), listed so that queries use the status index.
+_OPEN = (
+    "reported",
+    "accepted",
+    "dispatched",
+    "in_progress",
+    "resolved",
+    "verified",
+    "returned",
+    "escalated",
+)
 
 
 def _transition(

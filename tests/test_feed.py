@@ -90,6 +90,24 @@ def test_catch_up_fills_the_gap_and_records_how_far(demo):
     assert local_hour.between(8, 18).sum() > 2 * (~local_hour.between(7, 21)).sum()
 
 
+def test_a_gap_longer_than_the_window_is_fed_for_its_last_days_only(demo):
+    feed = _feed(demo)
+    feed.windows = {
+        "cases": timedelta(days=2),
+        "patrols": timedelta(days=1),
+        "heartbeats": timedelta(hours=1),
+    }
+    until = END + timedelta(days=6)
+    report = feed.advance(until)
+    fed = demo.cases_frame()
+    fed = fed[fed["client_id"].str.startswith("feed:")]
+    assert report.cases == len(fed) > 0
+    assert fed["reported_at"].min() >= pd.Timestamp(until - timedelta(days=2))
+    fixes = demo.patrol_points(since=(END + timedelta(days=1)).strftime(FMT))
+    assert len(fixes) and fixes["at"].min() >= pd.Timestamp(until - timedelta(days=1))
+    assert demo.get_meta("demo_fed_until") == until.strftime(FMT)
+
+
 def test_a_second_catch_up_of_the_same_period_writes_nothing(demo):
     feed = _feed(demo)
     until = END + timedelta(hours=20)
