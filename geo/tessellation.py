@@ -228,6 +228,7 @@ def _merge_slivers(faces: np.ndarray) -> np.ndarray:
         return faces
     faces = faces.copy()
     alive = np.ones(len(faces), bool)
+    grown: list[int] = []
     tree = shapely.STRtree(faces)
     for s in sliver:
         cand = tree.query(faces[s], predicate="intersects")
@@ -240,8 +241,14 @@ def _merge_slivers(faces: np.ndarray) -> np.ndarray:
         best = cand[int(np.argmax(shared))]
         if shared.max() <= 0:
             continue
-        faces[best] = _open(shapely.union(faces[best], faces[s]))
+        faces[best] = shapely.union(faces[best], faces[s])
         alive[s] = False
+        grown.append(int(best))
+    # spikes go only once every sliver has found its block (opening moves the boundary by
+    # rounding errors, and later slivers must still see their neighbours' boundary)
+    for i in sorted(set(grown)):
+        if alive[i]:
+            faces[i] = _open(faces[i])
     return faces[alive & ~shapely.is_empty(faces)]
 
 
