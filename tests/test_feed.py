@@ -326,3 +326,21 @@ def test_the_command_refuses_when_off_or_not_the_demo(tiny_store, tmp_path, monk
     monkeypatch.setenv("WANGGE_DEMO_FEED", "1")
     assert cli.main(["demo", "feed", "--once"]) == 2
     assert "is not the demo county" in capsys.readouterr().err
+
+
+def test_migration_marks_a_demo_store_set_up_before_the_feed(tmp_path):
+    store = _demo(tmp_path / "old.sqlite")
+    store.set_meta("demo_simulated", "7")  # what ensure_demo wrote before the feed existed
+    with store.transaction() as con:
+        con.execute("DELETE FROM meta WHERE key LIKE 'demo_%' AND key != 'demo_simulated'")
+        con.execute("DELETE FROM schema_migrations WHERE version = 6")
+    store.migrate()
+    assert store.get_meta("demo_county") == "7"
+    # the newest simulated time: here the last patrol fix or case before END
+    until = store.get_meta("demo_simulated_until")
+    assert until == store.get_meta("demo_fed_until")
+    assert (END - timedelta(hours=2)).strftime(FMT) < until <= END.strftime(FMT)
+    # a store that never held the demo gets none of it
+    plain = Store(tmp_path / "plain.sqlite")
+    load_tiny_county(plain)
+    assert plain.get_meta("demo_county") is None and plain.get_meta("demo_fed_until") is None
