@@ -385,9 +385,11 @@ class DemoFeed:
         move = None
         if step is not None:
             minutes, to_status, actor = step
-            # a step the simulation left pending starts when the simulation ended
-            base = max(last, origin) if origin is not None else last
-            move = (_fmt(base + timedelta(minutes=minutes)), to_status, actor)
+            at = last + timedelta(minutes=minutes)
+            if origin is not None and at <= origin:
+                # the simulation ended with this step still pending: it falls after the end
+                at = origin + timedelta(minutes=minutes * float(rng.uniform(0.02, 1)))
+            move = (_fmt(at), to_status, actor)
         self._steps[cache_key] = move
         return move
 
