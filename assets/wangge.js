@@ -189,21 +189,81 @@
   var CAT = { dispute: "#722ed1", safety: "#fa541c", sanitation: "#52c41a", facilities: "#1890ff", order: "#eb2f96", services: "#faad14" };
   function esc(t) { return String(t == null ? "" : t).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
   var bandStyle = w.style.grid;
+  /* The map page's grid metric lives here, not in the layer's hideout: dash-leaflet clears and
+     re-adds every feature on a hideout change, while restyleGrids below only calls setStyle on
+     the polygons already drawn (measured by benchmarks/browser.py). */
+  w.gridState = null;
+  w.gridLayers = new Map();
+  function metricFill(h, v) {
+    if (h.metric === "gi") return GI[String(v === null || v === undefined ? 0 : v)];
+    if (v === null || v === undefined) return "#d9d9d9";
+    var x = Math.max(0, Math.min(1, (v - (h.vmin || 0)) / Math.max(1e-9, (h.vmax || 1) - (h.vmin || 0))));
+    if (h.metric === "patrol" || h.metric === "camera") x = 1 - x;  // low coverage is the alarm
+    var a = [255, 247, 236], b = [179, 0, 0];
+    return "rgb(" + a.map(function (c, i) { return Math.round(c + (b[i] - c) * x); }).join(",") + ")";
+  }
   w.style.grid = function (feature, context) {
-    var h = context.hideout || {};
-    if (!h.metric || h.metric === "households") return bandStyle(feature, context);
-    var v = (h.values || {})[feature.properties.grid_code];
-    var fill;
-    if (h.metric === "gi") fill = GI[String(v === null || v === undefined ? 0 : v)];
-    else if (v === null || v === undefined) fill = "#d9d9d9";
-    else {
-      var x = Math.max(0, Math.min(1, (v - (h.vmin || 0)) / Math.max(1e-9, (h.vmax || 1) - (h.vmin || 0))));
-      if (h.metric === "patrol" || h.metric === "camera") x = 1 - x;  // low coverage is the alarm
-      var a = [255, 247, 236], b = [179, 0, 0];
-      fill = "rgb(" + a.map(function (c, i) { return Math.round(c + (b[i] - c) * x); }).join(",") + ")";
-    }
-    return { color: "#555", weight: 0.8, fillColor: fill, fillOpacity: 0.65 };
+    var h = w.gridState;
+    if (!h) return bandStyle(feature, context);
+    return { color: "#555", weight: 0.8, fillColor: metricFill(h, h.values[feature.properties.grid_code]), fillOpacity: 0.65 };
   };
+  var gridTooltip = w.feature.gridTooltip;
+  w.feature.gridTooltip = function (feature, layer, context) {
+    gridTooltip(feature, layer, context);
+    layer._wanggeBand = (context && context.hideout) || {};
+    w.gridLayers.set(feature.properties.grid_code, layer);
+  };
+  function el(type, props) {
+    return { type: type, namespace: "dash_html_components", props: props };
+  }
+  function fmt(metric, v) {
+    if (metric === "patrol" || metric === "camera") return Math.round(100 * v) + "%";
+    return metric === "per100" ? v.toFixed(1) : String(Math.round(v));
+  }
+  function legend(metric, all, options, labels) {
+    var name = ((options || []).filter(function (o) { return o.value === metric; })[0] || {}).label || metric;
+    var rows = [el("H4", { children: name })];
+    if (metric === "gi") {
+      [3, 2, 1, 0, -1, -2, -3].forEach(function (b) {
+        rows.push(el("Div", { className: "legend-row", children: [
+          el("Span", { className: "swatch gi" + b }), el("Span", { children: (labels.gi || {})[b] })] }));
+      });
+      return rows;
+    }
+    var m = all[metric], reversed = metric === "patrol" || metric === "camera";
+    var lo = fmt(metric, m.vmin), hi = (m.clipped ? "≥ " : "") + fmt(metric, m.vmax);
+    rows.push(el("Div", { className: "swatch metric-ramp" }));
+    rows.push(el("Div", { className: "ramp-labels", children: [
+      el("Span", { children: reversed ? hi : lo }), el("Span", { children: reversed ? lo : hi })] }));
+    rows.push(el("Div", { className: "legend-row", children: [
+      el("Span", { className: "swatch no-data" }), el("Span", { children: labels.none })] }));
+    return rows;
+  }
+  w.restyleGrids = function (metric, all, lang, options, labels) {
+    var t0 = performance.now();
+    var h = null;
+    if (metric && metric !== "households" && all && all[metric]) {
+      h = { metric: metric, values: all[metric].values, vmin: all[metric].vmin, vmax: all[metric].vmax };
+    }
+    w.gridState = h;
+    var n = 0;
+    w.gridLayers.forEach(function (layer, code) {
+      if (!layer._map) { w.gridLayers.delete(code); return; }
+      layer.setStyle(w.style.grid(layer.feature, { hideout: layer._wanggeBand }));
+      n++;
+    });
+    var info = { metric: h ? metric : "households", grids: n, style_ms: performance.now() - t0 };
+    // Leaflet's canvas redraws in the next animation frame; this callback runs after it
+    requestAnimationFrame(function () {
+      var now = performance.now();
+      w.lastRestyle = Object.assign({ painted_ms: now - t0, at: now }, info);
+    });
+    if (!h) return [info, [], "legend metric-legend hidden", "legend"];
+    return [info, legend(metric, all, options, labels || {}), "legend metric-legend", "legend hidden"];
+  };
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    wangge_map: { restyleGrids: w.restyleGrids },
+  });
   w.style.hex = function (feature) {
     var s = feature.properties.share || 0;
     return { color: "#8c2d04", weight: 0.5, fillColor: "rgb(" + [255, Math.round(237 - 180 * s), Math.round(160 - 150 * s)].join(",") + ")", fillOpacity: 0.35 + 0.45 * s };
@@ -270,4 +330,37 @@
       return L.latLng(lat + d[1], lon + d[0]);
     },
   };
+})();
+
+/* 态势 drill-down: a plain click on a unit link drills in place (the page's callback updates
+   its parts) instead of navigating; the URL then follows the state through pushUrl, so the
+   view can still be shared, bookmarked and left with the back button. */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-sit-go]");
+    if (a && e.button === 0 && !e.ctrlKey && !e.metaKey && !e.shiftKey && !e.altKey) e.preventDefault();
+  }, true);
+  function query(state, lang) {
+    var q = new URLSearchParams({ level: state.level, code: state.code, metric: state.metric });
+    if (lang && lang !== "zh") q.set("lang", lang);
+    return "/situation?" + q.toString();
+  }
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    wangge_sit: {
+      pushUrl: function (state, synced) {
+        if (!state) return window.dash_clientside.no_update;
+        var url = query(state, state.lang);
+        if (window.location.pathname + window.location.search !== url) {
+          // the page's first state only spells out the URL it was opened with
+          if (synced) window.history.pushState(window.history.state, "", url);
+          else window.history.replaceState(window.history.state, "", url);
+        }
+        // the language switch keeps the view
+        var sw = document.getElementById("lang-switch");
+        if (sw) sw.setAttribute("href", query(state, state.lang === "en" ? "zh" : "en"));
+        return url;
+      },
+    },
+  });
 })();

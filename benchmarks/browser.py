@@ -7,9 +7,10 @@ Sets up the demo county in a fresh data folder (or reuses ``--data-dir``), tops 
 county user:
 
 - map interactive: navigation start to the vector layers painted on the canvas;
-- filter change: choosing another case time window to the new count shown (p50/p95);
+- filter change: the click on another case time window to the new cases drawn (p50/p95);
 - one drill-down level: a click in the ranking to the new breadcrumbs (p50/p95);
-- grid restyle: choosing another grid metric to the canvas repainted (p50/p95);
+- grid restyle: another grid metric applied to the drawn grids and repainted, and from the
+  click on the option to the repaint (p50/p95);
 - wall refresh payload when nothing changed (bytes of the refresh answer);
 - panning: frames per second while dragging the map with every layer on;
 - requests to any host but the app's own.
@@ -46,13 +47,27 @@ PASSWORD = "wangge-demo"
 
 WATCH = """
 window.__marks = {};
+if (!window.__clickHooked) {
+  // when the user picked an option: the start of a filter change or a restyle
+  document.addEventListener('click', function (e) {
+    if (e.target.closest && e.target.closest('[role=option]')) window.__clickAt = performance.now();
+  }, true);
+  window.__clickHooked = true;
+}
 window.__watch = function (selector, name) {
   const el = document.querySelector(selector);
   const start = performance.now();
+  window.__clickAt = null;
   const before = el ? el.innerText : null;
   const obs = new MutationObserver(() => {
     const now = document.querySelector(selector);
-    if (now && now.innerText !== before) { window.__marks[name] = performance.now() - start; obs.disconnect(); }
+    if (now && now.innerText !== before) {
+      obs.disconnect();
+      // the map layers of the same answer are redrawn by the next animation frame
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        window.__marks[name] = performance.now() - (window.__clickAt || start);
+      }));
+    }
   });
   obs.observe(document.body, {subtree: true, childList: true, characterData: true});
 };
@@ -331,24 +346,44 @@ def main() -> int:
                     "p95 < 300",
                 )
             )
-            # grid restyle
+            # grid restyle: in the browser (setStyle on the drawn grids), no server round trip
             metrics = ["每百户事件数(30日)", "户数(达标区间)"]
-            restyle = []
-            for i in range(min(args.runs, 10)):
-                before = d.execute_script(CANVAS_SUM)
-                t0 = time.perf_counter()
+            keys = ["per100", "households"]
+            WebDriverWait(d, 60).until(
+                lambda x: x.execute_script("return window.wangge && window.wangge.lastRestyle")
+            )
+            restyle, select_to_paint = [], []
+            for i in range(max(10, args.runs)):
+                d.execute_script(WATCH)
                 choose(d, "grid-metric", metrics[i % 2])
-                WebDriverWait(d, 30, poll_frequency=0.005).until(
-                    lambda x, before=before: x.execute_script(CANVAS_SUM) != before
+                WebDriverWait(d, 30, poll_frequency=0.01).until(
+                    lambda x, k=keys[i % 2]: x.execute_script(
+                        "const r = window.wangge.lastRestyle;"
+                        "return r && r.metric === arguments[0] && r.at > (window.__clickAt || 0)",
+                        k,
+                    )
                 )
-                restyle.append((time.perf_counter() - t0) * 1000)
+                info = d.execute_script(
+                    "return Object.assign({click: window.__clickAt}, window.wangge.lastRestyle)"
+                )
+                restyle.append(info["painted_ms"])
+                if info.get("click"):
+                    select_to_paint.append(info["at"] - info["click"])
             rows.append(
                 (
-                    "grid restyle, select to repainted (ms, p50 / p95)",
+                    f"grid restyle, {info['grids']} grids, setStyle to repainted (ms, p50 / p95)",
                     f"{pct(restyle, 0.5):.0f} / {pct(restyle, 0.95):.0f}",
-                    "< 50 (restyle itself)",
+                    "< 50",
                 )
             )
+            if select_to_paint:
+                rows.append(
+                    (
+                        "grid restyle, option clicked to repainted (ms, p50 / p95)",
+                        f"{pct(select_to_paint, 0.5):.0f} / {pct(select_to_paint, 0.95):.0f}",
+                        "(whole interaction)",
+                    )
+                )
             # panning fps with every overlay on
             for box in d.find_elements(
                 By.CSS_SELECTOR, ".leaflet-control-layers-overlays input[type=checkbox]"

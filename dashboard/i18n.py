@@ -35,6 +35,7 @@ TEXT: dict[str, dict[str, str]] = {
     "summary.no_grids": {"zh": "尚未划分网格", "en": "No grids published yet"},
     "legend.title": {"zh": "图例", "en": "Legend"},
     "legend.households": {"zh": "网格户数", "en": "Households per grid"},
+    "legend.no_data": {"zh": "无数据", "en": "No data"},
     "legend.below": {"zh": "低于下限", "en": "below the band"},
     "legend.in_band": {"zh": "达标", "en": "in the band"},
     "legend.above": {"zh": "高于上限", "en": "above the band"},

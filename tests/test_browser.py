@@ -344,10 +344,16 @@ def test_a_township_leader_sees_neither_another_townships_cases_nor_its_api_data
     townships = Store(server_data / "wangge.sqlite").admin_units("township")
     mine, other = townships.iloc[0], townships.iloc[1]
     login(browser, server, username=f"leader{mine['code'][6:9]}", next_url="/cases%3Fwindow%3Dall")
+    from selenium.common.exceptions import StaleElementReferenceException
+
     WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".ag-row")))
-    shown = {
-        e.text for e in browser.find_elements(By.CSS_SELECTOR, '.ag-row [col-id="township_name"]')
-    }
+    # the rows' township names, read again if the grid redraws its rows while they are read
+    shown = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: (
+            {e.text for e in d.find_elements(By.CSS_SELECTOR, '.ag-row [col-id="township_name"]')}
+            - {""}
+        )
+    )
     assert shown == {mine["name"]}
     # the API, asked from the leader's own session, answers for their township only
     body = browser.execute_script(
@@ -367,7 +373,12 @@ def test_a_township_leader_sees_neither_another_townships_cases_nor_its_api_data
     )
     # and the drill-down will not open another township
     browser.get(f"{server}/situation?level=township&code={other['code']}")
-    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "sit-crumbs")))
-    assert mine["name"] in browser.find_element(By.ID, "sit-crumbs").text
-    assert other["name"] not in browser.find_element(By.ID, "sit-crumbs").text
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    crumbs = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.ID, "sit-crumbs").text
+    )
+    assert mine["name"] in crumbs and other["name"] not in crumbs
+    # and the address bar now names the leader's own township
+    assert f"code={mine['code']}" in browser.current_url
     assert _severe_console(browser) == []

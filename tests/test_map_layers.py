@@ -34,14 +34,17 @@ def test_cases_filtered_and_binned_into_hexagons(app, monkeypatch):
 
     store = app.server.config["WANGGE_STORE"]
     with signed_in(app):
-        points, bins, hexes, count = page.show_cases("7d", None, None, 13, None, "en")
-        safety, _, _, _ = page.show_cases("7d", "safety", "open", 13, None, "en")
+        points, bins, count = page.show_cases("7d", None, None, 13, None, "en")
+        hexes = page.show_hexes("7d", None, None, 13, ["Case density (H3 hexagons)"], "en")
+        hidden = page.show_hexes("7d", None, None, 13, ["Cases"], "en")
+        safety, _, _ = page.show_cases("7d", "safety", "open", 13, None, "en")
         # past MAX_POINTS the server sends one bubble per H3 cell with its counts
         monkeypatch.setattr(page, "MAX_POINTS", 10)
-        none, binned, _, same = page.show_cases("7d", None, None, 13, None, "en")
+        none, binned, same = page.show_cases("7d", None, None, 13, None, "en")
     n = len(points["features"])
     assert count == f"{n:,} cases" and n > 50 and bins is None
     assert sum(f["properties"]["count"] for f in hexes["features"]) == n
+    assert hidden is None  # nothing computed or sent while the hexagon layer is off
     assert all(f["properties"]["c"] == "safety" for f in safety["features"])
     open_ids = set(
         store.cases_frame(filters={"category": "safety"}).query("closed_at.isna()")["case_id"]
@@ -54,17 +57,46 @@ def test_cases_filtered_and_binned_into_hexagons(app, monkeypatch):
     assert page._h3_resolution(11) == 7 and page._h3_resolution(16) == 10
 
 
-def test_grids_restyled_by_metric_through_hideout(app):
+def test_every_grid_metric_is_sent_once_for_restyling_in_the_browser(app):
     from dashboard.pages import map as page
 
+    store = app.server.config["WANGGE_STORE"]
     with signed_in(app):
-        band = page.colour_grids("households", {"min": 300, "max": 500})
-        per100 = page.colour_grids("per100", {"min": 300, "max": 500})
-        gi = page.colour_grids("gi", {"min": 300, "max": 500})
-    assert band["metric"] == "households" and band["values"] == {}
-    assert set(per100["values"]) == set(app.server.config["WANGGE_STORE"].grids()["grid_code"])
-    assert per100["vmax"] >= per100["vmin"] >= 0
-    assert set(gi["values"].values()) <= {-3, -2, -1, 0, 1, 2, 3}
+        values = page.grid_values(0)
+    codes = set(store.grids()["grid_code"])
+    assert set(values) == {"per100", "overdue", "patrol", "camera", "gi"}
+    for metric, entry in values.items():
+        assert set(entry["values"]) == codes, metric
+        finite = [v for v in entry["values"].values() if v is not None]
+        assert entry["vmin"] == min(finite, default=0)
+        assert entry["vmin"] <= entry["vmax"] <= max(finite, default=1)
+        assert entry["clipped"] == (entry["vmax"] < max(finite, default=1))
+    assert set(values["gi"]["values"].values()) <= {-3, -2, -1, 0, 1, 2, 3, None}
+    # cases per 100 households agree with the store's 30-day counts
+    grids = store.grids().set_index("grid_code")
+    busiest = max(values["per100"]["values"], key=lambda g: values["per100"]["values"][g] or 0)
+    since = (page.pd.Timestamp.now(tz="UTC") - page.pd.Timedelta(days=30)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    n = store.case_counts(by="grid_code", filters={"since": since}).get(busiest, 0)
+    assert n > 0
+    assert values["per100"]["values"][busiest] == round(
+        100 * n / grids.loc[busiest, "households"], 4
+    )
+    # grids without households have no rate (not a division by one)
+    empty = grids.index[grids["households"] == 0]
+    assert all(values["per100"]["values"][g] is None for g in empty)
+
+
+def test_a_township_leader_gets_only_their_grids_metrics(app):
+    from dashboard.pages import map as page
+
+    store = app.server.config["WANGGE_STORE"]
+    township = store.admin_units("township")["code"].iloc[0]
+    with signed_in(app, "township", scope=township):
+        values = page.grid_values(0)
+    assert values["per100"]["values"]
+    assert all(g.startswith(township[:9]) for g in values["per100"]["values"])
 
 
 def test_camera_views_and_blind_streets_load_when_switched_on(app):

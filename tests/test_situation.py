@@ -62,24 +62,61 @@ def test_unknown_units_fall_back_to_the_county(app):
 
 
 def test_clicking_a_child_goes_one_level_down_keeping_metric_and_language(app):
+    from dashboard import ids
     from dashboard.pages import situation
 
-    url = situation.drill_down(
-        {"id": "420999001000", "properties": {"code": "420999001000"}},
-        {"level": "county", "code": "420999000000", "metric": "gi", "lang": "en"},
-    )
-    query = parse_qs(urlparse(url).query)
-    assert urlparse(url).path == "/situation"
+    county = {"level": "county", "code": "420999000000", "metric": "gi", "lang": "en"}
+    click = {"id": "420999001000", "properties": {"code": "420999001000"}}
+    assert situation.target(ids.SIT_CHILDREN, click, "gi", county) == {
+        **county,
+        "level": "township",
+        "code": "420999001000",
+    }
+    grid = {"level": "grid", "code": "420999001001001", "metric": "per100", "lang": "zh"}
+    assert situation.target(ids.SIT_CHILDREN, {"properties": {"code": "x"}}, None, grid) is None
+    town = {**grid, "level": "township", "code": "420999001000"}
+    assert situation.target(ids.SIT_METRIC, None, "overdue", town) == {**town, "metric": "overdue"}
+    assert situation.target(ids.SIT_METRIC, None, "per100", town) is None  # nothing changed
+    crumb = {"type": ids.SIT_GO, "level": "county", "code": "420999000000"}
+    assert situation.target(crumb, None, None, town)["level"] == "county"
+    # the shareable URL of a view keeps the metric and the language
+    query = parse_qs(urlparse(situation.href("township", "420999001000", "gi", "en")).query)
     assert query == {
         "level": ["township"],
         "code": ["420999001000"],
         "metric": ["gi"],
         "lang": ["en"],
     }
-    state = {"level": "grid", "code": "420999001001001", "metric": "per100", "lang": "zh"}
-    assert situation.drill_down({"properties": {"code": "x"}}, state) is situation.dash.no_update
-    url = situation.change_metric("overdue", {**state, "level": "township", "code": "420999001000"})
-    assert "metric=overdue" in url and "level=township" in url
+
+
+def test_a_drill_down_updates_the_page_in_place(app):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from dashboard import ids
+    from dashboard.pages import situation
+
+    state = {"level": "county", "code": "420999000000", "metric": "per100", "lang": "zh"}
+    click = {"id": "420999002000", "properties": {"code": "420999002000"}}
+    context_value.set(
+        AttributeDict(
+            triggered_inputs=[{"prop_id": f"{ids.SIT_CHILDREN}.clickData", "value": click}]
+        )
+    )
+    with signed_in(app):
+        out = situation.navigate([], click, "per100", state)
+    new, crumbs, kpis, detail, trend, cats, legend, viewport, children, hideout = out[:10]
+    assert new == {**state, "level": "township", "code": "420999002000"}
+    assert "青石镇" in str(crumbs) and "社区/村排名" in str(detail)
+    assert {f["id"] for f in children["features"]} == {"420999002001", "420999002002"}
+    assert set(hideout["values"]) == {"420999002001", "420999002002"}
+    (south, west), (north, east) = viewport["bounds"]
+    assert south < north and west < east
+    # a township leader cannot drill into another township: they stay in their own
+    with signed_in(app, "township", scope="420999001000"):
+        out = situation.navigate([], click, "per100", state)
+    assert out[0]["code"] == "420999001000"
+    assert "青石镇" not in str(out[1])
 
 
 def test_layouts_render_at_every_level(app):

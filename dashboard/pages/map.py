@@ -8,6 +8,7 @@ far enough (level of detail). No tile server is needed; an optional tile URL add
 from __future__ import annotations
 
 import json
+import logging
 import math
 
 import dash
@@ -15,7 +16,16 @@ import dash_leaflet as dl
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+)
 from dash_extensions.javascript import Namespace
 from flask import current_app
 
@@ -30,6 +40,7 @@ from dashboard.metrics import window_since
 
 dash.register_page(__name__, path="/", name="态势地图", title="网格化管理指挥中心")
 
+log = logging.getLogger(__name__)
 style = Namespace("wangge", "style")
 feature = Namespace("wangge", "feature")
 
@@ -89,7 +100,7 @@ def _summary(lang: str) -> html.Div:
             html.H3(t("summary.title", lang)),
             html.Div(stats, className="stats"),
             None if n else html.Div(t("summary.no_grids", lang), className="muted"),
-            _legend(lang),
+            *_legend(lang),
             html.Div(
                 t("buildings.zoom_hint", lang, zoom=BUILDINGS_MIN_ZOOM),
                 id=ids.BUILDINGS_STATUS,
@@ -105,8 +116,23 @@ def _swatch(css_class: str, label: str) -> html.Div:
     )
 
 
-def _legend(lang: str) -> html.Div:
+def _legend(lang: str) -> list:
+    """The households legend, and the legend of another grid metric (filled in the browser)."""
+    labels = {
+        "none": t("legend.no_data", lang),
+        "gi": {b: t(f"sit.gi.{b}", lang) for b in (3, 2, 1, 0, -1, -2, -3)},
+    }
+    metric = html.Div(id=ids.GRID_LEGEND, className="legend metric-legend hidden")
+    return [
+        dcc.Store(id=ids.GRID_LEGEND_LABELS, data=labels),
+        metric,
+        _households_legend(lang),
+    ]
+
+
+def _households_legend(lang: str) -> html.Div:
     return html.Div(
+        id=ids.HH_LEGEND,
         className="legend",
         children=[
             html.H4(t("legend.households", lang)),
@@ -238,6 +264,9 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         children=[
             header(lang, "/"),
             dcc.Store(id=ids.LANG_STORE, data=lang),
+            dcc.Store(id=ids.GRID_VALUES),
+            dcc.Store(id=ids.GRID_RESTYLED),
+            dcc.Interval(id=ids.GRID_VALUES_TICK, interval=GRID_VALUES_REFRESH * 1000),
             html.Div(
                 className="map-wrap",
                 children=[
@@ -363,10 +392,22 @@ def _h3_resolution(zoom: float | None) -> int:
 MAX_POINTS = 6000
 
 
+def _case_filters(window, category, status) -> dict:
+    filters = {"since": window_since(window if window != "all" else "90d", "7d")}
+    if category:
+        filters["category"] = category
+    if status and status != "open":
+        filters["status"] = status
+    if scope():
+        filters["township_codes"] = [scope()]
+    if status == "open":
+        filters["open"] = True
+    return filters
+
+
 @callback(
     Output(ids.CASES, "data"),
     Output(ids.CASE_BINS, "data"),
-    Output(ids.HEXES, "data"),
     Output(ids.CASE_COUNT, "children"),
     Input(ids.CASE_WINDOW, "value"),
     Input(ids.CASE_CATEGORY, "value"),
@@ -376,35 +417,24 @@ MAX_POINTS = 6000
     State(ids.LANG_STORE, "data"),
 )
 def show_cases(window, category, status, zoom, bounds, lang):
-    """Cases of the time window, category and status, and H3 hexagon counts at a resolution that
-    suits the zoom. Up to :data:`MAX_POINTS` cases in the view travel as points (clustered in
-    the browser); past that the server sends one bubble per H3 cell (count and overdue count),
-    so a 60,000-case month does not ship 60,000 features."""
+    """Cases of the time window, category and status. Up to :data:`MAX_POINTS` cases in the
+    view travel as points (clustered in the browser); past that the server sends one bubble per
+    H3 cell (count and overdue count), so a 60,000-case month does not ship 60,000 features."""
     lang = normalise_lang(lang)
-    filters = {}
-    filters["since"] = window_since(window if window != "all" else "90d", "7d")
-    if category:
-        filters["category"] = category
-    if status and status != "open":
-        filters["status"] = status
-    if scope():
-        filters["township_codes"] = [scope()]
-    if status == "open":
-        filters["open"] = True
+    filters = _case_filters(window, category, status)
     store = current_app.config["WANGGE_STORE"]
     res = _h3_resolution(zoom)
-    cells = store.case_bins(resolution=res, filters=filters)  # H3 cells stored with each case
-    total = sum(c[3] for c in cells)
-    count = t("cases.count", lang, n=f"{total:,}")
-    if not total:
-        return None, None, None, count
-    hexes = _hex_layer(np.array([c[0] for c in cells]), np.array([c[3] for c in cells]))
     bbox = None
     if bounds and (zoom or 0) >= 14:
         (south, west), (north, east) = bounds
         west, south = from_display(west, south)
         east, north = from_display(east, north)
         bbox = (west, south, east, north)
+    cells = store.case_bins(resolution=res, filters=filters)  # H3 cells stored with each case
+    total = sum(c[3] for c in cells)
+    count = t("cases.count", lang, n=f"{total:,}")
+    if not total:
+        return None, None, count
     in_view = cells if bbox is None else store.case_bins(resolution=res, filters=filters, bbox=bbox)
     if sum(c[3] for c in in_view) <= MAX_POINTS:
         rows = store.case_points(filters=filters, bbox=bbox)
@@ -420,7 +450,7 @@ def show_cases(window, category, status, zoom, bounds, lang):
                 for cid, lon, lat, cat, st, od in rows
             ],
         }
-        return points, None, hexes, count
+        return points, None, count
     bins = {
         "type": "FeatureCollection",
         "features": [
@@ -433,7 +463,29 @@ def show_cases(window, category, status, zoom, bounds, lang):
             for cell, lon, lat, n, od in in_view
         ],
     }
-    return None, bins, hexes, count
+    return None, bins, count
+
+
+@callback(
+    Output(ids.HEXES, "data"),
+    Input(ids.CASE_WINDOW, "value"),
+    Input(ids.CASE_CATEGORY, "value"),
+    Input(ids.CASE_STATUS, "value"),
+    Input(ids.MAP, "zoom"),
+    Input(ids.MAP_LAYERS, "overlays"),
+    State(ids.LANG_STORE, "data"),
+)
+def show_hexes(window, category, status, zoom, overlays, lang):
+    """H3 hexagon counts of the same cases at a resolution that suits the zoom, computed and
+    sent only while the hexagon layer is switched on (it is off by default)."""
+    if t("layer.hexes", normalise_lang(lang)) not in (overlays or []):
+        return None
+    cells = current_app.config["WANGGE_STORE"].case_bins(
+        resolution=_h3_resolution(zoom), filters=_case_filters(window, category, status)
+    )
+    if not cells:
+        return None
+    return _hex_layer(np.array([c[0] for c in cells]), np.array([c[3] for c in cells]))
 
 
 def _hex_layer(uniq: np.ndarray, counts: np.ndarray) -> dict:
@@ -449,50 +501,85 @@ def _hex_layer(uniq: np.ndarray, counts: np.ndarray) -> dict:
     return json.loads(feature_collection(frame, ["h3_cell", "count", "share"], id_column="h3_cell"))
 
 
+#: How often the map refreshes the grids' metric values (seconds).
+GRID_VALUES_REFRESH = 60
+
+
 @callback(
-    Output(ids.GRIDS, "hideout"),
-    Input(ids.GRID_METRIC, "value"),
-    State(ids.GRIDS, "hideout"),
+    Output(ids.GRID_VALUES, "data"),
+    Input(ids.GRID_VALUES_TICK, "n_intervals"),
 )
-def colour_grids(metric, hideout):
-    """Restyle the grids by a metric (values sent once; the features are not re-sent)."""
-    hideout = dict(hideout or {})
-    metric = metric if metric in GRID_METRICS else "households"
-    hideout["metric"] = metric
-    if metric == "households":
-        hideout["values"] = {}
-        return hideout
+def grid_values(_tick):
+    """Every grid metric's values, per grid of the user's scope, sent once and then every
+    :data:`GRID_VALUES_REFRESH` seconds: choosing a metric restyles the grids in the browser
+    (``wangge.restyleGrids``: ``setStyle`` on the drawn polygons), with no round trip and no
+    rebuild of the layer, which dash-leaflet does on every ``hideout`` change."""
     cfg = current_app.config
     store = cfg["WANGGE_STORE"]
     analytics = cfg["WANGGE_ANALYTICS"]
     grids = store.grids().drop(columns="geometry")
-    if metric == "per100":
-        since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        counts = store.case_counts(by="grid_code", filters={"since": since})
-        values = {
-            g: 100 * counts.get(g, 0) / max(1, h)
-            for g, h in zip(grids["grid_code"], grids["households"], strict=True)
-        }
-    elif metric == "overdue":
-        values = store.case_counts(by="grid_code", filters={"overdue": True}, open_only=True)
-        values = {g: values.get(g, 0) for g in grids["grid_code"]}
-    elif metric == "patrol":
-        frame = analytics.patrol_yesterday()
-        values = dict(zip(frame["grid_code"], frame["patrol_street_share"], strict=True))
-    elif metric == "camera":
-        frame = analytics.camera_coverage()
-        values = dict(zip(frame["grid_code"], frame["camera_street_share"], strict=True))
-    else:
-        frame = analytics.hotspots()
-        values = dict(zip(frame["grid_code"], frame["gi_bin"], strict=True))
-    clean = {
-        k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v))
-        for k, v in values.items()
-        if within_scope(k)
+    grids = grids[[within_scope(g) for g in grids["grid_code"]]]
+    codes = list(grids["grid_code"])
+    since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    counts = store.case_counts(by="grid_code", filters={"since": since})
+    overdue = store.case_counts(by="grid_code", filters={"overdue": True}, open_only=True)
+    raw = {
+        # undefined for grids without households (schools, industrial parks: 专属网格)
+        "per100": {
+            g: 100 * counts.get(g, 0) / h if h > 0 else None
+            for g, h in zip(codes, grids["households"], strict=True)
+        },
+        "overdue": {g: overdue.get(g, 0) for g in codes},
     }
-    finite = [v for v in clean.values() if v is not None]
-    hideout.update(values=clean, vmin=min(finite, default=0), vmax=max(finite, default=1))
-    return hideout
+    for metric, compute, column in (
+        ("patrol", analytics.patrol_yesterday, "patrol_street_share"),
+        ("camera", analytics.camera_coverage, "camera_street_share"),
+        ("gi", analytics.hotspots, "gi_bin"),
+    ):
+        try:
+            frame = compute()
+        except Exception:  # one failed analysis leaves its metric grey, not the map broken
+            log.exception("grid metric %s failed; shown as missing", metric)
+            frame = pd.DataFrame(columns=["grid_code", column])
+        raw[metric] = dict(zip(frame["grid_code"], frame[column], strict=True))
+    out = {}
+    for metric, values in raw.items():
+        clean = {
+            g: (
+                None
+                if values.get(g) is None
+                or (isinstance(values.get(g), float) and math.isnan(values[g]))
+                else round(float(values[g]), 4)
+            )
+            for g in codes
+        }
+        finite = [v for v in clean.values() if v is not None]
+        top = max(finite, default=1)
+        if metric in ("per100", "overdue") and len(finite) >= 20:
+            # the colour ramp ends at the 95th percentile, so one outlier does not wash out the
+            # rest; the legend then reads "≥ vmax"
+            top = float(np.percentile(finite, 95)) or top
+        out[metric] = {
+            "values": clean,
+            "vmin": min(finite, default=0),
+            "vmax": top,
+            "clipped": top < max(finite, default=top),
+        }
+    return out
+
+
+clientside_callback(
+    ClientsideFunction(namespace="wangge_map", function_name="restyleGrids"),
+    Output(ids.GRID_RESTYLED, "data"),
+    Output(ids.GRID_LEGEND, "children"),
+    Output(ids.GRID_LEGEND, "className"),
+    Output(ids.HH_LEGEND, "className"),
+    Input(ids.GRID_METRIC, "value"),
+    Input(ids.GRID_VALUES, "data"),
+    State(ids.LANG_STORE, "data"),
+    State(ids.GRID_METRIC, "options"),
+    State(ids.GRID_LEGEND_LABELS, "data"),
+)
 
 
 @callback(
