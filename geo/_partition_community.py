@@ -18,6 +18,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from geo._partition_polish import polish
 from geo._partition_solver import _components, _Graph, _make_contiguous, _solve_piece, _subgraph
 from geo.errors import InputError
 from geo.tessellation import Tessellation, tessellate
@@ -558,6 +559,7 @@ def _solve_community(
                 hamlet_distance=hamlet_distance,
                 hamlet_min=hamlet_min,
             )
+            labs = polish(sub, labs, lo, hi)
             whole = len(nodes) == len(free) and not frozen
             for j in range(labs.max() + 1):
                 grid_kind[nl + j] = "rural" if rural else "urban"

@@ -311,8 +311,8 @@ def _repair_band(
     """Bring out-of-band grids into the band: unit moves, then merge and re-split.
 
     ``budget`` (work steps; default 60 + 12 per grid + 1 per 20 cells) bounds the work on one
-    piece: a unit-move step costs 1, a re-split 1 plus 1 per 200 cells, each spanning-tree
-    cut 1 per 400 cells. What is still out of band then is flagged.
+    piece: a unit-move step costs 0.05, a re-split 1 plus 1 per 200 cells, each spanning-tree
+    cut 1 per 400 cells, an ejection trial 1. What is still out of band then is flagged.
     """
     labels = labels.copy()
     k0 = labels.max() + 1
@@ -343,6 +343,9 @@ def _repair_band(
             if _merge_resplit(g, labels, j, lo, hi, frozen, work):
                 changed = True
                 break
+            if _eject(g, labels, j, lo, hi, frozen, work):
+                changed = True
+                break
             hopeless.add(j)
         if not changed:
             break
@@ -360,6 +363,7 @@ def _unit_moves(
     frozen: set[int],
     work: _Work | None = None,
     limit: int = 400,
+    pinned: int | None = None,
 ) -> bool:
     """Move boundary cells into or out of grid ``j`` while that lowers the band excess.
 
@@ -384,6 +388,8 @@ def _unit_moves(
         cross = lr != lc
         m = cross & (lr == j) if loads[j] > hi else cross & (lc == j)
         m &= ~np.isin(lr, frozen_arr) & ~np.isin(lc, frozen_arr) & (g.h[er] > 0)
+        if pinned is not None:
+            m &= er != pinned
         if not m.any():
             return moved
         u, dst = er[m], lc[m]
@@ -417,6 +423,55 @@ def _unit_moves(
         if not done:
             return moved
     return moved
+
+
+def _eject(
+    g: _Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int], work: _Work
+) -> bool:
+    """Push a boundary cell out of grid ``j`` (or pull one in) even when that puts the
+    neighbour out of band, then let unit moves settle both: an ejection chain.
+
+    Large buildings (towers of 250 households) make single moves useless: a grid of two
+    towers can only get in band when a neighbour takes a tower and passes small buildings on.
+    Taken only when the total band excess falls.
+    """
+    loads = np.bincount(labels, weights=g.h, minlength=labels.max() + 1)
+    before = _band_excess(loads, lo, hi)
+    target = (lo + hi) / 2
+    members = np.flatnonzero(labels == j)
+    over = loads[j] > hi
+    if over:  # cells of j on its boundary, to a neighbour
+        coo = g.length[members].tocoo()
+        cell, other = members[coo.row], labels[coo.col]
+        donor = np.full(len(cell), j)
+    else:  # cells of neighbours on j's boundary, into j
+        coo = g.length[members].tocoo()
+        cell, other = coo.col, np.full(len(coo.col), j)
+        donor = labels[cell]
+    frozen_arr = np.array(sorted(frozen), dtype=np.int64)
+    ok = (donor != other) & ~np.isin(donor, frozen_arr) & ~np.isin(other, frozen_arr)
+    ok &= g.h[cell] > 0
+    if not ok.any():
+        return False
+    cand = pd.DataFrame({"cell": cell[ok], "dst": other[ok], "src": donor[ok]}).drop_duplicates()
+    hc = g.h[cand["cell"].to_numpy()]
+    cand = cand.assign(miss=np.abs((loads[j] - hc if over else loads[j] + hc) - target))
+    cand = cand.sort_values(["miss", "cell", "dst"], kind="stable").head(8)
+    for c, dst, src in cand[["cell", "dst", "src"]].itertuples(index=False):
+        work.spend(1)
+        if work.spent:
+            return False
+        if not _connected_without(g, np.flatnonzero(labels == src), int(c)):
+            continue
+        trial = labels.copy()
+        trial[c] = dst
+        for grid in (dst, src):  # the ejected cell stays where it went
+            _unit_moves(g, trial, int(grid), lo, hi, frozen, work, limit=60, pinned=int(c))
+        after = _band_excess(np.bincount(trial, weights=g.h, minlength=len(loads)), lo, hi)
+        if after < before - 1e-9:
+            labels[:] = trial
+            return True
+    return False
 
 
 def _merge_resplit(

@@ -1,0 +1,98 @@
+"""The solver on small cell lattices: ejection chains for towers, the compactness polish."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from geo._partition_polish import polish
+from geo._partition_solver import _eject, _Graph, _repair_band, _unit_moves, _Work
+
+
+def lattice(h: np.ndarray, weight: dict[tuple[int, int], float] | None = None) -> _Graph:
+    """Square cells of 10 m on a rows x cols lattice with households ``h``."""
+    rows, cols = h.shape
+    idx = np.arange(rows * cols).reshape(rows, cols)
+    a = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
+    b = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
+    w = np.array([(weight or {}).get((int(i), int(j)), 1.0) for i, j in zip(a, b, strict=True)])
+    n = rows * cols
+
+    def sym(v):
+        m = sparse.coo_matrix((v, (a, b)), shape=(n, n)).tocsr()
+        return (m + m.T).tocsr()
+
+    yy, xx = np.divmod(np.arange(n), cols)
+    return _Graph(
+        h=h.ravel().astype(float),
+        xy=np.c_[xx * 10.0, yy * 10.0],
+        length=sym(np.full(len(a), 10.0)),
+        cost=sym(10.0 * w),
+        cut=sym(10.0 / w),
+    )
+
+
+def connected(g: _Graph, labels: np.ndarray) -> bool:
+    for j in np.unique(labels):
+        nodes = np.flatnonzero(labels == j)
+        n, _ = csgraph.connected_components(g.length[nodes][:, nodes], directed=False)
+        if n != 1:
+            return False
+    return True
+
+
+def test_two_towers_in_one_grid_are_separated_by_an_ejection_chain():
+    # a grid of two towers (264 + 248) next to a grid of small buildings (302): no single
+    # move helps; a tower has to go over and small buildings come back
+    h = np.array([[264, 248, 20, 20, 20, 20], [48, 48, 36, 36, 30, 24]])
+    g = lattice(h)
+    labels = np.array([0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    stuck = labels.copy()
+    assert not _unit_moves(g, stuck, 0, 300, 500, set())
+    out = labels.copy()
+    assert _eject(g, out, 0, 300, 500, set(), _Work(100))
+    loads = np.bincount(out, weights=g.h)
+    assert len(loads) == 2 and ((loads >= 300) & (loads <= 500)).all()
+    assert connected(g, out)
+    # and the whole repair gets there too
+    loads = np.bincount(_repair_band(g, labels, 300, 500, set()), weights=g.h)
+    assert ((loads >= 300) & (loads <= 500)).all()
+
+
+def test_polish_straightens_a_jagged_boundary_onto_the_street():
+    # 4 x 8 cells, 25 households each (800): a street between columns 3 and 4; the start
+    # has a zigzag boundary off the street
+    h = np.full((4, 8), 25)
+    street = {}
+    for r in range(4):
+        street[(r * 8 + 3, r * 8 + 4)] = 5.0
+    g = lattice(h, street)
+    labels = np.array(
+        [
+            [0, 0, 0, 0, 0, 1, 1, 1],
+            [0, 0, 0, 1, 1, 1, 1, 1],
+            [0, 0, 0, 0, 0, 1, 1, 1],
+            [0, 0, 0, 1, 1, 1, 1, 1],
+        ]
+    ).ravel()
+    before = g.cut_price(labels)
+    out = polish(g, labels, 300, 500)
+    loads = np.bincount(out, weights=g.h)
+    assert g.cut_price(out) < before
+    assert ((loads >= 300) & (loads <= 500)).all()
+    assert connected(g, out)
+    assert (out.reshape(4, 8)[:, :4] == 0).all() and (out.reshape(4, 8)[:, 4:] == 1).all()
+
+
+def test_polish_never_leaves_the_band_or_disconnects():
+    rng = np.random.default_rng(5)
+    h = rng.integers(0, 30, size=(6, 10))
+    g = lattice(h)
+    labels = (np.arange(60) % 10 >= 5).astype(np.int64)  # two halves
+    loads = np.bincount(labels, weights=g.h)
+    out = polish(g, labels, int(loads.min()) - 5, int(loads.max()) + 5)
+    new = np.bincount(out, weights=g.h)
+    assert ((new >= loads.min() - 5) & (new <= loads.max() + 5)).all()
+    assert connected(g, out)
+    assert g.cut_price(out) <= g.cut_price(labels)
