@@ -8,7 +8,8 @@ county user:
 
 - map interactive: navigation start to the vector layers painted on the canvas;
 - filter change: the click on another case time window to the new cases drawn (p50/p95);
-- one drill-down level: a click in the ranking to the new breadcrumbs (p50/p95);
+- one drill-down level: the click on a unit in the ranking to the new breadcrumbs, KPIs, charts
+  and map drawn (p50/p95);
 - grid restyle: another grid metric applied to the drawn grids and repainted, and from the
   click on the option to the repaint (p50/p95);
 - wall refresh payload when nothing changed (bytes of the refresh answer);
@@ -48,9 +49,9 @@ PASSWORD = "wangge-demo"
 WATCH = """
 window.__marks = {};
 if (!window.__clickHooked) {
-  // when the user picked an option: the start of a filter change or a restyle
+  // when the user picked an option or a unit: the start of a filter change, restyle or drill-down
   document.addEventListener('click', function (e) {
-    if (e.target.closest && e.target.closest('[role=option]')) window.__clickAt = performance.now();
+    if (e.target.closest && e.target.closest('[role=option], a[data-sit-go]')) window.__clickAt = performance.now();
   }, true);
   window.__clickHooked = true;
 }
@@ -407,24 +408,26 @@ def main() -> int:
             rows.append(
                 ("panning with all layers on (frames/s)", f"{frames / elapsed:.0f}", ">= 30")
             )
-            # drill-down levels
+            # drill-down levels: county -> township -> community -> grid, a different row of
+            # the ranking each run, so that most visits are first visits
             drill = []
-            for _ in range(max(3, args.runs // 4)):
+            rows_css = "#sit-ranking tbody tr td a"
+            for run in range(max(3, args.runs // 3)):
                 d.get(url + "/situation")
-                WebDriverWait(d, 60).until(
-                    lambda x: x.find_elements(By.CSS_SELECTOR, "#sit-ranking tbody tr td a")
-                )
-                for level in ("township", "community"):
+                WebDriverWait(d, 60).until(lambda x: x.find_elements(By.CSS_SELECTOR, rows_css))
+                for level in ("township", "community", "grid"):
+                    links = d.find_elements(By.CSS_SELECTOR, rows_css)
                     d.execute_script(WATCH + "window.__watch('#sit-crumbs', 'drill');")
-                    d.find_element(By.CSS_SELECTOR, "#sit-ranking tbody tr td a").click()
+                    links[(run * 7) % len(links)].click()
                     WebDriverWait(d, 30).until(
                         lambda x: x.execute_script("return window.__marks.drill")
                     )
                     drill.append(d.execute_script("return window.__marks.drill"))
                     WebDriverWait(d, 30).until(lambda x, lv=level: f"level={lv}" in x.current_url)
-                    WebDriverWait(d, 30).until(
-                        lambda x: x.find_elements(By.CSS_SELECTOR, "#sit-ranking tbody tr td a")
-                    )
+                    if level != "grid":
+                        WebDriverWait(d, 30).until(
+                            lambda x: x.find_elements(By.CSS_SELECTOR, rows_css)
+                        )
             rows.append(
                 (
                     "one drill-down level (ms, p50 / p95)",

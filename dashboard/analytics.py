@@ -4,12 +4,21 @@ Camera coverage (occluded fields of view over streets and open ground), yesterda
 coverage and compliance, and Getis-Ord Gi* hot spots of the last 30 days' cases are costly
 (seconds for a county), so one :class:`AnalyticsService` per app keeps the latest result per
 input fingerprint and recomputes only when the data or the day changes.
+
+With a live feed the data change every few seconds, so the pages would otherwise recompute on
+almost every visit (a county drill-down took 0.4-0.7 s cold on 190,000 cases). Hot spots,
+yesterday's patrols and the case cube behind the drill-down's figures are therefore served
+stale-while-revalidate: once computed, a change of the data returns the last result at once
+and recomputes it in the background, so pages lag the data by at most one computation. The
+activity fingerprint itself (30 ms of SQL on 190,000 cases) is reused for
+:data:`FINGERPRINT_TTL` seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import geopandas as gpd
@@ -17,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.casework import LOCAL_TZ
+from dashboard.metrics import CaseCube, case_cube
 from dashboard.store import Store
 from geo.cameras import camera_coverage, camera_sectors, uncovered_streets
 from geo.hotspots import gi_star
@@ -26,6 +36,9 @@ __all__ = ["AnalyticsService"]
 
 log = logging.getLogger(__name__)
 
+#: Seconds an activity fingerprint is reused before the store is asked again.
+FINGERPRINT_TTL = 2.0
+
 
 class AnalyticsService:
     """Cached per-grid figures (one instance per app; thread-safe)."""
@@ -34,20 +47,77 @@ class AnalyticsService:
         self.store = store
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[str, object]] = {}
+        self._refreshing: set[str] = set()
+        self._fingerprint: tuple[float, str] | None = None
 
-    def _cached(self, name: str, key: str, compute: Callable[[], object]):
+    def _cached(
+        self,
+        name: str,
+        key: str,
+        compute: Callable[[], object],
+        *,
+        stale_ok: bool | Callable[[str], bool] = False,
+    ):
+        """The result of ``compute`` for ``key``. With ``stale_ok`` (or when it says yes to the
+        cached result's key), a result for an older key is returned at once while a background
+        thread computes the new one."""
         with self._lock:
             hit = self._cache.get(name)
             if hit and hit[0] == key:
+                return hit[1]
+            if hit and (stale_ok(hit[0]) if callable(stale_ok) else stale_ok):
+                if name not in self._refreshing:
+                    self._refreshing.add(name)
+                    threading.Thread(
+                        target=self._refresh,
+                        args=(name, key, compute),
+                        name=f"wangge-refresh-{name}",
+                        daemon=True,
+                    ).start()
                 return hit[1]
         value = compute()
         with self._lock:
             self._cache[name] = (key, value)
         return value
 
+    def _refresh(self, name: str, key: str, compute: Callable[[], object]) -> None:
+        try:
+            value = compute()
+            with self._lock:
+                self._cache[name] = (key, value)
+        except Exception:  # the stale result stays; the next request tries again
+            log.exception("refreshing %s failed", name)
+        finally:
+            with self._lock:
+                self._refreshing.discard(name)
+
     def memo(self, name: str, key: str, compute: Callable[[], object]):
         """The last result of ``compute`` under ``name`` while ``key`` is unchanged."""
         return self._cached(name, key, compute)
+
+    def fingerprint(self) -> str:
+        """:meth:`Store.activity_fingerprint`, reused for :data:`FINGERPRINT_TTL` seconds."""
+        with self._lock:
+            if self._fingerprint and time.monotonic() - self._fingerprint[0] < FINGERPRINT_TTL:
+                return self._fingerprint[1]
+        value = self.store.activity_fingerprint()
+        with self._lock:
+            self._fingerprint = (time.monotonic(), value)
+        return value
+
+    def case_cube(self, *, days: int = 30, now: pd.Timestamp | None = None) -> CaseCube:
+        """Case counts by unit, day and category for the drill-down (as of ``now``, computed
+        afresh, or the latest, stale-while-revalidate, as of the current minute)."""
+        if now is not None:
+            return case_cube(self.store, now=now, days=days)
+        minute = pd.Timestamp.now(tz="UTC").floor("min")
+        key = f"{self.store.data_version()}|{self.fingerprint()}|{minute}|{days}"
+        return self._cached(
+            f"cube|{days}",
+            key,
+            lambda: case_cube(self.store, now=pd.Timestamp.now(tz="UTC"), days=days),
+            stale_ok=True,
+        )
 
     def _metric_grids(self) -> gpd.GeoDataFrame:
         grids = self.store.grids()
@@ -128,8 +198,11 @@ class AnalyticsService:
         yesterday (China time): the last complete day."""
         now = now or pd.Timestamp.now(tz="UTC")
         day = now.tz_convert(LOCAL_TZ).normalize() - pd.Timedelta(days=1)
-        key = f"{self.store.data_version()}|{day.date()}|{self.store.activity_fingerprint()}"
-        return self._cached("patrols", key, lambda: self._patrol(day))
+        key = f"{self.store.data_version()}|{day.date()}|{self.fingerprint()}"
+        same_day = f"{self.store.data_version()}|{day.date()}|"
+        return self._cached(
+            "patrols", key, lambda: self._patrol(day), stale_ok=lambda old: old.startswith(same_day)
+        )
 
     def _patrol(self, day: pd.Timestamp) -> pd.DataFrame:
         grids = self._metric_grids()
@@ -172,8 +245,8 @@ class AnalyticsService:
     def hotspots(self, *, days: int = 30, now: pd.Timestamp | None = None) -> pd.DataFrame:
         """grid_code, cases (last ``days`` days), gi_z, gi_bin over all grids of the county."""
         now = now or pd.Timestamp.now(tz="UTC")
-        key = f"{self.store.data_version()}|{self.store.activity_fingerprint()}|{now.floor('h')}"
-        return self._cached("hotspots", key, lambda: self._hotspots(days, now))
+        key = f"{self.store.data_version()}|{self.fingerprint()}|{now.floor('h')}"
+        return self._cached("hotspots", key, lambda: self._hotspots(days, now), stale_ok=True)
 
     def _hotspots(self, days: int, now: pd.Timestamp) -> pd.DataFrame:
         grids = self.store.grids()

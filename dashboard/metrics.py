@@ -24,6 +24,10 @@ __all__ = [
     "CaseFigures",
     "WallData",
     "case_figures",
+    "CaseCube",
+    "case_cube",
+    "cube_figures",
+    "cube_grid_stats",
     "scope_filters",
     "wall_data",
     "wall_fingerprint",
@@ -77,33 +81,116 @@ def case_figures(
     window); ``open`` and ``open_overdue`` now; ``mean_handling_hours`` over the window's
     closures; ``escalated`` (window's reports handled above grid level).
     """
-    today = now.tz_convert(LOCAL_TZ).normalize()
-    window = today - pd.Timedelta(days=days - 1)
+    today, window = _window(now, days)
     fmt = "%Y-%m-%dT%H:%M:%SZ"
-    offset = int(today.utcoffset().total_seconds() // 3600)
     summary = store.case_summary(
         filters=filters,
         now=now.tz_convert("UTC").strftime(fmt),
         window_start=window.tz_convert("UTC").strftime(fmt),
         today_start=today.tz_convert("UTC").strftime(fmt),
-        utc_offset_hours=offset,
+        utc_offset_hours=int(today.utcoffset().total_seconds() // 3600),
     )
-    categories = pd.DataFrame(
-        {
-            "category": list(CATEGORIES),
-            "cases": [summary["categories"].get(c, 0) for c in CATEGORIES],
-        }
+    return _figures(summary["kpis"], summary["categories"], summary, today, window)
+
+
+def _window(now: pd.Timestamp, days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    today = now.tz_convert(LOCAL_TZ).normalize()
+    return today, today - pd.Timedelta(days=days - 1)
+
+
+def _figures(
+    kpis: dict, categories: dict, daily: dict, today: pd.Timestamp, window: pd.Timestamp
+) -> CaseFigures:
+    cats = pd.DataFrame(
+        {"category": list(CATEGORIES), "cases": [categories.get(c, 0) for c in CATEGORIES]}
     )
     days_index = pd.date_range(window, today, freq="D", tz=LOCAL_TZ)
     keys = days_index.strftime("%Y-%m-%d")
     trend = pd.DataFrame(
         {
             "day": days_index,
-            "reported": [summary["reported"].get(k, 0) for k in keys],
-            "closed": [summary["closed"].get(k, 0) for k in keys],
+            "reported": [daily["reported"].get(k, 0) for k in keys],
+            "closed": [daily["closed"].get(k, 0) for k in keys],
         }
     )
-    return CaseFigures(summary["kpis"], categories, trend)
+    return CaseFigures(kpis, cats, trend)
+
+
+@dataclass(frozen=True)
+class CaseCube:
+    """Case counts by unit (township, community and grid code), local day and category over a
+    window of ``days`` local days as of ``now`` (:meth:`Store.case_cube`): any unit's figures
+    are sums over its rows, so a drill-down costs no scan of the cases."""
+
+    now: pd.Timestamp
+    days: int
+    reports: pd.DataFrame
+    closures: pd.DataFrame
+    open: pd.DataFrame
+
+
+def case_cube(store: Store, *, now: pd.Timestamp, days: int = 30) -> CaseCube:
+    """The :class:`CaseCube` of the last ``days`` local days as of ``now``."""
+    today, window = _window(now, days)
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    parts = store.case_cube(
+        now=now.tz_convert("UTC").strftime(fmt),
+        window_start=window.tz_convert("UTC").strftime(fmt),
+        utc_offset_hours=int(today.utcoffset().total_seconds() // 3600),
+    )
+    return CaseCube(now.tz_convert("UTC"), days, **parts)
+
+
+def _rows(frame: pd.DataFrame, filters: dict) -> pd.DataFrame:
+    for col, value in filters.items():
+        frame = frame[frame[col] == value]
+    return frame
+
+
+def cube_figures(cube: CaseCube, filters: dict | None = None) -> CaseFigures:
+    """The same figures as :func:`case_figures` with the same unit filters (``township_code``,
+    ``community_code`` or ``grid_code``), summed from ``cube``."""
+    today, window = _window(cube.now, cube.days)
+    r = _rows(cube.reports, filters or {})
+    c = _rows(cube.closures, filters or {})
+    o = _rows(cube.open, filters or {})
+    key = today.strftime("%Y-%m-%d")
+    reported, closed = int(r["n"].sum()), int(c["n"].sum())
+    nan = float("nan")
+    kpis = {
+        "reported_today": int(r.loc[r["day"] == key, "n"].sum()),
+        "closed_today": int(c.loc[c["day"] == key, "n"].sum()),
+        "reported": reported,
+        "closed": closed,
+        "closure_rate": int(r["closed"].sum()) / reported if reported else nan,
+        "on_time_rate": int(c["on_time"].sum()) / closed if closed else nan,
+        "open": int(o["n"].sum()),
+        "open_overdue": int(o["overdue"].sum()),
+        "mean_handling_hours": float(c["hours"].sum()) / closed if closed else nan,
+        "escalated": int(r["escalated"].sum()),
+    }
+    daily = {
+        "reported": r.groupby("day")["n"].sum().to_dict(),
+        "closed": c.groupby("day")["n"].sum().to_dict(),
+    }
+    return _figures(kpis, r.groupby("category")["n"].sum().to_dict(), daily, today, window)
+
+
+def cube_grid_stats(cube: CaseCube, prefix: str = "") -> dict[str, tuple[int, int, int]]:
+    """Per grid (codes starting with ``prefix``): (the window's reports, open, open overdue), as
+    :meth:`Store.grid_case_stats` gives them."""
+    r = cube.reports[cube.reports["grid_code"].str.startswith(prefix)]
+    r = r[r["grid_code"] != ""].groupby("grid_code")["n"].sum()
+    o = cube.open[cube.open["grid_code"].str.startswith(prefix)]
+    o = o[o["grid_code"] != ""].set_index("grid_code")
+    return {
+        g: (
+            int(r.get(g, 0)),
+            int(o["n"].get(g, 0)) if g in o.index else 0,
+            int(o["overdue"].get(g, 0)) if g in o.index else 0,
+        )
+        for g in sorted(set(r.index) | set(o.index))
+    }
 
 
 @dataclass(frozen=True)
@@ -286,7 +373,10 @@ def unit_view(
     walked, mean over grids), ``camera`` (street share in camera view, mean over grids) and
     ``gi`` (the highest Gi* bin among the unit's grids: hot spots).
     """
-    now = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC")
+    # one pass over the cases for every unit (cached, refreshed in the background as cases
+    # arrive), instead of a scan per unit and visit
+    cube = analytics.case_cube(days=days, now=now)
+    now = cube.now
     units = store.admin_units()
     county = units[units["level"] == "county"].iloc[0]
     grids = store.grids()
@@ -314,29 +404,15 @@ def unit_view(
         cur = row["parent_code"]
     chain.reverse()
     name = chain[-1][2] if level != "grid" else f"{chain[-2][2]} {code[-3:]}"
-    fingerprint = f"{store.activity_fingerprint()}|{now.floor('5min')}|{days}"
-    figures = analytics.memo(
-        f"figures|{level}|{code}",
-        fingerprint,
-        lambda: case_figures(store, filters=_unit_prefix(level, code), now=now, days=days),
-    )
+    figures = cube_figures(cube, _unit_prefix(level, code))
 
     # per-grid metrics, then aggregated to the children
     g = grids.drop(columns="geometry").copy()
     parent = dict(zip(units["code"], units["parent_code"], strict=True))
     g["township_code"] = g["community_code"].map(parent)
-    window = (now.tz_convert(LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)).tz_convert("UTC")
     prefix = {"county": "", "township": code[:9], "community": code, "grid": code}[level]
     g = g[g["grid_code"].str.startswith(prefix)]
-    stats = analytics.memo(
-        f"grid-stats|{prefix}",
-        fingerprint,
-        lambda: store.grid_case_stats(
-            prefix=prefix,
-            now=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            since=window.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        ),
-    )
+    stats = cube_grid_stats(cube, prefix)
     g["cases"] = [stats.get(c, (0, 0, 0))[0] for c in g["grid_code"]]
     g["open"] = [stats.get(c, (0, 0, 0))[1] for c in g["grid_code"]]
     g["overdue"] = [stats.get(c, (0, 0, 0))[2] for c in g["grid_code"]]

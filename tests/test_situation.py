@@ -145,3 +145,61 @@ def test_a_failed_analysis_leaves_its_column_empty_not_the_page(app, monkeypatch
     assert view.children["camera"].isna().all()
     assert view.children["patrol"].notna().any()
     assert "camera coverage failed" in caplog.text
+
+
+def test_the_case_cube_gives_every_unit_the_same_figures_as_its_own_query(app):
+    import math
+
+    from dashboard.metrics import case_cube, case_figures, cube_figures, cube_grid_stats
+
+    store = app.server.config["WANGGE_STORE"]
+    now = pd.Timestamp.now(tz="UTC")
+    cube = case_cube(store, now=now)
+    units = store.admin_units()
+    grid = store.grids()["grid_code"].iloc[0]
+    checked = 0
+    for filters in [
+        {},
+        {"township_code": units.loc[units["level"] == "township", "code"].iloc[1]},
+        {"community_code": units.loc[units["level"] == "community", "code"].iloc[0]},
+        {"grid_code": grid},
+    ]:
+        fast, slow = cube_figures(cube, filters), case_figures(store, filters=filters, now=now)
+        for key, value in slow.kpis.items():
+            mine = fast.kpis[key]
+            assert (math.isnan(value) and math.isnan(mine)) or mine == pytest.approx(value), key
+        pd.testing.assert_frame_equal(fast.categories, slow.categories)
+        pd.testing.assert_frame_equal(fast.trend, slow.trend)
+        checked += slow.kpis["reported"]
+    assert checked > 0
+    since = (now.tz_convert("Asia/Shanghai").normalize() - pd.Timedelta(days=29)).tz_convert("UTC")
+    assert cube_grid_stats(cube, "420999001") == store.grid_case_stats(
+        prefix="420999001",
+        now=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        since=since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def test_figures_follow_new_cases_without_waiting_for_them(app):
+    """Stale-while-revalidate: a new case shows on a later visit; the visit itself never waits
+    for the recomputation."""
+    import time
+
+    from dashboard import analytics as service
+
+    analytics = app.server.config["WANGGE_ANALYTICS"]
+    store = app.server.config["WANGGE_STORE"]
+    before = _view(app, "county", None).figures.kpis["reported_today"]
+    from dashboard.casework import validate_new_case
+    from dashboard.store import utc_now
+
+    grid = store.grids().iloc[0]
+    p = grid.geometry.representative_point()
+    case = validate_new_case({"category": "order", "lon": p.x, "lat": p.y}, now=utc_now())
+    store.create_case(case, app.server.config["WANGGE_LOCATOR"].locate(p.x, p.y))
+    analytics._fingerprint = None  # as if FINGERPRINT_TTL had passed
+    deadline = time.monotonic() + 20
+    while _view(app, "county", None).figures.kpis["reported_today"] == before:
+        assert time.monotonic() < deadline, "the cube was not refreshed"
+        time.sleep(0.1)
+    assert service.FINGERPRINT_TTL <= 5

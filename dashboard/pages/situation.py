@@ -337,9 +337,8 @@ def _detail(view, metric: str, lang: str) -> html.Div:
 
 
 def _figures(view, lang: str):
-    light_axes = {"xaxis_gridcolor": "#eef0f3", "yaxis_gridcolor": "#eef0f3"}
-    trend = trend_figure(view.figures.trend, lang).update_layout(**LIGHT, **light_axes)
-    cats = category_figure(view.figures.categories, lang).update_layout(**LIGHT)
+    trend = trend_figure(view.figures.trend, lang, LIGHT, grid_color="#eef0f3")
+    cats = category_figure(view.figures.categories, lang, LIGHT)
     return trend, cats
 
 
