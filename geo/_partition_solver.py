@@ -212,11 +212,10 @@ def _tree_split(
     if m == 1:
         t = g.h[nodes].sum()
         return [nodes] if lo <= t <= hi else None
-    sub = _subgraph(g.cut, nodes).tocoo()
     sub_cost = _subgraph(g.cost, nodes).tocoo()
     rng = np.random.default_rng(1000 + salt)
     w = sub_cost.data * (1 + 0.3 * rng.random(len(sub_cost.data))) + 1e-9
-    mat = sparse.coo_matrix((w, (sub_cost.row, sub_cost.col)), shape=sub.shape)
+    mat = sparse.coo_matrix((w, (sub_cost.row, sub_cost.col)), shape=sub_cost.shape)
     mat = sparse.triu(mat).tocsr()
     mst = csgraph.minimum_spanning_tree(mat)
     mst = (mst + mst.T).tocsr()
@@ -230,27 +229,31 @@ def _tree_split(
     total = hs.sum()
     target = (lo + hi) / 2
     edge_w = np.asarray(mst[order[1:], pred[order[1:]]]).ravel()
-    best, best_key = None, None
-    for idx, v in enumerate(order[1:]):
-        s = sub_sum[v]
-        for j in (1, m - 1) if m > 2 else (1,):
-            if j * lo <= s <= j * hi and (m - j) * lo <= total - s <= (m - j) * hi:
-                key = (-edge_w[idx], abs(s - j * target))
-                if best_key is None or key < best_key:
-                    best, best_key = (v, j), key
-    if best is None:
+    vs = order[1:]
+    s = sub_sum[vs]
+    picks = []
+    for jo, j in enumerate((1, m - 1) if m > 2 else (1,)):
+        ok = (
+            (j * lo <= s)
+            & (s <= j * hi)
+            & ((m - j) * lo <= total - s)
+            & (total - s <= (m - j) * hi)
+        )
+        idx = np.flatnonzero(ok)
+        picks.append(np.c_[idx, np.full(len(idx), j), np.full(len(idx), jo)])
+    cand = np.concatenate(picks)
+    if len(cand) == 0:
         return None
-    v, j = best
-    # nodes in the subtree of v
-    children = [[] for _ in range(len(nodes))]
-    for u in order[1:]:
-        children[pred[u]].append(u)
+    ci, cj, co = cand[:, 0], cand[:, 1], cand[:, 2]
+    # the most barrier-like edge, then the best balanced; ties: the first in tree order
+    first = np.lexsort((co, ci, np.abs(s[ci] - cj * target), -edge_w[ci]))[0]
+    v, j = int(vs[ci[first]]), int(cj[first])
+    # nodes in the subtree of v (breadth-first order visits parents before children)
     inside = np.zeros(len(nodes), bool)
-    stack = [v]
-    while stack:
-        u = stack.pop()
-        inside[u] = True
-        stack.extend(children[u])
+    inside[v] = True
+    for u in vs:
+        if inside[pred[u]]:
+            inside[u] = True
     a, b = nodes[inside], nodes[~inside]
     pa = _tree_split(g, a, j, lo, hi, salt)
     pb = _tree_split(g, b, m - j, lo, hi, salt)
@@ -393,14 +396,14 @@ def _unit_moves(
         if not m.any():
             return moved
         u, dst = er[m], lc[m]
-        src = lr[m]
         # boundary price now inside the source grid minus that towards the destination
         same = ~cross
         inner = np.bincount(er[same], weights=ew[same], minlength=g.n)
-        pair = pd.DataFrame({"u": u, "dst": dst, "src": src, "w": ew[m]})
-        pair = pair.groupby(["u", "dst", "src"], as_index=False, sort=True)["w"].sum()
-        uu, dd, ss = pair["u"].to_numpy(), pair["dst"].to_numpy(), pair["src"].to_numpy()
-        gain = inner[uu] - pair["w"].to_numpy()
+        # one row per (cell, destination), sorted by both; the source is the cell's grid
+        key, inv = np.unique(u.astype(np.int64) * k + dst, return_inverse=True)
+        uu, dd = key // k, key % k
+        ss = labels[uu]
+        gain = inner[uu] - np.bincount(inv, weights=ew[m])
         hu = g.h[uu]
         before = np.maximum(lo - loads[ss], 0) + np.maximum(loads[ss] - hi, 0)
         before += np.maximum(lo - loads[dd], 0) + np.maximum(loads[dd] - hi, 0)
