@@ -1,8 +1,10 @@
 """Grid division (网格划分): divide every community into grids of whole cells.
 
-Pipeline: validate -> metric CRS -> households -> blocks and cells (:mod:`geo.tessellation`)
--> per community: dedicated, locked and indivisible grids first, then each connected piece
-solved alone -> grid polygons, codes, report (:mod:`geo.quality`).
+Pipeline: validate -> metric CRS -> households (:mod:`geo._partition_input`) -> jobs of a few
+communities each, run in worker processes (:mod:`geo._partition_community`): blocks and cells
+(:mod:`geo.tessellation`), dedicated, locked and indivisible grids, each connected piece solved
+alone (:mod:`geo._partition_solver`) and polished (:mod:`geo._partition_polish`), grid
+polygons -> codes and report (:mod:`geo.quality`).
 
 The solver is our own rather than a library's; measured on a 100k-building synthetic town
 (``benchmarks/partition.py``, numbers in ``docs/partition.md``), METIS leaves grids
@@ -14,13 +16,18 @@ hangs on infeasible bands, and none of them keeps codes stable between runs. Her
    graph (edge cost = distance x barrier weight) with a price per seed, adjusted until every
    grid is in the band. Every grid is a shortest-path tree: contiguous by construction, and
    boundaries settle on the costly edges, i.e. on streets, rivers and railways.
-2. Repair: single-cell moves that keep the donor connected, then merge two or three
-   neighbouring grids and re-split them along a barrier-aware spanning tree.
-3. Rural pieces: one grid per hamlet (``hamlet_id`` or single-linkage clusters of buildings
+2. Repair: single-cell moves that keep the donor connected, merge of two or three
+   neighbouring grids re-split along a barrier-aware spanning tree, and ejection chains (a
+   tower goes to a neighbour that passes small buildings on). The work is counted in steps,
+   not seconds, so the result does not depend on the machine or its load.
+3. Polish: boundary cells move to the neighbouring grid when that lowers the boundary price
+   (length / barrier weight), never leaving the band or breaking a grid in two.
+4. Rural pieces: one grid per hamlet (``hamlet_id`` or single-linkage clusters of buildings
    within ``hamlet_distance``), land in between going to the nearest hamlet; hamlets over the
    maximum are split like urban pieces.
-4. Incremental runs (``previous``) start from the previous assignment and only repair grids
-   that left the band; communities whose buildings did not change keep their grids.
+5. Incremental runs (``previous``) start from the previous assignment and only repair grids
+   that left the band; communities whose buildings did not change keep their grids, polygons
+   included (byte for byte when ``previous`` is a result with its grids).
 """
 
 from __future__ import annotations
