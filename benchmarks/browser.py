@@ -262,6 +262,11 @@ def main() -> int:
         help="minutes of wall display with a case posted every 10 s: JS heap and server memory sampled as it runs",
     )
     parser.add_argument(
+        "--feed",
+        action="store_true",
+        help="keep the demo county's live feed on (new cases and patrol fixes every 30 s)",
+    )
+    parser.add_argument(
         "--soak-only",
         action="store_true",
         help="skip the other measurements (for a soak of hours, at the default wall refresh)",
@@ -280,6 +285,7 @@ def main() -> int:
         **os.environ,
         "WANGGE_DATA_DIR": str(data_dir),
         "PORT": str(port),
+        "WANGGE_DEMO_FEED": "1" if args.feed else "0",
     }
     refresh = args.wall_refresh or (None if args.soak_only else 2)
     if refresh:
@@ -305,7 +311,7 @@ def main() -> int:
             login(d, url)
             if args.soak_only:
                 rows.extend(soak(d, url, data_dir, server.pid, args.soak or 60))
-                return report(rows, data_dir)
+                return report(rows, data_dir, args.feed)
             # map interactive after navigation
             times = []
             for _ in range(3):
@@ -476,14 +482,15 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait()
-    return report(rows, data_dir)
+    return report(rows, data_dir, args.feed)
 
 
-def report(rows: list[tuple[str, str, str]], data_dir: Path) -> int:
+def report(rows: list[tuple[str, str, str]], data_dir: Path, feed: bool = False) -> int:
     from dashboard.store import Store
 
     n = Store(data_dir / "wangge.sqlite").count("cases")
-    print(f"demo county, {n:,} cases, headless Chromium (software rendering)\n")
+    live = "live feed on" if feed else "live feed off"
+    print(f"demo county, {n:,} cases, {live}, headless Chromium (software rendering)\n")
     print("| measure | measured | target |")
     print("|---|---|---|")
     for name, value, target in rows:

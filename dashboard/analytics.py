@@ -125,13 +125,23 @@ class AnalyticsService:
 
     def camera_coverage(self) -> pd.DataFrame:
         """grid_code, camera_street_share, camera_open_share (cameras online or not)."""
-        key = f"{self.store.data_version()}|{self.store.count('cameras')}"
+        key = self._camera_key(self.store.cameras())
         return self._cached("cameras", key, self._camera_coverage)
 
     def sectors(self) -> gpd.GeoDataFrame:
         """Occluded field-of-view polygons of all cameras (metric CRS), with camera_id, status."""
-        key = f"{self.store.data_version()}|{self.store.activity_fingerprint()}"
-        return self._cached("sectors", key, self._sectors)
+        cams = self.store.cameras()
+        shapes = self._cached("sector-shapes", self._camera_key(cams), self._sectors)
+        # online/offline changes with every heartbeat round; the shapes only when cameras move
+        status = dict(zip(cams["camera_id"], cams["status"], strict=True))
+        out = shapes.copy()
+        out["status"] = out["camera_id"].map(status).fillna(out["status"])
+        return out
+
+    def _camera_key(self, cams: pd.DataFrame) -> str:
+        placed = cams.drop(columns=[c for c in ("status", "last_heartbeat") if c in cams])
+        digest = pd.util.hash_pandas_object(placed.astype(str), index=False).sum()
+        return f"{self.store.data_version()}|{len(cams)}|{digest}"
 
     def _sectors(self) -> gpd.GeoDataFrame:
         grids = self._metric_grids()
@@ -156,8 +166,8 @@ class AnalyticsService:
 
     def uncovered(self, limit: int = 60) -> gpd.GeoDataFrame:
         """The street pieces most in need of a camera (most cases within 50 m in 30 days)."""
-        key = f"{self.store.data_version()}|{self.store.activity_fingerprint()}|{limit}"
-        return self._cached("uncovered", key, lambda: self._uncovered(limit))
+        key = f"{self.store.data_version()}|{self.fingerprint()}|{limit}"
+        return self._cached("uncovered", key, lambda: self._uncovered(limit), stale_ok=True)
 
     def _uncovered(self, limit: int) -> gpd.GeoDataFrame:
         sectors = self.sectors()
@@ -198,7 +208,12 @@ class AnalyticsService:
         yesterday (China time): the last complete day."""
         now = now or pd.Timestamp.now(tz="UTC")
         day = now.tz_convert(LOCAL_TZ).normalize() - pd.Timedelta(days=1)
-        key = f"{self.store.data_version()}|{day.date()}|{self.fingerprint()}"
+        fixes = self.store.patrol_fix_stamp(
+            since=day.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+            until=(day + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        # only yesterday's fixes matter: today's patrols and new cases change nothing here
+        key = f"{self.store.data_version()}|{day.date()}|{fixes}|{self.store.count('workers')}"
         same_day = f"{self.store.data_version()}|{day.date()}|"
         return self._cached(
             "patrols", key, lambda: self._patrol(day), stale_ok=lambda old: old.startswith(same_day)

@@ -1587,6 +1587,16 @@ class Store:
             con.executemany("INSERT OR IGNORE INTO patrol_points VALUES (?, ?, ?, ?, ?)", points)
             return con.total_changes - before
 
+    def patrol_fix_stamp(self, *, since: str, until: str) -> str:
+        """Changes whenever patrol fixes between ``since`` and ``until`` are added or removed
+        (count and last row id, read from the index on time)."""
+        with self.connect() as con:
+            n, last = con.execute(
+                "SELECT COUNT(*), MAX(rowid) FROM patrol_points WHERE at >= ? AND at < ?",
+                (since, until),
+            ).fetchone()
+        return f"{n}|{last}"
+
     def patrol_points(
         self, *, worker_id: str | None = None, since: str | None = None, until: str | None = None
     ) -> pd.DataFrame:
