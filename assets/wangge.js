@@ -112,6 +112,11 @@
   function hms(d) { return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()); }
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     wangge_wall: {
+      // the screen height over 1080 px, to two decimals: chart fonts follow it
+      scale: function (_n, current) {
+        var s = Math.round(100 * Math.max(0.5, window.innerHeight / 1080)) / 100;
+        return s === current ? window.dash_clientside.no_update : s;
+      },
       clock: function (_n, lastOk, settings) {
         var now = new Date();
         settings = settings || {};

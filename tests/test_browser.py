@@ -272,9 +272,49 @@ def test_the_wall_shows_a_case_posted_through_the_api_within_one_refresh(
         "return [document.documentElement.scrollHeight, window.innerHeight]"
     )
     assert scroll[0] <= scroll[1]  # no scrollbars on the wall
+    _category_labels_shown(browser)
     if SHOTS:
         browser.save_screenshot(str(SHOTS / "wall.png"))
+    # a 4K wall: the same layout scaled, still without scrollbars, the KPI strip on one row
+    browser.set_window_size(3840, 2160)
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.innerWidth") >= 3800)
+    fits = browser.execute_script(
+        """const kpis = [...document.querySelectorAll('[id^="kpi-"]')].map(e => e.getBoundingClientRect());
+        return [document.documentElement.scrollHeight <= window.innerHeight,
+                document.documentElement.scrollWidth <= window.innerWidth,
+                kpis.length, new Set(kpis.map(r => Math.round(r.top))).size,
+                Math.min(...kpis.map(r => r.height))]"""
+    )
+    assert fits[0] and fits[1], fits
+    assert fits[2] >= 9 and fits[3] == 1 and fits[4] > 20, fits  # 9 KPIs, one row, legible
+    # the charts grow with the screen: their fonts follow the screen's height
+    WebDriverWait(browser, WALL_REFRESH * 2 + 5).until(
+        lambda d: _category_labels_shown(d, quiet=True) >= 20
+    )
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "wall-4k.png"))
     assert _severe_console(browser) == []
+
+
+def _category_labels_shown(browser, *, quiet: bool = False) -> float:
+    """Every category's name is drawn whole beside its bar, inside the chart; returns the
+    labels' height in pixels."""
+    from dashboard.casework import CATEGORIES
+    from dashboard.i18n import t
+
+    labels = browser.execute_script(
+        """const svg = document.querySelector('#wall-categories .main-svg');
+        const box = svg.getBoundingClientRect();
+        return [...document.querySelectorAll('#wall-categories .ytick text')].map(e => {
+          const r = e.getBoundingClientRect();
+          return [e.textContent, r.left >= box.left - 1, r.height];
+        });"""
+    )
+    names = {t(f"category.{c}") for c in CATEGORIES}
+    ok = {text for text, inside, _ in labels if inside} == names
+    if not quiet:
+        assert ok, labels
+    return min((h for _, _, h in labels), default=0) if ok else 0
 
 
 def _pixel(

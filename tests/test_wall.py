@@ -60,18 +60,25 @@ def test_refresh_sends_nothing_new_when_nothing_changed_and_shows_a_new_case(app
 
     store = _store(app)
     with signed_in(app):
-        first = wall.refresh_wall(1, None, {"lang": "zh"})
-        fingerprint = first[-2]
-        again = wall.refresh_wall(2, fingerprint, {"lang": "zh"})
-        assert all(v is dash.no_update for v in again[:-1]) and isinstance(again[-1], int)
+        first = wall.refresh_wall(1, None, None, {"lang": "zh"})
+        fingerprint = first[-3]
+        again = wall.refresh_wall(2, None, fingerprint, {"lang": "zh"})
+        assert all(v is dash.no_update for v in again[:-2]) and isinstance(again[-2], int)
+        assert again[-1] is dash.no_update  # the map keeps its view
         case = validate_new_case(
             {"category": "safety", "lon": X0 + 0.005, "lat": Y0 + 0.005}, now=utc_now()
         )
         stored, _ = store.create_case(
             case, app.server.config["WANGGE_LOCATOR"].locate(case["lon"], case["lat"])
         )
-        assert wall_fingerprint(store) != fingerprint
-        changed = wall.refresh_wall(3, fingerprint, {"lang": "zh"})
+        assert not fingerprint.startswith(wall_fingerprint(store))
+        changed = wall.refresh_wall(3, None, fingerprint, {"lang": "zh"})
+        # a 4K wall (scale 2): the same data, re-sent once with fonts twice as large
+        big = wall.refresh_wall(4, 2.0, changed[-3], {"lang": "zh"})
+        same = wall.refresh_wall(5, 2.0, big[-3], {"lang": "zh"})
+    assert big[2]["layout"]["font"]["size"] == 2 * changed[2]["layout"]["font"]["size"]
+    assert big[-1]["bounds"] and big[-1]["transition"] == "fitBounds"  # refitted to the screen
+    assert all(v is dash.no_update for v in same[:-2]) and same[-1] is dash.no_update
     newest_ids = [row.to_plotly_json()["props"].get("data-case") for row in changed[4]]
     assert newest_ids[0] == stored["case_id"]
 

@@ -99,11 +99,15 @@ def township_rows(ranking: pd.DataFrame) -> list:
     ]
 
 
-def category_figure(categories: pd.DataFrame, lang: str, theme: dict | None = None) -> dict:
+def category_figure(
+    categories: pd.DataFrame, lang: str, theme: dict | None = None, size: float = 14
+) -> dict:
     """Horizontal bars of cases per category, as a plain Plotly figure dict (building
-    ``go.Figure`` objects cost 10-40 ms per chart, more than the chart's data)."""
+    ``go.Figure`` objects cost 10-40 ms per chart, more than the chart's data); ``size`` is the
+    font size in pixels (the wall scales it with the screen)."""
     labels = [t(f"category.{c}", lang) for c in categories["category"]]
     values = [int(v) for v in categories["cases"]]
+    theme = theme or DARK
     return {
         "data": [
             {
@@ -118,9 +122,10 @@ def category_figure(categories: pd.DataFrame, lang: str, theme: dict | None = No
             }
         ],
         "layout": {
-            **(theme or DARK),
-            "margin": {"l": 8, "r": 30, "t": 4, "b": 4},
-            "yaxis": {"autorange": "reversed"},
+            **theme,
+            "font": {**theme.get("font", {}), "size": size},
+            "margin": {"l": 8, "r": round(2.2 * size), "t": 4, "b": 4},
+            "yaxis": {"autorange": "reversed", "automargin": True},
             "xaxis": {"visible": False},
             "bargap": 0.35,
         },
@@ -128,27 +133,39 @@ def category_figure(categories: pd.DataFrame, lang: str, theme: dict | None = No
 
 
 def trend_figure(
-    trend: pd.DataFrame, lang: str, theme: dict | None = None, grid_color: str = "#1e3558"
+    trend: pd.DataFrame,
+    lang: str,
+    theme: dict | None = None,
+    grid_color: str = "#1e3558",
+    size: float = 14,
 ) -> dict:
     """Reported and closed cases per day, as a plain Plotly figure dict."""
     days = [d.strftime("%Y-%m-%d") for d in trend["day"]]
+    theme = theme or DARK
     return {
         "data": [
             {
                 "type": "scatter",
+                "mode": "lines",
                 "x": days,
                 "y": [int(v) for v in trend[column]],
                 "name": t(f"wall.{column}", lang),
-                "line": {"color": color, "width": 3},
+                "line": {"color": color, "width": max(2, round(size / 5))},
             }
             for column, color in (("reported", "#ffb347"), ("closed", "#5ee38f"))
         ],
         "layout": {
-            **(theme or DARK),
-            "margin": {"l": 36, "r": 8, "t": 4, "b": 24},
+            **theme,
+            "font": {**theme.get("font", {}), "size": size},
+            "margin": {"l": 8, "r": 8, "t": 4, "b": 4},
             "legend": {"orientation": "h", "y": 1.1},
-            "xaxis": {"gridcolor": grid_color, "tickformat": "%m-%d", "type": "date"},
-            "yaxis": {"gridcolor": grid_color},
+            "xaxis": {
+                "gridcolor": grid_color,
+                "tickformat": "%m-%d",
+                "type": "date",
+                "automargin": True,
+            },
+            "yaxis": {"gridcolor": grid_color, "automargin": True},
         },
     }
 
@@ -195,7 +212,11 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     if len(county) == 0:
         return html.Div(t("error.not_ready", lang), className="wall-page")
     minx, miny, maxx, maxy = county.total_bounds
-    graph = {"config": {"displayModeBar": False, "staticPlot": True}, "style": {"height": "100%"}}
+    graph = {
+        "config": {"displayModeBar": False, "staticPlot": True},
+        "style": {"height": "100%"},
+        "responsive": True,
+    }
     return html.Div(
         className="wall-page",
         children=[
@@ -209,6 +230,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 },
             ),
             dcc.Store(id=ids.WALL_FINGERPRINT, data=None),
+            dcc.Store(id=ids.WALL_SCALE, data=None),
             dcc.Store(id=ids.WALL_LAST_OK, data=None),
             dcc.Interval(id=ids.WALL_TICK, interval=settings.wall_refresh * 1000, n_intervals=0),
             dcc.Interval(id=ids.WALL_CLOCK_TICK, interval=1000, n_intervals=0),
@@ -250,6 +272,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                                     reversed(display_point((minx + maxx) / 2, (miny + maxy) / 2))
                                 ),
                                 zoom=fit_zoom(minx, miny, maxx, maxy, width=900, height=720),
+                                # then fitted to the map's own box: 1080p and 4K walls alike
+                                viewport=_county_viewport(layers),
                                 zoomSnap=0.25,
                                 preferCanvas=True,
                                 zoomControl=False,
@@ -321,19 +345,27 @@ DATA_OUTPUTS = (
 @callback(
     *DATA_OUTPUTS,
     Output(ids.WALL_LAST_OK, "data"),
+    Output(ids.WALL_MAP, "viewport"),
     Input(ids.WALL_TICK, "n_intervals"),
+    Input(ids.WALL_SCALE, "data"),
     State(ids.WALL_FINGERPRINT, "data"),
     State(ids.WALL_SETTINGS, "data"),
 )
-def refresh_wall(_n, fingerprint, settings):
-    """New figures when the data changed since ``fingerprint``; else only the time of the check."""
+def refresh_wall(_n, scale, fingerprint, settings):
+    """New figures when the data (or the screen's scale) changed since ``fingerprint``; else
+    only the time of the check. ``scale`` is the screen height over 1080 pixels: chart fonts
+    grow with it, as the page's own text does (it is sized in vh)."""
     store = current_app.config["WANGGE_STORE"]
     now = pd.Timestamp.now(tz="UTC")
     checked = int(now.timestamp() * 1000)
     township = scope()
-    current = wall_fingerprint(store, township, now=now)
+    scale = min(4.0, max(0.5, float(scale or 1.0)))
+    current = f"{wall_fingerprint(store, township, now=now)}|{scale:g}"
     if current == fingerprint:
-        return (*([dash.no_update] * len(DATA_OUTPUTS)), checked)
+        return (*([dash.no_update] * len(DATA_OUTPUTS)), checked, dash.no_update)
+    # a screen of another size: fit the county to the map's new box
+    rescaled = fingerprint is not None and fingerprint.rsplit("|", 1)[-1] != f"{scale:g}"
+    viewport = _county_viewport(current_app.config["WANGGE_LAYERS"]) if rescaled else dash.no_update
     lang = normalise_lang((settings or {}).get("lang"))
     data = wall_data(store, now=now, township_code=township)
     communities = store.admin_units("community")
@@ -354,15 +386,37 @@ def refresh_wall(_n, fingerprint, settings):
     return (
         kpi_tiles(data.kpis, lang),
         township_rows(data.townships),
-        category_figure(data.categories, lang),
-        trend_figure(data.trend, lang),
+        category_figure(data.categories, lang, size=14 * scale),
+        trend_figure(data.trend, lang, size=13 * scale),
         case_rows(data.newest, lang, names),
         case_rows(data.overdue, lang, names, overdue=True),
         {"counts": counts, "max": max(counts.values(), default=1)},
         points,
         current,
         checked,
+        viewport,
     )
+
+
+def _county_viewport(layers) -> dict:
+    """Fit the (scoped) county to the map's box, at once."""
+    minx, miny, maxx, maxy = layers.county(scope=scope()).total_bounds
+    return {
+        "bounds": [
+            list(reversed(display_point(minx, miny))),
+            list(reversed(display_point(maxx, maxy))),
+        ],
+        "transition": "fitBounds",
+        "options": {"animate": False},
+    }
+
+
+clientside_callback(
+    ClientsideFunction(namespace="wangge_wall", function_name="scale"),
+    Output(ids.WALL_SCALE, "data"),
+    Input(ids.WALL_CLOCK_TICK, "n_intervals"),
+    State(ids.WALL_SCALE, "data"),
+)
 
 
 clientside_callback(
