@@ -424,7 +424,7 @@ def layout(
                     html.Div(
                         [
                             _map(props, lang),
-                            html.Div(_legend(metric, lang), id=ids.SIT_LEGEND),
+                            html.Div(_legend(metric, lang, view.level), id=ids.SIT_LEGEND),
                         ],
                         className="sit-map-wrap",
                     ),
@@ -435,7 +435,10 @@ def layout(
     )
 
 
-def _legend(metric: str, lang: str) -> html.Div:
+def _legend(metric: str, lang: str, level: str = "county") -> html.Div:
+    """The legend of the map's colours (none at grid level, where only Gi* colours the map)."""
+    if level == "grid" and metric != "gi":
+        return html.Div()
     if metric == "gi":
         rows = [(f"gi{b}", t(f"sit.gi.{b}", lang)) for b in (3, 2, 1, 0, -1, -2, -3)]
         return html.Div(
@@ -527,7 +530,7 @@ def navigate(_clicks, click, metric, state):
         _detail(view, new["metric"], lang),
         trend,
         cats,
-        _legend(new["metric"], lang),
+        _legend(new["metric"], lang, view.level),
         props["viewport"],
         props["children"],
         props["hideout"],
