@@ -49,6 +49,8 @@ class AnalyticsService:
         self._cache: dict[str, tuple[str, object]] = {}
         self._refreshing: set[str] = set()
         self._fingerprint: tuple[float, str] | None = None
+        #: True once :meth:`warm_up` has run (the health endpoint reports it).
+        self.warm = False
 
     def _cached(
         self,
@@ -90,6 +92,19 @@ class AnalyticsService:
         finally:
             with self._lock:
                 self._refreshing.discard(name)
+
+    def warm_up(self) -> None:
+        """Compute the costly analytics once (at start, in a background thread), so that the
+        first drill-down and the first map restyle do not wait for them."""
+        try:
+            self.camera_coverage()
+            self.patrol_yesterday()
+            self.hotspots()
+            self.case_cube()
+        except Exception:  # a failed warm-up only means the first page computes it
+            log.exception("warming the analytics cache failed")
+        finally:
+            self.warm = True
 
     def memo(self, name: str, key: str, compute: Callable[[], object]):
         """The last result of ``compute`` under ``name`` while ``key`` is unchanged."""

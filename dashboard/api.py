@@ -121,6 +121,8 @@ def health() -> Response:
             "status": "ok",
             "schema_version": SCHEMA_VERSION,
             "data_version": service.store.data_version(),
+            # the analytics computed once at start (camera views, patrols, hot spots) are ready
+            "warm": current_app.config["WANGGE_ANALYTICS"].warm,
         }
     )
 

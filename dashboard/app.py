@@ -73,7 +73,7 @@ def main(app: dash.Dash | None = None) -> None:
     # compute the per-grid analytics once in the background, so that the first drill-down and
     # the first map restyle do not wait for camera views, patrol coverage and hot spots
     analytics = app.server.config["WANGGE_ANALYTICS"]
-    threading.Thread(target=_warm, args=(analytics,), name="wangge-warm", daemon=True).start()
+    threading.Thread(target=analytics.warm_up, name="wangge-warm", daemon=True).start()
     # keep the demo county moving: catch up since the last run, then a feed every 30 s
     app.server.config["WANGGE_FEED"] = start_feed(
         app.server.config["WANGGE_STORE"],
@@ -84,12 +84,3 @@ def main(app: dash.Dash | None = None) -> None:
     log.info("serving on http://%s:%d/", settings.host, settings.port)
     # a production WSGI server; enough threads that concurrent writes share group commits
     serve(app.server, host=settings.host, port=settings.port, threads=24, ident="wangge")
-
-
-def _warm(analytics) -> None:
-    try:
-        analytics.camera_coverage()
-        analytics.patrol_yesterday()
-        analytics.hotspots()
-    except Exception:  # a failed warm-up only means the first page computes it
-        log.exception("warming the analytics cache failed")

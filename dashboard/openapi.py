@@ -78,7 +78,7 @@ def document() -> dict:
         "paths": {
             "/api/v1/health": {
                 "get": {
-                    "summary": "liveness and schema version",
+                    "summary": "liveness, schema version, and whether the start-up analytics are ready (warm)",
                     "security": [],
                     "responses": {"200": _json({"type": "object"}, "ok")},
                 }

@@ -30,6 +30,10 @@ def test_health(client):
         and body["schema_version"] == SCHEMA_VERSION
         and body["data_version"] > 0
     )
+    # the start-up analytics: not computed yet, then ready once warmed up
+    assert body["warm"] is False
+    client.application.config["WANGGE_ANALYTICS"].warm_up()
+    assert client.get("/api/v1/health").get_json()["warm"] is True
 
 
 @pytest.mark.parametrize(
