@@ -250,7 +250,7 @@ def test_the_served_app_starts_the_feed_only_when_switched_on(tmp_path, monkeypa
     _demo(tmp_path / "wangge.sqlite")
     monkeypatch.setattr(dashboard.bootstrap, "ensure_demo", lambda *a, **k: False)
     monkeypatch.setattr(waitress, "serve", lambda *a, **k: None)
-    monkeypatch.setattr(dashboard.app, "_warm", lambda analytics: None)
+    monkeypatch.setattr("dashboard.analytics.AnalyticsService.warm_up", lambda self: None)
     monkeypatch.setattr("dashboard.feed._now", lambda: END + timedelta(hours=1))
     app = dashboard.app.create_app(Settings(data_dir=tmp_path, demo_feed=enabled))
     dashboard.app.main(app)
