@@ -167,6 +167,9 @@ def assemble(
                 )
         row_h = float(np.sqrt(np.median(areas[gidx]))) if len(gidx) else 1.0
         codes[gidx] = assign_codes(str(cid), lx[gidx], ly[gidx], row_h, overlap=overlap)
+        if "kept_code" in rows.columns and rows["kept_code"].notna().all():
+            # an unchanged community keeps every grid's code, empty grids included
+            codes[gidx] = rows["kept_code"].astype(str).to_numpy()
 
     grids = gpd.GeoDataFrame(
         {

@@ -281,8 +281,11 @@ def _six_communities():
         rows += _grid_buildings(x0 + 250, y0 + 100, 6, 6, 12, step=20, size=12)  # 432 east
     buildings = gpd.GeoDataFrame(rows, crs=CRS)
     buildings.insert(0, "building_id", [f"B{i:04d}" for i in range(len(buildings))])
+    # an exclave without buildings far north: an empty grid, numbered first
+    comms[1] = shapely.MultiPolygon([comms[1], box(SIDE, 3 * SIDE, SIDE + 20, 3 * SIDE + 20)])
+    comms.append(box(3 * SIDE, 0, 4 * SIDE, SIDE))  # and a community without buildings
     communities = gpd.GeoDataFrame(
-        {"code": [f"34112210{c:04d}" for c in range(6)]}, geometry=comms, crs=CRS
+        {"code": [f"34112210{c:04d}" for c in range(7)]}, geometry=comms, crs=CRS
     )
     roads = gpd.GeoDataFrame(
         {"highway": ["residential"] * 3},
@@ -329,7 +332,7 @@ def test_incremental_growth_leaves_other_communities_untouched(tmp_path):
     assert second.report["incremental"]["share_households_changed_grid"] <= 0.01
     old = previous.grids[~previous.grids["community_id"].isin(grown)].set_index("grid_code")
     new = second.grids.set_index("grid_code").loc[old.index]
-    assert len(old) == 6
+    assert len(old) == 8 and (old["flags"] == "empty").sum() == 2
     assert (new.geometry.to_wkb() == old.geometry.to_wkb()).all()  # byte for byte
     assert (new["households"] == old["households"]).all()
     b_old = previous.buildings.set_index("source_index")["grid_code"]
