@@ -413,6 +413,24 @@ class Store:
         self._committer_lock = threading.Lock()
         self._pool: list[sqlite3.Connection] = []
         self._pool_lock = threading.Lock()
+        # reference frames (hierarchy, published grids) keyed on data_version: every page asks
+        # for them, and decoding their geometries costs 5-25 ms a time
+        self._reference: dict[tuple, tuple[int, gpd.GeoDataFrame]] = {}
+        self._reference_lock = threading.Lock()
+
+    def _cached_reference(self, key: tuple, load) -> gpd.GeoDataFrame:
+        """A copy of ``load()``, read again only when :meth:`data_version` changed (any process
+        loading reference data bumps it)."""
+        version = self.data_version()
+        with self._reference_lock:
+            hit = self._reference.get(key)
+        if hit is None or hit[0] != version:
+            hit = (version, load())
+            with self._reference_lock:
+                if len(self._reference) > 64:  # a bound on distinct (level, parent) queries
+                    self._reference.clear()
+                self._reference[key] = hit
+        return hit[1].copy()
 
     def _group_commit(self) -> _GroupCommit:
         with self._committer_lock:
@@ -585,6 +603,11 @@ class Store:
         self, level: str | None = None, parent_code: str | None = None
     ) -> gpd.GeoDataFrame:
         """Admin units, optionally of one level and/or under one parent, ordered by code."""
+        return self._cached_reference(
+            ("admin_units", level, parent_code), lambda: self._admin_units(level, parent_code)
+        )
+
+    def _admin_units(self, level: str | None, parent_code: str | None) -> gpd.GeoDataFrame:
         sql = "SELECT code, name, level, kind, parent_code, geometry FROM admin_units"
         where, args = [], []
         if level:
@@ -867,6 +890,11 @@ class Store:
 
     def grids(self, version_id: int | None = None) -> gpd.GeoDataFrame:
         """The grids of ``version_id`` (default: the published version; empty if none)."""
+        if version_id is None:
+            return self._cached_reference(("grids",), lambda: self._grids(None))
+        return self._grids(version_id)
+
+    def _grids(self, version_id: int | None) -> gpd.GeoDataFrame:
         vid = self.published_grid_version() if version_id is None else version_id
         with self.connect() as con:
             rows = con.execute(

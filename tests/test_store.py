@@ -96,6 +96,9 @@ def test_failed_replacement_leaves_the_old_buildings(tiny_store):
 
 def test_publishing_a_grid_version_archives_the_previous_one(tiny_store):
     first = tiny_store.published_grid_version()
+    before = tiny_store.grids()  # read (and kept) before the new version is published
+    before["grid_code"] = "spoilt"  # a caller changing its copy changes nothing stored
+    assert not tiny_store.grids()["grid_code"].eq("spoilt").any()
     data = tiny_county()
     grids = data["grids"].assign(grid_code=data["grids"]["community_code"] + "002")
     second = tiny_store.add_grid_version(grids, note="redrawn")
