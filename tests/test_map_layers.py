@@ -75,10 +75,14 @@ def test_every_grid_metric_is_sent_once_for_restyling_in_the_browser(app):
     # cases per 100 households agree with the store's 30-day counts
     grids = store.grids().set_index("grid_code")
     busiest = max(values["per100"]["values"], key=lambda g: values["per100"]["values"][g] or 0)
-    since = (page.pd.Timestamp.now(tz="UTC") - page.pd.Timedelta(days=30)).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
+    now = page.pd.Timestamp.now(tz="UTC")
+    since = now.tz_convert("Asia/Shanghai").normalize() - page.pd.Timedelta(days=29)
+    stats = store.grid_case_stats(
+        now=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        since=since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    n = store.case_counts(by="grid_code", filters={"since": since}).get(busiest, 0)
+    n = stats[busiest][0]  # the last 30 local days' reports
+    assert values["overdue"]["values"] == {g: stats.get(g, (0, 0, 0))[2] for g in codes}
     assert n > 0
     assert values["per100"]["values"][busiest] == round(
         100 * n / grids.loc[busiest, "households"], 4

@@ -36,7 +36,7 @@ from dashboard.components.geojson import display_point, from_display, geojson
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
 from dashboard.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection, fit_zoom
-from dashboard.metrics import window_since
+from dashboard.metrics import cube_grid_stats, window_since
 
 dash.register_page(__name__, path="/", name="态势地图", title="网格化管理指挥中心")
 
@@ -520,16 +520,16 @@ def grid_values(_tick):
     grids = store.grids().drop(columns="geometry")
     grids = grids[[within_scope(g) for g in grids["grid_code"]]]
     codes = list(grids["grid_code"])
-    since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    counts = store.case_counts(by="grid_code", filters={"since": since})
-    overdue = store.case_counts(by="grid_code", filters={"overdue": True}, open_only=True)
+    # the last 30 local days' reports and the open overdue cases per grid, from the drill-down's
+    # case cube (cached; the same figures as the 态势 page)
+    stats = cube_grid_stats(analytics.case_cube())
     raw = {
         # undefined for grids without households (schools, industrial parks: 专属网格)
         "per100": {
-            g: 100 * counts.get(g, 0) / h if h > 0 else None
+            g: 100 * stats.get(g, (0, 0, 0))[0] / h if h > 0 else None
             for g, h in zip(codes, grids["households"], strict=True)
         },
-        "overdue": {g: overdue.get(g, 0) for g in codes},
+        "overdue": {g: stats.get(g, (0, 0, 0))[2] for g in codes},
     }
     for metric, compute, column in (
         ("patrol", analytics.patrol_yesterday, "patrol_street_share"),
