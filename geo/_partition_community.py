@@ -19,7 +19,15 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo._partition_polish import polish
-from geo._partition_solver import _components, _Graph, _make_contiguous, _solve_piece, _subgraph
+from geo._partition_solver import (
+    _band_excess,
+    _components,
+    _Graph,
+    _make_contiguous,
+    _repair_band,
+    _solve_piece,
+    _subgraph,
+)
 from geo.errors import InputError
 from geo.tessellation import Tessellation, tessellate
 
@@ -560,6 +568,8 @@ def _solve_community(
                 hamlet_min=hamlet_min,
             )
             labs = polish(sub, labs, lo, hi)
+            if "out-of-band" in flags.values():
+                labs, flags = _repair_again(sub, labs, flags, lo, hi)
             whole = len(nodes) == len(free) and not frozen
             for j in range(labs.max() + 1):
                 grid_kind[nl + j] = "rural" if rural else "urban"
@@ -608,6 +618,23 @@ def _solve_community(
     kind_map = {i: grid_kind[int(u)] for i, u in enumerate(used)}
     flag_map = {i: grid_flag[int(u)] for i, u in enumerate(used)}
     return labels, kind_map, flag_map
+
+
+def _repair_again(g: _Graph, labels: np.ndarray, flags: dict[int, str], lo: int, hi: int):
+    """One more repair of the grids still out of band, from the polished division.
+
+    Ejection chains depend on the neighbours' loads; after the other grids have settled a
+    chain that failed during the first repair can succeed. Kept only when the band excess
+    falls; the result is polished again.
+    """
+    loads = np.bincount(labels, weights=g.h)
+    again = _repair_band(g, labels, lo, hi, set())
+    new_loads = np.bincount(again, weights=g.h)
+    if _band_excess(new_loads, lo, hi) >= _band_excess(loads, lo, hi):
+        return labels, flags
+    again = polish(g, again, lo, hi)
+    new_loads = np.bincount(again, weights=g.h)
+    return again, {j: "" if lo <= load <= hi else "out-of-band" for j, load in enumerate(new_loads)}
 
 
 def _run_jobs(jobs: list[_Job], *, workers: int | None, progress: bool) -> list[_Done]:
