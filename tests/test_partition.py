@@ -536,3 +536,15 @@ def test_parallel_workers_give_the_same_grids():
     one, two = run(workers=1), run(workers=2)
     assert_geodataframe_equal(one.grids, two.grids)
     assert_geodataframe_equal(one.buildings, two.buildings)
+
+
+def test_grouping_communities_into_jobs_does_not_change_the_result(monkeypatch):
+    import geo._partition_community as community
+
+    town = _six_communities()
+    monkeypatch.setattr(community, "JOB_BUILDINGS", 10**6)  # one job for all
+    whole = run(town)
+    monkeypatch.setattr(community, "JOB_BUILDINGS", 50)  # one job per community
+    split = run(town, workers=2)
+    assert_geodataframe_equal(whole.grids, split.grids)
+    assert_geodataframe_equal(whole.buildings, split.buildings)
