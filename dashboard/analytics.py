@@ -49,6 +49,7 @@ class AnalyticsService:
         self._cache: dict[str, tuple[str, object]] = {}
         self._refreshing: set[str] = set()
         self._fingerprint: tuple[float, str] | None = None
+        self._keys: dict[str, tuple[float, str]] = {}
         #: True once :meth:`warm_up` has run (the health endpoint reports it).
         self.warm = False
 
@@ -120,6 +121,22 @@ class AnalyticsService:
             self._fingerprint = (time.monotonic(), value)
         return value
 
+    def _throttled(self, name: str, read: Callable[[], str]) -> str:
+        """A cache key read from the store at most every :data:`FINGERPRINT_TTL` seconds, or
+        at once after :meth:`fingerprint` was reset."""
+        with self._lock:
+            hit = self._keys.get(name)
+            fresh = self._fingerprint is not None
+            if fresh and hit and time.monotonic() - hit[0] < FINGERPRINT_TTL:
+                return hit[1]
+        value = read()
+        with self._lock:
+            kind = name.split("|", 1)[0]  # one key per kind: yesterday's, not every day's
+            for old in [k for k in self._keys if k.split("|", 1)[0] == kind]:
+                del self._keys[old]
+            self._keys[name] = (time.monotonic(), value)
+        return value
+
     def case_cube(self, *, days: int = 30, now: pd.Timestamp | None = None) -> CaseCube:
         """Case counts by unit, day and category for the drill-down (as of ``now``, computed
         afresh, or the latest, stale-while-revalidate, as of the current minute)."""
@@ -140,7 +157,7 @@ class AnalyticsService:
 
     def camera_coverage(self) -> pd.DataFrame:
         """grid_code, camera_street_share, camera_open_share (cameras online or not)."""
-        key = self._camera_key(self.store.cameras())
+        key = self._throttled("cameras", lambda: self._camera_key(self.store.cameras()))
         return self._cached("cameras", key, self._camera_coverage)
 
     def sectors(self) -> gpd.GeoDataFrame:
@@ -223,9 +240,12 @@ class AnalyticsService:
         yesterday (China time): the last complete day."""
         now = now or pd.Timestamp.now(tz="UTC")
         day = now.tz_convert(LOCAL_TZ).normalize() - pd.Timedelta(days=1)
-        fixes = self.store.patrol_fix_stamp(
-            since=day.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
-            until=(day + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        fixes = self._throttled(
+            f"fixes|{day.date()}",
+            lambda: self.store.patrol_fix_stamp(
+                since=day.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+                until=(day + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ),
         )
         # only yesterday's fixes matter: today's patrols and new cases change nothing here
         key = f"{self.store.data_version()}|{day.date()}|{fixes}|{self.store.count('workers')}"

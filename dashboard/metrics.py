@@ -28,6 +28,7 @@ __all__ = [
     "case_cube",
     "cube_figures",
     "cube_grid_stats",
+    "grid_table",
     "scope_filters",
     "wall_data",
     "wall_fingerprint",
@@ -406,31 +407,11 @@ def unit_view(
     name = chain[-1][2] if level != "grid" else f"{chain[-2][2]} {code[-3:]}"
     figures = cube_figures(cube, _unit_prefix(level, code))
 
-    # per-grid metrics, then aggregated to the children
-    g = grids.drop(columns="geometry").copy()
-    parent = dict(zip(units["code"], units["parent_code"], strict=True))
-    g["township_code"] = g["community_code"].map(parent)
+    # per-grid metrics (one table for all units, rebuilt only when its inputs are recomputed),
+    # then aggregated to the children
+    table = grid_table(store, analytics, cube, units, grids)
     prefix = {"county": "", "township": code[:9], "community": code, "grid": code}[level]
-    g = g[g["grid_code"].str.startswith(prefix)]
-    stats = cube_grid_stats(cube, prefix)
-    g["cases"] = [stats.get(c, (0, 0, 0))[0] for c in g["grid_code"]]
-    g["open"] = [stats.get(c, (0, 0, 0))[1] for c in g["grid_code"]]
-    g["overdue"] = [stats.get(c, (0, 0, 0))[2] for c in g["grid_code"]]
-    for name, compute in (
-        ("patrol coverage", lambda: analytics.patrol_yesterday(now)),
-        ("camera coverage", analytics.camera_coverage),
-        ("hot spots", lambda: analytics.hotspots(now=now).drop(columns="cases")),
-    ):
-        try:
-            frame = compute()
-        except Exception:  # one failed analysis must not blank the page: its columns stay empty
-            log.exception("%s failed; shown as missing", name)
-            continue
-        if len(frame):
-            g = g.merge(frame, on="grid_code", how="left")
-    for col in ("patrol_street_share", "camera_street_share", "gi_bin"):
-        if col not in g:
-            g[col] = np.nan
+    g = table[table["grid_code"].str.startswith(prefix)]
     grid_card = None
     if level in CHILD:
         child_level, key = CHILD[level]
@@ -470,6 +451,56 @@ def unit_view(
     return UnitView(
         level, code, name, chain, figures, gpd.GeoDataFrame(children, crs="EPSG:4326"), grid_card
     )
+
+
+def grid_table(
+    store: Store,
+    analytics,
+    cube: CaseCube,
+    units: gpd.GeoDataFrame | None = None,
+    grids: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Every published grid with its township code, the window's cases, open and overdue
+    cases (from ``cube``), yesterday's patrol coverage, camera coverage and Gi* bin. Memoised
+    on the identity of its inputs (the analytics' cached results), so all units visited between
+    two refreshes share one table; an analysis that fails leaves its columns empty."""
+    frames = []
+    for name, compute in (
+        ("patrol coverage", lambda: analytics.patrol_yesterday(cube.now)),
+        ("camera coverage", analytics.camera_coverage),
+        ("hot spots", lambda: analytics.hotspots(now=cube.now)),
+    ):
+        try:
+            frames.append(compute())
+        except Exception:  # one failed analysis must not blank the page: its columns stay empty
+            log.exception("%s failed; shown as missing", name)
+            frames.append(None)
+    inputs = (cube, *frames)
+    # the memo keeps its inputs alive, so their ids cannot be reused while it holds them
+    key = f"{store.data_version()}|" + "|".join(str(id(x)) for x in inputs)
+
+    def build():
+        nonlocal units, grids
+        units = store.admin_units() if units is None else units
+        grids = store.grids() if grids is None else grids
+        g = grids.drop(columns="geometry").copy()
+        parent = dict(zip(units["code"], units["parent_code"], strict=True))
+        g["township_code"] = g["community_code"].map(parent)
+        stats = cube_grid_stats(cube)
+        g["cases"] = [stats.get(c, (0, 0, 0))[0] for c in g["grid_code"]]
+        g["open"] = [stats.get(c, (0, 0, 0))[1] for c in g["grid_code"]]
+        g["overdue"] = [stats.get(c, (0, 0, 0))[2] for c in g["grid_code"]]
+        for frame in frames:
+            if frame is not None and len(frame):
+                g = g.merge(
+                    frame.drop(columns="cases", errors="ignore"), on="grid_code", how="left"
+                )
+        for col in ("patrol_street_share", "camera_street_share", "gi_bin"):
+            if col not in g:
+                g[col] = np.nan
+        return g, inputs
+
+    return analytics.memo("grid-table", key, build)[0]
 
 
 def _unit_key(level: str) -> str:
