@@ -277,7 +277,7 @@ def _resplit(
     loads = np.bincount(lab, weights=sub.h, minlength=m)
     if ((loads >= lo) & (loads <= hi)).all():
         return [nodes[lab == j] for j in range(m)]
-    for salt in range(6):
+    for salt in range(3):
         if work is not None:
             work.spend(len(nodes) / 400)
         parts = _tree_split(g, nodes, m, lo, hi, salt)
