@@ -344,7 +344,11 @@
   "use strict";
   document.addEventListener("click", function (e) {
     var a = e.target.closest && e.target.closest("a[data-sit-go]");
-    if (a && e.button === 0 && !e.ctrlKey && !e.metaKey && !e.shiftKey && !e.altKey) e.preventDefault();
+    if (!a || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    window.dash_clientside.set_props("sit-target", {
+      data: { level: a.getAttribute("data-level"), code: a.getAttribute("data-code"), at: Date.now() },
+    });
   }, true);
   function query(state, lang) {
     var q = new URLSearchParams({ level: state.level, code: state.code, metric: state.metric });

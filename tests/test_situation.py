@@ -77,8 +77,9 @@ def test_clicking_a_child_goes_one_level_down_keeping_metric_and_language(app):
     town = {**grid, "level": "township", "code": "420999001000"}
     assert situation.target(ids.SIT_METRIC, None, "overdue", town) == {**town, "metric": "overdue"}
     assert situation.target(ids.SIT_METRIC, None, "per100", town) is None  # nothing changed
-    crumb = {"type": ids.SIT_GO, "level": "county", "code": "420999000000"}
-    assert situation.target(crumb, None, None, town)["level"] == "county"
+    crumb = {"level": "county", "code": "420999000000", "at": 1}  # what a link click stores
+    assert situation.target(ids.SIT_TARGET, crumb, None, town)["level"] == "county"
+    assert situation.target(ids.SIT_TARGET, None, None, town) is None
     # the shareable URL of a view keeps the metric and the language
     query = parse_qs(urlparse(situation.href("township", "420999001000", "gi", "en")).query)
     assert query == {

@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 import dash
 import dash_leaflet as dl
 from dash import (
-    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -105,13 +104,13 @@ def _kpis(view, lang: str) -> html.Div:
 
 def _go(label: str, level: str, code: str, metric: str, lang: str, **props) -> html.A:
     """A link to a unit: a plain click drills in place (``wangge_sit`` in assets/wangge.js stops
-    the browser from navigating), a middle or ctrl-click opens the shareable URL elsewhere."""
+    the browser from navigating and hands the unit to :func:`navigate` through the
+    ``sit-target`` store), a middle or ctrl-click opens the shareable URL elsewhere. Plain
+    links, not pattern-matched components: Dash re-indexes pattern ids on every redraw."""
     return html.A(
         label,
         href=href(level, code, metric, lang),
-        id={"type": ids.SIT_GO, "level": level, "code": code},
-        n_clicks=0,
-        **{"data-sit-go": "1", **props},
+        **{"data-sit-go": "1", "data-level": level, "data-code": code, **props},
     )
 
 
@@ -245,7 +244,12 @@ def _map_props(view, metric: str, lang: str) -> dict:
             for r in units.assign(value=units[metric]).itertuples()
         }
         finite = [v for v in values.values() if v is not None]
-        props["children"] = _json(feature_collection(units, ["code", "name"], id_column="code"))
+        # the children's outlines change only with the reference data: kept per unit
+        props["children"] = current_app.config["WANGGE_ANALYTICS"].memo(
+            f"outlines|{view.level}|{view.code}",
+            f"{store.data_version()}|{len(units)}",
+            lambda: _json(feature_collection(units, ["code", "name"], id_column="code")),
+        )
         props["hideout"] = {
             "values": values,
             "min": min(finite, default=0),
@@ -399,6 +403,7 @@ def layout(
                 data={"level": view.level, "code": view.code, "metric": metric, "lang": lang},
             ),
             dcc.Store(id=ids.SIT_URL_SYNC),
+            dcc.Store(id=ids.SIT_TARGET),
             html.Div(
                 className="sit-bar",
                 children=[
@@ -468,12 +473,15 @@ def _legend(metric: str, lang: str, level: str = "county") -> html.Div:
 
 
 def target(trigger, click, metric, state) -> dict | None:
-    """The state after a click on a link (``trigger`` is its id), on a child on the map
-    (``click``), or a change of ``metric``; None when nothing changes."""
+    """The state after a click on a unit link (``trigger`` is the ``sit-target`` store and
+    ``click`` its level and code), on a child on the map (``click`` is the feature), or a
+    change of ``metric``; None when nothing changes."""
     if not state:
         return None
-    if isinstance(trigger, dict) and trigger.get("type") == ids.SIT_GO:
-        new = {**state, "level": trigger["level"], "code": trigger["code"]}
+    if trigger == ids.SIT_TARGET:
+        if not click or not click.get("level") or not click.get("code"):
+            return None
+        new = {**state, "level": click["level"], "code": click["code"]}
     elif trigger == ids.SIT_CHILDREN:
         if not click or state["level"] not in CHILD_LEVEL:
             return None
@@ -502,20 +510,18 @@ def target(trigger, click, metric, state) -> dict | None:
     Output(ids.SIT_GI, "data"),
     Output(ids.SIT_SHAPE, "data"),
     Output(ids.SIT_BUILDINGS, "data"),
-    Input({"type": ids.SIT_GO, "level": ALL, "code": ALL}, "n_clicks"),
+    Input(ids.SIT_TARGET, "data"),
     Input(ids.SIT_CHILDREN, "clickData"),
     Input(ids.SIT_METRIC, "value"),
     State(ids.SIT_STATE, "data"),
     prevent_initial_call=True,
 )
-def navigate(_clicks, click, metric, state):
+def navigate(link, click, metric, state):
     """One level down (a child on the map or in the ranking), up (a breadcrumb), or another
     metric: the page's parts are updated in place. The unit is checked against the user's
     scope by :func:`dashboard.metrics.unit_view`, as on a full page load."""
     trigger = ctx.triggered_id
-    if isinstance(trigger, dict) and not (ctx.triggered and ctx.triggered[0]["value"]):
-        raise PreventUpdate  # a link was drawn, not clicked
-    new = target(trigger, click, metric, state)
+    new = target(trigger, link if trigger == ids.SIT_TARGET else click, metric, state)
     if new is None:
         raise PreventUpdate
     lang = state["lang"]
