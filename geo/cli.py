@@ -98,15 +98,21 @@ def _partition_run(args: argparse.Namespace) -> int:
             )
     previous = None
     if args.previous:
+        import pyogrio
+
         from geo.partition import PartitionResult
 
         ppath, _ = _split_spec(args.previous)
-        # both layers: unchanged communities keep their grid polygons byte for byte
-        previous = PartitionResult(
-            grids=read_vector(ppath, layer="grids"),
-            buildings=read_vector(ppath, layer="buildings"),
-            report={},
-        )
+        pbuildings = read_vector(ppath, layer="buildings")
+        layers = set()
+        if Path(ppath).suffix.lower() == ".gpkg" and Path(ppath).exists():
+            layers = {str(name) for name, _ in pyogrio.list_layers(ppath)}
+        if "grids" in layers:
+            # unchanged communities keep their grid polygons byte for byte
+            grids = read_vector(ppath, layer="grids")
+            previous = PartitionResult(grids=grids, buildings=pbuildings, report={})
+        else:
+            previous = pbuildings
     result = _run_partition(args, buildings, communities, barriers, previous, partition)
     out = write_result(result, args.out)
     print(f"grids: {len(result.grids)} -> {out}")

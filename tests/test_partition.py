@@ -548,3 +548,29 @@ def test_grouping_communities_into_jobs_does_not_change_the_result(monkeypatch):
     split = run(town, workers=2)
     assert_geodataframe_equal(whole.grids, split.grids)
     assert_geodataframe_equal(whole.buildings, split.buildings)
+
+
+def test_cli_previous_keeps_unchanged_polygons(tmp_path):
+    from dashboard.cli import main
+
+    town = _six_communities()
+    town["buildings"].to_file(tmp_path / "b.gpkg", layer="buildings")
+    town["communities"].to_file(tmp_path / "b.gpkg", layer="communities")
+    args = [
+        "partition",
+        f"{tmp_path / 'b.gpkg'}:buildings",
+        "--households-column",
+        "households",
+        "--communities",
+        f"{tmp_path / 'b.gpkg'}:communities",
+        "--community-id",
+        "code",
+        "--quiet",
+    ]
+    assert main([*args, "--out", str(tmp_path / "one.gpkg")]) == 0
+    one = tmp_path / "one.gpkg"
+    assert main([*args, "--previous", str(one), "--out", str(tmp_path / "two.gpkg")]) == 0
+    a = gpd.read_file(one, layer="grids")
+    b = gpd.read_file(tmp_path / "two.gpkg", layer="grids")
+    assert (a["grid_code"] == b["grid_code"]).all()
+    assert (a.geometry.to_wkb() == b.geometry.to_wkb()).all()
