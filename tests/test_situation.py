@@ -113,6 +113,10 @@ def test_a_drill_down_updates_the_page_in_place(app):
     assert set(hideout["values"]) == {"420999002001", "420999002002"}
     (south, west), (north, east) = viewport["bounds"]
     assert south < north and west < east
+    # a state tampered with in the browser gets the defaults, not an error
+    with signed_in(app):
+        odd = situation.navigate([], click, "per100", {"level": "county", "metric": "x; drop"})
+    assert odd[0]["metric"] == "per100" and odd[0]["lang"] == "zh"
     # a township leader cannot drill into another township: they stay in their own
     with signed_in(app, "township", scope="420999001000"):
         out = situation.navigate([], click, "per100", state)

@@ -521,6 +521,15 @@ def navigate(link, click, metric, state):
     metric: the page's parts are updated in place. The unit is checked against the user's
     scope by :func:`dashboard.metrics.unit_view`, as on a full page load."""
     trigger = ctx.triggered_id
+    if not isinstance(state, dict):
+        raise PreventUpdate
+    # the state comes back from the browser: only known metrics and languages are used
+    state = {
+        "level": str(state.get("level") or "county"),
+        "code": str(state.get("code") or ""),
+        "metric": state.get("metric") if state.get("metric") in METRICS else "per100",
+        "lang": normalise_lang(state.get("lang")),
+    }
     new = target(trigger, link if trigger == ids.SIT_TARGET else click, metric, state)
     if new is None:
         raise PreventUpdate
