@@ -137,6 +137,10 @@ def test_layouts_render_at_every_level(app):
             text = str(situation.layout(level=level, code=code))
             assert expect in text, level
         assert "Hot spots (Gi*)" in str(situation.layout(lang="en", metric="gi"))
+    # each Gi* bin's swatch carries the class that colours it
+    legend = situation._legend("gi", "en")
+    classes = [row.children[0].className for row in legend.children[1:]]
+    assert classes == [f"swatch gi{b}" for b in (3, 2, 1, 0, -1, -2, -3)]
 
 
 def test_a_failed_analysis_leaves_its_column_empty_not_the_page(app, monkeypatch, caplog):

@@ -446,15 +446,16 @@ def _legend(metric: str, lang: str, level: str = "county") -> html.Div:
         return html.Div()
     if metric == "gi":
         rows = [(f"gi{b}", t(f"sit.gi.{b}", lang)) for b in (3, 2, 1, 0, -1, -2, -3)]
+        # the swatch's class (gi3 ... gi-3) carries the bin's colour (assets/wangge.css)
         return html.Div(
             [
                 html.H4(t("sit.metric.gi", lang)),
                 *[
                     html.Div(
-                        [html.Span(className=f"swatch gi{b}"), html.Span(lbl)],
+                        [html.Span(className=f"swatch {css}"), html.Span(lbl)],
                         className="legend-row",
                     )
-                    for b, lbl in rows
+                    for css, lbl in rows
                 ],
             ],
             className="panel sit-legend",
