@@ -71,11 +71,19 @@ def test_refresh_sends_nothing_new_when_nothing_changed_and_shows_a_new_case(app
         stored, _ = store.create_case(
             case, app.server.config["WANGGE_LOCATOR"].locate(case["lon"], case["lat"])
         )
-        assert not fingerprint.startswith(wall_fingerprint(store))
+        assert not fingerprint["data"].startswith(wall_fingerprint(store))
         changed = wall.refresh_wall(3, None, fingerprint, {"lang": "zh"})
-        # a 4K wall (scale 2): the same data, re-sent once with fonts twice as large
-        big = wall.refresh_wall(4, 2.0, changed[-3], {"lang": "zh"})
-        same = wall.refresh_wall(5, 2.0, big[-3], {"lang": "zh"})
+        assert changed[0] is not dash.no_update and changed[4] is not dash.no_update
+        # only panels whose content differs travel: with the data "changed" but every panel as
+        # the wall shows it, nothing but the new fingerprint goes out
+        stale = {**changed[-3], "data": "an older fingerprint"}
+        unchanged = wall.refresh_wall(4, None, stale, {"lang": "zh"})
+        assert all(v is dash.no_update for v in unchanged[:8])
+        assert unchanged[-3] == changed[-3]
+        # a 4K wall (scale 2): only the two charts are re-sent, with fonts twice as large
+        big = wall.refresh_wall(5, 2.0, changed[-3], {"lang": "zh"})
+        same = wall.refresh_wall(6, 2.0, big[-3], {"lang": "zh"})
+    assert [i for i, v in enumerate(big[:8]) if v is not dash.no_update] == [2, 3]
     assert big[2]["layout"]["font"]["size"] == 2 * changed[2]["layout"]["font"]["size"]
     assert big[-1]["bounds"] and big[-1]["transition"] == "fitBounds"  # refitted to the screen
     assert all(v is dash.no_update for v in same[:-2]) and same[-1] is dash.no_update

@@ -9,6 +9,7 @@ clientside clock turns "数据更新于 hh:mm:ss" red when no refresh has succee
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import dash
@@ -17,6 +18,7 @@ import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 from dash_extensions.javascript import Namespace
 from flask import current_app
+from plotly.io.json import to_json_plotly
 
 from dashboard import ids
 from dashboard.auth import allowed_page, scope
@@ -352,19 +354,23 @@ DATA_OUTPUTS = (
     State(ids.WALL_SETTINGS, "data"),
 )
 def refresh_wall(_n, scale, fingerprint, settings):
-    """New figures when the data (or the screen's scale) changed since ``fingerprint``; else
-    only the time of the check. ``scale`` is the screen height over 1080 pixels: chart fonts
-    grow with it, as the page's own text does (it is sized in vh)."""
+    """Only what changed: nothing but the time of the check when the data (and the screen's
+    scale) are as at ``fingerprint``; else the panels whose content differs from what the wall
+    shows (each panel's digest is kept in the fingerprint store), so a status change re-sends
+    the KPIs and the lists, not the map's dots. ``scale`` is the screen height over 1080 pixels:
+    chart fonts grow with it, as the page's own text does (it is sized in vh)."""
     store = current_app.config["WANGGE_STORE"]
     now = pd.Timestamp.now(tz="UTC")
     checked = int(now.timestamp() * 1000)
     township = scope()
     scale = min(4.0, max(0.5, float(scale or 1.0)))
+    previous = fingerprint if isinstance(fingerprint, dict) else {}
     current = f"{wall_fingerprint(store, township, now=now)}|{scale:g}"
-    if current == fingerprint:
+    if current == previous.get("data"):
         return (*([dash.no_update] * len(DATA_OUTPUTS)), checked, dash.no_update)
     # a screen of another size: fit the county to the map's new box
-    rescaled = fingerprint is not None and fingerprint.rsplit("|", 1)[-1] != f"{scale:g}"
+    old_scale = str(previous.get("data", "")).rsplit("|", 1)[-1]
+    rescaled = bool(previous) and old_scale != f"{scale:g}"
     viewport = _county_viewport(current_app.config["WANGGE_LAYERS"]) if rescaled else dash.no_update
     lang = normalise_lang((settings or {}).get("lang"))
     data = wall_data(store, now=now, township_code=township)
@@ -383,7 +389,7 @@ def refresh_wall(_n, scale, fingerprint, settings):
             for r in data.recent_points.itertuples()
         ],
     }
-    return (
+    panels = [
         kpi_tiles(data.kpis, lang),
         township_rows(data.townships),
         category_figure(data.categories, lang, size=14 * scale),
@@ -392,10 +398,20 @@ def refresh_wall(_n, scale, fingerprint, settings):
         case_rows(data.overdue, lang, names, overdue=True),
         {"counts": counts, "max": max(counts.values(), default=1)},
         points,
-        current,
-        checked,
-        viewport,
-    )
+    ]
+    digests = [_digest(p) for p in panels]
+    shown = previous.get("panels") or []
+    sent = [
+        dash.no_update if i < len(shown) and shown[i] == d else p
+        for i, (p, d) in enumerate(zip(panels, digests, strict=True))
+    ]
+    return (*sent, {"data": current, "panels": digests}, checked, viewport)
+
+
+def _digest(panel) -> str:
+    """A short digest of a panel's content as the browser receives it."""
+    text = to_json_plotly(panel)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _county_viewport(layers) -> dict:
