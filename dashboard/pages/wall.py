@@ -377,16 +377,26 @@ def refresh_wall(_n, scale, fingerprint, settings):
     communities = store.admin_units("community")
     names = dict(zip(communities["code"], communities["name"], strict=True))
     counts = store.case_counts(by="community_code", open_only=True, filters=scope_filters(township))
+    # the last 24 h's cases as two MultiPoints (overdue or not), rounded to about a metre: a
+    # fifth of the bytes of one feature per case (2,000 cases a day at 200,000 cases)
+    recent = data.recent_points
+    late = recent["overdue"].astype(bool)
     points = {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "id": r.case_id,
-                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-                "properties": {"overdue": bool(r.overdue), "category": r.category},
+                "geometry": {
+                    "type": "MultiPoint",
+                    "coordinates": [
+                        [round(lon, 5), round(lat, 5)]
+                        for lon, lat in zip(part["lon"], part["lat"], strict=True)
+                    ],
+                },
+                "properties": {"overdue": overdue},
             }
-            for r in data.recent_points.itertuples()
+            for overdue, part in ((0, recent[~late]), (1, recent[late]))
+            if len(part)
         ],
     }
     panels = [
