@@ -107,10 +107,18 @@ def prepare(data_dir: Path, cases: int) -> None:
     from dashboard.store import Store
 
     store = Store(data_dir / "wangge.sqlite")
-    have = store.count("cases")
-    if have < cases:
-        t = time.perf_counter()
-        simulate(store, days=90, per_day=(cases - have) / 90 * 1.0, seed=777, gps_days=0)
+    t = time.perf_counter()
+    while (have := store.count("cases")) < cases:
+        # a seed and new case numbers per top-up (the simulation is deterministic per seed and
+        # numbers each day's cases from 1), 5% over what is missing
+        simulate(
+            store,
+            days=90,
+            per_day=(cases - have) / 90 * 1.05,
+            seed=777 + have,
+            gps_days=0,
+            first_sequence=10_000 + have % 50_000,
+        )
         print(
             f"topped up to {store.count('cases'):,} cases in {time.perf_counter() - t:.0f} s",
             file=sys.stderr,

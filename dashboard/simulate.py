@@ -239,6 +239,7 @@ def _cases(
     end: datetime,
     per_day: float,
     rng: np.random.Generator,
+    first_sequence: int = 0,
 ) -> tuple[list[dict], list[tuple]]:
     days = (end - start).days
     total_hours = int((end - start).total_seconds() // 3600)
@@ -260,7 +261,7 @@ def _cases(
         rep = reported[k]
         cat, src = drawn["category"][k], drawn["source"][k]
         day = (rep + CHINA).strftime("%Y%m%d")
-        seq[day] = seq.get(day, 0) + 1
+        seq[day] = seq.get(day, first_sequence) + 1
         cid = f"C{day}-{seq[day]:05d}"
         rep_s = _utc(rep)
         chain, level = _lifecycle(rng, rep, CATEGORIES[cat].deadline_hours, end)
@@ -596,6 +597,7 @@ def simulate(
     end: datetime | None = None,
     per_day: float = PER_DAY,
     gps_days: int = GPS_DAYS,
+    first_sequence: int = 0,
 ) -> dict[str, int]:
     """Fill ``store`` (holding the demo county and a published grid version) with operational data.
 
@@ -612,6 +614,10 @@ def simulate(
         Mean cases per day in the county.
     gps_days
         Days of patrol GPS tracks before ``end``.
+    first_sequence
+        Case numbers of each day start after this one (``C<yyyymmdd>-<n>``), so that a second
+        simulation into the same store (a benchmark topping up its cases) adds cases instead of
+        meeting the first one's ids.
 
     Returns
     -------
@@ -640,7 +646,9 @@ def simulate(
     model = CaseModel.build(
         buildings.to_crs(crs_metric), pois.to_crs(crs_metric), rural, crs_metric
     )
-    cases, events = _cases(model, start=start, end=end, per_day=per_day, rng=rng)
+    cases, events = _cases(
+        model, start=start, end=end, per_day=per_day, rng=rng, first_sequence=first_sequence
+    )
     located = Locator(store).locate_many(
         np.array([c["lon"] for c in cases]), np.array([c["lat"] for c in cases])
     )

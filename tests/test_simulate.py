@@ -69,3 +69,15 @@ def test_workers_patrol_their_own_grids_twice_a_day(simulated):
         ["worker_id", points["at"].dt.tz_convert("Asia/Shanghai").dt.date]
     ).size()
     assert per_worker_day.median() > 200  # two sessions of about 90 minutes, a fix every 30 s
+
+
+def test_a_second_simulation_adds_cases_when_numbered_past_the_first(simulated):
+    store, counts = simulated
+    before = store.count("cases")
+    # the same day numbers: most of a second simulation meets the first one's case ids
+    simulate(store, days=10, per_day=60, gps_days=0, end=END, seed=8)
+    assert store.count("cases") < before + 0.5 * counts["cases"]
+    middle = store.count("cases")
+    again = simulate(store, days=10, per_day=60, gps_days=0, end=END, seed=8, first_sequence=10_000)
+    assert store.count("cases") == middle + again["cases"]
+    assert store.cases_frame()["case_id"].str.endswith("-10001").any()
