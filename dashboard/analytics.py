@@ -9,9 +9,10 @@ With a live feed the data change every few seconds, so the pages would otherwise
 almost every visit (a county drill-down took 0.4-0.7 s cold on 190,000 cases). Hot spots,
 yesterday's patrols and the case cube behind the drill-down's figures are therefore served
 stale-while-revalidate: once computed, a change of the data returns the last result at once
-and recomputes it in the background, so pages lag the data by at most one computation. The
-activity fingerprint itself (30 ms of SQL on 190,000 cases) is reused for
-:data:`FINGERPRINT_TTL` seconds.
+and recomputes it in the background, so pages lag the data by at most one computation. Each
+result is keyed on what it depends on (yesterday's patrols on yesterday's fixes, camera views on
+camera placement), and those keys and the activity fingerprint are read from the store at most
+every :data:`FINGERPRINT_TTL` seconds.
 """
 
 from __future__ import annotations
