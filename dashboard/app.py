@@ -59,10 +59,12 @@ def main(app: dash.Dash | None = None) -> None:
     ``WANGGE_DEMO_FEED=0``; :mod:`dashboard.feed`) and serve on HOST:PORT."""
     from dashboard.bootstrap import ensure_demo
     from dashboard.feed import start_feed
+    from dashboard.memory import bound_native_heap
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    bound_native_heap()  # before the server's threads allocate (dashboard/memory.py says why)
     app = app or create_app()
     settings: Settings = app.server.config["WANGGE_SETTINGS"]
     ensure_demo(app.server.config["WANGGE_STORE"], settings.boundaries_dir, seed=settings.demo_seed)
