@@ -285,6 +285,12 @@ def main() -> int:
         default=None,
         help="seconds between wall refreshes (default 2, or the app's default with --soak-only)",
     )
+    parser.add_argument(
+        "--post-every",
+        type=float,
+        default=10.0,
+        help="seconds between the soak's new cases (lower it with --wall-refresh for an accelerated soak: days of activity in hours)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="wangge-bench-"))
     prepare(data_dir, args.cases)
@@ -322,7 +328,9 @@ def main() -> int:
         try:
             login(d, url)
             if args.soak_only:
-                rows.extend(soak(d, url, data_dir, server.pid, args.soak or 60))
+                rows.extend(
+                    soak(d, url, data_dir, server.pid, args.soak or 60, every=args.post_every)
+                )
                 return report(rows, data_dir, args.feed)
             # map interactive after navigation
             times = []
@@ -478,7 +486,7 @@ def main() -> int:
                 )
             )
             if args.soak:
-                rows.extend(soak(d, url, data_dir, server.pid, args.soak))
+                rows.extend(soak(d, url, data_dir, server.pid, args.soak, every=args.post_every))
             hosts = set()
             for entry in d.get_log("performance"):
                 msg = json.loads(entry["message"])["message"]
