@@ -64,6 +64,13 @@ BARRIER_WEIGHTS: dict[str, float] = {
     "road": 3,
     "lane": 2,
     "village": 2,
+    # weak barriers: compound roads (小区路, OSM service), alleys (弄堂), pedestrian streets
+    # (步行街) and farm tracks (机耕路) are streets that grid lines follow, but the cheapest
+    # to cross, so a grid spans them before it spans a residential street
+    "service": 1.5,
+    "alley": 1.5,
+    "pedestrian": 1.5,
+    "track": 1.5,
     "rail": 9,
     "railway": 9,
     "light_rail": 6,
@@ -78,17 +85,19 @@ BARRIER_WEIGHTS: dict[str, float] = {
     "drain": 2,
     "ditch": 2,
 }
-#: Classes that never cut blocks (paths, service ways, tunnels, disused lines).
+#: Classes that never cut blocks (paths, driveways, tunnels, disused lines).
 NON_BARRIERS: frozenset[str] = frozenset(
     {
-        "service",
-        "track",
         "footway",
         "path",
         "cycleway",
         "steps",
-        "pedestrian",
+        "corridor",
         "bridleway",
+        "driveway",
+        "parking_aisle",
+        "drive-through",
+        "emergency_access",
         "ferry",
         "subway",
         "abandoned",
@@ -141,7 +150,8 @@ def barrier_lines(barriers: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
 
     The class is read from the first of ``barrier_class``, ``road_class``, ``highway``,
     ``railway``, ``waterway``, ``fclass``, ``kind_detail``, ``kind``, ``class``, ``type``;
-    lines of :data:`NON_BARRIERS` classes are left out.
+    lines of :data:`NON_BARRIERS` classes are left out, and so are service roads whose OSM
+    ``service`` value is one of them (driveways and parking aisles are no streets).
     """
     if barriers is None or len(barriers) == 0:
         return gpd.GeoDataFrame(
@@ -155,6 +165,9 @@ def barrier_lines(barriers: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     weights = np.array(
         [_weight_of(c, is_polygon=p) for c, p in zip(classes, is_poly, strict=True)], float
     )
+    if "service" in barriers.columns:  # OSM service=driveway/parking_aisle: not a street
+        sub = barriers["service"].astype("string").str.strip().str.lower()
+        weights[sub.isin(NON_BARRIERS).fillna(False).to_numpy(bool)] = 0.0
     lines = np.where(is_poly, shapely.boundary(geoms), geoms)
     keep = (
         (weights > 0) & ~shapely.is_empty(lines) & np.isin(shapely.get_type_id(lines), (1, 2, 5, 7))

@@ -107,3 +107,48 @@ def test_street_along_the_community_edge_leaves_no_spike():
     assert abs(shapely.area(blocks).sum() - 160_000) < 1e-3
     shared = shapely.intersection(shapely.boundary(big[0]), shapely.boundary(big[1]))
     assert abs(shapely.length(shared) - 400) < 1e-3  # only the side street
+
+
+def test_weak_barriers_are_streets_paths_and_driveways_are_not():
+    # compound roads, alleys, pedestrian streets and farm tracks are streets, weaker than a
+    # residential street; footways, paths, steps and OSM service=driveway/parking_aisle are not
+    classes = ["residential", "service", "service", "service", "alley", "pedestrian", "track"]
+    classes += ["footway", "path", "cycleway", "steps", "service"]
+    service = [None, None, "alley", "driveway", None, None, None, None, None, None, None]
+    service += ["parking_aisle"]
+    roads = gpd.GeoDataFrame(
+        {"highway": classes, "service": service},
+        geometry=[LineString([(0, i), (10, i)]) for i in range(len(classes))],
+        crs=CRS,
+    )
+    lines = barrier_lines(roads)
+    assert lines["barrier_class"].tolist() == [
+        "residential", "service", "service", "alley", "pedestrian", "track"
+    ]  # fmt: skip
+    assert lines["weight"].tolist()[0] == 3.0
+    assert set(lines["weight"].tolist()[1:]) == {1.5}
+    ditch = gpd.GeoDataFrame(
+        {"waterway": ["ditch", "drain", "canal"]},
+        geometry=[LineString([(0, i), (10, i)]) for i in range(3)],
+        crs=CRS,
+    )
+    assert barrier_lines(ditch)["weight"].tolist() == [2.0, 2.0, 8.0]
+
+
+def test_dead_end_service_roads_cut_no_block():
+    # a through service road cuts the block in two; dead ends (a driveway, a compound road
+    # ending among the buildings) cut nothing and leave no sliver
+    comm = gpd.GeoSeries([box(0, 0, 400, 200)], crs=CRS)
+    roads = gpd.GeoDataFrame(
+        {"highway": ["service", "service", "service", "service"]},
+        geometry=[
+            LineString([(200, -5), (200, 205)]),  # through
+            LineString([(0, 100), (120, 100)]),  # dead end from the edge
+            LineString([(200, 50), (260, 50), (260, 80)]),  # dead end from the through road
+            LineString([(300, 150), (330, 150)]),  # loose piece
+        ],
+        crs=CRS,
+    )
+    blocks = build_blocks(comm, barrier_lines(roads))
+    assert len(blocks) == 2
+    assert np.allclose(sorted(blocks.area), [40_000, 40_000])
