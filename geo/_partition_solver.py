@@ -587,32 +587,115 @@ def _hamlets(g: _Graph, cell_hamlet: np.ndarray | None, distance: float, min_hh:
     return _make_contiguous(g, out.astype(np.int64))
 
 
+#: Directions tried for a straight cut across a block (every 15 degrees).
+_CUT_ANGLES = np.deg2rad(np.arange(0, 180, 15))
+
+
+def _straight_cut(g: _Graph, nodes: np.ndarray, lo: int, hi: int) -> np.ndarray | None:
+    """The cells of ``nodes`` on one side of the cheapest straight cut that divides them.
+
+    Cells are ordered by their position along each of :data:`_CUT_ANGLES`; a cut after the
+    k-th cell costs the boundary price (length / weight) of the edges it crosses, summed at
+    once for every k. Among cuts leaving on each side a household count that whole in-band
+    grids can take (j and m - j grids), else at least a third on each side, the cheapest wins:
+    the shortest line between buildings, across the block's narrow side.
+    """
+    h = g.h[nodes]
+    total = h.sum()
+    sub = _subgraph(g.cut, nodes).tocoo()
+    up = sub.row < sub.col
+    er, ec, ew = sub.row[up], sub.col[up], sub.data[up]
+    m = max(2, int(round(total / ((lo + hi) / 2))))
+    best, best_key = None, None
+    for angle in _CUT_ANGLES:
+        proj = g.xy[nodes] @ np.array([np.cos(angle), np.sin(angle)])
+        order = np.argsort(proj, kind="stable")
+        rank = np.empty(len(nodes), dtype=np.int64)
+        rank[order] = np.arange(len(nodes))
+        a, b = np.minimum(rank[er], rank[ec]), np.maximum(rank[er], rank[ec])
+        diff = np.bincount(a, weights=ew, minlength=len(nodes) + 1)
+        diff -= np.bincount(b, weights=ew, minlength=len(nodes) + 1)
+        price = np.cumsum(diff)[: len(nodes) - 1]  # cut after position k
+        left = np.cumsum(h[order])[: len(nodes) - 1]
+        right = total - left
+        j = np.arange(1, m)[:, None]
+        fits = (
+            (j * lo <= left) & (left <= j * hi) & ((m - j) * lo <= right) & (right <= (m - j) * hi)
+        ).any(0)
+        if not fits.any():
+            fits = (left >= total / 3) & (right >= total / 3)
+        # cells at the same position stay together
+        fits &= np.diff(proj[order]) > 1e-9
+        if not fits.any():
+            continue
+        k = np.flatnonzero(fits)
+        kk = k[np.lexsort((np.abs(left[k] - total / 2), price[k]))[0]]
+        key = (round(float(price[kk]), 6), abs(float(left[kk]) - total / 2))
+        if best_key is None or key < best_key:
+            best, best_key = order[: kk + 1], key
+    return None if best is None else nodes[np.sort(best)]
+
+
+def _sub_blocks(g: _Graph, lo: int, hi: int) -> np.ndarray:
+    """Block labels with every block over ``hi`` households cut into parts of at most ``hi``.
+
+    A block with more households than a grid may hold (a compound of towers, a large estate
+    with no street inside) has to be crossed by a grid boundary that can never lie on a
+    street; cutting it first by the shortest straight lines (:func:`_straight_cut`, applied
+    recursively) lets the block-level division put those boundaries there, rather than where
+    the growth of two grids happens to meet. Parts a cut leaves in pieces become one part
+    per piece.
+    """
+    _, labels = np.unique(g.block, return_inverse=True)
+    loads = np.bincount(labels, weights=g.h)
+    nxt = int(labels.max()) + 1
+    stack = [np.flatnonzero(labels == b) for b in np.flatnonzero(loads > hi)[::-1]]
+    while stack:
+        nodes = stack.pop()
+        if g.h[nodes].sum() <= hi or len(nodes) < 2:
+            continue
+        side = _straight_cut(g, nodes, lo, hi)
+        if side is None:
+            continue
+        rest = np.setdiff1d(nodes, side)
+        pieces = []
+        for part in (side, rest):
+            n_comp, comp = _components(_subgraph(g.length, part))
+            pieces += [part[comp == c] for c in range(n_comp)]
+        for piece in pieces[1:]:
+            labels[piece] = nxt
+            nxt += 1
+        stack += pieces[::-1]
+    return labels
+
+
 def _urban(g: _Graph, lo: int, hi: int) -> np.ndarray:
-    """Best of a block-level and a cell-level division of one urban piece.
+    """Best of block-level and cell-level divisions of one urban piece.
 
     Grids made of whole blocks have every boundary on a street, river or railway: the block
     graph is divided first and repaired at cell level only where blocks cannot be combined
-    into the band. A direct cell-level division competes; the lower band excess wins, then
-    the lower boundary price (length / barrier weight).
+    into the band. Blocks over the maximum are first cut by short straight lines
+    (:func:`_sub_blocks`); when that division does not reach the band, the plain blocks are
+    tried, then a direct cell-level division competes. The lower band excess wins, then the
+    lower boundary price (length / barrier weight).
     """
     total = g.h.sum()
     k, why = _choose_k(total, lo, hi)
     if k <= 1:
         return np.zeros(g.n, dtype=np.int64)
     candidates = []
-    if g.block is not None and len(np.unique(g.block)) >= k:
-        bg, bl = g.contract()
-        blab = _balanced_growth(bg, k, lo, hi)
-        blab = _make_contiguous(bg, blab)
-        if not why:
-            blab = _repair_band(bg, blab, lo, hi, set())
-        lab = _make_contiguous(g, blab[bl])
-        if not why:
-            lab = _repair_band(g, lab, lo, hi, set())
-        candidates.append(lab)
-        loads = np.bincount(lab, weights=g.h)
-        if why or _band_excess(loads, lo, hi) == 0:
-            return lab  # all in band (or as good as it gets) along block edges
+    if g.block is not None:
+        sub = _sub_blocks(g, lo, hi)
+        tries = [_Graph(g.h, g.xy, g.length, g.cost, g.cut, sub), g]
+        if len(np.unique(sub)) == len(np.unique(g.block)):
+            tries = tries[:1]
+        for gb in tries:
+            if len(np.unique(gb.block)) < k:
+                continue
+            lab = _block_level(gb, k, lo, hi, why)
+            candidates.append(lab)
+            if why or _band_excess(np.bincount(lab, weights=g.h), lo, hi) == 0:
+                return lab  # all in band (or as good as it gets) along block edges
     lab = _make_contiguous(g, _balanced_growth(g, k, lo, hi))
     if not why:
         lab = _repair_band(g, lab, lo, hi, set())
@@ -625,6 +708,29 @@ def _urban(g: _Graph, lo: int, hi: int) -> np.ndarray:
         if best_key is None or key < best_key:
             best, best_key = lab, key
     return best
+
+
+def _block_level(g: _Graph, k: int, lo: int, hi: int, why: str) -> np.ndarray:
+    """Division of the block graph of ``g``, repaired at cell level.
+
+    Grids still out of band get a second repair after a polish: ejection chains that failed
+    while the neighbours were out of band can succeed once they have settled.
+    """
+    from geo._partition_polish import polish
+
+    bg, bl = g.contract()
+    blab = _balanced_growth(bg, k, lo, hi)
+    blab = _make_contiguous(bg, blab)
+    if why:
+        return _make_contiguous(g, blab[bl])
+    blab = _repair_band(bg, blab, lo, hi, set())
+    lab = _repair_band(g, _make_contiguous(g, blab[bl]), lo, hi, set())
+    excess = _band_excess(np.bincount(lab, weights=g.h), lo, hi)
+    if excess > 0:
+        again = _repair_band(g, polish(g, lab, lo, hi), lo, hi, set())
+        if _band_excess(np.bincount(again, weights=g.h), lo, hi) < excess:
+            lab = again
+    return lab
 
 
 def _solve_piece(

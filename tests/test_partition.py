@@ -152,6 +152,57 @@ def test_codes_west_to_east_north_to_south():
     }
 
 
+def test_compound_road_inside_a_large_block_becomes_the_boundary():
+    # 800 households in one block but for a compound road (highway=service) off the middle:
+    # 480 households west of it, 320 east, so the grid boundary follows it; a driveway and a
+    # dead-end compound road cut no block
+    town = small_town()
+    town["roads"] = gpd.GeoDataFrame(
+        {"highway": ["service", "service", "service"], "service": [None, "driveway", None]},
+        geometry=[
+            LineString([(245, -50), (245, SIDE + 50)]),
+            LineString([(0, 100), (150, 100)]),
+            LineString([(60, 300), (180, 300)]),
+        ],
+        crs=CRS,
+    )
+    r = run(town)
+    urban = _community(r, "341122100101").to_crs(CRS)
+    assert sorted(urban["households"]) == [320, 480]
+    a, b = urban.geometry.to_numpy()
+    shared = shapely.intersection(a.boundary, b.boundary)
+    road = town["roads"].geometry.iloc[0]
+    assert shapely.intersection(shared, road.buffer(1.0)).length / shared.length > 0.95
+    # and the quality report counts it as on a street
+    code = r.cells["grid_code"].to_numpy()
+    e = r.edges
+    between = (code[e["i"]] != code[e["j"]]) & pd.Series(code[e["i"]]).str.startswith(
+        "341122100101"
+    ).to_numpy()
+    assert e["near_barrier"][between].sum() / e["length"][between].sum() > 0.95
+    assert r.report["counts"]["blocks"] == 2 + 1  # the urban block in two, the rural one
+
+
+def test_boundary_through_a_block_without_streets_is_short():
+    # 800 households in a block of 800 x 200 m with no street: the boundary between the two
+    # grids crosses the narrow side (about 200 m), not the long one
+    rows = _grid_buildings(0, 0, 20, 5, 8)
+    buildings = gpd.GeoDataFrame(rows, crs=CRS)
+    communities = gpd.GeoDataFrame(
+        {"code": ["341122100101"]}, geometry=[box(0, 0, 800, 200)], crs=CRS
+    )
+    r = partition(
+        buildings,
+        communities=communities,
+        community_id="code",
+        households_column="households",
+    )
+    g = r.grids.to_crs(CRS)
+    assert g["households"].tolist() == [400, 400]
+    a, b = g.geometry.to_numpy()
+    assert shapely.intersection(a.boundary, b.boundary).length < 1.1 * 200
+
+
 def test_deterministic():
     a, b = run(), run()
     assert_geodataframe_equal(a.grids, b.grids)

@@ -96,3 +96,21 @@ def test_polish_never_leaves_the_band_or_disconnects():
     assert ((new >= loads.min() - 5) & (new <= loads.max() + 5)).all()
     assert connected(g, out)
     assert g.cut_price(out) <= g.cut_price(labels)
+
+
+def test_sub_blocks_cut_a_long_block_across_its_narrow_side():
+    # one block of 4 x 24 cells, 20 households each (1,920): it must be cut into parts of
+    # at most 500 across its narrow side (4 cells of 10 m), never along it (24 cells)
+    from geo._partition_solver import _straight_cut, _sub_blocks
+
+    g = lattice(np.full((4, 24), 20))
+    g.block = np.zeros(g.n, dtype=np.int64)
+    side = _straight_cut(g, np.arange(g.n), 300, 500)
+    labels = np.zeros(g.n, dtype=np.int64)
+    labels[side] = 1
+    assert g.cut_price(labels) == 40.0  # one straight line of 4 cells
+    parts = _sub_blocks(g, 300, 500)
+    loads = np.bincount(parts, weights=g.h)
+    assert len(loads) >= 4 and loads.max() <= 500
+    assert connected(g, parts)
+    assert g.cut_price(parts) == 40.0 * (len(loads) - 1)  # every cut across the narrow side
