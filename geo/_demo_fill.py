@@ -14,7 +14,17 @@ import numpy as np
 import shapely
 from shapely import LineString, Polygon
 
-__all__ = ["Buildings", "face_angle", "fill_face", "hamlet", "pack_rows", "pond", "rects"]
+__all__ = [
+    "Buildings",
+    "Frame",
+    "clip_across",
+    "face_angle",
+    "fill_face",
+    "hamlet",
+    "pack_rows",
+    "pond",
+    "rects",
+]
 
 TOWER_TYPES = {4: (28.0, 18.0), 6: (38.0, 19.0), 8: (46.0, 20.0), 16: (92.0, 22.0)}
 """Tower footprint (length, depth) in metres by units per floor."""
@@ -232,10 +242,8 @@ def _walkups(out, region, angle, rng, unit, cid, *, dorm=False):
     )
 
 
-def _towers(out, region, angle, rng, unit, cid, *, super_row: bool):
+def _towers(out, region, angle, rng, unit, cid, *, super_row: bool, units: int, floors_base: int):
     """Rows of towers of one type; with ``super_row`` one central tower becomes a 16-unit slab."""
-    units = int(rng.choice([4, 6, 8], p=[0.5, 0.35, 0.15]))
-    floors_base = int(rng.choice([18, 24, 26, 28, 30, 32, 33]))
     length, depth = TOWER_TYPES[units]
     polys, u, _ = pack_rows(
         region,
@@ -269,40 +277,174 @@ def _towers(out, region, angle, rng, unit, cid, *, super_row: bool):
     )
 
 
-def _compounds(out, region, angle, rng, unit, east: bool, next_cid, super_row: bool):
+ESTATE_SPACING_M = {
+    "tower": ((125.0, 145.0), (80.0, 95.0)),
+    "walkup": ((125.0, 150.0), (95.0, 115.0)),
+}
+"""Spacing of estate roads (along the rows, across the rows) by compound type: courts (组团) of
+two towers or eight to ten walk-ups, roughly 150 to 400 households each."""
+
+LANE_SPACING_M = ((75.0, 95.0), (60.0, 80.0))
+DENSE_LANES_AREA = 20000.0  # m2: dense blocks larger than this get lanes
+"""Spacing of lanes (巷) laid through large old-town and urban-village blocks."""
+
+
+class Frame:
+    """A block's local frame: u along ``angle``, v across it, origin at ``(ox, oy)``."""
+
+    def __init__(self, ox: float, oy: float, angle: float) -> None:
+        self.ox, self.oy, self.c, self.s = ox, oy, np.cos(angle), np.sin(angle)
+
+    def to_local(self, geom):
+        ox, oy, c, s = self.ox, self.oy, self.c, self.s
+        return shapely.transform(
+            geom,
+            lambda xy: np.c_[
+                (xy[:, 0] - ox) * c + (xy[:, 1] - oy) * s,
+                -(xy[:, 0] - ox) * s + (xy[:, 1] - oy) * c,
+            ],
+        )
+
+    def to_world(self, geom):
+        ox, oy, c, s = self.ox, self.oy, self.c, self.s
+        return shapely.transform(
+            geom,
+            lambda xy: np.c_[ox + xy[:, 0] * c - xy[:, 1] * s, oy + xy[:, 0] * s + xy[:, 1] * c],
+        )
+
+    def line(self, u0, v0, u1, v1, block, *, avoid=None, min_length=25.0) -> list:
+        """The segment (u0, v0)-(u1, v1) across ``block`` (see :func:`clip_across`), left out
+        where it would run along a line of ``avoid`` (a buffer around lines already there)."""
+        seg = self.to_world(LineString([(u0, v0), (u1, v1)]))
+        out = clip_across(seg, block, min_length=min_length)
+        if avoid is not None:
+            out = [ln for ln in out if ln.intersection(avoid).length < 12.0]
+        return out
+
+
+def clip_across(line, area, *, overshoot=3.0, min_length=25.0, vertex_every=20.0) -> list:
+    """Straight pieces of ``line`` inside ``area``, each end on the area's edge pushed
+    ``overshoot`` metres across it (so that noding joins it to the street or edge there) when
+    it crosses the edge at more than about 35 degrees, else pulled back as far (a dead end:
+    a piece grazing the edge would leave sliver blocks). Pieces get a vertex every
+    ``vertex_every`` metres, like the town's streets: the blocks on either side of a line then
+    share most of their edge vertex for vertex, however else they are cut."""
+    edge = area.boundary
+    out = []
+    for piece in shapely.get_parts(line.intersection(area)):
+        if piece.geom_type != "LineString" or piece.length <= min_length:
+            continue
+        xy = shapely.get_coordinates(piece)
+        a, b = xy[0], xy[-1]
+        d = (b - a) / np.hypot(*(b - a))
+        ends = []
+        for p, sign in ((a, -1.0), (b, 1.0)):
+            push = 0.0
+            if edge.distance(shapely.Point(p)) < 1e-6:
+                inner = shapely.Point(p - sign * d * 4.0)
+                push = overshoot if edge.distance(inner) > 2.3 else -overshoot
+            ends.append(p + sign * d * push)
+        out.append(shapely.segmentize(LineString(ends), vertex_every))
+    return out
+
+
+def _positions_between(rng, lo: float, hi: float, spacing: float) -> np.ndarray:
+    """Interior cut positions splitting [lo, hi] into pieces of about ``spacing``."""
+    n = int(round((hi - lo) / spacing))
+    if n < 2:
+        return np.array([])
+    return lo + (hi - lo) * np.arange(1, n) / n + rng.uniform(-6, 6, n - 1)
+
+
+def _dense_lanes(region, block, angle, rng, roads: list, avoid=None) -> object:
+    """Lanes (巷) through a large dense block; returns the buildable region left between them."""
+    fr = Frame(region.centroid.x, region.centroid.y, angle)
+    minx, miny, maxx, maxy = fr.to_local(region).bounds
+    far = 60.0 + max(maxx - minx, maxy - miny)
+    lines = []
+    for u in _positions_between(rng, minx, maxx, rng.uniform(*LANE_SPACING_M[0])):
+        lines += fr.line(u, miny - far, u, maxy + far, block, avoid=avoid)
+    for v in _positions_between(rng, miny, maxy, rng.uniform(*LANE_SPACING_M[1])):
+        lines += fr.line(minx - far, v, maxx + far, v, block, avoid=avoid)
+    if not lines:
+        return region
+    roads += [(ln, "lane", "") for ln in lines]
+    clear = shapely.union_all(shapely.buffer(np.array(lines, dtype=object), 3.0, quad_segs=4))
+    return region.difference(clear)
+
+
+def _compounds(
+    out, region, angle, rng, unit, east: bool, next_cid, super_row: bool, block, roads, avoid
+):
+    """Residential compounds (小区) in strips across the block; with ``roads`` (a list to extend)
+    the strips are separated by estate roads and each large compound gets a grid of estate
+    roads from gate to gate on the surrounding streets, splitting it into courts (组团)."""
     region = region.buffer(-5)
     if region.is_empty:
         return
-    ox, oy = region.centroid.x, region.centroid.y
-    c, s = np.cos(angle), np.sin(angle)
-    local = shapely.transform(
-        region,
-        lambda xy: np.c_[
-            (xy[:, 0] - ox) * c + (xy[:, 1] - oy) * s, -(xy[:, 0] - ox) * s + (xy[:, 1] - oy) * c
-        ],
-    )
-    minx, miny, maxx, maxy = local.bounds
+    fr = Frame(region.centroid.x, region.centroid.y, angle)
+    minx, miny, maxx, maxy = fr.to_local(region).bounds
+    far = 60.0 + max(maxx - minx, maxy - miny)
+    lay_roads = roads is not None and block is not None
     n = 1 if maxx - minx < 240 else 2 if maxx - minx < 450 else 3
     cuts = np.linspace(minx, maxx, n + 1)
     cuts[1:-1] += rng.uniform(-30, 30, n - 1)
+    lines: list = []
+    if lay_roads:
+        for u in cuts[1:-1]:
+            lines += fr.line(u, miny - far, u, maxy + far, block, avoid=avoid)
+    compounds = []  # (part, compound id, tower?): filled once all estate roads are laid
     for k in range(n):
         strip = shapely.box(
             cuts[k] + (6 if k else -1), miny - 1, cuts[k + 1] - (6 if k < n - 1 else -1), maxy + 1
         )
-        strip = shapely.transform(
-            strip,
-            lambda xy: np.c_[ox + xy[:, 0] * c - xy[:, 1] * s, oy + xy[:, 0] * s + xy[:, 1] * c],
-        )
+        strip = fr.to_world(strip)
         for part in shapely.get_parts(region.intersection(strip)):
             if part.area < 3000:
                 continue
-            cid = next_cid()
             tower = super_row or rng.random() < (0.45 if east else 0.15)
-            if tower:
-                _towers(out, part, angle, rng, unit, cid, super_row=super_row)
-                super_row = False
-            else:
-                _walkups(out, part, angle, rng, unit, cid)
+            compounds.append((part, next_cid(), tower))
+            if lay_roads and part.area > 15000:
+                sp_u, sp_v = (
+                    rng.uniform(*r) for r in ESTATE_SPACING_M["tower" if tower else "walkup"]
+                )
+                pu0, pv0, pu1, pv1 = fr.to_local(part).bounds
+                u0 = cuts[k] - 8 if k else minx - far
+                u1 = cuts[k + 1] + 8 if k < n - 1 else maxx + far
+                if not super_row:
+                    for u in _positions_between(rng, pu0, pu1, sp_u):
+                        lines += fr.line(u, miny - far, u, maxy + far, block, avoid=avoid)
+                for v in _positions_between(rng, pv0, pv1, sp_v):
+                    lines += fr.line(u0, v, u1, v, block, avoid=avoid)
+    clear = None
+    if lines:
+        clear = shapely.union_all(shapely.buffer(np.array(lines, dtype=object), 5.0, quad_segs=4))
+        roads += [(ln, "service", "") for ln in lines]
+    for part, cid, tower in compounds:
+        courts = part if clear is None else part.difference(clear)
+        courts = [c for c in shapely.get_parts(courts) if c.area > 1200]
+        if tower:
+            units = int(rng.choice([4, 6, 8], p=[0.5, 0.35, 0.15]))
+            floors_base = int(rng.choice([18, 24, 26, 28, 30, 32, 33]))
+            if units == 8:  # two towers of a court stay within one grid (<= 500)
+                floors_base = min(floors_base, 31)
+            biggest = int(np.argmax([c.area for c in courts])) if courts else -1
+            for i, court in enumerate(courts):
+                _towers(
+                    out,
+                    court,
+                    angle,
+                    rng,
+                    unit,
+                    cid,
+                    super_row=super_row and i == biggest,
+                    units=units,
+                    floors_base=floors_base,
+                )
+            super_row = False
+        else:
+            for court in courts:
+                _walkups(out, court, angle, rng, unit, cid)
 
 
 def _facility(out, region, angle, rng, unit, use: str, name: str, extra_water: list):
@@ -500,26 +642,39 @@ def fill_face(
     super_row: bool = False,
     dorm: bool = False,
     extra_water: list | None = None,
+    block=None,
+    roads: list | None = None,
+    avoid=None,
 ) -> None:
     """Fill one town block's buildable area according to its use.
 
     ``use`` is one of ``vacant`` (land awaiting development: nothing is built), ``oldtown``,
     ``uvillage``, ``compound``, ``industry``, ``warehouse`` or a
     facility (``school``, ``hospital``, ``market``, ``government``, ``government_small``,
-    ``park``, ``commercial``, ``bus_station``, ``train_station``).
+    ``park``, ``commercial``, ``bus_station``, ``train_station``). With ``block`` (the block's
+    polygon up to the street centre lines) and ``roads`` (a list), large compounds get estate
+    roads and large dense blocks lanes, appended to ``roads`` as ``(line, road_class, name)``;
+    the buildings keep clear of them; none runs along a line of ``avoid`` (a polygon around
+    the lines already inside the block, e.g. dead-end lanes).
     """
     if use == "vacant" or region.is_empty or region.area < 60:
         return
     angle = face_angle(region)
+    lanes = roads is not None and block is not None and region.area > DENSE_LANES_AREA
     if use in ("oldtown", "uvillage"):
+        if lanes:
+            region = _dense_lanes(region, block, angle, rng, roads, avoid)
         _dense(out, region, angle, rng, unit, village=use == "uvillage")
     elif use == "compound":
-        _compounds(out, region, angle, rng, unit, east, next_cid, super_row)
+        _compounds(out, region, angle, rng, unit, east, next_cid, super_row, block, roads, avoid)
     elif use == "industry":
         _industry(out, region, angle, rng, unit, name, dorm, next_cid)
     elif use == "warehouse":
+        dense = rng.random() < 0.5
+        if dense and lanes:
+            region = _dense_lanes(region, block, angle, rng, roads, avoid)
         _warehouses(out, region, angle, rng, unit)
-        if rng.random() < 0.5:
+        if dense:
             _dense(out, region.buffer(-2), angle + 0.0, rng, unit, village=True)
     else:
         _facility(

@@ -27,13 +27,31 @@ __all__ = [
     "village_cells",
 ]
 
-ROAD_WIDTHS_M = {"arterial": 24.0, "collector": 14.0, "local": 8.0, "lane": 4.0}
-"""Carriageway width by road class; buildings keep clear of half of it around the centre line."""
+ROAD_WIDTHS_M = {
+    "arterial": 24.0,
+    "collector": 14.0,
+    "local": 8.0,
+    "lane": 4.0,
+    "service": 6.0,
+    "track": 4.0,
+}
+"""Carriageway width by road class; buildings keep clear of half of it around the centre line.
 
-ROAD_CLEARANCE_M = {"arterial": 16.0, "collector": 10.0, "local": 6.0, "lane": 3.0}
+``service`` are the estate roads inside residential compounds (小区路/组团路), ``track`` the farm
+tracks of the field system (机耕路/田间道), both in OpenStreetMap's ``highway`` vocabulary.
+"""
+
+ROAD_CLEARANCE_M = {
+    "arterial": 16.0,
+    "collector": 10.0,
+    "local": 6.0,
+    "lane": 3.0,
+    "service": 5.0,
+    "track": 3.0,
+}
 """Distance from a road's centre line that buildings keep (half carriageway plus a setback)."""
 
-CLASS_RANK = {"arterial": 0, "collector": 1, "local": 2, "lane": 3}
+CLASS_RANK = {"arterial": 0, "collector": 1, "local": 2, "lane": 3, "service": 4, "track": 5}
 TOWN_ANGLE = 0.2  # rotation of the town's street grid, radians
 RIVER_HALF_WIDTH = 30.0
 RIVERSIDE_OFFSET = 65.0
@@ -497,13 +515,18 @@ def rural_roads(rng, lay: Layout, seeds, township, n_townships, names):
 
 
 def road_network(
-    sources: list[tuple[LineString, str, str]], keep: Polygon, min_stub=15.0, stub_zone=None
+    sources: list[tuple[LineString, str, str]],
+    keep: Polygon,
+    min_stub=15.0,
+    stub_zone=None,
+    only_from: int = 0,
 ):
     """Node road lines into a connected network and merge them back per source line.
 
     Dead-end stubs shorter than ``min_stub`` (left where lines were extended to cross), edges
     lying wholly in ``stub_zone`` and edges outside ``keep`` are dropped. Returns rows
-    ``(line, road_class, name)``.
+    ``(line, road_class, name)``, of the sources from position ``only_from`` on (the others
+    only node them: lines added to a network built before).
     """
     order = sorted(range(len(sources)), key=lambda i: CLASS_RANK[sources[i][1]])
     src = [sources[i] for i in order]
@@ -535,6 +558,8 @@ def road_network(
         ok &= ~(dangle & (shapely.length(edges) < min_stub))
     out = []
     for k in np.unique(owner[ok]):
+        if order[k] < only_from:
+            continue
         merged = shapely.line_merge(shapely.multilinestrings(edges[ok & (owner == k)]))
         _, cls, name = src[k]
         out += [(p, cls, name) for p in shapely.get_parts(merged)]

@@ -175,7 +175,7 @@ def _plan_town(rng, lay, faces, buildable):
     small = (use == "compound") & (area < 9000)
     use[small] = np.where(rng.random(small.sum()) < 0.7, "uvillage", "vacant")
     roll = rng.random(len(use))
-    use[(use == "compound") & (roll < 0.18)] = "vacant"
+    use[(use == "compound") & (roll < 0.12)] = "vacant"
     use[(use == "compound") & ~east & (roll > 0.85)] = "uvillage"
     names = np.array([""] * len(faces), dtype=object)
     taken = np.zeros(len(faces), bool)
@@ -340,6 +340,39 @@ def _trim(b, label, targets):
     return {k: v[~drop] for k, v in b.items()}
 
 
+def _share_vertices(geoms: np.ndarray, refs: np.ndarray, tol: float = 1e-4) -> np.ndarray:
+    """``geoms`` with the vertices of ``refs`` lying on them (within ``tol``) inserted.
+
+    A street and the community edge along it are the same line, but each carries its own
+    junction vertices (estate roads and tracks meet the street; village boundaries cross it).
+    Off by rounding once converted to longitude/latitude, they would leave zero-width slivers
+    between them; sharing the vertices keeps them identical.
+    """
+    pts = shapely.points(np.unique(shapely.get_coordinates(refs), axis=0))
+    edges = np.where(shapely.get_dimensions(geoms) == 2, shapely.boundary(geoms), geoms)
+    gi, pi = shapely.STRtree(pts).query(edges, predicate="dwithin", distance=tol)
+    xy = shapely.get_coordinates(pts)
+    key = xy[:, 0] + 1j * xy[:, 1]
+    out = geoms.copy()
+    starts = np.searchsorted(gi, np.arange(len(geoms) + 1))  # gi comes sorted
+    for g in np.unique(gi):
+        cand = pi[starts[g] : starts[g + 1]]
+        own = shapely.get_coordinates(geoms[g])
+        new = cand[~np.isin(key[cand], own[:, 0] + 1j * own[:, 1])]
+        if len(new):
+            out[g] = shapely.snap(geoms[g], shapely.multipoints(pts[new]), tol)
+    return out
+
+
+def _inner_lines(block, road_geoms, road_tree, min_area=20000.0):
+    """A polygon 4 m around the roads inside a large block (dead-end lanes), else None."""
+    if block.area < min_area:
+        return None
+    inner = shapely.intersection(road_geoms[road_tree.query(block)], block.buffer(-3))
+    inner = inner[~shapely.is_empty(inner)]
+    return shapely.union_all(shapely.buffer(inner, 4.0, quad_segs=2)) if len(inner) else None
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -392,6 +425,13 @@ def _assemble(
             com.append((code, village_names[code], t_code, "rural", vpolys[v]))
             unit_code[100000 + int(v)] = code
         twp.append((t_code, tname, tkind, rural.union(vpolys[mine])))
+    road_lines = np.array([g for g, *_ in roads], dtype=object)
+    com_polys = _share_vertices(np.array([r[4] for r in com], dtype=object), road_lines)
+    com = [(*r[:4], g) for r, g in zip(com, com_polys, strict=True)]
+    twp_polys = _share_vertices(np.array([r[3] for r in twp], dtype=object), road_lines)
+    twp = [(*r[:3], g) for r, g in zip(twp, twp_polys, strict=True)]
+    road_lines = _share_vertices(road_lines, np.r_[road_lines, com_polys])
+    roads = [(g, c, n) for g, (_, c, n) in zip(road_lines, roads, strict=True)]
     county_code = f"{COUNTY_CODE}000000"
     county = gpd.GeoDataFrame(
         {"code": [county_code], "name": ["示范县"], "source": [SOURCE]},
@@ -636,6 +676,9 @@ def build_demo_county(
     comp = np.flatnonzero((use == "compound") & east)
     super_faces = set(comp[np.argsort(-shapely.area(tbuild[comp]), kind="stable")[:4]].tolist())
     lakes: list = []
+    estate: list = []  # estate roads and lanes laid inside blocks by fill_face
+    road_geoms = np.array([g for g, _, _ in roads], dtype=object)
+    road_tree = shapely.STRtree(road_geoms)
     n_ind = 0
     for k in range(len(tfaces)):
         dorm = use[k] == "industry" and (n_ind < 2 or r_town.random() < 0.3)
@@ -652,6 +695,9 @@ def build_demo_county(
             super_row=k in super_faces,
             dorm=dorm,
             extra_water=lakes,
+            block=tfaces[k],
+            roads=estate,
+            avoid=_inner_lines(tfaces[k], road_geoms, road_tree),
         )
     bar.update()
 
@@ -702,6 +748,36 @@ def build_demo_county(
         hull = shapely.convex_hull(shapely.union_all(np.r_[houses[idx], sheds[sk]])).buffer(8)
         hull = max(shapely.get_parts(hull.intersection(vpolys[v])), key=lambda g: g.area)
         hamlet_rows.append((hid, hamlet_names[h], v, hull))
+    cols = out.cols
+    loose = np.concatenate(  # rural buildings outside hamlets: the township seats' facilities
+        [
+            g[h == ""]
+            for g, u, h in zip(cols["geometry"], cols["unit"], cols["hamlet_id"], strict=True)
+            if u[0] >= 100000
+        ]
+    )
+    keep_out = shapely.union_all(
+        np.r_[
+            shapely.buffer(loose, 10.0, quad_segs=2),
+            shapely.buffer(np.array([g for *_, g in hamlet_rows], dtype=object), 6.0, quad_segs=2),
+            shapely.buffer(np.array(ponds, dtype=object), 6.0),
+            np.array(
+                [
+                    lay.river_line.buffer(lay_mod.RIVER_HALF_WIDTH + 6),
+                    lay.railway.buffer(lay_mod.RAIL_CLEARANCE),
+                    lay.ring.buffer(80),
+                ],
+                dtype=object,
+            ),
+        ]
+    )
+    areas = [rural.union(vpolys[vtown == t]) for t in range(int(vtown.max()) + 1)]
+    tracks = rural.field_tracks(r_rural, areas, keep_out)
+    # estate roads, lanes and tracks join the network built before (whose streets the
+    # buildings were placed against): noded with it, their overshoots trimmed
+    roads = roads + lay_mod.road_network(
+        list(roads) + estate + tracks, lay.county, stub_zone=band, only_from=len(roads)
+    )
     bar.update()
 
     bar.set_postfix_str("communities")
