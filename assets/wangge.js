@@ -10,6 +10,8 @@
     collector: { color: "#f6c46b", weight: 3.5 },
     local: { color: "#ffffff", weight: 2.5 },
     lane: { color: "#ffffff", weight: 1.2 },
+    service: { color: "#ffffff", weight: 1, opacity: 0.8 },  // estate roads inside compounds
+    track: { color: "#c8b48a", weight: 1, opacity: 0.7, dashArray: "4 3" },  // farm tracks
   };
   function esc(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
@@ -31,7 +33,10 @@
       },
       road: function (feature) {
         var s = ROAD[feature.properties.kind] || ROAD.local;
-        return { color: s.color, weight: s.weight, opacity: 0.95, interactive: false };
+        return {
+          color: s.color, weight: s.weight, opacity: s.opacity || 0.95, dashArray: s.dashArray || null,
+          interactive: false,
+        };
       },
       railway: function () {
         return { color: "#555", weight: 2.5, dashArray: "8 6", interactive: false };

@@ -22,6 +22,7 @@ __all__ = [
     "components",
     "drop_overlaps",
     "field_tracks",
+    "tracks_between",
     "hamlet_sites",
     "make_contiguous",
     "ponds",
@@ -268,14 +269,14 @@ TRACK_SPACING_M = (280.0, 380.0)
 """Spacing of the farm tracks (机耕路) of the field system, both ways."""
 
 
-def field_tracks(rng, areas, keep_out) -> list[tuple[LineString, str, str]]:
+def field_tracks(rng, areas, keep_out, extra=()) -> list[tuple[LineString, str, str]]:
     """Farm tracks of a plain's field system (机耕路/田间道).
 
     Per area (a township's countryside) a grid of straight tracks every 280-380 m both ways,
     turned by up to 17 degrees, clipped to the area (crossing its edge by 3 m, see
     :func:`geo._demo_fill.clip_across`) and cut where ``keep_out`` is (hamlets, ponds, river, railway,
-    town): tracks end at a hamlet's edge, joining it to the fields. Returns rows
-    ``(line, "track", "")``.
+    town): tracks end at a hamlet's edge, joining it to the fields. ``extra`` lines (e.g.
+    :func:`tracks_between`) are clipped the same way. Returns rows ``(line, "track", "")``.
     """
     shapely.prepare(keep_out)
     out = []
@@ -293,6 +294,7 @@ def field_tracks(rng, areas, keep_out) -> list[tuple[LineString, str, str]]:
                 )
                 p += rng.uniform(*TRACK_SPACING_M)
         lines = fr.to_world(shapely.linestrings(np.array(segs, float)))
+        lines = np.r_[lines, [ln for ln in extra if ln.intersects(area)]]
         for line in lines:
             for across in fill.clip_across(line, area, min_length=40.0, vertex_every=40.0):
                 out += [
@@ -300,4 +302,26 @@ def field_tracks(rng, areas, keep_out) -> list[tuple[LineString, str, str]]:
                     for piece in shapely.get_parts(across.difference(keep_out))
                     if piece.geom_type == "LineString" and piece.length > 40
                 ]
+    return out
+
+
+def tracks_between(roads, along: dict[int, list], reach: float = 500.0) -> list[LineString]:
+    """Tracks across a village road halfway between consecutive hamlets strung along it.
+
+    ``along`` maps a road's index in ``roads`` to the extents ``(s from, s to)`` of its
+    hamlets along it; each gap over 40 m gets a straight track ``reach`` metres to either side,
+    square to the road (the field edge that separates the two hamlets' land).
+    """
+    out = []
+    for ridx in sorted(along):
+        line = roads[ridx][0]
+        spans = sorted(along[ridx])
+        for (_, a1), (b0, _) in zip(spans[:-1], spans[1:], strict=True):
+            if b0 - a1 < 40:
+                continue
+            s = (a1 + b0) / 2
+            p0, p1 = (np.asarray(line.interpolate(s + d).coords[0]) for d in (-4.0, 4.0))
+            t = (p1 - p0) / np.hypot(*(p1 - p0))
+            mid, nrm = (p0 + p1) / 2, np.array([-t[1], t[0]])
+            out.append(LineString([mid - nrm * reach, mid + nrm * reach]))
     return out

@@ -19,6 +19,14 @@ What is in it
 - Streets classed arterial / collector / local / lane on a rotated, gently curved grid with a
   diagonal old main street (老街), riverside roads, a provincial highway, county and village roads;
   a meandering river (柳河, 60 m wide) with ponds, a park lake, and a railway with a station.
+- Residential compounds (小区) as real ones are laid out: blocks of compounds are separated by
+  estate roads, and every compound over 1.5 ha has a grid of estate roads (小区路/组团路) from
+  gate to gate on the surrounding streets, splitting it into courts (组团) of about two towers or
+  eight to ten walk-ups (roughly 150 to 400 households); large old-town and urban-village blocks
+  have lanes (巷) every 60 to 95 m.
+- The countryside has a plain's field system: per township a grid of farm tracks (机耕路) every
+  280 to 380 m both ways, ending at the edge of each hamlet and joining the village roads, so
+  that neighbouring hamlets are separated by tracks as well as fields.
 
 Household rules (the ``households`` column is explicit, never estimated)
 -------------------------------------------------------------------------
@@ -46,9 +54,12 @@ Layers (EPSG:4326; ``code`` values are 12-digit statistical area codes)
   dedicated grid), compound_id ("" or the 小区's id), hamlet_id ("" or the hamlet's id), name,
   geometry (Polygon). Buildings never overlap, never touch a carriageway, the river or a pond,
   and each lies inside exactly one community.
-- ``roads``: road_id, name, road_class ("arterial", "collector", "local", "lane"), geometry
-  (LineString, noded: roads that meet share the meeting vertex). Carriageway widths are in
-  :data:`ROAD_WIDTHS_M`.
+- ``roads``: road_id, name, road_class ("arterial", "collector", "local", "lane", and in
+  OpenStreetMap's vocabulary "service" for estate roads inside compounds and "track" for farm
+  tracks), geometry (LineString, noded: roads that meet share the meeting vertex, and a
+  community edge along a road has the road's vertices). ``name`` is empty for estate roads,
+  farm tracks and the lanes laid through large blocks (unnamed, as they mostly are).
+  Carriageway widths are in :data:`ROAD_WIDTHS_M`.
 - ``water``: name, kind ("river", "pond", "lake"), geometry (Polygon).
 - ``railways``: name, geometry (LineString).
 - ``pois``: name, kind, community_code, geometry (Point): markets, schools, hospitals, government
@@ -704,6 +715,7 @@ def build_demo_county(
     bar.set_postfix_str("villages")
     twp_names = rural.township_names(lay, vpolys, vtown)
     hamlet_rows = []
+    along: dict[int, list] = {}  # village road -> extents (s from, s to) of its hamlets
     for h, ((v, ridx, s, n), (houses, sheds, owner)) in enumerate(
         zip(sites, candidates, strict=True)
     ):
@@ -748,6 +760,8 @@ def build_demo_county(
         hull = shapely.convex_hull(shapely.union_all(np.r_[houses[idx], sheds[sk]])).buffer(8)
         hull = max(shapely.get_parts(hull.intersection(vpolys[v])), key=lambda g: g.area)
         hamlet_rows.append((hid, hamlet_names[h], v, hull))
+        on_road = rural_rd[ridx][0].project(shapely.points(shapely.get_coordinates(hull)))
+        along.setdefault(ridx, []).append((float(on_road.min()), float(on_road.max())))
     cols = out.cols
     loose = np.concatenate(  # rural buildings outside hamlets: the township seats' facilities
         [
@@ -772,7 +786,9 @@ def build_demo_county(
         ]
     )
     areas = [rural.union(vpolys[vtown == t]) for t in range(int(vtown.max()) + 1)]
-    tracks = rural.field_tracks(r_rural, areas, keep_out)
+    tracks = rural.field_tracks(
+        r_rural, areas, keep_out, extra=rural.tracks_between(rural_rd, along)
+    )
     # estate roads, lanes and tracks join the network built before (whose streets the
     # buildings were placed against): noded with it, their overshoots trimmed
     roads = roads + lay_mod.road_network(

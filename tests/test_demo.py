@@ -197,3 +197,59 @@ def test_cases_the_grid_engine_must_handle(layers):
     assert houses.between(15, 150).all()
     assert set(layers["roads"]["road_class"]) == set(ROAD_WIDTHS_M)
     assert "river" in set(layers["water"]["kind"])
+
+
+def _blocks(layers, kind: str):
+    """Street blocks of the ``kind`` communities (cut by roads, water, railways and community
+    edges, as the grid engine cuts them) and each residential building's block."""
+    com = layers["communities"][layers["communities"]["kind"] == kind]
+    lines = np.r_[
+        layers["roads"].geometry.values,
+        layers["railways"].geometry.values,
+        shapely.boundary(layers["water"].geometry.values),
+        shapely.boundary(com.geometry.values),
+    ]
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(lines))))
+    area = shapely.union_all(com.geometry.values)
+    faces = faces[shapely.contains(area, shapely.point_on_surface(faces))]
+    b = layers["buildings"]
+    b = b[b["community_code"].isin(com["code"]) & (b["households"] > 0)]
+    bi, fi = shapely.STRtree(faces).query(
+        shapely.point_on_surface(b.geometry.values), predicate="within"
+    )
+    return b.iloc[bi], fi
+
+
+def test_large_compounds_have_estate_roads_splitting_them_into_courts(layers):
+    b, roads = layers["buildings"], layers["roads"]
+    service = roads.geometry.values[(roads["road_class"] == "service").to_numpy()]
+    assert len(service) > 50
+    c = b[b["compound_id"] != ""]
+    hulls = c.dissolve("compound_id").convex_hull
+    big = hulls[hulls.area > 20_000]  # over 2 ha
+    assert len(big) >= 20
+    crossed = shapely.STRtree(service).query(big.buffer(-10).values, predicate="intersects")[0]
+    assert set(crossed) == set(range(len(big)))
+    # the grid engine has streets to follow: few urban households live in street blocks of
+    # more than 500 households (75% did before compounds had estate roads)
+    homes, block = _blocks(layers, "urban")
+    per_block = np.bincount(block, weights=homes["households"].to_numpy())
+    assert per_block[per_block > 500].sum() / per_block.sum() < 0.25
+
+
+def test_rural_communities_have_farm_tracks_clear_of_houses(layers):
+    roads, com = layers["roads"], layers["communities"]
+    tracks = roads[roads["road_class"] == "track"]
+    rural = com[com["kind"] == "rural"]
+    per_km2 = [tracks.geometry.intersection(g).length.sum() / g.area * 1e6 for g in rural.geometry]
+    assert min(per_km2) > 3_000 and max(per_km2) < 9_000  # m of track per km2: every 280-380 m
+    town = com[com["kind"] == "urban"].union_all()
+    assert tracks.geometry.intersection(town).length.sum() < 1.0
+    houses = layers["buildings"]
+    houses = houses[houses["hamlet_id"] != ""].geometry.values
+    gap = shapely.STRtree(houses).query_nearest(tracks.geometry.values, return_distance=True)[1]
+    assert gap.min() > 5.0
+    # most hamlets have a block of their own: tracks run between neighbouring hamlets
+    homes, block = _blocks(layers, "rural")
+    hamlets_per_block = homes.groupby(block)["hamlet_id"].nunique()
+    assert (hamlets_per_block > 1).mean() < 0.1
