@@ -242,8 +242,14 @@ def _walkups(out, region, angle, rng, unit, cid, *, dorm=False):
     )
 
 
-def _towers(out, region, angle, rng, unit, cid, *, super_row: bool, units: int, floors_base: int):
-    """Rows of towers of one type; with ``super_row`` one central tower becomes a 16-unit slab."""
+def _towers(
+    out, region, angle, rng, unit, cid, *, super_row: bool, units: int, floors_base: int, cap=None
+):
+    """Rows of towers of one type; with ``super_row`` one central tower becomes a 16-unit slab.
+
+    With ``cap``, towers are kept from the centre outwards while their households stay within
+    it (the rest of the court is green space); a slab's court is not capped.
+    """
     length, depth = TOWER_TYPES[units]
     polys, u, _ = pack_rows(
         region,
@@ -266,6 +272,13 @@ def _towers(out, region, angle, rng, unit, cid, *, super_row: bool, units: int, 
                 break
     jitter = rng.choice([0, 0, 0, 2, 4], size=len(u))
     floors = np.where(u == 16, 33, np.maximum(18, floors_base - jitter))
+    if cap is not None and len(polys) and not (u == 16).any():
+        xy = shapely.get_coordinates(shapely.centroid(polys))
+        ctr = region.point_on_surface()
+        near = np.argsort(np.hypot(xy[:, 0] - ctr.x, xy[:, 1] - ctr.y), kind="stable")
+        keep = near[np.cumsum((floors * u)[near]) <= cap]
+        keep = np.sort(keep if len(keep) else near[:1])
+        polys, u, floors = polys[keep], u[keep], floors[keep]
     out.add(
         polys,
         unit=unit,
@@ -283,6 +296,9 @@ ESTATE_SPACING_M = {
 }
 """Spacing of estate roads (along the rows, across the rows) by compound type: courts (组团) of
 two towers or eight to ten walk-ups, roughly 150 to 400 households each."""
+
+COURT_MAX_HOUSEHOLDS = 450
+"""Tower courts hold at most this many households (one grid, or a grid with a neighbour's)."""
 
 LANE_SPACING_M = ((75.0, 95.0), (60.0, 80.0))
 DENSE_LANES_AREA = 20000.0  # m2: dense blocks larger than this get lanes
@@ -440,6 +456,7 @@ def _compounds(
                     super_row=super_row and i == biggest,
                     units=units,
                     floors_base=floors_base,
+                    cap=COURT_MAX_HOUSEHOLDS if clear is not None else None,
                 )
             super_row = False
         else:

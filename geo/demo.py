@@ -186,7 +186,7 @@ def _plan_town(rng, lay, faces, buildable):
     small = (use == "compound") & (area < 9000)
     use[small] = np.where(rng.random(small.sum()) < 0.7, "uvillage", "vacant")
     roll = rng.random(len(use))
-    use[(use == "compound") & (roll < 0.12)] = "vacant"
+    use[(use == "compound") & (roll < 0.1)] = "vacant"
     use[(use == "compound") & ~east & (roll > 0.85)] = "uvillage"
     names = np.array([""] * len(faces), dtype=object)
     taken = np.zeros(len(faces), bool)
