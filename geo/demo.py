@@ -375,6 +375,16 @@ def _share_vertices(geoms: np.ndarray, refs: np.ndarray, tol: float = 1e-4) -> n
     return out
 
 
+def _junctions(lines: np.ndarray) -> np.ndarray:
+    """Vertices shared by two or more of ``lines`` (where roads meet or cross), as points."""
+    xy, idx = shapely.get_coordinates(lines, return_index=True)
+    key = xy[:, 0] + 1j * xy[:, 1]
+    pairs = np.unique(np.c_[key, idx.astype(complex)], axis=0)  # each line's vertex once
+    keys, counts = np.unique(pairs[:, 0], return_counts=True)
+    shared = keys[counts > 1]
+    return shapely.points(np.c_[shared.real, shared.imag])
+
+
 def _inner_lines(block, road_geoms, road_tree, min_area=20000.0):
     """A polygon 4 m around the roads inside a large block (dead-end lanes), else None."""
     if block.area < min_area:
@@ -437,11 +447,12 @@ def _assemble(
             unit_code[100000 + int(v)] = code
         twp.append((t_code, tname, tkind, rural.union(vpolys[mine])))
     road_lines = np.array([g for g, *_ in roads], dtype=object)
-    com_polys = _share_vertices(np.array([r[4] for r in com], dtype=object), road_lines)
+    road_ends = _junctions(road_lines)
+    com_polys = _share_vertices(np.array([r[4] for r in com], dtype=object), road_ends)
     com = [(*r[:4], g) for r, g in zip(com, com_polys, strict=True)]
-    twp_polys = _share_vertices(np.array([r[3] for r in twp], dtype=object), road_lines)
+    twp_polys = _share_vertices(np.array([r[3] for r in twp], dtype=object), road_ends)
     twp = [(*r[:3], g) for r, g in zip(twp, twp_polys, strict=True)]
-    road_lines = _share_vertices(road_lines, np.r_[road_lines, com_polys])
+    road_lines = _share_vertices(road_lines, np.r_[road_ends, com_polys])
     roads = [(g, c, n) for g, (_, c, n) in zip(road_lines, roads, strict=True)]
     county_code = f"{COUNTY_CODE}000000"
     county = gpd.GeoDataFrame(
