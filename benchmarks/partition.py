@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from geo.partition import partition  # noqa: E402
-from geo.quality import polsby_popper  # noqa: E402
+from geo.quality import _union_groups, polsby_popper  # noqa: E402
 
 LO, HI = 300, 500
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -53,14 +53,17 @@ def synthetic(n: int) -> dict:
     }
 
 
-def demo_county() -> dict | None:
-    try:
-        from geo import demo
-    except ImportError:
-        return None
-    out = Path("/tmp/wangge_bench_demo")
-    demo.build_demo_county(out, seed=20261122, progress=False)
-    path = out / "demo_county.gpkg"
+def demo_county(path: Path | None = None) -> dict | None:
+    """The demo county: built by :mod:`geo.demo`, or read from ``path`` (a GeoPackage it
+    wrote), so that two versions of the engine can be compared on the same county."""
+    if path is None:
+        try:
+            from geo import demo
+        except ImportError:
+            return None
+        out = Path("/tmp/wangge_bench_demo")
+        demo.build_demo_county(out, seed=20261122, progress=False)
+        path = out / "demo_county.gpkg"
     layers = {
         n: gpd.read_file(path, layer=n)
         for n in ("buildings", "communities", "roads", "water", "railways")
@@ -110,9 +113,13 @@ def evaluate_labels(
 ) -> dict:
     """Band share, disconnected grids, compactness and barrier share of a cell labelling.
 
-    ``on_barrier``: share of the boundary between grids of one community within 5 m of a
-    street, river or railway; ``on_barrier_or_community``: the issue's figure, all boundary
-    between grids (``shared`` m of it between communities) on a barrier or community edge.
+    ``pp_median``: median Polsby-Popper of the grid polygons, built for every method as
+    wangge builds its own (:func:`geo.quality._union_groups`); ``on_barrier``: share of the
+    boundary between grids of one community within 5 m of a street, river or railway;
+    ``in_block``: share of it inside a block (between two cells of one block) and not near
+    any barrier, the part that can never follow a street; ``on_barrier_or_community``: the
+    issue's figure, all boundary between grids (``shared`` m of it between communities) on a
+    barrier or community edge.
     """
     h = cells["households"].to_numpy()
     n = len(cells)
@@ -124,16 +131,16 @@ def evaluate_labels(
     g = sparse.coo_matrix((np.ones(int(same.sum())), (i[same], j[same])), shape=(n, n))
     _, comp = csgraph.connected_components(g, directed=False)
     pieces = pd.Series(comp).groupby(labels).nunique().reindex(range(k)).fillna(0)
-    geoms = cells.geometry.to_numpy()
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(k + 1))
-    polys = [
-        shapely.union_all(geoms[order[bounds[a] : bounds[a + 1]]]) for a in range(k) if used[a]
-    ]
-    pp = polsby_popper(np.array(polys, dtype=object))
+    # grid polygons as wangge builds its own (rounding seams between cells of different
+    # blocks closed, pinholes filled): a plain union counts those slits as perimeter
+    polys = _union_groups(cells.geometry.to_numpy(), labels, k)[used]
+    pp = polsby_popper(polys)
     between = ~same
     length = edges["length"].to_numpy()[between].sum()
     near = edges["near_barrier"].to_numpy()[between].sum()
+    block = cells["block"].to_numpy()
+    inner = between & (block[i] == block[j])
+    in_block = (edges["length"] - edges["near_barrier"]).to_numpy()[inner].sum()
     inhabited = used & (loads > 0)
     return {
         "grids": int(used.sum()),
@@ -141,6 +148,7 @@ def evaluate_labels(
         "disconnected": int((pieces[used] > 1).sum()),
         "pp_median": float(np.median(pp)),
         "on_barrier": float(near / length) if length else float("nan"),
+        "in_block": float(in_block / length) if length else float("nan"),
         "on_barrier_or_community": float((near + shared) / (length + shared))
         if length + shared
         else float("nan"),
@@ -426,6 +434,9 @@ def main() -> None:
         "--only", choices=["synthetic", "demo", "liechtenstein", "shanghai"], action="append"
     )
     parser.add_argument("--incremental", action="store_true", help="only the incremental run")
+    parser.add_argument(
+        "--demo-gpkg", type=Path, help="read the demo county from this file instead of building it"
+    )
     args = parser.parse_args()
     if args.incremental:
         for key, value in incremental(args.buildings).items():
@@ -436,7 +447,7 @@ def main() -> None:
     for name in sets:
         data = {
             "synthetic": lambda: synthetic(args.buildings),
-            "demo": demo_county,
+            "demo": lambda: demo_county(args.demo_gpkg),
             "liechtenstein": liechtenstein,
             "shanghai": shanghai,
         }[name]()
@@ -457,6 +468,7 @@ def main() -> None:
         "pp_median",
         "on_barrier",
         "on_barrier_or_community",
+        "in_block",
         "note",
     ]
     table = table.reindex(columns=cols)

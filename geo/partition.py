@@ -15,7 +15,10 @@ hangs on infeasible bands, and none of them keeps codes stable between runs. Her
    Seeds by household-weighted k-means; grids grow as multi-source shortest paths on the cell
    graph (edge cost = distance x barrier weight) with a price per seed, adjusted until every
    grid is in the band. Every grid is a shortest-path tree: contiguous by construction, and
-   boundaries settle on the costly edges, i.e. on streets, rivers and railways.
+   boundaries settle on the costly edges, i.e. on streets, rivers and railways. This runs on
+   the graph of blocks first, with every block of more households than a grid may hold cut
+   beforehand by the shortest straight lines between its buildings (no street can take
+   those boundaries, so they should be short).
 2. Repair: single-cell moves that keep the donor connected, merge of two or three
    neighbouring grids re-split along a barrier-aware spanning tree, and ejection chains (a
    tower goes to a neighbour that passes small buildings on). The work is counted in steps,
