@@ -7,8 +7,9 @@ when it does not finish. Prints one table (markdown).
 
     .venv/bin/python benchmarks/partition.py --buildings 100000 --timeout 120
 
-Optional packages (benchmark only): pymetis, gerrychain, networkx, spopt, libpysal; a
-missing one is reported in the table.
+The baselines and the table need the ``bench`` extra (pymetis, gerrychain, networkx, spopt,
+libpysal, tabulate): ``WANGGE_EXTRAS=bench bash -c 'source scripts/env.sh'``; a missing
+baseline package is reported in the table.
 """
 
 from __future__ import annotations
