@@ -129,7 +129,16 @@ _ADJ_TOL = 1e-3  # m: a segment midpoint this close to another cell lies on its 
 _BARRIER_TOL = 0.5  # m: an edge this close to a barrier crosses it
 _SPIKE = 1e-6  # m: spikes thinner than this are removed from merged faces
 _SLIVER_WIDTH = 1.0  # m: faces thinner than this on average are merged into a neighbour
+_OVERSHOOT = 1.0  # m: barrier lines are clipped this far outside their community
 _MIN_SHARED = 0.05  # m: shorter shared boundaries (corners touching) are no adjacency
+_LOOSE_GAIN = 1e-4  # m: the tolerant measure replaces the exact one when longer by this
+_LOOSE_COLUMNS = (
+    ("i", "int64"),
+    ("j", "int64"),
+    ("overlap", "float64"),
+    ("x", "float64"),
+    ("y", "float64"),
+)
 _NEAR_BARRIER = 5.0  # m: "grid boundary follows a barrier" in the quality report
 
 
@@ -205,7 +214,12 @@ def build_blocks(communities: gpd.GeoSeries, lines: gpd.GeoDataFrame) -> gpd.Geo
             out_comm.append(np.array([ci]))
             out_geom.append(np.array([poly], dtype=object))
             continue
-        clipped = shapely.intersection(line_geoms[hits], poly)
+        # lines are clipped a metre outside the community, so that a line across its edge
+        # crosses it and is noded there: clipped at the edge, its end lies on the edge only
+        # up to rounding, and a line ending a hair inside cuts no block
+        clipped = shapely.intersection(
+            line_geoms[hits], shapely.buffer(poly, _OVERSHOOT, quad_segs=2)
+        )
         parts = shapely.get_parts(clipped)
         parts = parts[np.isin(shapely.get_type_id(parts), (1, 2))]
         noded = shapely.union_all(np.concatenate([[shapely.boundary(poly)], parts]))
@@ -611,5 +625,90 @@ def _adjacency(cells: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.DataFrame
     cross_df = pd.DataFrame(
         {"i": pa, "j": pb, "length": exact, "near_barrier": exact, "weight": w_cross}
     )
+    # the exact intersection of two nearly collinear segments is a point or nothing when
+    # their vertices are off the line by rounding (a Voronoi vertex cut into a long
+    # two-vertex street edge): measure the segments along other blocks' cells with a
+    # tolerance, and take that where the exact intersection comes out short
+    across = block[ci] != block[cj]
+    loose = _collinear_overlaps(a, b, seg_cell, np.unique(si[across]), comm, block)
+    if len(loose):
+        loose = loose.merge(cross_df[["i", "j", "length"]], on=["i", "j"], how="left")
+        loose = loose[loose["overlap"] > loose["length"].fillna(0.0) + _LOOSE_GAIN]
+    if len(loose):
+        w_loose = np.ones(len(loose))
+        if len(lines):
+            at = shapely.points(loose[["x", "y"]].to_numpy())
+            qi, li = ltree.query(at, predicate="dwithin", distance=_BARRIER_TOL)
+            np.maximum.at(w_loose, qi, lw[li])
+        fixed = pd.DataFrame(
+            {
+                "i": loose["i"].to_numpy(),
+                "j": loose["j"].to_numpy(),
+                "length": loose["overlap"].to_numpy(),
+                "near_barrier": loose["overlap"].to_numpy(),
+                "weight": w_loose,
+            }
+        )
+        pairs = pd.MultiIndex.from_frame(cross_df[["i", "j"]])
+        replaced = pairs.isin(pd.MultiIndex.from_frame(fixed[["i", "j"]]))
+        cross_df = pd.concat([cross_df[~replaced], fixed], ignore_index=True)
     out = pd.concat([out, cross_df], ignore_index=True).sort_values(["i", "j"])
     return out[out["length"] > _MIN_SHARED].reset_index(drop=True)
+
+
+def _collinear_overlaps(
+    a: np.ndarray,
+    b: np.ndarray,
+    seg_cell: np.ndarray,
+    segs: np.ndarray,
+    comm: np.ndarray,
+    block: np.ndarray,
+) -> pd.DataFrame:
+    """Shared boundary of cells of different blocks, measured segment by segment.
+
+    ``a``, ``b`` are the end points of every boundary segment and ``seg_cell`` its cell;
+    ``segs`` the segments lying along another block. Two segments share the length over
+    which they overlap when both ends of one lie within ``_ADJ_TOL`` of the other's line.
+    Returns one row per cell pair ``i < j``: ``overlap`` (the larger of the lengths summed
+    on either side) and ``x``, ``y``, the middle of its longest overlapping piece.
+    """
+    empty = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in _LOOSE_COLUMNS})
+    if len(segs) < 2:
+        return empty
+    lines = shapely.linestrings(np.stack([a[segs], b[segs]], axis=1))
+    s, t = shapely.STRtree(lines).query(lines, predicate="dwithin", distance=_ADJ_TOL)
+    s, t = segs[s], segs[t]
+    cs, ct = seg_cell[s], seg_cell[t]
+    ok = (block[cs] != block[ct]) & (comm[cs] == comm[ct])
+    s, t, cs, ct = s[ok], t[ok], cs[ok], ct[ok]
+    if len(s) == 0:
+        return empty
+    d = b[s] - a[s]
+    length = np.hypot(d[:, 0], d[:, 1])
+    u = d / length[:, None]
+    pc, pd_ = a[t] - a[s], b[t] - a[s]
+    off_c = np.abs(u[:, 0] * pc[:, 1] - u[:, 1] * pc[:, 0])
+    off_d = np.abs(u[:, 0] * pd_[:, 1] - u[:, 1] * pd_[:, 0])
+    tc = u[:, 0] * pc[:, 0] + u[:, 1] * pc[:, 1]
+    td = u[:, 0] * pd_[:, 0] + u[:, 1] * pd_[:, 1]
+    lo = np.maximum(np.minimum(tc, td), 0.0)
+    hi = np.minimum(np.maximum(tc, td), length)
+    keep = (off_c <= _ADJ_TOL) & (off_d <= _ADJ_TOL) & (hi > lo)
+    if not keep.any():
+        return empty
+    mid = a[s] + u * ((lo + hi) / 2)[:, None]
+    df = pd.DataFrame(
+        {
+            "i": np.minimum(cs, ct)[keep],
+            "j": np.maximum(cs, ct)[keep],
+            "from": cs[keep],
+            "piece": (hi - lo)[keep],
+            "x": mid[keep, 0],
+            "y": mid[keep, 1],
+        }
+    )
+    side = df.groupby(["i", "j", "from"], sort=True)["piece"].sum()
+    overlap = side.groupby(level=["i", "j"], sort=True).max()
+    longest = df.sort_values("piece", ascending=False, kind="stable").drop_duplicates(["i", "j"])
+    out = longest.set_index(["i", "j"])[["x", "y"]].join(overlap.rename("overlap"))
+    return out.reset_index()[[c for c, _ in _LOOSE_COLUMNS]]
