@@ -114,7 +114,21 @@
     });
   };
   function two(n) { return (n < 10 ? "0" : "") + n; }
-  function hms(d) { return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()); }
+  var clocks = {};
+  // hh:mm:ss in the county's time zone (the data's), not the display computer's
+  function hms(d, tz) {
+    if (tz && !(tz in clocks)) {
+      try {
+        clocks[tz] = new Intl.DateTimeFormat("en-GB", {
+          timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+        });
+      } catch (e) {
+        clocks[tz] = null;  // an unknown zone: the computer's own clock
+      }
+    }
+    if (tz && clocks[tz]) return clocks[tz].format(d);
+    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+  }
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     wangge_wall: {
       // the screen height over 1080 px, to two decimals: chart fonts follow it
@@ -127,11 +141,11 @@
         settings = settings || {};
         var refresh = (settings.refresh || 15) * 1000;
         if (!lastOk) {
-          return [hms(now), settings.never || "", "wall-updated"];
+          return [hms(now, settings.tz), settings.never || "", "wall-updated"];
         }
         var stale = now.getTime() - lastOk > 2.5 * refresh;
-        var label = (settings.updated || "{time}").replace("{time}", hms(new Date(lastOk)));
-        return [hms(now), label, stale ? "wall-updated stale" : "wall-updated"];
+        var label = (settings.updated || "{time}").replace("{time}", hms(new Date(lastOk), settings.tz));
+        return [hms(now, settings.tz), label, stale ? "wall-updated stale" : "wall-updated"];
       },
     },
   });

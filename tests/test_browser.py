@@ -13,9 +13,11 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import urlopen
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -273,6 +275,10 @@ def test_the_wall_shows_a_case_posted_through_the_api_within_one_refresh(
     )
     assert scroll[0] <= scroll[1]  # no scrollbars on the wall
     _category_labels_shown(browser)
+    # the clock is the county's (China time), whatever the display computer's time zone
+    shown = browser.find_element(By.ID, "wall-clock").text
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    assert shown[:5] in {(now - timedelta(minutes=m)).strftime("%H:%M") for m in (0, 1)}, shown
     if SHOTS:
         browser.save_screenshot(str(SHOTS / "wall.png"))
     # a 4K wall: the same layout scaled, still without scrollbars, the KPI strip on one row

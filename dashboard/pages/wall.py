@@ -229,6 +229,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                     "refresh": settings.wall_refresh,
                     "updated": t("wall.updated", lang, time="{time}"),
                     "never": t("wall.never", lang),
+                    # the county's clock, whatever time zone the display's computer is set to
+                    "tz": LOCAL_TZ,
                 },
             ),
             dcc.Store(id=ids.WALL_FINGERPRINT, data=None),
