@@ -101,6 +101,73 @@ def _choose_k(total: float, lo_h: int, hi_h: int) -> tuple[int, str]:
     return int(np.clip(round(total / target), k_lo, k_hi)), ""
 
 
+_SEARCH_ITEMS = 60  # loads beyond which the band is assumed reachable (more than two grids)
+
+
+def _band_unreachable(loads: np.ndarray, lo_h: int, hi_h: int, *, budget: int = 20_000) -> bool:
+    """True when no grouping of ``loads`` (households of whole cells) puts every group in
+    the band, although the total admits a whole number of grids (three towers of 256: 768
+    households make two grids of 384, but no two groups of towers do).
+
+    Exact: two groups by subset sums, more by a depth-first search over the loads from the
+    largest; ``False`` (reachable, or not decided) when the search takes more than
+    ``budget`` steps. Contiguity is not considered, so ``False`` does not promise a split.
+
+    Examples
+    --------
+    >>> _band_unreachable(np.array([256, 256, 256]), 300, 500)
+    True
+    >>> _band_unreachable(np.array([256, 256, 256, 50, 50, 50]), 300, 500)  # 3 x 306
+    False
+    """
+    loads = np.asarray(loads, dtype=float)
+    if not np.allclose(loads, np.rint(loads)):
+        return False
+    w = np.sort(np.rint(loads[loads > 0]).astype(np.int64))[::-1]
+    total = int(w.sum())
+    k_lo, k_hi = -(-total // hi_h), total // lo_h
+    if total == 0 or k_lo > k_hi or (len(w) and w[0] > hi_h):
+        return False  # flagged for its own reason
+    if k_lo == 1:
+        return False  # one grid of everything is in band
+    if k_lo == 2 and k_hi == 2:
+        sums = 1  # bit s set: some subset sums to s
+        for x in w.tolist():
+            sums |= sums << x
+        lo2, hi2 = max(lo_h, total - hi_h), min(hi_h, total - lo_h)
+        window = (sums >> lo2) & ((1 << (hi2 - lo2 + 1)) - 1) if hi2 >= lo2 else 0
+        return window == 0
+    if len(w) > _SEARCH_ITEMS:
+        return False
+    items = w.tolist()
+    suffix = np.concatenate([np.cumsum(w[::-1])[::-1], [0]]).tolist()
+    steps = 0
+
+    def fits(i: int, bins: tuple[int, ...]) -> bool:
+        nonlocal steps
+        steps += 1
+        if steps > budget:
+            raise TimeoutError
+        if i == len(items):
+            return all(lo_h <= b for b in bins)
+        # the groups still under the band must be filled from what is left
+        if sum(max(lo_h - b, 0) for b in bins) > suffix[i]:
+            return False
+        seen = set()
+        for j, b in enumerate(bins):
+            if b in seen or b + items[i] > hi_h:
+                continue
+            seen.add(b)
+            if fits(i + 1, tuple(sorted(bins[:j] + (b + items[i],) + bins[j + 1 :]))):
+                return True
+        return False
+
+    try:
+        return not any(fits(0, (0,) * k) for k in range(k_lo, k_hi + 1))
+    except TimeoutError:
+        return False
+
+
 def _kmeans_seeds(xy: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
     """Deterministic household-weighted k-means; returns one seed cell per centre."""
     rng = np.random.default_rng(20261122)
@@ -769,6 +836,9 @@ def _solve_piece(
     _, labels = np.unique(labels, return_inverse=True)
     loads = np.bincount(labels, weights=g.h)
     _, why = _choose_k(total, lo, hi)
+    out_of_band = ((loads < lo) | (loads > hi)).any()
+    if not why and not rural and out_of_band and _band_unreachable(g.h, lo, hi):
+        why = "no-building-split"  # households fit k grids, whole buildings do not
     flags: dict[int, str] = {}
     for j, load in enumerate(loads):
         if rural:

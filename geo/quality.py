@@ -23,6 +23,7 @@ INFEASIBLE = (
     "undersize-community",
     "undersize-piece",
     "no-integer-split",
+    "no-building-split",
     "indivisible-building",
     "empty",
     "locked",

@@ -236,6 +236,37 @@ def test_flags_undersize_no_split_and_indivisible():
     assert rest["households"].between(300, 500).all()
 
 
+def test_towers_that_fit_no_grid_are_flagged_no_building_split():
+    # three towers of 256 households in one compound: 768 admits two grids of 384 by the
+    # totals, but one tower is too few and two are too many
+    comm = gpd.GeoDataFrame({"code": ["341122100101"]}, geometry=[box(0, 0, 300, 200)], crs=CRS)
+    towers = gpd.GeoDataFrame(
+        {"households": [256, 256, 256]},
+        geometry=[box(40 + 90 * i, 80, 70 + 90 * i, 110) for i in range(3)],
+        crs=CRS,
+    )
+    r = partition(towers, communities=comm, community_id="code", households_column="households")
+    assert r.grids["households"].sum() == 768
+    assert set(r.grids["flags"]) == {"no-building-split"}
+    band = r.report["in_band"]
+    assert band["grids_where_band_reachable"] == 0
+    assert r.report["flagged"]["reasons"] == {"no-building-split": len(r.grids)}
+    # with three small buildings of 50 the band is reachable: three grids of 256 + 50
+    small = gpd.GeoDataFrame(
+        {"households": [50, 50, 50]},
+        geometry=[box(40 + 90 * i, 20, 60 + 90 * i, 40) for i in range(3)],
+        crs=CRS,
+    )
+    r = partition(
+        pd.concat([towers, small], ignore_index=True),
+        communities=comm,
+        community_id="code",
+        households_column="households",
+    )
+    assert sorted(r.grids["households"]) == [306, 306, 306]
+    assert set(r.grids["flags"]) == {""}
+
+
 def test_special_buildings_get_dedicated_grids():
     town = small_town()
     b = town["buildings"].copy()
