@@ -676,7 +676,10 @@ def _collinear_overlaps(
     if len(segs) < 2:
         return empty
     lines = shapely.linestrings(np.stack([a[segs], b[segs]], axis=1))
-    s, t = shapely.STRtree(lines).query(lines, predicate="dwithin", distance=_ADJ_TOL)
+    lo_xy = np.minimum(a[segs], b[segs]) - _ADJ_TOL
+    hi_xy = np.maximum(a[segs], b[segs]) + _ADJ_TOL
+    boxes = shapely.box(lo_xy[:, 0], lo_xy[:, 1], hi_xy[:, 0], hi_xy[:, 1])
+    s, t = shapely.STRtree(lines).query(boxes)  # envelopes: the test below is exact
     s, t = segs[s], segs[t]
     cs, ct = seg_cell[s], seg_cell[t]
     ok = (block[cs] != block[ct]) & (comm[cs] == comm[ct])
