@@ -129,7 +129,8 @@ _ADJ_TOL = 1e-3  # m: a segment midpoint this close to another cell lies on its 
 _BARRIER_TOL = 0.5  # m: an edge this close to a barrier crosses it
 _SPIKE = 1e-6  # m: spikes thinner than this are removed from merged faces
 _SLIVER_WIDTH = 1.0  # m: faces thinner than this on average are merged into a neighbour
-_OVERSHOOT = 1.0  # m: barrier lines are clipped this far outside their community
+_OVERSHOOT = 1.0  # m: lines ending a hair inside a community are clipped this far outside
+_EDGE_TOL = 1e-6  # m: a line's end this close to the community edge was clipped there
 _MIN_SHARED = 0.05  # m: shorter shared boundaries (corners touching) are no adjacency
 _LOOSE_GAIN = 1e-4  # m: the tolerant measure replaces the exact one when longer by this
 _LOOSE_COLUMNS = (
@@ -214,15 +215,21 @@ def build_blocks(communities: gpd.GeoSeries, lines: gpd.GeoDataFrame) -> gpd.Geo
             out_comm.append(np.array([ci]))
             out_geom.append(np.array([poly], dtype=object))
             continue
-        # lines are clipped a metre outside the community, so that a line across its edge
-        # crosses it and is noded there: clipped at the edge, its end lies on the edge only
-        # up to rounding, and a line ending a hair inside cuts no block
-        clipped = shapely.intersection(
-            line_geoms[hits], shapely.buffer(poly, _OVERSHOOT, quad_segs=2)
-        )
-        parts = shapely.get_parts(clipped)
+        edge = shapely.boundary(poly)
+        parts = shapely.get_parts(shapely.intersection(line_geoms[hits], poly))
         parts = parts[np.isin(shapely.get_type_id(parts), (1, 2))]
-        noded = shapely.union_all(np.concatenate([[shapely.boundary(poly)], parts]))
+        # a line clipped at the edge ends on it only up to rounding; one ending a hair
+        # inside is not noded with the edge and cuts no block: clip those lines a metre
+        # outside the community instead, so that they cross the edge
+        ends = shapely.get_coordinates(shapely.boundary(parts))
+        if len(ends):
+            ends = shapely.points(ends)
+            near = shapely.dwithin(ends, edge, _EDGE_TOL) & shapely.within(ends, poly)
+            if near.any():
+                grown = shapely.buffer(poly, _OVERSHOOT, quad_segs=2)
+                parts = shapely.get_parts(shapely.intersection(line_geoms[hits], grown))
+                parts = parts[np.isin(shapely.get_type_id(parts), (1, 2))]
+        noded = shapely.union_all(np.concatenate([[edge], parts]))
         faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
         faces = faces[shapely.area(faces) > 0]
         if len(faces):
