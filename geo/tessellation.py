@@ -10,8 +10,11 @@
 * Adjacency: two cells are neighbours when they share a boundary of positive length. Every
   boundary segment's midpoint is looked up in an STRtree of the cells, which finds the cell on
   the other side whether or not the two rings share vertices (cells of different blocks do
-  not). Each shared edge records its length, the length lying within 5 m of a barrier and the
-  heaviest barrier class along it.
+  not). Across blocks the shared length is the exact intersection of the two boundaries, or,
+  where that comes out short (vertices cut into a long two-vertex street edge lie off it by
+  rounding, and two nearly collinear segments intersect in a point), the overlap of their
+  collinear segments within 1 mm. Each shared edge records its length, the length lying
+  within 5 m of a barrier and the heaviest barrier class along it.
 
 Why not ``momepy.enclosed_tessellation``: measured on 50k buildings its cells overlapped 24% of
 the area (shapely #2264) and it is ten times slower than this per-block Voronoi, which keeps
@@ -201,6 +204,8 @@ def build_blocks(communities: gpd.GeoSeries, lines: gpd.GeoDataFrame) -> gpd.Geo
     """Cut each community polygon by the barrier lines into blocks.
 
     Returns a frame with ``community`` (position in ``communities``) and one polygon per block.
+    Lines are clipped to the community; where a clipped end lies a hair inside its edge (so
+    that it would not be noded with it), the community's lines are clipped a metre outside.
     Where polygonizing loses area (lines that do not node cleanly), the community is kept whole
     and a log message says so.
     """
