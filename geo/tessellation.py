@@ -143,6 +143,8 @@ _LOOSE_COLUMNS = (
     ("x", "float64"),
     ("y", "float64"),
 )
+_JITTER = (1e-3, 1e-2, 1e-1)  # m: sites of a broken Voronoi diagram are moved this far
+_VORONOI_AREA_TOL = 1e-9  # relative: a Voronoi diagram's cells add up to its extent
 _NEAR_BARRIER = 5.0  # m: "grid boundary follows a barrier" in the quality report
 
 
@@ -470,7 +472,7 @@ def tessellate(
         mp = shapely.multipoints(
             pts[seed_units[sel]], indices=np.searchsorted(many, seed_block[sel])
         )
-        vor = shapely.voronoi_polygons(mp, extend_to=bgeoms[many], ordered=True)
+        vor = _voronoi(mp, bgeoms[many])
         parts, pidx = shapely.get_parts(vor, return_index=True)
         blk = many[pidx]
         clipped = shapely.intersection(parts, bgeoms[blk])
@@ -555,6 +557,66 @@ def tessellate(
         area_error_m2=area_error,
         merged_units=merged_units,
     )
+
+
+def _voronoi(sites: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Voronoi cells of each multipoint of ``sites`` (in site order), extended to ``frames``.
+
+    GEOS's Delaunay triangulation is not robust for cocircular sites: the corners of every
+    rectangle of a regular lattice of buildings lie on one circle, and once the lattice is
+    rotated off the axes rounding decides each in-circle test anew. The diagram then comes
+    out broken: cells that self-intersect (a bow tie at the shared vertex, which GEOS
+    computes once per triangle), overlap other cells or miss their own site, and clipping
+    them to the block raises a TopologyException ("unable to assign free hole to a shell").
+    Diagrams are checked (valid cells, each holding its site, areas adding up to the
+    diagram's extent); only a broken one is computed again with its sites moved by a
+    millimetre, then a centimetre, then a decimetre, in directions drawn from a generator
+    seeded with the attempt, so the same block always gets the same cells. Footprints are
+    merged into their cells afterwards, so a seed moved by a millimetre changes nothing
+    that matters.
+    """
+    vor = shapely.voronoi_polygons(sites, extend_to=frames, ordered=True)
+    bad = _broken_voronoi(vor, sites)
+    for attempt, step in enumerate(_JITTER):
+        if not bad.any():
+            break
+        redo = np.flatnonzero(bad)
+        log.debug(
+            "%d Voronoi diagrams broken by cocircular sites: sites moved by %g m",
+            len(redo),
+            step,
+        )
+        moved = np.empty(len(redo), dtype=object)
+        for k, b in enumerate(redo):
+            xy = shapely.get_coordinates(sites[b])
+            angle = np.random.default_rng(attempt).uniform(0, 2 * np.pi, len(xy))
+            moved[k] = shapely.multipoints(xy + step * np.c_[np.cos(angle), np.sin(angle)])
+        vor = vor.copy()
+        vor[redo] = shapely.voronoi_polygons(moved, extend_to=frames[redo], ordered=True)
+        bad[redo] = _broken_voronoi(vor[redo], moved)
+    if bad.any():
+        raise RuntimeError(
+            f"Voronoi diagrams of {int(bad.sum())} blocks still broken with their sites "
+            f"moved by {_JITTER[-1]} m"
+        )
+    return vor
+
+
+def _broken_voronoi(vor: np.ndarray, sites: np.ndarray) -> np.ndarray:
+    """Which diagrams of :func:`shapely.voronoi_polygons` are not a tiling by valid cells
+    that each hold their own site."""
+    n = len(vor)
+    parts, pidx = shapely.get_parts(vor, return_index=True)
+    pts, sidx = shapely.get_parts(sites, return_index=True)
+    bad = np.bincount(pidx, minlength=n) != np.bincount(sidx, minlength=n)
+    aligned = ~bad[pidx]
+    miss = ~shapely.is_valid(parts)
+    miss[aligned] |= ~shapely.covers(parts[aligned], pts[~bad[sidx]])
+    bad |= np.bincount(pidx, weights=miss, minlength=n) > 0
+    extent = shapely.area(shapely.envelope(vor))
+    total = np.bincount(pidx, weights=shapely.area(parts), minlength=n)
+    bad |= np.abs(total - extent) > _VORONOI_AREA_TOL * extent
+    return bad
 
 
 def _segments(lines: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

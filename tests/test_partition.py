@@ -656,3 +656,36 @@ def test_cli_previous_keeps_unchanged_polygons(tmp_path):
     b = gpd.read_file(tmp_path / "two.gpkg", layer="grids")
     assert (a["grid_code"] == b["grid_code"]).all()
     assert (a.geometry.to_wkb() == b.geometry.to_wkb()).all()
+
+
+@pytest.mark.parametrize("angle", [15, 37])
+def test_planned_estate_of_identical_blocks_turned_off_the_axes(angle):
+    # a regular lattice of identical buildings has cocircular Voronoi sites; turned off
+    # the axes, the tessellation raised a GEOS TopologyException
+    import shapely.affinity
+
+    def turn(g):
+        return shapely.affinity.rotate(g, angle, origin=(100, 400))
+
+    rows = [
+        {"geometry": turn(box(x * 20 + 4, y * 40 + 5, x * 20 + 16, y * 40 + 35)), "households": 8}
+        for x in range(10)
+        for y in range(20)
+    ]
+    town = {
+        "buildings": gpd.GeoDataFrame(rows, crs=CRS),
+        "communities": gpd.GeoDataFrame(
+            {"code": ["341122100101"], "kind": ["urban"]},
+            geometry=[turn(box(0, 0, 200, 800))],
+            crs=CRS,
+        ),
+        "roads": gpd.GeoDataFrame(
+            {"highway": ["residential"]},
+            geometry=[turn(LineString([(-10, 400), (210, 400)]))],
+            crs=CRS,
+        ),
+    }
+    res = run(town, workers=1)
+    assert res.grids["households"].sum() == 1600
+    assert abs(res.grids.area.sum() - 160_000) < 1e-3
+    assert res.buildings["grid_code"].ne("").all()

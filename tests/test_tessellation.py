@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import shapely
 import shapely.affinity
 from shapely.geometry import LineString, box
 
 from geo.partition import partition
-from geo.tessellation import barrier_lines, build_blocks, tessellate
+from geo.tessellation import (
+    _broken_voronoi,
+    _voronoi,
+    barrier_lines,
+    build_blocks,
+    tessellate,
+)
 
 CRS = "EPSG:32650"
 
@@ -231,3 +238,57 @@ def test_tracks_across_a_turned_community_cut_blocks_at_any_angle():
         fp, comm, roads = _corner_block(angle=angle)
         blocks = build_blocks(comm, barrier_lines(roads))
         assert np.allclose(sorted(blocks.area), [1_200, 10_800, 14_800, 133_200]), angle
+
+
+def _lattice(angle: float, *, road: bool = False):
+    """A planned estate: 10 x 20 identical 12 x 30 m buildings on a 20 x 40 m lattice in a
+    200 x 800 m community turned by ``angle`` about its centre, optionally with a street
+    across its middle. The centres of every four neighbouring buildings lie on one circle."""
+    fp = [
+        box(x * 20 + 4, y * 40 + 5, x * 20 + 16, y * 40 + 35) for x in range(10) for y in range(20)
+    ]
+    streets = [LineString([(-10, 400), (210, 400)])] if road else []
+
+    def turn(g):
+        return shapely.affinity.rotate(g, angle, origin=(100, 400))
+
+    comm = gpd.GeoSeries([turn(box(0, 0, 200, 800))], crs=CRS)
+    roads = gpd.GeoDataFrame(
+        {"highway": ["residential"] * len(streets)},
+        geometry=gpd.GeoSeries([turn(s) for s in streets], crs=CRS),
+    )
+    return gpd.GeoSeries([turn(f) for f in fp], crs=CRS), comm, roads
+
+
+@pytest.mark.parametrize("road", [False, True])
+@pytest.mark.parametrize("angle", [15, 30, 37, 45])
+def test_regular_lattice_turned_off_the_axes(angle, road):
+    # GEOS's Voronoi diagram of cocircular sites came out with self-intersecting and
+    # overlapping cells, and clipping them to the block raised "TopologyException: unable
+    # to assign free hole to a shell"
+    fp, comm, roads = _lattice(angle, road=road)
+    t = tessellate(comm, fp, np.zeros(len(fp), dtype=np.int64), barrier_lines(roads))
+    cells = t.cells.geometry.to_numpy()
+    assert len(cells) == 200 and sorted(t.building_cell.tolist()) == list(range(200))
+    assert t.area_error_m2 < 1e-3
+    assert abs(shapely.union_all(cells).area - 160_000) < 1e-3  # no overlaps
+    assert shapely.is_valid(cells).all()
+    assert shapely.covers(cells[t.building_cell], fp.to_numpy()).all()
+    again = tessellate(comm, fp, np.zeros(len(fp), dtype=np.int64), barrier_lines(roads))
+    assert (
+        shapely.to_wkb(again.cells.geometry.to_numpy()).tolist() == shapely.to_wkb(cells).tolist()
+    )
+
+
+def test_broken_voronoi_diagrams_are_computed_again():
+    fp, comm, _ = _lattice(15)
+    sites = np.array([shapely.multipoints(shapely.point_on_surface(fp.to_numpy()))])
+    frames = comm.to_numpy()
+    raw = shapely.voronoi_polygons(sites, extend_to=frames, ordered=True)
+    if not _broken_voronoi(raw, sites).any():
+        pytest.skip("this GEOS computes the lattice's Voronoi diagram whole")
+    vor = _voronoi(sites, frames)
+    cells = shapely.get_parts(vor)
+    assert len(cells) == 200 and shapely.is_valid(cells).all()
+    assert abs(shapely.area(cells).sum() - shapely.envelope(vor[0]).area) < 1e-3
+    assert shapely.covers(cells, shapely.get_parts(sites[0])).all()
