@@ -20,6 +20,7 @@ import ctypes
 import ctypes.util
 import logging
 import threading
+import time
 
 __all__ = ["bound_native_heap", "trim"]
 
@@ -70,10 +71,10 @@ def bound_native_heap(arenas: int = 2, every_s: float = 60.0) -> bool:
             return True
         _started = True
     libc.mallopt(M_ARENA_MAX, int(arenas))
-    stop = threading.Event()
 
     def loop() -> None:
-        while not stop.wait(every_s):
+        while True:
+            time.sleep(every_s)
             trim()
 
     threading.Thread(target=loop, name="wangge-malloc-trim", daemon=True).start()
