@@ -1,4 +1,4 @@
-"""Benchmarks of the analytics in geo.hexes, geo.hotspots, geo.patrols and geo.cameras.
+"""Benchmarks of the analytics in geo.analytics.hexes, geo.analytics.hotspots, geo.analytics.patrols and geo.analytics.cameras.
 
 Run from the project root::
 
@@ -25,15 +25,15 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.cameras import (  # noqa: E402
+from geo.analytics.cameras import (  # noqa: E402
     camera_coverage,
     camera_sectors,
     suggest_camera_sites,
     uncovered_streets,
 )
-from geo.hexes import h3_counts  # noqa: E402
-from geo.hotspots import emerging_hotspots, gi_star  # noqa: E402
-from geo.patrols import patrol_coverage  # noqa: E402
+from geo.analytics.hexes import h3_counts  # noqa: E402
+from geo.analytics.hotspots import emerging_hotspots, gi_star  # noqa: E402
+from geo.analytics.patrols import patrol_coverage  # noqa: E402
 
 CHICAGO = ROOT.parent / "shared" / "data" / "chicago_incidents_cameras.gpkg"
 CRS = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E
@@ -252,8 +252,8 @@ def bench_mclp(rows: list[tuple[str, str, float]]) -> None:
     except ImportError:
         print("skipping mclp: spopt is not installed", file=sys.stderr)
         return
+    from geo.analytics.patrols import sample_lines
     from geo.crs import metric_crs
-    from geo.patrols import sample_lines
 
     path = ROOT.parent / "shared" / "data" / "china_osm_tiles_shanghai_wuhan.gpkg"
     if not path.exists():

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import X0, Y0, load_tiny_county  # noqa: E402
 
-from dashboard.store import Store  # noqa: E402
+from wangge.store import Store  # noqa: E402
 
 
 def free_port() -> int:

@@ -98,13 +98,13 @@ def pct(values: list[float], q: float) -> float:
 def prepare(data_dir: Path, cases: int) -> None:
     env = {**os.environ, "WANGGE_DATA_DIR": str(data_dir)}
     subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "demo", "setup", "--quiet"],
+        [sys.executable, "-m", "wangge.cli", "demo", "setup", "--quiet"],
         cwd=ROOT,
         env=env,
         check=True,
     )
-    from dashboard.simulate import simulate
-    from dashboard.store import Store
+    from wangge.demo.simulate import simulate
+    from wangge.store import Store
 
     store = Store(data_dir / "wangge.sqlite")
     t = time.perf_counter()
@@ -188,7 +188,7 @@ def soak(
     only as two end points; the table gets the first, the middle and the last sample."""
     from urllib.request import Request
 
-    from dashboard.store import Store
+    from wangge.store import Store
 
     token = Store(data_dir / "wangge.sqlite").create_token("soak", "writer")
     units = Store(data_dir / "wangge.sqlite").admin_units("township")
@@ -506,7 +506,7 @@ def main() -> int:
 
 
 def report(rows: list[tuple[str, str, str]], data_dir: Path, feed: bool = False) -> int:
-    from dashboard.store import Store
+    from wangge.store import Store
 
     n = Store(data_dir / "wangge.sqlite").count("cases")
     live = "live feed on" if feed else "live feed off"

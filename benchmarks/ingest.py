@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import load_tiny_county  # noqa: E402
 
-from dashboard.imports import import_cases  # noqa: E402
-from dashboard.store import Store  # noqa: E402
+from wangge.ingest.files import import_cases  # noqa: E402
+from wangge.store import Store  # noqa: E402
 
 GPKG = ROOT.parent / "shared" / "data" / "chicago_incidents_cameras.gpkg"
 

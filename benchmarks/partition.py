@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from geo.partition import partition  # noqa: E402
-from geo.quality import _union_groups, polsby_popper  # noqa: E402
+from geo.partition.quality import _union_groups, polsby_popper  # noqa: E402
 
 LO, HI = 300, 500
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -55,11 +55,11 @@ def synthetic(n: int) -> dict:
 
 
 def demo_county(path: Path | None = None) -> dict | None:
-    """The demo county: built by :mod:`geo.demo`, or read from ``path`` (a GeoPackage it
+    """The demo county: built by :mod:`wangge.demo.county`, or read from ``path`` (a GeoPackage it
     wrote), so that two versions of the engine can be compared on the same county."""
     if path is None:
         try:
-            from geo import demo
+            from wangge.demo import county as demo
         except ImportError:
             return None
         out = Path("/tmp/wangge_bench_demo")
@@ -115,7 +115,7 @@ def evaluate_labels(
     """Band share, disconnected grids, compactness and barrier share of a cell labelling.
 
     ``pp_median``: median Polsby-Popper of the grid polygons, built for every method as
-    wangge builds its own (:func:`geo.quality._union_groups`); ``on_barrier``: share of the
+    wangge builds its own (:func:`geo.partition.quality._union_groups`); ``on_barrier``: share of the
     boundary between grids of one community within 5 m of a street, river or railway;
     ``in_block``: share of it inside a block (between two cells of one block) and not near
     any barrier, the part that can never follow a street; ``on_barrier_or_community``: the
@@ -354,7 +354,7 @@ def bench(name: str, data: dict, timeout: float, skip: set[str]) -> list[dict]:
             {"data": name, "method": method, **run_baseline(method, cells, edges, shared, timeout)}
         )
     bar = [b.to_crs(cells.crs) for b in data["barriers"]]
-    from geo.tessellation import barrier_lines
+    from geo.partition.tessellation import barrier_lines
 
     lines = barrier_lines(gpd.GeoDataFrame(pd.concat(bar, ignore_index=True), crs=cells.crs))
     t0 = time.perf_counter()

@@ -16,7 +16,7 @@ import math
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, session
 
-from dashboard.casework import (
+from wangge.casework import (
     CATEGORIES,
     LEVELS,
     STATUSES,
@@ -26,9 +26,9 @@ from dashboard.casework import (
     validate_new_case,
     validate_transition_request,
 )
-from dashboard.layers import BUILDINGS_LIMIT, LAYERS, LayerService
-from dashboard.privacy import mask_name, mask_phone
-from dashboard.store import SCHEMA_VERSION, Store, utc_now
+from wangge.privacy import mask_name, mask_phone
+from wangge.services.layers import BUILDINGS_LIMIT, LAYERS, LayerService
+from wangge.store import SCHEMA_VERSION, Store, utc_now
 
 __all__ = ["blueprint", "layer_service"]
 
@@ -450,7 +450,7 @@ def import_file(kind: str) -> Response:
     import tempfile
     from pathlib import Path
 
-    from dashboard import imports
+    from wangge.ingest import files as imports
 
     if kind not in ("cases", "cameras", "gps"):
         return _error(404, "not_found", f"no importer {kind!r}; expected cases, cameras or gps")

@@ -9,13 +9,13 @@ import dash
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.analytics import AnalyticsService
 from dashboard.api import blueprint
 from dashboard.auth import init_auth
-from dashboard.layers import LayerService
-from dashboard.locate import Locator
-from dashboard.settings import Settings
-from dashboard.store import REPO_ROOT, Store
+from wangge.services.analytics import AnalyticsService
+from wangge.services.layers import LayerService
+from wangge.services.locate import Locator
+from wangge.settings import Settings
+from wangge.store import REPO_ROOT, Store
 
 __all__ = ["create_app", "main"]
 
@@ -56,10 +56,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
 def main(app: dash.Dash | None = None) -> None:
     """Migrate the store, make sure the demo county is there, start the demo feed (unless
-    ``WANGGE_DEMO_FEED=0``; :mod:`dashboard.feed`) and serve on HOST:PORT."""
-    from dashboard.bootstrap import ensure_demo
-    from dashboard.feed import start_feed
+    ``WANGGE_DEMO_FEED=0``; :mod:`wangge.demo.feed`) and serve on HOST:PORT."""
     from dashboard.memory import bound_native_heap
+    from wangge.demo.feed import start_feed
+    from wangge.demo.setup import ensure_demo
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

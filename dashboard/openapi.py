@@ -6,8 +6,8 @@ methods, and every described operation exists.
 
 from __future__ import annotations
 
-from dashboard.casework import CATEGORIES, LEVELS, SOURCES, STATUSES
-from dashboard.store import SCHEMA_VERSION
+from wangge.casework import CATEGORIES, LEVELS, SOURCES, STATUSES
+from wangge.store import SCHEMA_VERSION
 
 __all__ = ["document"]
 

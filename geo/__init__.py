@@ -1,11 +1,14 @@
-"""wangge.geo: grid division and spatial analytics for community grid management.
+"""geo: grid division and spatial analytics for community grid management.
 
-A library of pure functions over GeoDataFrames. It never imports Dash, Flask or the store.
+A library of pure functions over GeoDataFrames. It never imports Dash, Flask, the store or
+the demo county. Rooms: :mod:`geo.partition` (the grid division engine; ``from geo.partition
+import partition``), :mod:`geo.analytics` (cameras, hot spots, patrols, H3 bins, KPIs), and
+the shared :mod:`geo.io`, :mod:`geo.crs`, :mod:`geo.coords` and :mod:`geo.errors`.
 """
 
 from __future__ import annotations
 
-from geo.cameras import (
+from geo.analytics.cameras import (
     CAMERA_DEFAULTS,
     camera_coverage,
     camera_from_tags,
@@ -15,12 +18,8 @@ from geo.cameras import (
     suggest_camera_sites,
     uncovered_streets,
 )
-from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
-from geo.crs import metric_crs
-from geo.demo import build_demo_county
-from geo.errors import CRSError, GeoWarning, InputError
-from geo.hexes import h3_cell_polygons, h3_cells, h3_counts, h3_index
-from geo.hotspots import (
+from geo.analytics.hexes import h3_cell_polygons, h3_cells, h3_counts, h3_index
+from geo.analytics.hotspots import (
     EMERGING_CLASSES,
     emerging_hotspot_classes,
     emerging_hotspots,
@@ -29,12 +28,15 @@ from geo.hotspots import (
     mann_kendall,
     spatial_weights,
 )
-from geo.households import HouseholdRules, building_households
+from geo.analytics.kpis import KPI_LEVELS, case_kpis
+from geo.analytics.patrols import patrol_coverage, patrol_sessions, sample_lines
+from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from geo.crs import metric_crs
+from geo.errors import CRSError, GeoWarning, InputError
 from geo.io import read_osm, read_vector, write_result
-from geo.kpis import KPI_LEVELS, case_kpis
-from geo.partition import PartitionResult, partition
-from geo.patrols import patrol_coverage, patrol_sessions, sample_lines
-from geo.review import write_review_map
+from geo.partition import PartitionResult
+from geo.partition.households import HouseholdRules, building_households
+from geo.partition.review import write_review_map
 
 __all__ = [
     "CAMERA_DEFAULTS",
@@ -43,7 +45,6 @@ __all__ = [
     "building_households",
     "gcj02_to_wgs84",
     "metric_crs",
-    "partition",
     "read_osm",
     "read_vector",
     "wgs84_to_gcj02",
@@ -54,7 +55,6 @@ __all__ = [
     "GeoWarning",
     "InputError",
     "KPI_LEVELS",
-    "build_demo_county",
     "camera_coverage",
     "camera_from_tags",
     "camera_sectors",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, box
 
-from dashboard.store import Store
+from wangge.store import Store
 
 # servers the tests start (the browser tests' `python app.py`) keep the demo county still:
 # the live demo feed would move the figures they compare (tests/test_feed.py tests the feed)

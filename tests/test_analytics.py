@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from conftest import load_tiny_county
 
-from dashboard.analytics import AnalyticsService
-from dashboard.casework import validate_new_case
-from dashboard.locate import Locator
-from dashboard.simulate import simulate
-from dashboard.store import Store, utc_now
+from wangge.casework import validate_new_case
+from wangge.demo.simulate import simulate
+from wangge.services.analytics import AnalyticsService
+from wangge.services.locate import Locator
+from wangge.store import Store, utc_now
 
 
 @pytest.fixture(scope="module")

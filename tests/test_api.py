@@ -8,8 +8,8 @@ import pytest
 from conftest import X0, Y0, load_tiny_county
 
 from dashboard.app import create_app
-from dashboard.settings import Settings
-from dashboard.store import SCHEMA_VERSION, Store
+from wangge.settings import Settings
+from wangge.store import SCHEMA_VERSION, Store
 
 
 @pytest.fixture

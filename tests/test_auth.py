@@ -9,8 +9,8 @@ from conftest import find_component as _find
 from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
-from dashboard.settings import Settings
-from dashboard.store import Store, StoreError
+from wangge.settings import Settings
+from wangge.store import Store, StoreError
 
 PASSWORD = "correct horse"
 
@@ -89,8 +89,8 @@ def test_a_township_leader_gets_only_their_township_from_the_layers_api(env):
 
 def test_a_township_leader_sees_only_their_township_on_every_page(env):
     app, _ = env
-    from dashboard.metrics import unit_view
     from dashboard.pages import map as map_page
+    from wangge.services.metrics import unit_view
 
     cfg = app.server.config
     with signed_in(app, "township", "420999002000"):

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 WALL_REFRESH = 3  # seconds, so that the live-update test is quick
-PASSWORD = "wangge-demo"  # the demo county's users (dashboard.bootstrap.DEMO_PASSWORD)
+PASSWORD = "wangge-demo"  # the demo county's users (wangge.demo.setup.DEMO_PASSWORD)
 SHOTS = (
     Path(os.environ.get("WANGGE_SCREENSHOTS", "")) if os.environ.get("WANGGE_SCREENSHOTS") else None
 )
@@ -71,7 +71,7 @@ def server(server_data):
         "WANGGE_WALL_REFRESH": str(WALL_REFRESH),
     }
     subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "demo", "setup", "--quiet"],
+        [sys.executable, "-m", "wangge.cli", "demo", "setup", "--quiet"],
         cwd=ROOT,
         env=env,
         check=True,
@@ -220,7 +220,7 @@ def test_buildings_appear_when_zoomed_in(server, browser):
 
 def _token(server_data: Path) -> str:
     """A writer token made directly in the server's store (as `wangge token create` would)."""
-    from dashboard.store import Store
+    from wangge.store import Store
 
     return Store(server_data / "wangge.sqlite").create_token("browser test", "writer")
 
@@ -244,7 +244,7 @@ def _post_case(server: str, token: str, lon: float, lat: float) -> dict:
 
 def _town_point(server_data: Path, township_code: str | None = None):
     """A point well inside a township (the first urban one by default) and the township."""
-    from dashboard.store import Store
+    from wangge.store import Store
 
     units = Store(server_data / "wangge.sqlite").admin_units("township")
     unit = units.iloc[0] if township_code is None else units[units["code"] == township_code].iloc[0]
@@ -305,8 +305,8 @@ def test_the_wall_shows_a_case_posted_through_the_api_within_one_refresh(
 def _category_labels_shown(browser, *, quiet: bool = False) -> float:
     """Every category's name is drawn whole beside its bar, inside the chart; returns the
     labels' height in pixels."""
-    from dashboard.casework import CATEGORIES
     from dashboard.i18n import t
+    from wangge.casework import CATEGORIES
 
     labels = browser.execute_script(
         """const svg = document.querySelector('#wall-categories .main-svg');
@@ -342,8 +342,8 @@ def _pixel(
 def test_drill_down_by_clicking_a_township(server, browser, server_data):
     from selenium.webdriver.common.action_chains import ActionChains
 
-    from dashboard.layers import fit_zoom
-    from dashboard.store import Store
+    from wangge.services.layers import fit_zoom
+    from wangge.store import Store
 
     login(browser, server, next_url="/situation")
     WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "sit-ranking")))
@@ -385,7 +385,7 @@ def test_drill_down_by_clicking_a_township(server, browser, server_data):
 def test_a_township_leader_sees_neither_another_townships_cases_nor_its_api_data(
     server, browser, server_data
 ):
-    from dashboard.store import Store
+    from wangge.store import Store
 
     townships = Store(server_data / "wangge.sqlite").admin_units("township")
     mine, other = townships.iloc[0], townships.iloc[1]

@@ -1,4 +1,4 @@
-"""Tests for geo.cameras: OSM tags, sectors, occlusion, coverage and placement."""
+"""Tests for geo.analytics.cameras: OSM tags, sectors, occlusion, coverage and placement."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from geo.cameras import (
+from geo.analytics.cameras import (
     CAMERA_DEFAULTS,
     camera_coverage,
     camera_from_tags,
@@ -291,7 +291,7 @@ def test_shanghai_real_footprints_occlude():
 def test_overlays_of_mixed_collections_from_the_demo_county():
     import shapely
 
-    from geo.cameras import _keep_dim, _overlay
+    from geo.analytics.cameras import _keep_dim, _overlay
 
     fixture = Path(__file__).parent / "fixtures" / "cameras" / "mixed_overlay.geojson"
     piece, covered = gpd.read_file(fixture).geometry.to_numpy()

@@ -9,8 +9,8 @@ import pytest
 from conftest import X0, Y0, load_tiny_county
 
 from dashboard.app import create_app
-from dashboard.settings import Settings
-from dashboard.store import Store
+from wangge.settings import Settings
+from wangge.store import Store
 
 IN_FIRST = {"lon": X0 + 0.005, "lat": Y0 + 0.005}  # community 420999001001
 IN_THIRD = {"lon": X0 + 0.025, "lat": Y0 + 0.005}  # community 420999002001 (township 002)

@@ -7,9 +7,9 @@ import pytest
 from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
-from dashboard.settings import Settings
-from dashboard.simulate import simulate
-from dashboard.store import Store
+from wangge.demo.simulate import simulate
+from wangge.settings import Settings
+from wangge.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for :mod:`geo.demo`, the synthetic demo county (built once per module)."""
+"""Tests for :mod:`wangge.demo.county`, the synthetic demo county (built once per module)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.demo import DEMO_CRS, ROAD_WIDTHS_M, build_demo_county
+from wangge.demo.county import DEMO_CRS, ROAD_WIDTHS_M, build_demo_county
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conftest import X0, Y0, load_tiny_county
 
-from dashboard.store import Store
+from wangge.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from conftest import load_tiny_county, tiny_county
 
-from dashboard import cli
-from dashboard.casework import TRANSITIONS
-from dashboard.feed import DemoFeed, FeedRefused, start_feed
-from dashboard.settings import Settings
-from dashboard.simulate import simulate
-from dashboard.store import Store
+from wangge import cli
+from wangge.casework import TRANSITIONS
+from wangge.demo.feed import DemoFeed, FeedRefused, start_feed
+from wangge.demo.simulate import simulate
+from wangge.settings import Settings
+from wangge.store import Store
 
 END = datetime(2026, 11, 22, 8, 13, tzinfo=UTC)  # 16:13 China time, a Sunday
 FMT = "%Y-%m-%dT%H:%M:%SZ"
@@ -189,8 +189,8 @@ def test_open_cases_progress_along_the_lifecycle(demo):
 
 
 def test_cases_people_reported_are_left_to_people(demo):
-    from dashboard.casework import validate_new_case
-    from dashboard.locate import Locator
+    from wangge.casework import validate_new_case
+    from wangge.services.locate import Locator
 
     body = {"client_id": "hotline-1", "category": "safety", "lon": 114.005, "lat": 30.005}
     case = validate_new_case(body, now=(END + timedelta(minutes=1)).strftime(FMT))
@@ -245,13 +245,13 @@ def test_the_served_app_starts_the_feed_only_when_switched_on(tmp_path, monkeypa
     import waitress
 
     import dashboard.app
-    import dashboard.bootstrap
+    import wangge.demo.setup
 
     _demo(tmp_path / "wangge.sqlite")
-    monkeypatch.setattr(dashboard.bootstrap, "ensure_demo", lambda *a, **k: False)
+    monkeypatch.setattr(wangge.demo.setup, "ensure_demo", lambda *a, **k: False)
     monkeypatch.setattr(waitress, "serve", lambda *a, **k: None)
-    monkeypatch.setattr("dashboard.analytics.AnalyticsService.warm_up", lambda self: None)
-    monkeypatch.setattr("dashboard.feed._now", lambda: END + timedelta(hours=1))
+    monkeypatch.setattr("wangge.services.analytics.AnalyticsService.warm_up", lambda self: None)
+    monkeypatch.setattr("wangge.demo.feed._now", lambda: END + timedelta(hours=1))
     app = dashboard.app.create_app(Settings(data_dir=tmp_path, demo_feed=enabled))
     dashboard.app.main(app)
     handle = app.server.config["WANGGE_FEED"]
@@ -301,7 +301,7 @@ def test_no_personal_data_in_the_log_or_on_the_command_line(
     monkeypatch.setenv("WANGGE_DEMO_FEED", "1")
     _feed(demo).advance(END + timedelta(hours=12))
     store = _demo(tmp_path / "wangge.sqlite")
-    monkeypatch.setattr("dashboard.feed._now", lambda: END + timedelta(hours=12))
+    monkeypatch.setattr("wangge.demo.feed._now", lambda: END + timedelta(hours=12))
     assert cli.main(["demo", "feed", "--once"]) == 0
     out = capsys.readouterr().out
     assert "cases," in out and "+ C2026112" in out

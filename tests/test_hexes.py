@@ -1,4 +1,4 @@
-"""Tests for geo.hexes: H3 indexing, counts and cell polygons."""
+"""Tests for geo.analytics.hexes: H3 indexing, counts and cell polygons."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
+from geo.analytics.hexes import h3_cell_polygons, h3_cells, h3_counts, h3_index
 from geo.errors import CRSError, GeoWarning, InputError
-from geo.hexes import h3_cell_polygons, h3_cells, h3_counts, h3_index
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CHICAGO = DATA / "chicago_incidents_cameras.gpkg"

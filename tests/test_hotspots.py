@@ -1,4 +1,4 @@
-"""Tests for geo.hotspots: Gi* with FDR, Mann-Kendall and emerging hot spots."""
+"""Tests for geo.analytics.hotspots: Gi* with FDR, Mann-Kendall and emerging hot spots."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ import pytest
 import scipy.sparse as sp
 from shapely.geometry import Point, box
 
-from geo.errors import InputError
-from geo.hexes import h3_cell_polygons, h3_counts
-from geo.hotspots import (
+from geo.analytics.hexes import h3_cell_polygons, h3_counts
+from geo.analytics.hotspots import (
     EMERGING_CLASSES,
     _space_time_gi,
     emerging_hotspot_classes,
@@ -26,6 +25,7 @@ from geo.hotspots import (
     mann_kendall,
     spatial_weights,
 )
+from geo.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CHICAGO = DATA / "chicago_incidents_cameras.gpkg"

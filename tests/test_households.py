@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import box
 
 from geo.errors import InputError
-from geo.households import HouseholdRules, building_households
+from geo.partition.households import HouseholdRules, building_households
 
 
 def _b(**cols) -> gpd.GeoDataFrame:

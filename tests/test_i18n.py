@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.i18n import TEXT, normalise_lang, t
-from dashboard.settings import Settings
+from wangge.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

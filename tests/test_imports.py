@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import SHARED_DATA, X0, Y0
 
-from dashboard.imports import import_cases, import_gps, read_table
+from wangge.ingest.files import import_cases, import_gps, read_table
 
 HOTLINE = pd.DataFrame(
     {
@@ -150,7 +150,7 @@ def test_chicago_incidents_go_through_the_case_importer(tiny_store, tmp_path):
 
 
 def test_cameras_from_csv_with_chinese_headers(tiny_store, tmp_path):
-    from dashboard.imports import import_cameras
+    from wangge.ingest.files import import_cameras
 
     path = tmp_path / "cameras.csv"
     pd.DataFrame(
@@ -179,7 +179,7 @@ def test_cameras_from_csv_with_chinese_headers(tiny_store, tmp_path):
 
 @pytest.mark.shared_data
 def test_osm_cameras_with_their_real_directions(tiny_store, tmp_path):
-    from dashboard.imports import import_cameras
+    from wangge.ingest.files import import_cameras
 
     gpkg = SHARED_DATA / "chicago_incidents_cameras.gpkg"
     if not gpkg.exists():

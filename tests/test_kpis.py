@@ -1,4 +1,4 @@
-"""Tests for geo.kpis: case KPIs per unit and period."""
+"""Tests for geo.analytics.kpis: case KPIs per unit and period."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.analytics.kpis import case_kpis
 from geo.errors import InputError
-from geo.kpis import case_kpis
 
 T = pd.Timestamp
 NOW = T("2026-06-15 12:00")

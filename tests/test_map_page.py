@@ -10,10 +10,10 @@ from conftest import find_component as _find
 
 from dashboard import ids
 from dashboard.app import create_app
-from dashboard.layers import fit_zoom
-from dashboard.settings import Settings
-from dashboard.store import Store
 from geo.coords import wgs84_to_gcj02
+from wangge.services.layers import fit_zoom
+from wangge.settings import Settings
+from wangge.store import Store
 
 
 @pytest.fixture

@@ -506,7 +506,7 @@ def test_invalid_empty_duplicate_outside_and_non_polygon_are_reported():
 
 
 def test_cli_writes_layers_report_and_offline_map(tmp_path, capsys):
-    from dashboard.cli import main
+    from wangge.cli import main
 
     town = small_town()
     town["buildings"].to_file(tmp_path / "b.geojson")
@@ -552,7 +552,7 @@ def test_cli_writes_layers_report_and_offline_map(tmp_path, capsys):
 
 
 def test_cli_reports_bad_input_without_traceback(tmp_path, capsys):
-    from dashboard.cli import main
+    from wangge.cli import main
 
     town = small_town()
     town["buildings"].to_file(tmp_path / "b.geojson")
@@ -621,7 +621,7 @@ def test_parallel_workers_give_the_same_grids():
 
 
 def test_grouping_communities_into_jobs_does_not_change_the_result(monkeypatch):
-    import geo._partition_community as community
+    import geo.partition.community as community
 
     town = _six_communities()
     monkeypatch.setattr(community, "JOB_BUILDINGS", 10**6)  # one job for all
@@ -633,7 +633,7 @@ def test_grouping_communities_into_jobs_does_not_change_the_result(monkeypatch):
 
 
 def test_cli_previous_keeps_unchanged_polygons(tmp_path):
-    from dashboard.cli import main
+    from wangge.cli import main
 
     town = _six_communities()
     town["buildings"].to_file(tmp_path / "b.gpkg", layer="buildings")

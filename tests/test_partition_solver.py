@@ -6,8 +6,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo._partition_polish import polish
-from geo._partition_solver import _eject, _Graph, _repair_band, _unit_moves, _Work
+from geo.partition.polish import polish
+from geo.partition.solver import _eject, _Graph, _repair_band, _unit_moves, _Work
 
 
 def lattice(h: np.ndarray, weight: dict[tuple[int, int], float] | None = None) -> _Graph:
@@ -101,7 +101,7 @@ def test_polish_never_leaves_the_band_or_disconnects():
 def test_sub_blocks_cut_a_long_block_across_its_narrow_side():
     # one block of 4 x 24 cells, 20 households each (1,920): it must be cut into parts of
     # at most 500 across its narrow side (4 cells of 10 m), never along it (24 cells)
-    from geo._partition_solver import _straight_cut, _sub_blocks
+    from geo.partition.solver import _straight_cut, _sub_blocks
 
     g = lattice(np.full((4, 24), 20))
     g.block = np.zeros(g.n, dtype=np.int64)

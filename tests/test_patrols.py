@@ -1,4 +1,4 @@
-"""Tests for geo.patrols: street coverage, minutes, sessions and the daily norm."""
+"""Tests for geo.analytics.patrols: street coverage, minutes, sessions and the daily norm."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
+from geo.analytics.patrols import patrol_coverage, patrol_sessions, sample_lines
 from geo.errors import CRSError, InputError
-from geo.patrols import patrol_coverage, patrol_sessions, sample_lines
 
 CRS = "EPSG:32650"
 

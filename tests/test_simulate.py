@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from conftest import load_tiny_county
 
-from dashboard.casework import TRANSITIONS
-from dashboard.simulate import simulate
-from dashboard.store import Store
+from wangge.casework import TRANSITIONS
+from wangge.demo.simulate import simulate
+from wangge.store import Store
 
 END = datetime(2026, 11, 22, 8, tzinfo=UTC)
 

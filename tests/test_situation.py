@@ -9,10 +9,10 @@ import pytest
 from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
-from dashboard.metrics import unit_view
-from dashboard.settings import Settings
-from dashboard.simulate import simulate
-from dashboard.store import Store
+from wangge.demo.simulate import simulate
+from wangge.services.metrics import unit_view
+from wangge.settings import Settings
+from wangge.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_a_failed_analysis_leaves_its_column_empty_not_the_page(app, monkeypatch
 def test_the_case_cube_gives_every_unit_the_same_figures_as_its_own_query(app):
     import math
 
-    from dashboard.metrics import case_cube, case_figures, cube_figures, cube_grid_stats
+    from wangge.services.metrics import case_cube, case_figures, cube_figures, cube_grid_stats
 
     store = app.server.config["WANGGE_STORE"]
     now = pd.Timestamp.now(tz="UTC")
@@ -194,13 +194,13 @@ def test_figures_follow_new_cases_without_waiting_for_them(app):
     for the recomputation."""
     import time
 
-    from dashboard import analytics as service
+    from wangge.services import analytics as service
 
     analytics = app.server.config["WANGGE_ANALYTICS"]
     store = app.server.config["WANGGE_STORE"]
     before = _view(app, "county", None).figures.kpis["reported_today"]
-    from dashboard.casework import validate_new_case
-    from dashboard.store import utc_now
+    from wangge.casework import validate_new_case
+    from wangge.store import utc_now
 
     grid = store.grids().iloc[0]
     p = grid.geometry.representative_point()

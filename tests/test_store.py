@@ -10,7 +10,7 @@ import pytest
 from conftest import X0, Y0, load_tiny_county, tiny_county
 from shapely.geometry import box
 
-from dashboard.store import SCHEMA_VERSION, Store, StoreError
+from wangge.store import SCHEMA_VERSION, Store, StoreError
 
 
 def test_new_database_gets_the_whole_schema_in_wal_mode(tmp_path):

@@ -10,7 +10,7 @@ import shapely.affinity
 from shapely.geometry import LineString, box
 
 from geo.partition import partition
-from geo.tessellation import (
+from geo.partition.tessellation import (
     _broken_voronoi,
     _voronoi,
     barrier_lines,

@@ -8,11 +8,11 @@ import pytest
 from conftest import X0, Y0, load_tiny_county, signed_in
 
 from dashboard.app import create_app
-from dashboard.casework import validate_new_case
-from dashboard.metrics import LOCAL_TZ, wall_data, wall_fingerprint
-from dashboard.settings import Settings
-from dashboard.simulate import simulate
-from dashboard.store import Store, utc_now
+from wangge.casework import validate_new_case
+from wangge.demo.simulate import simulate
+from wangge.services.metrics import LOCAL_TZ, wall_data, wall_fingerprint
+from wangge.settings import Settings
+from wangge.store import Store, utc_now
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,12 @@ from flask import current_app
 from dashboard import ids
 from dashboard.api import public_case
 from dashboard.auth import allowed_page, scope, within_scope
-from dashboard.casework import CATEGORIES, LOCAL_TZ, STATUSES
 from dashboard.components.geojson import display_point, geojson
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
-from dashboard.layers import fit_zoom
-from dashboard.metrics import WINDOWS, window_since
+from wangge.casework import CATEGORIES, LOCAL_TZ, STATUSES
+from wangge.services.layers import fit_zoom
+from wangge.services.metrics import WINDOWS, window_since
 
 dash.register_page(__name__, path="/cases", name="事件列表", title="事件列表")
 

@@ -31,12 +31,12 @@ from flask import current_app
 
 from dashboard import ids
 from dashboard.auth import allowed_page, scope, within_scope
-from dashboard.casework import CATEGORIES, LOCAL_TZ, STATUSES
 from dashboard.components.geojson import display_point, from_display, geojson
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
-from dashboard.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection, fit_zoom
-from dashboard.metrics import cube_grid_stats, window_since
+from wangge.casework import CATEGORIES, LOCAL_TZ, STATUSES
+from wangge.services.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection, fit_zoom
+from wangge.services.metrics import cube_grid_stats, window_since
 
 dash.register_page(__name__, path="/", name="态势地图", title="网格化管理指挥中心")
 
@@ -490,7 +490,7 @@ def show_hexes(window, category, status, zoom, overlays, lang):
 
 def _hex_layer(uniq: np.ndarray, counts: np.ndarray) -> dict:
     """H3 cells with their counts and share of the busiest cell, as GeoJSON polygons."""
-    from geo.hexes import h3_cell_polygons
+    from geo.analytics.hexes import h3_cell_polygons
 
     polygons = h3_cell_polygons(uniq)
     frame = gpd.GeoDataFrame(
@@ -621,7 +621,7 @@ def load_camera_layers(overlays, sectors, uncovered, lang):
 )
 def show_track(worker, day, lang):
     """One grid worker's GPS track on one (local) day, with its sessions and minutes."""
-    from geo.patrols import patrol_sessions
+    from geo.analytics.patrols import patrol_sessions
 
     lang = normalise_lang(lang)
     if not worker or not day:

@@ -40,9 +40,9 @@ from dashboard.auth import allowed_page, scope
 from dashboard.components.geojson import display_point, geojson
 from dashboard.components.header import header
 from dashboard.i18n import normalise_lang, t
-from dashboard.layers import feature_collection, fit_zoom
-from dashboard.metrics import unit_view
 from dashboard.pages.wall import category_figure, trend_figure
+from wangge.services.layers import feature_collection, fit_zoom
+from wangge.services.metrics import unit_view
 
 dash.register_page(__name__, path="/situation", name="态势", title="态势研判")
 
@@ -520,7 +520,7 @@ def target(trigger, click, metric, state) -> dict | None:
 def navigate(link, click, metric, state):
     """One level down (a child on the map or in the ranking), up (a breadcrumb), or another
     metric: the page's parts are updated in place. The unit is checked against the user's
-    scope by :func:`dashboard.metrics.unit_view`, as on a full page load."""
+    scope by :func:`wangge.services.metrics.unit_view`, as on a full page load."""
     trigger = ctx.triggered_id
     if not isinstance(state, dict):
         raise PreventUpdate

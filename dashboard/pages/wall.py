@@ -24,8 +24,8 @@ from dashboard import ids
 from dashboard.auth import allowed_page, scope
 from dashboard.components.geojson import display_point, geojson
 from dashboard.i18n import normalise_lang, t
-from dashboard.layers import fit_zoom
-from dashboard.metrics import LOCAL_TZ, scope_filters, wall_data, wall_fingerprint
+from wangge.services.layers import fit_zoom
+from wangge.services.metrics import LOCAL_TZ, scope_filters, wall_data, wall_fingerprint
 
 dash.register_page(__name__, path="/wall", name="指挥大屏", title="指挥大屏")
 

@@ -26,12 +26,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from dashboard.casework import LOCAL_TZ
-from dashboard.metrics import CaseCube, case_cube
-from dashboard.store import Store
-from geo.cameras import camera_coverage, camera_sectors, uncovered_streets
-from geo.hotspots import gi_star
-from geo.patrols import patrol_coverage
+from geo.analytics.cameras import camera_coverage, camera_sectors, uncovered_streets
+from geo.analytics.hotspots import gi_star
+from geo.analytics.patrols import patrol_coverage
+from wangge.casework import LOCAL_TZ
+from wangge.services.metrics import CaseCube, case_cube
+from wangge.store import Store
 
 __all__ = ["AnalyticsService"]
 

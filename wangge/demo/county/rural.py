@@ -1,4 +1,4 @@
-"""Countryside and topology helpers for the synthetic demo county (see :mod:`geo.demo`).
+"""Countryside and topology helpers for the synthetic demo county (see :mod:`wangge.demo.county`).
 
 Face adjacency and contiguity repair (used for villages, townships and town communities),
 overlap removal, buildable areas, village labelling, natural-village sites, ponds and the
@@ -11,8 +11,8 @@ import numpy as np
 import shapely
 from shapely import LineString
 
-from geo import _demo_fill as fill
-from geo._demo_layout import ROAD_CLEARANCE_M
+from wangge.demo.county import fill
+from wangge.demo.county.layout import ROAD_CLEARANCE_M
 
 __all__ = [
     "TOWNSHIPS",
@@ -274,7 +274,7 @@ def field_tracks(rng, areas, keep_out, extra=()) -> list[tuple[LineString, str, 
 
     Per area (a township's countryside) a grid of straight tracks every 280-380 m both ways,
     turned by up to 17 degrees, clipped to the area (crossing its edge by 3 m, see
-    :func:`geo._demo_fill.clip_across`) and cut where ``keep_out`` is (hamlets, ponds, river, railway,
+    :func:`wangge.demo.county.fill.clip_across`) and cut where ``keep_out`` is (hamlets, ponds, river, railway,
     town): tracks end at a hamlet's edge, joining it to the fields. ``extra`` lines (e.g.
     :func:`tracks_between`) are clipped the same way. Returns rows ``(line, "track", "")``.
     """

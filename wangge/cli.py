@@ -15,16 +15,46 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from geo import cli as geo_cli
 
 __all__ = ["build_parser", "main"]
 
 
+#: The demo county's default seed (the README's screenshots and the docs' figures use it).
+DEFAULT_SEED = 20261122
+
+
+def _demo_build(args: argparse.Namespace) -> int:
+    from wangge.demo import county
+
+    paths = county.build_demo_county(Path(args.out), seed=args.seed, progress=not args.quiet)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def _demo_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """``wangge demo``: the group, with ``build`` (the county's files); returns the group."""
+    demo_p = sub.add_parser("demo", help="the built-in synthetic demo county (示范县)")
+    demo_sub = demo_p.add_subparsers(dest="demo_command", required=True)
+    build = demo_sub.add_parser(
+        "build", help="generate the demo county's boundaries, streets and buildings"
+    )
+    build.add_argument(
+        "--out", default="data/boundaries/demo", help="output folder (default: %(default)s)"
+    )
+    build.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    build.add_argument("--quiet", action="store_true", help="no progress output")
+    build.set_defaults(func=_demo_build)
+    return demo_sub
+
+
 def _demo_setup(args: argparse.Namespace) -> int:
-    from dashboard.bootstrap import ensure_demo
-    from dashboard.settings import Settings
-    from dashboard.store import Store
+    from wangge.demo.setup import ensure_demo
+    from wangge.settings import Settings
+    from wangge.store import Store
 
     settings = Settings.from_env()
     store = Store(settings.db_path)
@@ -34,7 +64,7 @@ def _demo_setup(args: argparse.Namespace) -> int:
         seed=args.seed or settings.demo_seed,
         progress=not args.quiet,
     )
-    from dashboard.bootstrap import DEMO_PASSWORD, DEMO_WALL_TOKEN
+    from wangge.demo.setup import DEMO_PASSWORD, DEMO_WALL_TOKEN
 
     print(f"demo county {'set up' if changed else 'already set up'} in {store.path}")
     users = store.users()
@@ -49,8 +79,8 @@ def _demo_setup(args: argparse.Namespace) -> int:
 def _user_add(args: argparse.Namespace) -> int:
     import getpass
 
-    from dashboard.settings import Settings
-    from dashboard.store import Store, StoreError
+    from wangge.settings import Settings
+    from wangge.store import Store, StoreError
 
     store = Store(Settings.from_env().db_path)
     store.migrate()
@@ -67,8 +97,8 @@ def _user_add(args: argparse.Namespace) -> int:
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    from dashboard.settings import Settings
-    from dashboard.store import Store
+    from wangge.settings import Settings
+    from wangge.store import Store
 
     store = Store(Settings.from_env().db_path)
     store.migrate()
@@ -82,9 +112,9 @@ def _token_create(args: argparse.Namespace) -> int:
 def _demo_simulate(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from dashboard.settings import Settings
-    from dashboard.simulate import simulate
-    from dashboard.store import Store
+    from wangge.demo.simulate import simulate
+    from wangge.settings import Settings
+    from wangge.store import Store
 
     settings = Settings.from_env()
     store = Store(settings.db_path)
@@ -107,9 +137,9 @@ def _demo_simulate(args: argparse.Namespace) -> int:
 def _demo_feed(args: argparse.Namespace) -> int:
     import threading
 
-    from dashboard.feed import DemoFeed, FeedRefused
-    from dashboard.settings import Settings
-    from dashboard.store import Store
+    from wangge.demo.feed import DemoFeed, FeedRefused
+    from wangge.settings import Settings
+    from wangge.store import Store
 
     settings = Settings.from_env()
     if not settings.demo_feed:
@@ -146,8 +176,8 @@ def _demo_feed(args: argparse.Namespace) -> int:
 
 
 def _db_migrate(args: argparse.Namespace) -> int:
-    from dashboard.settings import Settings
-    from dashboard.store import Store
+    from wangge.settings import Settings
+    from wangge.store import Store
 
     store = Store(Settings.from_env().db_path)
     version = store.migrate()
@@ -173,9 +203,9 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from dashboard import imports
-    from dashboard.settings import Settings
-    from dashboard.store import Store
+    from wangge.ingest import files as imports
+    from wangge.settings import Settings
+    from wangge.store import Store
 
     store = Store(Settings.from_env().db_path)
     store.migrate()
@@ -216,16 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    groups = geo_cli.register(sub)
+    demo_sub = _demo_parsers(sub)
+    geo_cli.register_partition(sub)
 
-    setup = groups["demo"].add_parser(
+    setup = demo_sub.add_parser(
         "setup", help="build the demo county, load it into the store and divide it into grids"
     )
     setup.add_argument("--seed", type=int, default=None, help="seed (default: $WANGGE_DEMO_SEED)")
     setup.add_argument("--quiet", action="store_true", help="no progress output")
     setup.set_defaults(func=_demo_setup)
 
-    sim = groups["demo"].add_parser(
+    sim = demo_sub.add_parser(
         "simulate", help="simulate workers, cameras, cases and patrol tracks for the demo county"
     )
     sim.add_argument("--days", type=int, default=90, help="days of cases (default: %(default)s)")
@@ -239,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.set_defaults(func=_demo_simulate)
 
-    feed = groups["demo"].add_parser(
+    feed = demo_sub.add_parser(
         "feed",
         help="keep the demo county moving: catch up since the last feed, then feed every "
         "--interval seconds until Ctrl-C (the served app does this in the background)",

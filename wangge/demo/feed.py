@@ -1,6 +1,6 @@
 """The live feed of the demo county: keeps the command centre moving after set-up.
 
-``wangge demo setup`` simulates 90 days up to the set-up minute (:mod:`dashboard.simulate`);
+``wangge demo setup`` simulates 90 days up to the set-up minute (:mod:`wangge.demo.simulate`);
 the feed carries on from there with the same model, through the same store functions the API
 uses, so that the wall keeps showing new cases, cases being handled, cameras dropping out and
 coming back and grid workers on patrol. It runs in a background thread of the served app
@@ -12,12 +12,12 @@ to now:
 
 Cases
     The simulation's rate (120 a day), hourly rhythm (China time), weekend and monthly swell,
-    and place and category mix (:class:`dashboard.simulate.CaseModel`), validated like API
+    and place and category mix (:class:`wangge.demo.simulate.CaseModel`), validated like API
     cases and stored with :meth:`Store.create_cases_bulk`; client ids ``feed:YYYYMMDDHH-NNN``
     (UTC hour and number) make every write idempotent.
 Case handling
     Every open case of the simulation or the feed takes its next step of the simulation's
-    lifecycle (:func:`dashboard.simulate.lifecycle_step`: accepted, dispatched, in progress,
+    lifecycle (:func:`wangge.demo.simulate.lifecycle_step`: accepted, dispatched, in progress,
     resolved, verified, closed; some escalated, returned or late) once its time has come,
     through :meth:`Store.transition_cases`, the API's rules. Cases reported by people (API,
     imports) are left to people.
@@ -40,7 +40,7 @@ fixes for the last 14 days, heartbeats for the last hour. A catch-up proceeds a 
 and records its progress after each day.
 
 Safety: it runs only on a store set up as the demo county (meta ``demo_county``, set by
-:func:`dashboard.bootstrap.ensure_demo`, removed when a hierarchy is loaded over it), and not
+:func:`wangge.demo.setup.ensure_demo`, removed when a hierarchy is loaded over it), and not
 at all with ``WANGGE_DEMO_FEED=0``. Writes are small transactions (at most 50 cases, 200 status
 changes, 1,000 fixes or one round of heartbeats each) with a pause between them while catching up, so the API's writes
 wait milliseconds at most. It logs counts, never a reporter's name or phone. A failing period
@@ -60,9 +60,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dashboard.casework import CATEGORIES, LOCAL_TZ, validate_new_case
-from dashboard.locate import Locator
-from dashboard.simulate import (
+from wangge.casework import CATEGORIES, LOCAL_TZ, validate_new_case
+from wangge.demo.simulate import (
     DAYS,
     GPS_DAYS,
     LATE_SHARE,
@@ -77,7 +76,8 @@ from dashboard.simulate import (
     patrol_routes,
     patrol_rows,
 )
-from dashboard.store import Store
+from wangge.services.locate import Locator
+from wangge.store import Store
 
 __all__ = ["DemoFeed", "FeedRefused", "FeedReport", "start_feed"]
 

@@ -13,8 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from dashboard.casework import CATEGORIES, LOCAL_TZ
-from dashboard.store import Store
+from wangge.casework import CATEGORIES, LOCAL_TZ
+from wangge.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -508,7 +508,7 @@ def _unit_key(level: str) -> str:
 
 
 def _grid_card(store: Store, row: pd.Series, code: str) -> dict:
-    from dashboard.privacy import mask_phone
+    from wangge.privacy import mask_phone
 
     workers = store.workers()
     mine = workers[workers["grid_code"] == code]

@@ -1,10 +1,10 @@
 """Grid division (网格划分): divide every community into grids of whole cells.
 
-Pipeline: validate -> metric CRS -> households (:mod:`geo._partition_input`) -> jobs of a few
-communities each, run in worker processes (:mod:`geo._partition_community`): blocks and cells
-(:mod:`geo.tessellation`), dedicated, locked and indivisible grids, each connected piece solved
-alone (:mod:`geo._partition_solver`) and polished (:mod:`geo._partition_polish`), grid
-polygons -> codes and report (:mod:`geo.quality`).
+Pipeline: validate -> metric CRS -> households (:mod:`geo.partition.inputs`) -> jobs of a few
+communities each, run in worker processes (:mod:`geo.partition.community`): blocks and cells
+(:mod:`geo.partition.tessellation`), dedicated, locked and indivisible grids, each connected piece solved
+alone (:mod:`geo.partition.solver`) and polished (:mod:`geo.partition.polish`), grid
+polygons -> codes and report (:mod:`geo.partition.quality`).
 
 The solver is our own rather than a library's; measured on a 100k-building synthetic town
 (``benchmarks/partition.py``, numbers in ``docs/partition.md``), METIS leaves grids
@@ -46,8 +46,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._partition_community import _combine, _community_jobs, _run_jobs
-from geo._partition_input import (
+from geo.crs import metric_crs
+from geo.errors import GeoWarning
+from geo.partition.community import _combine, _community_jobs, _run_jobs
+from geo.partition.households import HouseholdRules, building_households
+from geo.partition.inputs import (
     _as_frames,
     _building_id_column,
     _geom_keys,
@@ -56,10 +59,7 @@ from geo._partition_input import (
     _repair,
     _validate,
 )
-from geo.crs import metric_crs
-from geo.errors import GeoWarning
-from geo.households import HouseholdRules, building_households
-from geo.tessellation import barrier_lines
+from geo.partition.tessellation import barrier_lines
 
 __all__ = ["PartitionResult", "partition"]
 
@@ -128,7 +128,7 @@ def partition(
     ----------
     buildings
         Building footprints (any CRS). Optional columns: ``households_column``, a type,
-        floors or height (for estimates, see :mod:`geo.households`), ``special``
+        floors or height (for estimates, see :mod:`geo.partition.households`), ``special``
         (school, hospital... : a dedicated grid) and ``hamlet_id``.
     communities
         Community polygons with ``community_id`` (a 12-digit statistical code gives 15-digit
@@ -315,7 +315,7 @@ def partition(
     tess.cells = tess.cells.set_crs(mcrs, allow_override=True)
     lap("tessellate_divide")
 
-    from geo.quality import assemble
+    from geo.partition.quality import assemble
 
     out = assemble(
         tess,

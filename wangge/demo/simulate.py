@@ -37,9 +37,9 @@ import shapely
 from pyproj import Transformer
 from tqdm import tqdm
 
-from dashboard.casework import CATEGORIES, LEVELS, deadline_for
-from dashboard.locate import Locator
-from dashboard.store import Store
+from wangge.casework import CATEGORIES, LEVELS, deadline_for
+from wangge.services.locate import Locator
+from wangge.store import Store
 
 __all__ = [
     "DAYS",
@@ -609,7 +609,7 @@ def simulate(
         The simulated "now" (UTC); default: the current minute, so the demo is up to date when
         set up. Same seed and end, same data. Recorded in the store's meta table as
         ``demo_simulated_until`` (and ``demo_fed_until``, where the live feed,
-        :mod:`dashboard.feed`, carries on), unless a later time is recorded already.
+        :mod:`wangge.demo.feed`, carries on), unless a later time is recorded already.
     per_day
         Mean cases per day in the county.
     gps_days

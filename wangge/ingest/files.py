@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from dashboard.casework import CATEGORIES, SOURCES, ValidationError, validate_new_case
-from dashboard.locate import Locator
-from dashboard.store import Store, utc_now
+from wangge.casework import CATEGORIES, SOURCES, ValidationError, validate_new_case
+from wangge.services.locate import Locator
+from wangge.store import Store, utc_now
 
 __all__ = [
     "CASE_HEADERS",
@@ -469,7 +469,7 @@ def import_cameras(
     (``180;160;170``), one camera head each: heads after the first get ids ``ID-2``, ``ID-3``...
     Field of view and range come from the row when given, else from the camera type.
     """
-    from geo.cameras import CAMERA_DEFAULTS, camera_from_tags
+    from geo.analytics.cameras import CAMERA_DEFAULTS, camera_from_tags
     from geo.errors import InputError
 
     path = Path(path)

@@ -27,7 +27,7 @@ Schema (version 1)
     ``demo_county`` (its seed: set by ``wangge demo setup``, removed when the hierarchy is
     replaced, so that the live demo feed never writes into a real county),
     ``demo_simulated_until`` (where the set-up simulation ended) and ``demo_fed_until`` (how
-    far the live feed, :mod:`dashboard.feed`, has written; UTC strings).
+    far the live feed, :mod:`wangge.demo.feed`, has written; UTC strings).
 ``admin_units(code, name, level, kind, parent_code, geometry)``
     The hierarchy county -> township -> community/village. ``code`` is the 12-digit
     statistical area code; ``level`` is ``county``, ``township`` or ``community``; ``kind`` is
@@ -100,13 +100,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dashboard.casework import case_day
+from wangge.casework import case_day
 
 __all__ = ["MIGRATIONS", "Store", "StoreError", "default_data_dir", "utc_now"]
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 WGS84 = "EPSG:4326"
 
 
@@ -1174,7 +1174,7 @@ class Store:
         A move whose case is no longer in ``from_status`` (another writer moved it first), or
         that the lifecycle does not allow, is skipped. Returns the number applied.
         """
-        from dashboard.casework import TransitionError
+        from wangge.casework import TransitionError
 
         done = 0
         with self.transaction() as con:
@@ -1761,7 +1761,7 @@ def _transition(
     expect: str | None = None,
 ) -> None:
     """One status change inside the caller's transaction (KeyError: no such case)."""
-    from dashboard.casework import TRANSITIONS, TransitionError, next_level
+    from wangge.casework import TRANSITIONS, TransitionError, next_level
 
     row = con.execute(
         "SELECT status, level, reported_at FROM cases WHERE case_id = ?", (case_id,)

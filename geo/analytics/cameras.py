@@ -30,8 +30,8 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
+from geo.analytics.patrols import _require_metric, sample_lines
 from geo.errors import GeoWarning, InputError
-from geo.patrols import _require_metric, sample_lines
 
 __all__ = [
     "CAMERA_DEFAULTS",

@@ -1,4 +1,4 @@
-"""Chinese place and street names for the synthetic demo county (see :mod:`geo.demo`).
+"""Chinese place and street names for the synthetic demo county (see :mod:`wangge.demo.county`).
 
 All names are invented from common surnames and common street-name stems; any likeness to a
 real place is a coincidence. :class:`NamePool` hands out each name once, deterministically from

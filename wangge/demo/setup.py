@@ -1,12 +1,12 @@
 """First-run set-up of the built-in demo county: files -> geo -> store.
 
 :func:`ensure_demo` is idempotent: it builds the demo county's files when missing
-(``geo.demo``), loads its hierarchy, reference layers and buildings into the store, divides it
+(``wangge.demo.county``), loads its hierarchy, reference layers and buildings into the store, divides it
 into grids with the grid engine (``geo.partition``), publishes that grid version, and simulates
-90 days of cases, cameras and patrols (:mod:`dashboard.simulate`). A store that
+90 days of cases, cameras and patrols (:mod:`wangge.demo.simulate`). A store that
 already holds the demo county of the same seed is left as it is, so later runs start at once.
 The store is marked as the demo county (meta ``demo_county``): only such a store is kept
-moving by the live feed (:mod:`dashboard.feed`).
+moving by the live feed (:mod:`wangge.demo.feed`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from dashboard.store import Store
+from wangge.store import Store
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -133,7 +133,7 @@ def ensure_demo(store: Store, boundaries_dir: Path, *, seed: int, progress: bool
 
     Returns True when something was built or loaded, False when all was already there.
     """
-    from geo import demo
+    from wangge.demo import county as demo
 
     store.migrate()
     gpkg = Path(boundaries_dir) / "demo_county.gpkg"
@@ -156,12 +156,12 @@ def ensure_demo(store: Store, boundaries_dir: Path, *, seed: int, progress: bool
     if not loaded or store.count("users") == 0:
         demo_accounts(store)
     if not simulated:
-        from dashboard.simulate import DAYS, simulate
+        from wangge.demo.simulate import DAYS, simulate
 
         counts = simulate(store, days=DAYS, seed=seed)
         store.set_meta("demo_simulated", str(seed))
         log.info("simulated operational data: %s", counts)
-    # the store holds the demo county: the live feed (dashboard.feed) may write into it
+    # the store holds the demo county: the live feed (wangge.demo.feed) may write into it
     store.set_meta("demo_county", str(seed))
     log.info("demo county ready in %.1f s", time.perf_counter() - t0)
     return True

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import shapely
 
-from dashboard.store import Store
+from wangge.store import Store
 
 __all__ = ["Locator"]
 

@@ -163,7 +163,7 @@ def gi_star(
     Parameters
     ----------
     frame
-        One row per location (grid polygons, or the output of :func:`geo.hexes.h3_counts`).
+        One row per location (grid polygons, or the output of :func:`geo.analytics.hexes.h3_counts`).
     column
         Numeric column to test (case counts, or rates).
     weights

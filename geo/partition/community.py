@@ -1,7 +1,7 @@
 """Per-community work of :func:`geo.partition.partition`, in parallel worker processes.
 
 Each community is solved alone: dedicated, locked and over-maximum cells first, then each
-connected piece (:mod:`geo._partition_solver`); unchanged communities of an incremental run
+connected piece (:mod:`geo.partition.solver`); unchanged communities of an incremental run
 keep their previous grids.
 """
 
@@ -18,8 +18,9 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo._partition_polish import polish
-from geo._partition_solver import (
+from geo.errors import InputError
+from geo.partition.polish import polish
+from geo.partition.solver import (
     _band_excess,
     _components,
     _Graph,
@@ -28,8 +29,7 @@ from geo._partition_solver import (
     _solve_piece,
     _subgraph,
 )
-from geo.errors import InputError
-from geo.tessellation import Tessellation, tessellate
+from geo.partition.tessellation import Tessellation, tessellate
 
 __all__: list[str] = []
 
@@ -211,7 +211,7 @@ def _previous_grids(previous, mcrs) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def _run_job(job: _Job) -> _Done:
     """Tessellate a job's communities, divide each and build its grid polygons."""
-    from geo.quality import _union_groups
+    from geo.partition.quality import _union_groups
 
     t0 = time.perf_counter()
     tess = tessellate(
@@ -382,7 +382,7 @@ def _connect_pieces(g: _Graph, cells, labels, grids, flags, lo: int, hi: int):
     so a grid is one Polygon even where two cells touch only through a rounding artefact.
     Grids pushed out of the band by a move are flagged ``out-of-band``.
     """
-    from geo.quality import _union_groups
+    from geo.partition.quality import _union_groups
 
     labels = labels.copy()
     moved: set[int] = set()

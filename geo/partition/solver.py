@@ -783,7 +783,7 @@ def _block_level(g: _Graph, k: int, lo: int, hi: int, why: str) -> np.ndarray:
     Grids still out of band get a second repair after a polish: ejection chains that failed
     while the neighbours were out of band can succeed once they have settled.
     """
-    from geo._partition_polish import polish
+    from geo.partition.polish import polish
 
     bg, bl = g.contract()
     blab = _balanced_growth(bg, k, lo, hi)

@@ -10,7 +10,7 @@
 | ``WANGGE_LANG`` | default interface language, ``zh`` or ``en`` | ``zh`` |
 | ``WANGGE_DEMO_SEED`` | seed of the built-in demo county | ``20261122`` |
 | ``WANGGE_WALL_REFRESH`` | seconds between wall display refreshes | ``15`` |
-| ``WANGGE_DEMO_FEED`` | ``1``: the served app keeps the demo county moving (new cases, case handling, camera heartbeats, patrol GPS; :mod:`dashboard.feed`); ``0``: off. Only ever runs on a store set up as the demo county | ``1`` |
+| ``WANGGE_DEMO_FEED`` | ``1``: the served app keeps the demo county moving (new cases, case handling, camera heartbeats, patrol GPS; :mod:`wangge.demo.feed`); ``0``: off. Only ever runs on a store set up as the demo county | ``1`` |
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard.store import REPO_ROOT, default_data_dir
+from wangge.store import REPO_ROOT, default_data_dir
 
 __all__ = ["Settings"]
 

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from dashboard.store import Store
+from wangge.store import Store
 
 __all__ = [
     "BUILDINGS_LIMIT",

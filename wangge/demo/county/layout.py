@@ -1,7 +1,7 @@
-"""Layout of the synthetic demo county (see :mod:`geo.demo`): outline, river, railway, the county
+"""Layout of the synthetic demo county (see :mod:`wangge.demo.county`): outline, river, railway, the county
 seat's street network, the rural village division and the road network.
 
-Everything here works in local metres around the county seat (x east, y north); :mod:`geo.demo`
+Everything here works in local metres around the county seat (x east, y north); :mod:`wangge.demo.county`
 shifts the result into CGCS2000 Gauss-Kruger coordinates at the end. Street lines that meet are
 built to share their meeting vertex exactly, so that noding and polygonising them gives blocks
 that tile the town without slivers.

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo._partition_solver import _Graph
+from geo.partition.solver import _Graph
 
 __all__: list[str] = []
 

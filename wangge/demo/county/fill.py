@@ -1,9 +1,9 @@
-"""Building footprints for the synthetic demo county (see :mod:`geo.demo`).
+"""Building footprints for the synthetic demo county (see :mod:`wangge.demo.county`).
 
 Blocks are filled with rows of rectangles laid out in the block's own orientation, which keeps
 footprints of one row apart by construction; footprints are then kept only where they lie wholly
 inside the buildable part of the block (off roads, river, railway). Household counts follow the
-rules documented in :mod:`geo.demo`.
+rules documented in :mod:`wangge.demo.county`.
 """
 
 from __future__ import annotations

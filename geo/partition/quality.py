@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.codes import assign_codes
-from geo.tessellation import Tessellation
+from geo.partition.codes import assign_codes
+from geo.partition.tessellation import Tessellation
 
 __all__ = ["assemble", "polsby_popper", "summarise"]
 
@@ -127,8 +127,8 @@ def assemble(
     lines: gpd.GeoDataFrame,
 ):
     """Build the :class:`geo.partition.PartitionResult` from a cell-to-grid assignment."""
-    from geo._partition_input import _previous_assignment
     from geo.partition import PartitionResult
+    from geo.partition.inputs import _previous_assignment
 
     n_grid = int(cell_grid.max()) + 1 if len(cell_grid) else 0
     cells = tess.cells

@@ -1,0 +1,3 @@
+"""The built-in demo county (示范县): its generator, the set-up into a store, the simulation of
+90 days of cases, cameras and patrols, and the live feed that keeps it moving. Uses :mod:`geo`
+and the store, never Dash."""

@@ -1,0 +1,1 @@
+"""Ingestion of files into the store: cases (12345 exports), cameras and GPS tracks."""
