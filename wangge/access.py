@@ -1,0 +1,176 @@
+"""The one door for access decisions: who may read and write what, and where.
+
+A :class:`Principal` is whoever asks: a signed-in user (county command centre, township leader,
+planner, wall display) or an API token (the same roles plus ``writer``, a system that reports
+cases). Every decision about it is taken here and nowhere else:
+
+- :func:`may` answers whether the principal's role may do an :class:`Action` at all;
+- :func:`may_open` whether it may open a page of the dashboard;
+- :attr:`Principal.scope` is the :class:`Scope` of data it may see. Every store query that
+  returns or changes township data takes a scope; pages, callbacks, the API and the imports pass
+  the principal's scope along and never build township filters themselves.
+
+A scope is the whole county or one township (its 12-digit code; the township's communities
+and grids share its first 9 digits). A township principal whose code is malformed, or names no
+township of the county, gets :meth:`Scope.nothing`: an invalid unit never widens the scope.
+
+>>> leader = Principal.from_identity({"username": "leader001", "role": "township",
+...                                   "scope": "420999001000"})
+>>> leader.scope.contains("420999001002003")
+True
+>>> leader.scope.contains("420999002001")
+False
+>>> Principal.from_identity({"username": "x", "role": "township", "scope": "4209"}).scope
+Scope(township=None, empty=True)
+>>> may(leader, Action.WRITE), may_open(leader, "/wall")
+(True, True)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "ROLES",
+    "Action",
+    "Principal",
+    "Scope",
+    "may",
+    "may_open",
+]
+
+_TOWNSHIP_CODE = re.compile(r"\d{9}000")
+
+
+class Action(StrEnum):
+    """What a principal may ask to do."""
+
+    READ = "read"  #: operational data: cases, cameras, patrols, map layers, KPIs
+    WRITE = "write"  #: cases and their transitions, cameras, heartbeats, GPS fixes, imports
+    EDIT_GRIDS = "edit_grids"  #: draft, save and publish grid versions
+
+
+@dataclass(frozen=True)
+class _Rules:
+    actions: frozenset[Action]
+    pages: frozenset[str] | None  # None: every page
+    township_bound: bool = False
+
+
+#: Each role's rules. ``writer`` exists for API tokens only (it has no pages).
+_ROLE_RULES: dict[str, _Rules] = {
+    "county": _Rules(frozenset(Action), None),
+    "township": _Rules(frozenset({Action.READ, Action.WRITE}), None, township_bound=True),
+    "planner": _Rules(frozenset({Action.READ, Action.EDIT_GRIDS}), None),
+    "writer": _Rules(frozenset({Action.READ, Action.WRITE}), frozenset()),
+    "wall": _Rules(frozenset({Action.READ}), frozenset({"/wall"})),
+}
+
+#: Every role a user or a token may have.
+ROLES = tuple(_ROLE_RULES)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The data a principal may see: the county (``township`` None), one township, or nothing.
+
+    >>> Scope.county().contains("420999002001"), Scope.nothing().contains("420999002001")
+    (True, False)
+    """
+
+    township: str | None = None
+    empty: bool = False
+
+    @classmethod
+    def county(cls) -> Scope:
+        return cls()
+
+    @classmethod
+    def nothing(cls) -> Scope:
+        return cls(None, True)
+
+    @classmethod
+    def of_township(cls, code: object) -> Scope:
+        """One township's scope; nothing at all when ``code`` is not a township code."""
+        if isinstance(code, str) and _TOWNSHIP_CODE.fullmatch(code):
+            return cls(code)
+        return cls.nothing()
+
+    @property
+    def county_wide(self) -> bool:
+        return self.township is None and not self.empty
+
+    @property
+    def prefix(self) -> str:
+        """The code prefix every unit, grid and case of the scope starts with ("" county-wide)."""
+        return self.township[:9] if self.township else ""
+
+    def contains(self, code: object) -> bool:
+        """Whether a township, community or grid code lies inside the scope."""
+        if self.empty:
+            return False
+        if self.township is None:
+            return True
+        return isinstance(code, str) and code.startswith(self.prefix)
+
+    def keep(self, codes: Iterable[object]) -> list[bool]:
+        """A mask over ``codes``: which lie inside the scope (to filter a frame's rows)."""
+        return [self.contains(c) for c in codes]
+
+    def within(self, known_townships: Iterable[str]) -> Scope:
+        """This scope, or nothing when its township is not among ``known_townships``."""
+        if self.township is not None and self.township not in set(known_townships):
+            return Scope.nothing()
+        return self
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Whoever asks: a signed-in user or an API token, with its role and township."""
+
+    name: str
+    role: str
+    township: str | None = None
+
+    @classmethod
+    def from_identity(cls, identity: Mapping[str, object]) -> Principal:
+        """From a session's user or a token's row: ``{username|name, role, scope}``.
+
+        An unknown role gets no action, no page and no data.
+        """
+        name = str(identity.get("username") or identity.get("name") or "")
+        role = str(identity.get("role") or "")
+        township = identity.get("scope") or None
+        return cls(name, role, township if isinstance(township, str) else None)
+
+    @property
+    def _rules(self) -> _Rules | None:
+        return _ROLE_RULES.get(self.role)
+
+    @property
+    def scope(self) -> Scope:
+        """The principal's scope: county-wide roles see the county, a township leader or token
+        their township, a malformed township or an unknown role nothing."""
+        rules = self._rules
+        if rules is None:
+            return Scope.nothing()
+        if rules.township_bound:
+            return Scope.of_township(self.township)
+        return Scope.county()
+
+
+def may(principal: Principal | None, action: Action) -> bool:
+    """Whether ``principal``'s role may do ``action`` (within its scope)."""
+    rules = principal._rules if principal is not None else None
+    return rules is not None and action in rules.actions
+
+
+def may_open(principal: Principal | None, path: str) -> bool:
+    """Whether ``principal`` may open the dashboard page at ``path``."""
+    rules = principal._rules if principal is not None else None
+    if rules is None:
+        return False
+    return rules.pages is None or path in rules.pages
