@@ -490,105 +490,134 @@ def _facility(out, region, angle, rng, unit, use: str, name: str, extra_water: l
             )
 
 
+_SPECIAL = {
+    "government_small": "government",
+    "school": "school",
+    "hospital": "hospital",
+    "market": "market",
+    "government": "government",
+    "park": "park",
+}
+#: Single-building facilities: use -> (length m, depth m, floors).
+_SINGLE_SIZE = {
+    "government": (72, 22, 7),
+    "government_small": (45, 16, 4),
+    "market": (58, 40, 2),
+    "bus_station": (60, 24, 2),
+    "train_station": (120, 30, 2),
+}
+_SINGLE_KIND = {
+    "government_small": "government",
+    "bus_station": "station",
+    "train_station": "station",
+}
+
+
 def _facility_layout(out, region, angle, rng, unit, use, name, extra_water):
     """The buildings of one facility block, by use (see :func:`fill_face`)."""
-    special = {
-        "government_small": "government",
-        "school": "school",
-        "hospital": "hospital",
-        "market": "market",
-        "government": "government",
-        "park": "park",
-    }.get(use, "")
-    add = dict(unit=unit, special=special, name=name, households=0, priority=1)
+    add = dict(unit=unit, special=_SPECIAL.get(use, ""), name=name, households=0, priority=1)
     if use == "school":
-        big = region.area > 35000
-        track = None
-        if region.area > 20000:
-            track = place_one(region, 175 if big else 110, 92 if big else 60, angle, rng)
-        rest = region.difference(track.buffer(10)) if track is not None else region
+        _school(out, region, angle, rng, add)
+    elif use == "hospital":
+        _hospital(out, region, angle, rng, add)
+    elif use in _SINGLE_SIZE:
+        _single_facility(out, region, angle, rng, use, add)
+    elif use == "commercial":
+        _commercial(out, region, angle, rng, add)
+    elif use == "park":
+        _park(out, region, angle, rng, name, extra_water, add)
+
+
+def _school(out, region, angle, rng, add: dict) -> None:
+    """Teaching blocks around a sports ground (a track when the block is large enough)."""
+    big = region.area > 35000
+    track = None
+    if region.area > 20000:
+        track = place_one(region, 175 if big else 110, 92 if big else 60, angle, rng)
+    rest = region.difference(track.buffer(10)) if track is not None else region
+    polys, _, _ = pack_rows(
+        rest,
+        angle,
+        rng,
+        depth=_uniform(rng, 13, 16),
+        lengths=_lengths(rng, 45, 72),
+        gap_along=_uniform(rng, 14, 22),
+        gap_across=lambda r: rng.uniform(20, 28),
+    )
+    polys = polys[: 8 if big else 4]
+    out.add(polys, kind="school", floors=rng.integers(4, 6, len(polys)), **add)
+
+
+def _hospital(out, region, angle, rng, add: dict) -> None:
+    """A ward tower and up to four low blocks."""
+    polys, _, _ = pack_rows(
+        region,
+        angle,
+        rng,
+        depth=_uniform(rng, 18, 26),
+        lengths=_lengths(rng, 40, 80),
+        gap_along=_uniform(rng, 14, 20),
+        gap_across=lambda r: rng.uniform(18, 26),
+    )
+    polys = polys[:5]
+    floors = np.r_[rng.integers(12, 17), rng.integers(3, 7, max(len(polys) - 1, 0))]
+    out.add(polys, kind="hospital", floors=floors[: len(polys)], **add)
+
+
+def _single_facility(out, region, angle, rng, use: str, add: dict) -> None:
+    """One main building (government, market, station); a county government gets annexes."""
+    length, depth, floors = _SINGLE_SIZE[use]
+    main = place_one(region, length, depth, angle, rng)
+    if main is None:
+        return
+    out.add([main], kind=_SINGLE_KIND.get(use, use), floors=floors, **add)
+    if use == "government":
+        rest = region.difference(main.buffer(15))
         polys, _, _ = pack_rows(
             rest,
             angle,
             rng,
-            depth=_uniform(rng, 13, 16),
-            lengths=_lengths(rng, 45, 72),
-            gap_along=_uniform(rng, 14, 22),
-            gap_across=lambda r: rng.uniform(20, 28),
-        )
-        polys = polys[: 8 if big else 4]
-        out.add(polys, kind="school", floors=rng.integers(4, 6, len(polys)), **add)
-    elif use == "hospital":
-        polys, _, _ = pack_rows(
-            region,
-            angle,
-            rng,
-            depth=_uniform(rng, 18, 26),
-            lengths=_lengths(rng, 40, 80),
-            gap_along=_uniform(rng, 14, 20),
-            gap_across=lambda r: rng.uniform(18, 26),
-        )
-        polys = polys[:5]
-        floors = np.r_[rng.integers(12, 17), rng.integers(3, 7, max(len(polys) - 1, 0))]
-        out.add(polys, kind="hospital", floors=floors[: len(polys)], **add)
-    elif use in ("government", "government_small", "market", "bus_station", "train_station"):
-        size = {
-            "government": (72, 22, 7),
-            "government_small": (45, 16, 4),
-            "market": (58, 40, 2),
-            "bus_station": (60, 24, 2),
-            "train_station": (120, 30, 2),
-        }[use]
-        kind = {
-            "government_small": "government",
-            "bus_station": "station",
-            "train_station": "station",
-        }.get(use, use)
-        main = place_one(region, size[0], size[1], angle, rng)
-        if main is None:
-            return
-        out.add([main], kind=kind, floors=size[2], **add)
-        if use == "government":
-            rest = region.difference(main.buffer(15))
-            polys, _, _ = pack_rows(
-                rest,
-                angle,
-                rng,
-                depth=_uniform(rng, 14, 18),
-                lengths=_lengths(rng, 30, 50),
-                gap_along=_uniform(rng, 15, 25),
-                gap_across=lambda r: rng.uniform(20, 30),
-            )
-            out.add(polys[:3], kind="government", floors=rng.integers(3, 6, len(polys[:3])), **add)
-    elif use == "commercial":
-        polys, _, _ = pack_rows(
-            region,
-            angle,
-            rng,
-            depth=_uniform(rng, 30, 45),
-            lengths=_lengths(rng, 45, 85),
+            depth=_uniform(rng, 14, 18),
+            lengths=_lengths(rng, 30, 50),
             gap_along=_uniform(rng, 15, 25),
             gap_across=lambda r: rng.uniform(20, 30),
         )
-        out.add(polys[:3], kind="commercial", floors=rng.integers(4, 7, len(polys[:3])), **add)
-    elif use == "park":
-        r = 0.22 * np.sqrt(region.area)
-        lake = pond(rng, region.point_on_surface().x, region.point_on_surface().y, r)
-        lake = lake.intersection(region.buffer(-20))
-        lake = max(shapely.get_parts(lake), key=lambda g: g.area) if not lake.is_empty else None
-        rest = region if lake is None else region.difference(lake.buffer(12))
-        if lake is not None and lake.area > 500:
-            extra_water.append((lake, "lake", f"{name}湖"))
-        polys, _, _ = pack_rows(
-            rest,
-            angle,
-            rng,
-            depth=lambda: 8.0,
-            lengths=_lengths(rng, 8, 10),
-            gap_along=_uniform(rng, 60, 120),
-            gap_across=lambda r: rng.uniform(60, 110),
-        )
-        out.add(polys[:5], kind="pavilion", floors=1, **add)
+        out.add(polys[:3], kind="government", floors=rng.integers(3, 6, len(polys[:3])), **add)
+
+
+def _commercial(out, region, angle, rng, add: dict) -> None:
+    """Up to three deep shopping buildings."""
+    polys, _, _ = pack_rows(
+        region,
+        angle,
+        rng,
+        depth=_uniform(rng, 30, 45),
+        lengths=_lengths(rng, 45, 85),
+        gap_along=_uniform(rng, 15, 25),
+        gap_across=lambda r: rng.uniform(20, 30),
+    )
+    out.add(polys[:3], kind="commercial", floors=rng.integers(4, 7, len(polys[:3])), **add)
+
+
+def _park(out, region, angle, rng, name: str, extra_water: list, add: dict) -> None:
+    """A lake (appended to ``extra_water``) and a few pavilions."""
+    r = 0.22 * np.sqrt(region.area)
+    lake = pond(rng, region.point_on_surface().x, region.point_on_surface().y, r)
+    lake = lake.intersection(region.buffer(-20))
+    lake = max(shapely.get_parts(lake), key=lambda g: g.area) if not lake.is_empty else None
+    rest = region if lake is None else region.difference(lake.buffer(12))
+    if lake is not None and lake.area > 500:
+        extra_water.append((lake, "lake", f"{name}湖"))
+    polys, _, _ = pack_rows(
+        rest,
+        angle,
+        rng,
+        depth=lambda: 8.0,
+        lengths=_lengths(rng, 8, 10),
+        gap_along=_uniform(rng, 60, 120),
+        gap_across=lambda r: rng.uniform(60, 110),
+    )
+    out.add(polys[:5], kind="pavilion", floors=1, **add)
 
 
 def _industry(out, region, angle, rng, unit, name, dorm: bool, next_cid):
