@@ -13,6 +13,7 @@ from conftest import load_tiny_county, tiny_county
 
 from wangge import cli
 from wangge.casework import TRANSITIONS
+from wangge.demo import is_demo_store
 from wangge.demo.feed import DemoFeed, FeedRefused, start_feed
 from wangge.demo.simulate import simulate
 from wangge.settings import Settings
@@ -226,9 +227,24 @@ def test_the_feed_refuses_a_store_that_is_not_the_demo(tiny_store, demo):
     )
     import geopandas as gpd
 
+    assert is_demo_store(demo)
     demo.replace_admin_units(gpd.GeoDataFrame(units, crs="EPSG:4326"))
     with pytest.raises(FeedRefused, match="not the demo county"):
         DemoFeed(demo)
+    assert start_feed(demo) is None
+
+
+def test_one_rule_says_which_store_holds_the_demo_county(tiny_store, demo, caplog):
+    """The feed and the dashboard's badge ask is_demo_store: a store with another county (or a
+    demo county another hierarchy was loaded over) gets no feed; nothing is written."""
+    assert is_demo_store(demo) and not is_demo_store(tiny_store)
+    before = _rows(tiny_store)
+    with caplog.at_level("INFO", logger="wangge.demo.feed"):
+        assert start_feed(tiny_store, enabled=True) is None
+    assert "demo feed not started" in caplog.text and "is not the demo county" in caplog.text
+    assert _rows(tiny_store) == before and tiny_store.get_meta("demo_fed_until") is None
+    demo.replace_admin_units(tiny_store.admin_units())
+    assert not is_demo_store(demo) and start_feed(demo) is None
 
 
 def test_the_setting_switches_it_off(demo, tmp_path, monkeypatch):

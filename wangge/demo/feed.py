@@ -39,7 +39,8 @@ Bounds: a gap longer than the simulation's 90 days is fed for its last 90 days o
 fixes for the last 14 days, heartbeats for the last hour. A catch-up proceeds a day at a time
 and records its progress after each day.
 
-Safety: it runs only on a store set up as the demo county (meta ``demo_county``, set by
+Safety: it runs only on a store that holds the demo county
+(:func:`wangge.demo.marker.is_demo_store`: meta ``demo_county``, set by
 :func:`wangge.demo.setup.ensure_demo`, removed when a hierarchy is loaded over it), and not
 at all with ``WANGGE_DEMO_FEED=0``. Writes are small transactions (at most 50 cases, 200 status
 changes, 1,000 fixes or one round of heartbeats each) with a pause between them while catching up, so the API's writes
@@ -61,6 +62,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from wangge.casework import CATEGORIES, LOCAL_TZ, validate_new_case
+from wangge.demo import marker
 from wangge.demo.simulate import (
     DAYS,
     GPS_DAYS,
@@ -167,13 +169,14 @@ def _now() -> datetime:
 
 def demo_seed(store: Store) -> int:
     """The demo county's seed recorded in ``store``; FeedRefused when it is not the demo."""
-    value = store.get_meta("demo_county")
-    if not value:
+    seed = marker.demo_seed(store)
+    if seed is None:
         raise FeedRefused(
-            f"{store.path} is not the demo county (no meta 'demo_county', which `wangge demo "
-            "setup` records): the demo feed writes synthetic cases and never runs on a real county"
+            f"{store.path} is not the demo county (no meta '{marker.DEMO_MARK}', which `wangge "
+            "demo setup` records): the demo feed writes synthetic cases and never runs on a real "
+            "county"
         )
-    return int(value)
+    return seed
 
 
 class DemoFeed:
@@ -574,6 +577,9 @@ def start_feed(
     """
     if not enabled:
         log.info("demo feed off (WANGGE_DEMO_FEED=0)")
+        return None
+    if not marker.is_demo_store(store):
+        log.info("demo feed not started: %s is not the demo county", store.path)
         return None
     try:
         feed = DemoFeed(store, locator=locator)

@@ -5,8 +5,8 @@
 into grids with the grid engine (``geo.partition``), publishes that grid version, and simulates
 90 days of cases, cameras and patrols (:mod:`wangge.demo.simulate`). A store that
 already holds the demo county of the same seed is left as it is, so later runs start at once.
-The store is marked as the demo county (meta ``demo_county``): only such a store is kept
-moving by the live feed (:mod:`wangge.demo.feed`).
+The store is marked as the demo county (:func:`wangge.demo.marker.mark_demo_store`): only such
+a store is kept moving by the live feed (:mod:`wangge.demo.feed`) and shows the demo badge.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from wangge.demo.marker import mark_demo_store
 from wangge.store import Store
 
 __all__ = [
@@ -162,6 +163,6 @@ def ensure_demo(store: Store, boundaries_dir: Path, *, seed: int, progress: bool
         store.set_meta("demo_simulated", str(seed))
         log.info("simulated operational data: %s", counts)
     # the store holds the demo county: the live feed (wangge.demo.feed) may write into it
-    store.set_meta("demo_county", str(seed))
+    mark_demo_store(store, seed)
     log.info("demo county ready in %.1f s", time.perf_counter() - t0)
     return True
