@@ -61,7 +61,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from wangge.casework import CATEGORIES, LOCAL_TZ, validate_new_case
+from wangge.casework import CATEGORIES, validate_new_case
+from wangge.clock import COUNTY_TZ, parse_stamp, stamp
 from wangge.demo import marker
 from wangge.demo.simulate import (
     DAYS,
@@ -104,8 +105,7 @@ OUTAGE_PER_HOUR, SHORT_OUTAGE = 0.0055, 0.7
 #: Stream tags of the random draws (so that cases and patrols of one hour never share draws).
 _CASES, _STEPS, _LATE, _PATROLS = 1, 2, 3, 4
 
-_FMT = "%Y-%m-%dT%H:%M:%SZ"
-_LOCAL = ZoneInfo(LOCAL_TZ)
+_LOCAL = ZoneInfo(COUNTY_TZ)
 
 
 class FeedRefused(RuntimeError):
@@ -148,14 +148,6 @@ class FeedReport:
             f"{self.beats} heartbeats{offline}; {self.writes} writes, longest "
             f"{self.longest_write_ms:.1f} ms, {self.seconds:.2f} s"
         )
-
-
-def _fmt(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime(_FMT)
-
-
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, _FMT).replace(tzinfo=UTC)
 
 
 def _key(text: str) -> int:
@@ -228,11 +220,11 @@ class DemoFeed:
     def fed_until(self) -> datetime | None:
         """How far the feed (or the set-up simulation) has written."""
         value = self.store.get_meta("demo_fed_until")
-        return _parse(value) if value else None
+        return parse_stamp(value) if value else None
 
     def _origin(self) -> datetime | None:
         value = self.store.get_meta("demo_simulated_until")
-        return _parse(value) if value else None
+        return parse_stamp(value) if value else None
 
     def _write(self, fn: Callable, *args) -> int:
         """One write transaction, timed (lock wait, work and fsync)."""
@@ -262,10 +254,10 @@ class DemoFeed:
         t_start = time.perf_counter()
         until = (until or self.clock()).astimezone(UTC).replace(microsecond=0)
         fed = self.fed_until()
-        total = FeedReport(_fmt(fed or until), _fmt(until))
+        total = FeedReport(stamp(fed or until), stamp(until))
         if fed is None:
-            log.info("demo feed: nothing recorded yet; feeding from %s on", _fmt(until))
-            self.store.set_meta("demo_fed_until", _fmt(until))
+            log.info("demo feed: nothing recorded yet; feeding from %s on", stamp(until))
+            self.store.set_meta("demo_fed_until", stamp(until))
             return total
         if until <= fed:
             return total
@@ -274,26 +266,26 @@ class DemoFeed:
         if start > fed:
             log.info(
                 "demo feed: the gap since %s is longer than %s; feeding the last %s only",
-                _fmt(fed),
+                stamp(fed),
                 window,
                 window,
             )
         self._refresh_models()
         self._catching_up = until - start > timedelta(minutes=10)
         if self._catching_up:
-            log.info("demo feed: catching up from %s to %s", _fmt(start), _fmt(until))
+            log.info("demo feed: catching up from %s to %s", stamp(start), stamp(until))
         t = start
         while t < until:
             t1 = min(until, t + CHUNK)
-            self._report = FeedReport(_fmt(t), _fmt(t1))
+            self._report = FeedReport(stamp(t), stamp(t1))
             try:
                 self._period(t, t1, until)
-                self.store.set_meta("demo_fed_until", _fmt(t1))
+                self.store.set_meta("demo_fed_until", stamp(t1))
                 total.add(self._report)
             finally:
                 self._report = None
             t = t1
-        total.start = _fmt(fed)
+        total.start = stamp(fed)
         total.seconds = time.perf_counter() - t_start
         if self._catching_up:
             log.info("demo feed: caught up: %s", total)
@@ -335,13 +327,13 @@ class DemoFeed:
                     "lat": drawn["lat"][k],
                     "description": "",
                     **case_text(rng, cat, src),
-                    "reported_at": _fmt(hour + timedelta(seconds=int(seconds[k]))),
+                    "reported_at": stamp(hour + timedelta(seconds=int(seconds[k]))),
                 }
             )
         return bodies
 
     def _feed_cases(self, t0: datetime, t1: datetime) -> None:
-        lo, hi = _fmt(t0), _fmt(t1)
+        lo, hi = stamp(t0), stamp(t1)
         hour = t0.replace(minute=0, second=0)
         bodies = []
         while hour < t1:
@@ -373,7 +365,7 @@ class DemoFeed:
         key = _key(state["client_id"])
         late = np.random.default_rng([self.seed, _LATE, key]).random() < LATE_SHARE
         rng = np.random.default_rng([self.seed, _STEPS, key, int(state["events"])])
-        last, reported = _parse(state["last_at"]), _parse(state["reported_at"])
+        last, reported = parse_stamp(state["last_at"]), parse_stamp(state["reported_at"])
         step = lifecycle_step(
             rng,
             state["status"],
@@ -392,7 +384,7 @@ class DemoFeed:
             if origin is not None and at <= origin:
                 # the simulation ended with this step still pending: it falls after the end
                 at = origin + timedelta(minutes=minutes * float(rng.uniform(0.02, 1)))
-            move = (_fmt(at), to_status, actor)
+            move = (stamp(at), to_status, actor)
         self._steps[cache_key] = move
         return move
 
@@ -400,7 +392,7 @@ class DemoFeed:
         """Apply every status change due before ``until``, a round of one step per case at a
         time, oldest first."""
         origin = self._origin()
-        hi = _fmt(until)
+        hi = stamp(until)
         assert self._report is not None
         for _ in range(40):  # a case has at most 11 steps
             states = self.store.open_case_states()
@@ -448,7 +440,7 @@ class DemoFeed:
         if day not in self._days:
             crs, routes, workers = self._patrol_setup()
             rng = np.random.default_rng([self.seed, _PATROLS, day.toordinal()])
-            midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)  # simulate's convention
+            midnight = datetime(day.year, day.month, day.day, tzinfo=_LOCAL)
             who, xs, ys, secs = [], [], [], []
             for worker_id, grid_code in workers:
                 for x, y, s in patrol_day(routes[grid_code], midnight, rng):
@@ -530,7 +522,7 @@ class DemoFeed:
         for slot in range(first, int(t1.timestamp()), HEARTBEAT_EVERY):
             at = datetime.fromtimestamp(slot, UTC)
             offline = self.camera_offline(cameras, at)
-            beats = [(c, _fmt(at), not off) for c, off in zip(cameras, offline, strict=True)]
+            beats = [(c, stamp(at), not off) for c, off in zip(cameras, offline, strict=True)]
             stored, _ = self._write(self.store.record_heartbeats, beats)
             self._report.beats += stored
             self._report.cameras_offline = int(offline.sum())

@@ -29,6 +29,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +39,7 @@ from pyproj import Transformer
 from tqdm import tqdm
 
 from wangge.casework import CATEGORIES, LEVELS, deadline_for
+from wangge.clock import COUNTY_TZ, STAMP_FORMAT, local_day, stamp
 from wangge.services.locate import Locator
 from wangge.store import Store
 
@@ -58,7 +60,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CHINA = timedelta(hours=8)  # China time (casework.LOCAL_TZ) has had no daylight saving since 1991
+#: The county's time zone (China time): the daily rhythm, case-id days and patrol days.
+COUNTY = ZoneInfo(COUNTY_TZ)
 #: The simulation's window and rate (``wangge demo setup``); the live feed keeps the same rate.
 DAYS = 90
 PER_DAY = 120.0
@@ -89,10 +92,6 @@ TITLES = {
     "order": ["夜间聚众喧哗", "可疑人员徘徊", "非法营运", "醉酒滋事", "乱停乱放"],
     "services": ["低保政策咨询", "独居老人帮扶", "医保办理咨询", "就业信息咨询", "停水停电反映"],
 }
-
-
-def _utc(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _name(rng: np.random.Generator) -> str:
@@ -213,7 +212,7 @@ def hour_weights(start: datetime, hours: int, *, phase: int = 0) -> np.ndarray:
     """Relative case intensity of each of ``hours`` hours from ``start`` (UTC): the daily rhythm
     in China time, 10 % more on weekends and a gentle monthly swell (``phase``: hours into it)."""
     hour_idx = np.arange(hours)
-    local = [start + CHINA + timedelta(hours=int(h)) for h in hour_idx]
+    local = [(start + timedelta(hours=int(h))).astimezone(COUNTY) for h in hour_idx]
     hour_w = np.array([HOURLY[t.hour] * (1.1 if t.weekday() >= 5 else 1.0) for t in local])
     trend = 1.0 + 0.15 * np.sin((phase + hour_idx) / (24 * 30) * 2 * np.pi)
     return hour_w * trend
@@ -256,22 +255,22 @@ def _cases(
     order = np.argsort(np.array([r.timestamp() for r in reported]), kind="stable")
     cases, events = [], []
     seq: dict[str, int] = {}
-    now = _utc(end)
+    now = stamp(end)
     for k in order:
         rep = reported[k]
         cat, src = drawn["category"][k], drawn["source"][k]
-        day = (rep + CHINA).strftime("%Y%m%d")
+        rep_s = stamp(rep)
+        day = local_day(rep_s)
         seq[day] = seq.get(day, first_sequence) + 1
         cid = f"C{day}-{seq[day]:05d}"
-        rep_s = _utc(rep)
         chain, level = _lifecycle(rng, rep, CATEGORIES[cat].deadline_hours, end)
         closed = None
         prev = None
         for at, to_status, actor in chain:
-            events.append((cid, _utc(at), prev, to_status, actor, ""))
+            events.append((cid, stamp(at), prev, to_status, actor, ""))
             prev = to_status
             if to_status == "closed":
-                closed = _utc(at)
+                closed = stamp(at)
         cases.append(
             {
                 "case_id": cid,
@@ -475,8 +474,8 @@ def patrol_routes(
 def patrol_day(
     route: tuple[list, np.ndarray], day: datetime, rng: np.random.Generator
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """One worker's walks on the local day ``day`` (its midnight, China time, given as UTC
-    fields): per session the metric x, y and the Unix time of each fix. Some days are skipped
+    """One worker's walks on the local day ``day`` (its midnight in the county's time zone, an
+    aware datetime): per session the metric x, y and the Unix time of each fix. Some days are skipped
     (8 %) or cut to one short walk (12 %)."""
     lines, lengths = route
     u = rng.random()
@@ -494,7 +493,7 @@ def patrol_day(
         xs, ys = _walk(lines, lengths, dist, rng)
         xs += rng.normal(0, 6, n_fix)
         ys += rng.normal(0, 6, n_fix)
-        start_s = (t0 - CHINA).replace(tzinfo=UTC).timestamp()
+        start_s = t0.timestamp()
         out.append((xs, ys, start_s + 30.0 * np.arange(n_fix)))
     return out
 
@@ -526,7 +525,7 @@ def patrol_rows(columns: dict[str, np.ndarray]) -> list[tuple]:
     """(worker_id, at, lon, lat, accuracy) rows for :meth:`Store.add_patrol_points`."""
     if not len(columns["secs"]):
         return []
-    stamps = pd.to_datetime(columns["secs"], unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamps = pd.to_datetime(columns["secs"], unit="s", utc=True).strftime(STAMP_FORMAT)
     return list(
         zip(
             columns["worker_id"].tolist(),
@@ -555,9 +554,8 @@ def _patrols(
         progress=log.isEnabledFor(logging.INFO),
     )
     who, xs_all, ys_all, secs_all = [], [], [], []
-    first_day = (end + CHINA).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
-        days=gps_days
-    )
+    midnight = end.astimezone(COUNTY).replace(hour=0, minute=0, second=0, microsecond=0)
+    first_day = midnight - timedelta(days=gps_days)
     for w, route in zip(workers.itertuples(), routes, strict=True):
         for d in range(gps_days):
             for xs, ys, secs in patrol_day(route, first_day + timedelta(days=d), rng):
@@ -670,7 +668,7 @@ def simulate(
             if not off
             else end - timedelta(hours=float(rng.uniform(2, 72)))
         )
-        beats.append((cid, _utc(last), not off))
+        beats.append((cid, stamp(last), not off))
     store.record_heartbeats(beats)
 
     points = _patrols(
@@ -678,8 +676,8 @@ def simulate(
     )
     n_points = store.add_patrol_points(points)
     for key in ("demo_simulated_until", "demo_fed_until"):
-        if (store.get_meta(key) or "") < _utc(end):
-            store.set_meta(key, _utc(end))
+        if (store.get_meta(key) or "") < stamp(end):
+            store.set_meta(key, stamp(end))
     log.info("simulation done in %.1f s", time.perf_counter() - t0)
     return {
         "workers": len(workers),
