@@ -11,11 +11,12 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.api import blueprint
 from dashboard.auth import init_auth
+from wangge.paths import REPO_ROOT
 from wangge.services.analytics import AnalyticsService
 from wangge.services.layers import LayerService
 from wangge.services.locate import Locator
 from wangge.settings import Settings
-from wangge.store import REPO_ROOT, Store
+from wangge.store import Store
 
 __all__ = ["create_app", "main"]
 

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from wangge.store import REPO_ROOT, default_data_dir
+from wangge.paths import REPO_ROOT, default_data_dir
 
 __all__ = ["Settings"]
 

@@ -1,23 +1,25 @@
-"""The operational store: one SQLite database file in WAL mode (see :mod:`wangge.store.core`)."""
+"""The operational store: one SQLite database file in WAL mode, behind one facade, :class:`Store`.
+
+Every SQL statement of the project lives in this package, so that another backend (PostgreSQL
+with PostGIS) can be added behind the same methods without touching pages or the API. The
+package is split by aggregate (see :mod:`wangge.store.facade`); the schema and its migrations
+are documented in :mod:`wangge.store.schema` and :mod:`wangge.store.migrations`.
+
+``utc_now`` is :func:`wangge.clock.utc_now`, re-exported for callers not yet switched to the
+clock.
+"""
 
 from __future__ import annotations
 
-from wangge.store.core import (
-    MIGRATIONS,
-    REPO_ROOT,
-    SCHEMA_VERSION,
-    Store,
-    StoreError,
-    default_data_dir,
-    utc_now,
-)
+from wangge.clock import utc_now
+from wangge.store.errors import StoreError
+from wangge.store.facade import Store
+from wangge.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
     "MIGRATIONS",
-    "REPO_ROOT",
     "SCHEMA_VERSION",
     "Store",
     "StoreError",
-    "default_data_dir",
     "utc_now",
 ]

@@ -1,0 +1,628 @@
+"""Cases: creating them (one at a time through the group commit, or in bulk), reading them,
+moving them along their lifecycle, and the figures computed from them in SQL.
+
+Every filter of cases is built in one place, :func:`case_filters`; every query of cases takes
+the same ``filters`` dict.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+
+import pandas as pd
+
+from wangge import clock
+from wangge.casework import TRANSITIONS, TransitionError, case_day, next_level
+from wangge.store.db import Database, GroupCommit
+from wangge.store.errors import StoreError
+from wangge.store.schema import CASE_COLUMNS, CASE_INSERT, H3_RESOLUTIONS, h3_cells
+
+__all__ = ["OPEN_STATUSES", "SORTABLE", "CaseStore", "case_filters"]
+
+#: Columns cases can be sorted by.
+SORTABLE = frozenset(
+    {
+        "reported_at",
+        "deadline_at",
+        "closed_at",
+        "updated_at",
+        "category",
+        "status",
+        "level",
+        "township_code",
+        "community_code",
+        "grid_code",
+        "case_id",
+    }
+)
+
+#: Statuses of open cases (all but closed), listed so that queries use the status index.
+OPEN_STATUSES = (
+    "reported",
+    "accepted",
+    "dispatched",
+    "in_progress",
+    "resolved",
+    "verified",
+    "returned",
+    "escalated",
+)
+
+
+class CaseStore(Database):
+    """Cases and their status history (see :class:`wangge.store.Store`)."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        super().__init__(path)
+        self._committer: GroupCommit | None = None
+        self._committer_lock = threading.Lock()
+
+    def _group_commit(self) -> GroupCommit:
+        with self._committer_lock:
+            if self._committer is None:
+                self._committer = GroupCommit(self._write_batch)
+            return self._committer
+
+    def _write_batch(self, batch: list[tuple[dict, dict, str]]) -> list[str | None]:
+        """The group commit's write: (case, location, actor) items in one transaction."""
+        return self.create_cases_bulk(
+            [b[0] for b in batch], [b[1] for b in batch], actors=[b[2] for b in batch], comment=""
+        )
+
+    def create_case(self, case: dict, location: dict, *, actor: str = "") -> tuple[dict, bool]:
+        """Store a validated new case; return (case, created).
+
+        Idempotent on ``client_id``: a retry with a known client id returns the stored case
+        and ``created=False``. The case id is ``C<yyyymmdd>-<5-digit sequence>`` of its report
+        day (UTC). The first status event (``reported``) is stored in the same transaction.
+        """
+        case_id = self._group_commit().submit((case, location, actor or case.get("source", "")))
+        with self.connect() as con:
+            if case_id is None:
+                row = con.execute(
+                    f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE client_id = ?",
+                    (case["client_id"],),
+                ).fetchone()
+            else:
+                row = con.execute(
+                    f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE case_id = ?", (case_id,)
+                ).fetchone()
+        return dict(row), case_id is not None
+
+    def create_cases_bulk(
+        self,
+        cases: list[dict],
+        locations: list[dict],
+        *,
+        actor: str = "",
+        actors: list[str] | None = None,
+        comment: str = "imported",
+    ) -> list[str | None]:
+        """Store many validated new cases in one transaction (the API writes one, imports many).
+
+        A case whose ``client_id`` is stored already is skipped. Returns, per input case, its
+        new case id, or None when it was a duplicate.
+        """
+        out: list[str | None] = []
+        now = clock.utc_now()
+        with self.transaction() as con:
+            next_seq: dict[str, int] = {}
+            for n, (case, location) in enumerate(zip(cases, locations, strict=True)):
+                if (
+                    case.get("client_id")
+                    and con.execute(
+                        "SELECT 1 FROM cases WHERE client_id = ?", (case["client_id"],)
+                    ).fetchone()
+                ):
+                    out.append(None)
+                    continue
+                day = case_day(case["reported_at"])
+                if day not in next_seq:
+                    last = con.execute(
+                        "SELECT MAX(case_id) FROM cases WHERE case_id >= ? AND case_id < ?",
+                        (f"C{day}-", f"C{day}."),
+                    ).fetchone()[0]
+                    next_seq[day] = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+                case_id = f"C{day}-{next_seq[day]:05d}"
+                next_seq[day] += 1
+                row = {k: case.get(k) for k in CASE_COLUMNS}
+                row.update(h3_cells(case["lon"], case["lat"]))
+                row.update(
+                    {
+                        k: location.get(k, "")
+                        for k in ("grid_code", "community_code", "township_code")
+                    }
+                )
+                row.update(
+                    case_id=case_id,
+                    status="reported",
+                    level="grid",
+                    closed_at=None,
+                    updated_at=now,
+                    grid_version_id=location.get("grid_version_id"),
+                )
+                for k in ("title", "description", "source", "reporter_name", "reporter_phone"):
+                    row[k] = row[k] or ""
+                con.execute(
+                    f"INSERT INTO cases ({', '.join(CASE_INSERT)}) VALUES ({', '.join('?' * len(CASE_INSERT))})",
+                    [row[k] for k in CASE_INSERT],
+                )
+                con.execute(
+                    "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
+                    "VALUES (?, ?, NULL, 'reported', ?, ?)",
+                    (case_id, row["reported_at"], actors[n] if actors else actor, comment),
+                )
+                out.append(case_id)
+        return out
+
+    def get_case(self, case_id: str) -> dict | None:
+        """One case with its status history (``events``, oldest first), or None."""
+        with self.connect() as con:
+            row = con.execute(
+                f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            events = con.execute(
+                "SELECT at, from_status, to_status, actor, comment FROM case_events "
+                "WHERE case_id = ? ORDER BY at, event_id",
+                (case_id,),
+            ).fetchall()
+        return {**dict(row), "events": [dict(e) for e in events]}
+
+    def list_cases(
+        self,
+        *,
+        filters: dict | None = None,
+        now: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        order_by: str = "reported_at",
+        descending: bool = True,
+    ) -> tuple[list[dict], int]:
+        """Cases matching ``filters``, newest first; returns (page, total).
+
+        Filters: ``status``, ``category``, ``level``, ``township_code``, ``community_code``,
+        ``grid_code`` (exact), ``since``/``until`` (reported_at bounds, UTC strings),
+        ``overdue`` (bool, judged at ``now``), ``township_codes`` (a list: a role's scope).
+        """
+        if order_by not in SORTABLE:
+            raise StoreError(
+                f"cases cannot be sorted by {order_by!r}; expected one of {sorted(SORTABLE)}"
+            )
+        direction = "DESC" if descending else "ASC"
+        where, args = case_filters(filters or {}, now or clock.utc_now())
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        with self.connect() as con:
+            total = con.execute(f"SELECT COUNT(*) FROM cases{sql_where}", args).fetchone()[0]
+            rows = con.execute(
+                f"SELECT {', '.join(CASE_COLUMNS)} FROM cases{sql_where} "
+                f"ORDER BY {order_by} {direction}, case_id {direction} LIMIT ? OFFSET ?",
+                [*args, int(limit), int(offset)],
+            ).fetchall()
+        return [dict(r) for r in rows], int(total)
+
+    def transition_case(
+        self, case_id: str, to_status: str, *, actor: str, comment: str = "", at: str | None = None
+    ) -> dict:
+        """Move a case along its lifecycle; TransitionError (HTTP 409) when not allowed."""
+        with self.transaction() as con:
+            _transition(
+                con, case_id, to_status, actor=actor, comment=comment, at=at or clock.utc_now()
+            )
+        case = self.get_case(case_id)
+        assert case is not None
+        return case
+
+    def transition_cases(self, moves: list[tuple[str, str, str, str, str]]) -> int:
+        """Apply many status changes ``(case_id, from_status, to_status, actor, at)`` in one
+        transaction, by the rules of :meth:`transition_case`.
+
+        A move whose case is no longer in ``from_status`` (another writer moved it first), or
+        that the lifecycle does not allow, is skipped. Returns the number applied.
+        """
+        done = 0
+        with self.transaction() as con:
+            for case_id, from_status, to_status, actor, at in moves:
+                try:
+                    _transition(con, case_id, to_status, actor=actor, at=at, expect=from_status)
+                except (KeyError, TransitionError):
+                    continue
+                done += 1
+        return done
+
+    def open_case_states(
+        self, *, client_prefixes: tuple[str, ...] = ("sim:", "feed:")
+    ) -> list[dict]:
+        """Open cases whose client id starts with one of ``client_prefixes``: case_id, client_id,
+        category, status, level, reported_at, last_at (time of the last event), events (their
+        number), escalated and returned (whether it ever was)."""
+        match = " OR ".join("substr(c.client_id, 1, ?) = ?" for _ in client_prefixes) or "0"
+        args = [a for p in client_prefixes for a in (len(p), p)]
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT c.case_id, c.client_id, c.category, c.status, c.level, c.reported_at, "
+                "MAX(e.at) AS last_at, COUNT(*) AS events, "
+                "SUM(e.to_status = 'escalated') > 0 AS escalated, "
+                "SUM(e.to_status = 'returned') > 0 AS returned "
+                "FROM cases c JOIN case_events e ON e.case_id = c.case_id "
+                f"WHERE c.status IN ({', '.join('?' * len(OPEN_STATUSES))}) AND ({match}) "
+                "GROUP BY c.case_id ORDER BY c.case_id",
+                [*OPEN_STATUSES, *args],
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def case_counts(
+        self, *, by: str = "community_code", filters: dict | None = None, open_only: bool = False
+    ) -> dict[str, int]:
+        """Cases (only the open ones with ``open_only``) per grid, community or township code."""
+        if by not in ("grid_code", "community_code", "township_code", "category", "status"):
+            raise StoreError(
+                f"case_counts: by={by!r}; expected grid_code, community_code, township_code, category or status"
+            )
+        where, args = case_filters(filters or {}, clock.utc_now())
+        if open_only:
+            where.append("closed_at IS NULL")
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        with self.connect() as con:
+            rows = con.execute(
+                f"SELECT {by}, COUNT(*) FROM cases{sql_where} GROUP BY {by}", args
+            ).fetchall()
+        return {r[0]: int(r[1]) for r in rows if r[0]}
+
+    def case_summary(
+        self,
+        *,
+        filters: dict | None = None,
+        now: str,
+        window_start: str,
+        today_start: str,
+        utc_offset_hours: int = 8,
+    ) -> dict:
+        """Case figures computed in SQL (fast at 200,000 cases).
+
+        ``kpis``: reported/closed today, reported and closed in the window, the window's
+        closure rate (its reports closed by now), on-time rate (closures in the window by their
+        deadline), open, open overdue, mean handling hours (closures in the window), escalated
+        (window's reports handled above grid level). ``categories``: window reports per category.
+        ``trend``: reports and closures per local day (UTC + ``utc_offset_hours``).
+        """
+        where, args = case_filters(filters or {}, now)
+        base = (" AND " + " AND ".join(where)) if where else ""
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        win, today = window_start, today_start
+        with self.connect() as con:
+            row = con.execute(
+                _SUMMARY_KPIS + sql_where,
+                [today, now, today, now, win, now, win, now, now, win, now, win, now]
+                + [now, now, now, now, now, win, now, win, now, *args],
+            ).fetchone()
+            cats = con.execute(
+                f"SELECT category, COUNT(*) FROM cases WHERE reported_at >= ? AND reported_at <= ?{base} "
+                "GROUP BY category",
+                [win, now, *args],
+            ).fetchall()
+            shift = f"{utc_offset_hours:+d} hours"
+            reported = con.execute(
+                f"SELECT substr(datetime(reported_at, ?), 1, 10) AS day, COUNT(*) FROM cases "
+                f"WHERE reported_at >= ? AND reported_at <= ?{base} GROUP BY day",
+                [shift, win, now, *args],
+            ).fetchall()
+            closed = con.execute(
+                f"SELECT substr(datetime(closed_at, ?), 1, 10) AS day, COUNT(*) FROM cases "
+                f"WHERE closed_at >= ? AND closed_at <= ?{base} GROUP BY day",
+                [shift, win, now, *args],
+            ).fetchall()
+        return {
+            "kpis": _summary_kpis(row),
+            "categories": dict(cats),
+            "reported": dict(reported),
+            "closed": dict(closed),
+        }
+
+    def case_points(
+        self,
+        *,
+        filters: dict | None = None,
+        now: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> list[tuple]:
+        """(case_id, lon, lat, category, status, overdue) of the matching cases: the lean rows a
+        map layer needs (``open`` in filters keeps open cases only; ``bbox`` keeps those inside)."""
+        now = now or clock.utc_now()
+        where, args = case_filters(filters or {}, now)
+        if bbox is not None:
+            where.append("lon >= ? AND lat >= ? AND lon <= ? AND lat <= ?")
+            args.extend(bbox)
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        with self.connect() as con:
+            return con.execute(
+                "SELECT case_id, lon, lat, category, status, "
+                "CASE WHEN (closed_at IS NULL AND deadline_at < ?) "
+                "OR (closed_at IS NOT NULL AND closed_at > deadline_at) THEN 1 ELSE 0 END "
+                f"FROM cases{sql_where}",
+                [now, *args],
+            ).fetchall()
+
+    def case_bins(
+        self,
+        *,
+        resolution: int,
+        filters: dict | None = None,
+        now: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> list[tuple]:
+        """Per H3 cell at ``resolution``: (cell, mean lon, mean lat, cases, overdue cases) of the
+        matching cases, optionally only those inside ``bbox`` (a GROUP BY on the stored cells)."""
+        if resolution not in H3_RESOLUTIONS:
+            raise StoreError(f"H3 resolution {resolution}: expected one of {list(H3_RESOLUTIONS)}")
+        now = now or clock.utc_now()
+        where, args = case_filters(filters or {}, now)
+        if bbox is not None:
+            where.append("lon >= ? AND lat >= ? AND lon <= ? AND lat <= ?")
+            args.extend(bbox)
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        col = f"h3_{resolution}"
+        with self.connect() as con:
+            return con.execute(
+                f"SELECT {col}, AVG(lon), AVG(lat), COUNT(*), SUM(CASE WHEN (closed_at IS NULL AND "
+                f"deadline_at < ?) OR (closed_at IS NOT NULL AND closed_at > deadline_at) THEN 1 ELSE 0 END) "
+                f"FROM cases{sql_where} GROUP BY {col}",
+                [now, *args],
+            ).fetchall()
+
+    def case_cube(
+        self, *, now: str, window_start: str, utc_offset_hours: int = 8
+    ) -> dict[str, pd.DataFrame]:
+        """Case counts summed by unit, so that every unit's figures come from one pass.
+
+        ``reports``: the window's reports by township, community and grid code, local day and
+        category: ``n``, ``closed`` (closed by ``now``), ``escalated`` (handled above grid
+        level). ``closures``: the window's closures by unit codes and local day: ``n``,
+        ``on_time`` (by their deadline), ``hours`` (summed handling hours). ``open``: cases open
+        at ``now`` by unit codes: ``n``, ``overdue``. Sums over any set of rows give the same
+        figures as :meth:`case_summary` and :meth:`grid_case_stats` for that set of units.
+        """
+        shift = f"{utc_offset_hours:+d} hours"
+        units = "township_code, community_code, grid_code"
+        with self.connect() as con:
+            reports = con.execute(
+                f"SELECT {units}, substr(datetime(reported_at, ?), 1, 10), category, COUNT(*), "
+                "SUM(closed_at IS NOT NULL AND closed_at <= ?), SUM(level != 'grid') FROM cases "
+                f"WHERE reported_at >= ? AND reported_at <= ? GROUP BY 1, 2, 3, 4, 5",
+                (shift, now, window_start, now),
+            ).fetchall()
+            closures = con.execute(
+                f"SELECT {units}, substr(datetime(closed_at, ?), 1, 10), COUNT(*), "
+                "SUM(closed_at <= deadline_at), "
+                "SUM((julianday(closed_at) - julianday(reported_at)) * 24) FROM cases "
+                "WHERE closed_at >= ? AND closed_at <= ? GROUP BY 1, 2, 3, 4",
+                (shift, window_start, now),
+            ).fetchall()
+            still_open = con.execute(
+                f"SELECT {units}, COUNT(*), SUM(deadline_at < ?) FROM cases "
+                "WHERE reported_at <= ? AND (closed_at IS NULL OR closed_at > ?) GROUP BY 1, 2, 3",
+                (now, now, now),
+            ).fetchall()
+        codes = ["township_code", "community_code", "grid_code"]
+        return {
+            "reports": pd.DataFrame(
+                reports, columns=[*codes, "day", "category", "n", "closed", "escalated"]
+            ),
+            "closures": pd.DataFrame(closures, columns=[*codes, "day", "n", "on_time", "hours"]),
+            "open": pd.DataFrame(still_open, columns=[*codes, "n", "overdue"]),
+        }
+
+    def grid_case_stats(
+        self, *, prefix: str = "", now: str, since: str
+    ) -> dict[str, tuple[int, int, int]]:
+        """Per grid (codes starting with ``prefix``): (reports since ``since``, open, open overdue)."""
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT grid_code, SUM(reported_at >= ?), SUM(closed_at IS NULL), "
+                "SUM(closed_at IS NULL AND deadline_at < ?) FROM cases "
+                "WHERE grid_code >= ? AND grid_code < ? AND grid_code != '' GROUP BY grid_code",
+                (since, now, prefix, prefix + "\uffff"),
+            ).fetchall()
+        return {r[0]: (int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in rows}
+
+    def township_ranking(
+        self, *, filters: dict | None = None, now: str, window_start: str
+    ) -> list[dict]:
+        """Per township: reports in the window, open and open overdue cases now."""
+        where, args = case_filters(filters or {}, now)
+        base = (" AND " + " AND ".join(where)) if where else ""
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT township_code, SUM(reported_at >= ? AND reported_at <= ?), "
+                "SUM(reported_at <= ? AND (closed_at IS NULL OR closed_at > ?)), "
+                "SUM(reported_at <= ? AND (closed_at IS NULL OR closed_at > ?) AND deadline_at < ?) "
+                f"FROM cases WHERE township_code != ''{base} GROUP BY township_code",
+                [window_start, now, now, now, now, now, now, *args],
+            ).fetchall()
+        return [
+            {
+                "township_code": r[0],
+                "reported": int(r[1] or 0),
+                "open": int(r[2] or 0),
+                "overdue": int(r[3] or 0),
+            }
+            for r in rows
+        ]
+
+    def activity_fingerprint(self, filters: dict | None = None) -> str:
+        """A short string that changes whenever cases, case events, cameras or patrol fixes do.
+
+        Without ``filters`` it reads only indexed maxima (every new case and every status change
+        writes a case event), about 0.1 ms instead of 30 ms of counting 190,000 cases."""
+        where, args = case_filters(filters or {}, clock.utc_now())
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        count = f"SELECT COUNT(*), MAX(updated_at) FROM cases{sql_where}"
+        if not where:
+            count = "SELECT MAX(rowid), NULL FROM cases"
+        with self.connect() as con:
+            n, last = con.execute(count, args).fetchone()
+            ev = con.execute("SELECT MAX(event_id) FROM case_events").fetchone()[0]
+            cams = con.execute(
+                "SELECT COUNT(*), SUM(status = 'online'), MAX(last_heartbeat) FROM cameras"
+            ).fetchone()
+            fix = con.execute("SELECT MAX(rowid) FROM patrol_points").fetchone()[0]
+        return f"{n}|{last}|{ev}|{cams[0]}|{cams[1]}|{cams[2]}|{fix}"
+
+    def cases_frame(self, *, filters: dict | None = None, now: str | None = None) -> pd.DataFrame:
+        """All matching cases as a DataFrame (times as UTC timestamps), for analytics."""
+        where, args = case_filters(filters or {}, now or clock.utc_now())
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        cols = [
+            c for c in CASE_COLUMNS if c not in ("reporter_name", "reporter_phone", "description")
+        ]
+        with self.connect() as con:
+            rows = con.execute(f"SELECT {', '.join(cols)} FROM cases{sql_where}", args).fetchall()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=cols)
+        for c in ("reported_at", "deadline_at", "closed_at", "updated_at"):
+            frame[c] = pd.to_datetime(frame[c], utc=True, format="ISO8601")
+        return frame
+
+    def insert_cases_bulk(self, cases: list[dict], events: list[tuple]) -> int:
+        """Bulk insert of complete cases and their events (simulation, imports); one transaction.
+
+        Cases whose ``case_id`` or ``client_id`` exists already are skipped with their events.
+        Returns the number of cases inserted.
+        """
+        with self.transaction() as con:
+            before = con.total_changes
+            con.executemany(
+                f"INSERT OR IGNORE INTO cases ({', '.join(CASE_INSERT)}) "
+                f"VALUES ({', '.join('?' * len(CASE_INSERT))})",
+                [
+                    [{**c, **h3_cells(c["lon"], c["lat"])}.get(k) for k in CASE_INSERT]
+                    for c in cases
+                ],
+            )
+            inserted = con.total_changes - before
+            con.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS new_events (case_id, at, from_status, to_status, actor, comment)"
+            )
+            con.execute("DELETE FROM new_events")
+            con.executemany("INSERT INTO new_events VALUES (?, ?, ?, ?, ?, ?)", events)
+            con.execute(
+                "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
+                "SELECT n.case_id, n.at, n.from_status, n.to_status, n.actor, n.comment FROM new_events n "
+                "WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = n.case_id)"
+            )
+            con.execute("DELETE FROM new_events")
+        return inserted
+
+
+#: The KPI row of :meth:`CaseStore.case_summary` (its filters are appended).
+_SUMMARY_KPIS = """SELECT
+    SUM(reported_at >= ? AND reported_at <= ?),
+    SUM(closed_at >= ? AND closed_at <= ?),
+    SUM(reported_at >= ? AND reported_at <= ?),
+    SUM(reported_at >= ? AND reported_at <= ? AND closed_at IS NOT NULL AND closed_at <= ?),
+    SUM(closed_at >= ? AND closed_at <= ?),
+    SUM(closed_at >= ? AND closed_at <= ? AND closed_at <= deadline_at),
+    SUM(reported_at <= ? AND (closed_at IS NULL OR closed_at > ?)),
+    SUM(reported_at <= ? AND (closed_at IS NULL OR closed_at > ?) AND deadline_at < ?),
+    AVG(CASE WHEN closed_at >= ? AND closed_at <= ?
+        THEN (julianday(closed_at) - julianday(reported_at)) * 24 END),
+    SUM(reported_at >= ? AND reported_at <= ? AND level != 'grid')
+FROM cases"""
+
+
+def _summary_kpis(row: sqlite3.Row) -> dict:
+    """The KPI dict of :meth:`CaseStore.case_summary` from its :data:`_SUMMARY_KPIS` row."""
+    n = [int(v or 0) for v in row[:8]]
+    nan = float("nan")
+    return {
+        "reported_today": n[0],
+        "closed_today": n[1],
+        "reported": n[2],
+        "closed": n[4],
+        "closure_rate": n[3] / n[2] if n[2] else nan,
+        "on_time_rate": n[5] / n[4] if n[4] else nan,
+        "open": n[6],
+        "open_overdue": n[7],
+        "mean_handling_hours": float(row[8]) if row[8] is not None else nan,
+        "escalated": int(row[9] or 0),
+    }
+
+
+def case_filters(filters: dict, now: str) -> tuple[list[str], list]:
+    where: list[str] = []
+    args: list = []
+    for field in (
+        "status",
+        "category",
+        "level",
+        "township_code",
+        "community_code",
+        "grid_code",
+        "source",
+    ):
+        value = filters.get(field)
+        if value:
+            where.append(f"{field} = ?")
+            args.append(value)
+    if filters.get("township_codes") is not None:
+        codes = list(filters["township_codes"])
+        where.append(f"township_code IN ({', '.join('?' * len(codes))})" if codes else "0")
+        args.extend(codes)
+    if filters.get("since"):
+        where.append("reported_at >= ?")
+        args.append(filters["since"])
+    if filters.get("until"):
+        where.append("reported_at < ?")
+        args.append(filters["until"])
+    if filters.get("open") is True:
+        where.append("closed_at IS NULL")
+    if filters.get("overdue") is True:
+        where.append("((closed_at IS NULL AND deadline_at < ?) OR closed_at > deadline_at)")
+        args.append(now)
+    elif filters.get("overdue") is False:
+        where.append("NOT ((closed_at IS NULL AND deadline_at < ?) OR closed_at > deadline_at)")
+        args.append(now)
+    return where, args
+
+
+def _transition(
+    con: sqlite3.Connection,
+    case_id: str,
+    to_status: str,
+    *,
+    actor: str,
+    at: str,
+    comment: str = "",
+    expect: str | None = None,
+) -> None:
+    """One status change inside the caller's transaction (KeyError: no such case)."""
+    row = con.execute(
+        "SELECT status, level, reported_at FROM cases WHERE case_id = ?", (case_id,)
+    ).fetchone()
+    if row is None:
+        raise KeyError(case_id)
+    status, level = row["status"], row["level"]
+    if expect is not None and status != expect:
+        raise TransitionError(f"case {case_id} is {status}, no longer {expect}")
+    if to_status not in TRANSITIONS[status]:
+        allowed = sorted(TRANSITIONS[status]) or ["nothing: the case is closed"]
+        raise TransitionError(
+            f"case {case_id} is {status}; it cannot become {to_status} (allowed: {', '.join(allowed)})"
+        )
+    if at < row["reported_at"]:
+        raise TransitionError(
+            f"case {case_id}: time {at} is before the report at {row['reported_at']}"
+        )
+    new_level = next_level(level) if to_status == "escalated" else level
+    con.execute(
+        "UPDATE cases SET status = ?, level = ?, updated_at = ?, "
+        "closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END WHERE case_id = ?",
+        (to_status, new_level, clock.utc_now(), to_status, at, case_id),
+    )
+    con.execute(
+        "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (case_id, at, status, to_status, actor, comment),
+    )

@@ -1,0 +1,170 @@
+"""The numbered migrations that build and upgrade the schema (:mod:`wangge.store.schema`).
+
+Migrations are numbered; :func:`migrate` applies the ones a database lacks in one transaction
+and records each in ``schema_migrations(version, name, applied_at)``. A database newer than
+this program (a higher recorded version than :data:`SCHEMA_VERSION`) is refused.
+
+| version | adds |
+| --- | --- |
+| 1 | the initial schema (:data:`wangge.store.schema.INITIAL_SCHEMA`) |
+| 2 | ``api_tokens`` |
+| 3 | ``users`` |
+| 4 | the index of patrol fixes by time |
+| 5 | ``cases.h3_7`` ... ``cases.h3_10``, filled in for older rows |
+| 6 | the demo feed's meta keys for demo stores set up before the feed existed |
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from wangge import clock
+from wangge.store.errors import StoreError
+from wangge.store.schema import INITIAL_SCHEMA, h3_cells
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "migrate", "schema_version"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: its number, a short name and its SQL script."""
+
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", INITIAL_SCHEMA),
+    Migration(
+        2,
+        "API tokens",
+        """
+        CREATE TABLE api_tokens (
+            token_sha256 TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        """,
+    ),
+    Migration(
+        3,
+        "users",
+        """
+        CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('county', 'township', 'planner', 'wall')),
+            scope TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0
+        );
+        """,
+    ),
+    Migration(
+        4,
+        "patrol fixes by time",
+        """
+        CREATE INDEX patrol_points_at ON patrol_points(at);
+        """,
+    ),
+    Migration(
+        5,
+        "H3 cells of cases",
+        """
+        ALTER TABLE cases ADD COLUMN h3_7 TEXT;
+        ALTER TABLE cases ADD COLUMN h3_8 TEXT;
+        ALTER TABLE cases ADD COLUMN h3_9 TEXT;
+        ALTER TABLE cases ADD COLUMN h3_10 TEXT;
+        CREATE INDEX cases_reported_h3 ON cases(reported_at, h3_9);
+        """,
+    ),
+    Migration(
+        6,
+        "demo feed bookkeeping",
+        # stores set up as the demo before the live feed existed: mark them as the demo
+        # (ensure_demo wrote demo_simulated) and take the newest simulated time as the point
+        # where the simulation ended and the feed starts
+        """
+        INSERT OR IGNORE INTO meta (key, value)
+            SELECT 'demo_county', value FROM meta WHERE key = 'demo_simulated';
+        INSERT OR IGNORE INTO meta (key, value)
+            SELECT 'demo_simulated_until', t FROM (
+                SELECT MAX(t) AS t FROM (
+                    SELECT MAX(reported_at) AS t FROM cases WHERE client_id LIKE 'sim:%'
+                    UNION ALL SELECT MAX(at) FROM patrol_points
+                    UNION ALL SELECT MAX(last_heartbeat) FROM cameras))
+            WHERE t IS NOT NULL AND EXISTS (SELECT 1 FROM meta WHERE key = 'demo_simulated');
+        INSERT OR IGNORE INTO meta (key, value)
+            SELECT 'demo_fed_until', value FROM meta WHERE key = 'demo_simulated_until';
+        """,
+    ),
+)
+
+#: The newest schema version this program knows.
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def schema_version(con: sqlite3.Connection) -> int:
+    """The newest migration applied to the database of ``con``, 0 for a new database."""
+    exists = con.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+    ).fetchone()
+    if not exists:
+        return 0
+    row = con.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(con: sqlite3.Connection, path: Path) -> int:
+    """Apply the migrations the database lacks inside the caller's transaction.
+
+    Returns the resulting schema version; StoreError when the database (at ``path``, named in
+    the message) is newer than this program.
+    """
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    done = {r[0] for r in con.execute("SELECT version FROM schema_migrations")}
+    newer = max(done, default=0)
+    if newer > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: the database has schema version {newer}, newer than this "
+            f"program's {SCHEMA_VERSION}; upgrade wangge before opening it"
+        )
+    for m in MIGRATIONS:
+        if m.version in done:
+            continue
+        log.info("applying migration %d (%s) to %s", m.version, m.name, path)
+        for statement in _statements(m.sql):
+            con.execute(statement)
+        con.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+            (m.version, m.name, clock.utc_now()),
+        )
+        if m.version == 5:
+            _backfill_h3(con)
+    return SCHEMA_VERSION
+
+
+def _backfill_h3(con: sqlite3.Connection) -> None:
+    rows = con.execute("SELECT case_id, lon, lat FROM cases WHERE h3_10 IS NULL").fetchall()
+    con.executemany(
+        "UPDATE cases SET h3_7 = ?, h3_8 = ?, h3_9 = ?, h3_10 = ? WHERE case_id = ?",
+        [(*h3_cells(r[1], r[2]).values(), r[0]) for r in rows],
+    )
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration script into statements (no semicolons inside our literals)."""
+    return [s.strip() for s in sql.split(";") if s.strip()]

@@ -1,0 +1,312 @@
+"""Reference data: meta settings, the administrative hierarchy, basemap layers, buildings and
+their totals.
+
+Reference data changes only when it is loaded again (a county imported, the demo set up, a grid
+version stored); every load bumps the ``data_version`` counter in ``meta``, and the frames every
+page asks for (the hierarchy, the published grids) are cached on that counter.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+
+import geopandas as gpd
+import pandas as pd
+
+from wangge.store.db import WGS84, Database, geo_frame, to_wkb
+from wangge.store.errors import StoreError
+from wangge.store.schema import TABLES
+
+__all__ = ["ReferenceStore", "bump_data_version"]
+
+
+def bump_data_version(con: sqlite3.Connection) -> None:
+    """Bump the ``data_version`` counter inside the caller's transaction (every load of
+    reference data does, so that caches keyed on :meth:`ReferenceStore.data_version` refresh)."""
+    con.execute(
+        "INSERT INTO meta VALUES ('data_version', '1') ON CONFLICT(key) "
+        "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
+
+
+class ReferenceStore(Database):
+    """Meta settings, admin units, basemap layers and buildings (see :class:`wangge.store.Store`)."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        super().__init__(path)
+        # reference frames (hierarchy, published grids) keyed on data_version: every page asks
+        # for them, and decoding their geometries costs 5-25 ms a time
+        self._reference: dict[tuple, tuple[int, gpd.GeoDataFrame]] = {}
+        self._reference_lock = threading.Lock()
+
+    def _cached_reference(
+        self, key: tuple, load: Callable[[], gpd.GeoDataFrame]
+    ) -> gpd.GeoDataFrame:
+        """A copy of ``load()``, read again only when :meth:`data_version` changed (any process
+        loading reference data bumps it)."""
+        version = self.data_version()
+        with self._reference_lock:
+            hit = self._reference.get(key)
+        if hit is None or hit[0] != version:
+            hit = (version, load())
+            with self._reference_lock:
+                if len(self._reference) > 64:  # a bound on distinct (level, parent) queries
+                    self._reference.clear()
+                self._reference[key] = hit
+        return hit[1].copy()
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        with self.connect() as con:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def data_version(self) -> int:
+        """A counter bumped by every load of reference data (hierarchy, layers, buildings, grid
+        versions, workers); caches of map layers and of the point locator key on it. Operational
+        writes (cases, cameras, patrol points) do not bump it."""
+        return int(self.get_meta("data_version", "0") or 0)
+
+    def replace_admin_units(self, units: gpd.GeoDataFrame) -> int:
+        """Replace the hierarchy with ``units`` (columns code, name, level, kind, parent_code).
+
+        Parents must come before children or be in the same call; geometries in any CRS
+        (converted to EPSG:4326). Returns the number of units stored.
+        """
+        units = units.to_crs(WGS84)
+        missing = {"code", "name", "level", "geometry"} - set(units.columns)
+        if missing:
+            raise StoreError(f"admin units lack the columns {sorted(missing)}")
+        order = units["level"].map({"county": 0, "township": 1, "community": 2})
+        if order.isna().any():
+            bad = sorted(set(units.loc[order.isna(), "level"]))
+            raise StoreError(
+                f"admin units: unknown level(s) {bad}; expected county/township/community"
+            )
+        units = units.assign(_o=order).sort_values(["_o", "code"], kind="stable")
+        rows = list(
+            zip(
+                units["code"].astype(str),
+                units["name"].astype(str),
+                units["level"].astype(str),
+                units.get("kind", pd.Series("", index=units.index)).fillna("").astype(str),
+                units.get("parent_code", pd.Series(None, index=units.index)),
+                to_wkb(units.geometry),
+                strict=True,
+            )
+        )
+        rows = [
+            (c, n, lv, k, (p if isinstance(p, str) and p else None), g)
+            for c, n, lv, k, p, g in rows
+        ]
+        with self.transaction() as con:
+            con.execute("DELETE FROM admin_units")
+            con.executemany("INSERT INTO admin_units VALUES (?, ?, ?, ?, ?, ?)", rows)
+            # a new hierarchy is no longer the demo county until ensure_demo says so again
+            con.execute("DELETE FROM meta WHERE key = 'demo_county'")
+            bump_data_version(con)
+        return len(rows)
+
+    def admin_units(
+        self, level: str | None = None, parent_code: str | None = None
+    ) -> gpd.GeoDataFrame:
+        """Admin units, optionally of one level and/or under one parent, ordered by code."""
+        return self._cached_reference(
+            ("admin_units", level, parent_code), lambda: self._admin_units(level, parent_code)
+        )
+
+    def _admin_units(self, level: str | None, parent_code: str | None) -> gpd.GeoDataFrame:
+        sql = "SELECT code, name, level, kind, parent_code, geometry FROM admin_units"
+        where, args = [], []
+        if level:
+            where.append("level = ?")
+            args.append(level)
+        if parent_code:
+            where.append("parent_code = ?")
+            args.append(parent_code)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self.connect() as con:
+            rows = con.execute(sql + " ORDER BY code", args).fetchall()
+        return geo_frame(rows, ["code", "name", "level", "kind", "parent_code"])
+
+    def replace_basemap_layer(
+        self,
+        layer: str,
+        features: gpd.GeoDataFrame,
+        *,
+        name_column: str = "name",
+        kind_column: str | None = None,
+    ) -> int:
+        """Replace one reference layer (roads, water, railways, hamlets, pois)."""
+        features = features.to_crs(WGS84)
+        names = features[name_column].fillna("").astype(str) if name_column in features else None
+        kinds = (
+            features[kind_column].fillna("").astype(str)
+            if kind_column and kind_column in features
+            else None
+        )
+        wkb = to_wkb(features.geometry)
+        bounds = features.geometry.bounds.to_numpy()
+        with self.transaction() as con:
+            old = [
+                r[0]
+                for r in con.execute("SELECT fid FROM basemap_features WHERE layer = ?", (layer,))
+            ]
+            con.executemany("DELETE FROM basemap_rtree WHERE fid = ?", [(f,) for f in old])
+            con.execute("DELETE FROM basemap_features WHERE layer = ?", (layer,))
+            for i, geom in enumerate(wkb):
+                cur = con.execute(
+                    "INSERT INTO basemap_features (layer, name, kind, geometry) VALUES (?, ?, ?, ?)",
+                    (
+                        layer,
+                        names.iloc[i] if names is not None else "",
+                        kinds.iloc[i] if kinds is not None else "",
+                        geom,
+                    ),
+                )
+                minx, miny, maxx, maxy = bounds[i]
+                con.execute(
+                    "INSERT INTO basemap_rtree VALUES (?, ?, ?, ?, ?)",
+                    (cur.lastrowid, minx, maxx, miny, maxy),
+                )
+            bump_data_version(con)
+        return len(wkb)
+
+    def basemap_layer(
+        self, layer: str, bbox: tuple[float, float, float, float] | None = None
+    ) -> gpd.GeoDataFrame:
+        """One reference layer, optionally only the features whose boxes meet ``bbox``."""
+        sql = "SELECT f.fid, f.name, f.kind, f.geometry FROM basemap_features f"
+        args: list = []
+        if bbox is not None:
+            sql += (
+                " JOIN basemap_rtree r ON r.fid = f.fid WHERE f.layer = ? AND r.maxx >= ? "
+                "AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?"
+            )
+            args = [layer, bbox[0], bbox[2], bbox[1], bbox[3]]
+        else:
+            sql += " WHERE f.layer = ?"
+            args = [layer]
+        with self.connect() as con:
+            rows = con.execute(sql + " ORDER BY f.fid", args).fetchall()
+        return geo_frame(rows, ["fid", "name", "kind"])
+
+    def replace_buildings(self, buildings: gpd.GeoDataFrame) -> int:
+        """Replace all buildings. Needs ``building_id`` and ``households``; other columns optional."""
+        buildings = buildings.to_crs(WGS84)
+        missing = {"building_id", "households"} - set(buildings.columns)
+        if missing:
+            raise StoreError(f"buildings lack the columns {sorted(missing)}")
+
+        def col(name: str, default):
+            return (
+                buildings[name].fillna(default)
+                if name in buildings
+                else pd.Series(default, index=buildings.index)
+            )
+
+        wkb = to_wkb(buildings.geometry)
+        bounds = buildings.geometry.bounds.to_numpy()
+        rows = [
+            (i + 1, *vals)
+            for i, vals in enumerate(
+                zip(
+                    buildings["building_id"].astype(str),
+                    col("community_code", "").astype(str),
+                    col("kind", "").astype(str),
+                    col("floors", 0).astype(int),
+                    buildings["households"].astype(int),
+                    col("special", "").astype(str),
+                    col("name", "").astype(str),
+                    col("compound_id", "").astype(str),
+                    col("hamlet_id", "").astype(str),
+                    wkb,
+                    strict=True,
+                )
+            )
+        ]
+        with self.transaction() as con:
+            con.execute("DELETE FROM buildings_rtree")
+            con.execute("DELETE FROM buildings")
+            con.executemany("INSERT INTO buildings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            con.executemany(
+                "INSERT INTO buildings_rtree VALUES (?, ?, ?, ?, ?)",
+                [(i + 1, b[0], b[2], b[1], b[3]) for i, b in enumerate(bounds)],
+            )
+            bump_data_version(con)
+        return len(rows)
+
+    def buildings(
+        self, bbox: tuple[float, float, float, float] | None = None, *, limit: int | None = None
+    ) -> gpd.GeoDataFrame:
+        """Buildings, optionally those whose boxes meet ``bbox`` (minx, miny, maxx, maxy)."""
+        cols = (
+            "b.building_id, b.community_code, b.kind, b.floors, b.households, b.special, b.name, "
+            "b.compound_id, b.hamlet_id, b.geometry"
+        )
+        if bbox is None:
+            sql, args = f"SELECT {cols} FROM buildings b ORDER BY b.rid", []
+        else:
+            sql = (
+                f"SELECT {cols} FROM buildings_rtree r JOIN buildings b ON b.rid = r.rid "
+                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? ORDER BY b.rid"
+            )
+            args = [bbox[0], bbox[2], bbox[1], bbox[3]]
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        with self.connect() as con:
+            rows = con.execute(sql, args).fetchall()
+        return geo_frame(
+            rows,
+            [
+                "building_id",
+                "community_code",
+                "kind",
+                "floors",
+                "households",
+                "special",
+                "name",
+                "compound_id",
+                "hamlet_id",
+            ],
+        )
+
+    def totals(self, *, scope: str | None = None) -> dict[str, int]:
+        """Numbers of townships, communities, buildings and households stored (in one township
+        with ``scope``)."""
+        like = (scope[:9] if scope else "") + "%"
+        with self.connect() as con:
+            levels = dict(
+                con.execute(
+                    "SELECT level, COUNT(*) FROM admin_units WHERE code LIKE ? GROUP BY level",
+                    (like,),
+                ).fetchall()
+            )
+            n, hh = con.execute(
+                "SELECT COUNT(*), COALESCE(SUM(households), 0) FROM buildings WHERE community_code LIKE ?",
+                (like,),
+            ).fetchone()
+        return {
+            "townships": int(levels.get("township", 0)),
+            "communities": int(levels.get("community", 0)),
+            "buildings": int(n),
+            "households": int(hh),
+        }
+
+    def count(self, table: str) -> int:
+        """Rows in one of the store's tables."""
+        if table not in TABLES:
+            raise StoreError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
+        with self.connect() as con:
+            return int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
