@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+
+from wangge import clock
 
 __all__ = [
     "CATEGORIES",
@@ -111,33 +113,36 @@ def parse_time(value: object, field: str) -> str:
             {field: f"expected an ISO-8601 time string, found {type(value).__name__}"}
         )
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = clock.parse_iso(value)
     except ValueError:
         raise ValidationError(
             {field: f"expected an ISO-8601 time such as 2026-11-22T08:30:00+08:00, found {value!r}"}
         ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.stamp(when)
 
 
-#: The command centre's clock: case ids carry the local report day.
-LOCAL_TZ = "Asia/Shanghai"
+#: The command centre's clock: an alias of :data:`wangge.clock.COUNTY_TZ`, kept for callers
+#: not yet switched to the clock.
+LOCAL_TZ = clock.COUNTY_TZ
 
 
 def case_day(reported_at: str) -> str:
-    """``YYYYMMDD`` of the local (China) day of a UTC time string, for case ids."""
-    from zoneinfo import ZoneInfo
+    """``YYYYMMDD`` of the local (China) day of a UTC time string, for case ids.
 
-    start = datetime.strptime(reported_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return start.astimezone(ZoneInfo(LOCAL_TZ)).strftime("%Y%m%d")
+    >>> case_day("2026-11-21T16:30:00Z")
+    '20261122'
+    """
+    return clock.local_day(reported_at)
 
 
 def deadline_for(category: str, reported_at: str) -> str:
-    """The deadline of a case of ``category`` reported at ``reported_at`` (both UTC strings)."""
-    start = datetime.strptime(reported_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    end = start + timedelta(hours=CATEGORIES[category].deadline_hours)
-    return end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The deadline of a case of ``category`` reported at ``reported_at`` (both UTC strings).
+
+    >>> deadline_for("safety", "2026-11-22T00:30:00Z")
+    '2026-11-23T00:30:00Z'
+    """
+    end = clock.parse_stamp(reported_at) + timedelta(hours=CATEGORIES[category].deadline_hours)
+    return clock.stamp(end)
 
 
 def next_level(level: str) -> str:

@@ -11,6 +11,9 @@ themselves: they call these functions.
 '2026-11-22T00:30:00+00:00'
 >>> local_day("2026-11-21T16:30:00Z")
 '20261122'
+>>> summer = datetime(2026, 7, 1, tzinfo=ZoneInfo(COUNTY_TZ))
+>>> summer.utcoffset().total_seconds() / 3600 == COUNTY_UTC_OFFSET_HOURS
+True
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 
 __all__ = [
     "COUNTY_TZ",
+    "COUNTY_UTC_OFFSET_HOURS",
     "STAMP_FORMAT",
     "local_day",
     "local_now",
@@ -36,6 +40,10 @@ STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 #: The command centre's clock: case ids carry the local report day, "today" is a local day.
 COUNTY_TZ = "Asia/Shanghai"
+
+#: Hours the county's clock is ahead of UTC, all year (China keeps no summer time); SQL that
+#: groups stamps by local day shifts them by this much.
+COUNTY_UTC_OFFSET_HOURS = 8
 
 
 def stamp(when: datetime | pd.Timestamp) -> str:

@@ -279,7 +279,7 @@ class CaseStore(Database):
         now: str,
         window_start: str,
         today_start: str,
-        utc_offset_hours: int = 8,
+        utc_offset_hours: int = clock.COUNTY_UTC_OFFSET_HOURS,
     ) -> dict:
         """Case figures computed in SQL (fast at 200,000 cases).
 
@@ -374,7 +374,7 @@ class CaseStore(Database):
             ).fetchall()
 
     def case_cube(
-        self, *, now: str, window_start: str, utc_offset_hours: int = 8
+        self, *, now: str, window_start: str, utc_offset_hours: int = clock.COUNTY_UTC_OFFSET_HOURS
     ) -> dict[str, pd.DataFrame]:
         """Case counts summed by unit, so that every unit's figures come from one pass.
 
