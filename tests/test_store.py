@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -10,7 +15,11 @@ import pytest
 from conftest import X0, Y0, load_tiny_county, tiny_county
 from shapely.geometry import box
 
-from wangge.store import SCHEMA_VERSION, Store, StoreError
+from wangge.store import SCHEMA_VERSION, Store, StoreError, migrations
+from wangge.store.db import GroupCommit
+from wangge.store.schema import h3_cells
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_new_database_gets_the_whole_schema_in_wal_mode(tmp_path):
@@ -146,3 +155,77 @@ def test_count_refuses_unknown_tables(store):
     assert store.count("cases") == 0
     with pytest.raises(StoreError, match="unknown table 'sqlite_master'"):
         store.count("sqlite_master")
+
+
+def test_an_older_database_gets_the_h3_cells_of_its_cases(tmp_path, monkeypatch):
+    old = Store(tmp_path / "old.sqlite")
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 4)
+    assert old.migrate() == 4
+    with old.connect() as con:
+        con.execute(
+            "INSERT INTO cases (case_id, category, status, lon, lat, reported_at, deadline_at, "
+            "updated_at) VALUES ('C20261122-00001', 'safety', 'reported', ?, ?, ?, ?, ?)",
+            (X0 + 0.005, Y0 + 0.005, *["2026-11-22T00:00:00Z"] * 3),
+        )
+    monkeypatch.undo()
+    assert old.migrate() == SCHEMA_VERSION
+    with old.connect() as con:
+        row = con.execute("SELECT h3_7, h3_8, h3_9, h3_10 FROM cases").fetchone()
+    assert dict(zip(("h3_7", "h3_8", "h3_9", "h3_10"), row, strict=True)) == h3_cells(
+        X0 + 0.005, Y0 + 0.005
+    )
+
+
+def test_the_group_commit_fails_a_bad_write_alone():
+    batches = []
+
+    def write(items):
+        batches.append(list(items))
+        if "bad" in items:
+            raise ValueError("a bad item")
+        return [f"ok:{i}" for i in items]
+
+    commit = GroupCommit(write)
+    results: dict[str, object] = {}
+
+    def submit(item):
+        try:
+            results[item] = commit.submit(item)
+        except ValueError as exc:
+            results[item] = exc
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in ("a", "bad", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {k: v for k, v in results.items() if k != "bad"} == {
+        "a": "ok:a",
+        "b": "ok:b",
+        "c": "ok:c",
+    }
+    assert isinstance(results["bad"], ValueError)
+    assert sum(len(b) for b in batches) >= 4
+
+
+def test_settings_and_case_rules_load_without_the_store():
+    code = (
+        "import sys, wangge.settings, wangge.casework, wangge.clock, wangge.paths; "
+        "print(sorted(m for m in sys.modules if m.startswith('wangge.store')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_sql_is_written_only_in_the_store():
+    sql = re.compile(r"\.execute(many)?\(|\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\b [a-z_*]")
+    outside = [
+        str(path.relative_to(ROOT))
+        for folder in ("geo", "wangge", "dashboard")
+        for path in (ROOT / folder).rglob("*.py")
+        if "store" not in path.relative_to(ROOT).parts[:2] and sql.search(path.read_text())
+    ]
+    assert outside == []
