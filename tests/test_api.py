@@ -93,3 +93,29 @@ def test_bad_bbox_is_422_naming_the_problem(client, query, message):
     resp = client.get(f"/api/v1/buildings?{query}")
     assert resp.status_code == 422
     assert message in resp.get_json()["detail"]
+
+
+def test_openapi_document_is_the_data_file_completed(client):
+    """The served document is ``dashboard/openapi.json`` with the code's values filled in."""
+    from wangge.casework import CATEGORIES, LEVELS, SOURCES, STATUSES
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["info"]["version"] == f"1.{SCHEMA_VERSION}"
+    schemas = doc["components"]["schemas"]
+    assert schemas["Case"]["properties"]["status"]["enum"] == list(STATUSES)
+    assert schemas["Case"]["properties"]["category"]["enum"] == list(CATEGORIES)
+    assert schemas["Case"]["properties"]["level"]["enum"] == list(LEVELS)
+    assert schemas["NewCase"]["properties"]["source"]["enum"] == list(SOURCES)
+    assert schemas["Transition"]["properties"]["to_status"]["enum"] == list(STATUSES[1:])
+    assert [s for s in _strings(doc) if s.startswith("$")] == []  # no marker left
+
+
+def _strings(node):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+    elif isinstance(node, str):
+        yield node
