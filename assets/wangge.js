@@ -18,7 +18,9 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
+  /* band: {min, max} households of the published grid version (the grid layer's hideout) */
   function gridFill(hh, band) {
+    if (band.min == null || band.max == null) return "#c7e9c0";
     if (hh < band.min) return "#f6b26b";
     if (hh > band.max) return "#e06666";
     var x = (hh - band.min) / Math.max(1, band.max - band.min);
@@ -42,7 +44,7 @@
         return { color: "#555", weight: 2.5, dashArray: "8 6", interactive: false };
       },
       grid: function (feature, context) {
-        var band = context.hideout || { min: 300, max: 500 };
+        var band = context.hideout || {};
         var p = feature.properties;
         var flagged = p.flags && p.flags.length > 0;
         if (p.kind === "rural" || p.kind === "special") {

@@ -6,7 +6,10 @@ raises ``KeyError`` (a test checks that each key has both languages).
 
 from __future__ import annotations
 
-__all__ = ["LANGS", "TEXT", "normalise_lang", "t"]
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+__all__ = ["LANGS", "TEXT", "normalise_lang", "page_title", "request_lang", "t"]
 
 LANGS = ("zh", "en")
 
@@ -244,3 +247,32 @@ def t(key: str, lang: str = "zh", **fmt: object) -> str:
     """The text of ``key`` in ``lang``, formatted with ``fmt``."""
     text = TEXT[key][normalise_lang(lang)]
     return text.format(**fmt) if fmt else text
+
+
+def request_lang() -> str:
+    """The language of the page being served: ``?lang=`` of the request, or of the page's URL
+    while Dash routes to a page, else the settings' default language."""
+    import dash
+    from dash.exceptions import MissingCallbackContextException
+    from flask import current_app, has_request_context, request
+
+    if not has_request_context():
+        return LANGS[0]
+    lang = request.args.get("lang")
+    if lang is None:
+        try:
+            search = dash.callback_context.inputs.get("_pages_location.search") or ""
+        except MissingCallbackContextException:
+            search = ""
+        lang = (parse_qs(search.lstrip("?")).get("lang") or [None])[0]
+    settings = current_app.config.get("WANGGE_SETTINGS")
+    return normalise_lang(lang, settings.lang if settings else LANGS[0])
+
+
+def page_title(key: str) -> Callable[..., str]:
+    """A page's title for ``dash.register_page``: the text of ``key`` in the request's language."""
+
+    def title(**_path_variables: object) -> str:
+        return t(key, request_lang())
+
+    return title

@@ -136,3 +136,49 @@ def test_index_html_loads_nothing_from_outside(app):
     external = [u for u in urls if re.match(r"^(https?:)?//", u)]
     assert external == []
     assert "/assets/wangge.js" in html and "/assets/wangge.css" in html
+
+
+def test_the_band_comes_from_the_published_grid_version(tmp_path):
+    """A version made with a 200/400 band: legend, grid layer hideout and overview say so."""
+    settings = Settings(data_dir=tmp_path)
+    store = Store(settings.db_path)
+    data = load_tiny_county(store)
+    band = {"min_households": 200, "max_households": 400}
+    store.add_grid_version(data["grids"], data["assignments"], params=band, publish=True)
+    app = create_app(settings)
+    from dashboard.pages import map as page
+
+    with signed_in(app):
+        layout = page.layout(lang="en")
+    hideout = _find(layout, ids.GRIDS).hideout
+    assert (hideout["min"], hideout["max"]) == (200, 400)
+    legend = " ".join(_texts(_find(layout, ids.HH_LEGEND)))
+    assert "< 200" in legend and "200–400" in legend and "> 400" in legend
+    assert "300" not in legend and "500" not in legend
+    # the tiny county's 4 urban grids of 220 households are all in a 200/400 band
+    assert _find(layout, "stat-in-band").children == "100.0%"
+
+
+def test_a_version_without_a_recorded_band_uses_the_engines_defaults(app):
+    from dashboard.pages import map as page
+
+    with signed_in(app):
+        layout = page.layout()
+    hideout = _find(layout, ids.GRIDS).hideout
+    assert (hideout["min"], hideout["max"]) == (300, 500)
+    assert "300–500" in " ".join(_texts(_find(layout, ids.HH_LEGEND)))
+
+
+def test_demo_badge_only_on_the_demo_county(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    store = Store(settings.db_path)
+    load_tiny_county(store)
+    app = create_app(settings)
+    from dashboard.pages import map as page
+
+    with signed_in(app):
+        assert "demo-badge" not in str(page.layout())
+        assert "虚构示范数据" not in " ".join(_texts(page.layout()))
+    store.set_meta("demo_county", "20261122")
+    with signed_in(app):
+        assert "虚构示范数据" in " ".join(_texts(page.layout()))

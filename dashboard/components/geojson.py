@@ -13,8 +13,9 @@ from dash_extensions.javascript import Namespace
 from flask import current_app
 
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from wangge.services.layers import fit_zoom
 
-__all__ = ["display_point", "from_display", "geojson"]
+__all__ = ["display_bounds", "display_point", "fitted_view", "from_display", "geojson"]
 
 _coords = Namespace("wangge", "coords")
 
@@ -45,3 +46,18 @@ def from_display(lon: float, lat: float) -> tuple[float, float]:
         x, y = gcj02_to_wgs84(lon, lat)
         return float(x), float(y)
     return lon, lat
+
+
+def display_bounds(minx: float, miny: float, maxx: float, maxy: float) -> list[list[float]]:
+    """A WGS84 box as Leaflet bounds where the basemap draws it ([[lat, lon], [lat, lon]])."""
+    return [list(reversed(display_point(minx, miny))), list(reversed(display_point(maxx, maxy)))]
+
+
+def fitted_view(
+    minx: float, miny: float, maxx: float, maxy: float, *, width: int = 1300, height: int = 760
+) -> dict:
+    """``center`` and ``zoom`` of a map of about width x height px showing the WGS84 box."""
+    return {
+        "center": list(reversed(display_point((minx + maxx) / 2, (miny + maxy) / 2))),
+        "zoom": fit_zoom(minx, miny, maxx, maxy, width=width, height=height),
+    }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dash import dcc, html
+from flask import current_app
 
 from dashboard.i18n import t
+from wangge.services.provenance import is_demo_store
 
-__all__ = ["header"]
+__all__ = ["demo_badge", "header", "message_page"]
 
 #: (path, translation key) of the pages in the navigation bar.
 NAV = (
@@ -17,7 +19,19 @@ NAV = (
 )
 
 
-def header(lang: str, path: str, *, demo: bool = True) -> html.Header:
+def demo_badge(lang: str) -> html.Span | None:
+    """The badge 虚构示范数据, when the app's store holds the synthetic demo county."""
+    if not is_demo_store(current_app.config["WANGGE_STORE"]):
+        return None
+    return html.Span(t("app.demo_badge", lang), className="demo-badge")
+
+
+def message_page(lang: str, path: str, key: str) -> html.Div:
+    """A page at ``path`` that only says the text of ``key`` (forbidden, not ready...)."""
+    return html.Div([header(lang, path), html.Div(t(key, lang), className="panel")])
+
+
+def header(lang: str, path: str) -> html.Header:
     """The header for a page at ``path`` in ``lang``; links keep the language."""
     from dashboard.auth import current_user
 
@@ -32,7 +46,7 @@ def header(lang: str, path: str, *, demo: bool = True) -> html.Header:
                 className="app-brand",
                 children=[
                     html.Span(t("app.title", lang), className="app-title"),
-                    html.Span(t("app.demo_badge", lang), className="demo-badge") if demo else None,
+                    demo_badge(lang),
                 ],
             ),
             html.Nav(

@@ -8,13 +8,9 @@ far enough (level of detail). No tile server is needed; an optional tile URL add
 from __future__ import annotations
 
 import json
-import logging
-import math
 
 import dash
 import dash_leaflet as dl
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 from dash import (
     ClientsideFunction,
@@ -26,97 +22,48 @@ from dash import (
     dcc,
     html,
 )
-from dash_extensions.javascript import Namespace
 from flask import current_app
 
 from dashboard import ids
 from dashboard.auth import allowed_page, scope, within_scope
-from dashboard.components.geojson import display_point, from_display, geojson
-from dashboard.components.header import header
-from dashboard.i18n import normalise_lang, t
-from wangge.casework import CATEGORIES, LOCAL_TZ, STATUSES
-from wangge.services.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection, fit_zoom
-from wangge.services.metrics import cube_grid_stats, window_since
+from dashboard.components.geojson import fitted_view, from_display
+from dashboard.components.header import header, message_page
+from dashboard.components.map_layers import (
+    buildings_hint,
+    households_legend,
+    operational_overlays,
+    reference_overlays,
+    summary_stats,
+    tile_base,
+)
+from dashboard.i18n import normalise_lang, page_title, t
+from wangge.casework import CATEGORIES, STATUSES
+from wangge.clock import local_now
+from wangge.services import mapdata
+from wangge.services.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection
+from wangge.services.metrics import window_since
 
-dash.register_page(__name__, path="/", name="态势地图", title="网格化管理指挥中心")
+dash.register_page(__name__, path="/", name="map", title=page_title("app.title"))
 
-log = logging.getLogger(__name__)
-style = Namespace("wangge", "style")
-feature = Namespace("wangge", "feature")
-
-MIN_HOUSEHOLDS, MAX_HOUSEHOLDS = 300, 500
 GRID_METRICS = ("households", "per100", "overdue", "patrol", "camera", "gi")
 
 
-def _layer(name: str, component_id: str, lang: str, *, checked: bool = True, **props) -> dl.Overlay:
-    return dl.Overlay(
-        geojson(id=component_id, url=f"/api/v1/layers/{name}.geojson", **props),
-        name=t(f"layer.{name}", lang),
-        checked=checked,
-    )
-
-
-def _stat(label: str, value: str, *, test_id: str) -> html.Div:
-    return html.Div(
-        className="stat",
-        children=[
-            html.Div(value, className="stat-value", id=test_id),
-            html.Div(label, className="stat-label"),
-        ],
-    )
-
-
-def _summary(lang: str) -> html.Div:
-    summary = current_app.config["WANGGE_LAYERS"].summary(scope=scope())
-    n = summary["grids"]
-    stats = [
-        _stat(t("summary.townships", lang), f"{summary['townships']:,}", test_id="stat-townships"),
-        _stat(
-            t("summary.communities", lang),
-            f"{summary['communities']:,}",
-            test_id="stat-communities",
-        ),
-        _stat(t("summary.grids", lang), f"{n:,}", test_id="stat-grids"),
-        _stat(t("summary.buildings", lang), f"{summary['buildings']:,}", test_id="stat-buildings"),
-        _stat(
-            t("summary.households", lang), f"{summary['households']:,}", test_id="stat-households"
-        ),
-    ]
-    if n:
-        stats.append(
-            _stat(
-                t("summary.in_band", lang),
-                f"{summary['in_band'] / max(1, summary['urban_grids']):.1%}",
-                test_id="stat-in-band",
-            )
-        )
-        stats.append(
-            _stat(t("summary.flagged", lang), f"{summary['flagged']:,}", test_id="stat-flagged")
-        )
+def _summary(lang: str, summary: dict) -> html.Div:
+    band = (summary["band_min"], summary["band_max"])
     return html.Div(
         id=ids.SUMMARY,
         className="panel summary-panel",
         children=[
             html.H3(t("summary.title", lang)),
-            html.Div(stats, className="stats"),
-            None if n else html.Div(t("summary.no_grids", lang), className="muted"),
-            *_legend(lang),
-            html.Div(
-                t("buildings.zoom_hint", lang, zoom=BUILDINGS_MIN_ZOOM),
-                id=ids.BUILDINGS_STATUS,
-                className="muted",
-            ),
+            html.Div(summary_stats(summary, lang), className="stats"),
+            None if summary["grids"] else html.Div(t("summary.no_grids", lang), className="muted"),
+            *_legend(lang, band),
+            buildings_hint(lang),
         ],
     )
 
 
-def _swatch(css_class: str, label: str) -> html.Div:
-    return html.Div(
-        [html.Span(className=f"swatch {css_class}"), html.Span(label)], className="legend-row"
-    )
-
-
-def _legend(lang: str) -> list:
+def _legend(lang: str, band: tuple[int, int]) -> list:
     """The households legend, and the legend of another grid metric (filled in the browser)."""
     labels = {
         "none": t("legend.no_data", lang),
@@ -126,27 +73,28 @@ def _legend(lang: str) -> list:
     return [
         dcc.Store(id=ids.GRID_LEGEND_LABELS, data=labels),
         metric,
-        _households_legend(lang),
+        households_legend(lang, band),
     ]
 
 
-def _households_legend(lang: str) -> html.Div:
-    return html.Div(
-        id=ids.HH_LEGEND,
-        className="legend",
-        children=[
-            html.H4(t("legend.households", lang)),
-            _swatch("hh-below", f"< {MIN_HOUSEHOLDS} {t('legend.below', lang)}"),
-            _swatch("hh-band", f"{MIN_HOUSEHOLDS}–{MAX_HOUSEHOLDS} {t('legend.in_band', lang)}"),
-            _swatch("hh-above", f"> {MAX_HOUSEHOLDS} {t('legend.above', lang)}"),
-            _swatch("hh-flagged", t("legend.flagged", lang)),
-            _swatch("grid-rural", t("legend.rural", lang)),
-            _swatch("grid-special", t("legend.special", lang)),
-            _swatch("line-arterial", t("legend.arterial", lang)),
-            _swatch("line-local", t("legend.local", lang)),
-            _swatch("fill-river", t("legend.river", lang)),
-            _swatch("line-railway", t("legend.railway", lang)),
-        ],
+def _county_map(county, summary: dict, settings, lang: str) -> dl.Map:
+    band = (summary["band_min"], summary["band_max"])
+    overlays = [*reference_overlays(lang, band), *operational_overlays(lang)]
+    control = dl.LayersControl(
+        [*tile_base(settings, lang), *overlays],
+        collapsed=True,
+        position="topright",
+        id=ids.MAP_LAYERS,
+    )
+    return dl.Map(
+        id=ids.MAP,
+        **fitted_view(*county.total_bounds),
+        preferCanvas=True,
+        minZoom=8,
+        maxZoom=19,
+        zoomSnap=0.5,
+        className="county-map",
+        children=[control, dl.ScaleControl(imperial=False, position="bottomright")],
     )
 
 
@@ -154,111 +102,12 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
     if not allowed_page("/"):
-        return html.Div(
-            [header(lang, "/"), html.Div(t("error.forbidden", lang), className="panel")]
-        )
-    county = current_app.config["WANGGE_LAYERS"].county(scope=scope())
+        return message_page(lang, "/", "error.forbidden")
+    layers = current_app.config["WANGGE_LAYERS"]
+    county = layers.county(scope=scope())
     if len(county) == 0:
-        return html.Div(
-            [header(lang, "/"), html.Div(t("error.not_ready", lang), className="panel")]
-        )
-    minx, miny, maxx, maxy = county.total_bounds
-    labels = {"households": t("tooltip.households", lang), "lang": lang}
-    band = {"min": MIN_HOUSEHOLDS, "max": MAX_HOUSEHOLDS, **labels}
-    base = []
-    if settings.tile_url:
-        base.append(
-            dl.BaseLayer(
-                dl.TileLayer(
-                    url=settings.tile_url, attribution=settings.tile_attribution, maxZoom=19
-                ),
-                name=t("layer.tiles", lang),
-                checked=True,
-            )
-        )
-    overlays = [
-        _layer("water", ids.WATER, lang, style=style("water"), interactive=False),
-        _layer(
-            "grids",
-            ids.GRIDS,
-            lang,
-            style=style("grid"),
-            hideout=band,
-            onEachFeature=feature("gridTooltip"),
-        ),
-        _layer("roads", ids.ROADS, lang, style=style("road"), interactive=False),
-        _layer("railways", ids.RAILWAYS, lang, style=style("railway"), interactive=False),
-        dl.Overlay(
-            geojson(
-                id=ids.BUILDINGS,
-                data=None,
-                style=style("building"),
-                hideout=labels,
-                onEachFeature=feature("buildingTooltip"),
-            ),
-            name=t("layer.buildings", lang),
-            checked=True,
-        ),
-        _layer(
-            "communities",
-            ids.COMMUNITIES,
-            lang,
-            style=style("community"),
-            onEachFeature=feature("unitTooltip"),
-        ),
-        _layer("townships", ids.TOWNSHIPS, lang, style=style("township"), interactive=False),
-        dl.Overlay(
-            geojson(
-                id=ids.HEXES, data=None, style=style("hex"), onEachFeature=feature("hexTooltip")
-            ),
-            name=t("layer.hexes", lang),
-            checked=False,
-        ),
-        dl.Overlay(
-            geojson(id=ids.SECTORS, data=None, style=style("sector"), interactive=False),
-            name=t("layer.cameras", lang),
-            checked=False,
-        ),
-        dl.Overlay(
-            geojson(
-                id=ids.UNCOVERED,
-                data=None,
-                style=style("uncovered"),
-                onEachFeature=feature("uncoveredTooltip"),
-            ),
-            name=t("layer.uncovered", lang),
-            checked=False,
-        ),
-        dl.Overlay(
-            geojson(
-                id=ids.CASES,
-                data=None,
-                cluster=True,
-                zoomToBoundsOnClick=True,
-                superClusterOptions={"radius": 70, "maxZoom": 17},
-                pointToLayer=feature("casePoint"),
-                onEachFeature=feature("caseTooltip"),
-                hideout={
-                    "categories": {c: t(f"category.{c}", lang) for c in CATEGORIES},
-                    "statuses": {c: t(f"status.{c}", lang) for c in STATUSES},
-                },
-            ),
-            name=t("layer.cases", lang),
-            checked=True,
-        ),
-        dl.Overlay(
-            geojson(id=ids.CASE_BINS, data=None, pointToLayer=feature("caseBin")),
-            name=t("layer.case_bins", lang),
-            checked=True,
-        ),
-        dl.Overlay(
-            geojson(
-                id=ids.TRACK, data=None, style=style("track"), pointToLayer=feature("trackPoint")
-            ),
-            name=t("layer.track", lang),
-            checked=True,
-        ),
-    ]
+        return message_page(lang, "/", "error.not_ready")
+    summary = layers.summary(scope=scope())
     return html.Div(
         className="page page-map",
         children=[
@@ -270,26 +119,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             html.Div(
                 className="map-wrap",
                 children=[
-                    dl.Map(
-                        id=ids.MAP,
-                        center=list(reversed(display_point((minx + maxx) / 2, (miny + maxy) / 2))),
-                        zoom=fit_zoom(minx, miny, maxx, maxy),
-                        preferCanvas=True,
-                        minZoom=8,
-                        maxZoom=19,
-                        zoomSnap=0.5,
-                        className="county-map",
-                        children=[
-                            dl.LayersControl(
-                                [*base, *overlays],
-                                collapsed=True,
-                                position="topright",
-                                id=ids.MAP_LAYERS,
-                            ),
-                            dl.ScaleControl(imperial=False, position="bottomright"),
-                        ],
-                    ),
-                    _summary(lang),
+                    _county_map(county, summary, settings, lang),
+                    _summary(lang, summary),
                     _controls(lang),
                 ],
             ),
@@ -302,7 +133,7 @@ def _controls(lang: str) -> html.Div:
     store = current_app.config["WANGGE_STORE"]
     workers = store.workers()
     workers = workers[[within_scope(g) for g in workers["grid_code"]]]
-    today = pd.Timestamp.now(tz=LOCAL_TZ).date()
+    today = local_now().date()
     return html.Div(
         className="panel controls-panel",
         children=[
@@ -368,18 +199,21 @@ def show_buildings(zoom, bounds, lang):
     lang = normalise_lang(lang)
     if zoom is None or bounds is None or zoom < BUILDINGS_MIN_ZOOM:
         return None, t("buildings.zoom_hint", lang, zoom=BUILDINGS_MIN_ZOOM)
-    (south, west), (north, east) = bounds
-    west, south = from_display(west, south)
-    east, north = from_display(east, north)
-    text, n, capped = current_app.config["WANGGE_LAYERS"].buildings(
-        (west, south, east, north), scope=scope()
-    )
+    text, n, capped = current_app.config["WANGGE_LAYERS"].buildings(_box(bounds), scope=scope())
     status = (
         t("buildings.capped", lang, n=BUILDINGS_LIMIT)
         if capped
         else t("buildings.shown", lang, n=n)
     )
     return json.loads(text), status
+
+
+def _box(bounds) -> tuple[float, float, float, float]:
+    """The map's bounds ([[south, west], [north, east]] as drawn) as a WGS84 box."""
+    (south, west), (north, east) = bounds
+    west, south = from_display(west, south)
+    east, north = from_display(east, north)
+    return west, south, east, north
 
 
 def _h3_resolution(zoom: float | None) -> int:
@@ -389,7 +223,7 @@ def _h3_resolution(zoom: float | None) -> int:
 
 
 #: Past this many cases in the view, the server sends one bubble per H3 cell instead of points.
-MAX_POINTS = 6000
+MAX_POINTS = mapdata.MAX_POINTS
 
 
 def _case_filters(window, category, status) -> dict:
@@ -417,53 +251,17 @@ def _case_filters(window, category, status) -> dict:
     State(ids.LANG_STORE, "data"),
 )
 def show_cases(window, category, status, zoom, bounds, lang):
-    """Cases of the time window, category and status. Up to :data:`MAX_POINTS` cases in the
-    view travel as points (clustered in the browser); past that the server sends one bubble per
-    H3 cell (count and overdue count), so a 60,000-case month does not ship 60,000 features."""
-    lang = normalise_lang(lang)
-    filters = _case_filters(window, category, status)
-    store = current_app.config["WANGGE_STORE"]
-    res = _h3_resolution(zoom)
-    bbox = None
-    if bounds and (zoom or 0) >= 14:
-        (south, west), (north, east) = bounds
-        west, south = from_display(west, south)
-        east, north = from_display(east, north)
-        bbox = (west, south, east, north)
-    cells = store.case_bins(resolution=res, filters=filters)  # H3 cells stored with each case
-    total = sum(c[3] for c in cells)
-    count = t("cases.count", lang, n=f"{total:,}")
-    if not total:
-        return None, None, count
-    in_view = cells if bbox is None else store.case_bins(resolution=res, filters=filters, bbox=bbox)
-    if sum(c[3] for c in in_view) <= MAX_POINTS:
-        rows = store.case_points(filters=filters, bbox=bbox)
-        points = {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "id": cid,
-                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "properties": {"c": cat, "s": st, "o": od},
-                }
-                for cid, lon, lat, cat, st, od in rows
-            ],
-        }
-        return points, None, count
-    bins = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "id": cell,
-                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-                "properties": {"n": n, "o": od},
-            }
-            for cell, lon, lat, n, od in in_view
-        ],
-    }
-    return None, bins, count
+    """Cases of the time window, category and status, as points or, past :data:`MAX_POINTS`
+    in the view (the viewport counts from zoom 14 on), as bins
+    (:func:`wangge.services.mapdata.case_layers`)."""
+    points, bins, total = mapdata.case_layers(
+        current_app.config["WANGGE_STORE"],
+        _case_filters(window, category, status),
+        resolution=_h3_resolution(zoom),
+        bbox=_box(bounds) if bounds and (zoom or 0) >= 14 else None,
+        max_points=MAX_POINTS,
+    )
+    return points, bins, t("cases.count", normalise_lang(lang), n=f"{total:,}")
 
 
 @callback(
@@ -483,22 +281,7 @@ def show_hexes(window, category, status, zoom, overlays, lang):
     cells = current_app.config["WANGGE_STORE"].case_bins(
         resolution=_h3_resolution(zoom), filters=_case_filters(window, category, status)
     )
-    if not cells:
-        return None
-    return _hex_layer(np.array([c[0] for c in cells]), np.array([c[3] for c in cells]))
-
-
-def _hex_layer(uniq: np.ndarray, counts: np.ndarray) -> dict:
-    """H3 cells with their counts and share of the busiest cell, as GeoJSON polygons."""
-    from geo.analytics.hexes import h3_cell_polygons
-
-    polygons = h3_cell_polygons(uniq)
-    frame = gpd.GeoDataFrame(
-        {"h3_cell": uniq, "count": counts, "share": counts / counts.max()},
-        geometry=polygons.to_numpy(),
-        crs="EPSG:4326",
-    )
-    return json.loads(feature_collection(frame, ["h3_cell", "count", "share"], id_column="h3_cell"))
+    return mapdata.hex_layer(cells)
 
 
 #: How often the map refreshes the grids' metric values (seconds).
@@ -515,57 +298,9 @@ def grid_values(_tick):
     (``wangge.restyleGrids``: ``setStyle`` on the drawn polygons), with no round trip and no
     rebuild of the layer, which dash-leaflet does on every ``hideout`` change."""
     cfg = current_app.config
-    store = cfg["WANGGE_STORE"]
-    analytics = cfg["WANGGE_ANALYTICS"]
-    grids = store.grids().drop(columns="geometry")
+    grids = cfg["WANGGE_STORE"].grids().drop(columns="geometry")
     grids = grids[[within_scope(g) for g in grids["grid_code"]]]
-    codes = list(grids["grid_code"])
-    # the last 30 local days' reports and the open overdue cases per grid, from the drill-down's
-    # case cube (cached; the same figures as the 态势 page)
-    stats = cube_grid_stats(analytics.case_cube())
-    raw = {
-        # undefined for grids without households (schools, industrial parks: 专属网格)
-        "per100": {
-            g: 100 * stats.get(g, (0, 0, 0))[0] / h if h > 0 else None
-            for g, h in zip(codes, grids["households"], strict=True)
-        },
-        "overdue": {g: stats.get(g, (0, 0, 0))[2] for g in codes},
-    }
-    for metric, compute, column in (
-        ("patrol", analytics.patrol_yesterday, "patrol_street_share"),
-        ("camera", analytics.camera_coverage, "camera_street_share"),
-        ("gi", analytics.hotspots, "gi_bin"),
-    ):
-        try:
-            frame = compute()
-        except Exception:  # one failed analysis leaves its metric grey, not the map broken
-            log.exception("grid metric %s failed; shown as missing", metric)
-            frame = pd.DataFrame(columns=["grid_code", column])
-        raw[metric] = dict(zip(frame["grid_code"], frame[column], strict=True))
-    out = {}
-    for metric, values in raw.items():
-        clean = {
-            g: (
-                None
-                if values.get(g) is None
-                or (isinstance(values.get(g), float) and math.isnan(values[g]))
-                else round(float(values[g]), 4)
-            )
-            for g in codes
-        }
-        finite = [v for v in clean.values() if v is not None]
-        top = max(finite, default=1)
-        if metric in ("per100", "overdue") and len(finite) >= 20:
-            # the colour ramp ends at the 95th percentile, so one outlier does not wash out the
-            # rest; the legend then reads "≥ vmax"
-            top = float(np.percentile(finite, 95)) or top
-        out[metric] = {
-            "values": clean,
-            "vmin": min(finite, default=0),
-            "vmax": top,
-            "clipped": top < max(finite, default=top),
-        }
-    return out
+    return mapdata.grid_metric_values(cfg["WANGGE_ANALYTICS"], grids)
 
 
 clientside_callback(
@@ -621,44 +356,16 @@ def load_camera_layers(overlays, sectors, uncovered, lang):
 )
 def show_track(worker, day, lang):
     """One grid worker's GPS track on one (local) day, with its sessions and minutes."""
-    from geo.analytics.patrols import patrol_sessions
-
     lang = normalise_lang(lang)
     if not worker or not day:
         return None, ""
-    workers = current_app.config["WANGGE_STORE"].workers().set_index("worker_id")
+    store = current_app.config["WANGGE_STORE"]
+    workers = store.workers().set_index("worker_id")
     if worker not in workers.index or not within_scope(workers.loc[worker, "grid_code"]):
         return None, t("error.forbidden", lang)
-    start = pd.Timestamp(day).tz_localize(LOCAL_TZ)
-    fixes = current_app.config["WANGGE_STORE"].patrol_points(
-        worker_id=worker,
-        since=start.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
-        until=(start + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
-    )
-    if fixes.empty:
+    track, n = mapdata.worker_track(store, worker, day)
+    if track is None:
         return None, t("ctl.no_track", lang)
-    sessions = patrol_sessions(fixes, person="worker_id", time="at")
-    features = []
-    for s in sessions.itertuples():
-        part = fixes[(fixes["at"] >= s.start) & (fixes["at"] <= s.end)]
-        coords = part[["lon", "lat"]].to_numpy().tolist()
-        if len(coords) >= 2:
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "LineString", "coordinates": coords},
-                    "properties": {"session": int(s.session)},
-                }
-            )
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": coords[0]},
-                "properties": {"start": s.start.tz_convert(LOCAL_TZ).strftime("%H:%M")},
-            }
-        )
-    minutes = float(sessions["minutes"].sum())
-    status = t(
-        "ctl.track_summary", lang, n=len(sessions), minutes=f"{minutes:.0f}", fixes=len(fixes)
-    )
-    return {"type": "FeatureCollection", "features": features}, status
+    minutes = f"{n['minutes']:.0f}"
+    status = t("ctl.track_summary", lang, n=n["sessions"], minutes=minutes, fixes=n["fixes"])
+    return track, status

@@ -26,6 +26,7 @@ __all__ = [
     "LayerService",
     "feature_collection",
     "fit_zoom",
+    "household_band",
 ]
 
 #: Buildings are drawn from this zoom level on.
@@ -59,6 +60,26 @@ def feature_collection(
         if g is not None
     ]
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+
+
+def household_band(store: Store) -> tuple[int, int]:
+    """The (min, max) households per urban grid of the published grid version.
+
+    Read from the parameters the version was made with (``min_households`` and
+    ``max_households``, stored by :meth:`wangge.store.Store.add_grid_version`); a version that
+    did not record them was made with the partition engine's defaults.
+    """
+    params = store.grid_version_params()
+    lo, hi = params.get("min_households"), params.get("max_households")
+    if lo is None or hi is None:
+        import inspect
+
+        from geo.partition import partition
+
+        defaults = inspect.signature(partition).parameters
+        lo = defaults["min_households"].default if lo is None else lo
+        hi = defaults["max_households"].default if hi is None else hi
+    return int(lo), int(hi)
 
 
 def _plain(props: dict) -> dict:
@@ -135,8 +156,11 @@ class LayerService:
         return text, len(frame), capped
 
     def summary(self, *, scope: str | None = None) -> dict:
-        """Counts for the overview panel (of one township with ``scope``)."""
+        """Counts for the overview panel (of one township with ``scope``), with the household
+        band of the published grid version (``band_min``, ``band_max``) and how many urban
+        grids are in it (``in_band``)."""
         store = self.store
+        lo, hi = household_band(store)
         grids = store.grids()
         if scope:
             grids = grids[grids["grid_code"].str.startswith(scope[:9])]
@@ -144,12 +168,14 @@ class LayerService:
         # the household band applies to urban grids; rural grids follow hamlets, dedicated grids
         # their institution
         urban = grids[grids["kind"] == "urban"] if len(grids) else grids
-        in_band = int(urban["households"].between(300, 500).sum()) if len(urban) else 0
+        in_band = int(urban["households"].between(lo, hi).sum()) if len(urban) else 0
         return {
             **store.totals(scope=scope),
             "grids": len(grids),
             "urban_grids": len(urban),
             "in_band": in_band,
+            "band_min": lo,
+            "band_max": hi,
             "flagged": flagged,
         }
 

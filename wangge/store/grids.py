@@ -91,6 +91,16 @@ class GridStore(ReferenceStore):
             ).fetchone()
         return int(row[0]) if row else None
 
+    def grid_version_params(self, version_id: int | None = None) -> dict:
+        """The parameters ``version_id`` was made with (default: the published version's; an
+        empty dict when there is no such version)."""
+        vid = self.published_grid_version() if version_id is None else version_id
+        with self.connect() as con:
+            row = con.execute(
+                "SELECT params FROM grid_versions WHERE version_id = ?", (vid,)
+            ).fetchone()
+        return json.loads(row[0] or "{}") if row else {}
+
     def grid_versions(self) -> pd.DataFrame:
         with self.connect() as con:
             rows = con.execute(
