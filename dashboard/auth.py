@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 from flask import Flask, current_app, g, jsonify, redirect, request, session
 
 from dashboard.i18n import normalise_lang, t
+from wangge.services.provenance import is_demo_store
 from wangge.store import Store
 
 __all__ = ["allowed_page", "current_user", "init_auth", "scope", "within_scope"]
@@ -101,10 +102,15 @@ def allowed_page(path: str) -> bool:
 
 def _login_page(lang: str, error: str = "", next_url: str = "/") -> str:
     err = f'<p class="login-error">{html.escape(error)}</p>' if error else ""
+    badge = (
+        f'<p class="demo-badge">{html.escape(t("app.demo_badge", lang))}</p>'
+        if is_demo_store(current_app.config["WANGGE_STORE"])
+        else ""
+    )
     return f"""<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">
 <title>{html.escape(t("login.title", lang))}</title><link rel="stylesheet" href="/assets/wangge.css"></head>
 <body class="login-body"><form class="login-box" method="post" action="/login">
-<h1>{html.escape(t("app.title", lang))}</h1><p class="demo-badge">{html.escape(t("app.demo_badge", lang))}</p>{err}
+<h1>{html.escape(t("app.title", lang))}</h1>{badge}{err}
 <label>{html.escape(t("login.username", lang))}<input name="username" id="username" autocomplete="username" required></label>
 <label>{html.escape(t("login.password", lang))}<input name="password" id="password" type="password" autocomplete="current-password" required></label>
 <input type="hidden" name="next" value="{html.escape(next_url)}"><input type="hidden" name="lang" value="{lang}">

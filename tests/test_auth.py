@@ -142,3 +142,11 @@ def test_users_need_a_real_role_a_scope_and_a_long_password(env):
     assert store.check_password("county", PASSWORD)["role"] == "county"
     assert store.check_password("county", "nope") is None
     assert store.check_password("ghost", PASSWORD) is None
+
+
+def test_login_page_shows_the_demo_badge_only_on_the_demo_county(env):
+    app, store = env
+    client = app.server.test_client()
+    assert "demo-badge" not in client.get("/login").get_data(as_text=True)
+    store.set_meta("demo_county", "20261122")
+    assert "虚构示范数据" in client.get("/login").get_data(as_text=True)

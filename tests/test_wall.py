@@ -97,3 +97,16 @@ def test_wall_layout_speaks_english_too(app):
     with signed_in(app):
         text = str(wall.layout(lang="en"))
     assert "grid management command centre" in text and "Newest cases" in text
+
+
+def test_wall_shows_the_demo_badge_only_on_the_demo_county(tmp_path):
+    from dashboard.pages import wall
+
+    settings = Settings(data_dir=tmp_path)
+    store = Store(settings.db_path)
+    load_tiny_county(store)
+    app = create_app(settings)
+    with signed_in(app):
+        assert "虚构示范数据" not in str(wall.layout())
+        store.set_meta("demo_county", "20261122")
+        assert "虚构示范数据" in str(wall.layout())

@@ -22,12 +22,14 @@ from plotly.io.json import to_json_plotly
 
 from dashboard import ids
 from dashboard.auth import allowed_page, scope
-from dashboard.components.geojson import display_point, geojson
-from dashboard.i18n import normalise_lang, t
-from wangge.services.layers import fit_zoom
-from wangge.services.metrics import LOCAL_TZ, scope_filters, wall_data, wall_fingerprint
+from dashboard.components.geojson import display_bounds, fitted_view, geojson
+from dashboard.components.header import demo_badge
+from dashboard.i18n import normalise_lang, page_title, t
+from wangge.clock import COUNTY_TZ
+from wangge.services.mapdata import recent_multipoints
+from wangge.services.metrics import scope_filters, wall_data, wall_fingerprint
 
-dash.register_page(__name__, path="/wall", name="指挥大屏", title="指挥大屏")
+dash.register_page(__name__, path="/wall", name="wall", title=page_title("nav.wall"))
 
 style = Namespace("wangge", "style")
 feature = Namespace("wangge", "feature")
@@ -178,7 +180,7 @@ def case_rows(frame: pd.DataFrame, lang: str, names: dict, *, overdue: bool = Fa
     now = pd.Timestamp.now(tz="UTC")
     rows = []
     for r in frame.itertuples():
-        when = r.reported_at.tz_convert(LOCAL_TZ).strftime("%m-%d %H:%M")
+        when = r.reported_at.tz_convert(COUNTY_TZ).strftime("%m-%d %H:%M")
         place = names.get(r.community_code, r.community_code or "—")
         extra = (
             f"+{(now - r.deadline_at).total_seconds() / 3600:.0f}h"
@@ -204,6 +206,87 @@ def _panel(title: str, body, *, cls: str = "") -> html.Section:
     return html.Section([html.H3(title), body], className=f"wall-panel {cls}")
 
 
+#: The charts of the wall: static, no mode bar, filling their panel.
+GRAPH = {
+    "config": {"displayModeBar": False, "staticPlot": True},
+    "style": {"height": "100%"},
+    "responsive": True,
+}
+
+
+def _stores(settings, lang: str) -> list:
+    """What the browser keeps: the wall's settings and texts, fingerprint, scale, timers."""
+    wall_settings = {
+        "lang": lang,
+        "refresh": settings.wall_refresh,
+        "updated": t("wall.updated", lang, time="{time}"),
+        "never": t("wall.never", lang),
+        # the county's clock, whatever time zone the display's computer is set to
+        "tz": COUNTY_TZ,
+    }
+    return [
+        dcc.Store(id=ids.WALL_SETTINGS, data=wall_settings),
+        dcc.Store(id=ids.WALL_FINGERPRINT, data=None),
+        dcc.Store(id=ids.WALL_SCALE, data=None),
+        dcc.Store(id=ids.WALL_LAST_OK, data=None),
+        dcc.Interval(id=ids.WALL_TICK, interval=settings.wall_refresh * 1000, n_intervals=0),
+        dcc.Interval(id=ids.WALL_CLOCK_TICK, interval=1000, n_intervals=0),
+    ]
+
+
+def _header(county_name: str, lang: str) -> html.Header:
+    return html.Header(
+        className="wall-header",
+        children=[
+            html.H1(t("wall.title", lang, county=county_name)),
+            demo_badge(lang),
+            html.Div(className="wall-spacer"),
+            html.Span(id=ids.WALL_CLOCK, className="wall-clock"),
+            html.Span(t("wall.never", lang), id=ids.WALL_UPDATED, className="wall-updated"),
+        ],
+    )
+
+
+def _map(county, layers, lang: str) -> html.Div:
+    """The county's communities shaded by open cases, with the last 24 hours' cases."""
+    wall_map = dl.Map(
+        id=ids.WALL_MAP,
+        **fitted_view(*county.total_bounds, width=900, height=720),
+        # then fitted to the map's own box: 1080p and 4K walls alike
+        viewport=_county_viewport(layers),
+        zoomSnap=0.25,
+        preferCanvas=True,
+        zoomControl=False,
+        attributionControl=False,
+        minZoom=8,
+        maxZoom=18,
+        className="wall-map",
+        children=[
+            geojson(
+                id=ids.WALL_COMMUNITIES,
+                url="/api/v1/layers/communities.geojson",
+                style=style("wallCommunity"),
+                hideout={"counts": {}, "max": 1},
+            ),
+            geojson(
+                url="/api/v1/layers/townships.geojson",
+                style=style("wallTownship"),
+                interactive=False,
+            ),
+            geojson(id=ids.WALL_POINTS, data=None, pointToLayer=feature("wallCase")),
+        ],
+    )
+    legend = html.Div(t("wall.map_legend", lang), className="wall-map-legend")
+    return html.Div([wall_map, legend], className="wall-col wall-centre")
+
+
+def _column(panels: list) -> html.Div:
+    """A column of panels, each given as (title, body)."""
+    return html.Div(
+        [_panel(title, body, cls="grow") for title, body in panels], className="wall-col"
+    )
+
+
 def layout(lang: str | None = None, **_query) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
@@ -213,122 +296,23 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     county = layers.county(scope=scope())
     if len(county) == 0:
         return html.Div(t("error.not_ready", lang), className="wall-page")
-    minx, miny, maxx, maxy = county.total_bounds
-    graph = {
-        "config": {"displayModeBar": False, "staticPlot": True},
-        "style": {"height": "100%"},
-        "responsive": True,
-    }
+    left = [
+        (t("wall.townships", lang), html.Div(id=ids.WALL_TOWNSHIPS)),
+        (t("wall.categories", lang), dcc.Graph(id=ids.WALL_CATEGORIES, **GRAPH)),
+    ]
+    right = [
+        (t("wall.trend", lang), dcc.Graph(id=ids.WALL_TREND, **GRAPH)),
+        (t("wall.newest", lang), html.Div(id=ids.WALL_NEWEST, className="case-list")),
+        (t("wall.overdue", lang), html.Div(id=ids.WALL_OVERDUE, className="case-list")),
+    ]
+    body = [_column(left), _map(county, layers, lang), _column(right)]
     return html.Div(
         className="wall-page",
         children=[
-            dcc.Store(
-                id=ids.WALL_SETTINGS,
-                data={
-                    "lang": lang,
-                    "refresh": settings.wall_refresh,
-                    "updated": t("wall.updated", lang, time="{time}"),
-                    "never": t("wall.never", lang),
-                    # the county's clock, whatever time zone the display's computer is set to
-                    "tz": LOCAL_TZ,
-                },
-            ),
-            dcc.Store(id=ids.WALL_FINGERPRINT, data=None),
-            dcc.Store(id=ids.WALL_SCALE, data=None),
-            dcc.Store(id=ids.WALL_LAST_OK, data=None),
-            dcc.Interval(id=ids.WALL_TICK, interval=settings.wall_refresh * 1000, n_intervals=0),
-            dcc.Interval(id=ids.WALL_CLOCK_TICK, interval=1000, n_intervals=0),
-            html.Header(
-                className="wall-header",
-                children=[
-                    html.H1(t("wall.title", lang, county=county["name"].iloc[0])),
-                    html.Span(t("app.demo_badge", lang), className="demo-badge"),
-                    html.Div(className="wall-spacer"),
-                    html.Span(id=ids.WALL_CLOCK, className="wall-clock"),
-                    html.Span(t("wall.never", lang), id=ids.WALL_UPDATED, className="wall-updated"),
-                ],
-            ),
+            *_stores(settings, lang),
+            _header(county["name"].iloc[0], lang),
             html.Div(id=ids.WALL_KPIS, className="kpi-strip"),
-            html.Div(
-                className="wall-body",
-                children=[
-                    html.Div(
-                        className="wall-col",
-                        children=[
-                            _panel(
-                                t("wall.townships", lang),
-                                html.Div(id=ids.WALL_TOWNSHIPS),
-                                cls="grow",
-                            ),
-                            _panel(
-                                t("wall.categories", lang),
-                                dcc.Graph(id=ids.WALL_CATEGORIES, **graph),
-                                cls="grow",
-                            ),
-                        ],
-                    ),
-                    html.Div(
-                        className="wall-col wall-centre",
-                        children=[
-                            dl.Map(
-                                id=ids.WALL_MAP,
-                                center=list(
-                                    reversed(display_point((minx + maxx) / 2, (miny + maxy) / 2))
-                                ),
-                                zoom=fit_zoom(minx, miny, maxx, maxy, width=900, height=720),
-                                # then fitted to the map's own box: 1080p and 4K walls alike
-                                viewport=_county_viewport(layers),
-                                zoomSnap=0.25,
-                                preferCanvas=True,
-                                zoomControl=False,
-                                attributionControl=False,
-                                minZoom=8,
-                                maxZoom=18,
-                                className="wall-map",
-                                children=[
-                                    geojson(
-                                        id=ids.WALL_COMMUNITIES,
-                                        url="/api/v1/layers/communities.geojson",
-                                        style=style("wallCommunity"),
-                                        hideout={"counts": {}, "max": 1},
-                                    ),
-                                    geojson(
-                                        url="/api/v1/layers/townships.geojson",
-                                        style=style("wallTownship"),
-                                        interactive=False,
-                                    ),
-                                    geojson(
-                                        id=ids.WALL_POINTS,
-                                        data=None,
-                                        pointToLayer=feature("wallCase"),
-                                    ),
-                                ],
-                            ),
-                            html.Div(t("wall.map_legend", lang), className="wall-map-legend"),
-                        ],
-                    ),
-                    html.Div(
-                        className="wall-col",
-                        children=[
-                            _panel(
-                                t("wall.trend", lang),
-                                dcc.Graph(id=ids.WALL_TREND, **graph),
-                                cls="grow",
-                            ),
-                            _panel(
-                                t("wall.newest", lang),
-                                html.Div(id=ids.WALL_NEWEST, className="case-list"),
-                                cls="grow",
-                            ),
-                            _panel(
-                                t("wall.overdue", lang),
-                                html.Div(id=ids.WALL_OVERDUE, className="case-list"),
-                                cls="grow",
-                            ),
-                        ],
-                    ),
-                ],
-            ),
+            html.Div(className="wall-body", children=body),
         ],
     )
 
@@ -375,42 +359,7 @@ def refresh_wall(_n, scale, fingerprint, settings):
     rescaled = bool(previous) and old_scale != f"{scale:g}"
     viewport = _county_viewport(current_app.config["WANGGE_LAYERS"]) if rescaled else dash.no_update
     lang = normalise_lang((settings or {}).get("lang"))
-    data = wall_data(store, now=now, township_code=township)
-    communities = store.admin_units("community")
-    names = dict(zip(communities["code"], communities["name"], strict=True))
-    counts = store.case_counts(by="community_code", open_only=True, filters=scope_filters(township))
-    # the last 24 h's cases as two MultiPoints (overdue or not), rounded to about a metre: a
-    # fifth of the bytes of one feature per case (2,000 cases a day at 200,000 cases)
-    recent = data.recent_points
-    late = recent["overdue"].astype(bool)
-    points = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "MultiPoint",
-                    "coordinates": [
-                        [round(lon, 5), round(lat, 5)]
-                        for lon, lat in zip(part["lon"], part["lat"], strict=True)
-                    ],
-                },
-                "properties": {"overdue": overdue},
-            }
-            for overdue, part in ((0, recent[~late]), (1, recent[late]))
-            if len(part)
-        ],
-    }
-    panels = [
-        kpi_tiles(data.kpis, lang),
-        township_rows(data.townships),
-        category_figure(data.categories, lang, size=14 * scale),
-        trend_figure(data.trend, lang, size=13 * scale),
-        case_rows(data.newest, lang, names),
-        case_rows(data.overdue, lang, names, overdue=True),
-        {"counts": counts, "max": max(counts.values(), default=1)},
-        points,
-    ]
+    panels = _panels(store, township, now=now, lang=lang, scale=scale)
     digests = [_digest(p) for p in panels]
     shown = previous.get("panels") or []
     sent = [
@@ -418,6 +367,24 @@ def refresh_wall(_n, scale, fingerprint, settings):
         for i, (p, d) in enumerate(zip(panels, digests, strict=True))
     ]
     return (*sent, {"data": current, "panels": digests}, checked, viewport)
+
+
+def _panels(store, township: str | None, *, now: pd.Timestamp, lang: str, scale: float) -> list:
+    """The content of every :data:`DATA_OUTPUTS` panel but the fingerprint, in their order."""
+    data = wall_data(store, now=now, township_code=township)
+    communities = store.admin_units("community")
+    names = dict(zip(communities["code"], communities["name"], strict=True))
+    counts = store.case_counts(by="community_code", open_only=True, filters=scope_filters(township))
+    return [
+        kpi_tiles(data.kpis, lang),
+        township_rows(data.townships),
+        category_figure(data.categories, lang, size=14 * scale),
+        trend_figure(data.trend, lang, size=13 * scale),
+        case_rows(data.newest, lang, names),
+        case_rows(data.overdue, lang, names, overdue=True),
+        {"counts": counts, "max": max(counts.values(), default=1)},
+        recent_multipoints(data.recent_points),
+    ]
 
 
 def _digest(panel) -> str:
@@ -428,12 +395,8 @@ def _digest(panel) -> str:
 
 def _county_viewport(layers) -> dict:
     """Fit the (scoped) county to the map's box, at once."""
-    minx, miny, maxx, maxy = layers.county(scope=scope()).total_bounds
     return {
-        "bounds": [
-            list(reversed(display_point(minx, miny))),
-            list(reversed(display_point(maxx, maxy))),
-        ],
+        "bounds": display_bounds(*layers.county(scope=scope()).total_bounds),
         "transition": "fitBounds",
         "options": {"animate": False},
     }
