@@ -100,12 +100,12 @@ def test_wall_layout_speaks_english_too(app):
 
 
 def test_wall_shows_the_demo_badge_only_on_the_demo_county(tmp_path):
-    from dashboard.pages import wall
-
     settings = Settings(data_dir=tmp_path)
     store = Store(settings.db_path)
     load_tiny_county(store)
     app = create_app(settings)
+    from dashboard.pages import wall
+
     with signed_in(app):
         assert "虚构示范数据" not in str(wall.layout())
         store.set_meta("demo_county", "20261122")
