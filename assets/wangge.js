@@ -79,12 +79,15 @@
       gridTooltip: function (feature, layer, context) {
         var p = feature.properties, h = (context && context.hideout) || {};
         var text = "<b>" + esc(p.grid_code) + "</b><br>" + esc(p.households) + " " + esc(h.households || "户");
-        if (p.flags) text += "<br><span class='flag'>" + esc(p.flags) + "</span>";
+        if (p.flags) {
+          var words = String(p.flags).split(";").filter(Boolean).map(function (f) { return (h.flags || {})[f] || f; });
+          text += "<br><span class='flag'>" + esc(words.join("; ")) + "</span>";
+        }
         layer.bindTooltip(text, { sticky: true });
       },
       buildingTooltip: function (feature, layer, context) {
         var p = feature.properties, h = (context && context.hideout) || {};
-        var text = (p.name ? esc(p.name) + "<br>" : "") + esc(p.kind) + " · " + esc(p.floors) + "F · " +
+        var text = (p.name ? esc(p.name) + "<br>" : "") + esc((h.kinds || {})[p.kind] || p.kind) + " · " + esc(p.floors) + "F · " +
           esc(p.households) + " " + esc(h.households || "户");
         layer.bindTooltip(text);
       },

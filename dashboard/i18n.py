@@ -9,7 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-__all__ = ["LANGS", "TEXT", "normalise_lang", "page_title", "request_lang", "t"]
+__all__ = [
+    "ACTORS",
+    "LANGS",
+    "TEXT",
+    "actor_label",
+    "flags_label",
+    "label",
+    "labels",
+    "normalise_lang",
+    "page_title",
+    "request_lang",
+    "t",
+]
 
 LANGS = ("zh", "en")
 
@@ -221,6 +233,51 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "{n} 次巡查，{minutes} 分钟，{fixes} 个定位点",
         "en": "{n} patrols, {minutes} minutes, {fixes} fixes",
     },
+    "flag.undersize-community": {
+        "zh": "社区户数不足一个网格",
+        "en": "community below the band",
+    },
+    "flag.undersize-piece": {"zh": "分隔片区户数不足", "en": "separated piece below the band"},
+    "flag.no-integer-split": {"zh": "户数无法整分", "en": "no whole number of grids fits"},
+    "flag.no-building-split": {
+        "zh": "整栋建筑无法分入区间",
+        "en": "whole buildings do not split into the band",
+    },
+    "flag.indivisible-building": {
+        "zh": "单栋建筑超过上限",
+        "en": "one building above the band",
+    },
+    "flag.empty": {"zh": "无住户", "en": "no households"},
+    "flag.locked": {"zh": "锁定网格", "en": "locked grid"},
+    "flag.kept": {"zh": "沿用原网格", "en": "kept from the previous version"},
+    "flag.out-of-band": {"zh": "户数超出区间", "en": "out of the band"},
+    "flag.over-maximum": {"zh": "户数高于上限", "en": "above the band"},
+    "building.house": {"zh": "住宅(平房/低层)", "en": "house"},
+    "building.shophouse": {"zh": "商住楼", "en": "shophouse"},
+    "building.rural_house": {"zh": "农房", "en": "rural house"},
+    "building.outbuilding": {"zh": "附属房", "en": "outbuilding"},
+    "building.walkup": {"zh": "多层住宅", "en": "walk-up"},
+    "building.tower": {"zh": "高层住宅", "en": "tower"},
+    "building.school": {"zh": "学校", "en": "school"},
+    "building.hospital": {"zh": "医院", "en": "hospital"},
+    "building.government": {"zh": "机关", "en": "government"},
+    "building.commercial": {"zh": "商业", "en": "commercial"},
+    "building.market": {"zh": "市场", "en": "market"},
+    "building.industrial": {"zh": "工业", "en": "industrial"},
+    "building.warehouse": {"zh": "仓储", "en": "warehouse"},
+    "building.station": {"zh": "车站", "en": "station"},
+    "building.pavilion": {"zh": "亭", "en": "pavilion"},
+    "actor.command_centre": {"zh": "指挥中心", "en": "command centre"},
+    "actor.upper_command_centre": {"zh": "上级指挥中心", "en": "higher command centre"},
+    "actor.grid_leader": {"zh": "网格长", "en": "grid leader"},
+    "actor.handling_unit": {"zh": "处置单位", "en": "handling unit"},
+    "actor.grid_worker_check": {"zh": "网格员核查", "en": "grid worker (check)"},
+    "actor.reporter": {"zh": "上报人", "en": "reporter"},
+    "source.grid_worker": {"zh": "网格员上报", "en": "grid worker"},
+    "source.hotline_12345": {"zh": "12345热线", "en": "12345 hotline"},
+    "source.citizen": {"zh": "群众反映", "en": "citizen"},
+    "source.camera_ai": {"zh": "视频智能发现", "en": "camera (AI)"},
+    "source.inspection": {"zh": "巡查发现", "en": "inspection"},
     "login.title": {"zh": "登录", "en": "Sign in"},
     "login.username": {"zh": "用户名", "en": "User name"},
     "login.password": {"zh": "密码", "en": "Password"},
@@ -238,6 +295,17 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+#: Actor codes of the status history, by the Chinese labels older stores hold instead.
+ACTORS = {
+    "指挥中心": "command_centre",
+    "上级指挥中心": "upper_command_centre",
+    "网格长": "grid_leader",
+    "处置单位": "handling_unit",
+    "网格员核查": "grid_worker_check",
+    "上报人": "reporter",
+}
+
+
 def normalise_lang(lang: object, default: str = "zh") -> str:
     """``lang`` if it is a supported language code, else ``default``."""
     return lang if isinstance(lang, str) and lang in LANGS else default
@@ -247,6 +315,30 @@ def t(key: str, lang: str = "zh", **fmt: object) -> str:
     """The text of ``key`` in ``lang``, formatted with ``fmt``."""
     text = TEXT[key][normalise_lang(lang)]
     return text.format(**fmt) if fmt else text
+
+
+def label(prefix: str, code: object, lang: str = "zh") -> str:
+    """The text of ``prefix.code``; a code the table does not know (kinds of real data, free
+    text) is shown as it is."""
+    key = f"{prefix}.{code}"
+    return t(key, lang) if key in TEXT else ("" if code is None else str(code))
+
+
+def labels(prefix: str, lang: str = "zh") -> dict[str, str]:
+    """Every code of ``prefix`` with its text (for the browser: tooltips, legends)."""
+    head = prefix + "."
+    return {k[len(head) :]: t(k, lang) for k in TEXT if k.startswith(head)}
+
+
+def flags_label(flags: str, lang: str = "zh") -> str:
+    """A grid's flags (codes joined by ``;``) in words."""
+    return "; ".join(label("flag", f, lang) for f in str(flags).split(";") if f)
+
+
+def actor_label(actor: str, lang: str = "zh") -> str:
+    """Who changed a case's status: a known actor (code or older label) in words, else as
+    stored (an API token's name, free text)."""
+    return label("actor", ACTORS.get(actor, actor), lang)
 
 
 def request_lang() -> str:

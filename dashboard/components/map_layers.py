@@ -11,7 +11,7 @@ import dash_leaflet as dl
 from dash import html
 from dash_extensions.javascript import Namespace
 
-from dashboard import ids
+from dashboard import i18n, ids
 from dashboard.components.geojson import geojson
 from dashboard.i18n import t
 from wangge.casework import CATEGORIES, STATUSES
@@ -56,7 +56,8 @@ def tile_base(settings, lang: str) -> list:
 def reference_overlays(lang: str, band: tuple[int, int]) -> list:
     """Water, grids (coloured by ``band``), streets, railways, buildings and boundaries."""
     labels = {"households": t("tooltip.households", lang), "lang": lang}
-    hideout = {"min": band[0], "max": band[1], **labels}
+    hideout = {"min": band[0], "max": band[1], "flags": i18n.labels("flag", lang), **labels}
+    buildings = {**labels, "kinds": i18n.labels("building", lang)}
     return [
         _layer("water", ids.WATER, lang, style=style("water"), interactive=False),
         _layer(
@@ -75,7 +76,7 @@ def reference_overlays(lang: str, band: tuple[int, int]) -> list:
             checked=True,
             id=ids.BUILDINGS,
             style=style("building"),
-            hideout=labels,
+            hideout=buildings,
             onEachFeature=feature("buildingTooltip"),
         ),
         _layer(

@@ -11,21 +11,20 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 import dash_leaflet as dl
-import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 from flask import current_app
 
 from dashboard import ids
 from dashboard.api import public_case
 from dashboard.auth import allowed_page, scope, within_scope
-from dashboard.components.geojson import display_point, geojson
-from dashboard.components.header import header
-from dashboard.i18n import normalise_lang, t
-from wangge.casework import CATEGORIES, LOCAL_TZ, STATUSES
-from wangge.services.layers import fit_zoom
+from dashboard.components.case_detail import case_detail, case_marker, local_time
+from dashboard.components.geojson import display_point, fitted_view, geojson
+from dashboard.components.header import header, message_page
+from dashboard.i18n import normalise_lang, page_title, t
+from wangge.casework import CATEGORIES, STATUSES
 from wangge.services.metrics import WINDOWS, window_since
 
-dash.register_page(__name__, path="/cases", name="事件列表", title="事件列表")
+dash.register_page(__name__, path="/cases", name="cases", title=page_title("nav.cases"))
 
 SORTABLE = {"reported_at", "deadline_at", "category", "status", "level", "case_id"}
 
@@ -80,6 +79,83 @@ def case_grid(lang: str) -> dag.AgGrid:
     )
 
 
+def _filter_bar(townships, query: dict, lang: str) -> html.Div:
+    """The filters, set from the URL's ``query`` where its values are known."""
+    codes = set(townships["code"])
+    pairs = zip(townships["code"], townships["name"], strict=True)
+
+    def dropdown(component_id, options, value, key: str | None, **props) -> dcc.Dropdown:
+        placeholder = {"placeholder": t(key, lang)} if key else {}
+        return dcc.Dropdown(id=component_id, options=options, value=value, **placeholder, **props)
+
+    return html.Div(
+        className="cases-filters",
+        children=[
+            dropdown(
+                ids.CASES_STATUS,
+                _options(STATUSES, "status", lang),
+                query["status"] if query["status"] in STATUSES else None,
+                "cases.filter.status",
+                clearable=True,
+            ),
+            dropdown(
+                ids.CASES_CATEGORY,
+                _options(CATEGORIES, "category", lang),
+                query["category"] if query["category"] in CATEGORIES else None,
+                "cases.filter.category",
+                clearable=True,
+            ),
+            dropdown(
+                ids.CASES_TOWNSHIP,
+                [{"label": n, "value": c} for c, n in pairs],
+                query["township"] if query["township"] in codes else None,
+                "cases.filter.township",
+                clearable=True,
+            ),
+            dropdown(
+                ids.CASES_WINDOW,
+                _options(WINDOWS, "window", lang),
+                query["window"] if query["window"] in WINDOWS else "30d",
+                None,
+                clearable=False,
+            ),
+            dcc.Checklist(
+                id=ids.CASES_OVERDUE,
+                options=[{"label": t("cases.filter.overdue", lang), "value": "1"}],
+                value=["1"] if query["overdue"] == "1" else [],
+                className="overdue-check",
+            ),
+            html.Span(id=ids.CASES_COUNT, className="cases-count"),
+        ],
+    )
+
+
+def _side(county, lang: str) -> html.Div:
+    """The small map (communities, streets, the case shown) and the case's detail."""
+    small_map = dl.Map(
+        id=ids.CASES_MAP,
+        **fitted_view(*county.total_bounds, width=480, height=380),
+        preferCanvas=True,
+        minZoom=8,
+        maxZoom=19,
+        className="cases-map",
+        children=[
+            geojson(
+                url="/api/v1/layers/communities.geojson",
+                style={"color": "#7a4fa3", "weight": 1, "fillOpacity": 0},
+            ),
+            geojson(url="/api/v1/layers/roads.geojson", style={"color": "#c9b99a", "weight": 1.5}),
+            dl.LayerGroup(id=ids.CASES_MARKER),
+        ],
+    )
+    detail = html.Div(
+        id=ids.CASES_DETAIL,
+        className="case-detail",
+        children=html.Div(t("cases.pick", lang), className="muted"),
+    )
+    return html.Div([small_map, detail], className="cases-side")
+
+
 def layout(
     lang: str | None = None,
     status: str | None = None,
@@ -92,102 +168,32 @@ def layout(
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
     if not allowed_page("/cases"):
-        return html.Div(
-            [header(lang, "/cases"), html.Div(t("error.forbidden", lang), className="panel")]
-        )
+        return message_page(lang, "/cases", "error.forbidden")
     store = current_app.config["WANGGE_STORE"]
     townships = store.admin_units("township")
     townships = townships[[within_scope(c) for c in townships["code"]]]
     county = current_app.config["WANGGE_LAYERS"].county(scope=scope())
     if len(county) == 0:
-        return html.Div(
-            [header(lang, "/cases"), html.Div(t("error.not_ready", lang), className="panel")]
-        )
-    minx, miny, maxx, maxy = county.total_bounds
+        return message_page(lang, "/cases", "error.not_ready")
+    query = {
+        "status": status,
+        "category": category,
+        "township": township,
+        "window": window,
+        "overdue": overdue,
+    }
     return html.Div(
         className="page page-cases",
         children=[
             header(lang, "/cases"),
             dcc.Store(id=ids.CASES_LANG, data=lang),
             dcc.Store(id=ids.CASES_URL_SYNC),
-            html.Div(
-                className="cases-filters",
-                children=[
-                    dcc.Dropdown(
-                        id=ids.CASES_STATUS,
-                        options=_options(STATUSES, "status", lang),
-                        value=status if status in STATUSES else None,
-                        placeholder=t("cases.filter.status", lang),
-                        clearable=True,
-                    ),
-                    dcc.Dropdown(
-                        id=ids.CASES_CATEGORY,
-                        options=_options(CATEGORIES, "category", lang),
-                        value=category if category in CATEGORIES else None,
-                        placeholder=t("cases.filter.category", lang),
-                        clearable=True,
-                    ),
-                    dcc.Dropdown(
-                        id=ids.CASES_TOWNSHIP,
-                        options=[
-                            {"label": n, "value": c}
-                            for c, n in zip(townships["code"], townships["name"], strict=True)
-                        ],
-                        value=township if township in set(townships["code"]) else None,
-                        placeholder=t("cases.filter.township", lang),
-                        clearable=True,
-                    ),
-                    dcc.Dropdown(
-                        id=ids.CASES_WINDOW,
-                        options=_options(WINDOWS, "window", lang),
-                        value=window if window in WINDOWS else "30d",
-                        clearable=False,
-                    ),
-                    dcc.Checklist(
-                        id=ids.CASES_OVERDUE,
-                        options=[{"label": t("cases.filter.overdue", lang), "value": "1"}],
-                        value=["1"] if overdue == "1" else [],
-                        className="overdue-check",
-                    ),
-                    html.Span(id=ids.CASES_COUNT, className="cases-count"),
-                ],
-            ),
+            _filter_bar(townships, query, lang),
             html.Div(
                 className="cases-body",
                 children=[
                     html.Div(id=ids.CASES_GRID_WRAP, className="cases-grid-wrap"),
-                    html.Div(
-                        className="cases-side",
-                        children=[
-                            dl.Map(
-                                id=ids.CASES_MAP,
-                                center=list(
-                                    reversed(display_point((minx + maxx) / 2, (miny + maxy) / 2))
-                                ),
-                                zoom=fit_zoom(minx, miny, maxx, maxy, width=480, height=380),
-                                preferCanvas=True,
-                                minZoom=8,
-                                maxZoom=19,
-                                className="cases-map",
-                                children=[
-                                    geojson(
-                                        url="/api/v1/layers/communities.geojson",
-                                        style={"color": "#7a4fa3", "weight": 1, "fillOpacity": 0},
-                                    ),
-                                    geojson(
-                                        url="/api/v1/layers/roads.geojson",
-                                        style={"color": "#c9b99a", "weight": 1.5},
-                                    ),
-                                    dl.LayerGroup(id=ids.CASES_MARKER),
-                                ],
-                            ),
-                            html.Div(
-                                id=ids.CASES_DETAIL,
-                                className="case-detail",
-                                children=html.Div(t("cases.pick", lang), className="muted"),
-                            ),
-                        ],
-                    ),
+                    _side(county, lang),
                 ],
             ),
         ],
@@ -210,10 +216,6 @@ def _filters(status, category, township, window, overdue) -> dict:
     if scope():
         filters["township_codes"] = [scope()]
     return filters
-
-
-def _local(ts: str | None) -> str:
-    return pd.Timestamp(ts).tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if ts else ""
 
 
 def rows_for(request: dict | None, status, category, township, window, overdue, lang) -> dict:
@@ -240,8 +242,8 @@ def rows_for(request: dict | None, status, category, township, window, overdue, 
     for case in items:
         c = public_case(case)
         c.update(
-            reported_local=_local(c["reported_at"]),
-            deadline_local=_local(c["deadline_at"]),
+            reported_local=local_time(c["reported_at"]),
+            deadline_local=local_time(c["deadline_at"]),
             category_label=t(f"category.{c['category']}", lang),
             status_label=t(f"status.{c['status']}", lang),
             level_label=t(f"level.{c['level']}", lang),
@@ -304,40 +306,9 @@ def show_case(selected, lang):
     if case is None or not within_scope(case["township_code"]):
         return html.Div(t("cases.gone", lang), className="muted"), [], dash.no_update
     case = public_case(case)
-    events = [
-        html.Li(
-            [
-                html.Span(_local(e["at"]), className="ev-time"),
-                html.Span(t(f"status.{e['to_status']}", lang), className="ev-status"),
-                html.Span(e["actor"], className="ev-actor"),
-                html.Span(e["comment"], className="ev-comment"),
-            ]
-        )
-        for e in case["events"]
-    ]
-    detail = html.Div(
-        [
-            html.H3(f"{case['case_id']} · {t('category.' + case['category'], lang)}"),
-            html.Div(case["title"] or "", className="case-title"),
-            html.Div(
-                f"{t('cases.col.reporter', lang)}: {case['reporter_name'] or '—'}  {case['reporter_phone'] or ''}",
-                className="muted",
-            ),
-            html.Div(
-                f"{t('cases.col.deadline', lang)}: {_local(case['deadline_at'])}"
-                + (f" · {t('cases.overdue', lang)}" if case["overdue"] else ""),
-                className="overdue-text" if case["overdue"] else "muted",
-            ),
-            html.Ol(events, className="event-list", id=ids.CASES_EVENTS),
-        ]
-    )
     lon, lat = display_point(case["lon"], case["lat"])
-    marker = dl.CircleMarker(center=[lat, lon], radius=9, color="#d4380d", fillOpacity=0.8)
-    return (
-        detail,
-        [marker],
-        {"center": [lat, lon], "zoom": 17, "transition": "flyTo"},
-    )
+    viewport = {"center": [lat, lon], "zoom": 17, "transition": "flyTo"}
+    return case_detail(case, lang), [case_marker(lat, lon)], viewport
 
 
 clientside_callback(

@@ -38,13 +38,13 @@ from flask import current_app
 from dashboard import ids
 from dashboard.auth import allowed_page, scope
 from dashboard.components.geojson import display_point, geojson
-from dashboard.components.header import header
-from dashboard.i18n import normalise_lang, t
+from dashboard.components.header import header, message_page
+from dashboard.i18n import flags_label, label, labels, normalise_lang, page_title, t
 from dashboard.pages.wall import category_figure, trend_figure
 from wangge.services.layers import feature_collection, fit_zoom
 from wangge.services.metrics import unit_view
 
-dash.register_page(__name__, path="/situation", name="态势", title="态势研判")
+dash.register_page(__name__, path="/situation", name="situation", title=page_title("nav.situation"))
 
 style = Namespace("wangge", "style")
 feature = Namespace("wangge", "feature")
@@ -155,12 +155,7 @@ def _grid_card(view, lang: str) -> html.Div:
     rows = [
         ("households", _fmt(c["households"], "int")),
         ("buildings", _fmt(c["buildings"], "int")),
-        (
-            "kind",
-            t(f"gridkind.{c['kind']}", lang)
-            if c["kind"] in ("urban", "rural", "special")
-            else c["kind"],
-        ),
+        ("kind", label("gridkind", c["kind"], lang)),
         ("worker", f"{c['worker']} {c['worker_phone']}".strip() or "–"),
         ("patrol_street_share", _fmt(c["patrol_street_share"], "pct")),
         ("patrol_minutes", _fmt(c["patrol_minutes"], "int")),
@@ -178,7 +173,7 @@ def _grid_card(view, lang: str) -> html.Div:
         ("overdue", _fmt(c["overdue"], "int")),
     ]
     if c["flags"]:
-        rows.append(("flags", c["flags"]))
+        rows.append(("flags", flags_label(c["flags"], lang)))
     return html.Div(
         [
             html.H3(t("sit.grid_card", lang)),
@@ -304,7 +299,10 @@ def _map(props: dict, lang: str) -> dl.Map:
                 data=props["buildings"],
                 style=style("building"),
                 onEachFeature=feature("buildingTooltip"),
-                hideout={"households": t("tooltip.households", lang)},
+                hideout={
+                    "households": t("tooltip.households", lang),
+                    "kinds": labels("building", lang),
+                },
             ),
             dl.ScaleControl(imperial=False, position="bottomright"),
         ],
@@ -366,19 +364,40 @@ def layout(
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
     metric = metric if metric in METRICS else "per100"
-    store = current_app.config["WANGGE_STORE"]
-    if store.published_grid_version() is None:
-        return html.Div(
-            [header(lang, "/situation"), html.Div(t("error.not_ready", lang), className="panel")]
-        )
+    if current_app.config["WANGGE_STORE"].published_grid_version() is None:
+        return message_page(lang, "/situation", "error.not_ready")
     if not allowed_page("/situation"):
-        return html.Div(
-            [header(lang, "/situation"), html.Div(t("error.forbidden", lang), className="panel")]
-        )
+        return message_page(lang, "/situation", "error.forbidden")
     view = _view(level, code)
+    state = {"level": view.level, "code": view.code, "metric": metric, "lang": lang}
+    body = [
+        html.Div(
+            [
+                _map(_map_props(view, metric, lang), lang),
+                html.Div(_legend(metric, lang, view.level), id=ids.SIT_LEGEND),
+            ],
+            className="sit-map-wrap",
+        ),
+        html.Div(_side(view, metric, lang), className="sit-side"),
+    ]
+    return html.Div(
+        className="page page-situation",
+        children=[
+            header(lang, "/situation"),
+            dcc.Store(id=ids.SIT_STATE, data=state),
+            dcc.Store(id=ids.SIT_URL_SYNC),
+            dcc.Store(id=ids.SIT_TARGET),
+            _bar(view, metric, lang),
+            html.Div(className="sit-body", children=body),
+        ],
+    )
+
+
+def _side(view, metric: str, lang: str) -> list:
+    """KPIs, ranking or grid card, trend and category charts."""
     graph = {"config": {"displayModeBar": False}, "style": {"height": "220px"}}
     trend, cats = _figures(view, lang)
-    side = [
+    return [
         html.Div(_kpis(view, lang), id=ids.SIT_KPIS),
         html.Div(_detail(view, metric, lang), id=ids.SIT_DETAIL),
         html.Div(
@@ -386,55 +405,26 @@ def layout(
             className="sit-section",
         ),
         html.Div(
-            [
-                html.H3(t("wall.categories", lang)),
-                dcc.Graph(id=ids.SIT_CATS, figure=cats, **graph),
-            ],
+            [html.H3(t("wall.categories", lang)), dcc.Graph(id=ids.SIT_CATS, figure=cats, **graph)],
             className="sit-section",
         ),
     ]
-    props = _map_props(view, metric, lang)
+
+
+def _bar(view, metric: str, lang: str) -> html.Div:
+    """The breadcrumbs and the metric chooser."""
     return html.Div(
-        className="page page-situation",
+        className="sit-bar",
         children=[
-            header(lang, "/situation"),
-            dcc.Store(
-                id=ids.SIT_STATE,
-                data={"level": view.level, "code": view.code, "metric": metric, "lang": lang},
-            ),
-            dcc.Store(id=ids.SIT_URL_SYNC),
-            dcc.Store(id=ids.SIT_TARGET),
-            html.Div(
-                className="sit-bar",
-                children=[
-                    html.Nav(
-                        _crumbs(view, metric, lang), className="breadcrumbs", id=ids.SIT_CRUMBS
-                    ),
-                    html.Div(className="wall-spacer"),
-                    html.Label(t("sit.metric", lang)),
-                    dcc.Dropdown(
-                        id=ids.SIT_METRIC,
-                        options=[
-                            {"label": t(f"sit.metric.{m}", lang), "value": m} for m in METRICS
-                        ],
-                        value=metric,
-                        clearable=False,
-                        className="metric-dropdown",
-                    ),
-                ],
-            ),
-            html.Div(
-                className="sit-body",
-                children=[
-                    html.Div(
-                        [
-                            _map(props, lang),
-                            html.Div(_legend(metric, lang, view.level), id=ids.SIT_LEGEND),
-                        ],
-                        className="sit-map-wrap",
-                    ),
-                    html.Div(side, className="sit-side"),
-                ],
+            html.Nav(_crumbs(view, metric, lang), className="breadcrumbs", id=ids.SIT_CRUMBS),
+            html.Div(className="wall-spacer"),
+            html.Label(t("sit.metric", lang)),
+            dcc.Dropdown(
+                id=ids.SIT_METRIC,
+                options=[{"label": t(f"sit.metric.{m}", lang), "value": m} for m in METRICS],
+                value=metric,
+                clearable=False,
+                className="metric-dropdown",
             ),
         ],
     )
@@ -524,35 +514,37 @@ def navigate(link, click, metric, state):
     trigger = ctx.triggered_id
     if not isinstance(state, dict):
         raise PreventUpdate
-    # the state comes back from the browser: only known metrics and languages are used
-    state = {
+    state = _clean_state(state)
+    new = target(trigger, link if trigger == ids.SIT_TARGET else click, metric, state)
+    if new is None:
+        raise PreventUpdate
+    view = _view(new["level"], new["code"])
+    new = {**new, "level": view.level, "code": view.code}
+    return (new, *_parts(view, new["metric"], state["lang"]))
+
+
+def _clean_state(state: dict) -> dict:
+    """The page's state as it came back from the browser: only known metrics and languages."""
+    return {
         "level": str(state.get("level") or "county"),
         "code": str(state.get("code") or ""),
         "metric": state.get("metric") if state.get("metric") in METRICS else "per100",
         "lang": normalise_lang(state.get("lang")),
     }
-    new = target(trigger, link if trigger == ids.SIT_TARGET else click, metric, state)
-    if new is None:
-        raise PreventUpdate
-    lang = state["lang"]
-    view = _view(new["level"], new["code"])
-    new = {**new, "level": view.level, "code": view.code}
+
+
+def _parts(view, metric: str, lang: str) -> tuple:
+    """Every output of :func:`navigate` but the state, for ``view`` coloured by ``metric``."""
     trend, cats = _figures(view, lang)
-    props = _map_props(view, new["metric"], lang)
+    props = _map_props(view, metric, lang)
     return (
-        new,
-        _crumbs(view, new["metric"], lang),
+        _crumbs(view, metric, lang),
         _kpis(view, lang),
-        _detail(view, new["metric"], lang),
+        _detail(view, metric, lang),
         trend,
         cats,
-        _legend(new["metric"], lang, view.level),
-        props["viewport"],
-        props["children"],
-        props["hideout"],
-        props["gi"],
-        props["shape"],
-        props["buildings"],
+        _legend(metric, lang, view.level),
+        *(props[k] for k in ("viewport", "children", "hideout", "gi", "shape", "buildings")),
     )
 
 
