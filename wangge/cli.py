@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from geo import cli as geo_cli
+from wangge.clock import COUNTY_TZ
 
 __all__ = ["build_parser", "main"]
 
@@ -240,15 +241,8 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="wangge", description="Community grid management (网格化管理)"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo_sub = _demo_parsers(sub)
-    geo_cli.register_partition(sub)
-
+def _demo_commands(demo_sub: argparse._SubParsersAction) -> None:
+    """``wangge demo setup|simulate|feed``."""
     setup = demo_sub.add_parser(
         "setup", help="build the demo county, load it into the store and divide it into grids"
     )
@@ -281,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     feed.add_argument("--once", action="store_true", help="catch up to now once and stop")
     feed.set_defaults(func=_demo_feed)
 
+
+def _admin_commands(sub: argparse._SubParsersAction) -> None:
+    """``wangge db migrate``, ``serve``, ``user add`` and ``token create``."""
     db = sub.add_parser("db", help="the store (SQLite file in $WANGGE_DATA_DIR)")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("migrate", help="create or upgrade the schema").set_defaults(func=_db_migrate)
@@ -306,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", help="township code (role township)")
     create.set_defaults(func=_token_create)
 
+
+def _import_commands(sub: argparse._SubParsersAction) -> None:
+    """``wangge import cases|gps|cameras``."""
     imp = sub.add_parser("import", help="import cases or GPS tracks from files into the store")
     imp_sub = imp.add_subparsers(dest="kind", required=True)
     for kind, text in (
@@ -319,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--encoding", help="CSV encoding (default: UTF-8 or GB18030, detected)")
         p.add_argument(
-            "--timezone", default="Asia/Shanghai", help="zone of naive times (default: %(default)s)"
+            "--timezone", default=COUNTY_TZ, help="zone of naive times (default: %(default)s)"
         )
         if kind == "cases":
             p.add_argument(
@@ -334,6 +334,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", help="layer of a GeoPackage")
     p.add_argument("--map", action="append", metavar="SOURCE=FIELD", help="map a column to a field")
     p.set_defaults(func=_import)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``wangge`` command's parser: demo, partition, db, serve, user, token, import."""
+    parser = argparse.ArgumentParser(
+        prog="wangge", description="Community grid management (网格化管理)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _demo_commands(_demo_parsers(sub))
+    geo_cli.register_partition(sub)
+    _admin_commands(sub)
+    _import_commands(sub)
     return parser
 
 
