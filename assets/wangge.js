@@ -78,7 +78,7 @@
     feature: {
       gridTooltip: function (feature, layer, context) {
         var p = feature.properties, h = (context && context.hideout) || {};
-        var text = "<b>" + esc(p.grid_code) + "</b><br>" + esc(p.households) + " " + esc(h.households || "户");
+        var text = "<b>" + esc(p.grid_code) + "</b><br>" + esc(p.households) + " " + esc(h.households || "");
         if (p.flags) {
           var words = String(p.flags).split(";").filter(Boolean).map(function (f) { return (h.flags || {})[f] || f; });
           text += "<br><span class='flag'>" + esc(words.join("; ")) + "</span>";
@@ -88,7 +88,7 @@
       buildingTooltip: function (feature, layer, context) {
         var p = feature.properties, h = (context && context.hideout) || {};
         var text = (p.name ? esc(p.name) + "<br>" : "") + esc((h.kinds || {})[p.kind] || p.kind) + " · " + esc(p.floors) + "F · " +
-          esc(p.households) + " " + esc(h.households || "户");
+          esc(p.households) + " " + esc(h.households || "");
         layer.bindTooltip(text);
       },
       unitTooltip: function (feature, layer) {

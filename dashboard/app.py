@@ -11,6 +11,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.api import blueprint
 from dashboard.auth import init_auth
+from dashboard.i18n import t
 from wangge.paths import REPO_ROOT
 from wangge.services.analytics import AnalyticsService
 from wangge.services.layers import LayerService
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         pages_folder=str(PAGES_DIR),
         assets_folder=str(REPO_ROOT / "assets"),
         serve_locally=True,
-        title="网格化管理指挥中心",
+        title=t("app.title", settings.lang),
         update_title=None,
         suppress_callback_exceptions=True,
     )
