@@ -354,7 +354,7 @@ def request_lang() -> str:
     if lang is None:
         try:
             search = dash.callback_context.inputs.get("_pages_location.search") or ""
-        except MissingCallbackContextException:
+        except (MissingCallbackContextException, LookupError):  # not in a callback
             search = ""
         lang = (parse_qs(search.lstrip("?")).get("lang") or [None])[0]
     settings = current_app.config.get("WANGGE_SETTINGS")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,14 @@ def test_page_titles_follow_the_language(tmp_path):
     with app.server.test_request_context("/cases"):
         assert titles["/cases"]() == "事件列表" and titles["/wall"]() == "指挥大屏"
     assert app.title == "网格化管理指挥中心"
+    # served from a thread that never ran a callback (the server's request threads)
+    served = []
+
+    def serve_index():
+        with app.server.test_request_context("/wall"):
+            served.append(titles["/wall"]())
+
+    thread = threading.Thread(target=serve_index)
+    thread.start()
+    thread.join()
+    assert served == ["指挥大屏"]
