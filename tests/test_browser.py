@@ -199,6 +199,8 @@ def test_english_switch(server, browser):
     )
     assert "lang=en" in browser.current_url
     assert "Area overview" in browser.find_element(By.ID, "area-summary").text
+    # the tab's title is translated too
+    WebDriverWait(browser, 10).until(lambda d: d.title == "Grid Management Command Centre")
     assert _severe_console(browser) == []
 
 
