@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 from flask import Flask, current_app, g, jsonify, redirect, request, session
 
 from dashboard.i18n import normalise_lang, t
-from wangge.services.provenance import is_demo_store
+from wangge.demo import is_demo_store
 from wangge.store import Store
 
 __all__ = ["allowed_page", "current_user", "init_auth", "scope", "within_scope"]

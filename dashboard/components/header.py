@@ -6,7 +6,7 @@ from dash import dcc, html
 from flask import current_app
 
 from dashboard.i18n import t
-from wangge.services.provenance import is_demo_store
+from wangge.demo import is_demo_store
 
 __all__ = ["demo_badge", "header", "message_page"]
 
