@@ -19,19 +19,13 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.errors import InputError
+from geo.partition.graph import Graph, components, subgraph
 from geo.partition.polish import polish
-from geo.partition.solver import (
-    _band_excess,
-    _components,
-    _Graph,
-    _make_contiguous,
-    _repair_band,
-    _solve_piece,
-    _subgraph,
-)
+from geo.partition.polygons import union_groups
+from geo.partition.solver import band_excess, make_contiguous, repair_band, solve_piece
 from geo.partition.tessellation import Tessellation, tessellate
 
-__all__: list[str] = []
+__all__ = ["JOB_BUILDINGS", "combine", "community_jobs", "run_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +85,7 @@ class _Done:
     seconds: dict[str, float]
 
 
-def _community_jobs(
+def community_jobs(
     *,
     comm_geo: gpd.GeoSeries,
     kinds: np.ndarray,
@@ -211,7 +205,6 @@ def _previous_grids(previous, mcrs) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def _run_job(job: _Job) -> _Done:
     """Tessellate a job's communities, divide each and build its grid polygons."""
-    from geo.partition.quality import _union_groups
 
     t0 = time.perf_counter()
     tess = tessellate(
@@ -278,12 +271,12 @@ def _run_job(job: _Job) -> _Done:
         members = np.flatnonzero(cell_comm == pos)
         if len(members) == 0:
             continue
-        g = _Graph(
+        g = Graph(
             h=cell_h[members],
             xy=label_pts[members],
-            length=_subgraph(length_m, members),
-            cost=_subgraph(cost_m, members),
-            cut=_subgraph(cut_m, members),
+            length=subgraph(length_m, members),
+            cost=subgraph(cost_m, members),
+            cut=subgraph(cut_m, members),
             block=block[members],
         )
         pc = None if cell_prev is None else cell_prev[members]
@@ -309,7 +302,7 @@ def _run_job(job: _Job) -> _Done:
             kept_map = {}
         tb = time.perf_counter()
         k = int(lab.max()) + 1
-        polys = _union_groups(cells[members], lab, k)
+        polys = union_groups(cells[members], lab, k)
         lab, polys, flag_map = _connect_pieces(
             g, cells[members], lab, polys, flag_map, job.lo, job.hi
         )
@@ -346,7 +339,7 @@ def _run_job(job: _Job) -> _Done:
     )
 
 
-def _keep_previous(g: _Graph, cells: np.ndarray, cell_prev, comm: _Community, lo: int, hi: int):
+def _keep_previous(g: Graph, cells: np.ndarray, cell_prev, comm: _Community, lo: int, hi: int):
     """Cells of an unchanged community in the previous grid polygon holding them.
 
     Returns ``(None, ...)`` when the previous polygons do not account for every cell or
@@ -375,14 +368,13 @@ def _keep_previous(g: _Graph, cells: np.ndarray, cell_prev, comm: _Community, lo
     return labels.astype(np.int64), kinds, flags, kept
 
 
-def _connect_pieces(g: _Graph, cells, labels, grids, flags, lo: int, hi: int):
+def _connect_pieces(g: Graph, cells, labels, grids, flags, lo: int, hi: int):
     """Give every stray piece of a grid polygon to the grid it shares most boundary with.
 
     The cell graph keeps grids contiguous; this last check works on the polygons themselves,
     so a grid is one Polygon even where two cells touch only through a rounding artefact.
     Grids pushed out of the band by a move are flagged ``out-of-band``.
     """
-    from geo.partition.quality import _union_groups
 
     labels = labels.copy()
     moved: set[int] = set()
@@ -421,7 +413,7 @@ def _connect_pieces(g: _Graph, cells, labels, grids, flags, lo: int, hi: int):
         if not touched:
             break
         moved |= touched
-        fresh = _union_groups(cells, labels, len(grids))
+        fresh = union_groups(cells, labels, len(grids))
         for j in touched:
             grids[j] = fresh[j]
     loads = np.bincount(labels, weights=g.h, minlength=len(grids))
@@ -432,7 +424,7 @@ def _connect_pieces(g: _Graph, cells, labels, grids, flags, lo: int, hi: int):
     return labels, grids, flags
 
 
-def _combine(done: list[tuple[_Done, np.ndarray]], n_buildings: int, comm_ids: np.ndarray):
+def combine(done: list[tuple[_Done, np.ndarray]], n_buildings: int, comm_ids: np.ndarray):
     """One tessellation, cell-to-grid array, grid table and polygons from the workers' parts."""
     cells, blocks, edges, geoms, labels = [], [], [], [], []
     rows: dict[str, list] = {k: [] for k in ("community_id", "kind", "flags", "kept_code")}
@@ -479,7 +471,7 @@ def _combine(done: list[tuple[_Done, np.ndarray]], n_buildings: int, comm_ids: n
 
 
 def _solve_community(
-    g: _Graph,
+    g: Graph,
     rural: bool,
     unchanged: bool,
     pc: np.ndarray | None,
@@ -502,7 +494,7 @@ def _solve_community(
         inhabited_known = all(p is not None for p in pc[g.h > 0])
         if inhabited_known and any(p is not None for p in pc):
             labs = _warm_labels(g, pc)  # empty land: the nearest labelled cell's grid
-            labels = _make_contiguous(g, labs.astype(np.int64))
+            labels = make_contiguous(g, labs.astype(np.int64))
             _, labels = np.unique(labels, return_inverse=True)
             loads = np.bincount(labels, weights=g.h)
             for j, load in enumerate(loads):
@@ -512,13 +504,13 @@ def _solve_community(
     # dedicated grids: groups of adjacent cells with the same special value
     sp_cells = np.flatnonzero(sp != "")
     if len(sp_cells):
-        sub = _subgraph(g.length, sp_cells).tocoo()
+        sub = subgraph(g.length, sp_cells).tocoo()
         same = sp[sp_cells][sub.row] == sp[sp_cells][sub.col]
         m = sparse.coo_matrix(
             (np.ones(int(same.sum())), (sub.row[same], sub.col[same])),
             shape=(len(sp_cells), len(sp_cells)),
         )
-        _, comp = _components(m)
+        _, comp = components(m)
         for cpt in np.unique(comp):
             labels[sp_cells[comp == cpt]] = nl
             grid_kind[nl] = "special"
@@ -545,7 +537,7 @@ def _solve_community(
         nl += 1
     free = np.flatnonzero(labels < 0)
     if len(free):
-        ncomp, comp = _components(_subgraph(g.length, free))
+        ncomp, comp = components(subgraph(g.length, free))
         for cpt in range(ncomp):
             nodes = free[comp == cpt]
             tot = g.h[nodes].sum()
@@ -557,7 +549,7 @@ def _solve_community(
                 pcn = pc[nodes]
                 if any(p is not None for p in pcn):
                     init = _warm_labels(sub, pcn)
-            labs, flags = _solve_piece(
+            labs, flags = solve_piece(
                 sub,
                 lo,
                 hi,
@@ -592,7 +584,7 @@ def _solve_community(
                 rest = np.flatnonzero(labels < 0)
                 if len(rest) == 0:
                     break
-                ncomp, comp = _components(_subgraph(g.length, rest))
+                ncomp, comp = components(subgraph(g.length, rest))
                 progress_made = False
                 for cpt in range(ncomp):
                     piece = rest[comp == cpt]
@@ -620,7 +612,7 @@ def _solve_community(
     return labels, kind_map, flag_map
 
 
-def _repair_again(g: _Graph, labels: np.ndarray, flags: dict[int, str], lo: int, hi: int):
+def _repair_again(g: Graph, labels: np.ndarray, flags: dict[int, str], lo: int, hi: int):
     """One more repair of the grids still out of band, from the polished division.
 
     Ejection chains depend on the neighbours' loads; after the other grids have settled a
@@ -628,16 +620,16 @@ def _repair_again(g: _Graph, labels: np.ndarray, flags: dict[int, str], lo: int,
     falls; the result is polished again.
     """
     loads = np.bincount(labels, weights=g.h)
-    again = _repair_band(g, labels, lo, hi, set())
+    again = repair_band(g, labels, lo, hi, set())
     new_loads = np.bincount(again, weights=g.h)
-    if _band_excess(new_loads, lo, hi) >= _band_excess(loads, lo, hi):
+    if band_excess(new_loads, lo, hi) >= band_excess(loads, lo, hi):
         return labels, flags
     again = polish(g, again, lo, hi)
     new_loads = np.bincount(again, weights=g.h)
     return again, {j: "" if lo <= load <= hi else "out-of-band" for j, load in enumerate(new_loads)}
 
 
-def _run_jobs(jobs: list[_Job], *, workers: int | None, progress: bool) -> list[_Done]:
+def run_jobs(jobs: list[_Job], *, workers: int | None, progress: bool) -> list[_Done]:
     """Run :func:`_run_job` on every job, in parallel worker processes when worth it.
 
     Communities are independent; large ones go first so the workers finish together.
@@ -678,7 +670,7 @@ def _run_jobs(jobs: list[_Job], *, workers: int | None, progress: bool) -> list[
     return results
 
 
-def _warm_labels(g: _Graph, prev_codes: np.ndarray) -> np.ndarray:
+def _warm_labels(g: Graph, prev_codes: np.ndarray) -> np.ndarray:
     """Initial labels from previous codes; unlabelled cells join the nearest labelled one."""
     known = np.array([p is not None for p in prev_codes])
     codes, labs = np.unique(prev_codes[known].astype(str), return_inverse=True)

@@ -39,7 +39,6 @@ import logging
 import time
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -48,17 +47,19 @@ import shapely
 
 from geo.crs import metric_crs
 from geo.errors import GeoWarning
-from geo.partition.community import _combine, _community_jobs, _run_jobs
+from geo.partition.community import combine, community_jobs, run_jobs
 from geo.partition.households import HouseholdRules, building_households
 from geo.partition.inputs import (
-    _as_frames,
-    _building_id_column,
-    _geom_keys,
-    _ids,
-    _previous_assignment,
-    _repair,
-    _validate,
+    as_frames,
+    building_id_column,
+    feature_ids,
+    geom_keys,
+    previous_assignment,
+    repair_geometries,
+    validate_inputs,
 )
+from geo.partition.quality import assemble
+from geo.partition.result import PartitionResult
 from geo.partition.tessellation import barrier_lines
 
 __all__ = ["PartitionResult", "partition"]
@@ -67,22 +68,6 @@ log = logging.getLogger(__name__)
 
 WHOLE_AREA_ID = "000000000000"
 SPECIAL_TYPES = ("school", "hospital", "market", "industrial", "government", "park")
-
-
-@dataclass
-class PartitionResult:
-    """What :func:`partition` returns."""
-
-    grids: gpd.GeoDataFrame
-    """One polygon per grid: grid_code, community_id, households, buildings, kind, flags."""
-    buildings: gpd.GeoDataFrame
-    """Every input building once: source_index, grid_code, households, households_estimated."""
-    report: dict
-    """Counts, distribution, band share, flags, compactness, barrier share, timings."""
-    cells: gpd.GeoDataFrame | None = field(default=None, repr=False)
-    """The cells (metric CRS) with households and grid_code, for review and benchmarks."""
-    edges: pd.DataFrame | None = field(default=None, repr=False)
-    """Cell adjacency (i, j, length, near_barrier, weight), for benchmarks."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,13 +163,13 @@ def partition(
         t0 = now
         log.info("partition: %s %.2f s", name, timings[name])
 
-    barrier_frames = _as_frames(barriers)
+    barrier_frames = as_frames(barriers)
     if communities is not None and community_id is None:
         for cand in ("code", "community_id", "id"):
             if cand in communities.columns:
                 community_id = cand
                 break
-    _validate(
+    validate_inputs(
         buildings,
         communities,
         community_id,
@@ -196,20 +181,18 @@ def partition(
     lo, hi = int(min_households), int(max_households)
     in_crs = buildings.crs
     out_crs = output_crs if output_crs is not None else in_crs
-    bid_col = _building_id_column(buildings)
-    geoms, brep = _repair(buildings, "buildings", bid_col)
+    bid_col = building_id_column(buildings)
+    geoms, brep = repair_geometries(buildings, "buildings", bid_col)
     n_b = len(buildings)
     present = np.array([g is not None for g in geoms])
     # duplicates: the same footprint twice
-    keys = _geom_keys(
-        np.where(present, geoms, shapely.Polygon()), bool(buildings.crs.is_geographic)
-    )
+    keys = geom_keys(np.where(present, geoms, shapely.Polygon()), bool(buildings.crs.is_geographic))
     dup = pd.Series(keys).duplicated(keep="first").to_numpy() & present
     report_problems: dict = {"buildings": {k: v for k, v in brep.items()}}
     if dup.any():
         warnings.warn(
             f"buildings: {int(dup.sum())} duplicate footprint(s) (same geometry as an earlier "
-            f"feature) count zero households (id(s) {_ids(buildings, dup, bid_col, 50)})",
+            f"feature) count zero households (id(s) {feature_ids(buildings, dup, bid_col, 50)})",
             GeoWarning,
             stacklevel=2,
         )
@@ -231,7 +214,7 @@ def partition(
 
     # communities (metric)
     if communities is not None:
-        cgeoms, crep = _repair(communities, "communities", community_id)
+        cgeoms, crep = repair_geometries(communities, "communities", community_id)
         if crep:
             report_problems["communities"] = crep
         cm = gpd.GeoSeries(cgeoms, crs=communities.crs).to_crs(mcrs)
@@ -259,7 +242,7 @@ def partition(
     if outside.any():
         warnings.warn(
             f"buildings: {int(outside.sum())} building(s) lie outside every community and get "
-            f"no grid (id(s) {_ids(buildings, outside, bid_col, 50)})",
+            f"no grid (id(s) {feature_ids(buildings, outside, bid_col, 50)})",
             GeoWarning,
             stacklevel=2,
         )
@@ -286,8 +269,8 @@ def partition(
 
     prev_code = None
     if previous is not None:
-        prev_code, _ = _previous_assignment(previous, buildings, present, in_crs)
-    jobs = _community_jobs(
+        prev_code, _ = previous_assignment(previous, buildings, present, in_crs)
+    jobs = community_jobs(
         comm_geo=comm_geo,
         kinds=kinds,
         footprints=bgeo.to_numpy(),
@@ -308,14 +291,12 @@ def partition(
         hi=hi,
     )
     lap("prepare_jobs")
-    done = _run_jobs(jobs, workers=workers, progress=progress)
-    tess, cell_grid, grid_meta, grid_geom = _combine(
+    done = run_jobs(jobs, workers=workers, progress=progress)
+    tess, cell_grid, grid_meta, grid_geom = combine(
         [(d, job.buildings) for d, job in zip(done, jobs, strict=True)], n_b, comm_ids
     )
     tess.cells = tess.cells.set_crs(mcrs, allow_override=True)
     lap("tessellate_divide")
-
-    from geo.partition.quality import assemble
 
     out = assemble(
         tess,

@@ -14,6 +14,9 @@ import pandas as pd
 import shapely
 
 from geo.partition.codes import assign_codes
+from geo.partition.inputs import previous_assignment
+from geo.partition.polygons import polsby_popper, union_groups
+from geo.partition.result import PartitionResult
 from geo.partition.tessellation import Tessellation
 
 __all__ = ["assemble", "polsby_popper", "summarise"]
@@ -29,65 +32,6 @@ INFEASIBLE = (
     "locked",
     "kept",
 )
-_SEAM = 1e-4  # m: seams narrower than this between cells of one grid are closed
-_PINHOLE_M2 = 0.5  # holes smaller than this in a grid are rounding slits between cells
-
-
-def polsby_popper(geoms: np.ndarray) -> np.ndarray:
-    """4 pi A / P^2: 1 for a disc, near 0 for a sliver.
-
-    Examples
-    --------
-    >>> from shapely import box
-    >>> round(float(polsby_popper(np.array([box(0, 0, 1, 1)]))[0]), 3)
-    0.785
-    """
-    p = shapely.length(geoms)
-    return np.where(p > 0, 4 * np.pi * shapely.area(geoms) / np.maximum(p, 1e-12) ** 2, 0.0)
-
-
-def _union_groups(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
-    order = np.argsort(groups, kind="stable")
-    bounds = np.searchsorted(groups[order], np.arange(n + 1))
-    out = np.empty(n, dtype=object)
-    for j in range(n):
-        part = geoms[order[bounds[j] : bounds[j + 1]]]
-        out[j] = shapely.union_all(part) if len(part) else shapely.Polygon()
-    # cells cut by separate overlay operations can be 1e-9 m apart along a shared edge:
-    # close such seams where a union of connected cells came out in pieces
-    multi = np.flatnonzero(shapely.get_num_geometries(out) > 1)
-    for j in multi:
-        part = geoms[order[bounds[j] : bounds[j + 1]]]
-        for fix in (
-            lambda p: shapely.union_all(p, grid_size=1e-6),
-            lambda p: shapely.buffer(
-                shapely.buffer(shapely.union_all(p), _SEAM, join_style="mitre"),
-                -_SEAM,
-                join_style="mitre",
-            ),
-        ):
-            fixed = fix(part)
-            if shapely.get_num_geometries(fixed) < shapely.get_num_geometries(out[j]):
-                out[j] = fixed
-            if shapely.get_num_geometries(out[j]) == 1:
-                break
-    return _drop_pinholes(out)
-
-
-def _drop_pinholes(geoms: np.ndarray) -> np.ndarray:
-    """Fill holes under ``_PINHOLE_M2``: rounding slits between cells, not gaps."""
-    rings, ridx = shapely.get_rings(geoms, return_index=True)
-    nring = shapely.get_num_interior_rings(geoms)
-    if nring.sum() == 0:
-        return geoms
-    out = geoms.copy()
-    for j in np.flatnonzero(nring > 0):
-        parts = []
-        for poly in shapely.get_parts(geoms[j]):
-            holes = [r for r in poly.interiors if shapely.area(shapely.Polygon(r)) >= _PINHOLE_M2]
-            parts.append(shapely.Polygon(poly.exterior, holes))
-        out[j] = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
-    return out
 
 
 def _stats(values: np.ndarray) -> dict:
@@ -127,13 +71,11 @@ def assemble(
     lines: gpd.GeoDataFrame,
 ):
     """Build the :class:`geo.partition.PartitionResult` from a cell-to-grid assignment."""
-    from geo.partition import PartitionResult
-    from geo.partition.inputs import _previous_assignment
 
     n_grid = int(cell_grid.max()) + 1 if len(cell_grid) else 0
     cells = tess.cells
     if grid_geom is None:
-        grid_geom = _union_groups(cells.geometry.to_numpy(), cell_grid, n_grid)
+        grid_geom = union_groups(cells.geometry.to_numpy(), cell_grid, n_grid)
     bc = tess.building_cell
     b_grid = np.where(bc >= 0, cell_grid[np.maximum(bc, 0)], -1)
     inside = b_grid >= 0
@@ -143,7 +85,7 @@ def assemble(
 
     # codes, per community, in reading order (or matched to the previous version)
     if prev_code is None:
-        prev_code, _ = _previous_assignment(previous, buildings, present, buildings.crs)
+        prev_code, _ = previous_assignment(previous, buildings, present, buildings.crs)
     label = shapely.point_on_surface(grid_geom)
     lx, ly = shapely.get_x(label), shapely.get_y(label)
     codes = np.empty(n_grid, dtype=object)
