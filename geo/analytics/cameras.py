@@ -30,8 +30,9 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from geo.analytics.patrols import _require_metric, sample_lines
+from geo.analytics.patrols import sample_lines
 from geo.errors import GeoWarning, InputError
+from geo.validate import require_column, require_crs, require_metric_crs
 
 __all__ = [
     "CAMERA_DEFAULTS",
@@ -288,11 +289,7 @@ def _occlusion_distances(
 
 def _footprints(buildings: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any) -> np.ndarray:
     """Polygonal footprints in ``crs``; other geometries are left out with a warning."""
-    if buildings.crs is None:
-        raise InputError(
-            "buildings have no CRS; set the one their coordinates are in, e.g. "
-            "buildings.set_crs('EPSG:4326')"
-        )
+    require_crs(buildings, "buildings", plural=True)
     frame = buildings.to_crs(crs) if buildings.crs != crs else buildings
     arr = np.asarray(frame.geometry.values)
     missing = shapely.is_missing(arr) | shapely.is_empty(arr)
@@ -359,7 +356,7 @@ def camera_sectors(
     >>> round(float(camera_sectors(cams)["area_m2"].iloc[0]))  # pi * 50**2 / 4
     1963
     """
-    _require_metric(cameras, "cameras")
+    require_metric_crs(cameras, "cameras")
     if not 0 < step <= 30:
         raise InputError(f"step must be between 0 and 30 degrees, got {step!r}")
     geoms = np.asarray(cameras.geometry.values)
@@ -571,9 +568,8 @@ def camera_coverage(
         Indexed like ``grids``: ``grid``, ``street_m``, ``street_covered_m``, ``street_share``,
         ``open_m2``, ``open_covered_m2``, ``open_share`` (shares NaN when the denominator is 0).
     """
-    _require_metric(grids, "grids")
-    if grid not in grids.columns:
-        raise InputError(f"grids: no column {grid!r} (columns are {list(grids.columns)})")
+    require_metric_crs(grids, "grids")
+    require_column(grids, grid, "grids")
     crs = grids.crs
     g_geoms = np.asarray(grids.geometry.values)
     n = len(g_geoms)
@@ -656,7 +652,7 @@ def uncovered_streets(
         ``length_m``, ``cases`` (0 without cases) and ``rank`` (1 = most in need of a camera),
         in the streets' CRS.
     """
-    _require_metric(streets, "streets")
+    require_metric_crs(streets, "streets")
     crs = streets.crs
     st = np.asarray(streets.geometry.values)
     vis_frame = visibility.to_crs(crs) if visibility.crs != crs else visibility
@@ -734,7 +730,7 @@ def suggest_camera_sites(
         weight covered after adding it, existing cameras included) and the site's visibility
         polygon in ``view``; point geometry in the streets' CRS.
     """
-    _require_metric(streets, "streets")
+    require_metric_crs(streets, "streets")
     if camera_type not in ("dome", "panning"):
         raise InputError(
             f"camera_type must be 'dome' or 'panning' (cameras that look all around), "

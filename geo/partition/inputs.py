@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import require_crs
 from geo.errors import CRSError, GeoWarning, InputError
+from geo.validate import require_layer_crs
 
 __all__ = [
     "as_frames",
@@ -70,7 +70,7 @@ def validate_inputs(
         if frame is None:
             continue
         try:
-            require_crs(frame, name)
+            require_layer_crs(frame, name)
         except CRSError as exc:
             crs_problems.append(str(exc))
     if min_households <= 0 or max_households < min_households:
@@ -206,7 +206,7 @@ def previous_assignment(
     prev = previous if isinstance(previous, pd.DataFrame) else previous.buildings
     if "grid_code" not in prev.columns:
         raise InputError("previous: expected a 'grid_code' column (a previous result's buildings)")
-    require_crs(prev, "previous")
+    require_layer_crs(prev, "previous")
     cur = gpd.GeoSeries(buildings.geometry.to_numpy(), crs=in_crs)
     if prev.crs != in_crs:
         cur = cur.to_crs(prev.crs)
