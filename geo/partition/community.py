@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -22,6 +23,7 @@ from geo.errors import InputError
 from geo.partition.graph import Graph, components, subgraph
 from geo.partition.polish import polish
 from geo.partition.polygons import union_groups
+from geo.partition.prepare import Prepared
 from geo.partition.solver import band_excess, make_contiguous, repair_band, solve_piece
 from geo.partition.tessellation import Tessellation, tessellate
 
@@ -86,27 +88,20 @@ class _Done:
 
 
 def community_jobs(
+    prep: Prepared,
     *,
-    comm_geo: gpd.GeoSeries,
-    kinds: np.ndarray,
-    footprints: np.ndarray,
-    bcomm: np.ndarray,
-    households: np.ndarray,
-    buildings: gpd.GeoDataFrame,
     special_column: str,
     hamlet_column: str,
     hamlet_distance: float,
     hamlet_min: int,
-    prev_code: np.ndarray | None,
-    previous,
-    comm_ids: np.ndarray,
-    locked,
-    lines: gpd.GeoDataFrame,
-    mcrs,
-    lo: int,
-    hi: int,
+    locked: Iterable[str] | None,
 ) -> list[_Job]:
     """Consecutive communities grouped into jobs of about :data:`JOB_BUILDINGS` buildings."""
+    buildings, previous, prev_code = prep.buildings, prep.previous, prep.prev_code
+    comm_ids, households, lines = prep.comm_ids, prep.households, prep.lines
+    assert prep.comm_geo is not None and lines is not None
+    bcomm = np.where(prep.present, prep.bcomm, -1)
+    footprints = prep.footprints.to_numpy()
     n_b = len(buildings)
     special = np.full(n_b, "", dtype=object)
     if special_column in buildings.columns:
@@ -118,10 +113,10 @@ def community_jobs(
     if locked_set and previous is None:
         raise InputError("locked: grid codes can only be kept frozen together with previous=")
     unchanged = _unchanged_communities(previous, prev_code, bcomm, households, comm_ids)
-    prev_grids = _previous_grids(previous, mcrs)
+    prev_grids = _previous_grids(previous, prep.mcrs)
     order = np.argsort(bcomm, kind="stable")
     bounds = np.searchsorted(bcomm[order], np.arange(len(comm_ids) + 1))
-    cgeoms = comm_geo.to_numpy()
+    cgeoms = prep.comm_geo.to_numpy()
     ltree = shapely.STRtree(lines.geometry.to_numpy())
     groups: list[list[int]] = [[]]
     count = 0
@@ -145,7 +140,9 @@ def community_jobs(
                 if sel.any():
                     keep_prev = (prev_grids[0][sel], prev_grids[1][sel])
             comms.append(
-                _Community(ci, cgeoms[ci], kinds[ci] == "rural", bool(unchanged[ci]), keep_prev)
+                _Community(
+                    ci, cgeoms[ci], prep.kinds[ci] == "rural", bool(unchanged[ci]), keep_prev
+                )
             )
         jobs.append(
             _Job(
@@ -159,8 +156,8 @@ def community_jobs(
                 previous_code=None if prev_code is None else prev_code[members],
                 lines=lines.iloc[near],
                 locked=locked_set,
-                lo=lo,
-                hi=hi,
+                lo=prep.lo,
+                hi=prep.hi,
                 hamlet_distance=hamlet_distance,
                 hamlet_min=hamlet_min,
             )

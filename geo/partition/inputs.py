@@ -120,7 +120,7 @@ def validate_inputs(
 
 
 def repair_geometries(
-    frame: gpd.GeoDataFrame, name: str, id_column: str | None
+    frame: gpd.GeoDataFrame, name: str, id_column: str | None, *, stacklevel: int = 3
 ) -> tuple[np.ndarray, dict]:
     """Valid polygonal geometries; report of repaired and empty features (warns with ids)."""
     geoms = frame.geometry.to_numpy().copy()
@@ -135,7 +135,7 @@ def repair_geometries(
             f"are left out (id(s) {feature_ids(frame, wrong, id_column, limit=50)}); expected Polygon "
             "or MultiPolygon",
             GeoWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         report["not_polygon"] = np.flatnonzero(wrong).tolist()
         geoms[wrong] = None
@@ -158,7 +158,7 @@ def repair_geometries(
             f"{name}: repaired {int(invalid.sum())} invalid geometr(y/ies) with make_valid "
             f"(id(s) {ids})",
             GeoWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         report["repaired"] = np.flatnonzero(invalid).tolist()
         empty = empty | shapely.is_empty(geoms)
@@ -168,7 +168,7 @@ def repair_geometries(
             f"{name}: {int(empty_only.sum())} feature(s) with empty geometry are left out "
             f"(id(s) {feature_ids(frame, empty_only, id_column, limit=50)})",
             GeoWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         report["empty"] = np.flatnonzero(empty_only).tolist()
     return np.where(empty, None, geoms), report

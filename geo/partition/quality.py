@@ -16,6 +16,7 @@ import shapely
 from geo.partition.codes import assign_codes
 from geo.partition.inputs import previous_assignment
 from geo.partition.polygons import polsby_popper, union_groups
+from geo.partition.prepare import Prepared
 from geo.partition.result import PartitionResult
 from geo.partition.tessellation import Tessellation
 
@@ -51,49 +52,103 @@ def _stats(values: np.ndarray) -> dict:
 
 
 def assemble(
+    prep: Prepared,
     tess: Tessellation,
     cell_grid: np.ndarray,
     meta: pd.DataFrame,
     *,
     grid_geom: np.ndarray | None = None,
-    buildings: gpd.GeoDataFrame,
-    households: np.ndarray,
-    estimated: np.ndarray,
-    present: np.ndarray,
-    comm_ids: np.ndarray,
-    comm_geo: gpd.GeoSeries,
-    lo: int,
-    hi: int,
-    previous,
-    prev_code: np.ndarray | None = None,
-    mcrs,
-    out_crs,
-    lines: gpd.GeoDataFrame,
-):
-    """Build the :class:`geo.partition.PartitionResult` from a cell-to-grid assignment."""
+) -> PartitionResult:
+    """Build the :class:`geo.partition.PartitionResult` from a cell-to-grid assignment.
 
+    Parameters
+    ----------
+    prep
+        The prepared inputs of the run.
+    tess
+        The cells of every community (metric CRS), their adjacency and each building's cell.
+    cell_grid
+        The grid of each cell (0..n-1).
+    meta
+        One row per grid: ``grid``, ``community_id``, ``kind``, ``flags`` and, for unchanged
+        communities of an incremental run, ``kept_code``.
+    grid_geom
+        The grid polygons when the workers built them (else unions of the cells).
+    """
     n_grid = int(cell_grid.max()) + 1 if len(cell_grid) else 0
     cells = tess.cells
     if grid_geom is None:
         grid_geom = union_groups(cells.geometry.to_numpy(), cell_grid, n_grid)
+    buildings, households = prep.buildings, prep.households
     bc = tess.building_cell
     b_grid = np.where(bc >= 0, cell_grid[np.maximum(bc, 0)], -1)
     inside = b_grid >= 0
-    g_hh = np.bincount(b_grid[inside], weights=households[inside], minlength=n_grid)
-    g_nb = np.bincount(b_grid[inside], minlength=n_grid)
     meta = meta.sort_values("grid").reset_index(drop=True)
-
-    # codes, per community, in reading order (or matched to the previous version)
+    prev_code = prep.prev_code
     if prev_code is None:
-        prev_code, _ = previous_assignment(previous, buildings, present, buildings.crs)
+        prev_code, _ = previous_assignment(prep.previous, buildings, prep.present, buildings.crs)
+    codes = _grid_codes(prep, meta, grid_geom, b_grid, prev_code)
+    grids = gpd.GeoDataFrame(
+        {
+            "grid_code": codes.astype(str),
+            "community_id": meta["community_id"].astype(str).to_numpy(),
+            "households": np.bincount(b_grid[inside], weights=households[inside], minlength=n_grid)
+            .round()
+            .astype(np.int64),
+            "buildings": np.bincount(b_grid[inside], minlength=n_grid).astype(np.int64),
+            "kind": meta["kind"].to_numpy(),
+            "flags": meta["flags"].fillna("").to_numpy(),
+        },
+        geometry=gpd.GeoSeries(grid_geom, crs=prep.mcrs),
+    )
+    report = summarise(
+        grids,
+        tess,
+        cell_grid,
+        lo=prep.lo,
+        hi=prep.hi,
+        comm_ids=prep.comm_ids,
+        comm_geo=prep.comm_geo,
+        lines=prep.lines,
+        buildings_metric=None,
+    )
+    report.update(_building_figures(prep, tess, b_grid, codes, prev_code))
+    cells_out = cells.copy()
+    cells_out["grid_code"] = codes[cell_grid].astype(str)
+    cells_out["households"] = np.bincount(
+        bc[bc >= 0], weights=households[bc >= 0], minlength=len(cells)
+    ).astype(np.int64)
+    out_crs = prep.out_crs
+    grids = grids.to_crs(out_crs) if out_crs is not None else grids
+    if "kept_code" in meta.columns:
+        grids = _keep_polygons(grids, meta["kept_code"].to_numpy(), prep.previous)
+    grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
+    return PartitionResult(
+        grids=grids,
+        buildings=_buildings_out(prep, b_grid, codes),
+        report=report,
+        cells=cells_out,
+        edges=tess.edges,
+    )
+
+
+def _grid_codes(
+    prep: Prepared,
+    meta: pd.DataFrame,
+    grid_geom: np.ndarray,
+    b_grid: np.ndarray,
+    prev_code: np.ndarray,
+) -> np.ndarray:
+    """Grid codes per community in reading order, matched to the previous run's codes."""
+    inside = b_grid >= 0
     label = shapely.point_on_surface(grid_geom)
     lx, ly = shapely.get_x(label), shapely.get_y(label)
-    codes = np.empty(n_grid, dtype=object)
+    codes = np.empty(len(grid_geom), dtype=object)
     areas = shapely.area(grid_geom)
     for cid, rows in meta.groupby("community_id", sort=False):
         gidx = rows["grid"].to_numpy()
         overlap = None
-        if previous is not None:
+        if prep.previous is not None:
             sel = inside & np.isin(b_grid, gidx) & (prev_code != None)  # noqa: E711
             if sel.any():
                 local = pd.Series(np.arange(len(gidx)), index=gidx)
@@ -102,7 +157,7 @@ def assemble(
                         {
                             "grid": local.loc[b_grid[sel]].to_numpy(),
                             "previous_code": prev_code[sel].astype(str),
-                            "households": households[sel] + 1e-3,
+                            "households": prep.households[sel] + 1e-3,
                         }
                     )
                     .groupby(["grid", "previous_code"], as_index=False)["households"]
@@ -113,64 +168,51 @@ def assemble(
         if "kept_code" in rows.columns and rows["kept_code"].notna().all():
             # an unchanged community keeps every grid's code, empty grids included
             codes[gidx] = rows["kept_code"].astype(str).to_numpy()
+    return codes
 
-    grids = gpd.GeoDataFrame(
-        {
-            "grid_code": codes.astype(str),
-            "community_id": meta["community_id"].astype(str).to_numpy(),
-            "households": g_hh.round().astype(np.int64),
-            "buildings": g_nb.astype(np.int64),
-            "kind": meta["kind"].to_numpy(),
-            "flags": meta["flags"].fillna("").to_numpy(),
-        },
-        geometry=gpd.GeoSeries(grid_geom, crs=mcrs),
-    )
-    report = summarise(
-        grids,
-        tess,
-        cell_grid,
-        lo=lo,
-        hi=hi,
-        comm_ids=comm_ids,
-        comm_geo=comm_geo,
-        lines=lines,
-        buildings_metric=None,
-    )
-    report["buildings"] = {
-        "input": int(len(buildings)),
-        "assigned": int(inside.sum()),
-        "unassigned": int((~inside).sum()),
-        "households": int(households.sum()),
-        "households_estimated_buildings": int(estimated[present].sum()),
-        "merged_overlapping_groups": len(tess.merged_units),
+
+def _building_figures(
+    prep: Prepared,
+    tess: Tessellation,
+    b_grid: np.ndarray,
+    codes: np.ndarray,
+    prev_code: np.ndarray,
+) -> dict:
+    """The report's ``buildings`` section and, for incremental runs, ``incremental``."""
+    households, inside = prep.households, b_grid >= 0
+    out: dict = {
+        "buildings": {
+            "input": int(len(prep.buildings)),
+            "assigned": int(inside.sum()),
+            "unassigned": int((~inside).sum()),
+            "households": int(households.sum()),
+            "households_estimated_buildings": int(prep.estimated[prep.present].sum()),
+            "merged_overlapping_groups": len(tess.merged_units),
+        }
     }
-    if previous is not None:
+    if prep.previous is not None:
         moved = inside & (prev_code != None) & (codes[np.maximum(b_grid, 0)] != prev_code)  # noqa: E711
-        report["incremental"] = {
+        out["incremental"] = {
             "matched_buildings": int((prev_code != None).sum()),  # noqa: E711
             "households_changed_grid": int(households[moved].sum()),
             "share_households_changed_grid": float(
                 households[moved].sum() / max(households.sum(), 1)
             ),
         }
-    cells_out = cells.copy()
-    cells_out["grid_code"] = codes[cell_grid].astype(str)
-    cells_out["households"] = np.bincount(
-        bc[bc >= 0], weights=households[bc >= 0], minlength=len(cells)
-    ).astype(np.int64)
-    kept = meta["kept_code"].to_numpy() if "kept_code" in meta.columns else None
-    grids = grids.to_crs(out_crs) if out_crs is not None else grids
-    if kept is not None:
-        grids = _keep_polygons(grids, kept, previous)
-    grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
+    return out
+
+
+def _buildings_out(prep: Prepared, b_grid: np.ndarray, codes: np.ndarray) -> gpd.GeoDataFrame:
+    """The result's buildings layer: every input building once, with its grid code."""
+    buildings, inside = prep.buildings, b_grid >= 0
     bout = gpd.GeoDataFrame(
         {
             "source_index": np.arange(len(buildings), dtype=np.int64),
             "grid_code": pd.array(
                 np.where(inside, codes[np.maximum(b_grid, 0)], None), dtype="string"
             ),
-            "households": households.astype(np.int64),
-            "households_estimated": estimated.astype(bool),
+            "households": prep.households.astype(np.int64),
+            "households_estimated": prep.estimated.astype(bool),
         },
         geometry=gpd.GeoSeries(buildings.geometry.to_numpy(), crs=buildings.crs),
     )
@@ -178,11 +220,10 @@ def assemble(
         if col in buildings.columns:
             bout.insert(1, col, buildings[col].to_numpy())
             break
+    out_crs = prep.out_crs
     if out_crs is not None and bout.crs != out_crs:
         bout = bout.to_crs(out_crs)
-    return PartitionResult(
-        grids=grids, buildings=bout, report=report, cells=cells_out, edges=tess.edges
-    )
+    return bout
 
 
 def _keep_polygons(grids: gpd.GeoDataFrame, kept: np.ndarray, previous) -> gpd.GeoDataFrame:
