@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -211,52 +211,8 @@ def _run_job(job: _Job) -> _Done:
         job.lines,
     )
     t1 = time.perf_counter()
-    cells = tess.cells.geometry.to_numpy()
-    n = len(cells)
-    bc = tess.building_cell
-    inside = bc >= 0
-    cell_h = np.bincount(bc[inside], weights=job.households[inside], minlength=n)
-    # a cell's point: its building's point on surface, or its own for empty cells
-    unit = tess.cells["unit"].to_numpy()
-    label_pts = shapely.get_coordinates(shapely.point_on_surface(cells))
-    has_unit = unit >= 0
-    if has_unit.any():
-        label_pts[has_unit] = shapely.get_coordinates(
-            shapely.point_on_surface(job.footprints[unit[has_unit]])
-        )
-    e = tess.edges
-    ei, ej = e["i"].to_numpy(), e["j"].to_numpy()
-    length, weight = e["length"].to_numpy(), e["weight"].to_numpy()
-    dist = np.hypot(*(label_pts[ei] - label_pts[ej]).T) + 1e-3
-
-    def sym(vals):
-        m = sparse.coo_matrix((vals, (ei, ej)), shape=(n, n)).tocsr()
-        return (m + m.T).tocsr()
-
-    length_m, cost_m, cut_m = sym(length), sym(dist * weight), sym(length / weight)
-    cell_special = np.full(n, "", dtype=object)
-    has = inside & (job.special != "")
-    cell_special[bc[has]] = job.special[has]
-    cell_hamlet = None
-    if job.hamlet is not None:
-        cell_hamlet = np.full(n, -1, dtype=np.int64)
-        ok = inside & (job.hamlet >= 0)
-        cell_hamlet[bc[ok]] = job.hamlet[ok]
-    cell_prev = None
-    if job.previous_code is not None:
-        cell_prev = np.full(n, None, dtype=object)
-        ok = inside & (job.previous_code != None)  # noqa: E711
-        df = pd.DataFrame(
-            {"cell": bc[ok], "code": job.previous_code[ok], "h": job.households[ok] + 1e-3}
-        )
-        if len(df):
-            best = df.groupby(["cell", "code"])["h"].sum().reset_index()
-            best = best.sort_values(["cell", "h", "code"], ascending=[True, False, True])
-            best = best.drop_duplicates("cell")
-            cell_prev[best["cell"].to_numpy()] = best["code"].to_numpy()
-    cell_comm = tess.cells["community"].to_numpy()
-    block = tess.cells["block"].to_numpy()
-    labels = np.full(n, -1, dtype=np.int64)
+    cells = _JobCells.of(job, tess)
+    labels = np.full(len(cells.geoms), -1, dtype=np.int64)
     grid_comm: list[int] = []
     kinds: list[str] = []
     flags: list[str] = []
@@ -265,43 +221,15 @@ def _run_job(job: _Job) -> _Done:
     divide = polygons = 0.0
     for pos, comm in enumerate(job.communities):
         ta = time.perf_counter()
-        members = np.flatnonzero(cell_comm == pos)
+        members = np.flatnonzero(cells.community == pos)
         if len(members) == 0:
             continue
-        g = Graph(
-            h=cell_h[members],
-            xy=label_pts[members],
-            length=subgraph(length_m, members),
-            cost=subgraph(cost_m, members),
-            cut=subgraph(cut_m, members),
-            block=block[members],
-        )
-        pc = None if cell_prev is None else cell_prev[members]
-        lab = None
-        if comm.previous_grids is not None:
-            lab, kind_map, flag_map, kept_map = _keep_previous(
-                g, cells[members], pc, comm, job.lo, job.hi
-            )
-        if lab is None:
-            lab, kind_map, flag_map = _solve_community(
-                g,
-                comm.rural,
-                comm.unchanged,
-                pc,
-                cell_special[members],
-                None if cell_hamlet is None else cell_hamlet[members],
-                job.locked,
-                job.lo,
-                job.hi,
-                job.hamlet_distance,
-                job.hamlet_min,
-            )
-            kept_map = {}
+        lab, kind_map, flag_map, kept_map = _divide(job, comm, cells, members)
         tb = time.perf_counter()
         k = int(lab.max()) + 1
-        polys = union_groups(cells[members], lab, k)
+        polys = union_groups(cells.geoms[members], lab, k)
         lab, polys, flag_map = _connect_pieces(
-            g, cells[members], lab, polys, flag_map, job.lo, job.hi
+            cells.graph(members), cells.geoms[members], lab, polys, flag_map, job.lo, job.hi
         )
         labels[members] = lab + len(kinds)
         for j in range(k):
@@ -322,7 +250,7 @@ def _run_job(job: _Job) -> _Done:
             tc - tb,
         )
     index = np.array([c.index for c in job.communities], dtype=np.int64)
-    tess.cells["community"] = index[cell_comm]
+    tess.cells["community"] = index[cells.community]
     tess.blocks["community"] = index[tess.blocks["community"].to_numpy()]
     return _Done(
         tess=tess,
@@ -334,6 +262,119 @@ def _run_job(job: _Job) -> _Done:
         kept=kept,
         seconds={"tessellate": t1 - t0, "divide": divide, "polygons": polygons},
     )
+
+
+def _divide(job: _Job, comm: _Community, cells: _JobCells, members: np.ndarray):
+    """Labels, kinds, flags and kept codes of one community's cells ``members``."""
+    g = cells.graph(members)
+    pc = None if cells.previous is None else cells.previous[members]
+    if comm.previous_grids is not None:
+        lab, kind_map, flag_map, kept_map = _keep_previous(
+            g, cells.geoms[members], pc, comm, job.lo, job.hi
+        )
+        if lab is not None:
+            return lab, kind_map, flag_map, kept_map
+    lab, kind_map, flag_map = _solve_community(
+        g,
+        job,
+        rural=comm.rural,
+        unchanged=comm.unchanged,
+        pc=pc,
+        sp=cells.special[members],
+        ch=None if cells.hamlet is None else cells.hamlet[members],
+    )
+    return lab, kind_map, flag_map, {}
+
+
+@dataclass
+class _JobCells:
+    """The cells of a job: geometry, community, households, matrices and attributes."""
+
+    geoms: np.ndarray
+    community: np.ndarray  # position of each cell's community in the job
+    block: np.ndarray
+    h: np.ndarray
+    xy: np.ndarray  # label point: its building's point on surface, or its own
+    length: sparse.csr_matrix
+    cost: sparse.csr_matrix
+    cut: sparse.csr_matrix
+    special: np.ndarray
+    hamlet: np.ndarray | None
+    previous: np.ndarray | None  # the previous grid holding most of a cell's households
+
+    @classmethod
+    def of(cls, job: _Job, tess: Tessellation) -> _JobCells:
+        cells = tess.cells.geometry.to_numpy()
+        n = len(cells)
+        bc = tess.building_cell
+        inside = bc >= 0
+        # a cell's point: its building's point on surface, or its own for empty cells
+        unit = tess.cells["unit"].to_numpy()
+        label_pts = shapely.get_coordinates(shapely.point_on_surface(cells))
+        has_unit = unit >= 0
+        if has_unit.any():
+            label_pts[has_unit] = shapely.get_coordinates(
+                shapely.point_on_surface(job.footprints[unit[has_unit]])
+            )
+        e = tess.edges
+        ei, ej = e["i"].to_numpy(), e["j"].to_numpy()
+        length, weight = e["length"].to_numpy(), e["weight"].to_numpy()
+        dist = np.hypot(*(label_pts[ei] - label_pts[ej]).T) + 1e-3
+
+        def sym(vals):
+            m = sparse.coo_matrix((vals, (ei, ej)), shape=(n, n)).tocsr()
+            return (m + m.T).tocsr()
+
+        cell_special = np.full(n, "", dtype=object)
+        has = inside & (job.special != "")
+        cell_special[bc[has]] = job.special[has]
+        cell_hamlet = None
+        if job.hamlet is not None:
+            cell_hamlet = np.full(n, -1, dtype=np.int64)
+            ok = inside & (job.hamlet >= 0)
+            cell_hamlet[bc[ok]] = job.hamlet[ok]
+        return cls(
+            geoms=cells,
+            community=tess.cells["community"].to_numpy(),
+            block=tess.cells["block"].to_numpy(),
+            h=np.bincount(bc[inside], weights=job.households[inside], minlength=n),
+            xy=label_pts,
+            length=sym(length),
+            cost=sym(dist * weight),
+            cut=sym(length / weight),
+            special=cell_special,
+            hamlet=cell_hamlet,
+            previous=_cell_previous(job, bc, n),
+        )
+
+    def graph(self, members: np.ndarray) -> Graph:
+        """The graph of the cells ``members`` (one community)."""
+        return Graph(
+            h=self.h[members],
+            xy=self.xy[members],
+            length=subgraph(self.length, members),
+            cost=subgraph(self.cost, members),
+            cut=subgraph(self.cut, members),
+            block=self.block[members],
+        )
+
+
+def _cell_previous(job: _Job, bc: np.ndarray, n: int) -> np.ndarray | None:
+    """The previous grid code holding most of each cell's households (None: none)."""
+    if job.previous_code is None:
+        return None
+    inside = bc >= 0
+    cell_prev = np.full(n, None, dtype=object)
+    ok = inside & (job.previous_code != None)  # noqa: E711
+    df = pd.DataFrame(
+        {"cell": bc[ok], "code": job.previous_code[ok], "h": job.households[ok] + 1e-3}
+    )
+    if len(df):
+        best = df.groupby(["cell", "code"])["h"].sum().reset_index()
+        best = best.sort_values(["cell", "h", "code"], ascending=[True, False, True])
+        best = best.drop_duplicates("cell")
+        cell_prev[best["cell"].to_numpy()] = best["code"].to_numpy()
+    return cell_prev
 
 
 def _keep_previous(g: Graph, cells: np.ndarray, cell_prev, comm: _Community, lo: int, hi: int):
@@ -469,35 +510,79 @@ def combine(done: list[tuple[_Done, np.ndarray]], n_buildings: int, comm_ids: np
 
 def _solve_community(
     g: Graph,
+    job: _Job,
+    *,
     rural: bool,
     unchanged: bool,
     pc: np.ndarray | None,
     sp: np.ndarray,
     ch: np.ndarray | None,
-    locked_set: set[str],
-    lo: int,
-    hi: int,
-    hamlet_distance: float,
-    hamlet_min: int,
 ) -> tuple[np.ndarray, dict[int, str], dict[int, str]]:
-    """Labels, kinds and flags of the grids of one community (local cell positions)."""
-    labels = np.full(g.n, -1, dtype=np.int64)
+    """Labels, kinds and flags of the grids of one community (local cell positions).
+
+    ``pc`` is each cell's previous grid code, ``sp`` its special value (a dedicated grid),
+    ``ch`` its hamlet. In order: an unchanged community keeps its previous grids; dedicated,
+    locked and indivisible grids are set aside; each connected piece of the rest is solved
+    and polished; empty land joins a neighbouring grid.
+    """
+    kind = "rural" if rural else "urban"
+    if unchanged and pc is not None:
+        kept = _kept_whole(g, pc, kind, job.lo, job.hi)
+        if kept is not None:
+            return kept
+    grids = _Grids(np.full(g.n, -1, dtype=np.int64))
+    _set_aside(g, grids, job, kind=kind, pc=pc, sp=sp)
+    free = np.flatnonzero(grids.labels < 0)
+    if len(free):
+        _solve_free(g, grids, free, job, rural=rural, pc=pc, ch=ch)
+    _join_empty(g, grids, kind)
+    used, labels = np.unique(grids.labels, return_inverse=True)
+    kind_map = {i: grids.kind[int(u)] for i, u in enumerate(used)}
+    flag_map = {i: grids.flag[int(u)] for i, u in enumerate(used)}
+    return labels, kind_map, flag_map
+
+
+@dataclass
+class _Grids:
+    """The grids of a community being built: a label per cell, kind, flag, frozen ones."""
+
+    labels: np.ndarray
+    kind: dict[int, str] = field(default_factory=dict)
+    flag: dict[int, str] = field(default_factory=dict)
+    frozen: set[int] = field(default_factory=set)
+    count: int = 0
+
+    def add(self, cells: np.ndarray | int, kind: str, flag: str, *, frozen: bool) -> None:
+        """A new grid of ``cells``."""
+        self.labels[cells] = self.count
+        self.kind[self.count] = kind
+        self.flag[self.count] = flag
+        if frozen:
+            self.frozen.add(self.count)
+        self.count += 1
+
+
+def _kept_whole(g: Graph, pc: np.ndarray, kind: str, lo: int, hi: int):
+    """An unchanged community's previous grids (None when a building's grid is unknown)."""
+    inhabited_known = all(p is not None for p in pc[g.h > 0])
+    if not (inhabited_known and any(p is not None for p in pc)):
+        return None
+    labs = _warm_labels(g, pc)  # empty land: the nearest labelled cell's grid
+    labels = make_contiguous(g, labs.astype(np.int64))
+    _, labels = np.unique(labels, return_inverse=True)
+    loads = np.bincount(labels, weights=g.h)
     grid_kind: dict[int, str] = {}
     grid_flag: dict[int, str] = {}
-    nl = 0
-    frozen: set[int] = set()
-    # unchanged community with a previous version: keep it
-    if unchanged and pc is not None:
-        inhabited_known = all(p is not None for p in pc[g.h > 0])
-        if inhabited_known and any(p is not None for p in pc):
-            labs = _warm_labels(g, pc)  # empty land: the nearest labelled cell's grid
-            labels = make_contiguous(g, labs.astype(np.int64))
-            _, labels = np.unique(labels, return_inverse=True)
-            loads = np.bincount(labels, weights=g.h)
-            for j, load in enumerate(loads):
-                grid_kind[j] = "rural" if rural else "urban"
-                grid_flag[j] = "" if (rural and load <= hi) or lo <= load <= hi else "kept"
-            return labels, grid_kind, grid_flag
+    for j, load in enumerate(loads):
+        grid_kind[j] = kind
+        grid_flag[j] = "" if (kind == "rural" and load <= hi) or lo <= load <= hi else "kept"
+    return labels, grid_kind, grid_flag
+
+
+def _set_aside(
+    g: Graph, grids: _Grids, job: _Job, *, kind: str, pc: np.ndarray | None, sp: np.ndarray
+) -> None:
+    """Frozen grids first: dedicated (special), locked and over-maximum buildings."""
     # dedicated grids: groups of adjacent cells with the same special value
     sp_cells = np.flatnonzero(sp != "")
     if len(sp_cells):
@@ -509,104 +594,93 @@ def _solve_community(
         )
         _, comp = components(m)
         for cpt in np.unique(comp):
-            labels[sp_cells[comp == cpt]] = nl
-            grid_kind[nl] = "special"
-            grid_flag[nl] = ""
-            frozen.add(nl)
-            nl += 1
-    # locked grids
-    if locked_set:
-        for code in sorted(locked_set):
-            sel = np.flatnonzero((pc == code) & (labels < 0))
-            if len(sel):
-                labels[sel] = nl
-                grid_kind[nl] = "rural" if rural else "urban"
-                grid_flag[nl] = "locked"
-                frozen.add(nl)
-                nl += 1
-    # buildings over the maximum
-    big = np.flatnonzero((g.h > hi) & (labels < 0))
-    for c in big:
-        labels[c] = nl
-        grid_kind[nl] = "rural" if rural else "urban"
-        grid_flag[nl] = "indivisible-building"
-        frozen.add(nl)
-        nl += 1
-    free = np.flatnonzero(labels < 0)
-    if len(free):
-        ncomp, comp = components(subgraph(g.length, free))
-        for cpt in range(ncomp):
-            nodes = free[comp == cpt]
-            tot = g.h[nodes].sum()
-            if tot == 0 and nl > 0:
-                continue  # empty land: joins a neighbour below
-            sub = g.take(nodes)
-            init = None
-            if pc is not None:
-                pcn = pc[nodes]
-                if any(p is not None for p in pcn):
-                    init = _warm_labels(sub, pcn)
-            labs, flags = solve_piece(
-                sub,
-                lo,
-                hi,
-                rural=rural,
-                init=init,
-                cell_hamlet=None if ch is None else ch[nodes],
-                hamlet_distance=hamlet_distance,
-                hamlet_min=hamlet_min,
-            )
-            labs = polish(sub, labs, lo, hi)
-            if "out-of-band" in flags.values():
-                labs, flags = _repair_again(sub, labs, flags, lo, hi)
-            whole = len(nodes) == len(free) and not frozen
-            for j in range(labs.max() + 1):
-                grid_kind[nl + j] = "rural" if rural else "urban"
-                f = flags[j]
-                if f == "undersize-community" and not whole:
-                    f = "undersize-piece"
-                grid_flag[nl + j] = f
-            labels[nodes] = labs + nl
-            nl += labs.max() + 1
-    # empty pieces join the neighbouring grid with the longest shared boundary
+            grids.add(sp_cells[comp == cpt], "special", "", frozen=True)
+    for code in sorted(job.locked):
+        sel = np.flatnonzero((pc == code) & (grids.labels < 0))
+        if len(sel):
+            grids.add(sel, kind, "locked", frozen=True)
+    for c in np.flatnonzero((g.h > job.hi) & (grids.labels < 0)):
+        grids.add(c, kind, "indivisible-building", frozen=True)
+
+
+def _solve_free(
+    g: Graph,
+    grids: _Grids,
+    free: np.ndarray,
+    job: _Job,
+    *,
+    rural: bool,
+    pc: np.ndarray | None,
+    ch: np.ndarray | None,
+) -> None:
+    """Solve and polish each connected piece of the cells not set aside."""
+    lo, hi = job.lo, job.hi
+    ncomp, comp = components(subgraph(g.length, free))
+    for cpt in range(ncomp):
+        nodes = free[comp == cpt]
+        tot = g.h[nodes].sum()
+        if tot == 0 and grids.count > 0:
+            continue  # empty land: joins a neighbour below
+        sub = g.take(nodes)
+        init = None
+        if pc is not None:
+            pcn = pc[nodes]
+            if any(p is not None for p in pcn):
+                init = _warm_labels(sub, pcn)
+        labs, flags = solve_piece(
+            sub,
+            lo,
+            hi,
+            rural=rural,
+            init=init,
+            cell_hamlet=None if ch is None else ch[nodes],
+            hamlet_distance=job.hamlet_distance,
+            hamlet_min=job.hamlet_min,
+        )
+        labs = polish(sub, labs, lo, hi)
+        if "out-of-band" in flags.values():
+            labs, flags = _repair_again(sub, labs, flags, lo, hi)
+        whole = len(nodes) == len(free) and not grids.frozen
+        nl = grids.count
+        for j in range(labs.max() + 1):
+            grids.kind[nl + j] = "rural" if rural else "urban"
+            f = flags[j]
+            if f == "undersize-community" and not whole:
+                f = "undersize-piece"
+            grids.flag[nl + j] = f
+        grids.labels[nodes] = labs + nl
+        grids.count = nl + labs.max() + 1
+
+
+def _join_empty(g: Graph, grids: _Grids, kind: str) -> None:
+    """Empty pieces join the neighbouring grid with the longest shared boundary."""
+    labels = grids.labels
     rest = np.flatnonzero(labels < 0)
-    if len(rest):
-        if nl == 0:
-            labels[rest] = 0
-            grid_kind[0] = "rural" if rural else "urban"
-            grid_flag[0] = "empty"
-            nl = 1
-        else:
-            for _ in range(len(rest) + 1):
-                rest = np.flatnonzero(labels < 0)
-                if len(rest) == 0:
-                    break
-                ncomp, comp = components(subgraph(g.length, rest))
-                progress_made = False
-                for cpt in range(ncomp):
-                    piece = rest[comp == cpt]
-                    row = g.length[piece].tocoo()
-                    lab_nb = labels[row.col]
-                    mask = lab_nb >= 0
-                    if not mask.any():
-                        continue
-                    prefer = np.array([grid_kind.get(int(x)) != "special" for x in lab_nb[mask]])
-                    score = (
-                        pd.Series(row.data[mask] * (1 + 1000 * prefer)).groupby(lab_nb[mask]).sum()
-                    )
-                    labels[piece] = int(score.idxmax())
-                    progress_made = True
-                if not progress_made:
-                    for cpt in range(ncomp):
-                        piece = rest[comp == cpt]
-                        labels[piece] = nl
-                        grid_kind[nl] = "rural" if rural else "urban"
-                        grid_flag[nl] = "empty"
-                        nl += 1
-    used, labels = np.unique(labels, return_inverse=True)
-    kind_map = {i: grid_kind[int(u)] for i, u in enumerate(used)}
-    flag_map = {i: grid_flag[int(u)] for i, u in enumerate(used)}
-    return labels, kind_map, flag_map
+    if len(rest) == 0:
+        return
+    if grids.count == 0:
+        grids.add(rest, kind, "empty", frozen=False)
+        return
+    for _ in range(len(rest) + 1):
+        rest = np.flatnonzero(labels < 0)
+        if len(rest) == 0:
+            break
+        ncomp, comp = components(subgraph(g.length, rest))
+        progress_made = False
+        for cpt in range(ncomp):
+            piece = rest[comp == cpt]
+            row = g.length[piece].tocoo()
+            lab_nb = labels[row.col]
+            mask = lab_nb >= 0
+            if not mask.any():
+                continue
+            prefer = np.array([grids.kind.get(int(x)) != "special" for x in lab_nb[mask]])
+            score = pd.Series(row.data[mask] * (1 + 1000 * prefer)).groupby(lab_nb[mask]).sum()
+            labels[piece] = int(score.idxmax())
+            progress_made = True
+        if not progress_made:
+            for cpt in range(ncomp):
+                grids.add(rest[comp == cpt], kind, "empty", frozen=False)
 
 
 def _repair_again(g: Graph, labels: np.ndarray, flags: dict[int, str], lo: int, hi: int):
