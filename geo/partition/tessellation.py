@@ -371,18 +371,60 @@ def tessellate(
     """Cells for ``footprints`` (valid polygons, metric CRS) inside ``communities``.
 
     ``building_community`` gives each building's community position (-1: outside all).
+    Steps: blocks (communities cut by the barrier lines); units (a building, or buildings
+    overlapping each other); the block of each unit; Voronoi cells of the units' points per
+    block; footprints burnt into their own cell; cells cut in pieces resolved; adjacency.
     """
     crs = communities.crs
     blocks = build_blocks(communities, lines)
     bgeoms = blocks.geometry.to_numpy()
     bcomm = blocks["community"].to_numpy()
     fp = footprints.to_numpy().copy()
-    nb = len(fp)
-    building_cell = np.full(nb, -1, dtype=np.int64)
+    building_cell = np.full(len(fp), -1, dtype=np.int64)
+    idx_in = np.flatnonzero(building_community >= 0)
+    unit_of, merged_units, unit_rep, unit_geom = _unit_geometries(fp, building_community)
+    ucomm = building_community[unit_rep]
+    ublock, pts = _unit_blocks(fp[unit_rep], unit_geom, ucomm, bgeoms, bcomm)
+    cgeom, cblock, cunit, unit_cell = _voronoi_cells(pts, ublock, bgeoms)
+    cgeom = _burn_footprints(cgeom, cblock, unit_geom, unit_cell, ublock)
+    cells, cblock_final, cell_unit_final, uc = _split_pieces(
+        cgeom, cblock, cunit, unit_cell, unit_geom
+    )
+    building_cell[idx_in] = uc[unit_of]
+    rep_of_cell = (
+        unit_rep[np.maximum(cell_unit_final, 0)] if len(unit_rep) else np.full(len(cells), -1)
+    )
+    cells_gdf = gpd.GeoDataFrame(
+        {
+            "community": bcomm[cblock_final],
+            "block": cblock_final,
+            "unit": np.where(cell_unit_final >= 0, rep_of_cell, -1),
+        },
+        geometry=gpd.GeoSeries(cells, crs=crs),
+    )
+    area_error = float(abs(shapely.area(cells).sum() - shapely.area(bgeoms).sum()))
+    edges = _adjacency(cells_gdf, lines)
+    return Tessellation(
+        blocks=blocks,
+        cells=cells_gdf,
+        building_cell=building_cell,
+        edges=edges,
+        area_error_m2=area_error,
+        merged_units=merged_units,
+    )
 
+
+def _unit_geometries(
+    fp: np.ndarray, building_community: np.ndarray
+) -> tuple[np.ndarray, list[list[int]], np.ndarray, np.ndarray]:
+    """Units of the buildings inside a community: a building, or a group overlapping.
+
+    Returns the unit of each inside building, the merged groups (input positions), each
+    unit's representative building (the largest footprint) and its interior-disjoint
+    geometry.
+    """
     # one unit per building, or per group of buildings overlapping each other
-    inside = building_community >= 0
-    idx_in = np.flatnonzero(inside)
+    idx_in = np.flatnonzero(building_community >= 0)
     fp_tree = shapely.STRtree(fp[idx_in])
     labels, merged_local = _units(fp[idx_in], fp_tree, building_community[idx_in])
     merged_units = [[int(idx_in[i]) for i in g] for g in merged_local]
@@ -402,15 +444,24 @@ def tessellate(
     pair = (a < b) & (ucomm_all[a] == ucomm_all[b])
     for i, j in sorted(zip(a[pair].tolist(), b[pair].tolist(), strict=True)):
         unit_geom[j] = shapely.difference(unit_geom[j], unit_geom[i])
+    return unit_of, merged_units, unit_rep, unit_geom
 
+
+def _unit_blocks(
+    rep_fp: np.ndarray,
+    unit_geom: np.ndarray,
+    ucomm: np.ndarray,
+    bgeoms: np.ndarray,
+    bcomm: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The block of each unit and its point; clips ``unit_geom`` to the blocks in place."""
     # block of each unit: the block holding its representative point, in its community
-    pts = shapely.point_on_surface(fp[unit_rep])
-    ucomm = building_community[unit_rep]
+    pts = shapely.point_on_surface(rep_fp)
     btree = shapely.STRtree(bgeoms)
     pi, bi = btree.query(pts, predicate="intersects")
     ok = bcomm[bi] == ucomm[pi]
     pi, bi = pi[ok], bi[ok]
-    ublock = np.full(len(unit_rep), -1, dtype=np.int64)
+    ublock = np.full(len(rep_fp), -1, dtype=np.int64)
     ublock[pi[::-1]] = bi[::-1]  # first hit wins
     missing = ublock < 0
     if missing.any():  # point outside its community's blocks (rounding): nearest block
@@ -438,7 +489,17 @@ def tessellate(
     if (~covered).any():
         nc = np.flatnonzero(~covered)
         unit_geom[nc] = shapely.intersection(unit_geom[nc], bgeoms[ublock[nc]])
+    return ublock, pts
 
+
+def _voronoi_cells(
+    pts: np.ndarray, ublock: np.ndarray, bgeoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Voronoi cells of the units' points per block (a block without a unit: one cell).
+
+    Returns the cells, their block, their unit (-1: empty) and each unit's cell; units on
+    the same point share a cell.
+    """
     # Voronoi per block over unique unit points
     coords = shapely.get_coordinates(pts)
     order = np.lexsort((coords[:, 1], coords[:, 0], ublock))
@@ -483,14 +544,24 @@ def tessellate(
     cblock = np.concatenate(cell_block)
     cunit = np.concatenate(cell_unit).astype(np.int64)
     # cell of each unit
-    unit_cell = np.full(len(unit_rep), -1, dtype=np.int64)
+    unit_cell = np.full(len(pts), -1, dtype=np.int64)
     has = cunit >= 0
     unit_cell[cunit[has]] = np.flatnonzero(has)
     dup_units = order[dup]
     if len(dup_units):
         unit_cell[dup_units] = unit_cell[seed_units[seed_of[dup_units]]]
+    return cgeom, cblock, cunit, unit_cell
 
-    # merge each footprint into its own cell and cut it out of the others
+
+def _burn_footprints(
+    cgeom: np.ndarray,
+    cblock: np.ndarray,
+    unit_geom: np.ndarray,
+    unit_cell: np.ndarray,
+    ublock: np.ndarray,
+) -> np.ndarray:
+    """Each footprint merged into its own cell and cut out of its block's other cells."""
+    cgeom = cgeom.copy()
     own = unit_cell
     crossing = np.flatnonzero(~shapely.covered_by(unit_geom, cgeom[own]))
     if len(crossing):
@@ -508,7 +579,21 @@ def tessellate(
             m = rank == r
             cgeom[ci[m]] = shapely.difference(cgeom[ci[m]], unit_geom[u[m]])
         cgeom[own[crossing]] = shapely.union(cgeom[own[crossing]], unit_geom[crossing])
-    # cells cut in pieces by a footprint: the largest piece stays, others become empty cells
+    return cgeom
+
+
+def _split_pieces(
+    cgeom: np.ndarray,
+    cblock: np.ndarray,
+    cunit: np.ndarray,
+    unit_cell: np.ndarray,
+    unit_geom: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cells cut in pieces by a footprint: the largest piece stays, others become empty cells.
+
+    Returns the final cells, their block, their unit (-1: empty) and each unit's cell.
+    """
+    unit_cell = unit_cell.copy()
     cgeom = shapely.make_valid(cgeom)
     parts, pidx = shapely.get_parts(cgeom, return_index=True)
     poly = np.isin(shapely.get_type_id(parts), (3,))
@@ -533,30 +618,7 @@ def tessellate(
             target = int(hit[1][0]) if len(hit[1]) else 0
             unit_cell[owner_units] = -2 - target
     uc = np.where(unit_cell >= 0, new_index[np.maximum(unit_cell, 0)], -2 - unit_cell)
-    unit_building_cell = uc[unit_of]
-    building_cell[idx_in] = unit_building_cell
-
-    rep_of_cell = (
-        unit_rep[np.maximum(cell_unit_final, 0)] if len(unit_rep) else np.full(len(cells), -1)
-    )
-    cells_gdf = gpd.GeoDataFrame(
-        {
-            "community": bcomm[cblock_final],
-            "block": cblock_final,
-            "unit": np.where(cell_unit_final >= 0, rep_of_cell, -1),
-        },
-        geometry=gpd.GeoSeries(cells, crs=crs),
-    )
-    area_error = float(abs(shapely.area(cells).sum() - shapely.area(bgeoms).sum()))
-    edges = _adjacency(cells_gdf, lines)
-    return Tessellation(
-        blocks=blocks,
-        cells=cells_gdf,
-        building_cell=building_cell,
-        edges=edges,
-        area_error_m2=area_error,
-        merged_units=merged_units,
-    )
+    return cells, cblock_final, cell_unit_final, uc
 
 
 def _voronoi(sites: np.ndarray, frames: np.ndarray) -> np.ndarray:
