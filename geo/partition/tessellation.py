@@ -33,6 +33,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from geo.partition.adjacency import cell_adjacency
+
 __all__ = [
     "BARRIER_WEIGHTS",
     "NON_BARRIERS",
@@ -128,24 +130,12 @@ _CLASS_COLUMNS = (
     "class",
     "type",
 )
-_ADJ_TOL = 1e-3  # m: a segment midpoint this close to another cell lies on its boundary
-_BARRIER_TOL = 0.5  # m: an edge this close to a barrier crosses it
 _SPIKE = 1e-6  # m: spikes thinner than this are removed from merged faces
 _SLIVER_WIDTH = 1.0  # m: faces thinner than this on average are merged into a neighbour
 _OVERSHOOT = 1.0  # m: lines ending a hair inside a community are clipped this far outside
 _EDGE_TOL = 1e-6  # m: a line's end this close to the community edge was clipped there
-_MIN_SHARED = 0.05  # m: shorter shared boundaries (corners touching) are no adjacency
-_LOOSE_GAIN = 1e-4  # m: the tolerant measure replaces the exact one when longer by this
-_LOOSE_COLUMNS = (
-    ("i", "int64"),
-    ("j", "int64"),
-    ("overlap", "float64"),
-    ("x", "float64"),
-    ("y", "float64"),
-)
 _JITTER = (1e-3, 1e-2, 1e-1)  # m: sites of a broken Voronoi diagram are moved this far
 _VORONOI_AREA_TOL = 1e-9  # relative: a Voronoi diagram's cells add up to its extent
-_NEAR_BARRIER = 5.0  # m: "grid boundary follows a barrier" in the quality report
 
 
 def _weight_of(value: object, *, is_polygon: bool) -> float:
@@ -403,7 +393,7 @@ def tessellate(
         geometry=gpd.GeoSeries(cells, crs=crs),
     )
     area_error = float(abs(shapely.area(cells).sum() - shapely.area(bgeoms).sum()))
-    edges = _adjacency(cells_gdf, lines)
+    edges = cell_adjacency(cells_gdf, lines)
     return Tessellation(
         blocks=blocks,
         cells=cells_gdf,
@@ -679,175 +669,3 @@ def _broken_voronoi(vor: np.ndarray, sites: np.ndarray) -> np.ndarray:
     total = np.bincount(pidx, weights=shapely.area(parts), minlength=n)
     bad |= np.abs(total - extent) > _VORONOI_AREA_TOL * extent
     return bad
-
-
-def _segments(lines: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split lines into their two-point segments (with each line's weight)."""
-    xy, idx = shapely.get_coordinates(lines, return_index=True)
-    same = idx[1:] == idx[:-1]
-    a, b = xy[:-1][same], xy[1:][same]
-    segs = shapely.linestrings(np.stack([a, b], axis=1))
-    return segs, weight[idx[:-1][same]]
-
-
-def _adjacency(cells: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.DataFrame:
-    geoms = cells.geometry.to_numpy()
-    comm = cells["community"].to_numpy()
-    block = cells["block"].to_numpy()
-    rings, ridx = shapely.get_rings(geoms, return_index=True)
-    xy, cidx = shapely.get_coordinates(rings, return_index=True)
-    owner_ring = cidx
-    same = owner_ring[1:] == owner_ring[:-1]
-    a, b = xy[:-1][same], xy[1:][same]
-    seg_cell = ridx[owner_ring[:-1][same]]
-    seg_len = np.hypot(*(b - a).T)
-    keep = seg_len > 1e-9
-    a, b, seg_cell, seg_len = a[keep], b[keep], seg_cell[keep], seg_len[keep]
-    mid = shapely.points((a + b) / 2)
-    tree = shapely.STRtree(geoms)
-    si, cj = tree.query(mid, predicate="dwithin", distance=_ADJ_TOL)
-    ci = seg_cell[si]
-    ok = (cj != ci) & (comm[cj] == comm[ci])
-    si, ci, cj = si[ok], ci[ok], cj[ok]
-    # barrier class and nearness per segment
-    near = np.zeros(len(mid), float)
-    wseg = np.ones(len(mid), float)
-    ltree, lw = None, None
-    if len(lines):
-        lgeoms, lw = _segments(lines.geometry.to_numpy(), lines["weight"].to_numpy(float))
-        ltree = shapely.STRtree(lgeoms)  # short segments: small envelopes, quick queries
-        segs = np.unique(si)
-        qi, li = ltree.query(mid[segs], predicate="dwithin", distance=_NEAR_BARRIER)
-        if len(qi):
-            s = segs[qi]
-            near[np.unique(s)] = 1.0
-            d = shapely.distance(mid[s], lgeoms[li])
-            close = d <= _BARRIER_TOL
-            np.maximum.at(wseg, s[close], lw[li[close]])
-    cross_block = block[ci] != block[cj]
-    w = np.where(cross_block, np.maximum(wseg[si], 1.0), 1.0)
-    lo, hi = np.minimum(ci, cj), np.maximum(ci, cj)
-    df = pd.DataFrame(
-        {
-            "i": lo,
-            "j": hi,
-            "from": ci,
-            "length": seg_len[si],
-            "near_barrier": seg_len[si] * near[si],
-            "weight": w,
-        }
-    )
-    # each side measures the shared boundary; keep the larger of the two sums
-    per_side = df.groupby(["i", "j", "from"], sort=True).agg(
-        length=("length", "sum"), near_barrier=("near_barrier", "sum"), weight=("weight", "max")
-    )
-    out = per_side.groupby(level=["i", "j"], sort=True).agg(
-        length=("length", "max"), near_barrier=("near_barrier", "max"), weight=("weight", "max")
-    )
-    out = out.reset_index()
-    # cells of different blocks do not share vertices, so a segment's midpoint can over- or
-    # under-count: measure those shared boundaries exactly, on every touching pair
-    out = out[block[out["i"].to_numpy()] == block[out["j"].to_numpy()]]
-    pa, pb = tree.query(geoms, predicate="intersects")
-    keep = (pa < pb) & (block[pa] != block[pb]) & (comm[pa] == comm[pb])
-    pa, pb = pa[keep], pb[keep]
-    shared = shapely.intersection(shapely.boundary(geoms[pa]), shapely.boundary(geoms[pb]))
-    exact = shapely.length(shared)
-    w_cross = np.ones(len(pa))
-    if len(lines) and len(pa):
-        mids = shapely.point_on_surface(shared)  # a point on the shared line
-        qi, li = ltree.query(mids, predicate="dwithin", distance=_BARRIER_TOL)
-        np.maximum.at(w_cross, qi, lw[li])
-    cross_df = pd.DataFrame(
-        {"i": pa, "j": pb, "length": exact, "near_barrier": exact, "weight": w_cross}
-    )
-    # the exact intersection of two nearly collinear segments is a point or nothing when
-    # their vertices are off the line by rounding (a Voronoi vertex cut into a long
-    # two-vertex street edge): measure the segments along other blocks' cells with a
-    # tolerance, and take that where the exact intersection comes out short
-    across = block[ci] != block[cj]
-    loose = _collinear_overlaps(a, b, seg_cell, np.unique(si[across]), comm, block)
-    if len(loose):
-        loose = loose.merge(cross_df[["i", "j", "length"]], on=["i", "j"], how="left")
-        loose = loose[loose["overlap"] > loose["length"].fillna(0.0) + _LOOSE_GAIN]
-    if len(loose):
-        w_loose = np.ones(len(loose))
-        if len(lines):
-            at = shapely.points(loose[["x", "y"]].to_numpy())
-            qi, li = ltree.query(at, predicate="dwithin", distance=_BARRIER_TOL)
-            np.maximum.at(w_loose, qi, lw[li])
-        fixed = pd.DataFrame(
-            {
-                "i": loose["i"].to_numpy(),
-                "j": loose["j"].to_numpy(),
-                "length": loose["overlap"].to_numpy(),
-                "near_barrier": loose["overlap"].to_numpy(),
-                "weight": w_loose,
-            }
-        )
-        pairs = pd.MultiIndex.from_frame(cross_df[["i", "j"]])
-        replaced = pairs.isin(pd.MultiIndex.from_frame(fixed[["i", "j"]]))
-        cross_df = pd.concat([cross_df[~replaced], fixed], ignore_index=True)
-    out = pd.concat([out, cross_df], ignore_index=True).sort_values(["i", "j"])
-    return out[out["length"] > _MIN_SHARED].reset_index(drop=True)
-
-
-def _collinear_overlaps(
-    a: np.ndarray,
-    b: np.ndarray,
-    seg_cell: np.ndarray,
-    segs: np.ndarray,
-    comm: np.ndarray,
-    block: np.ndarray,
-) -> pd.DataFrame:
-    """Shared boundary of cells of different blocks, measured segment by segment.
-
-    ``a``, ``b`` are the end points of every boundary segment and ``seg_cell`` its cell;
-    ``segs`` the segments lying along another block. Two segments share the length over
-    which they overlap when both ends of one lie within ``_ADJ_TOL`` of the other's line.
-    Returns one row per cell pair ``i < j``: ``overlap`` (the larger of the lengths summed
-    on either side) and ``x``, ``y``, the middle of its longest overlapping piece.
-    """
-    empty = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in _LOOSE_COLUMNS})
-    if len(segs) < 2:
-        return empty
-    lines = shapely.linestrings(np.stack([a[segs], b[segs]], axis=1))
-    lo_xy = np.minimum(a[segs], b[segs]) - _ADJ_TOL
-    hi_xy = np.maximum(a[segs], b[segs]) + _ADJ_TOL
-    boxes = shapely.box(lo_xy[:, 0], lo_xy[:, 1], hi_xy[:, 0], hi_xy[:, 1])
-    s, t = shapely.STRtree(lines).query(boxes)  # envelopes: the test below is exact
-    s, t = segs[s], segs[t]
-    cs, ct = seg_cell[s], seg_cell[t]
-    ok = (block[cs] != block[ct]) & (comm[cs] == comm[ct])
-    s, t, cs, ct = s[ok], t[ok], cs[ok], ct[ok]
-    if len(s) == 0:
-        return empty
-    d = b[s] - a[s]
-    length = np.hypot(d[:, 0], d[:, 1])
-    u = d / length[:, None]
-    pc, pd_ = a[t] - a[s], b[t] - a[s]
-    off_c = np.abs(u[:, 0] * pc[:, 1] - u[:, 1] * pc[:, 0])
-    off_d = np.abs(u[:, 0] * pd_[:, 1] - u[:, 1] * pd_[:, 0])
-    tc = u[:, 0] * pc[:, 0] + u[:, 1] * pc[:, 1]
-    td = u[:, 0] * pd_[:, 0] + u[:, 1] * pd_[:, 1]
-    lo = np.maximum(np.minimum(tc, td), 0.0)
-    hi = np.minimum(np.maximum(tc, td), length)
-    keep = (off_c <= _ADJ_TOL) & (off_d <= _ADJ_TOL) & (hi > lo)
-    if not keep.any():
-        return empty
-    mid = a[s] + u * ((lo + hi) / 2)[:, None]
-    df = pd.DataFrame(
-        {
-            "i": np.minimum(cs, ct)[keep],
-            "j": np.maximum(cs, ct)[keep],
-            "from": cs[keep],
-            "piece": (hi - lo)[keep],
-            "x": mid[keep, 0],
-            "y": mid[keep, 1],
-        }
-    )
-    side = df.groupby(["i", "j", "from"], sort=True)["piece"].sum()
-    overlap = side.groupby(level=["i", "j"], sort=True).max()
-    longest = df.sort_values("piece", ascending=False, kind="stable").drop_duplicates(["i", "j"])
-    out = longest.set_index(["i", "j"])[["x", "y"]].join(overlap.rename("overlap"))
-    return out.reset_index()[[c for c, _ in _LOOSE_COLUMNS]]
