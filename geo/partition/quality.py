@@ -270,26 +270,8 @@ def summarise(
     kind = grids["kind"].to_numpy()
     flags = grids["flags"].to_numpy()
     urban = kind == "urban"
-    in_band = (hh >= lo) & (hh <= hi)
-    # communities where an in-band split of the urban households exists
-    uh = pd.Series(hh[urban]).groupby(grids["community_id"].to_numpy()[urban]).sum()
-    feasible_comm = {c for c, t in uh.items() if t > 0 and np.ceil(t / hi) <= np.floor(t / lo)}
-    # grids whose piece of community admits an in-band split: all urban grids but those
-    # flagged with a reason that makes the band unreachable
-    feas = urban & ~np.isin(flags, INFEASIBLE)
     ntype = shapely.get_num_geometries(geoms)
     pp = polsby_popper(geoms)
-    # boundaries between grids of the same community, from the cell graph
-    e = tess.edges
-    gi, gj = cell_grid[e["i"].to_numpy()], cell_grid[e["j"].to_numpy()]
-    between = gi != gj
-    internal_len = float(e["length"].to_numpy()[between].sum())
-    near_len = float(e["near_barrier"].to_numpy()[between].sum())
-    comm_len = float(shapely.length(comm_geo.to_numpy()).sum())
-    # tiling: grid areas against community areas
-    comm_area = pd.Series(shapely.area(comm_geo.to_numpy()), index=comm_ids.astype(str))
-    grid_area = pd.Series(shapely.area(geoms)).groupby(grids["community_id"].to_numpy()).sum()
-    area_diff = (grid_area.reindex(comm_area.index).fillna(0) - comm_area).abs()
     flagged = grids.loc[flags != "", ["grid_code", "community_id", "households", "kind", "flags"]]
     reasons = pd.Series(flags[flags != ""]).value_counts().to_dict()
     hist_edges = np.arange(0, max(hi * 2, int(hh.max()) + 50 if len(hh) else 0) + 50, 50)
@@ -312,14 +294,7 @@ def summarise(
                 if c
             },
         },
-        "in_band": {
-            "urban_grids": int(urban.sum()),
-            "urban_in_band": int((urban & in_band).sum()),
-            "share_urban": float((urban & in_band).sum() / max(urban.sum(), 1)),
-            "grids_where_band_reachable": int(feas.sum()),
-            "share_in_feasible_communities": float((feas & in_band).sum() / max(feas.sum(), 1)),
-            "feasible_communities": len(feasible_comm),
-        },
+        "in_band": _in_band(grids, lo, hi),
         "flagged": {
             "count": int(len(flagged)),
             "reasons": {str(k): int(v) for k, v in reasons.items()},
@@ -330,32 +305,81 @@ def summarise(
             "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,
             "polsby_popper_median": float(np.median(pp)) if len(pp) else 0.0,
         },
-        "boundaries": {
-            "internal_boundary_m": round(internal_len, 1),
-            "internal_near_barrier_m": round(near_len, 1),
-            "share_internal_on_barrier": float(near_len / internal_len) if internal_len else None,
-            "community_boundary_m": round(comm_len, 1),
-            "share_all_on_barrier_or_community": float(
-                (near_len + comm_len) / (internal_len + comm_len)
-            )
-            if internal_len + comm_len
-            else None,
-            "barrier_lines": int(len(lines)),
-        },
-        "tiling": {
-            "cells_area_error_m2": float(tess.area_error_m2),
-            "max_community_area_difference_m2": float(area_diff.max()) if len(area_diff) else 0.0,
-            "max_area_difference_per_grid_m2": float(
-                (
-                    area_diff
-                    / pd.Series(1, index=grids["community_id"].to_numpy())
-                    .groupby(level=0)
-                    .sum()
-                    .reindex(area_diff.index)
-                    .fillna(1)
-                ).max()
-            )
-            if len(area_diff)
-            else 0.0,
-        },
+        "boundaries": _boundaries(tess, cell_grid, comm_geo, lines),
+        "tiling": _tiling(grids, tess, comm_ids, comm_geo),
+    }
+
+
+def _in_band(grids: gpd.GeoDataFrame, lo: int, hi: int) -> dict:
+    """Urban grids in the band, overall and where the band is reachable."""
+    hh = grids["households"].to_numpy()
+    urban = grids["kind"].to_numpy() == "urban"
+    in_band = (hh >= lo) & (hh <= hi)
+    # communities where an in-band split of the urban households exists
+    uh = pd.Series(hh[urban]).groupby(grids["community_id"].to_numpy()[urban]).sum()
+    feasible_comm = {c for c, t in uh.items() if t > 0 and np.ceil(t / hi) <= np.floor(t / lo)}
+    # grids whose piece of community admits an in-band split: all urban grids but those
+    # flagged with a reason that makes the band unreachable
+    feas = urban & ~np.isin(grids["flags"].to_numpy(), INFEASIBLE)
+    return {
+        "urban_grids": int(urban.sum()),
+        "urban_in_band": int((urban & in_band).sum()),
+        "share_urban": float((urban & in_band).sum() / max(urban.sum(), 1)),
+        "grids_where_band_reachable": int(feas.sum()),
+        "share_in_feasible_communities": float((feas & in_band).sum() / max(feas.sum(), 1)),
+        "feasible_communities": len(feasible_comm),
+    }
+
+
+def _boundaries(
+    tess: Tessellation, cell_grid: np.ndarray, comm_geo: gpd.GeoSeries, lines: gpd.GeoDataFrame
+) -> dict:
+    """Length of the boundaries between grids and the share along barriers."""
+    # boundaries between grids of the same community, from the cell graph
+    e = tess.edges
+    gi, gj = cell_grid[e["i"].to_numpy()], cell_grid[e["j"].to_numpy()]
+    between = gi != gj
+    internal_len = float(e["length"].to_numpy()[between].sum())
+    near_len = float(e["near_barrier"].to_numpy()[between].sum())
+    comm_len = float(shapely.length(comm_geo.to_numpy()).sum())
+    return {
+        "internal_boundary_m": round(internal_len, 1),
+        "internal_near_barrier_m": round(near_len, 1),
+        "share_internal_on_barrier": float(near_len / internal_len) if internal_len else None,
+        "community_boundary_m": round(comm_len, 1),
+        "share_all_on_barrier_or_community": float(
+            (near_len + comm_len) / (internal_len + comm_len)
+        )
+        if internal_len + comm_len
+        else None,
+        "barrier_lines": int(len(lines)),
+    }
+
+
+def _tiling(
+    grids: gpd.GeoDataFrame, tess: Tessellation, comm_ids: np.ndarray, comm_geo: gpd.GeoSeries
+) -> dict:
+    """Grid areas against community areas: the tiling error."""
+    comm_area = pd.Series(shapely.area(comm_geo.to_numpy()), index=comm_ids.astype(str))
+    grid_area = (
+        pd.Series(shapely.area(grids.geometry.to_numpy()))
+        .groupby(grids["community_id"].to_numpy())
+        .sum()
+    )
+    area_diff = (grid_area.reindex(comm_area.index).fillna(0) - comm_area).abs()
+    return {
+        "cells_area_error_m2": float(tess.area_error_m2),
+        "max_community_area_difference_m2": float(area_diff.max()) if len(area_diff) else 0.0,
+        "max_area_difference_per_grid_m2": float(
+            (
+                area_diff
+                / pd.Series(1, index=grids["community_id"].to_numpy())
+                .groupby(level=0)
+                .sum()
+                .reindex(area_diff.index)
+                .fillna(1)
+            ).max()
+        )
+        if len(area_diff)
+        else 0.0,
     }
