@@ -29,7 +29,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from geo.errors import InputError
 from geo.validate import frame_problem, require_crs, require_metric_crs
@@ -367,6 +366,8 @@ def _covered(
     covered_m = np.zeros(shape)
     if not (n_days and len(fixes) and len(samples)):
         return covered_m
+    from scipy.spatial import cKDTree  # loads on first use (import geo stays light)
+
     big = 10.0 * (radius + 1.0)
     kd = cKDTree(np.column_stack([fixes[:, :2], fixes[:, 2] * big, fixes[:, 3] * big]))
     sg = samples[:, 2].astype(np.int64)

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
-from scipy.spatial import Delaunay
 
 from geo.partition.graph import Graph, components, subgraph
 from geo.partition.polish import polish
@@ -562,6 +561,8 @@ def _hamlets(g: Graph, cell_hamlet: np.ndarray | None, distance: float, min_hh: 
     else:
         pts = g.xy[inhabited]
         try:
+            from scipy.spatial import Delaunay  # loads on first use
+
             tri = Delaunay(pts)
             s = tri.simplices
             a = np.concatenate([s[:, 0], s[:, 1], s[:, 2]])
