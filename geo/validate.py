@@ -9,7 +9,7 @@ can collect all problems first and report them in one error (house style).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 import geopandas as gpd
 import pandas as pd
@@ -51,7 +51,7 @@ def require_frame(frame: object, what: str, *, series: bool = True) -> None:
         raise InputError(problem)
 
 
-def missing_columns(frame: pd.DataFrame, needed: Iterable[str]) -> list[str]:
+def missing_columns(frame: pd.DataFrame, needed: Iterable[Hashable]) -> list[Hashable]:
     """The columns of ``needed`` that ``frame`` lacks, in the order asked.
 
     Examples
@@ -62,14 +62,14 @@ def missing_columns(frame: pd.DataFrame, needed: Iterable[str]) -> list[str]:
     return [c for c in needed if c not in frame.columns]
 
 
-def column_problem(frame: pd.DataFrame, column: str, what: str) -> str | None:
+def column_problem(frame: pd.DataFrame, column: Hashable, what: str) -> str | None:
     """``"{what}: no column ... (columns are [...])"`` unless ``frame`` has ``column``."""
     if column in frame.columns:
         return None
     return f"{what}: no column {column!r} (columns are {list(frame.columns)})"
 
 
-def require_column(frame: pd.DataFrame, column: str, what: str) -> None:
+def require_column(frame: pd.DataFrame, column: Hashable, what: str) -> None:
     """Raise :class:`InputError` unless ``frame`` has ``column``.
 
     Examples

@@ -158,14 +158,15 @@ def camera_from_tags(tags: Mapping[str, Any] | str) -> dict[str, Any]:
     [180.0, 160.0]
     """
     if isinstance(tags, str):
+        text = tags
         try:
-            tags = json.loads(tags)
+            tags = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"tags {tags[:60]!r} are not a JSON object: {exc}") from None
+            raise InputError(f"tags {text[:60]!r} are not a JSON object: {exc}") from None
     if not isinstance(tags, Mapping):
         raise InputError(f"tags must be a mapping or a JSON object, got {type(tags).__name__}")
     raw_type = tags.get("camera:type")
-    kind = raw_type if raw_type in CAMERA_DEFAULTS else "fixed"
+    kind = str(raw_type) if raw_type in CAMERA_DEFAULTS else "fixed"
     direction = tags.get("camera:direction", tags.get("direction"))
     pairs = parse_direction(direction)
     defaults = CAMERA_DEFAULTS[kind]
@@ -203,7 +204,10 @@ def cameras_from_osm(
     """
     if tags not in cameras.columns:
         raise InputError(f"cameras have no column {tags!r}; columns are {list(cameras.columns)}")
-    kinds, type_tags, directions, problems = [], [], [], []
+    kinds: list[str | None] = []
+    type_tags: list[str | None] = []
+    directions: list[str | None] = []
+    problems: list[str] = []
     for idx, value in cameras[tags].items():
         try:
             info = camera_from_tags(value if value is not None else {})

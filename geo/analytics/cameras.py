@@ -454,8 +454,8 @@ def camera_coverage(
     open_m2 = shapely.area(open_geom)
     open_cov = shapely.area(_overlay(shapely.intersection, covered, open_geom))
 
-    street_m = np.zeros(n)
-    street_cov = np.zeros(n)
+    street_m: np.ndarray = np.zeros(n)
+    street_cov: np.ndarray = np.zeros(n)
     if streets is not None:
         st = geoms_of(streets)
         s_idx, sg_idx = tree.query(st, predicate="intersects")
@@ -630,7 +630,10 @@ def suggest_camera_sites(
     v_geom = np.asarray(views.geometry.values)
     c_idx, d_idx = shapely.STRtree(d_geom).query(v_geom, predicate="intersects")
     cover = sp.csr_matrix((np.ones(len(c_idx)), (c_idx, d_idx)), shape=(len(v_geom), len(d_geom)))
-    chosen, gains, gains_m, shares = [], [], [], []
+    chosen: list[int] = []
+    gains: list[float] = []
+    gains_m: list[float] = []
+    shares: list[float] = []
     covered_w = total - float(weight[uncovered].sum())
     for _ in range(min(n_sites, len(v_geom))):
         w_now = weight * uncovered

@@ -37,8 +37,9 @@ def _validate(cases: pd.DataFrame, level: str, exclude_status: tuple[str, ...]) 
     if level not in KPI_LEVELS:
         return [f"level must be one of {list(KPI_LEVELS)}, got {level!r}"]
     needed = ["case_id", *_TIMES, "escalated"]
-    if KPI_LEVELS[level]:
-        needed.append(KPI_LEVELS[level])
+    unit_col = KPI_LEVELS[level]
+    if unit_col:
+        needed.append(unit_col)
     if exclude_status:
         needed.append("status")
     missing = missing_columns(cases, needed)

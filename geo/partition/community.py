@@ -383,6 +383,7 @@ def _keep_previous(g: Graph, cells: np.ndarray, cell_prev, comm: _Community, lo:
     Returns ``(None, ...)`` when the previous polygons do not account for every cell or
     disagree with the buildings' previous grids; the community is then solved warm.
     """
+    assert comm.previous_grids is not None
     codes, polys = comm.previous_grids
     pts = shapely.point_on_surface(cells)
     pi, gi = shapely.STRtree(polys).query(pts, predicate="within")
@@ -452,13 +453,13 @@ def _connect_pieces(g: Graph, cells, labels, grids, flags, lo: int, hi: int):
             break
         moved |= touched
         fresh = union_groups(cells, labels, len(grids))
-        for j in touched:
-            grids[j] = fresh[j]
+        for t in touched:
+            grids[t] = fresh[t]
     loads = np.bincount(labels, weights=g.h, minlength=len(grids))
     flags = dict(flags)
-    for j in moved:
-        if flags.get(j) == "" and loads[j] > 0 and not lo <= loads[j] <= hi:
-            flags[j] = "out-of-band"
+    for t in moved:
+        if flags.get(t) == "" and loads[t] > 0 and not lo <= loads[t] <= hi:
+            flags[t] = "out-of-band"
     return labels, grids, flags
 
 
@@ -552,7 +553,9 @@ class _Grids:
     frozen: set[int] = field(default_factory=set)
     count: int = 0
 
-    def add(self, cells: np.ndarray | int, kind: str, flag: str, *, frozen: bool) -> None:
+    def add(
+        self, cells: np.ndarray | int | np.integer, kind: str, flag: str, *, frozen: bool
+    ) -> None:
         """A new grid of ``cells``."""
         self.labels[cells] = self.count
         self.kind[self.count] = kind

@@ -44,6 +44,7 @@ class Graph:
 
     def contract(self) -> tuple[Graph, np.ndarray]:
         """The graph of blocks (cells of a block merged) and the block position of each cell."""
+        assert self.block is not None, "contract() needs the block of each cell"
         _, bl = np.unique(self.block, return_inverse=True)
         nb = int(bl.max()) + 1
         p = sparse.csr_matrix((np.ones(self.n), (np.arange(self.n), bl)), shape=(self.n, nb))

@@ -171,7 +171,8 @@ def repair_geometries(
             stacklevel=stacklevel,
         )
         report["empty"] = np.flatnonzero(empty_only).tolist()
-    return np.where(empty, None, geoms), report
+    geoms[empty] = None
+    return geoms, report
 
 
 def as_frames(barriers) -> list[gpd.GeoDataFrame]:

@@ -51,8 +51,8 @@ def union_groups(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     # cells cut by separate overlay operations can be 1e-9 m apart along a shared edge:
     # close such seams where a union of connected cells came out in pieces
     multi = np.flatnonzero(shapely.get_num_geometries(out) > 1)
-    for j in multi:
-        part = geoms[order[bounds[j] : bounds[j + 1]]]
+    for m in multi:
+        part = geoms[order[bounds[m] : bounds[m + 1]]]
         for fix in (
             lambda p: shapely.union_all(p, grid_size=1e-6),
             lambda p: shapely.buffer(
@@ -62,9 +62,9 @@ def union_groups(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
             ),
         ):
             fixed = fix(part)
-            if shapely.get_num_geometries(fixed) < shapely.get_num_geometries(out[j]):
-                out[j] = fixed
-            if shapely.get_num_geometries(out[j]) == 1:
+            if shapely.get_num_geometries(fixed) < shapely.get_num_geometries(out[m]):
+                out[m] = fixed
+            if shapely.get_num_geometries(out[m]) == 1:
                 break
     return drop_pinholes(out)
 

@@ -106,7 +106,7 @@ def prepare_buildings(
         )
         problems["buildings"]["duplicates"] = np.flatnonzero(dup).tolist()
     mcrs = metric_crs(buildings)
-    bgeo = gpd.GeoSeries(np.where(present, geoms, None), crs=buildings.crs).to_crs(mcrs)
+    bgeo = gpd.GeoSeries(geoms, crs=buildings.crs).to_crs(mcrs)  # None where not present
     hh = building_households(
         buildings,
         households_column=households_column,

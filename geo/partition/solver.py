@@ -192,6 +192,7 @@ def _balanced_growth(g: Graph, k: int, lo: int, hi: int, iters: int = 60) -> np.
                 seeds[j] = m[int(np.argmin(((g.xy[m] - c) ** 2).sum(1)))]
         if it % 10 == 9:
             step *= 0.7
+    assert best is not None  # the first iteration sets it (its score is finite)
     return best
 
 
@@ -651,6 +652,7 @@ def _sub_blocks(g: Graph, lo: int, hi: int) -> np.ndarray:
     the growth of two grids happens to meet. Parts a cut leaves in pieces become one part
     per piece.
     """
+    assert g.block is not None, "sub-blocks need the block of each cell"
     _, labels = np.unique(g.block, return_inverse=True)
     loads = np.bincount(labels, weights=g.h)
     nxt = int(labels.max()) + 1
@@ -695,7 +697,7 @@ def _urban(g: Graph, lo: int, hi: int) -> np.ndarray:
         if len(np.unique(sub)) == len(np.unique(g.block)):
             tries = tries[:1]
         for gb in tries:
-            if len(np.unique(gb.block)) < k:
+            if gb.block is None or len(np.unique(gb.block)) < k:
                 continue
             lab = _block_level(gb, k, lo, hi, why)
             candidates.append(lab)
@@ -712,6 +714,7 @@ def _urban(g: Graph, lo: int, hi: int) -> np.ndarray:
         key = (round(band_excess(loads, lo, hi), 6), g.cut_price(lab))
         if best_key is None or key < best_key:
             best, best_key = lab, key
+    assert best is not None  # candidates always holds the cell-level division
     return best
 
 
