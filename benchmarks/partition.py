@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from geo.partition import partition  # noqa: E402
-from geo.partition.quality import _union_groups, polsby_popper  # noqa: E402
+from geo.partition.polygons import polsby_popper, union_groups  # noqa: E402
 
 LO, HI = 300, 500
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -115,7 +115,7 @@ def evaluate_labels(
     """Band share, disconnected grids, compactness and barrier share of a cell labelling.
 
     ``pp_median``: median Polsby-Popper of the grid polygons, built for every method as
-    wangge builds its own (:func:`geo.partition.quality._union_groups`); ``on_barrier``: share of the
+    wangge builds its own (:func:`geo.partition.polygons.union_groups`); ``on_barrier``: share of the
     boundary between grids of one community within 5 m of a street, river or railway;
     ``in_block``: share of it inside a block (between two cells of one block) and not near
     any barrier, the part that can never follow a street; ``on_barrier_or_community``: the
@@ -134,7 +134,7 @@ def evaluate_labels(
     pieces = pd.Series(comp).groupby(labels).nunique().reindex(range(k)).fillna(0)
     # grid polygons as wangge builds its own (rounding seams between cells of different
     # blocks closed, pinholes filled): a plain union counts those slits as perimeter
-    polys = _union_groups(cells.geometry.to_numpy(), labels, k)[used]
+    polys = union_groups(cells.geometry.to_numpy(), labels, k)[used]
     pp = polsby_popper(polys)
     between = ~same
     length = edges["length"].to_numpy()[between].sum()

@@ -8,13 +8,15 @@ the shared :mod:`geo.io`, :mod:`geo.crs`, :mod:`geo.coords` and :mod:`geo.errors
 
 from __future__ import annotations
 
-from geo.analytics.cameras import (
+from geo.analytics.camera_tags import (
     CAMERA_DEFAULTS,
-    camera_coverage,
     camera_from_tags,
-    camera_sectors,
     cameras_from_osm,
     parse_direction,
+)
+from geo.analytics.cameras import (
+    camera_coverage,
+    camera_sectors,
     suggest_camera_sites,
     uncovered_streets,
 )

@@ -14,33 +14,14 @@ import geopandas as gpd
 from pyproj import CRS
 
 from geo.errors import CRSError
+from geo.validate import require_layer_crs
 
-__all__ = ["metric_crs", "require_crs"]
+__all__ = ["metric_crs"]
 
 # CGCS2000 / 3-degree Gauss-Kruger CM 75E .. CM 135E are EPSG:4534 .. EPSG:4554 (no zone prefix).
 _CGCS2000_GK3_FIRST = 4534
 _CHINA_LON = (73.0, 136.0)
 _CHINA_LAT = (17.0, 54.0)
-
-
-def require_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> CRS:
-    """Return the CRS of ``frame`` or raise :class:`CRSError` saying how to set one.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely import Point
-    >>> require_crs(gpd.GeoSeries([Point(0, 0)], crs=4326), "buildings").to_epsg()
-    4326
-    """
-    if frame.crs is None:
-        raise CRSError(
-            f"{name}: the layer has no coordinate reference system (CRS). Set the one the "
-            "coordinates are in, e.g. `frame.set_crs(4326)` for longitude/latitude or "
-            "`frame.set_crs(4547)` for CGCS2000 Gauss-Kruger CM 114E, or add a .prj file "
-            "beside a shapefile."
-        )
-    return CRS.from_user_input(frame.crs)
 
 
 def metric_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
@@ -58,7 +39,7 @@ def metric_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     >>> metric_crs(gpd.GeoSeries([Point(9.52, 47.14)], crs=4326)).to_epsg()  # Liechtenstein
     32632
     """
-    crs = require_crs(frame, "input")
+    crs = require_layer_crs(frame, "input")
     if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
         return crs
     lonlat = frame.to_crs(4326) if not crs.is_geographic or crs.to_epsg() != 4326 else frame

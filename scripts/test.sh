@@ -13,4 +13,5 @@ fi
 WANGGE_EXTRAS=test source scripts/env.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy geo
 exec .venv/bin/python -m pytest "$@"

@@ -6,11 +6,12 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from geo.partition.graph import Graph
 from geo.partition.polish import polish
-from geo.partition.solver import _eject, _Graph, _repair_band, _unit_moves, _Work
+from geo.partition.solver import _eject, _unit_moves, _Work, repair_band
 
 
-def lattice(h: np.ndarray, weight: dict[tuple[int, int], float] | None = None) -> _Graph:
+def lattice(h: np.ndarray, weight: dict[tuple[int, int], float] | None = None) -> Graph:
     """Square cells of 10 m on a rows x cols lattice with households ``h``."""
     rows, cols = h.shape
     idx = np.arange(rows * cols).reshape(rows, cols)
@@ -24,7 +25,7 @@ def lattice(h: np.ndarray, weight: dict[tuple[int, int], float] | None = None) -
         return (m + m.T).tocsr()
 
     yy, xx = np.divmod(np.arange(n), cols)
-    return _Graph(
+    return Graph(
         h=h.ravel().astype(float),
         xy=np.c_[xx * 10.0, yy * 10.0],
         length=sym(np.full(len(a), 10.0)),
@@ -33,7 +34,7 @@ def lattice(h: np.ndarray, weight: dict[tuple[int, int], float] | None = None) -
     )
 
 
-def connected(g: _Graph, labels: np.ndarray) -> bool:
+def connected(g: Graph, labels: np.ndarray) -> bool:
     for j in np.unique(labels):
         nodes = np.flatnonzero(labels == j)
         n, _ = csgraph.connected_components(g.length[nodes][:, nodes], directed=False)
@@ -56,7 +57,7 @@ def test_two_towers_in_one_grid_are_separated_by_an_ejection_chain():
     assert len(loads) == 2 and ((loads >= 300) & (loads <= 500)).all()
     assert connected(g, out)
     # and the whole repair gets there too
-    loads = np.bincount(_repair_band(g, labels, 300, 500, set()), weights=g.h)
+    loads = np.bincount(repair_band(g, labels, 300, 500, set()), weights=g.h)
     assert ((loads >= 300) & (loads <= 500)).all()
 
 

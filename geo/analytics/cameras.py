@@ -1,4 +1,6 @@
-"""Cameras: OSM tag parsing, field-of-view sectors with occlusion, coverage, placement.
+"""Cameras: field-of-view sectors with occlusion, coverage of grids and streets, placement.
+
+OSM tags are read by :mod:`geo.analytics.camera_tags` (re-exported here).
 
 Bearings are degrees clockwise from north, as OSM's ``camera:direction`` and ``direction``.
 A camera's field of view is a sector of ``fov`` degrees centred on its bearing and
@@ -15,13 +17,9 @@ All geometry work is done in the cameras' CRS, which must be projected in metres
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import re
 import warnings
-from collections.abc import Hashable, Mapping
-from types import MappingProxyType
+from collections.abc import Hashable
 from typing import Any
 
 import geopandas as gpd
@@ -30,8 +28,15 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from geo.analytics.patrols import _require_metric, sample_lines
+from geo.analytics.camera_tags import (
+    CAMERA_DEFAULTS,
+    camera_from_tags,
+    cameras_from_osm,
+    parse_direction,
+)
+from geo.analytics.patrols import sample_lines
 from geo.errors import GeoWarning, InputError
+from geo.validate import require_column, require_crs, require_metric_crs
 
 __all__ = [
     "CAMERA_DEFAULTS",
@@ -45,210 +50,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Horizontal field of view (degrees) and range (metres) by OSM ``camera:type``. A fixed
-#: camera with a 2.8-4 mm lens on a 1/2.5" sensor sees 70-98 degrees; 50 m is the distance
-#: at which a face or plate is still recognisable. Panning cameras sweep all around.
-CAMERA_DEFAULTS: Mapping[str, Mapping[str, float]] = MappingProxyType(
-    {
-        "fixed": MappingProxyType({"fov_deg": 90.0, "range_m": 50.0}),
-        "panning": MappingProxyType({"fov_deg": 360.0, "range_m": 80.0}),
-        "dome": MappingProxyType({"fov_deg": 360.0, "range_m": 30.0}),
-    }
-)
-
-_CARDINALS = {
-    name: i * 22.5
-    for i, name in enumerate(
-        [
-            "N",
-            "NNE",
-            "NE",
-            "ENE",
-            "E",
-            "ESE",
-            "SE",
-            "SSE",
-            "S",
-            "SSW",
-            "SW",
-            "WSW",
-            "W",
-            "WNW",
-            "NW",
-            "NNW",
-        ]
-    )
-}
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d*)?$")
-
-
-def _bearing(token: str) -> float | None:
-    token = token.strip()
-    if _NUMBER.match(token):
-        return float(token) % 360.0
-    return _CARDINALS.get(token.upper())
-
-
-def parse_direction(value: Any) -> list[tuple[float, float | None]]:
-    """Parse an OSM ``camera:direction``/``direction`` value into (bearing, fov) pairs.
-
-    Accepted forms: degrees (``"180"``, ``"-90"`` = 270, ``"360"`` = 0), 16-wind cardinals
-    (``"NE"``, ``"ssw"``), clockwise ranges (``"90-270"`` looks south with a 180 degree field of
-    view, ``"350-10"`` looks north with 20 degrees), and several of these separated by ``;``
-    (``"180;160;170"``: one camera head, or one sector, each).
-
-    Parameters
-    ----------
-    value
-        The tag value: a string, a number, a list of numbers, or None/NaN/empty.
-
-    Returns
-    -------
-    list of (float, float or None)
-        Bearing in [0, 360) and the field of view a range implies (None for single bearings);
-        empty when there is no value.
-
-    Examples
-    --------
-    >>> parse_direction("180;160;170")
-    [(180.0, None), (160.0, None), (170.0, None)]
-    >>> parse_direction("NE")
-    [(45.0, None)]
-    >>> parse_direction("90-270")
-    [(180.0, 180.0)]
-    """
-    if value is None:
-        return []
-    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
-        return [] if math.isnan(float(value)) else [(float(value) % 360.0, None)]
-    if isinstance(value, list | tuple | np.ndarray):
-        out: list[tuple[float, float | None]] = []
-        for v in value:
-            out += parse_direction(v)
-        return out
-    if not isinstance(value, str):
-        raise InputError(
-            f"direction {value!r}: expected text or a number, got {type(value).__name__}"
-        )
-    out = []
-    for part in value.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        single = _bearing(part)
-        if single is not None:
-            out.append((single, None))
-            continue
-        m = re.match(r"^\s*(\S+?)\s*-\s*(\S+)\s*$", part)
-        a = _bearing(m.group(1)) if m else None
-        b = _bearing(m.group(2)) if m else None
-        if a is None or b is None:
-            raise InputError(
-                f"direction {value!r}: {part!r} is not a bearing in degrees, a cardinal such "
-                "as 'NE' or a range such as '90-270'"
-            )
-        width = (b - a) % 360.0 or 360.0
-        out.append(((a + width / 2.0) % 360.0, width))
-    return out
-
-
-def camera_from_tags(tags: Mapping[str, Any] | str) -> dict[str, Any]:
-    """Camera fields from OSM tags: type, bearings, field of view and range.
-
-    ``camera:direction`` is read, or ``direction`` when it is absent; ``camera:type`` gives the
-    type (``fixed`` when absent or not one of fixed/panning/dome, reported in
-    ``type_tag``). ``camera:angle`` is not used: in the wild it means the tilt as often as the
-    field of view. Field of view and range come from :data:`CAMERA_DEFAULTS` unless a
-    direction range implies the field of view.
-
-    Parameters
-    ----------
-    tags
-        The node's tags, as a mapping or a JSON object string.
-
-    Returns
-    -------
-    dict
-        ``camera_type``, ``type_tag`` (the raw tag or None), ``bearings`` (list of float),
-        ``fov_deg`` (list, one per bearing), ``range_m`` (float) and ``direction`` (the raw
-        value or None).
-
-    Examples
-    --------
-    >>> camera_from_tags({"camera:type": "fixed", "direction": "180;160"})["bearings"]
-    [180.0, 160.0]
-    """
-    if isinstance(tags, str):
-        try:
-            tags = json.loads(tags)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"tags {tags[:60]!r} are not a JSON object: {exc}") from None
-    if not isinstance(tags, Mapping):
-        raise InputError(f"tags must be a mapping or a JSON object, got {type(tags).__name__}")
-    raw_type = tags.get("camera:type")
-    kind = raw_type if raw_type in CAMERA_DEFAULTS else "fixed"
-    direction = tags.get("camera:direction", tags.get("direction"))
-    pairs = parse_direction(direction)
-    defaults = CAMERA_DEFAULTS[kind]
-    if not pairs and kind != "fixed":
-        pairs = [(0.0, defaults["fov_deg"])]
-    return {
-        "camera_type": kind,
-        "type_tag": raw_type,
-        "direction": direction,
-        "bearings": [b for b, _ in pairs],
-        "fov_deg": [f if f is not None else defaults["fov_deg"] for _, f in pairs],
-        "range_m": defaults["range_m"],
-    }
-
-
-def cameras_from_osm(
-    cameras: gpd.GeoDataFrame, *, tags: Hashable = "tags_json"
-) -> gpd.GeoDataFrame:
-    """Add ``camera_type`` and ``direction`` columns read from OSM tags.
-
-    Parameters
-    ----------
-    cameras
-        OSM ``man_made=surveillance`` nodes with a column of tags (JSON strings or mappings).
-    tags
-        The tags column.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        A copy with ``camera_type`` (fixed/panning/dome; fixed when the tag is absent or
-        another value), ``type_tag`` (the raw ``camera:type``) and ``direction`` (the raw
-        ``camera:direction`` or ``direction`` value) columns, ready for :func:`camera_sectors`.
-        Index and CRS are kept. Values that cannot be parsed are reported together.
-    """
-    if tags not in cameras.columns:
-        raise InputError(f"cameras have no column {tags!r}; columns are {list(cameras.columns)}")
-    kinds, type_tags, directions, problems = [], [], [], []
-    for idx, value in cameras[tags].items():
-        try:
-            info = camera_from_tags(value if value is not None else {})
-        except InputError as exc:
-            problems.append(f"row {idx!r}: {exc}")
-            kinds.append(None)
-            type_tags.append(None)
-            directions.append(None)
-            continue
-        kinds.append(info["camera_type"])
-        type_tags.append(info["type_tag"])
-        directions.append(info["direction"])
-    if problems:
-        raise InputError(
-            f"{len(problems)} cameras have unusable tags in column {tags!r}: "
-            + "; ".join(problems[:10])
-            + (" ..." if len(problems) > 10 else "")
-        )
-    out = cameras.copy()
-    out["camera_type"] = kinds
-    out["type_tag"] = type_tags
-    out["direction"] = directions
-    return out
 
 
 def _occlusion_distances(
@@ -288,11 +89,7 @@ def _occlusion_distances(
 
 def _footprints(buildings: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any) -> np.ndarray:
     """Polygonal footprints in ``crs``; other geometries are left out with a warning."""
-    if buildings.crs is None:
-        raise InputError(
-            "buildings have no CRS; set the one their coordinates are in, e.g. "
-            "buildings.set_crs('EPSG:4326')"
-        )
+    require_crs(buildings, "buildings", plural=True)
     frame = buildings.to_crs(crs) if buildings.crs != crs else buildings
     arr = np.asarray(frame.geometry.values)
     missing = shapely.is_missing(arr) | shapely.is_empty(arr)
@@ -359,9 +156,56 @@ def camera_sectors(
     >>> round(float(camera_sectors(cams)["area_m2"].iloc[0]))  # pi * 50**2 / 4
     1963
     """
-    _require_metric(cameras, "cameras")
+    require_metric_crs(cameras, "cameras")
     if not 0 < step <= 30:
         raise InputError(f"step must be between 0 and 30 degrees, got {step!r}")
+    geoms = np.asarray(cameras.geometry.values)
+    kinds, fov_col, range_col, parsed = _camera_columns(
+        cameras, direction=direction, camera_type=camera_type, fov=fov, range_m=range_m
+    )
+    sectors = _sectors(cameras.index, parsed, kinds.to_numpy(), fov_col, range_col)
+    cam_i = sectors["camera"].to_numpy(dtype=np.int64)
+    bearings_a = sectors["bearing"].to_numpy(dtype=float)
+    fovs_a = sectors["fov"].to_numpy(dtype=float)
+    ranges_a = sectors["range_m"].to_numpy(dtype=float)
+    rays = _Rays.cast(
+        shapely.get_coordinates(geoms)[cam_i], bearings_a, fovs_a, ranges_a, step=step
+    )
+    if buildings is not None and len(buildings):
+        bgeoms = _footprints(buildings, cameras.crs)
+        hit = _occlusion_distances(
+            rays.origins, rays.ends, cam_i[rays.owner], geoms[cam_i], bgeoms, mount_tolerance
+        )
+        rays.stop(np.minimum(hit, rays.reach))
+    polys = rays.polygons()
+    out = gpd.GeoDataFrame(
+        {
+            "sector": sectors["sector"].to_numpy(dtype=np.int64),
+            "camera_type": kinds.to_numpy()[cam_i],
+            "bearing": bearings_a,
+            "fov": fovs_a,
+            "range_m": ranges_a,
+            "area_m2": shapely.area(polys) if len(cam_i) else np.empty(0),
+        },
+        index=cameras.index[cam_i],
+        geometry=polys,
+        crs=cameras.crs,
+    )
+    log.debug(
+        "camera_sectors: %d cameras, %d sectors, %d rays", len(cameras), len(out), len(rays.owner)
+    )
+    return out
+
+
+def _camera_columns(
+    cameras: gpd.GeoDataFrame,
+    *,
+    direction: Hashable,
+    camera_type: Hashable,
+    fov: Hashable,
+    range_m: Hashable,
+) -> tuple[pd.Series, pd.Series, pd.Series, list[list[tuple[float, float | None]]]]:
+    """Checked camera columns: type (odd ones fixed, warned), fov, range and directions."""
     geoms = np.asarray(cameras.geometry.values)
     problems = []
     not_point = shapely.get_type_id(geoms) != shapely.GeometryType.POINT
@@ -405,18 +249,32 @@ def camera_sectors(
             f"and are treated as fixed (ids: {list(cameras.index[odd][:20])}, values: "
             f"{sorted(set(map(str, kinds_raw[odd])))[:5]})",
             GeoWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+    return kinds, fov_col, range_col, parsed
 
-    cam_i, bearings, fovs, ranges, sector_no = [], [], [], [], []
+
+def _sectors(
+    index: pd.Index,
+    parsed: list[list[tuple[float, float | None]]],
+    kinds: np.ndarray,
+    fov_col: pd.Series,
+    range_col: pd.Series,
+) -> pd.DataFrame:
+    """One row per sector: camera position, sector number, bearing, fov and range.
+
+    A column value overrides the type's default; a fixed camera without a direction has no
+    sector (warned), a dome or panning one sees all around.
+    """
+    rows: dict[str, list] = {k: [] for k in ("camera", "sector", "bearing", "fov", "range_m")}
     blind = []
-    for i, (pairs, kind) in enumerate(zip(parsed, kinds.to_numpy(), strict=True)):
+    for i, (pairs, kind) in enumerate(zip(parsed, kinds, strict=True)):
         defaults = CAMERA_DEFAULTS[kind]
         r = range_col.iat[i] if not np.isnan(range_col.iat[i]) else defaults["range_m"]
         f_override = fov_col.iat[i]
         if not pairs:
             if kind == "fixed" and np.isnan(f_override):
-                blind.append(cameras.index[i])
+                blind.append(index[i])
                 continue
             pairs = [(0.0, defaults["fov_deg"] if np.isnan(f_override) else f_override)]
         for k, (b, f) in enumerate(pairs):
@@ -424,81 +282,79 @@ def camera_sectors(
                 f = f_override
             elif f is None:
                 f = defaults["fov_deg"]
-            cam_i.append(i)
-            bearings.append(b)
-            fovs.append(float(f))
-            ranges.append(float(r))
-            sector_no.append(k)
+            for key, value in zip(rows, (i, k, b, float(f), float(r)), strict=True):
+                rows[key].append(value)
     if blind:
         warnings.warn(
             f"cameras: {len(blind)} fixed cameras have no direction and get no sector "
             f"(ids: {blind[:20]}{' ...' if len(blind) > 20 else ''}); give them a bearing",
             GeoWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    cam_i = np.asarray(cam_i, dtype=np.int64)
-    bearings_a = np.asarray(bearings, dtype=float)
-    fovs_a = np.asarray(fovs, dtype=float)
-    ranges_a = np.asarray(ranges, dtype=float)
+    return pd.DataFrame(rows)
 
-    # rays: fov < 360 -> apex + m+1 ends; fov = 360 -> m ends all around
-    full = fovs_a >= 360.0
-    m = np.maximum(1, np.ceil(fovs_a / step)).astype(np.int64)
-    n_ends = np.where(full, m, m + 1)
-    owner = np.repeat(np.arange(len(cam_i)), n_ends)
-    first = np.repeat(np.cumsum(n_ends) - n_ends, n_ends)
-    k = np.arange(len(owner)) - first
-    start = np.where(full, bearings_a, bearings_a - fovs_a / 2.0)
-    angle = np.radians(start[owner] + k * (fovs_a / m)[owner])
-    xy = shapely.get_coordinates(geoms)
-    cx, cy = xy[cam_i, 0], xy[cam_i, 1]
-    ox, oy = cx[owner], cy[owner]
-    reach = ranges_a[owner]
-    ends = np.column_stack([ox + reach * np.sin(angle), oy + reach * np.cos(angle)])
-    origins = np.column_stack([ox, oy])
-    if buildings is not None and len(buildings):
-        bgeoms = _footprints(buildings, cameras.crs)
-        hit = _occlusion_distances(
-            origins, ends, cam_i[owner], geoms[cam_i], bgeoms, mount_tolerance
-        )
-        d = np.minimum(hit, reach)
-        ends = np.column_stack([ox + d * np.sin(angle), oy + d * np.cos(angle)])
 
-    # rings: [apex, ends..., apex] or [ends..., first end]
-    with_apex = ~full
-    ring_len = n_ends + np.where(with_apex, 2, 1)
-    total = int(ring_len.sum())
-    coords = np.empty((total, 2))
-    ring_start = np.cumsum(ring_len) - ring_len
-    end_pos = ring_start[owner] + with_apex[owner] + k
-    coords[end_pos] = ends
-    apex_rows = np.flatnonzero(with_apex)
-    coords[ring_start[apex_rows]] = np.column_stack([cx[apex_rows], cy[apex_rows]])
-    last = ring_start + ring_len - 1
-    coords[last] = coords[ring_start]
-    ring_ids = np.repeat(np.arange(len(cam_i)), ring_len)
-    if len(cam_i):
+class _Rays:
+    """Rays of the sectors: fov < 360 -> apex + m+1 ends; fov = 360 -> m ends all around."""
+
+    def __init__(
+        self, apex: np.ndarray, full: np.ndarray, n_ends: np.ndarray, angle: np.ndarray, reach
+    ) -> None:
+        self.apex, self.full, self.n_ends = apex, full, n_ends
+        self.owner = np.repeat(np.arange(len(apex)), n_ends)
+        self.k = np.arange(len(self.owner)) - np.repeat(np.cumsum(n_ends) - n_ends, n_ends)
+        self.angle, self.reach = angle, reach
+        self.origins = apex[self.owner]
+        self.ends = self._at(reach)
+
+    @classmethod
+    def cast(
+        cls,
+        apex: np.ndarray,
+        bearings: np.ndarray,
+        fovs: np.ndarray,
+        ranges: np.ndarray,
+        *,
+        step: float,
+    ) -> _Rays:
+        """Rays every ``step`` degrees (at most) across each sector, ``ranges`` long."""
+        apex = apex.reshape(-1, 2)
+        full = fovs >= 360.0
+        m = np.maximum(1, np.ceil(fovs / step)).astype(np.int64)
+        n_ends = np.where(full, m, m + 1)
+        owner = np.repeat(np.arange(len(apex)), n_ends)
+        k = np.arange(len(owner)) - np.repeat(np.cumsum(n_ends) - n_ends, n_ends)
+        start = np.where(full, bearings, bearings - fovs / 2.0)
+        angle = np.radians(start[owner] + k * (fovs / m)[owner])
+        return cls(apex, full, n_ends, angle, ranges[owner])
+
+    def _at(self, d: np.ndarray) -> np.ndarray:
+        ox, oy = self.origins[:, 0], self.origins[:, 1]
+        return np.column_stack([ox + d * np.sin(self.angle), oy + d * np.cos(self.angle)])
+
+    def stop(self, d: np.ndarray) -> None:
+        """End each ray ``d`` metres from its camera."""
+        self.ends = self._at(d)
+
+    def polygons(self) -> np.ndarray:
+        """The visibility polygon of each sector: [apex, ends..., apex] or [ends..., first]."""
+        n = len(self.apex)
+        if not n:
+            return np.empty(0, dtype=object)
+        with_apex = ~self.full
+        ring_len = self.n_ends + np.where(with_apex, 2, 1)
+        coords = np.empty((int(ring_len.sum()), 2))
+        ring_start = np.cumsum(ring_len) - ring_len
+        coords[ring_start[self.owner] + with_apex[self.owner] + self.k] = self.ends
+        apex_rows = np.flatnonzero(with_apex)
+        coords[ring_start[apex_rows]] = self.apex[apex_rows]
+        coords[ring_start + ring_len - 1] = coords[ring_start]
+        ring_ids = np.repeat(np.arange(n), ring_len)
         polys = shapely.polygons(shapely.linearrings(coords, indices=ring_ids))
         invalid = ~shapely.is_valid(polys)
         if invalid.any():
             polys[invalid] = shapely.make_valid(polys[invalid])
-    else:
-        polys = np.empty(0, dtype=object)
-    out = gpd.GeoDataFrame(
-        {
-            "sector": np.asarray(sector_no, dtype=np.int64),
-            "camera_type": kinds.to_numpy()[cam_i],
-            "bearing": bearings_a,
-            "fov": fovs_a,
-            "range_m": ranges_a,
-            "area_m2": shapely.area(polys) if len(cam_i) else np.empty(0),
-        },
-        index=cameras.index[cam_i],
-        geometry=polys,
-        crs=cameras.crs,
-    )
-    log.debug("camera_sectors: %d cameras, %d sectors, %d rays", n, len(out), len(owner))
-    return out
+        return polys
 
 
 def _keep_dim(geoms: np.ndarray, dim: int) -> np.ndarray:
@@ -571,9 +427,8 @@ def camera_coverage(
         Indexed like ``grids``: ``grid``, ``street_m``, ``street_covered_m``, ``street_share``,
         ``open_m2``, ``open_covered_m2``, ``open_share`` (shares NaN when the denominator is 0).
     """
-    _require_metric(grids, "grids")
-    if grid not in grids.columns:
-        raise InputError(f"grids: no column {grid!r} (columns are {list(grids.columns)})")
+    require_metric_crs(grids, "grids")
+    require_column(grids, grid, "grids")
     crs = grids.crs
     g_geoms = np.asarray(grids.geometry.values)
     n = len(g_geoms)
@@ -599,8 +454,8 @@ def camera_coverage(
     open_m2 = shapely.area(open_geom)
     open_cov = shapely.area(_overlay(shapely.intersection, covered, open_geom))
 
-    street_m = np.zeros(n)
-    street_cov = np.zeros(n)
+    street_m: np.ndarray = np.zeros(n)
+    street_cov: np.ndarray = np.zeros(n)
     if streets is not None:
         st = geoms_of(streets)
         s_idx, sg_idx = tree.query(st, predicate="intersects")
@@ -656,7 +511,7 @@ def uncovered_streets(
         ``length_m``, ``cases`` (0 without cases) and ``rank`` (1 = most in need of a camera),
         in the streets' CRS.
     """
-    _require_metric(streets, "streets")
+    require_metric_crs(streets, "streets")
     crs = streets.crs
     st = np.asarray(streets.geometry.values)
     vis_frame = visibility.to_crs(crs) if visibility.crs != crs else visibility
@@ -734,7 +589,7 @@ def suggest_camera_sites(
         weight covered after adding it, existing cameras included) and the site's visibility
         polygon in ``view``; point geometry in the streets' CRS.
     """
-    _require_metric(streets, "streets")
+    require_metric_crs(streets, "streets")
     if camera_type not in ("dome", "panning"):
         raise InputError(
             f"camera_type must be 'dome' or 'panning' (cameras that look all around), "
@@ -762,21 +617,7 @@ def suggest_camera_sites(
         )
         uncovered[d_idx] = False
 
-    # candidates: intersections and regular points along the streets
-    lines = streets.geometry if isinstance(streets, gpd.GeoDataFrame) else streets
-    parts = np.asarray(lines.explode(index_parts=False).values)
-    ends = np.vstack(
-        [
-            shapely.get_coordinates(shapely.get_point(parts, 0)),
-            shapely.get_coordinates(shapely.get_point(parts, -1)),
-        ]
-    )
-    uniq, counts = np.unique(np.round(ends, 2), axis=0, return_counts=True)
-    crossings = uniq[counts >= 3]
-    along = shapely.get_coordinates(
-        np.asarray(sample_lines(streets, spacing=candidate_spacing).geometry.values)
-    )
-    cand_xy = np.unique(np.round(np.vstack([crossings, along]), 2), axis=0)
+    cand_xy = _candidate_sites(streets, candidate_spacing)
     cands = gpd.GeoDataFrame(
         {
             "camera_type": np.full(len(cand_xy), camera_type, dtype=object),
@@ -789,7 +630,10 @@ def suggest_camera_sites(
     v_geom = np.asarray(views.geometry.values)
     c_idx, d_idx = shapely.STRtree(d_geom).query(v_geom, predicate="intersects")
     cover = sp.csr_matrix((np.ones(len(c_idx)), (c_idx, d_idx)), shape=(len(v_geom), len(d_geom)))
-    chosen, gains, gains_m, shares = [], [], [], []
+    chosen: list[int] = []
+    gains: list[float] = []
+    gains_m: list[float] = []
+    shares: list[float] = []
     covered_w = total - float(weight[uncovered].sum())
     for _ in range(min(n_sites, len(v_geom))):
         w_now = weight * uncovered
@@ -817,3 +661,21 @@ def suggest_camera_sites(
         geometry=gpd.points_from_xy(cand_xy[chosen, 0], cand_xy[chosen, 1]),
         crs=crs,
     )
+
+
+def _candidate_sites(streets: gpd.GeoDataFrame | gpd.GeoSeries, spacing: float) -> np.ndarray:
+    """Candidate sites: street intersections (three or more ends) and points along streets."""
+    lines = streets.geometry if isinstance(streets, gpd.GeoDataFrame) else streets
+    parts = np.asarray(lines.explode(index_parts=False).values)
+    ends = np.vstack(
+        [
+            shapely.get_coordinates(shapely.get_point(parts, 0)),
+            shapely.get_coordinates(shapely.get_point(parts, -1)),
+        ]
+    )
+    uniq, counts = np.unique(np.round(ends, 2), axis=0, return_counts=True)
+    crossings = uniq[counts >= 3]
+    along = shapely.get_coordinates(
+        np.asarray(sample_lines(streets, spacing=spacing).geometry.values)
+    )
+    return np.unique(np.round(np.vstack([crossings, along]), 2), axis=0)

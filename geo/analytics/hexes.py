@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import CRSError, GeoWarning, InputError
+from geo.errors import GeoWarning, InputError
+from geo.validate import require_crs
 
 __all__ = ["h3_cell_polygons", "h3_cells", "h3_counts", "h3_index"]
 
@@ -38,11 +39,13 @@ def _check_resolution(resolution: int) -> int:
 def _lonlat(points: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude of valid points; warn about (and mark) unusable rows."""
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    if geoms.crs is None:
-        raise CRSError(
-            f"{what} have no CRS; H3 needs longitude/latitude. Set the CRS the coordinates are "
-            "in, e.g. points.set_crs('EPSG:4326') or points.set_crs('EPSG:4547')"
-        )
+    require_crs(
+        geoms,
+        what,
+        plural=True,
+        need="H3 needs longitude/latitude",
+        example="points.set_crs('EPSG:4326') or points.set_crs('EPSG:4547')",
+    )
     arr = np.asarray(geoms.values)
     missing = shapely.is_missing(arr) | shapely.is_empty(arr)
     kinds = shapely.get_type_id(arr)
@@ -164,10 +167,7 @@ def h3_cells(area: gpd.GeoDataFrame | gpd.GeoSeries, *, resolution: int = 9) -> 
         Index ``h3_cell``, column ``count`` (all 0), cell polygons in EPSG:4326.
     """
     res = _check_resolution(resolution)
-    if area.crs is None:
-        raise CRSError(
-            "area has no CRS; set the CRS its coordinates are in, e.g. area.set_crs('EPSG:4326')"
-        )
+    require_crs(area, "area")
     geom = shapely.union_all(np.asarray(area.to_crs(WGS84).geometry.values))
     cells = sorted(h3.geo_to_cells(geom, res)) if not geom.is_empty else []
     polys = h3_cell_polygons(cells)

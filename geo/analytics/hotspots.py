@@ -20,7 +20,6 @@ import h3
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
 
 from geo.errors import InputError
 
@@ -61,6 +60,13 @@ EMERGING_CLASSES = (
     "historical_cold",
     "no_pattern",
 )
+
+
+def _two_sided_p(z: np.ndarray) -> np.ndarray:
+    """Two-sided p-values of standard normal scores (scipy.stats loads on first use)."""
+    from scipy import stats  # 0.6 s to import: only when a test is run
+
+    return 2.0 * stats.norm.sf(np.abs(z))
 
 
 def h3_weights(cells: list[str] | pd.Index, *, k: int = 1) -> libpysal.weights.W:
@@ -242,10 +248,8 @@ def gi_star(
             keep_simulations=False,
         )
     z = np.asarray(g.Zs, dtype=float)
-    if permutations:
-        p = np.minimum(1.0, 2.0 * np.asarray(g.p_sim, dtype=float))
-    else:
-        p = 2.0 * stats.norm.sf(np.abs(z))
+    sim = np.minimum(1.0, 2.0 * np.asarray(g.p_sim, dtype=float)) if permutations else None
+    p = sim if sim is not None else _two_sided_p(z)
     out["gi_z"] = z
     out["gi_p"] = p
     out["gi_bin"] = _bins(z, p, fdr=fdr)
@@ -284,7 +288,7 @@ def mann_kendall(values: np.ndarray) -> pd.DataFrame:
         var[r] -= float((t * (t - 1) * (2 * t + 5)).sum()) / 18.0
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, (s - np.sign(s)) / np.sqrt(var), 0.0)
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = _two_sided_p(z)
     return pd.DataFrame({"s": s, "tau": s / (n * (n - 1) / 2.0), "z": z, "p": p})
 
 
@@ -406,7 +410,7 @@ def _space_time_gi(
     with np.errstate(divide="ignore", invalid="ignore"):
         den = sd * np.sqrt((big_n * wi - wi**2) / (big_n - 1))
         z = np.where(den > 0, (lag_sum - mean * wi) / den, 0.0)
-    return z, 2.0 * stats.norm.sf(np.abs(z))
+    return z, _two_sided_p(z)
 
 
 def emerging_hotspots(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.validate import missing_columns
 
 __all__ = ["KPI_LEVELS", "case_kpis"]
 
@@ -35,11 +37,12 @@ def _validate(cases: pd.DataFrame, level: str, exclude_status: tuple[str, ...]) 
     if level not in KPI_LEVELS:
         return [f"level must be one of {list(KPI_LEVELS)}, got {level!r}"]
     needed = ["case_id", *_TIMES, "escalated"]
-    if KPI_LEVELS[level]:
-        needed.append(KPI_LEVELS[level])
+    unit_col = KPI_LEVELS[level]
+    if unit_col:
+        needed.append(unit_col)
     if exclude_status:
         needed.append("status")
-    missing = [c for c in needed if c not in cases.columns]
+    missing = missing_columns(cases, needed)
     if missing:
         return [f"cases: missing columns {missing} (columns are {list(cases.columns)})"]
     ids = cases["case_id"]
@@ -151,22 +154,57 @@ def case_kpis(
         raise InputError("; ".join(problems))
     frame = cases[~cases["status"].isin(exclude)] if exclude else cases
     tz = frame["reported_at"].dt.tz
-
-    def stamp(value: pd.Timestamp | str | None, what: str) -> pd.Timestamp | None:
-        if value is None:
-            return None
-        ts = pd.Timestamp(value)
-        if (ts.tz is None) != (tz is None):
-            raise InputError(
-                f"{what}={value!r} and the case times must both have a time zone or both not"
+    periods, now_ts = _periods(frame, tz, freq=freq, start=start, end=end, now=now)
+    unit_col = KPI_LEVELS[level]
+    if unit_col:
+        units, unit_code = np.unique(frame[unit_col].to_numpy(), return_inverse=True)
+        name = unit_col
+    else:
+        units, unit_code = np.array(["county"], dtype=object), np.zeros(len(frame), dtype=int)
+        name = "county"
+    times = _CaseTimes.of(frame, tz, unit_code, len(units))
+    now64 = _utc64(now_ts, tz)
+    rows = []
+    for p in periods:
+        start64, end64 = _utc64(p.start_time, tz), _utc64((p + 1).start_time, tz)
+        counts = times.counts(start64, end64, min(end64, now64))
+        rows.append(
+            pd.DataFrame(
+                {
+                    name: units,
+                    "period": p,
+                    "period_start": p.start_time,
+                    "period_end": (p + 1).start_time,
+                    **counts,
+                }
             )
-        return ts
+        )
+    out = pd.concat(rows, ignore_index=True)
+    log.debug("case_kpis: %d cases, %d units x %d periods", len(frame), len(units), len(periods))
+    return out
 
-    now_ts = stamp(now, "now") or pd.Timestamp.now(tz=tz)
+
+def _stamp(value: pd.Timestamp | str | None, what: str, tz) -> pd.Timestamp | None:
+    """``value`` as a timestamp, with a time zone exactly when the case times have one."""
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if (ts.tz is None) != (tz is None):
+        raise InputError(
+            f"{what}={value!r} and the case times must both have a time zone or both not"
+        )
+    return ts
+
+
+def _periods(
+    frame: pd.DataFrame, tz, *, freq: str, start, end, now
+) -> tuple[pd.PeriodIndex, pd.Timestamp]:
+    """The periods from ``start`` (default: the first report) to ``min(end, now)``, and now."""
+    now_ts = _stamp(now, "now", tz) or pd.Timestamp.now(tz=tz)
     if tz is None:
         now_ts = now_ts.tz_localize(None) if now_ts.tz is not None else now_ts
-    start_ts = stamp(start, "start")
-    end_ts = stamp(end, "end") or now_ts
+    start_ts = _stamp(start, "start", tz)
+    end_ts = _stamp(end, "end", tz) or now_ts
     if start_ts is None:
         if frame.empty:
             raise InputError("cases is empty and no start was given")
@@ -183,77 +221,71 @@ def case_kpis(
         ) from exc
     if len(periods) == 0:
         raise InputError(f"no period between start {start_ts} and end {min(end_ts, now_ts)}")
+    return periods, now_ts
 
-    unit_col = KPI_LEVELS[level]
-    if unit_col:
-        units, unit_code = np.unique(frame[unit_col].to_numpy(), return_inverse=True)
-        name = unit_col
-    else:
-        units, unit_code = np.array(["county"], dtype=object), np.zeros(len(frame), dtype=int)
-        name = "county"
-    n_u = len(units)
 
-    def ns(col: str) -> np.ndarray:
-        s = frame[col]
-        if tz is not None:
-            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        return s.to_numpy(dtype="datetime64[ns]")
+def _utc64(ts: pd.Timestamp, tz) -> np.datetime64:
+    """A period bound (local wall time when the cases have a zone) as naive UTC nanoseconds."""
+    if tz is not None:
+        ts = ts.tz_localize(tz) if ts.tz is None else ts
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return np.datetime64(ts.to_datetime64(), "ns")
 
-    rep, clo, dl = ns("reported_at"), ns("closed_at"), ns("deadline_at")
-    esc = frame["escalated"].to_numpy(dtype=bool)
-    is_closed = ~np.isnat(clo)
-    hours = np.where(is_closed, (clo - rep) / np.timedelta64(1, "h"), 0.0)
-    on_time = is_closed & (clo <= dl)
 
-    def to_utc64(ts: pd.Timestamp) -> np.datetime64:
-        if tz is not None:
-            ts = ts.tz_localize(tz) if ts.tz is None else ts
-            ts = ts.tz_convert("UTC").tz_localize(None)
-        return np.datetime64(ts.to_datetime64(), "ns")
+@dataclass(frozen=True)
+class _CaseTimes:
+    """The case times as naive UTC nanoseconds, with each case's unit, for counting."""
 
-    rows = []
-    now64 = to_utc64(now_ts)
+    unit_code: np.ndarray
+    n_units: int
+    reported: np.ndarray
+    closed: np.ndarray
+    deadline: np.ndarray
+    escalated: np.ndarray
 
-    def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    @classmethod
+    def of(cls, frame: pd.DataFrame, tz, unit_code: np.ndarray, n_units: int) -> _CaseTimes:
+        def ns(col: str) -> np.ndarray:
+            s = frame[col]
+            if tz is not None:
+                s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+            return s.to_numpy(dtype="datetime64[ns]")
+
+        esc = frame["escalated"].to_numpy(dtype=bool)
+        return cls(unit_code, n_units, ns("reported_at"), ns("closed_at"), ns("deadline_at"), esc)
+
+    def count(self, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Cases (or ``weights`` summed) under ``mask`` per unit."""
         return np.bincount(
-            unit_code[mask], weights=None if weights is None else weights[mask], minlength=n_u
+            self.unit_code[mask],
+            weights=None if weights is None else weights[mask],
+            minlength=self.n_units,
         )
 
-    for p in periods:
-        s = to_utc64(p.start_time)
-        e = to_utc64((p + 1).start_time)
-        c = min(e, now64)
+    def counts(self, s: np.datetime64, e: np.datetime64, c: np.datetime64) -> dict:
+        """The KPI columns of the period ``[s, e)`` as known at ``c`` (``min(e, now)``)."""
+        rep, clo, dl = self.reported, self.closed, self.deadline
+        is_closed = ~np.isnat(clo)
+        hours = np.where(is_closed, (clo - rep) / np.timedelta64(1, "h"), 0.0)
+        on_time = is_closed & (clo <= dl)
         in_rep = (rep >= s) & (rep < e)
         in_clo = is_closed & (clo >= s) & (clo < c)
         closed_by_c = is_closed & (clo < c)
         open_c = (rep < c) & ~closed_by_c
-        reported = count(in_rep)
-        closed = count(in_clo)
-        cohort_closed = count(in_rep & closed_by_c)
+        reported = self.count(in_rep)
+        closed = self.count(in_clo)
+        cohort_closed = self.count(in_rep & closed_by_c)
         with np.errstate(invalid="ignore", divide="ignore"):
-            rows.append(
-                pd.DataFrame(
-                    {
-                        name: units,
-                        "period": p,
-                        "period_start": p.start_time,
-                        "period_end": (p + 1).start_time,
-                        "reported": reported,
-                        "closed": closed,
-                        "closed_on_time": count(in_clo & on_time),
-                        "on_time_rate": np.where(
-                            closed > 0, count(in_clo & on_time) / closed, np.nan
-                        ),
-                        "closure_rate": np.where(reported > 0, cohort_closed / reported, np.nan),
-                        "open": count(open_c),
-                        "open_overdue": count(open_c & (dl < c)),
-                        "mean_handling_hours": np.where(
-                            closed > 0, count(in_clo, hours) / closed, np.nan
-                        ),
-                        "escalated": count(in_rep & esc),
-                    }
-                )
-            )
-    out = pd.concat(rows, ignore_index=True)
-    log.debug("case_kpis: %d cases, %d units x %d periods", len(frame), n_u, len(periods))
-    return out
+            return {
+                "reported": reported,
+                "closed": closed,
+                "closed_on_time": self.count(in_clo & on_time),
+                "on_time_rate": np.where(closed > 0, self.count(in_clo & on_time) / closed, np.nan),
+                "closure_rate": np.where(reported > 0, cohort_closed / reported, np.nan),
+                "open": self.count(open_c),
+                "open_overdue": self.count(open_c & (dl < c)),
+                "mean_handling_hours": np.where(
+                    closed > 0, self.count(in_clo, hours) / closed, np.nan
+                ),
+                "escalated": self.count(in_rep & self.escalated),
+            }

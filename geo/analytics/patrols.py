@@ -29,35 +29,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
-from geo.errors import CRSError, InputError
+from geo.errors import InputError
+from geo.validate import frame_problem, require_crs, require_metric_crs
 
 __all__ = ["patrol_coverage", "patrol_sessions", "sample_lines"]
 
 log = logging.getLogger(__name__)
-
-
-def _require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
-    """Raise :class:`CRSError` unless ``frame`` is in a projected CRS in metres."""
-    crs = frame.crs
-    fix = (
-        f"project it first, e.g. {what} = {what}.to_crs(geo.crs.metric_crs({what})) "
-        "(CGCS2000 Gauss-Kruger in China, local UTM elsewhere)"
-    )
-    if crs is None:
-        raise CRSError(
-            f"{what} has no CRS and distances in metres are needed; set the CRS its "
-            f"coordinates are in ({what}.set_crs(...)) and {fix}"
-        )
-    if not crs.is_projected:
-        raise CRSError(
-            f"{what} is in a geographic CRS ({crs.name}, degrees) but distances in metres "
-            f"are needed; {fix}"
-        )
-    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
-    if unit not in ("metre", "meter"):
-        raise CRSError(f"{what} is in a projected CRS in {unit!r}, not metres; {fix}")
 
 
 def _geom_check(frame: gpd.GeoDataFrame, what: str, kinds: set[str]) -> list[str]:
@@ -95,7 +73,7 @@ def sample_lines(
     """
     if not spacing > 0:
         raise InputError(f"spacing must be a positive number of metres, got {spacing!r}")
-    _require_metric(lines, "lines")
+    require_metric_crs(lines, "lines")
     series = lines.geometry if isinstance(lines, gpd.GeoDataFrame) else lines
     parts = series.explode(index_parts=False)
     parts = parts[~(parts.isna() | parts.is_empty)]
@@ -235,118 +213,50 @@ def patrol_coverage(
         ``street_m``, ``covered_m``, ``street_share`` (NaN for a grid without streets),
         ``minutes``, ``sessions``, ``compliant``.
     """
-    problems: list[str] = []
-    for what, frame in (("grids", grids), ("streets", streets), ("fixes", fixes)):
-        if not isinstance(frame, gpd.GeoDataFrame | gpd.GeoSeries):
-            problems.append(f"{what} must be a GeoDataFrame, got {type(frame).__name__}")
-    if problems:
-        raise InputError("; ".join(problems))
-    _require_metric(grids, "grids")
-    for what, frame in (("streets", streets), ("fixes", fixes)):
-        if frame.crs is None:
-            raise CRSError(
-                f"{what} has no CRS; set the CRS its coordinates are in, e.g. "
-                f"{what}.set_crs('EPSG:4326') for GPS longitude/latitude"
-            )
-    if grid not in grids.columns:
-        problems.append(f"grids: no column {grid!r} (columns are {list(grids.columns)})")
-    elif grids[grid].duplicated().any():
-        dup = sorted(set(grids.loc[grids[grid].duplicated(), grid]))[:10]
-        problems.append(f"grids: column {grid!r} must be unique; repeated codes {dup}")
-    problems += _geom_check(grids, "grids", {"Polygon", "MultiPolygon"})
-    street_frame = streets if isinstance(streets, gpd.GeoDataFrame) else streets.to_frame()
-    problems += _geom_check(street_frame, "streets", {"LineString", "MultiLineString"})
-    problems += _geom_check(fixes, "fixes", {"Point"})
-    problems += _check_fixes(fixes, person, time)
-    if assigned is not None and assigned not in fixes.columns:
-        problems.append(f"fixes: no column {assigned!r} (columns are {list(fixes.columns)})")
-    for name, value in (("spacing", spacing), ("radius", radius), ("tolerance", tolerance)):
-        if not value > 0:
-            problems.append(f"{name} must be a positive number of metres, got {value!r}")
-    if problems:
-        raise InputError("; ".join(problems))
-    if assigned is not None:
-        unknown = ~fixes[assigned].isin(grids[grid])
-        if unknown.any():
-            codes = sorted(map(str, set(fixes.loc[unknown, assigned])))[:10]
-            raise InputError(
-                f"fixes: column {assigned!r} names grids not in grids[{grid!r}]: {codes} "
-                f"(rows {list(fixes.index[unknown][:10])})"
-            )
-
+    metres = {"spacing": spacing, "radius": radius, "tolerance": tolerance}
+    _check_coverage(
+        grids, streets, fixes, grid=grid, person=person, time=time, assigned=assigned, **metres
+    )
     crs = grids.crs
-    gap = pd.Timedelta(gap)
     grid_geoms = np.asarray(grids.geometry.values)
     codes = grids[grid].to_numpy()
     n_grids = len(grids)
-
-    # street samples, each assigned to the grid containing it
-    samples = sample_lines(streets.to_crs(crs), spacing=spacing)
-    s_xy = shapely.get_coordinates(np.asarray(samples.geometry.values))
     tree = shapely.STRtree(grid_geoms)
-    s_idx, g_idx = tree.query(np.asarray(samples.geometry.values), predicate="intersects")
-    first = np.unique(s_idx, return_index=True)[1]
-    s_idx, g_idx = s_idx[first], g_idx[first]
-    s_grid = np.full(len(samples), -1)
-    s_grid[s_idx] = g_idx
+    s_xy, s_grid, s_len, n_samples = _street_samples(streets.to_crs(crs), tree, spacing)
     in_grid = s_grid >= 0
-    s_len = samples["length_m"].to_numpy()
     street_m = np.bincount(s_grid[in_grid], weights=s_len[in_grid], minlength=n_grids)
 
     # fixes in the grids' CRS, their days, and (fix, grid) pairs with distances
     f = fixes.to_crs(crs) if not fixes.crs.equals(crs) else fixes
     f_geom = np.asarray(f.geometry.values)
-    f_xy = shapely.get_coordinates(f_geom)
-    times = pd.Series(fixes[time].to_numpy(), name="t")
     local = fixes[time].dt.tz_localize(None) if fixes[time].dt.tz is not None else fixes[time]
-    day_values = local.dt.normalize()
-    days, day_code = np.unique(day_values.to_numpy(), return_inverse=True)
+    days, day_code = np.unique(local.dt.normalize().to_numpy(), return_inverse=True)
     if assigned is not None:
-        pos = pd.Index(codes).get_indexer(fixes[assigned].to_numpy())
         pair_f = np.arange(len(f_geom))
-        pair_g = pos
-        dist = shapely.distance(f_geom, grid_geoms[pos])
+        pair_g = pd.Index(codes).get_indexer(fixes[assigned].to_numpy())
     else:
         reach = max(radius, tolerance)
         pair_f, pair_g = tree.query(f_geom, predicate="dwithin", distance=reach)
-        dist = shapely.distance(f_geom[pair_f], grid_geoms[pair_g])
-
-    # coverage: nearest relevant fix of the same grid and day, via coordinates that keep
-    # different grids and days far apart
-    big = 10.0 * (radius + 1.0)
-    covered_m = np.zeros((n_grids, len(days)))
+    dist = shapely.distance(f_geom[pair_f], grid_geoms[pair_g])
     use = dist <= radius if assigned is None else np.ones(len(pair_f), dtype=bool)
-    if len(days) and use.any() and in_grid.any():
-        pts = np.column_stack([f_xy[pair_f[use]], pair_g[use] * big, day_code[pair_f[use]] * big])
-        kd = cKDTree(pts)
-        sg = s_grid[in_grid]
-        base = np.column_stack([s_xy[in_grid], sg * big])
-        for d in range(len(days)):
-            q = np.column_stack([base, np.full(len(base), d * big)])
-            dd, _ = kd.query(q, k=1, distance_upper_bound=radius)
-            hit = np.isfinite(dd)
-            covered_m[:, d] = np.bincount(sg[hit], weights=s_len[in_grid][hit], minlength=n_grids)
-
-    # minutes and sessions from fixes inside (with tolerance)
+    fix_xy = shapely.get_coordinates(f_geom)[pair_f[use]]
+    covered_m = _covered(
+        np.column_stack([fix_xy, pair_g[use], day_code[pair_f[use]]]),
+        np.column_stack([s_xy[in_grid], s_grid[in_grid]]),
+        s_len[in_grid],
+        shape=(n_grids, len(days)),
+        radius=radius,
+    )
     inside = dist <= tolerance
-    minutes = np.zeros((n_grids, len(days)))
-    sessions = np.zeros((n_grids, len(days)), dtype=np.int64)
-    if inside.any():
-        frame = pd.DataFrame(
-            {
-                "g": pair_g[inside],
-                "p": fixes[person].to_numpy()[pair_f[inside]],
-                "t": times.to_numpy()[pair_f[inside]],
-                "d": day_code[pair_f[inside]],
-            }
-        ).sort_values(["g", "p", "t"], kind="stable")
-        same = frame["g"].eq(frame["g"].shift()) & frame["p"].eq(frame["p"].shift())
-        frame["new"] = ~same | (frame["t"].diff() > gap)
-        frame["sid"] = frame["new"].cumsum()
-        sess = frame.groupby("sid").agg(g=("g", "first"), d=("d", "first"), t0=("t", "min"))
-        sess["minutes"] = (frame.groupby("sid")["t"].max() - sess["t0"]).dt.total_seconds() / 60.0
-        np.add.at(minutes, (sess["g"].to_numpy(), sess["d"].to_numpy()), sess["minutes"])
-        np.add.at(sessions, (sess["g"].to_numpy(), sess["d"].to_numpy()), 1)
+    visits = pd.DataFrame(
+        {
+            "g": pair_g[inside],
+            "p": fixes[person].to_numpy()[pair_f[inside]],
+            "t": fixes[time].to_numpy()[pair_f[inside]],
+            "d": day_code[pair_f[inside]],
+        }
+    )
+    minutes, sessions = _minutes_sessions(visits, (n_grids, len(days)), pd.Timedelta(gap))
 
     n_days = len(days)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -367,7 +277,123 @@ def patrol_coverage(
         "patrol_coverage: %d grids x %d days, %d street samples, %d fixes",
         n_grids,
         n_days,
-        len(samples),
+        n_samples,
         len(fixes),
     )
     return out
+
+
+def _check_coverage(
+    grids: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame | gpd.GeoSeries,
+    fixes: gpd.GeoDataFrame,
+    *,
+    grid: Hashable,
+    person: Hashable,
+    time: Hashable,
+    assigned: Hashable | None,
+    **metres: float,
+) -> None:
+    """The input checks of :func:`patrol_coverage` (all problems in one error)."""
+    problems = [
+        p
+        for p in (
+            frame_problem(grids, "grids"),
+            frame_problem(streets, "streets"),
+            frame_problem(fixes, "fixes"),
+        )
+        if p
+    ]
+    if problems:
+        raise InputError("; ".join(problems))
+    require_metric_crs(grids, "grids")
+    for what, frame in (("streets", streets), ("fixes", fixes)):
+        require_crs(frame, what, example=f"{what}.set_crs('EPSG:4326') for GPS longitude/latitude")
+    if grid not in grids.columns:
+        problems.append(f"grids: no column {grid!r} (columns are {list(grids.columns)})")
+    elif grids[grid].duplicated().any():
+        dup = sorted(set(grids.loc[grids[grid].duplicated(), grid]))[:10]
+        problems.append(f"grids: column {grid!r} must be unique; repeated codes {dup}")
+    problems += _geom_check(grids, "grids", {"Polygon", "MultiPolygon"})
+    street_frame = streets if isinstance(streets, gpd.GeoDataFrame) else streets.to_frame()
+    problems += _geom_check(street_frame, "streets", {"LineString", "MultiLineString"})
+    problems += _geom_check(fixes, "fixes", {"Point"})
+    problems += _check_fixes(fixes, person, time)
+    if assigned is not None and assigned not in fixes.columns:
+        problems.append(f"fixes: no column {assigned!r} (columns are {list(fixes.columns)})")
+    for name, value in metres.items():
+        if not value > 0:
+            problems.append(f"{name} must be a positive number of metres, got {value!r}")
+    if problems:
+        raise InputError("; ".join(problems))
+    if assigned is not None:
+        unknown = ~fixes[assigned].isin(grids[grid])
+        if unknown.any():
+            codes = sorted(map(str, set(fixes.loc[unknown, assigned])))[:10]
+            raise InputError(
+                f"fixes: column {assigned!r} names grids not in grids[{grid!r}]: {codes} "
+                f"(rows {list(fixes.index[unknown][:10])})"
+            )
+
+
+def _street_samples(
+    streets: gpd.GeoDataFrame | gpd.GeoSeries, tree: shapely.STRtree, spacing: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Street samples: coordinates, the grid containing each (-1: none), length, count."""
+    samples = sample_lines(streets, spacing=spacing)
+    geoms = np.asarray(samples.geometry.values)
+    s_idx, g_idx = tree.query(geoms, predicate="intersects")
+    first = np.unique(s_idx, return_index=True)[1]
+    s_grid = np.full(len(samples), -1)
+    s_grid[s_idx[first]] = g_idx[first]
+    return shapely.get_coordinates(geoms), s_grid, samples["length_m"].to_numpy(), len(samples)
+
+
+def _covered(
+    fixes: np.ndarray,
+    samples: np.ndarray,
+    length: np.ndarray,
+    *,
+    shape: tuple[int, int],
+    radius: float,
+) -> np.ndarray:
+    """Street metres per grid and day with a fix of that grid and day within ``radius``.
+
+    ``fixes`` rows are (x, y, grid, day), ``samples`` rows (x, y, grid): the nearest fix is
+    found in coordinates that keep different grids and days far apart.
+    """
+    n_grids, n_days = shape
+    covered_m = np.zeros(shape)
+    if not (n_days and len(fixes) and len(samples)):
+        return covered_m
+    from scipy.spatial import cKDTree  # loads on first use (import geo stays light)
+
+    big = 10.0 * (radius + 1.0)
+    kd = cKDTree(np.column_stack([fixes[:, :2], fixes[:, 2] * big, fixes[:, 3] * big]))
+    sg = samples[:, 2].astype(np.int64)
+    base = np.column_stack([samples[:, :2], samples[:, 2] * big])
+    for d in range(n_days):
+        q = np.column_stack([base, np.full(len(base), d * big)])
+        dd, _ = kd.query(q, k=1, distance_upper_bound=radius)
+        hit = np.isfinite(dd)
+        covered_m[:, d] = np.bincount(sg[hit], weights=length[hit], minlength=n_grids)
+    return covered_m
+
+
+def _minutes_sessions(
+    visits: pd.DataFrame, shape: tuple[int, int], gap: pd.Timedelta
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes and sessions per grid and day from fixes inside grids (g, p, t, d)."""
+    minutes = np.zeros(shape)
+    sessions = np.zeros(shape, dtype=np.int64)
+    if visits.empty:
+        return minutes, sessions
+    frame = visits.sort_values(["g", "p", "t"], kind="stable")
+    same = frame["g"].eq(frame["g"].shift()) & frame["p"].eq(frame["p"].shift())
+    frame["new"] = ~same | (frame["t"].diff() > gap)
+    frame["sid"] = frame["new"].cumsum()
+    sess = frame.groupby("sid").agg(g=("g", "first"), d=("d", "first"), t0=("t", "min"))
+    sess["minutes"] = (frame.groupby("sid")["t"].max() - sess["t0"]).dt.total_seconds() / 60.0
+    np.add.at(minutes, (sess["g"].to_numpy(), sess["d"].to_numpy()), sess["minutes"])
+    np.add.at(sessions, (sess["g"].to_numpy(), sess["d"].to_numpy()), 1)
+    return minutes, sessions

@@ -10,6 +10,7 @@ pieces, in worker processes), ``solver`` and ``polish`` (grouping cells into gri
 
 from __future__ import annotations
 
-from geo.partition.engine import PartitionResult, partition
+from geo.partition.engine import partition
+from geo.partition.result import PartitionResult
 
 __all__ = ["PartitionResult", "partition"]

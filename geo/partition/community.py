@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -19,19 +20,14 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.errors import InputError
+from geo.partition.graph import Graph, components, subgraph
 from geo.partition.polish import polish
-from geo.partition.solver import (
-    _band_excess,
-    _components,
-    _Graph,
-    _make_contiguous,
-    _repair_band,
-    _solve_piece,
-    _subgraph,
-)
+from geo.partition.polygons import union_groups
+from geo.partition.prepare import Prepared
+from geo.partition.solver import band_excess, make_contiguous, repair_band, solve_piece
 from geo.partition.tessellation import Tessellation, tessellate
 
-__all__: list[str] = []
+__all__ = ["JOB_BUILDINGS", "combine", "community_jobs", "run_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -91,28 +87,21 @@ class _Done:
     seconds: dict[str, float]
 
 
-def _community_jobs(
+def community_jobs(
+    prep: Prepared,
     *,
-    comm_geo: gpd.GeoSeries,
-    kinds: np.ndarray,
-    footprints: np.ndarray,
-    bcomm: np.ndarray,
-    households: np.ndarray,
-    buildings: gpd.GeoDataFrame,
     special_column: str,
     hamlet_column: str,
     hamlet_distance: float,
     hamlet_min: int,
-    prev_code: np.ndarray | None,
-    previous,
-    comm_ids: np.ndarray,
-    locked,
-    lines: gpd.GeoDataFrame,
-    mcrs,
-    lo: int,
-    hi: int,
+    locked: Iterable[str] | None,
 ) -> list[_Job]:
     """Consecutive communities grouped into jobs of about :data:`JOB_BUILDINGS` buildings."""
+    buildings, previous, prev_code = prep.buildings, prep.previous, prep.prev_code
+    comm_ids, households, lines = prep.comm_ids, prep.households, prep.lines
+    assert prep.comm_geo is not None and lines is not None
+    bcomm = np.where(prep.present, prep.bcomm, -1)
+    footprints = prep.footprints.to_numpy()
     n_b = len(buildings)
     special = np.full(n_b, "", dtype=object)
     if special_column in buildings.columns:
@@ -124,10 +113,10 @@ def _community_jobs(
     if locked_set and previous is None:
         raise InputError("locked: grid codes can only be kept frozen together with previous=")
     unchanged = _unchanged_communities(previous, prev_code, bcomm, households, comm_ids)
-    prev_grids = _previous_grids(previous, mcrs)
+    prev_grids = _previous_grids(previous, prep.mcrs)
     order = np.argsort(bcomm, kind="stable")
     bounds = np.searchsorted(bcomm[order], np.arange(len(comm_ids) + 1))
-    cgeoms = comm_geo.to_numpy()
+    cgeoms = prep.comm_geo.to_numpy()
     ltree = shapely.STRtree(lines.geometry.to_numpy())
     groups: list[list[int]] = [[]]
     count = 0
@@ -151,7 +140,9 @@ def _community_jobs(
                 if sel.any():
                     keep_prev = (prev_grids[0][sel], prev_grids[1][sel])
             comms.append(
-                _Community(ci, cgeoms[ci], kinds[ci] == "rural", bool(unchanged[ci]), keep_prev)
+                _Community(
+                    ci, cgeoms[ci], prep.kinds[ci] == "rural", bool(unchanged[ci]), keep_prev
+                )
             )
         jobs.append(
             _Job(
@@ -165,8 +156,8 @@ def _community_jobs(
                 previous_code=None if prev_code is None else prev_code[members],
                 lines=lines.iloc[near],
                 locked=locked_set,
-                lo=lo,
-                hi=hi,
+                lo=prep.lo,
+                hi=prep.hi,
                 hamlet_distance=hamlet_distance,
                 hamlet_min=hamlet_min,
             )
@@ -211,7 +202,6 @@ def _previous_grids(previous, mcrs) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def _run_job(job: _Job) -> _Done:
     """Tessellate a job's communities, divide each and build its grid polygons."""
-    from geo.partition.quality import _union_groups
 
     t0 = time.perf_counter()
     tess = tessellate(
@@ -221,52 +211,8 @@ def _run_job(job: _Job) -> _Done:
         job.lines,
     )
     t1 = time.perf_counter()
-    cells = tess.cells.geometry.to_numpy()
-    n = len(cells)
-    bc = tess.building_cell
-    inside = bc >= 0
-    cell_h = np.bincount(bc[inside], weights=job.households[inside], minlength=n)
-    # a cell's point: its building's point on surface, or its own for empty cells
-    unit = tess.cells["unit"].to_numpy()
-    label_pts = shapely.get_coordinates(shapely.point_on_surface(cells))
-    has_unit = unit >= 0
-    if has_unit.any():
-        label_pts[has_unit] = shapely.get_coordinates(
-            shapely.point_on_surface(job.footprints[unit[has_unit]])
-        )
-    e = tess.edges
-    ei, ej = e["i"].to_numpy(), e["j"].to_numpy()
-    length, weight = e["length"].to_numpy(), e["weight"].to_numpy()
-    dist = np.hypot(*(label_pts[ei] - label_pts[ej]).T) + 1e-3
-
-    def sym(vals):
-        m = sparse.coo_matrix((vals, (ei, ej)), shape=(n, n)).tocsr()
-        return (m + m.T).tocsr()
-
-    length_m, cost_m, cut_m = sym(length), sym(dist * weight), sym(length / weight)
-    cell_special = np.full(n, "", dtype=object)
-    has = inside & (job.special != "")
-    cell_special[bc[has]] = job.special[has]
-    cell_hamlet = None
-    if job.hamlet is not None:
-        cell_hamlet = np.full(n, -1, dtype=np.int64)
-        ok = inside & (job.hamlet >= 0)
-        cell_hamlet[bc[ok]] = job.hamlet[ok]
-    cell_prev = None
-    if job.previous_code is not None:
-        cell_prev = np.full(n, None, dtype=object)
-        ok = inside & (job.previous_code != None)  # noqa: E711
-        df = pd.DataFrame(
-            {"cell": bc[ok], "code": job.previous_code[ok], "h": job.households[ok] + 1e-3}
-        )
-        if len(df):
-            best = df.groupby(["cell", "code"])["h"].sum().reset_index()
-            best = best.sort_values(["cell", "h", "code"], ascending=[True, False, True])
-            best = best.drop_duplicates("cell")
-            cell_prev[best["cell"].to_numpy()] = best["code"].to_numpy()
-    cell_comm = tess.cells["community"].to_numpy()
-    block = tess.cells["block"].to_numpy()
-    labels = np.full(n, -1, dtype=np.int64)
+    cells = _JobCells.of(job, tess)
+    labels = np.full(len(cells.geoms), -1, dtype=np.int64)
     grid_comm: list[int] = []
     kinds: list[str] = []
     flags: list[str] = []
@@ -275,43 +221,15 @@ def _run_job(job: _Job) -> _Done:
     divide = polygons = 0.0
     for pos, comm in enumerate(job.communities):
         ta = time.perf_counter()
-        members = np.flatnonzero(cell_comm == pos)
+        members = np.flatnonzero(cells.community == pos)
         if len(members) == 0:
             continue
-        g = _Graph(
-            h=cell_h[members],
-            xy=label_pts[members],
-            length=_subgraph(length_m, members),
-            cost=_subgraph(cost_m, members),
-            cut=_subgraph(cut_m, members),
-            block=block[members],
-        )
-        pc = None if cell_prev is None else cell_prev[members]
-        lab = None
-        if comm.previous_grids is not None:
-            lab, kind_map, flag_map, kept_map = _keep_previous(
-                g, cells[members], pc, comm, job.lo, job.hi
-            )
-        if lab is None:
-            lab, kind_map, flag_map = _solve_community(
-                g,
-                comm.rural,
-                comm.unchanged,
-                pc,
-                cell_special[members],
-                None if cell_hamlet is None else cell_hamlet[members],
-                job.locked,
-                job.lo,
-                job.hi,
-                job.hamlet_distance,
-                job.hamlet_min,
-            )
-            kept_map = {}
+        lab, kind_map, flag_map, kept_map = _divide(job, comm, cells, members)
         tb = time.perf_counter()
         k = int(lab.max()) + 1
-        polys = _union_groups(cells[members], lab, k)
+        polys = union_groups(cells.geoms[members], lab, k)
         lab, polys, flag_map = _connect_pieces(
-            g, cells[members], lab, polys, flag_map, job.lo, job.hi
+            cells.graph(members), cells.geoms[members], lab, polys, flag_map, job.lo, job.hi
         )
         labels[members] = lab + len(kinds)
         for j in range(k):
@@ -332,7 +250,7 @@ def _run_job(job: _Job) -> _Done:
             tc - tb,
         )
     index = np.array([c.index for c in job.communities], dtype=np.int64)
-    tess.cells["community"] = index[cell_comm]
+    tess.cells["community"] = index[cells.community]
     tess.blocks["community"] = index[tess.blocks["community"].to_numpy()]
     return _Done(
         tess=tess,
@@ -346,12 +264,126 @@ def _run_job(job: _Job) -> _Done:
     )
 
 
-def _keep_previous(g: _Graph, cells: np.ndarray, cell_prev, comm: _Community, lo: int, hi: int):
+def _divide(job: _Job, comm: _Community, cells: _JobCells, members: np.ndarray):
+    """Labels, kinds, flags and kept codes of one community's cells ``members``."""
+    g = cells.graph(members)
+    pc = None if cells.previous is None else cells.previous[members]
+    if comm.previous_grids is not None:
+        lab, kind_map, flag_map, kept_map = _keep_previous(
+            g, cells.geoms[members], pc, comm, job.lo, job.hi
+        )
+        if lab is not None:
+            return lab, kind_map, flag_map, kept_map
+    lab, kind_map, flag_map = _solve_community(
+        g,
+        job,
+        rural=comm.rural,
+        unchanged=comm.unchanged,
+        pc=pc,
+        sp=cells.special[members],
+        ch=None if cells.hamlet is None else cells.hamlet[members],
+    )
+    return lab, kind_map, flag_map, {}
+
+
+@dataclass
+class _JobCells:
+    """The cells of a job: geometry, community, households, matrices and attributes."""
+
+    geoms: np.ndarray
+    community: np.ndarray  # position of each cell's community in the job
+    block: np.ndarray
+    h: np.ndarray
+    xy: np.ndarray  # label point: its building's point on surface, or its own
+    length: sparse.csr_matrix
+    cost: sparse.csr_matrix
+    cut: sparse.csr_matrix
+    special: np.ndarray
+    hamlet: np.ndarray | None
+    previous: np.ndarray | None  # the previous grid holding most of a cell's households
+
+    @classmethod
+    def of(cls, job: _Job, tess: Tessellation) -> _JobCells:
+        cells = tess.cells.geometry.to_numpy()
+        n = len(cells)
+        bc = tess.building_cell
+        inside = bc >= 0
+        # a cell's point: its building's point on surface, or its own for empty cells
+        unit = tess.cells["unit"].to_numpy()
+        label_pts = shapely.get_coordinates(shapely.point_on_surface(cells))
+        has_unit = unit >= 0
+        if has_unit.any():
+            label_pts[has_unit] = shapely.get_coordinates(
+                shapely.point_on_surface(job.footprints[unit[has_unit]])
+            )
+        e = tess.edges
+        ei, ej = e["i"].to_numpy(), e["j"].to_numpy()
+        length, weight = e["length"].to_numpy(), e["weight"].to_numpy()
+        dist = np.hypot(*(label_pts[ei] - label_pts[ej]).T) + 1e-3
+
+        def sym(vals):
+            m = sparse.coo_matrix((vals, (ei, ej)), shape=(n, n)).tocsr()
+            return (m + m.T).tocsr()
+
+        cell_special = np.full(n, "", dtype=object)
+        has = inside & (job.special != "")
+        cell_special[bc[has]] = job.special[has]
+        cell_hamlet = None
+        if job.hamlet is not None:
+            cell_hamlet = np.full(n, -1, dtype=np.int64)
+            ok = inside & (job.hamlet >= 0)
+            cell_hamlet[bc[ok]] = job.hamlet[ok]
+        return cls(
+            geoms=cells,
+            community=tess.cells["community"].to_numpy(),
+            block=tess.cells["block"].to_numpy(),
+            h=np.bincount(bc[inside], weights=job.households[inside], minlength=n),
+            xy=label_pts,
+            length=sym(length),
+            cost=sym(dist * weight),
+            cut=sym(length / weight),
+            special=cell_special,
+            hamlet=cell_hamlet,
+            previous=_cell_previous(job, bc, n),
+        )
+
+    def graph(self, members: np.ndarray) -> Graph:
+        """The graph of the cells ``members`` (one community)."""
+        return Graph(
+            h=self.h[members],
+            xy=self.xy[members],
+            length=subgraph(self.length, members),
+            cost=subgraph(self.cost, members),
+            cut=subgraph(self.cut, members),
+            block=self.block[members],
+        )
+
+
+def _cell_previous(job: _Job, bc: np.ndarray, n: int) -> np.ndarray | None:
+    """The previous grid code holding most of each cell's households (None: none)."""
+    if job.previous_code is None:
+        return None
+    inside = bc >= 0
+    cell_prev = np.full(n, None, dtype=object)
+    ok = inside & (job.previous_code != None)  # noqa: E711
+    df = pd.DataFrame(
+        {"cell": bc[ok], "code": job.previous_code[ok], "h": job.households[ok] + 1e-3}
+    )
+    if len(df):
+        best = df.groupby(["cell", "code"])["h"].sum().reset_index()
+        best = best.sort_values(["cell", "h", "code"], ascending=[True, False, True])
+        best = best.drop_duplicates("cell")
+        cell_prev[best["cell"].to_numpy()] = best["code"].to_numpy()
+    return cell_prev
+
+
+def _keep_previous(g: Graph, cells: np.ndarray, cell_prev, comm: _Community, lo: int, hi: int):
     """Cells of an unchanged community in the previous grid polygon holding them.
 
     Returns ``(None, ...)`` when the previous polygons do not account for every cell or
     disagree with the buildings' previous grids; the community is then solved warm.
     """
+    assert comm.previous_grids is not None
     codes, polys = comm.previous_grids
     pts = shapely.point_on_surface(cells)
     pi, gi = shapely.STRtree(polys).query(pts, predicate="within")
@@ -375,14 +407,13 @@ def _keep_previous(g: _Graph, cells: np.ndarray, cell_prev, comm: _Community, lo
     return labels.astype(np.int64), kinds, flags, kept
 
 
-def _connect_pieces(g: _Graph, cells, labels, grids, flags, lo: int, hi: int):
+def _connect_pieces(g: Graph, cells, labels, grids, flags, lo: int, hi: int):
     """Give every stray piece of a grid polygon to the grid it shares most boundary with.
 
     The cell graph keeps grids contiguous; this last check works on the polygons themselves,
     so a grid is one Polygon even where two cells touch only through a rounding artefact.
     Grids pushed out of the band by a move are flagged ``out-of-band``.
     """
-    from geo.partition.quality import _union_groups
 
     labels = labels.copy()
     moved: set[int] = set()
@@ -421,18 +452,18 @@ def _connect_pieces(g: _Graph, cells, labels, grids, flags, lo: int, hi: int):
         if not touched:
             break
         moved |= touched
-        fresh = _union_groups(cells, labels, len(grids))
-        for j in touched:
-            grids[j] = fresh[j]
+        fresh = union_groups(cells, labels, len(grids))
+        for t in touched:
+            grids[t] = fresh[t]
     loads = np.bincount(labels, weights=g.h, minlength=len(grids))
     flags = dict(flags)
-    for j in moved:
-        if flags.get(j) == "" and loads[j] > 0 and not lo <= loads[j] <= hi:
-            flags[j] = "out-of-band"
+    for t in moved:
+        if flags.get(t) == "" and loads[t] > 0 and not lo <= loads[t] <= hi:
+            flags[t] = "out-of-band"
     return labels, grids, flags
 
 
-def _combine(done: list[tuple[_Done, np.ndarray]], n_buildings: int, comm_ids: np.ndarray):
+def combine(done: list[tuple[_Done, np.ndarray]], n_buildings: int, comm_ids: np.ndarray):
     """One tessellation, cell-to-grid array, grid table and polygons from the workers' parts."""
     cells, blocks, edges, geoms, labels = [], [], [], [], []
     rows: dict[str, list] = {k: [] for k in ("community_id", "kind", "flags", "kept_code")}
@@ -479,148 +510,183 @@ def _combine(done: list[tuple[_Done, np.ndarray]], n_buildings: int, comm_ids: n
 
 
 def _solve_community(
-    g: _Graph,
+    g: Graph,
+    job: _Job,
+    *,
     rural: bool,
     unchanged: bool,
     pc: np.ndarray | None,
     sp: np.ndarray,
     ch: np.ndarray | None,
-    locked_set: set[str],
-    lo: int,
-    hi: int,
-    hamlet_distance: float,
-    hamlet_min: int,
 ) -> tuple[np.ndarray, dict[int, str], dict[int, str]]:
-    """Labels, kinds and flags of the grids of one community (local cell positions)."""
-    labels = np.full(g.n, -1, dtype=np.int64)
+    """Labels, kinds and flags of the grids of one community (local cell positions).
+
+    ``pc`` is each cell's previous grid code, ``sp`` its special value (a dedicated grid),
+    ``ch`` its hamlet. In order: an unchanged community keeps its previous grids; dedicated,
+    locked and indivisible grids are set aside; each connected piece of the rest is solved
+    and polished; empty land joins a neighbouring grid.
+    """
+    kind = "rural" if rural else "urban"
+    if unchanged and pc is not None:
+        kept = _kept_whole(g, pc, kind, job.lo, job.hi)
+        if kept is not None:
+            return kept
+    grids = _Grids(np.full(g.n, -1, dtype=np.int64))
+    _set_aside(g, grids, job, kind=kind, pc=pc, sp=sp)
+    free = np.flatnonzero(grids.labels < 0)
+    if len(free):
+        _solve_free(g, grids, free, job, rural=rural, pc=pc, ch=ch)
+    _join_empty(g, grids, kind)
+    used, labels = np.unique(grids.labels, return_inverse=True)
+    kind_map = {i: grids.kind[int(u)] for i, u in enumerate(used)}
+    flag_map = {i: grids.flag[int(u)] for i, u in enumerate(used)}
+    return labels, kind_map, flag_map
+
+
+@dataclass
+class _Grids:
+    """The grids of a community being built: a label per cell, kind, flag, frozen ones."""
+
+    labels: np.ndarray
+    kind: dict[int, str] = field(default_factory=dict)
+    flag: dict[int, str] = field(default_factory=dict)
+    frozen: set[int] = field(default_factory=set)
+    count: int = 0
+
+    def add(
+        self, cells: np.ndarray | int | np.integer, kind: str, flag: str, *, frozen: bool
+    ) -> None:
+        """A new grid of ``cells``."""
+        self.labels[cells] = self.count
+        self.kind[self.count] = kind
+        self.flag[self.count] = flag
+        if frozen:
+            self.frozen.add(self.count)
+        self.count += 1
+
+
+def _kept_whole(g: Graph, pc: np.ndarray, kind: str, lo: int, hi: int):
+    """An unchanged community's previous grids (None when a building's grid is unknown)."""
+    inhabited_known = all(p is not None for p in pc[g.h > 0])
+    if not (inhabited_known and any(p is not None for p in pc)):
+        return None
+    labs = _warm_labels(g, pc)  # empty land: the nearest labelled cell's grid
+    labels = make_contiguous(g, labs.astype(np.int64))
+    _, labels = np.unique(labels, return_inverse=True)
+    loads = np.bincount(labels, weights=g.h)
     grid_kind: dict[int, str] = {}
     grid_flag: dict[int, str] = {}
-    nl = 0
-    frozen: set[int] = set()
-    # unchanged community with a previous version: keep it
-    if unchanged and pc is not None:
-        inhabited_known = all(p is not None for p in pc[g.h > 0])
-        if inhabited_known and any(p is not None for p in pc):
-            labs = _warm_labels(g, pc)  # empty land: the nearest labelled cell's grid
-            labels = _make_contiguous(g, labs.astype(np.int64))
-            _, labels = np.unique(labels, return_inverse=True)
-            loads = np.bincount(labels, weights=g.h)
-            for j, load in enumerate(loads):
-                grid_kind[j] = "rural" if rural else "urban"
-                grid_flag[j] = "" if (rural and load <= hi) or lo <= load <= hi else "kept"
-            return labels, grid_kind, grid_flag
+    for j, load in enumerate(loads):
+        grid_kind[j] = kind
+        grid_flag[j] = "" if (kind == "rural" and load <= hi) or lo <= load <= hi else "kept"
+    return labels, grid_kind, grid_flag
+
+
+def _set_aside(
+    g: Graph, grids: _Grids, job: _Job, *, kind: str, pc: np.ndarray | None, sp: np.ndarray
+) -> None:
+    """Frozen grids first: dedicated (special), locked and over-maximum buildings."""
     # dedicated grids: groups of adjacent cells with the same special value
     sp_cells = np.flatnonzero(sp != "")
     if len(sp_cells):
-        sub = _subgraph(g.length, sp_cells).tocoo()
+        sub = subgraph(g.length, sp_cells).tocoo()
         same = sp[sp_cells][sub.row] == sp[sp_cells][sub.col]
         m = sparse.coo_matrix(
             (np.ones(int(same.sum())), (sub.row[same], sub.col[same])),
             shape=(len(sp_cells), len(sp_cells)),
         )
-        _, comp = _components(m)
+        _, comp = components(m)
         for cpt in np.unique(comp):
-            labels[sp_cells[comp == cpt]] = nl
-            grid_kind[nl] = "special"
-            grid_flag[nl] = ""
-            frozen.add(nl)
-            nl += 1
-    # locked grids
-    if locked_set:
-        for code in sorted(locked_set):
-            sel = np.flatnonzero((pc == code) & (labels < 0))
-            if len(sel):
-                labels[sel] = nl
-                grid_kind[nl] = "rural" if rural else "urban"
-                grid_flag[nl] = "locked"
-                frozen.add(nl)
-                nl += 1
-    # buildings over the maximum
-    big = np.flatnonzero((g.h > hi) & (labels < 0))
-    for c in big:
-        labels[c] = nl
-        grid_kind[nl] = "rural" if rural else "urban"
-        grid_flag[nl] = "indivisible-building"
-        frozen.add(nl)
-        nl += 1
-    free = np.flatnonzero(labels < 0)
-    if len(free):
-        ncomp, comp = _components(_subgraph(g.length, free))
-        for cpt in range(ncomp):
-            nodes = free[comp == cpt]
-            tot = g.h[nodes].sum()
-            if tot == 0 and nl > 0:
-                continue  # empty land: joins a neighbour below
-            sub = g.take(nodes)
-            init = None
-            if pc is not None:
-                pcn = pc[nodes]
-                if any(p is not None for p in pcn):
-                    init = _warm_labels(sub, pcn)
-            labs, flags = _solve_piece(
-                sub,
-                lo,
-                hi,
-                rural=rural,
-                init=init,
-                cell_hamlet=None if ch is None else ch[nodes],
-                hamlet_distance=hamlet_distance,
-                hamlet_min=hamlet_min,
-            )
-            labs = polish(sub, labs, lo, hi)
-            if "out-of-band" in flags.values():
-                labs, flags = _repair_again(sub, labs, flags, lo, hi)
-            whole = len(nodes) == len(free) and not frozen
-            for j in range(labs.max() + 1):
-                grid_kind[nl + j] = "rural" if rural else "urban"
-                f = flags[j]
-                if f == "undersize-community" and not whole:
-                    f = "undersize-piece"
-                grid_flag[nl + j] = f
-            labels[nodes] = labs + nl
-            nl += labs.max() + 1
-    # empty pieces join the neighbouring grid with the longest shared boundary
+            grids.add(sp_cells[comp == cpt], "special", "", frozen=True)
+    for code in sorted(job.locked):
+        sel = np.flatnonzero((pc == code) & (grids.labels < 0))
+        if len(sel):
+            grids.add(sel, kind, "locked", frozen=True)
+    for c in np.flatnonzero((g.h > job.hi) & (grids.labels < 0)):
+        grids.add(c, kind, "indivisible-building", frozen=True)
+
+
+def _solve_free(
+    g: Graph,
+    grids: _Grids,
+    free: np.ndarray,
+    job: _Job,
+    *,
+    rural: bool,
+    pc: np.ndarray | None,
+    ch: np.ndarray | None,
+) -> None:
+    """Solve and polish each connected piece of the cells not set aside."""
+    lo, hi = job.lo, job.hi
+    ncomp, comp = components(subgraph(g.length, free))
+    for cpt in range(ncomp):
+        nodes = free[comp == cpt]
+        tot = g.h[nodes].sum()
+        if tot == 0 and grids.count > 0:
+            continue  # empty land: joins a neighbour below
+        sub = g.take(nodes)
+        init = None
+        if pc is not None:
+            pcn = pc[nodes]
+            if any(p is not None for p in pcn):
+                init = _warm_labels(sub, pcn)
+        labs, flags = solve_piece(
+            sub,
+            lo,
+            hi,
+            rural=rural,
+            init=init,
+            cell_hamlet=None if ch is None else ch[nodes],
+            hamlet_distance=job.hamlet_distance,
+            hamlet_min=job.hamlet_min,
+        )
+        labs = polish(sub, labs, lo, hi)
+        if "out-of-band" in flags.values():
+            labs, flags = _repair_again(sub, labs, flags, lo, hi)
+        whole = len(nodes) == len(free) and not grids.frozen
+        nl = grids.count
+        for j in range(labs.max() + 1):
+            grids.kind[nl + j] = "rural" if rural else "urban"
+            f = flags[j]
+            if f == "undersize-community" and not whole:
+                f = "undersize-piece"
+            grids.flag[nl + j] = f
+        grids.labels[nodes] = labs + nl
+        grids.count = nl + labs.max() + 1
+
+
+def _join_empty(g: Graph, grids: _Grids, kind: str) -> None:
+    """Empty pieces join the neighbouring grid with the longest shared boundary."""
+    labels = grids.labels
     rest = np.flatnonzero(labels < 0)
-    if len(rest):
-        if nl == 0:
-            labels[rest] = 0
-            grid_kind[0] = "rural" if rural else "urban"
-            grid_flag[0] = "empty"
-            nl = 1
-        else:
-            for _ in range(len(rest) + 1):
-                rest = np.flatnonzero(labels < 0)
-                if len(rest) == 0:
-                    break
-                ncomp, comp = _components(_subgraph(g.length, rest))
-                progress_made = False
-                for cpt in range(ncomp):
-                    piece = rest[comp == cpt]
-                    row = g.length[piece].tocoo()
-                    lab_nb = labels[row.col]
-                    mask = lab_nb >= 0
-                    if not mask.any():
-                        continue
-                    prefer = np.array([grid_kind.get(int(x)) != "special" for x in lab_nb[mask]])
-                    score = (
-                        pd.Series(row.data[mask] * (1 + 1000 * prefer)).groupby(lab_nb[mask]).sum()
-                    )
-                    labels[piece] = int(score.idxmax())
-                    progress_made = True
-                if not progress_made:
-                    for cpt in range(ncomp):
-                        piece = rest[comp == cpt]
-                        labels[piece] = nl
-                        grid_kind[nl] = "rural" if rural else "urban"
-                        grid_flag[nl] = "empty"
-                        nl += 1
-    used, labels = np.unique(labels, return_inverse=True)
-    kind_map = {i: grid_kind[int(u)] for i, u in enumerate(used)}
-    flag_map = {i: grid_flag[int(u)] for i, u in enumerate(used)}
-    return labels, kind_map, flag_map
+    if len(rest) == 0:
+        return
+    if grids.count == 0:
+        grids.add(rest, kind, "empty", frozen=False)
+        return
+    for _ in range(len(rest) + 1):
+        rest = np.flatnonzero(labels < 0)
+        if len(rest) == 0:
+            break
+        ncomp, comp = components(subgraph(g.length, rest))
+        progress_made = False
+        for cpt in range(ncomp):
+            piece = rest[comp == cpt]
+            row = g.length[piece].tocoo()
+            lab_nb = labels[row.col]
+            mask = lab_nb >= 0
+            if not mask.any():
+                continue
+            prefer = np.array([grids.kind.get(int(x)) != "special" for x in lab_nb[mask]])
+            score = pd.Series(row.data[mask] * (1 + 1000 * prefer)).groupby(lab_nb[mask]).sum()
+            labels[piece] = int(score.idxmax())
+            progress_made = True
+        if not progress_made:
+            for cpt in range(ncomp):
+                grids.add(rest[comp == cpt], kind, "empty", frozen=False)
 
 
-def _repair_again(g: _Graph, labels: np.ndarray, flags: dict[int, str], lo: int, hi: int):
+def _repair_again(g: Graph, labels: np.ndarray, flags: dict[int, str], lo: int, hi: int):
     """One more repair of the grids still out of band, from the polished division.
 
     Ejection chains depend on the neighbours' loads; after the other grids have settled a
@@ -628,16 +694,16 @@ def _repair_again(g: _Graph, labels: np.ndarray, flags: dict[int, str], lo: int,
     falls; the result is polished again.
     """
     loads = np.bincount(labels, weights=g.h)
-    again = _repair_band(g, labels, lo, hi, set())
+    again = repair_band(g, labels, lo, hi, set())
     new_loads = np.bincount(again, weights=g.h)
-    if _band_excess(new_loads, lo, hi) >= _band_excess(loads, lo, hi):
+    if band_excess(new_loads, lo, hi) >= band_excess(loads, lo, hi):
         return labels, flags
     again = polish(g, again, lo, hi)
     new_loads = np.bincount(again, weights=g.h)
     return again, {j: "" if lo <= load <= hi else "out-of-band" for j, load in enumerate(new_loads)}
 
 
-def _run_jobs(jobs: list[_Job], *, workers: int | None, progress: bool) -> list[_Done]:
+def run_jobs(jobs: list[_Job], *, workers: int | None, progress: bool) -> list[_Done]:
     """Run :func:`_run_job` on every job, in parallel worker processes when worth it.
 
     Communities are independent; large ones go first so the workers finish together.
@@ -678,7 +744,7 @@ def _run_jobs(jobs: list[_Job], *, workers: int | None, progress: bool) -> list[
     return results
 
 
-def _warm_labels(g: _Graph, prev_codes: np.ndarray) -> np.ndarray:
+def _warm_labels(g: Graph, prev_codes: np.ndarray) -> np.ndarray:
     """Initial labels from previous codes; unlabelled cells join the nearest labelled one."""
     known = np.array([p is not None for p in prev_codes])
     codes, labs = np.unique(prev_codes[known].astype(str), return_inverse=True)

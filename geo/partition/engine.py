@@ -37,52 +37,28 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
 
-from geo.crs import metric_crs
-from geo.errors import GeoWarning
-from geo.partition.community import _combine, _community_jobs, _run_jobs
-from geo.partition.households import HouseholdRules, building_households
-from geo.partition.inputs import (
-    _as_frames,
-    _building_id_column,
-    _geom_keys,
-    _ids,
-    _previous_assignment,
-    _repair,
-    _validate,
+from geo.partition.community import combine, community_jobs, run_jobs
+from geo.partition.households import HouseholdRules
+from geo.partition.inputs import as_frames, validate_inputs
+from geo.partition.prepare import (
+    Prepared,
+    prepare_barriers,
+    prepare_buildings,
+    prepare_communities,
+    prepare_previous,
 )
-from geo.partition.tessellation import barrier_lines
+from geo.partition.quality import assemble
+from geo.partition.result import PartitionResult
 
 __all__ = ["PartitionResult", "partition"]
 
 log = logging.getLogger(__name__)
 
-WHOLE_AREA_ID = "000000000000"
 SPECIAL_TYPES = ("school", "hospital", "market", "industrial", "government", "park")
-
-
-@dataclass
-class PartitionResult:
-    """What :func:`partition` returns."""
-
-    grids: gpd.GeoDataFrame
-    """One polygon per grid: grid_code, community_id, households, buildings, kind, flags."""
-    buildings: gpd.GeoDataFrame
-    """Every input building once: source_index, grid_code, households, households_estimated."""
-    report: dict
-    """Counts, distribution, band share, flags, compactness, barrier share, timings."""
-    cells: gpd.GeoDataFrame | None = field(default=None, repr=False)
-    """The cells (metric CRS) with households and grid_code, for review and benchmarks."""
-    edges: pd.DataFrame | None = field(default=None, repr=False)
-    """Cell adjacency (i, j, length, near_barrier, weight), for benchmarks."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,13 +154,10 @@ def partition(
         t0 = now
         log.info("partition: %s %.2f s", name, timings[name])
 
-    barrier_frames = _as_frames(barriers)
+    barrier_frames = as_frames(barriers)
     if communities is not None and community_id is None:
-        for cand in ("code", "community_id", "id"):
-            if cand in communities.columns:
-                community_id = cand
-                break
-    _validate(
+        community_id = _community_id_column(communities)
+    validate_inputs(
         buildings,
         communities,
         community_id,
@@ -193,151 +166,56 @@ def partition(
         min_households,
         max_households,
     )
-    lo, hi = int(min_households), int(max_households)
-    in_crs = buildings.crs
-    out_crs = output_crs if output_crs is not None else in_crs
-    bid_col = _building_id_column(buildings)
-    geoms, brep = _repair(buildings, "buildings", bid_col)
-    n_b = len(buildings)
-    present = np.array([g is not None for g in geoms])
-    # duplicates: the same footprint twice
-    keys = _geom_keys(
-        np.where(present, geoms, shapely.Polygon()), bool(buildings.crs.is_geographic)
-    )
-    dup = pd.Series(keys).duplicated(keep="first").to_numpy() & present
-    report_problems: dict = {"buildings": {k: v for k, v in brep.items()}}
-    if dup.any():
-        warnings.warn(
-            f"buildings: {int(dup.sum())} duplicate footprint(s) (same geometry as an earlier "
-            f"feature) count zero households (id(s) {_ids(buildings, dup, bid_col, 50)})",
-            GeoWarning,
-            stacklevel=2,
-        )
-        report_problems["buildings"]["duplicates"] = np.flatnonzero(dup).tolist()
-    mcrs = metric_crs(buildings)
-    bgeo = gpd.GeoSeries(np.where(present, geoms, None), crs=in_crs).to_crs(mcrs)
-    footprint = bgeo.area.fillna(0).to_numpy()
-    hh = building_households(
+    prep = prepare_buildings(
         buildings,
         households_column=households_column,
         rules=rules,
-        footprint_m2=footprint,
-        ids=buildings[bid_col] if bid_col else None,
+        lo=int(min_households),
+        hi=int(max_households),
+        output_crs=output_crs,
     )
-    households = hh["households"].to_numpy().copy()
-    households[dup | ~present] = 0
-    estimated = hh["households_estimated"].to_numpy()
     lap("read_validate_households")
-
-    # communities (metric)
-    if communities is not None:
-        cgeoms, crep = _repair(communities, "communities", community_id)
-        if crep:
-            report_problems["communities"] = crep
-        cm = gpd.GeoSeries(cgeoms, crs=communities.crs).to_crs(mcrs)
-        keepc = ~cm.isna().to_numpy()
-        comm_ids = communities[community_id].astype(str).to_numpy()[keepc]
-        comm_geo = gpd.GeoSeries(cm.to_numpy()[keepc], crs=mcrs)
-        if community_kind in communities.columns:
-            kinds = (
-                communities[community_kind].astype("string").fillna("urban").str.lower()
-            ).to_numpy()[keepc]
-        else:
-            kinds = np.full(len(comm_ids), "urban", dtype=object)
-    else:
-        hull = shapely.convex_hull(shapely.union_all(bgeo.dropna().to_numpy())).buffer(30)
-        comm_ids = np.array([WHOLE_AREA_ID], dtype=object)
-        comm_geo = gpd.GeoSeries([hull], crs=mcrs)
-        kinds = np.array(["urban"], dtype=object)
-    # building -> community: the community holding its point on surface
-    pts = shapely.point_on_surface(bgeo.to_numpy())
-    bcomm = np.full(n_b, -1, dtype=np.int64)
-    valid_pts = np.flatnonzero(present)
-    pi, ci = shapely.STRtree(comm_geo.to_numpy()).query(pts[valid_pts], predicate="intersects")
-    bcomm[valid_pts[pi[::-1]]] = ci[::-1]
-    outside = present & (bcomm < 0)
-    if outside.any():
-        warnings.warn(
-            f"buildings: {int(outside.sum())} building(s) lie outside every community and get "
-            f"no grid (id(s) {_ids(buildings, outside, bid_col, 50)})",
-            GeoWarning,
-            stacklevel=2,
-        )
-        report_problems["buildings"]["outside_communities"] = np.flatnonzero(outside).tolist()
-
-    bar = [b.to_crs(mcrs) for b in barrier_frames]
-    bar_all = (
-        gpd.GeoDataFrame(pd.concat(bar, ignore_index=True), geometry="geometry", crs=mcrs)
-        if bar
-        else None
-    )
-    if bar_all is not None:
-        bar_all = bar_all[~bar_all.geometry.isna() & ~bar_all.geometry.is_empty]
-        bad_bar = ~bar_all.geometry.is_valid
-        if bad_bar.any():
-            bar_all = bar_all.copy()
-            bar_all.loc[bad_bar, "geometry"] = shapely.make_valid(
-                bar_all.geometry[bad_bar].to_numpy()
-            )
-    lines = barrier_lines(bar_all) if bar_all is not None else barrier_lines(None)
-    if lines.crs is None:
-        lines = lines.set_crs(mcrs)
+    prepare_communities(prep, communities, community_id=community_id, community_kind=community_kind)
+    prepare_barriers(prep, barrier_frames)
     lap("prepare")
-
-    prev_code = None
-    if previous is not None:
-        prev_code, _ = _previous_assignment(previous, buildings, present, in_crs)
-    jobs = _community_jobs(
-        comm_geo=comm_geo,
-        kinds=kinds,
-        footprints=bgeo.to_numpy(),
-        bcomm=np.where(present, bcomm, -1),
-        households=households,
-        buildings=buildings,
+    prepare_previous(prep, previous)
+    jobs = community_jobs(
+        prep,
         special_column=special_column,
         hamlet_column=hamlet_column,
         hamlet_distance=hamlet_distance,
         hamlet_min=hamlet_min_households,
-        prev_code=prev_code,
-        previous=previous,
-        comm_ids=comm_ids,
         locked=locked,
-        lines=lines,
-        mcrs=mcrs,
-        lo=lo,
-        hi=hi,
     )
     lap("prepare_jobs")
-    done = _run_jobs(jobs, workers=workers, progress=progress)
-    tess, cell_grid, grid_meta, grid_geom = _combine(
-        [(d, job.buildings) for d, job in zip(done, jobs, strict=True)], n_b, comm_ids
+    done = run_jobs(jobs, workers=workers, progress=progress)
+    tess, cell_grid, grid_meta, grid_geom = combine(
+        [(d, job.buildings) for d, job in zip(done, jobs, strict=True)],
+        len(buildings),
+        prep.comm_ids,
     )
-    tess.cells = tess.cells.set_crs(mcrs, allow_override=True)
+    tess.cells = tess.cells.set_crs(prep.mcrs, allow_override=True)
     lap("tessellate_divide")
-
-    from geo.partition.quality import assemble
-
-    out = assemble(
-        tess,
-        cell_grid,
-        grid_meta,
-        grid_geom=grid_geom,
-        buildings=buildings,
-        households=households,
-        estimated=estimated,
-        present=present,
-        comm_ids=comm_ids,
-        comm_geo=comm_geo,
-        lo=lo,
-        hi=hi,
-        previous=previous,
-        prev_code=prev_code,
-        mcrs=mcrs,
-        out_crs=out_crs,
-        lines=lines,
-    )
+    out = assemble(prep, tess, cell_grid, grid_meta, grid_geom=grid_geom)
     lap("assemble")
-    out.report["problems"] = report_problems
+    _finish_report(out.report, prep, done, timings)
+    out.report["seconds_total"] = round(time.perf_counter() - t_start, 3)
+    out.report["peak_memory_mb"] = _peak_memory_mb()
+    out.report["metric_crs"] = prep.mcrs.to_string()
+    return out
+
+
+def _community_id_column(communities: gpd.GeoDataFrame) -> str | None:
+    """The community id column when none is named: ``code``, ``community_id`` or ``id``."""
+    for cand in ("code", "community_id", "id"):
+        if cand in communities.columns:
+            return cand
+    return None
+
+
+def _finish_report(report: dict, prep: Prepared, done: list, timings: dict[str, float]) -> None:
+    """Add the input problems and the timings of the stages to ``report``."""
+    report["problems"] = prep.problems
     # inside the workers: CPU seconds summed over communities (the wall time of the
     # parallel stage is tessellate_divide)
     for stage, key in (
@@ -346,8 +224,4 @@ def partition(
         ("grid_polygons", "polygons"),
     ):
         timings[stage] = round(sum(d.seconds[key] for d in done), 3)
-    out.report["seconds"] = timings
-    out.report["seconds_total"] = round(time.perf_counter() - t_start, 3)
-    out.report["peak_memory_mb"] = _peak_memory_mb()
-    out.report["metric_crs"] = mcrs.to_string()
-    return out
+    report["seconds"] = timings

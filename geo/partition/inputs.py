@@ -15,15 +15,26 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import require_crs
 from geo.errors import CRSError, GeoWarning, InputError
+from geo.validate import require_layer_crs
 
-__all__: list[str] = []
+__all__ = [
+    "as_frames",
+    "building_id_column",
+    "feature_ids",
+    "geom_keys",
+    "previous_assignment",
+    "repair_geometries",
+    "validate_inputs",
+]
 
 log = logging.getLogger(__name__)
 
 
-def _ids(frame: pd.DataFrame, mask: np.ndarray, id_column: str | None, limit: int = 20) -> str:
+def feature_ids(
+    frame: pd.DataFrame, mask: np.ndarray, id_column: str | None, limit: int = 20
+) -> str:
+    """The ids (or row positions) of the features under ``mask``, for messages; at most ``limit``."""
     idx = np.flatnonzero(mask)
     vals = frame[id_column].to_numpy()[idx] if id_column and id_column in frame.columns else idx
     shown = ", ".join(str(v) for v in vals[:limit])
@@ -31,14 +42,15 @@ def _ids(frame: pd.DataFrame, mask: np.ndarray, id_column: str | None, limit: in
     return shown + more
 
 
-def _building_id_column(buildings: gpd.GeoDataFrame) -> str | None:
+def building_id_column(buildings: gpd.GeoDataFrame) -> str | None:
+    """The id column of ``buildings`` used in messages, or None (row positions)."""
     for name in ("building_id", "id", "osm_id", "fid"):
         if name in buildings.columns:
             return name
     return None
 
 
-def _validate(
+def validate_inputs(
     buildings: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame | None,
     community_id: str | None,
@@ -47,6 +59,7 @@ def _validate(
     min_households: int,
     max_households: int,
 ) -> None:
+    """Check every input of :func:`geo.partition.partition`; raise one error listing all."""
     crs_problems: list[str] = []
     problems: list[str] = []
     if not isinstance(buildings, gpd.GeoDataFrame):
@@ -57,7 +70,7 @@ def _validate(
         if frame is None:
             continue
         try:
-            require_crs(frame, name)
+            require_layer_crs(frame, name)
         except CRSError as exc:
             crs_problems.append(str(exc))
     if min_households <= 0 or max_households < min_households:
@@ -89,7 +102,7 @@ def _validate(
         if (~np.isin(ctypes, (3, 6))).any():
             problems.append(
                 "communities: feature(s) at row(s) "
-                f"{_ids(communities, ~np.isin(ctypes, (3, 6)), community_id)} are not polygons"
+                f"{feature_ids(communities, ~np.isin(ctypes, (3, 6)), community_id)} are not polygons"
             )
         if community_kind in communities.columns:
             kinds = communities[community_kind].astype("string").fillna("urban").str.lower()
@@ -98,7 +111,7 @@ def _validate(
                 problems.append(
                     f"communities: {community_kind!r} must be 'urban' or 'rural'; found "
                     f"{sorted(set(communities[community_kind][wrong].astype(str)))} at id(s) "
-                    f"{_ids(communities, wrong, community_id)}"
+                    f"{feature_ids(communities, wrong, community_id)}"
                 )
     if crs_problems:
         raise CRSError("; ".join(crs_problems + problems))
@@ -106,7 +119,9 @@ def _validate(
         raise InputError("; ".join(problems))
 
 
-def _repair(frame: gpd.GeoDataFrame, name: str, id_column: str | None) -> tuple[np.ndarray, dict]:
+def repair_geometries(
+    frame: gpd.GeoDataFrame, name: str, id_column: str | None, *, stacklevel: int = 3
+) -> tuple[np.ndarray, dict]:
     """Valid polygonal geometries; report of repaired and empty features (warns with ids)."""
     geoms = frame.geometry.to_numpy().copy()
     empty = shapely.is_empty(geoms) | pd.isna(geoms)
@@ -117,10 +132,10 @@ def _repair(frame: gpd.GeoDataFrame, name: str, id_column: str | None) -> tuple[
         names = [shapely.GeometryType(k).name.title().replace("string", "String") for k in kinds]
         warnings.warn(
             f"{name}: {int(wrong.sum())} feature(s) are not polygons ({', '.join(names)}) and "
-            f"are left out (id(s) {_ids(frame, wrong, id_column, limit=50)}); expected Polygon "
+            f"are left out (id(s) {feature_ids(frame, wrong, id_column, limit=50)}); expected Polygon "
             "or MultiPolygon",
             GeoWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         report["not_polygon"] = np.flatnonzero(wrong).tolist()
         geoms[wrong] = None
@@ -138,12 +153,12 @@ def _repair(frame: gpd.GeoDataFrame, name: str, id_column: str | None) -> tuple[
             [g if g is not None else shapely.Polygon() for g in repaired], dtype=object
         )
         geoms[invalid] = repaired
-        ids = _ids(frame, invalid, id_column, limit=50)
+        ids = feature_ids(frame, invalid, id_column, limit=50)
         warnings.warn(
             f"{name}: repaired {int(invalid.sum())} invalid geometr(y/ies) with make_valid "
             f"(id(s) {ids})",
             GeoWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         report["repaired"] = np.flatnonzero(invalid).tolist()
         empty = empty | shapely.is_empty(geoms)
@@ -151,15 +166,17 @@ def _repair(frame: gpd.GeoDataFrame, name: str, id_column: str | None) -> tuple[
         empty_only = empty & ~wrong
         warnings.warn(
             f"{name}: {int(empty_only.sum())} feature(s) with empty geometry are left out "
-            f"(id(s) {_ids(frame, empty_only, id_column, limit=50)})",
+            f"(id(s) {feature_ids(frame, empty_only, id_column, limit=50)})",
             GeoWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         report["empty"] = np.flatnonzero(empty_only).tolist()
-    return np.where(empty, None, geoms), report
+    geoms[empty] = None
+    return geoms, report
 
 
-def _as_frames(barriers) -> list[gpd.GeoDataFrame]:
+def as_frames(barriers) -> list[gpd.GeoDataFrame]:
+    """The barrier layers as a list of GeoDataFrames (one frame, a series or an iterable)."""
     if barriers is None:
         return []
     if isinstance(barriers, gpd.GeoDataFrame | gpd.GeoSeries):
@@ -172,13 +189,14 @@ def _as_frames(barriers) -> list[gpd.GeoDataFrame]:
     return out
 
 
-def _geom_keys(geoms: np.ndarray, geographic: bool) -> np.ndarray:
+def geom_keys(geoms: np.ndarray, geographic: bool) -> np.ndarray:
+    """Footprint keys: normalised WKB rounded to about a centimetre, for matching features."""
     decimals = 7 if geographic else 2
     rounded = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
     return np.array(shapely.to_wkb(shapely.normalize(rounded)), dtype=object)
 
 
-def _previous_assignment(
+def previous_assignment(
     previous, buildings: gpd.GeoDataFrame, present: np.ndarray, in_crs
 ) -> tuple[np.ndarray, pd.Series | None]:
     """Previous grid code of each current building (None when new or changed)."""
@@ -189,13 +207,13 @@ def _previous_assignment(
     prev = previous if isinstance(previous, pd.DataFrame) else previous.buildings
     if "grid_code" not in prev.columns:
         raise InputError("previous: expected a 'grid_code' column (a previous result's buildings)")
-    require_crs(prev, "previous")
+    require_layer_crs(prev, "previous")
     cur = gpd.GeoSeries(buildings.geometry.to_numpy(), crs=in_crs)
     if prev.crs != in_crs:
         cur = cur.to_crs(prev.crs)
     geographic = bool(prev.crs.is_geographic)
-    ck = _geom_keys(np.where(present, cur.to_numpy(), shapely.Polygon()), geographic)
-    pk = _geom_keys(prev.geometry.to_numpy(), geographic)
+    ck = geom_keys(np.where(present, cur.to_numpy(), shapely.Polygon()), geographic)
+    pk = geom_keys(prev.geometry.to_numpy(), geographic)
     lookup = pd.Series(prev["grid_code"].to_numpy(), index=pk)
     lookup = lookup[~lookup.index.duplicated(keep="first")]
     found = pd.Series(ck).map(lookup).to_numpy(dtype=object)

@@ -15,16 +15,16 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo.partition.solver import _Graph
+from geo.partition.graph import Graph
 
-__all__: list[str] = []
+__all__ = ["polish"]
 
 _PASSES = 6
 _MIN_GAIN = 1e-6
 
 
 def polish(
-    g: _Graph, labels: np.ndarray, lo: int, hi: int, frozen: set[int] | None = None
+    g: Graph, labels: np.ndarray, lo: int, hi: int, frozen: set[int] | None = None
 ) -> np.ndarray:
     """Labels after boundary moves that lower the boundary price; see the module docstring."""
     labels = np.asarray(labels, dtype=np.int64).copy()

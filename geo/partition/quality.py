@@ -14,6 +14,10 @@ import pandas as pd
 import shapely
 
 from geo.partition.codes import assign_codes
+from geo.partition.inputs import previous_assignment
+from geo.partition.polygons import polsby_popper, union_groups
+from geo.partition.prepare import Prepared
+from geo.partition.result import PartitionResult
 from geo.partition.tessellation import Tessellation
 
 __all__ = ["assemble", "polsby_popper", "summarise"]
@@ -29,65 +33,6 @@ INFEASIBLE = (
     "locked",
     "kept",
 )
-_SEAM = 1e-4  # m: seams narrower than this between cells of one grid are closed
-_PINHOLE_M2 = 0.5  # holes smaller than this in a grid are rounding slits between cells
-
-
-def polsby_popper(geoms: np.ndarray) -> np.ndarray:
-    """4 pi A / P^2: 1 for a disc, near 0 for a sliver.
-
-    Examples
-    --------
-    >>> from shapely import box
-    >>> round(float(polsby_popper(np.array([box(0, 0, 1, 1)]))[0]), 3)
-    0.785
-    """
-    p = shapely.length(geoms)
-    return np.where(p > 0, 4 * np.pi * shapely.area(geoms) / np.maximum(p, 1e-12) ** 2, 0.0)
-
-
-def _union_groups(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
-    order = np.argsort(groups, kind="stable")
-    bounds = np.searchsorted(groups[order], np.arange(n + 1))
-    out = np.empty(n, dtype=object)
-    for j in range(n):
-        part = geoms[order[bounds[j] : bounds[j + 1]]]
-        out[j] = shapely.union_all(part) if len(part) else shapely.Polygon()
-    # cells cut by separate overlay operations can be 1e-9 m apart along a shared edge:
-    # close such seams where a union of connected cells came out in pieces
-    multi = np.flatnonzero(shapely.get_num_geometries(out) > 1)
-    for j in multi:
-        part = geoms[order[bounds[j] : bounds[j + 1]]]
-        for fix in (
-            lambda p: shapely.union_all(p, grid_size=1e-6),
-            lambda p: shapely.buffer(
-                shapely.buffer(shapely.union_all(p), _SEAM, join_style="mitre"),
-                -_SEAM,
-                join_style="mitre",
-            ),
-        ):
-            fixed = fix(part)
-            if shapely.get_num_geometries(fixed) < shapely.get_num_geometries(out[j]):
-                out[j] = fixed
-            if shapely.get_num_geometries(out[j]) == 1:
-                break
-    return _drop_pinholes(out)
-
-
-def _drop_pinholes(geoms: np.ndarray) -> np.ndarray:
-    """Fill holes under ``_PINHOLE_M2``: rounding slits between cells, not gaps."""
-    rings, ridx = shapely.get_rings(geoms, return_index=True)
-    nring = shapely.get_num_interior_rings(geoms)
-    if nring.sum() == 0:
-        return geoms
-    out = geoms.copy()
-    for j in np.flatnonzero(nring > 0):
-        parts = []
-        for poly in shapely.get_parts(geoms[j]):
-            holes = [r for r in poly.interiors if shapely.area(shapely.Polygon(r)) >= _PINHOLE_M2]
-            parts.append(shapely.Polygon(poly.exterior, holes))
-        out[j] = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
-    return out
 
 
 def _stats(values: np.ndarray) -> dict:
@@ -107,51 +52,103 @@ def _stats(values: np.ndarray) -> dict:
 
 
 def assemble(
+    prep: Prepared,
     tess: Tessellation,
     cell_grid: np.ndarray,
     meta: pd.DataFrame,
     *,
     grid_geom: np.ndarray | None = None,
-    buildings: gpd.GeoDataFrame,
-    households: np.ndarray,
-    estimated: np.ndarray,
-    present: np.ndarray,
-    comm_ids: np.ndarray,
-    comm_geo: gpd.GeoSeries,
-    lo: int,
-    hi: int,
-    previous,
-    prev_code: np.ndarray | None = None,
-    mcrs,
-    out_crs,
-    lines: gpd.GeoDataFrame,
-):
-    """Build the :class:`geo.partition.PartitionResult` from a cell-to-grid assignment."""
-    from geo.partition import PartitionResult
-    from geo.partition.inputs import _previous_assignment
+) -> PartitionResult:
+    """Build the :class:`geo.partition.PartitionResult` from a cell-to-grid assignment.
 
+    Parameters
+    ----------
+    prep
+        The prepared inputs of the run.
+    tess
+        The cells of every community (metric CRS), their adjacency and each building's cell.
+    cell_grid
+        The grid of each cell (0..n-1).
+    meta
+        One row per grid: ``grid``, ``community_id``, ``kind``, ``flags`` and, for unchanged
+        communities of an incremental run, ``kept_code``.
+    grid_geom
+        The grid polygons when the workers built them (else unions of the cells).
+    """
     n_grid = int(cell_grid.max()) + 1 if len(cell_grid) else 0
     cells = tess.cells
     if grid_geom is None:
-        grid_geom = _union_groups(cells.geometry.to_numpy(), cell_grid, n_grid)
+        grid_geom = union_groups(cells.geometry.to_numpy(), cell_grid, n_grid)
+    buildings, households = prep.buildings, prep.households
     bc = tess.building_cell
     b_grid = np.where(bc >= 0, cell_grid[np.maximum(bc, 0)], -1)
     inside = b_grid >= 0
-    g_hh = np.bincount(b_grid[inside], weights=households[inside], minlength=n_grid)
-    g_nb = np.bincount(b_grid[inside], minlength=n_grid)
     meta = meta.sort_values("grid").reset_index(drop=True)
-
-    # codes, per community, in reading order (or matched to the previous version)
+    prev_code = prep.prev_code
     if prev_code is None:
-        prev_code, _ = _previous_assignment(previous, buildings, present, buildings.crs)
+        prev_code, _ = previous_assignment(prep.previous, buildings, prep.present, buildings.crs)
+    codes = _grid_codes(prep, meta, grid_geom, b_grid, prev_code)
+    grids = gpd.GeoDataFrame(
+        {
+            "grid_code": codes.astype(str),
+            "community_id": meta["community_id"].astype(str).to_numpy(),
+            "households": np.bincount(b_grid[inside], weights=households[inside], minlength=n_grid)
+            .round()
+            .astype(np.int64),
+            "buildings": np.bincount(b_grid[inside], minlength=n_grid).astype(np.int64),
+            "kind": meta["kind"].to_numpy(),
+            "flags": meta["flags"].fillna("").to_numpy(),
+        },
+        geometry=gpd.GeoSeries(grid_geom, crs=prep.mcrs),
+    )
+    report = summarise(
+        grids,
+        tess,
+        cell_grid,
+        lo=prep.lo,
+        hi=prep.hi,
+        comm_ids=prep.comm_ids,
+        comm_geo=prep.comm_geo,
+        lines=prep.lines,
+        buildings_metric=None,
+    )
+    report.update(_building_figures(prep, tess, b_grid, codes, prev_code))
+    cells_out = cells.copy()
+    cells_out["grid_code"] = codes[cell_grid].astype(str)
+    cells_out["households"] = np.bincount(
+        bc[bc >= 0], weights=households[bc >= 0], minlength=len(cells)
+    ).astype(np.int64)
+    out_crs = prep.out_crs
+    grids = grids.to_crs(out_crs) if out_crs is not None else grids
+    if "kept_code" in meta.columns:
+        grids = _keep_polygons(grids, meta["kept_code"].to_numpy(), prep.previous)
+    grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
+    return PartitionResult(
+        grids=grids,
+        buildings=_buildings_out(prep, b_grid, codes),
+        report=report,
+        cells=cells_out,
+        edges=tess.edges,
+    )
+
+
+def _grid_codes(
+    prep: Prepared,
+    meta: pd.DataFrame,
+    grid_geom: np.ndarray,
+    b_grid: np.ndarray,
+    prev_code: np.ndarray,
+) -> np.ndarray:
+    """Grid codes per community in reading order, matched to the previous run's codes."""
+    inside = b_grid >= 0
     label = shapely.point_on_surface(grid_geom)
     lx, ly = shapely.get_x(label), shapely.get_y(label)
-    codes = np.empty(n_grid, dtype=object)
+    codes = np.empty(len(grid_geom), dtype=object)
     areas = shapely.area(grid_geom)
     for cid, rows in meta.groupby("community_id", sort=False):
         gidx = rows["grid"].to_numpy()
         overlap = None
-        if previous is not None:
+        if prep.previous is not None:
             sel = inside & np.isin(b_grid, gidx) & (prev_code != None)  # noqa: E711
             if sel.any():
                 local = pd.Series(np.arange(len(gidx)), index=gidx)
@@ -160,7 +157,7 @@ def assemble(
                         {
                             "grid": local.loc[b_grid[sel]].to_numpy(),
                             "previous_code": prev_code[sel].astype(str),
-                            "households": households[sel] + 1e-3,
+                            "households": prep.households[sel] + 1e-3,
                         }
                     )
                     .groupby(["grid", "previous_code"], as_index=False)["households"]
@@ -171,64 +168,51 @@ def assemble(
         if "kept_code" in rows.columns and rows["kept_code"].notna().all():
             # an unchanged community keeps every grid's code, empty grids included
             codes[gidx] = rows["kept_code"].astype(str).to_numpy()
+    return codes
 
-    grids = gpd.GeoDataFrame(
-        {
-            "grid_code": codes.astype(str),
-            "community_id": meta["community_id"].astype(str).to_numpy(),
-            "households": g_hh.round().astype(np.int64),
-            "buildings": g_nb.astype(np.int64),
-            "kind": meta["kind"].to_numpy(),
-            "flags": meta["flags"].fillna("").to_numpy(),
-        },
-        geometry=gpd.GeoSeries(grid_geom, crs=mcrs),
-    )
-    report = summarise(
-        grids,
-        tess,
-        cell_grid,
-        lo=lo,
-        hi=hi,
-        comm_ids=comm_ids,
-        comm_geo=comm_geo,
-        lines=lines,
-        buildings_metric=None,
-    )
-    report["buildings"] = {
-        "input": int(len(buildings)),
-        "assigned": int(inside.sum()),
-        "unassigned": int((~inside).sum()),
-        "households": int(households.sum()),
-        "households_estimated_buildings": int(estimated[present].sum()),
-        "merged_overlapping_groups": len(tess.merged_units),
+
+def _building_figures(
+    prep: Prepared,
+    tess: Tessellation,
+    b_grid: np.ndarray,
+    codes: np.ndarray,
+    prev_code: np.ndarray,
+) -> dict:
+    """The report's ``buildings`` section and, for incremental runs, ``incremental``."""
+    households, inside = prep.households, b_grid >= 0
+    out: dict = {
+        "buildings": {
+            "input": int(len(prep.buildings)),
+            "assigned": int(inside.sum()),
+            "unassigned": int((~inside).sum()),
+            "households": int(households.sum()),
+            "households_estimated_buildings": int(prep.estimated[prep.present].sum()),
+            "merged_overlapping_groups": len(tess.merged_units),
+        }
     }
-    if previous is not None:
+    if prep.previous is not None:
         moved = inside & (prev_code != None) & (codes[np.maximum(b_grid, 0)] != prev_code)  # noqa: E711
-        report["incremental"] = {
+        out["incremental"] = {
             "matched_buildings": int((prev_code != None).sum()),  # noqa: E711
             "households_changed_grid": int(households[moved].sum()),
             "share_households_changed_grid": float(
                 households[moved].sum() / max(households.sum(), 1)
             ),
         }
-    cells_out = cells.copy()
-    cells_out["grid_code"] = codes[cell_grid].astype(str)
-    cells_out["households"] = np.bincount(
-        bc[bc >= 0], weights=households[bc >= 0], minlength=len(cells)
-    ).astype(np.int64)
-    kept = meta["kept_code"].to_numpy() if "kept_code" in meta.columns else None
-    grids = grids.to_crs(out_crs) if out_crs is not None else grids
-    if kept is not None:
-        grids = _keep_polygons(grids, kept, previous)
-    grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
+    return out
+
+
+def _buildings_out(prep: Prepared, b_grid: np.ndarray, codes: np.ndarray) -> gpd.GeoDataFrame:
+    """The result's buildings layer: every input building once, with its grid code."""
+    buildings, inside = prep.buildings, b_grid >= 0
     bout = gpd.GeoDataFrame(
         {
             "source_index": np.arange(len(buildings), dtype=np.int64),
             "grid_code": pd.array(
                 np.where(inside, codes[np.maximum(b_grid, 0)], None), dtype="string"
             ),
-            "households": households.astype(np.int64),
-            "households_estimated": estimated.astype(bool),
+            "households": prep.households.astype(np.int64),
+            "households_estimated": prep.estimated.astype(bool),
         },
         geometry=gpd.GeoSeries(buildings.geometry.to_numpy(), crs=buildings.crs),
     )
@@ -236,11 +220,10 @@ def assemble(
         if col in buildings.columns:
             bout.insert(1, col, buildings[col].to_numpy())
             break
+    out_crs = prep.out_crs
     if out_crs is not None and bout.crs != out_crs:
         bout = bout.to_crs(out_crs)
-    return PartitionResult(
-        grids=grids, buildings=bout, report=report, cells=cells_out, edges=tess.edges
-    )
+    return bout
 
 
 def _keep_polygons(grids: gpd.GeoDataFrame, kept: np.ndarray, previous) -> gpd.GeoDataFrame:
@@ -287,26 +270,8 @@ def summarise(
     kind = grids["kind"].to_numpy()
     flags = grids["flags"].to_numpy()
     urban = kind == "urban"
-    in_band = (hh >= lo) & (hh <= hi)
-    # communities where an in-band split of the urban households exists
-    uh = pd.Series(hh[urban]).groupby(grids["community_id"].to_numpy()[urban]).sum()
-    feasible_comm = {c for c, t in uh.items() if t > 0 and np.ceil(t / hi) <= np.floor(t / lo)}
-    # grids whose piece of community admits an in-band split: all urban grids but those
-    # flagged with a reason that makes the band unreachable
-    feas = urban & ~np.isin(flags, INFEASIBLE)
     ntype = shapely.get_num_geometries(geoms)
     pp = polsby_popper(geoms)
-    # boundaries between grids of the same community, from the cell graph
-    e = tess.edges
-    gi, gj = cell_grid[e["i"].to_numpy()], cell_grid[e["j"].to_numpy()]
-    between = gi != gj
-    internal_len = float(e["length"].to_numpy()[between].sum())
-    near_len = float(e["near_barrier"].to_numpy()[between].sum())
-    comm_len = float(shapely.length(comm_geo.to_numpy()).sum())
-    # tiling: grid areas against community areas
-    comm_area = pd.Series(shapely.area(comm_geo.to_numpy()), index=comm_ids.astype(str))
-    grid_area = pd.Series(shapely.area(geoms)).groupby(grids["community_id"].to_numpy()).sum()
-    area_diff = (grid_area.reindex(comm_area.index).fillna(0) - comm_area).abs()
     flagged = grids.loc[flags != "", ["grid_code", "community_id", "households", "kind", "flags"]]
     reasons = pd.Series(flags[flags != ""]).value_counts().to_dict()
     hist_edges = np.arange(0, max(hi * 2, int(hh.max()) + 50 if len(hh) else 0) + 50, 50)
@@ -329,14 +294,7 @@ def summarise(
                 if c
             },
         },
-        "in_band": {
-            "urban_grids": int(urban.sum()),
-            "urban_in_band": int((urban & in_band).sum()),
-            "share_urban": float((urban & in_band).sum() / max(urban.sum(), 1)),
-            "grids_where_band_reachable": int(feas.sum()),
-            "share_in_feasible_communities": float((feas & in_band).sum() / max(feas.sum(), 1)),
-            "feasible_communities": len(feasible_comm),
-        },
+        "in_band": _in_band(grids, lo, hi),
         "flagged": {
             "count": int(len(flagged)),
             "reasons": {str(k): int(v) for k, v in reasons.items()},
@@ -347,32 +305,81 @@ def summarise(
             "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,
             "polsby_popper_median": float(np.median(pp)) if len(pp) else 0.0,
         },
-        "boundaries": {
-            "internal_boundary_m": round(internal_len, 1),
-            "internal_near_barrier_m": round(near_len, 1),
-            "share_internal_on_barrier": float(near_len / internal_len) if internal_len else None,
-            "community_boundary_m": round(comm_len, 1),
-            "share_all_on_barrier_or_community": float(
-                (near_len + comm_len) / (internal_len + comm_len)
-            )
-            if internal_len + comm_len
-            else None,
-            "barrier_lines": int(len(lines)),
-        },
-        "tiling": {
-            "cells_area_error_m2": float(tess.area_error_m2),
-            "max_community_area_difference_m2": float(area_diff.max()) if len(area_diff) else 0.0,
-            "max_area_difference_per_grid_m2": float(
-                (
-                    area_diff
-                    / pd.Series(1, index=grids["community_id"].to_numpy())
-                    .groupby(level=0)
-                    .sum()
-                    .reindex(area_diff.index)
-                    .fillna(1)
-                ).max()
-            )
-            if len(area_diff)
-            else 0.0,
-        },
+        "boundaries": _boundaries(tess, cell_grid, comm_geo, lines),
+        "tiling": _tiling(grids, tess, comm_ids, comm_geo),
+    }
+
+
+def _in_band(grids: gpd.GeoDataFrame, lo: int, hi: int) -> dict:
+    """Urban grids in the band, overall and where the band is reachable."""
+    hh = grids["households"].to_numpy()
+    urban = grids["kind"].to_numpy() == "urban"
+    in_band = (hh >= lo) & (hh <= hi)
+    # communities where an in-band split of the urban households exists
+    uh = pd.Series(hh[urban]).groupby(grids["community_id"].to_numpy()[urban]).sum()
+    feasible_comm = {c for c, t in uh.items() if t > 0 and np.ceil(t / hi) <= np.floor(t / lo)}
+    # grids whose piece of community admits an in-band split: all urban grids but those
+    # flagged with a reason that makes the band unreachable
+    feas = urban & ~np.isin(grids["flags"].to_numpy(), INFEASIBLE)
+    return {
+        "urban_grids": int(urban.sum()),
+        "urban_in_band": int((urban & in_band).sum()),
+        "share_urban": float((urban & in_band).sum() / max(urban.sum(), 1)),
+        "grids_where_band_reachable": int(feas.sum()),
+        "share_in_feasible_communities": float((feas & in_band).sum() / max(feas.sum(), 1)),
+        "feasible_communities": len(feasible_comm),
+    }
+
+
+def _boundaries(
+    tess: Tessellation, cell_grid: np.ndarray, comm_geo: gpd.GeoSeries, lines: gpd.GeoDataFrame
+) -> dict:
+    """Length of the boundaries between grids and the share along barriers."""
+    # boundaries between grids of the same community, from the cell graph
+    e = tess.edges
+    gi, gj = cell_grid[e["i"].to_numpy()], cell_grid[e["j"].to_numpy()]
+    between = gi != gj
+    internal_len = float(e["length"].to_numpy()[between].sum())
+    near_len = float(e["near_barrier"].to_numpy()[between].sum())
+    comm_len = float(shapely.length(comm_geo.to_numpy()).sum())
+    return {
+        "internal_boundary_m": round(internal_len, 1),
+        "internal_near_barrier_m": round(near_len, 1),
+        "share_internal_on_barrier": float(near_len / internal_len) if internal_len else None,
+        "community_boundary_m": round(comm_len, 1),
+        "share_all_on_barrier_or_community": float(
+            (near_len + comm_len) / (internal_len + comm_len)
+        )
+        if internal_len + comm_len
+        else None,
+        "barrier_lines": int(len(lines)),
+    }
+
+
+def _tiling(
+    grids: gpd.GeoDataFrame, tess: Tessellation, comm_ids: np.ndarray, comm_geo: gpd.GeoSeries
+) -> dict:
+    """Grid areas against community areas: the tiling error."""
+    comm_area = pd.Series(shapely.area(comm_geo.to_numpy()), index=comm_ids.astype(str))
+    grid_area = (
+        pd.Series(shapely.area(grids.geometry.to_numpy()))
+        .groupby(grids["community_id"].to_numpy())
+        .sum()
+    )
+    area_diff = (grid_area.reindex(comm_area.index).fillna(0) - comm_area).abs()
+    return {
+        "cells_area_error_m2": float(tess.area_error_m2),
+        "max_community_area_difference_m2": float(area_diff.max()) if len(area_diff) else 0.0,
+        "max_area_difference_per_grid_m2": float(
+            (
+                area_diff
+                / pd.Series(1, index=grids["community_id"].to_numpy())
+                .groupby(level=0)
+                .sum()
+                .reindex(area_diff.index)
+                .fillna(1)
+            ).max()
+        )
+        if len(area_diff)
+        else 0.0,
     }

@@ -1,6 +1,6 @@
 """The solver of :func:`geo.partition.partition`: one connected piece of a community.
 
-Cells and their adjacency come in as a :class:`_Graph`; out comes a grid label per cell.
+Cells and their adjacency come in as a :class:`Graph`; out comes a grid label per cell.
 Urban pieces: k-means seeds, priced multi-source shortest paths (contiguous by construction,
 boundaries on costly edges), then band repair (single-cell moves keeping the donor connected,
 merge of 2-3 neighbours and re-split). Rural pieces: one grid per hamlet.
@@ -15,77 +15,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
-from scipy.spatial import Delaunay
 
-__all__: list[str] = []
+from geo.partition.graph import Graph, components, subgraph
+from geo.partition.polish import polish
+
+__all__ = ["band_excess", "make_contiguous", "repair_band", "solve_piece"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Graph:
-    """Cell graph of one community (local indices)."""
-
-    h: np.ndarray  # households per cell
-    xy: np.ndarray  # label point per cell
-    length: sparse.csr_matrix  # shared boundary length
-    cost: sparse.csr_matrix  # distance x barrier weight
-    cut: sparse.csr_matrix  # length / weight: the price of a boundary along the edge
-    block: np.ndarray | None = None  # block of each cell
-
-    @property
-    def n(self) -> int:
-        return len(self.h)
-
-    def take(self, nodes: np.ndarray) -> _Graph:
-        """The subgraph on ``nodes`` (local positions)."""
-        return _Graph(
-            self.h[nodes],
-            self.xy[nodes],
-            _subgraph(self.length, nodes),
-            _subgraph(self.cost, nodes),
-            _subgraph(self.cut, nodes),
-            None if self.block is None else self.block[nodes],
-        )
-
-    def contract(self) -> tuple[_Graph, np.ndarray]:
-        """The graph of blocks (cells of a block merged) and the block position of each cell."""
-        _, bl = np.unique(self.block, return_inverse=True)
-        nb = int(bl.max()) + 1
-        p = sparse.csr_matrix((np.ones(self.n), (np.arange(self.n), bl)), shape=(self.n, nb))
-        w = self.h + 1e-9
-        hb = np.bincount(bl, weights=self.h, minlength=nb)
-        wb = np.bincount(bl, weights=w, minlength=nb)
-        xy = np.c_[
-            np.bincount(bl, weights=self.xy[:, 0] * w, minlength=nb) / wb,
-            np.bincount(bl, weights=self.xy[:, 1] * w, minlength=nb) / wb,
-        ]
-
-        def fold(m: sparse.csr_matrix) -> sparse.csr_matrix:
-            out = (p.T @ m @ p).tocsr()
-            out.setdiag(0)
-            out.eliminate_zeros()
-            return out
-
-        length, cut = fold(self.length), fold(self.cut)
-        coo = length.tocoo()
-        weight = coo.data / np.maximum(np.asarray(cut[coo.row, coo.col]).ravel(), 1e-12)
-        dist = np.hypot(*(xy[coo.row] - xy[coo.col]).T) + 1e-3
-        cost = sparse.csr_matrix((dist * weight, (coo.row, coo.col)), shape=(nb, nb))
-        return _Graph(hb, xy, length, cost, cut, np.arange(nb)), bl
-
-    def cut_price(self, labels: np.ndarray) -> float:
-        """Total boundary price between different labels."""
-        coo = self.cut.tocoo()
-        return float(coo.data[labels[coo.row] != labels[coo.col]].sum() / 2)
-
-
-def _subgraph(m: sparse.csr_matrix, nodes: np.ndarray) -> sparse.csr_matrix:
-    return m[nodes][:, nodes].tocsr()
-
-
-def _components(m: sparse.csr_matrix) -> tuple[int, np.ndarray]:
-    return csgraph.connected_components(m, directed=False)
 
 
 def _choose_k(total: float, lo_h: int, hi_h: int) -> tuple[int, str]:
@@ -220,11 +156,11 @@ def _grow(
     return owner.astype(np.int64), dist[:n]
 
 
-def _band_excess(loads: np.ndarray, lo: int, hi: int) -> float:
+def band_excess(loads: np.ndarray, lo: int, hi: int) -> float:
     return float(np.maximum(lo - loads, 0).sum() + np.maximum(loads - hi, 0).sum())
 
 
-def _balanced_growth(g: _Graph, k: int, lo: int, hi: int, iters: int = 60) -> np.ndarray:
+def _balanced_growth(g: Graph, k: int, lo: int, hi: int, iters: int = 60) -> np.ndarray:
     """Grow k contiguous grids from k-means seeds, pricing seeds until loads fit the band."""
     k = min(k, g.n)
     if k <= 1:
@@ -240,7 +176,7 @@ def _balanced_growth(g: _Graph, k: int, lo: int, hi: int, iters: int = 60) -> np
         if (owner < 0).any():  # unreachable cells (should not happen in a component)
             owner[owner < 0] = 0
         loads = np.bincount(owner, weights=g.h, minlength=k)
-        score = _band_excess(loads, lo, hi) + 1e-6 * np.abs(loads - target).sum()
+        score = band_excess(loads, lo, hi) + 1e-6 * np.abs(loads - target).sum()
         if score < best_score:
             best, best_score = owner.copy(), score
         if score < 1e-3 * target:
@@ -256,19 +192,20 @@ def _balanced_growth(g: _Graph, k: int, lo: int, hi: int, iters: int = 60) -> np
                 seeds[j] = m[int(np.argmin(((g.xy[m] - c) ** 2).sum(1)))]
         if it % 10 == 9:
             step *= 0.7
+    assert best is not None  # the first iteration sets it (its score is finite)
     return best
 
 
-def _connected_without(g: _Graph, members: np.ndarray, drop: int) -> bool:
+def _connected_without(g: Graph, members: np.ndarray, drop: int) -> bool:
     rest = members[members != drop]
     if len(rest) <= 1:
         return len(rest) == 1
-    n, _ = _components(_subgraph(g.length, rest))
+    n, _ = components(subgraph(g.length, rest))
     return n == 1
 
 
 def _tree_split(
-    g: _Graph, nodes: np.ndarray, m: int, lo: int, hi: int, salt: int = 0
+    g: Graph, nodes: np.ndarray, m: int, lo: int, hi: int, salt: int = 0
 ) -> list[np.ndarray] | None:
     """Split connected ``nodes`` into ``m`` in-band parts by cutting spanning-tree edges.
 
@@ -279,7 +216,7 @@ def _tree_split(
     if m == 1:
         t = g.h[nodes].sum()
         return [nodes] if lo <= t <= hi else None
-    sub_cost = _subgraph(g.cost, nodes).tocoo()
+    sub_cost = subgraph(g.cost, nodes).tocoo()
     rng = np.random.default_rng(1000 + salt)
     w = sub_cost.data * (1 + 0.3 * rng.random(len(sub_cost.data))) + 1e-9
     mat = sparse.coo_matrix((w, (sub_cost.row, sub_cost.col)), shape=sub_cost.shape)
@@ -330,7 +267,7 @@ def _tree_split(
 
 
 def _resplit(
-    g: _Graph, nodes: np.ndarray, lo: int, hi: int, work: _Work | None = None
+    g: Graph, nodes: np.ndarray, lo: int, hi: int, work: _Work | None = None
 ) -> list[np.ndarray] | None:
     """Divide connected ``nodes`` into in-band parts: balanced growth first, then trees."""
     if work is not None:
@@ -353,7 +290,7 @@ def _resplit(
     return None
 
 
-def _neighbours(g: _Graph, labels: np.ndarray, grid: int) -> np.ndarray:
+def _neighbours(g: Graph, labels: np.ndarray, grid: int) -> np.ndarray:
     members = np.flatnonzero(labels == grid)
     nb = g.length[members].indices
     other = np.unique(labels[nb])
@@ -375,8 +312,8 @@ class _Work:
         return self.left <= 0
 
 
-def _repair_band(
-    g: _Graph, labels: np.ndarray, lo: int, hi: int, frozen: set[int], budget: float | None = None
+def repair_band(
+    g: Graph, labels: np.ndarray, lo: int, hi: int, frozen: set[int], budget: float | None = None
 ) -> np.ndarray:
     """Bring out-of-band grids into the band: unit moves, then merge and re-split.
 
@@ -425,7 +362,7 @@ def _repair_band(
 
 
 def _unit_moves(
-    g: _Graph,
+    g: Graph,
     labels: np.ndarray,
     j: int,
     lo: int,
@@ -496,7 +433,7 @@ def _unit_moves(
 
 
 def _eject(
-    g: _Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int], work: _Work
+    g: Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int], work: _Work
 ) -> bool:
     """Push a boundary cell out of grid ``j`` (or pull one in) even when that puts the
     neighbour out of band, then let unit moves settle both: an ejection chain.
@@ -506,7 +443,7 @@ def _eject(
     Taken only when the total band excess falls.
     """
     loads = np.bincount(labels, weights=g.h, minlength=labels.max() + 1)
-    before = _band_excess(loads, lo, hi)
+    before = band_excess(loads, lo, hi)
     target = (lo + hi) / 2
     members = np.flatnonzero(labels == j)
     over = loads[j] > hi
@@ -537,7 +474,7 @@ def _eject(
         trial[c] = dst
         for grid in (dst, src):  # the ejected cell stays where it went
             _unit_moves(g, trial, int(grid), lo, hi, frozen, work, limit=60, pinned=int(c))
-        after = _band_excess(np.bincount(trial, weights=g.h, minlength=len(loads)), lo, hi)
+        after = band_excess(np.bincount(trial, weights=g.h, minlength=len(loads)), lo, hi)
         if after < before - 1e-9:
             labels[:] = trial
             return True
@@ -545,7 +482,7 @@ def _eject(
 
 
 def _merge_resplit(
-    g: _Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int], work: _Work
+    g: Graph, labels: np.ndarray, j: int, lo: int, hi: int, frozen: set[int], work: _Work
 ) -> bool:
     loads = np.bincount(labels, weights=g.h, minlength=labels.max() + 1)
     nbrs = [int(o) for o in _neighbours(g, labels, j) if o not in frozen]
@@ -564,13 +501,13 @@ def _merge_resplit(
     for grp in groups[:6]:
         if work.spent:
             return False
-        before = _band_excess(loads[grp], lo, hi)
+        before = band_excess(loads[grp], lo, hi)
         nodes = np.flatnonzero(np.isin(labels, grp))
         parts = _resplit(g, nodes, lo, hi, work)
         if parts is None:
             continue
         new_loads = np.array([g.h[p].sum() for p in parts])
-        if _band_excess(new_loads, lo, hi) >= before:
+        if band_excess(new_loads, lo, hi) >= before:
             continue
         fresh = list(grp) + [labels.max() + 1 + i for i in range(max(0, len(parts) - len(grp)))]
         for lab, p in zip(fresh, parts, strict=False):
@@ -579,7 +516,7 @@ def _merge_resplit(
     return False
 
 
-def _make_contiguous(g: _Graph, labels: np.ndarray) -> np.ndarray:
+def make_contiguous(g: Graph, labels: np.ndarray) -> np.ndarray:
     """Give every detached piece of a grid to the neighbour it shares most boundary with."""
     labels = labels.copy()
     for _ in range(20):
@@ -588,7 +525,7 @@ def _make_contiguous(g: _Graph, labels: np.ndarray) -> np.ndarray:
             members = np.flatnonzero(labels == j)
             if len(members) <= 1:
                 continue
-            n, comp = _components(_subgraph(g.length, members))
+            n, comp = components(subgraph(g.length, members))
             if n == 1:
                 continue
             weight = np.bincount(comp, weights=g.h[members] + 1e-9 * g.xy[members, 0] * 0)
@@ -612,7 +549,7 @@ def _make_contiguous(g: _Graph, labels: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _hamlets(g: _Graph, cell_hamlet: np.ndarray | None, distance: float, min_hh: int) -> np.ndarray:
+def _hamlets(g: Graph, cell_hamlet: np.ndarray | None, distance: float, min_hh: int) -> np.ndarray:
     """Hamlet label per cell: given, or single-linkage clusters of inhabited cells."""
     inhabited = np.flatnonzero(g.h > 0)
     lab = np.full(g.n, -1, dtype=np.int64)
@@ -625,6 +562,8 @@ def _hamlets(g: _Graph, cell_hamlet: np.ndarray | None, distance: float, min_hh:
     else:
         pts = g.xy[inhabited]
         try:
+            from scipy.spatial import Delaunay  # loads on first use
+
             tri = Delaunay(pts)
             s = tri.simplices
             a = np.concatenate([s[:, 0], s[:, 1], s[:, 2]])
@@ -637,7 +576,7 @@ def _hamlets(g: _Graph, cell_hamlet: np.ndarray | None, distance: float, min_hh:
         m = sparse.coo_matrix(
             (np.ones(int(near.sum())), (a[near], b[near])), shape=(len(pts), len(pts))
         )
-        _, comp = _components(m)
+        _, comp = components(m)
         lab[inhabited] = comp
     # small hamlets are not seeds of their own: they join the nearest larger one
     hh = pd.Series(g.h[inhabited]).groupby(lab[inhabited]).sum()
@@ -651,14 +590,14 @@ def _hamlets(g: _Graph, cell_hamlet: np.ndarray | None, distance: float, min_hh:
     out = np.where(src >= 0, lab[np.maximum(src, 0)], -1)
     out[out < 0] = lab[sources[0]]
     _, out = np.unique(out, return_inverse=True)
-    return _make_contiguous(g, out.astype(np.int64))
+    return make_contiguous(g, out.astype(np.int64))
 
 
 #: Directions tried for a straight cut across a block (every 15 degrees).
 _CUT_ANGLES = np.deg2rad(np.arange(0, 180, 15))
 
 
-def _straight_cut(g: _Graph, nodes: np.ndarray, lo: int, hi: int) -> np.ndarray | None:
+def _straight_cut(g: Graph, nodes: np.ndarray, lo: int, hi: int) -> np.ndarray | None:
     """The cells of ``nodes`` on one side of the cheapest straight cut that divides them.
 
     Cells are ordered by their position along each of :data:`_CUT_ANGLES`; a cut after the
@@ -669,7 +608,7 @@ def _straight_cut(g: _Graph, nodes: np.ndarray, lo: int, hi: int) -> np.ndarray 
     """
     h = g.h[nodes]
     total = h.sum()
-    sub = _subgraph(g.cut, nodes).tocoo()
+    sub = subgraph(g.cut, nodes).tocoo()
     up = sub.row < sub.col
     er, ec, ew = sub.row[up], sub.col[up], sub.data[up]
     m = max(2, int(round(total / ((lo + hi) / 2))))
@@ -703,7 +642,7 @@ def _straight_cut(g: _Graph, nodes: np.ndarray, lo: int, hi: int) -> np.ndarray 
     return None if best is None else nodes[np.sort(best)]
 
 
-def _sub_blocks(g: _Graph, lo: int, hi: int) -> np.ndarray:
+def _sub_blocks(g: Graph, lo: int, hi: int) -> np.ndarray:
     """Block labels with every block over ``hi`` households cut into parts of at most ``hi``.
 
     A block with more households than a grid may hold (a compound of towers, a large estate
@@ -713,6 +652,7 @@ def _sub_blocks(g: _Graph, lo: int, hi: int) -> np.ndarray:
     the growth of two grids happens to meet. Parts a cut leaves in pieces become one part
     per piece.
     """
+    assert g.block is not None, "sub-blocks need the block of each cell"
     _, labels = np.unique(g.block, return_inverse=True)
     loads = np.bincount(labels, weights=g.h)
     nxt = int(labels.max()) + 1
@@ -727,7 +667,7 @@ def _sub_blocks(g: _Graph, lo: int, hi: int) -> np.ndarray:
         rest = np.setdiff1d(nodes, side)
         pieces = []
         for part in (side, rest):
-            n_comp, comp = _components(_subgraph(g.length, part))
+            n_comp, comp = components(subgraph(g.length, part))
             pieces += [part[comp == c] for c in range(n_comp)]
         for piece in pieces[1:]:
             labels[piece] = nxt
@@ -736,7 +676,7 @@ def _sub_blocks(g: _Graph, lo: int, hi: int) -> np.ndarray:
     return labels
 
 
-def _urban(g: _Graph, lo: int, hi: int) -> np.ndarray:
+def _urban(g: Graph, lo: int, hi: int) -> np.ndarray:
     """Best of block-level and cell-level divisions of one urban piece.
 
     Grids made of whole blocks have every boundary on a street, river or railway: the block
@@ -753,55 +693,54 @@ def _urban(g: _Graph, lo: int, hi: int) -> np.ndarray:
     candidates = []
     if g.block is not None:
         sub = _sub_blocks(g, lo, hi)
-        tries = [_Graph(g.h, g.xy, g.length, g.cost, g.cut, sub), g]
+        tries = [Graph(g.h, g.xy, g.length, g.cost, g.cut, sub), g]
         if len(np.unique(sub)) == len(np.unique(g.block)):
             tries = tries[:1]
         for gb in tries:
-            if len(np.unique(gb.block)) < k:
+            if gb.block is None or len(np.unique(gb.block)) < k:
                 continue
             lab = _block_level(gb, k, lo, hi, why)
             candidates.append(lab)
-            if why or _band_excess(np.bincount(lab, weights=g.h), lo, hi) == 0:
+            if why or band_excess(np.bincount(lab, weights=g.h), lo, hi) == 0:
                 return lab  # all in band (or as good as it gets) along block edges
-    lab = _make_contiguous(g, _balanced_growth(g, k, lo, hi))
+    lab = make_contiguous(g, _balanced_growth(g, k, lo, hi))
     if not why:
-        lab = _repair_band(g, lab, lo, hi, set())
+        lab = repair_band(g, lab, lo, hi, set())
     candidates.append(lab)
     best, best_key = None, None
     for lab in candidates:
-        lab = _make_contiguous(g, lab)
+        lab = make_contiguous(g, lab)
         loads = np.bincount(lab, weights=g.h)
-        key = (round(_band_excess(loads, lo, hi), 6), g.cut_price(lab))
+        key = (round(band_excess(loads, lo, hi), 6), g.cut_price(lab))
         if best_key is None or key < best_key:
             best, best_key = lab, key
+    assert best is not None  # candidates always holds the cell-level division
     return best
 
 
-def _block_level(g: _Graph, k: int, lo: int, hi: int, why: str) -> np.ndarray:
+def _block_level(g: Graph, k: int, lo: int, hi: int, why: str) -> np.ndarray:
     """Division of the block graph of ``g``, repaired at cell level.
 
     Grids still out of band get a second repair after a polish: ejection chains that failed
     while the neighbours were out of band can succeed once they have settled.
     """
-    from geo.partition.polish import polish
-
     bg, bl = g.contract()
     blab = _balanced_growth(bg, k, lo, hi)
-    blab = _make_contiguous(bg, blab)
+    blab = make_contiguous(bg, blab)
     if why:
-        return _make_contiguous(g, blab[bl])
-    blab = _repair_band(bg, blab, lo, hi, set())
-    lab = _repair_band(g, _make_contiguous(g, blab[bl]), lo, hi, set())
-    excess = _band_excess(np.bincount(lab, weights=g.h), lo, hi)
+        return make_contiguous(g, blab[bl])
+    blab = repair_band(bg, blab, lo, hi, set())
+    lab = repair_band(g, make_contiguous(g, blab[bl]), lo, hi, set())
+    excess = band_excess(np.bincount(lab, weights=g.h), lo, hi)
     if excess > 0:
-        again = _repair_band(g, polish(g, lab, lo, hi), lo, hi, set())
-        if _band_excess(np.bincount(again, weights=g.h), lo, hi) < excess:
+        again = repair_band(g, polish(g, lab, lo, hi), lo, hi, set())
+        if band_excess(np.bincount(again, weights=g.h), lo, hi) < excess:
             lab = again
     return lab
 
 
-def _solve_piece(
-    g: _Graph,
+def solve_piece(
+    g: Graph,
     lo: int,
     hi: int,
     *,
@@ -814,9 +753,9 @@ def _solve_piece(
     """Labels 0..k-1 for one connected piece and the flag of each label ('' = none)."""
     total = g.h.sum()
     if init is not None:
-        labels = _make_contiguous(g, init)
+        labels = make_contiguous(g, init)
         _, labels = np.unique(labels, return_inverse=True)
-        labels = _repair_band(g, labels, lo, hi, set()) if not rural else labels
+        labels = repair_band(g, labels, lo, hi, set()) if not rural else labels
     elif rural:
         labels = _hamlets(g, cell_hamlet, hamlet_distance, hamlet_min)
         out = labels.copy()
@@ -832,7 +771,7 @@ def _solve_piece(
         _, labels = np.unique(out, return_inverse=True)
     else:
         labels = _urban(g, lo, hi)
-    labels = _make_contiguous(g, labels)
+    labels = make_contiguous(g, labels)
     _, labels = np.unique(labels, return_inverse=True)
     loads = np.bincount(labels, weights=g.h)
     _, why = _choose_k(total, lo, hi)

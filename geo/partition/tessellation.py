@@ -33,6 +33,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from geo.partition.adjacency import cell_adjacency
+
 __all__ = [
     "BARRIER_WEIGHTS",
     "NON_BARRIERS",
@@ -128,24 +130,12 @@ _CLASS_COLUMNS = (
     "class",
     "type",
 )
-_ADJ_TOL = 1e-3  # m: a segment midpoint this close to another cell lies on its boundary
-_BARRIER_TOL = 0.5  # m: an edge this close to a barrier crosses it
 _SPIKE = 1e-6  # m: spikes thinner than this are removed from merged faces
 _SLIVER_WIDTH = 1.0  # m: faces thinner than this on average are merged into a neighbour
 _OVERSHOOT = 1.0  # m: lines ending a hair inside a community are clipped this far outside
 _EDGE_TOL = 1e-6  # m: a line's end this close to the community edge was clipped there
-_MIN_SHARED = 0.05  # m: shorter shared boundaries (corners touching) are no adjacency
-_LOOSE_GAIN = 1e-4  # m: the tolerant measure replaces the exact one when longer by this
-_LOOSE_COLUMNS = (
-    ("i", "int64"),
-    ("j", "int64"),
-    ("overlap", "float64"),
-    ("x", "float64"),
-    ("y", "float64"),
-)
 _JITTER = (1e-3, 1e-2, 1e-1)  # m: sites of a broken Voronoi diagram are moved this far
 _VORONOI_AREA_TOL = 1e-9  # relative: a Voronoi diagram's cells add up to its extent
-_NEAR_BARRIER = 5.0  # m: "grid boundary follows a barrier" in the quality report
 
 
 def _weight_of(value: object, *, is_polygon: bool) -> float:
@@ -371,18 +361,60 @@ def tessellate(
     """Cells for ``footprints`` (valid polygons, metric CRS) inside ``communities``.
 
     ``building_community`` gives each building's community position (-1: outside all).
+    Steps: blocks (communities cut by the barrier lines); units (a building, or buildings
+    overlapping each other); the block of each unit; Voronoi cells of the units' points per
+    block; footprints burnt into their own cell; cells cut in pieces resolved; adjacency.
     """
     crs = communities.crs
     blocks = build_blocks(communities, lines)
     bgeoms = blocks.geometry.to_numpy()
     bcomm = blocks["community"].to_numpy()
     fp = footprints.to_numpy().copy()
-    nb = len(fp)
-    building_cell = np.full(nb, -1, dtype=np.int64)
+    building_cell = np.full(len(fp), -1, dtype=np.int64)
+    idx_in = np.flatnonzero(building_community >= 0)
+    unit_of, merged_units, unit_rep, unit_geom = _unit_geometries(fp, building_community)
+    ucomm = building_community[unit_rep]
+    ublock, pts = _unit_blocks(fp[unit_rep], unit_geom, ucomm, bgeoms, bcomm)
+    cgeom, cblock, cunit, unit_cell = _voronoi_cells(pts, ublock, bgeoms)
+    cgeom = _burn_footprints(cgeom, cblock, unit_geom, unit_cell, ublock)
+    cells, cblock_final, cell_unit_final, uc = _split_pieces(
+        cgeom, cblock, cunit, unit_cell, unit_geom
+    )
+    building_cell[idx_in] = uc[unit_of]
+    rep_of_cell = (
+        unit_rep[np.maximum(cell_unit_final, 0)] if len(unit_rep) else np.full(len(cells), -1)
+    )
+    cells_gdf = gpd.GeoDataFrame(
+        {
+            "community": bcomm[cblock_final],
+            "block": cblock_final,
+            "unit": np.where(cell_unit_final >= 0, rep_of_cell, -1),
+        },
+        geometry=gpd.GeoSeries(cells, crs=crs),
+    )
+    area_error = float(abs(shapely.area(cells).sum() - shapely.area(bgeoms).sum()))
+    edges = cell_adjacency(cells_gdf, lines)
+    return Tessellation(
+        blocks=blocks,
+        cells=cells_gdf,
+        building_cell=building_cell,
+        edges=edges,
+        area_error_m2=area_error,
+        merged_units=merged_units,
+    )
 
+
+def _unit_geometries(
+    fp: np.ndarray, building_community: np.ndarray
+) -> tuple[np.ndarray, list[list[int]], np.ndarray, np.ndarray]:
+    """Units of the buildings inside a community: a building, or a group overlapping.
+
+    Returns the unit of each inside building, the merged groups (input positions), each
+    unit's representative building (the largest footprint) and its interior-disjoint
+    geometry.
+    """
     # one unit per building, or per group of buildings overlapping each other
-    inside = building_community >= 0
-    idx_in = np.flatnonzero(inside)
+    idx_in = np.flatnonzero(building_community >= 0)
     fp_tree = shapely.STRtree(fp[idx_in])
     labels, merged_local = _units(fp[idx_in], fp_tree, building_community[idx_in])
     merged_units = [[int(idx_in[i]) for i in g] for g in merged_local]
@@ -402,15 +434,24 @@ def tessellate(
     pair = (a < b) & (ucomm_all[a] == ucomm_all[b])
     for i, j in sorted(zip(a[pair].tolist(), b[pair].tolist(), strict=True)):
         unit_geom[j] = shapely.difference(unit_geom[j], unit_geom[i])
+    return unit_of, merged_units, unit_rep, unit_geom
 
+
+def _unit_blocks(
+    rep_fp: np.ndarray,
+    unit_geom: np.ndarray,
+    ucomm: np.ndarray,
+    bgeoms: np.ndarray,
+    bcomm: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The block of each unit and its point; clips ``unit_geom`` to the blocks in place."""
     # block of each unit: the block holding its representative point, in its community
-    pts = shapely.point_on_surface(fp[unit_rep])
-    ucomm = building_community[unit_rep]
+    pts = shapely.point_on_surface(rep_fp)
     btree = shapely.STRtree(bgeoms)
     pi, bi = btree.query(pts, predicate="intersects")
     ok = bcomm[bi] == ucomm[pi]
     pi, bi = pi[ok], bi[ok]
-    ublock = np.full(len(unit_rep), -1, dtype=np.int64)
+    ublock = np.full(len(rep_fp), -1, dtype=np.int64)
     ublock[pi[::-1]] = bi[::-1]  # first hit wins
     missing = ublock < 0
     if missing.any():  # point outside its community's blocks (rounding): nearest block
@@ -438,7 +479,17 @@ def tessellate(
     if (~covered).any():
         nc = np.flatnonzero(~covered)
         unit_geom[nc] = shapely.intersection(unit_geom[nc], bgeoms[ublock[nc]])
+    return ublock, pts
 
+
+def _voronoi_cells(
+    pts: np.ndarray, ublock: np.ndarray, bgeoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Voronoi cells of the units' points per block (a block without a unit: one cell).
+
+    Returns the cells, their block, their unit (-1: empty) and each unit's cell; units on
+    the same point share a cell.
+    """
     # Voronoi per block over unique unit points
     coords = shapely.get_coordinates(pts)
     order = np.lexsort((coords[:, 1], coords[:, 0], ublock))
@@ -483,14 +534,24 @@ def tessellate(
     cblock = np.concatenate(cell_block)
     cunit = np.concatenate(cell_unit).astype(np.int64)
     # cell of each unit
-    unit_cell = np.full(len(unit_rep), -1, dtype=np.int64)
+    unit_cell = np.full(len(pts), -1, dtype=np.int64)
     has = cunit >= 0
     unit_cell[cunit[has]] = np.flatnonzero(has)
     dup_units = order[dup]
     if len(dup_units):
         unit_cell[dup_units] = unit_cell[seed_units[seed_of[dup_units]]]
+    return cgeom, cblock, cunit, unit_cell
 
-    # merge each footprint into its own cell and cut it out of the others
+
+def _burn_footprints(
+    cgeom: np.ndarray,
+    cblock: np.ndarray,
+    unit_geom: np.ndarray,
+    unit_cell: np.ndarray,
+    ublock: np.ndarray,
+) -> np.ndarray:
+    """Each footprint merged into its own cell and cut out of its block's other cells."""
+    cgeom = cgeom.copy()
     own = unit_cell
     crossing = np.flatnonzero(~shapely.covered_by(unit_geom, cgeom[own]))
     if len(crossing):
@@ -508,7 +569,21 @@ def tessellate(
             m = rank == r
             cgeom[ci[m]] = shapely.difference(cgeom[ci[m]], unit_geom[u[m]])
         cgeom[own[crossing]] = shapely.union(cgeom[own[crossing]], unit_geom[crossing])
-    # cells cut in pieces by a footprint: the largest piece stays, others become empty cells
+    return cgeom
+
+
+def _split_pieces(
+    cgeom: np.ndarray,
+    cblock: np.ndarray,
+    cunit: np.ndarray,
+    unit_cell: np.ndarray,
+    unit_geom: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cells cut in pieces by a footprint: the largest piece stays, others become empty cells.
+
+    Returns the final cells, their block, their unit (-1: empty) and each unit's cell.
+    """
+    unit_cell = unit_cell.copy()
     cgeom = shapely.make_valid(cgeom)
     parts, pidx = shapely.get_parts(cgeom, return_index=True)
     poly = np.isin(shapely.get_type_id(parts), (3,))
@@ -533,30 +608,7 @@ def tessellate(
             target = int(hit[1][0]) if len(hit[1]) else 0
             unit_cell[owner_units] = -2 - target
     uc = np.where(unit_cell >= 0, new_index[np.maximum(unit_cell, 0)], -2 - unit_cell)
-    unit_building_cell = uc[unit_of]
-    building_cell[idx_in] = unit_building_cell
-
-    rep_of_cell = (
-        unit_rep[np.maximum(cell_unit_final, 0)] if len(unit_rep) else np.full(len(cells), -1)
-    )
-    cells_gdf = gpd.GeoDataFrame(
-        {
-            "community": bcomm[cblock_final],
-            "block": cblock_final,
-            "unit": np.where(cell_unit_final >= 0, rep_of_cell, -1),
-        },
-        geometry=gpd.GeoSeries(cells, crs=crs),
-    )
-    area_error = float(abs(shapely.area(cells).sum() - shapely.area(bgeoms).sum()))
-    edges = _adjacency(cells_gdf, lines)
-    return Tessellation(
-        blocks=blocks,
-        cells=cells_gdf,
-        building_cell=building_cell,
-        edges=edges,
-        area_error_m2=area_error,
-        merged_units=merged_units,
-    )
+    return cells, cblock_final, cell_unit_final, uc
 
 
 def _voronoi(sites: np.ndarray, frames: np.ndarray) -> np.ndarray:
@@ -617,175 +669,3 @@ def _broken_voronoi(vor: np.ndarray, sites: np.ndarray) -> np.ndarray:
     total = np.bincount(pidx, weights=shapely.area(parts), minlength=n)
     bad |= np.abs(total - extent) > _VORONOI_AREA_TOL * extent
     return bad
-
-
-def _segments(lines: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split lines into their two-point segments (with each line's weight)."""
-    xy, idx = shapely.get_coordinates(lines, return_index=True)
-    same = idx[1:] == idx[:-1]
-    a, b = xy[:-1][same], xy[1:][same]
-    segs = shapely.linestrings(np.stack([a, b], axis=1))
-    return segs, weight[idx[:-1][same]]
-
-
-def _adjacency(cells: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.DataFrame:
-    geoms = cells.geometry.to_numpy()
-    comm = cells["community"].to_numpy()
-    block = cells["block"].to_numpy()
-    rings, ridx = shapely.get_rings(geoms, return_index=True)
-    xy, cidx = shapely.get_coordinates(rings, return_index=True)
-    owner_ring = cidx
-    same = owner_ring[1:] == owner_ring[:-1]
-    a, b = xy[:-1][same], xy[1:][same]
-    seg_cell = ridx[owner_ring[:-1][same]]
-    seg_len = np.hypot(*(b - a).T)
-    keep = seg_len > 1e-9
-    a, b, seg_cell, seg_len = a[keep], b[keep], seg_cell[keep], seg_len[keep]
-    mid = shapely.points((a + b) / 2)
-    tree = shapely.STRtree(geoms)
-    si, cj = tree.query(mid, predicate="dwithin", distance=_ADJ_TOL)
-    ci = seg_cell[si]
-    ok = (cj != ci) & (comm[cj] == comm[ci])
-    si, ci, cj = si[ok], ci[ok], cj[ok]
-    # barrier class and nearness per segment
-    near = np.zeros(len(mid), float)
-    wseg = np.ones(len(mid), float)
-    ltree, lw = None, None
-    if len(lines):
-        lgeoms, lw = _segments(lines.geometry.to_numpy(), lines["weight"].to_numpy(float))
-        ltree = shapely.STRtree(lgeoms)  # short segments: small envelopes, quick queries
-        segs = np.unique(si)
-        qi, li = ltree.query(mid[segs], predicate="dwithin", distance=_NEAR_BARRIER)
-        if len(qi):
-            s = segs[qi]
-            near[np.unique(s)] = 1.0
-            d = shapely.distance(mid[s], lgeoms[li])
-            close = d <= _BARRIER_TOL
-            np.maximum.at(wseg, s[close], lw[li[close]])
-    cross_block = block[ci] != block[cj]
-    w = np.where(cross_block, np.maximum(wseg[si], 1.0), 1.0)
-    lo, hi = np.minimum(ci, cj), np.maximum(ci, cj)
-    df = pd.DataFrame(
-        {
-            "i": lo,
-            "j": hi,
-            "from": ci,
-            "length": seg_len[si],
-            "near_barrier": seg_len[si] * near[si],
-            "weight": w,
-        }
-    )
-    # each side measures the shared boundary; keep the larger of the two sums
-    per_side = df.groupby(["i", "j", "from"], sort=True).agg(
-        length=("length", "sum"), near_barrier=("near_barrier", "sum"), weight=("weight", "max")
-    )
-    out = per_side.groupby(level=["i", "j"], sort=True).agg(
-        length=("length", "max"), near_barrier=("near_barrier", "max"), weight=("weight", "max")
-    )
-    out = out.reset_index()
-    # cells of different blocks do not share vertices, so a segment's midpoint can over- or
-    # under-count: measure those shared boundaries exactly, on every touching pair
-    out = out[block[out["i"].to_numpy()] == block[out["j"].to_numpy()]]
-    pa, pb = tree.query(geoms, predicate="intersects")
-    keep = (pa < pb) & (block[pa] != block[pb]) & (comm[pa] == comm[pb])
-    pa, pb = pa[keep], pb[keep]
-    shared = shapely.intersection(shapely.boundary(geoms[pa]), shapely.boundary(geoms[pb]))
-    exact = shapely.length(shared)
-    w_cross = np.ones(len(pa))
-    if len(lines) and len(pa):
-        mids = shapely.point_on_surface(shared)  # a point on the shared line
-        qi, li = ltree.query(mids, predicate="dwithin", distance=_BARRIER_TOL)
-        np.maximum.at(w_cross, qi, lw[li])
-    cross_df = pd.DataFrame(
-        {"i": pa, "j": pb, "length": exact, "near_barrier": exact, "weight": w_cross}
-    )
-    # the exact intersection of two nearly collinear segments is a point or nothing when
-    # their vertices are off the line by rounding (a Voronoi vertex cut into a long
-    # two-vertex street edge): measure the segments along other blocks' cells with a
-    # tolerance, and take that where the exact intersection comes out short
-    across = block[ci] != block[cj]
-    loose = _collinear_overlaps(a, b, seg_cell, np.unique(si[across]), comm, block)
-    if len(loose):
-        loose = loose.merge(cross_df[["i", "j", "length"]], on=["i", "j"], how="left")
-        loose = loose[loose["overlap"] > loose["length"].fillna(0.0) + _LOOSE_GAIN]
-    if len(loose):
-        w_loose = np.ones(len(loose))
-        if len(lines):
-            at = shapely.points(loose[["x", "y"]].to_numpy())
-            qi, li = ltree.query(at, predicate="dwithin", distance=_BARRIER_TOL)
-            np.maximum.at(w_loose, qi, lw[li])
-        fixed = pd.DataFrame(
-            {
-                "i": loose["i"].to_numpy(),
-                "j": loose["j"].to_numpy(),
-                "length": loose["overlap"].to_numpy(),
-                "near_barrier": loose["overlap"].to_numpy(),
-                "weight": w_loose,
-            }
-        )
-        pairs = pd.MultiIndex.from_frame(cross_df[["i", "j"]])
-        replaced = pairs.isin(pd.MultiIndex.from_frame(fixed[["i", "j"]]))
-        cross_df = pd.concat([cross_df[~replaced], fixed], ignore_index=True)
-    out = pd.concat([out, cross_df], ignore_index=True).sort_values(["i", "j"])
-    return out[out["length"] > _MIN_SHARED].reset_index(drop=True)
-
-
-def _collinear_overlaps(
-    a: np.ndarray,
-    b: np.ndarray,
-    seg_cell: np.ndarray,
-    segs: np.ndarray,
-    comm: np.ndarray,
-    block: np.ndarray,
-) -> pd.DataFrame:
-    """Shared boundary of cells of different blocks, measured segment by segment.
-
-    ``a``, ``b`` are the end points of every boundary segment and ``seg_cell`` its cell;
-    ``segs`` the segments lying along another block. Two segments share the length over
-    which they overlap when both ends of one lie within ``_ADJ_TOL`` of the other's line.
-    Returns one row per cell pair ``i < j``: ``overlap`` (the larger of the lengths summed
-    on either side) and ``x``, ``y``, the middle of its longest overlapping piece.
-    """
-    empty = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in _LOOSE_COLUMNS})
-    if len(segs) < 2:
-        return empty
-    lines = shapely.linestrings(np.stack([a[segs], b[segs]], axis=1))
-    lo_xy = np.minimum(a[segs], b[segs]) - _ADJ_TOL
-    hi_xy = np.maximum(a[segs], b[segs]) + _ADJ_TOL
-    boxes = shapely.box(lo_xy[:, 0], lo_xy[:, 1], hi_xy[:, 0], hi_xy[:, 1])
-    s, t = shapely.STRtree(lines).query(boxes)  # envelopes: the test below is exact
-    s, t = segs[s], segs[t]
-    cs, ct = seg_cell[s], seg_cell[t]
-    ok = (block[cs] != block[ct]) & (comm[cs] == comm[ct])
-    s, t, cs, ct = s[ok], t[ok], cs[ok], ct[ok]
-    if len(s) == 0:
-        return empty
-    d = b[s] - a[s]
-    length = np.hypot(d[:, 0], d[:, 1])
-    u = d / length[:, None]
-    pc, pd_ = a[t] - a[s], b[t] - a[s]
-    off_c = np.abs(u[:, 0] * pc[:, 1] - u[:, 1] * pc[:, 0])
-    off_d = np.abs(u[:, 0] * pd_[:, 1] - u[:, 1] * pd_[:, 0])
-    tc = u[:, 0] * pc[:, 0] + u[:, 1] * pc[:, 1]
-    td = u[:, 0] * pd_[:, 0] + u[:, 1] * pd_[:, 1]
-    lo = np.maximum(np.minimum(tc, td), 0.0)
-    hi = np.minimum(np.maximum(tc, td), length)
-    keep = (off_c <= _ADJ_TOL) & (off_d <= _ADJ_TOL) & (hi > lo)
-    if not keep.any():
-        return empty
-    mid = a[s] + u * ((lo + hi) / 2)[:, None]
-    df = pd.DataFrame(
-        {
-            "i": np.minimum(cs, ct)[keep],
-            "j": np.maximum(cs, ct)[keep],
-            "from": cs[keep],
-            "piece": (hi - lo)[keep],
-            "x": mid[keep, 0],
-            "y": mid[keep, 1],
-        }
-    )
-    side = df.groupby(["i", "j", "from"], sort=True)["piece"].sum()
-    overlap = side.groupby(level=["i", "j"], sort=True).max()
-    longest = df.sort_values("piece", ascending=False, kind="stable").drop_duplicates(["i", "j"])
-    out = longest.set_index(["i", "j"])[["x", "y"]].join(overlap.rename("overlap"))
-    return out.reset_index()[[c for c, _ in _LOOSE_COLUMNS]]
