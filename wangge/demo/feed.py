@@ -347,7 +347,7 @@ class DemoFeed:
             )
             ids = self._write(
                 lambda c=cases, loc=located: self.store.create_cases_bulk(
-                    c, loc, actor="上报人", comment=""
+                    c, loc, actor="reporter", comment=""
                 )
             )
             assert self._report is not None
@@ -376,7 +376,7 @@ class DemoFeed:
             returned=bool(state["returned"]),
         )
         if step is not None and step[1] == "escalated" and state["level"] == "county":
-            step = (step[0], "dispatched", "指挥中心")  # nowhere further up
+            step = (step[0], "dispatched", "command_centre")  # nowhere further up
         move = None
         if step is not None:
             minutes, to_status, actor = step

@@ -313,28 +313,28 @@ def lifecycle_step(
     is escalated (4 %) only on its first acceptance and returned (5 %) only once.
     """
     if status == "reported":
-        return float(rng.uniform(3, 45)), "accepted", "指挥中心"
+        return float(rng.uniform(3, 45)), "accepted", "command_centre"
     if status == "accepted":
         if not escalated and not returned and rng.random() < 0.04:
-            return float(rng.uniform(30, 240)), "escalated", "网格长"
-        return float(rng.uniform(5, 90)), "dispatched", "指挥中心"
+            return float(rng.uniform(30, 240)), "escalated", "grid_leader"
+        return float(rng.uniform(5, 90)), "dispatched", "command_centre"
     if status == "escalated":
-        return float(rng.uniform(10, 120)), "accepted", "上级指挥中心"
+        return float(rng.uniform(10, 120)), "accepted", "upper_command_centre"
     if status == "dispatched":
-        return float(rng.uniform(20, 240)), "in_progress", "处置单位"
+        return float(rng.uniform(20, 240)), "in_progress", "handling_unit"
     if status == "in_progress":
         if returned:
-            return float(rng.uniform(120, 1440)), "resolved", "处置单位"
+            return float(rng.uniform(120, 1440)), "resolved", "handling_unit"
         share = rng.uniform(1.05, 2.2) if late else rng.beta(2, 4) * 0.85
-        return max(30.0, float(share) * limit_h * 60 - elapsed_min), "resolved", "处置单位"
+        return max(30.0, float(share) * limit_h * 60 - elapsed_min), "resolved", "handling_unit"
     if status == "resolved":
         if not returned and rng.random() < 0.05:
-            return float(rng.uniform(60, 600)), "returned", "网格员核查"
-        return float(rng.uniform(30, 720)), "verified", "网格员核查"
+            return float(rng.uniform(60, 600)), "returned", "grid_worker_check"
+        return float(rng.uniform(30, 720)), "verified", "grid_worker_check"
     if status == "returned":
-        return float(rng.uniform(10, 120)), "dispatched", "指挥中心"
+        return float(rng.uniform(10, 120)), "dispatched", "command_centre"
     if status == "verified":
-        return float(rng.uniform(10, 360)), "closed", "指挥中心"
+        return float(rng.uniform(10, 360)), "closed", "command_centre"
     return None
 
 
@@ -342,7 +342,7 @@ def _lifecycle(
     rng: np.random.Generator, rep: datetime, limit_h: int, end: datetime
 ) -> tuple[list, int]:
     """Status events (time, status, actor) up to ``end``, and the number of escalations."""
-    chain = [(rep, "reported", "上报人")]
+    chain = [(rep, "reported", "reporter")]
     late = rng.random() < LATE_SHARE
     t, status = rep, "reported"
     escalated = returned = False
