@@ -383,6 +383,37 @@ def _overlay(op, a, b):
         return op(a, b, grid_size=0.01)
 
 
+def _valid_areas(
+    geoms: np.ndarray, what: str, labels: pd.Index | np.ndarray, *, stacklevel: int = 3
+) -> np.ndarray:
+    """``geoms`` with invalid polygons repaired by ``make_valid`` (their polygonal parts).
+
+    GEOS refuses overlays with an invalid polygon ("TopologyException: side location
+    conflict"), even with snap-rounding: a grid whose ring touches itself or doubles back on a
+    spike (as reprojection can leave a ring with vertices millimetres apart) would fail the
+    coverage of every grid. The repair keeps the area (a spike has none) and warns with the
+    ids of the repaired features.
+    """
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if not invalid.any():
+        return geoms
+    fixed = shapely.make_valid(geoms[invalid])
+    kept = _keep_dim(fixed, 2)
+    # a ring collapsed to a line or a point has no area left
+    kept[shapely.get_dimensions(kept) != 2] = shapely.Polygon()
+    out = geoms.copy()
+    out[invalid] = kept
+    ids = np.asarray(labels)[invalid][:20].tolist()
+    warnings.warn(
+        f"{what}: repaired {int(invalid.sum())} invalid polygon(s) with make_valid before the "
+        f"overlay (ids: {ids}{' ...' if invalid.sum() > 20 else ''}; reasons: "
+        f"{sorted({shapely.is_valid_reason(g).split('[')[0] for g in geoms[invalid][:100]})})",
+        GeoWarning,
+        stacklevel=stacklevel,
+    )
+    return out
+
+
 def _per_group_union(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     out = np.full(n_groups, None, dtype=object)
     if len(group) == 0:
@@ -430,16 +461,19 @@ def camera_coverage(
     require_metric_crs(grids, "grids")
     require_column(grids, grid, "grids")
     crs = grids.crs
-    g_geoms = np.asarray(grids.geometry.values)
+    g_geoms = _valid_areas(np.asarray(grids.geometry.values), "grids", grids[grid].to_numpy())
     n = len(g_geoms)
     tree = shapely.STRtree(g_geoms)
 
-    def geoms_of(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    def geoms_of(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str = "") -> np.ndarray:
         frame = frame.to_crs(crs) if frame.crs != crs else frame
         arr = np.asarray(frame.geometry.values)
-        return arr[~(shapely.is_missing(arr) | shapely.is_empty(arr))]
+        present = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+        if what:
+            return _valid_areas(arr[present], what, frame.index[present], stacklevel=4)
+        return arr[present]
 
-    vis = geoms_of(visibility)
+    vis = geoms_of(visibility, "visibility")
     v_idx, g_idx = tree.query(vis, predicate="intersects")
     covered = _per_group_union(vis[v_idx], g_idx, n)
     covered = _keep_dim(_overlay(shapely.intersection, covered, g_geoms), 2)
