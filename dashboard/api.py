@@ -27,8 +27,9 @@ from wangge.casework import (
     validate_transition_request,
 )
 from wangge.privacy import mask_name, mask_phone
+from wangge.services.health import health_report
 from wangge.services.layers import BUILDINGS_LIMIT, LAYERS, LayerService
-from wangge.store import SCHEMA_VERSION, Store, utc_now
+from wangge.store import Store, utc_now
 
 __all__ = ["blueprint", "layer_service"]
 
@@ -115,16 +116,17 @@ def requires(roles: frozenset[str]):
 
 @blueprint.get("/health")
 def health() -> Response:
-    service = layer_service()
-    return jsonify(
-        {
-            "status": "ok",
-            "schema_version": SCHEMA_VERSION,
-            "data_version": service.store.data_version(),
-            # the analytics computed once at start (camera views, patrols, hot spots) are ready
-            "warm": current_app.config["WANGGE_ANALYTICS"].warm,
-        }
+    """Each component's state; ``degraded`` with the reasons when one failed
+    (:mod:`wangge.services.health`)."""
+    report, status = health_report(
+        current_app.config["WANGGE_STORE"],
+        current_app.config["WANGGE_ANALYTICS"],
+        current_app.config.get("WANGGE_FEED_WATCH"),
     )
+    resp = jsonify(report)
+    resp.status_code = status
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @blueprint.get("/layers/<name>.geojson")

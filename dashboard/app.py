@@ -60,12 +60,16 @@ def main(app: dash.Dash | None = None) -> None:
     """Migrate the store, make sure the demo county is there, start the demo feed (unless
     ``WANGGE_DEMO_FEED=0``; :mod:`wangge.demo.feed`) and serve on HOST:PORT."""
     from dashboard.memory import bound_native_heap
+    from wangge.demo.feed import log as feed_log
     from wangge.demo.feed import start_feed
     from wangge.demo.setup import ensure_demo
+    from wangge.services.health import FeedWatch
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # warnings (geo's GeoWarning on repaired geometries) go to the log with a time and a level
+    logging.captureWarnings(True)
     bound_native_heap()  # before the server's threads allocate (dashboard/memory.py says why)
     app = app or create_app()
     settings: Settings = app.server.config["WANGGE_SETTINGS"]
@@ -78,12 +82,20 @@ def main(app: dash.Dash | None = None) -> None:
     # the first map restyle do not wait for camera views, patrol coverage and hot spots
     analytics = app.server.config["WANGGE_ANALYTICS"]
     threading.Thread(target=analytics.warm_up, name="wangge-warm", daemon=True).start()
-    # keep the demo county moving: catch up since the last run, then a feed every 30 s
-    app.server.config["WANGGE_FEED"] = start_feed(
+    # keep the demo county moving: catch up since the last run, then a feed every 30 s; the
+    # health check watches it while it runs
+    watch = FeedWatch(app.server.config["WANGGE_STORE"], logger=feed_log.name)
+    handle = start_feed(
         app.server.config["WANGGE_STORE"],
         enabled=settings.demo_feed,
         locator=app.server.config["WANGGE_LOCATOR"],
     )
+    if handle is None:
+        watch.close()
+    else:
+        watch.thread = handle[0]
+        app.server.config["WANGGE_FEED_WATCH"] = watch
+    app.server.config["WANGGE_FEED"] = handle
 
     log.info("serving on http://%s:%d/", settings.host, settings.port)
     # a production WSGI server; enough threads that concurrent writes share group commits

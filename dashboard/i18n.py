@@ -27,6 +27,10 @@ LANGS = ("zh", "en")
 
 TEXT: dict[str, dict[str, str]] = {
     "app.title": {"zh": "网格化管理指挥中心", "en": "Grid Management Command Centre"},
+    "app.county_title": {
+        "zh": "{county}网格化管理指挥中心",
+        "en": "{county} Grid Management Command Centre",
+    },
     "app.demo_badge": {"zh": "虚构示范数据", "en": "synthetic demo data"},
     "nav.map": {"zh": "态势地图", "en": "Situation map"},
     "lang.switch": {"zh": "English", "en": "中文"},

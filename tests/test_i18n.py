@@ -126,6 +126,7 @@ def test_page_titles_follow_the_language(tmp_path):
     from dashboard.app import create_app
 
     app = create_app(Settings(data_dir=tmp_path))
+    app.server.config["WANGGE_STORE"].migrate()  # the map's title reads the county's name
     titles = {p["path"]: p["title"] for p in dash.page_registry.values()}
     with app.server.test_request_context("/cases?lang=en"):
         assert titles["/cases"]() == "Cases" and titles["/"]() == "Grid Management Command Centre"

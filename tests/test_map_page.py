@@ -63,15 +63,21 @@ def test_summary_counts_come_from_the_store(app):
         assert re.search(rf"(^|\s){re.escape(value)}(\s|$)", text), value
 
 
-def test_map_is_fitted_to_the_county_and_has_no_tiles_by_default(app):
+def test_map_opens_where_people_live_and_has_no_tiles_by_default(app):
     from dashboard.pages import map as page
 
     with signed_in(app):
         layout = page.layout()
+        home = app.server.config["WANGGE_LAYERS"].home_bounds()
     assert "TileLayer" not in str(layout)
     mapc = _find(layout, ids.MAP)
-    assert mapc.center == pytest.approx([Y0 + 0.01, X0 + 0.02])  # the county's centre
-    assert mapc.zoom == fit_zoom(X0, Y0, X0 + 0.04, Y0 + 0.02)
+    # the tiny county's buildings stand in two rows (y + 0.002 and y + 0.012 of each 0.02 deg
+    # community): the map opens on them, not on the county's box, and stays inside the county
+    x0, y0, x1, y1 = home
+    assert X0 <= x0 < X0 + 0.002 and X0 + 0.038 < x1 <= X0 + 0.04
+    assert Y0 + 0.001 < y0 < Y0 + 0.002 and Y0 + 0.0123 < y1 < Y0 + 0.014
+    assert mapc.center == pytest.approx([(y0 + y1) / 2, (x0 + x1) / 2])
+    assert mapc.zoom == fit_zoom(*home) >= fit_zoom(X0, Y0, X0 + 0.04, Y0 + 0.02)
 
 
 def test_fit_zoom_fits_the_box():
@@ -94,8 +100,10 @@ def test_gcj02_tiles_shift_vectors_and_points(tmp_path):
         grids = _find(layout, ids.GRIDS)
         (w, e), (s_, n) = wgs84_to_gcj02([X0, X0 + 0.0099], [Y0, Y0 + 0.02])
         data, _ = page.show_buildings(16, [[s_, w], [n, e]], "zh")
+        x0, y0, x1, y1 = app.server.config["WANGGE_LAYERS"].home_bounds()
     assert grids.coordsToLatLng == {"variable": "wangge.coords.gcj02"}
-    gx, gy = wgs84_to_gcj02(X0 + 0.02, Y0 + 0.01)
+    # the centre of the first view (where people live) is shifted to the tiles' datum
+    gx, gy = wgs84_to_gcj02((x0 + x1) / 2, (y0 + y1) / 2)
     assert (lon, lat) == pytest.approx((float(gx), float(gy)))
     # the browser's viewport is in GCJ-02; shifted back before the query it finds the same
     # 8 buildings of the first community as the WGS84 box does

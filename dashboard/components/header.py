@@ -1,14 +1,15 @@
-"""The header bar shared by pages: title, demo badge, navigation, language switch."""
+"""The header bar shared by pages: title (with the county's name), demo badge, navigation,
+language switch."""
 
 from __future__ import annotations
 
 from dash import dcc, html
 from flask import current_app
 
-from dashboard.i18n import t
+from dashboard.i18n import request_lang, t
 from wangge.demo import is_demo_store
 
-__all__ = ["demo_badge", "header", "message_page"]
+__all__ = ["county_page_title", "county_title", "demo_badge", "header", "message_page"]
 
 #: (path, translation key) of the pages in the navigation bar.
 NAV = (
@@ -17,6 +18,20 @@ NAV = (
     ("/cases", "nav.cases"),
     ("/wall", "nav.wall"),
 )
+
+
+def county_title(lang: str) -> str:
+    """The app's title with the store's county name (admin unit of level county), e.g.
+    示范县网格化管理指挥中心; the bare title before a county is loaded."""
+    county = current_app.config["WANGGE_STORE"].admin_units("county")
+    if len(county) == 0 or not str(county["name"].iloc[0]).strip():
+        return t("app.title", lang)
+    return t("app.county_title", lang, county=str(county["name"].iloc[0]).strip())
+
+
+def county_page_title(**_path_variables: object) -> str:
+    """:func:`county_title` in the request's language, for ``dash.register_page(title=...)``."""
+    return county_title(request_lang())
 
 
 def demo_badge(lang: str) -> html.Span | None:
@@ -45,7 +60,7 @@ def header(lang: str, path: str) -> html.Header:
             html.Div(
                 className="app-brand",
                 children=[
-                    html.Span(t("app.title", lang), className="app-title"),
+                    html.Span(county_title(lang), className="app-title"),
                     demo_badge(lang),
                 ],
             ),

@@ -27,7 +27,7 @@ from flask import current_app
 from dashboard import ids
 from dashboard.auth import allowed_page, scope, within_scope
 from dashboard.components.geojson import fitted_view, from_display
-from dashboard.components.header import header, message_page
+from dashboard.components.header import county_page_title, header, message_page
 from dashboard.components.map_layers import (
     buildings_hint,
     households_legend,
@@ -36,14 +36,14 @@ from dashboard.components.map_layers import (
     summary_stats,
     tile_base,
 )
-from dashboard.i18n import normalise_lang, page_title, t
+from dashboard.i18n import normalise_lang, t
 from wangge.casework import CATEGORIES, STATUSES
 from wangge.clock import local_now
 from wangge.services import mapdata
 from wangge.services.layers import BUILDINGS_LIMIT, BUILDINGS_MIN_ZOOM, feature_collection
 from wangge.services.metrics import window_since
 
-dash.register_page(__name__, path="/", name="map", title=page_title("app.title"))
+dash.register_page(__name__, path="/", name="map", title=county_page_title)
 
 GRID_METRICS = ("households", "per100", "overdue", "patrol", "camera", "gi")
 
@@ -77,7 +77,8 @@ def _legend(lang: str, band: tuple[int, int]) -> list:
     ]
 
 
-def _county_map(county, summary: dict, settings, lang: str) -> dl.Map:
+def _county_map(home: tuple, summary: dict, settings, lang: str) -> dl.Map:
+    """The map, opened on ``home`` (where people live and cases are; :meth:`home_bounds`)."""
     band = (summary["band_min"], summary["band_max"])
     overlays = [*reference_overlays(lang, band), *operational_overlays(lang)]
     control = dl.LayersControl(
@@ -88,7 +89,7 @@ def _county_map(county, summary: dict, settings, lang: str) -> dl.Map:
     )
     return dl.Map(
         id=ids.MAP,
-        **fitted_view(*county.total_bounds),
+        **fitted_view(*home),
         preferCanvas=True,
         minZoom=8,
         maxZoom=19,
@@ -119,7 +120,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             html.Div(
                 className="map-wrap",
                 children=[
-                    _county_map(county, summary, settings, lang),
+                    _county_map(layers.home_bounds(scope=scope()), summary, settings, lang),
                     _summary(lang, summary),
                     _controls(lang),
                 ],

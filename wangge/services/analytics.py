@@ -13,6 +13,11 @@ and recomputes it in the background, so pages lag the data by at most one comput
 result is keyed on what it depends on (yesterday's patrols on yesterday's fixes, camera views on
 camera placement), and those keys and the activity fingerprint are read from the store at most
 every :data:`FINGERPRINT_TTL` seconds.
+
+Each computation behind the start-up warm-up (:data:`COMPONENTS`: camera coverage, patrol
+coverage, hot spots, the case cube) keeps its state for the health check (``/api/v1/health``):
+``starting`` until first computed, then ``ok`` or ``failed`` with the last error and when
+(:meth:`AnalyticsService.health`). A failure of one never stops the warm-up of the others.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -30,15 +36,49 @@ from geo.analytics.cameras import camera_coverage, camera_sectors, uncovered_str
 from geo.analytics.hotspots import gi_star
 from geo.analytics.patrols import patrol_coverage
 from wangge.casework import LOCAL_TZ
+from wangge.clock import utc_now
 from wangge.services.metrics import CaseCube, case_cube
 from wangge.store import Store
 
-__all__ = ["AnalyticsService"]
+__all__ = ["COMPONENTS", "AnalyticsService", "ComponentState"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds an activity fingerprint is reused before the store is asked again.
 FINGERPRINT_TTL = 2.0
+
+#: The warmed-up computations the health check reports: cache name -> component name.
+COMPONENTS = {
+    "cameras": "camera_coverage",
+    "patrols": "patrol_coverage",
+    "hotspots": "hot_spots",
+    "cube|30": "case_cube",
+}
+
+
+@dataclass(frozen=True)
+class ComponentState:
+    """What the health check says of one component.
+
+    ``status`` is ``starting`` (not computed yet), ``ok`` (the last computation succeeded) or
+    ``failed`` (it raised; ``last_error`` says what). ``last_error`` and ``last_error_at`` stay
+    after a later success, so that a flapping component can be seen; times are UTC stamps.
+    """
+
+    status: str = "starting"
+    last_ok_at: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+
+    def succeeded(self) -> ComponentState:
+        return ComponentState("ok", utc_now(), self.last_error, self.last_error_at)
+
+    def failed(self, error: BaseException) -> ComponentState:
+        text = f"{type(error).__name__}: {error}"[:500]
+        return ComponentState("failed", self.last_ok_at, text, utc_now())
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 class AnalyticsService:
@@ -53,6 +93,31 @@ class AnalyticsService:
         self._keys: dict[str, tuple[float, str]] = {}
         #: True once :meth:`warm_up` has run (the health endpoint reports it).
         self.warm = False
+        self._states = {component: ComponentState() for component in COMPONENTS.values()}
+
+    def health(self) -> dict[str, dict]:
+        """The state of each component of :data:`COMPONENTS` (a new dict; see
+        :class:`ComponentState`)."""
+        with self._lock:
+            return {name: state.as_dict() for name, state in self._states.items()}
+
+    def _record(self, name: str, error: BaseException | None = None) -> None:
+        """Record the outcome of computing the cache entry ``name`` (when it is a component)."""
+        component = COMPONENTS.get(name)
+        if component is None:
+            return
+        with self._lock:
+            state = self._states[component]
+            self._states[component] = state.failed(error) if error else state.succeeded()
+
+    def _compute(self, name: str, compute: Callable[[], object]) -> object:
+        try:
+            value = compute()
+        except Exception as exc:
+            self._record(name, exc)
+            raise
+        self._record(name)
+        return value
 
     def _cached(
         self,
@@ -79,14 +144,14 @@ class AnalyticsService:
                         daemon=True,
                     ).start()
                 return hit[1]
-        value = compute()
+        value = self._compute(name, compute)
         with self._lock:
             self._cache[name] = (key, value)
         return value
 
     def _refresh(self, name: str, key: str, compute: Callable[[], object]) -> None:
         try:
-            value = compute()
+            value = self._compute(name, compute)
             with self._lock:
                 self._cache[name] = (key, value)
         except Exception:  # the stale result stays; the next request tries again
@@ -97,14 +162,20 @@ class AnalyticsService:
 
     def warm_up(self) -> None:
         """Compute the costly analytics once (at start, in a background thread), so that the
-        first drill-down and the first map restyle do not wait for them."""
+        first drill-down and the first map restyle do not wait for them. Each is computed even
+        when another fails; a failure is logged and kept for :meth:`health`."""
+        steps = {
+            "camera_coverage": self.camera_coverage,
+            "patrol_coverage": self.patrol_yesterday,
+            "hot_spots": self.hotspots,
+            "case_cube": self.case_cube,
+        }
         try:
-            self.camera_coverage()
-            self.patrol_yesterday()
-            self.hotspots()
-            self.case_cube()
-        except Exception:  # a failed warm-up only means the first page computes it
-            log.exception("warming the analytics cache failed")
+            for component, step in steps.items():
+                try:
+                    step()
+                except Exception:  # the first page that needs it computes it again
+                    log.exception("warming up %s failed", component)
         finally:
             self.warm = True
 

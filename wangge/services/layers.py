@@ -4,6 +4,11 @@ The static layers (boundaries, grids, streets, water, railways) are sent once pe
 as compact GeoJSON (coordinates rounded to 1e-6 degree, about 0.1 m), served by the HTTP API so
 the browser can cache them; buildings are sent per viewport and only when zoomed in (level of
 detail), because 30,000 polygons at once is far past what Leaflet draws smoothly.
+
+The map opens on :meth:`LayerService.home_bounds`: the dense part of where people live (the
+buildings' households) and where the cases of the last :data:`HOME_CASE_DAYS` days are
+(:func:`dense_bounds`), not the whole county polygon, which in a real county is mostly hills,
+fields and water.
 """
 
 from __future__ import annotations
@@ -15,15 +20,19 @@ from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
+from wangge.clock import STAMP_FORMAT
 from wangge.store import Store
 
 __all__ = [
     "BUILDINGS_LIMIT",
     "BUILDINGS_MIN_ZOOM",
+    "HOME_CASE_DAYS",
     "LAYERS",
     "LayerService",
+    "dense_bounds",
     "feature_collection",
     "fit_zoom",
     "household_band",
@@ -33,6 +42,8 @@ __all__ = [
 BUILDINGS_MIN_ZOOM = 15
 #: At most this many buildings are sent for one viewport.
 BUILDINGS_LIMIT = 4000
+#: Cases of this many last days count for the map's first view.
+HOME_CASE_DAYS = 90
 #: The layers served whole, by name.
 LAYERS = ("townships", "communities", "grids", "roads", "water", "railways", "hamlets", "pois")
 
@@ -82,6 +93,45 @@ def household_band(store: Store) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
+def dense_bounds(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    share: float = 0.98,
+    margin: float = 0.05,
+) -> tuple[float, float, float, float] | None:
+    """The box (minx, miny, maxx, maxy) of the dense part of weighted points: from the
+    ``(1 - share) / 2`` to the ``(1 + share) / 2`` weighted quantile on each axis, widened by
+    ``margin`` of its size on each side. None when no point has weight.
+
+    Examples
+    --------
+    >>> lon = np.r_[np.linspace(114.0, 114.1, 99), 115.0]  # a town and one far farmstead
+    >>> lat = np.r_[np.linspace(30.0, 30.1, 99), 31.0]
+    >>> [round(v, 3) for v in dense_bounds(lon, lat, margin=0.0)]
+    [114.001, 30.001, 114.1, 30.1]
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    w = np.ones(len(lon)) if weights is None else np.asarray(weights, dtype=float)
+    keep = np.isfinite(lon) & np.isfinite(lat) & np.isfinite(w) & (w > 0)
+    if not keep.any():
+        return None
+    lo, hi = (1 - share) / 2, (1 + share) / 2
+
+    def quantiles(values: np.ndarray) -> tuple[float, float]:
+        order = np.argsort(values[keep], kind="stable")
+        v, cum = values[keep][order], np.cumsum(w[keep][order])
+        cum = cum / cum[-1]
+        return float(v[np.searchsorted(cum, lo)]), float(
+            v[min(np.searchsorted(cum, hi), len(v) - 1)]
+        )
+
+    (minx, maxx), (miny, maxy) = quantiles(lon), quantiles(lat)
+    dx, dy = (maxx - minx) * margin, (maxy - miny) * margin
+    return minx - dx, miny - dy, maxx + dx, maxy + dy
+
+
 def _plain(props: dict) -> dict:
     """Numpy scalars -> Python scalars for json."""
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in props.items()}
@@ -94,6 +144,7 @@ class LayerService:
         self.store = store
         self._lock = threading.Lock()
         self._cache: dict[tuple[int, str, str], str] = {}
+        self._home: dict[tuple[int, str, str], tuple[float, float, float, float]] = {}
 
     def geojson(self, name: str, *, scope: str | None = None) -> str:
         """One of :data:`LAYERS` as a GeoJSON string; with ``scope`` (a township code) only that
@@ -178,6 +229,49 @@ class LayerService:
             "band_max": hi,
             "flagged": flagged,
         }
+
+    def home_bounds(self, *, scope: str | None = None) -> tuple[float, float, float, float]:
+        """The map's first view (WGS84 minx, miny, maxx, maxy): the dense part of the buildings'
+        households and of the last :data:`HOME_CASE_DAYS` days' cases (:func:`dense_bounds`),
+        inside the county (the township with ``scope``); the county's box when it has neither."""
+        key = (self.store.data_version(), "home", scope or "")
+        with self._lock:
+            hit = self._home.get(key)
+        if hit is None:
+            hit = self._home_bounds(scope)
+            with self._lock:
+                self._home = {k: v for k, v in self._home.items() if k[0] == key[0]}
+                self._home[key] = hit
+        return hit
+
+    def _home_bounds(self, scope: str | None) -> tuple[float, float, float, float]:
+        area = self.county(scope=scope)
+        ax0, ay0, ax1, ay1 = (float(v) for v in area.total_bounds)
+        buildings = self.store.buildings()
+        if scope:
+            buildings = buildings[buildings["community_code"].str.startswith(scope[:9])]
+        homes = shapely.centroid(buildings.geometry.to_numpy())
+        since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=HOME_CASE_DAYS)).strftime(
+            STAMP_FORMAT
+        )
+        filters: dict = {"since": since, "township_code": scope} if scope else {"since": since}
+        cases = np.array([row[1:3] for row in self.store.case_points(filters=filters)], float)
+        cases = cases.reshape(-1, 2)
+        box = dense_bounds(
+            np.r_[shapely.get_x(homes), cases[:, 0]],
+            np.r_[shapely.get_y(homes), cases[:, 1]],
+            np.r_[buildings["households"].fillna(0).to_numpy(float), np.ones(len(cases))],
+        )
+        if box is None or not len(area):
+            return (ax0, ay0, ax1, ay1) if len(area) else (box or (-180.0, -85.0, 180.0, 85.0))
+        x0, y0, x1, y1 = box
+        # inside the county, and never a box too small to see a place in (0.005 deg ~ 500 m)
+        x0, y0, x1, y1 = max(x0, ax0), max(y0, ay0), min(x1, ax1), min(y1, ay1)
+        if x1 - x0 < 0.005 or y1 - y0 < 0.005:
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            x0, x1 = cx - max(0.0025, (x1 - x0) / 2), cx + max(0.0025, (x1 - x0) / 2)
+            y0, y1 = cy - max(0.0025, (y1 - y0) / 2), cy + max(0.0025, (y1 - y0) / 2)
+        return x0, y0, x1, y1
 
     def county(self, *, scope: str | None = None) -> gpd.GeoDataFrame:
         """The county polygon, or the township's with ``scope`` (what the map is fitted to)."""
