@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         use_pages=True,
         pages_folder=str(PAGES_DIR),
         assets_folder=str(REPO_ROOT / "assets"),
+        # served, not linked: wangge.css imports the font's CSS (the sign-in page links only it)
+        assets_path_ignore=["fonts"],
         serve_locally=True,
         title=t("app.title", settings.lang),
         update_title=None,

@@ -177,7 +177,8 @@ def test_the_county_is_drawn_offline_without_errors(server, browser):
     # the overview counts come from the store
     assert int(browser.find_element(By.ID, "stat-grids").text.replace(",", "")) > 100
     assert int(browser.find_element(By.ID, "stat-households").text.replace(",", "")) >= 50000
-    assert browser.find_element(By.CSS_SELECTOR, ".app-title").text == "网格化管理指挥中心"
+    # the county's name from the store, then the app's title
+    assert browser.find_element(By.CSS_SELECTOR, ".app-title").text == "示范县网格化管理指挥中心"
     time.sleep(1)
     # every network request (http, https, ws) went to the app (chrome:// and data: are local)
     urls = _requested_urls(browser)
@@ -200,7 +201,7 @@ def test_english_switch(server, browser):
     assert "lang=en" in browser.current_url
     assert "Area overview" in browser.find_element(By.ID, "area-summary").text
     # the tab's title is translated too
-    WebDriverWait(browser, 10).until(lambda d: d.title == "Grid Management Command Centre")
+    WebDriverWait(browser, 10).until(lambda d: d.title == "示范县 Grid Management Command Centre")
     assert _severe_console(browser) == []
 
 
