@@ -100,5 +100,9 @@ def main(app: dash.Dash | None = None) -> None:
     app.server.config["WANGGE_FEED"] = handle
 
     log.info("serving on http://%s:%d/", settings.host, settings.port)
-    # a production WSGI server; enough threads that concurrent writes share group commits
-    serve(app.server, host=settings.host, port=settings.port, threads=24, ident="wangge")
+    try:
+        # a production WSGI server; enough threads that concurrent writes share group commits
+        serve(app.server, host=settings.host, port=settings.port, threads=24, ident="wangge")
+    finally:
+        watch.close()
+        logging.captureWarnings(False)
