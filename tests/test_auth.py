@@ -110,7 +110,12 @@ def test_a_township_leader_sees_only_their_township_on_every_page(env):
         assert (summary["communities"], summary["buildings"]) == (2, 16)
         layout = map_page.layout()
         lat, lon = _find(layout, "situation-map").center
-        assert (lon, lat) == pytest.approx((114.03, 30.01))  # centred on 青石镇, not the county
+        # on where 青石镇's people live (X0 + 0.02 .. + 0.04, its buildings' rows at Y0 + 0.002
+        # and Y0 + 0.012), not on the county
+        x0, y0, x1, y1 = cfg["WANGGE_LAYERS"].home_bounds(scope="420999002000")
+        assert (lon, lat) == pytest.approx(((x0 + x1) / 2, (y0 + y1) / 2))
+        assert 114.02 <= x0 < x1 <= 114.04 and 30.0 <= y0 < y1 <= 30.02
+        assert (lon, lat) == pytest.approx((114.0293, 30.0072), abs=5e-4)
         data, status = map_page.show_buildings(16, [[29, 113], [31, 115]], "zh")
         assert len(data["features"]) == 16
 

@@ -144,7 +144,7 @@ class LayerService:
         self.store = store
         self._lock = threading.Lock()
         self._cache: dict[tuple[int, str, str], str] = {}
-        self._home: dict[tuple[int, str, str], tuple[float, float, float, float]] = {}
+        self._home: dict[tuple, tuple[float, float, float, float]] = {}
 
     def geojson(self, name: str, *, scope: str | None = None) -> str:
         """One of :data:`LAYERS` as a GeoJSON string; with ``scope`` (a township code) only that
@@ -232,46 +232,45 @@ class LayerService:
 
     def home_bounds(self, *, scope: str | None = None) -> tuple[float, float, float, float]:
         """The map's first view (WGS84 minx, miny, maxx, maxy): the dense part of the buildings'
-        households and of the last :data:`HOME_CASE_DAYS` days' cases (:func:`dense_bounds`),
-        inside the county (the township with ``scope``); the county's box when it has neither."""
-        key = (self.store.data_version(), "home", scope or "")
+        households and of the last :data:`HOME_CASE_DAYS` days' cases (:func:`dense_bounds`)
+        inside the polygon the map is fitted to (:meth:`county`: the county, or the township
+        with ``scope``); that polygon's box when it holds neither."""
+        key = (self.store.data_version(), "home", scope)
         with self._lock:
             hit = self._home.get(key)
         if hit is None:
-            hit = self._home_bounds(scope)
+            hit = self._home_bounds(self.county(scope=scope))
             with self._lock:
                 self._home = {k: v for k, v in self._home.items() if k[0] == key[0]}
                 self._home[key] = hit
         return hit
 
-    def _home_bounds(self, scope: str | None) -> tuple[float, float, float, float]:
-        area = self.county(scope=scope)
-        ax0, ay0, ax1, ay1 = (float(v) for v in area.total_bounds)
-        buildings = self.store.buildings()
-        if scope:
-            buildings = buildings[buildings["community_code"].str.startswith(scope[:9])]
+    def _home_bounds(self, area: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+        if len(area) == 0:
+            return (-180.0, -85.0, 180.0, 85.0)
+        shape = shapely.union_all(area.geometry.to_numpy())
+        shapely.prepare(shape)
+        ax0, ay0, ax1, ay1 = (float(v) for v in shape.bounds)
+        buildings = self.store.buildings((ax0, ay0, ax1, ay1))
         homes = shapely.centroid(buildings.geometry.to_numpy())
-        since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=HOME_CASE_DAYS)).strftime(
-            STAMP_FORMAT
+        hx, hy = shapely.get_x(homes), shapely.get_y(homes)
+        since = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=HOME_CASE_DAYS)
+        rows = self.store.case_points(
+            filters={"since": since.strftime(STAMP_FORMAT)}, bbox=(ax0, ay0, ax1, ay1)
         )
-        filters: dict = {"since": since, "township_code": scope} if scope else {"since": since}
-        cases = np.array([row[1:3] for row in self.store.case_points(filters=filters)], float)
-        cases = cases.reshape(-1, 2)
-        box = dense_bounds(
-            np.r_[shapely.get_x(homes), cases[:, 0]],
-            np.r_[shapely.get_y(homes), cases[:, 1]],
-            np.r_[buildings["households"].fillna(0).to_numpy(float), np.ones(len(cases))],
-        )
-        if box is None or not len(area):
-            return (ax0, ay0, ax1, ay1) if len(area) else (box or (-180.0, -85.0, 180.0, 85.0))
-        x0, y0, x1, y1 = box
-        # inside the county, and never a box too small to see a place in (0.005 deg ~ 500 m)
-        x0, y0, x1, y1 = max(x0, ax0), max(y0, ay0), min(x1, ax1), min(y1, ay1)
-        if x1 - x0 < 0.005 or y1 - y0 < 0.005:
-            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-            x0, x1 = cx - max(0.0025, (x1 - x0) / 2), cx + max(0.0025, (x1 - x0) / 2)
-            y0, y1 = cy - max(0.0025, (y1 - y0) / 2), cy + max(0.0025, (y1 - y0) / 2)
-        return x0, y0, x1, y1
+        cases = np.array([row[1:3] for row in rows], dtype=float).reshape(-1, 2)
+        x = np.r_[hx, cases[:, 0]]
+        y = np.r_[hy, cases[:, 1]]
+        weight = np.r_[buildings["households"].fillna(0).to_numpy(float), np.ones(len(cases))]
+        inside = shapely.contains_xy(shape, x, y) if len(x) else np.zeros(0, bool)
+        box = dense_bounds(x[inside], y[inside], weight[inside])
+        if box is None:
+            return ax0, ay0, ax1, ay1
+        # inside the area, and never a box too small to see a place in (0.005 deg ~ 500 m)
+        x0, y0, x1, y1 = max(box[0], ax0), max(box[1], ay0), min(box[2], ax1), min(box[3], ay1)
+        half_w, half_h = max(0.0025, (x1 - x0) / 2), max(0.0025, (y1 - y0) / 2)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        return cx - half_w, cy - half_h, cx + half_w, cy + half_h
 
     def county(self, *, scope: str | None = None) -> gpd.GeoDataFrame:
         """The county polygon, or the township's with ``scope`` (what the map is fitted to)."""
