@@ -62,7 +62,10 @@ class FeedWatch(logging.Handler):
     def state(self) -> ComponentState:
         """``failed`` when the thread has ended or the last feed failed, else ``ok`` (or
         ``starting`` before the first feed)."""
-        value = self.store.get_meta("demo_fed_until")
+        try:
+            value = self.store.get_meta("demo_fed_until")
+        except Exception:  # the store's own component says why
+            value = None
         fed = parse_stamp(value) if value else None
         error = self._error
         last_error = error[1] if error else None
