@@ -32,11 +32,13 @@ class GridStore(ReferenceStore):
         note: str = "",
         params: dict | None = None,
         publish: bool = False,
+        author: str = "",
     ) -> int:
         """Store a new grid version (draft, or published when ``publish``); return its id.
 
         ``grids`` needs grid_code, community_id or community_code, households, buildings, kind,
         flags; ``assignments`` (building_id, grid_code) says which grid each building is in.
+        ``note`` is the version's comment, ``author`` who made it.
         """
         grids = grids.to_crs(WGS84)
         community = grids["community_code"] if "community_code" in grids else grids["community_id"]
@@ -45,8 +47,9 @@ class GridStore(ReferenceStore):
         now = clock.utc_now()
         with self.transaction() as con:
             cur = con.execute(
-                "INSERT INTO grid_versions (created_at, status, note, params) VALUES (?, 'draft', ?, ?)",
-                (now, note, json.dumps(params or {}, ensure_ascii=False, sort_keys=True)),
+                "INSERT INTO grid_versions (created_at, status, note, params, author) "
+                "VALUES (?, 'draft', ?, ?, ?)",
+                (now, note, json.dumps(params or {}, ensure_ascii=False, sort_keys=True), author),
             )
             vid = int(cur.lastrowid)
             con.executemany(
@@ -102,15 +105,34 @@ class GridStore(ReferenceStore):
         return json.loads(row[0] or "{}") if row else {}
 
     def grid_versions(self) -> pd.DataFrame:
+        """Every grid version, oldest first: version_id, created_at, status, note (its
+        comment), published_at, author and grids (how many it has)."""
         with self.connect() as con:
             rows = con.execute(
-                "SELECT version_id, created_at, status, note, published_at FROM grid_versions "
-                "ORDER BY version_id"
+                "SELECT v.version_id, v.created_at, v.status, v.note, v.published_at, v.author, "
+                "(SELECT COUNT(*) FROM grids g WHERE g.version_id = v.version_id) "
+                "FROM grid_versions v ORDER BY v.version_id"
             ).fetchall()
         return pd.DataFrame(
             [tuple(r) for r in rows],
-            columns=["version_id", "created_at", "status", "note", "published_at"],
+            columns=[
+                "version_id",
+                "created_at",
+                "status",
+                "note",
+                "published_at",
+                "author",
+                "grids",
+            ],
         )
+
+    def has_grid_version(self, version_id: int) -> bool:
+        """Whether grid version ``version_id`` exists."""
+        with self.connect() as con:
+            row = con.execute(
+                "SELECT 1 FROM grid_versions WHERE version_id = ?", (version_id,)
+            ).fetchone()
+        return row is not None
 
     def grids(self, version_id: int | None = None) -> gpd.GeoDataFrame:
         """The grids of ``version_id`` (default: the published version; empty if none)."""

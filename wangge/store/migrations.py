@@ -12,6 +12,7 @@ this program (a higher recorded version than :data:`SCHEMA_VERSION`) is refused.
 | 4 | the index of patrol fixes by time |
 | 5 | ``cases.h3_7`` ... ``cases.h3_10``, filled in for older rows |
 | 6 | the demo feed's meta keys for demo stores set up before the feed existed |
+| 7 | ``grid_versions.author``: who made a grid version (``wangge grids``, the planner) |
 """
 
 from __future__ import annotations
@@ -106,6 +107,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             WHERE t IS NOT NULL AND EXISTS (SELECT 1 FROM meta WHERE key = 'demo_simulated');
         INSERT OR IGNORE INTO meta (key, value)
             SELECT 'demo_fed_until', value FROM meta WHERE key = 'demo_simulated_until';
+        """,
+    ),
+    Migration(
+        7,
+        "grid version authors",
+        """
+        ALTER TABLE grid_versions ADD COLUMN author TEXT NOT NULL DEFAULT '';
         """,
     ),
 )

@@ -20,7 +20,7 @@ from wangge.store.db import WGS84, Database, geo_frame, to_wkb
 from wangge.store.errors import StoreError
 from wangge.store.schema import TABLES
 
-__all__ = ["ReferenceStore", "bump_data_version"]
+__all__ = ["DEMO_META_KEYS", "ReferenceStore", "bump_data_version"]
 
 
 def bump_data_version(con: sqlite3.Connection) -> None:
@@ -82,39 +82,51 @@ class ReferenceStore(Database):
         Parents must come before children or be in the same call; geometries in any CRS
         (converted to EPSG:4326). Returns the number of units stored.
         """
-        units = units.to_crs(WGS84)
-        missing = {"code", "name", "level", "geometry"} - set(units.columns)
-        if missing:
-            raise StoreError(f"admin units lack the columns {sorted(missing)}")
-        order = units["level"].map({"county": 0, "township": 1, "community": 2})
-        if order.isna().any():
-            bad = sorted(set(units.loc[order.isna(), "level"]))
-            raise StoreError(
-                f"admin units: unknown level(s) {bad}; expected county/township/community"
-            )
-        units = units.assign(_o=order).sort_values(["_o", "code"], kind="stable")
-        rows = list(
-            zip(
-                units["code"].astype(str),
-                units["name"].astype(str),
-                units["level"].astype(str),
-                units.get("kind", pd.Series("", index=units.index)).fillna("").astype(str),
-                units.get("parent_code", pd.Series(None, index=units.index)),
-                to_wkb(units.geometry),
-                strict=True,
-            )
-        )
-        rows = [
-            (c, n, lv, k, (p if isinstance(p, str) and p else None), g)
-            for c, n, lv, k, p, g in rows
-        ]
+        rows = _admin_rows(units)
         with self.transaction() as con:
-            con.execute("DELETE FROM admin_units")
-            con.executemany("INSERT INTO admin_units VALUES (?, ?, ?, ?, ?, ?)", rows)
-            # a new hierarchy is no longer the demo county until ensure_demo says so again
-            con.execute("DELETE FROM meta WHERE key = 'demo_county'")
+            _write_admin_units(con, rows)
             bump_data_version(con)
         return len(rows)
+
+    def replace_county(
+        self,
+        units: gpd.GeoDataFrame,
+        buildings: gpd.GeoDataFrame,
+        layers: dict[str, gpd.GeoDataFrame],
+        *,
+        meta: dict[str, str] | None = None,
+    ) -> dict[str, int]:
+        """Replace the whole county in ONE transaction: all or nothing.
+
+        The hierarchy (``units``, as :meth:`replace_admin_units` takes it), the buildings (as
+        :meth:`replace_buildings`), every reference layer (``layers``: layer name -> features
+        with ``name`` and ``kind`` columns; layers not given are emptied) and the ``meta``
+        keys given. The demo county's marks are removed: the store now holds a real county.
+        Cases, cameras, patrols, users and grid versions are kept: a case keeps the grid
+        version and grid it was located in. Returns the rows stored per table or layer.
+        """
+        unit_rows = _admin_rows(units)
+        building_rows, building_bounds = _building_rows(buildings)
+        layer_rows = {
+            name: _basemap_rows(frame, name_column="name", kind_column="kind")
+            for name, frame in layers.items()
+        }
+        with self.transaction() as con:
+            _write_admin_units(con, unit_rows)
+            _write_buildings(con, building_rows, building_bounds)
+            con.execute("DELETE FROM basemap_rtree")
+            con.execute("DELETE FROM basemap_features")
+            for name, (rows, bounds) in layer_rows.items():
+                _write_basemap_layer(con, name, rows, bounds)
+            con.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k in DEMO_META_KEYS])
+            con.executemany(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                sorted((meta or {}).items()),
+            )
+            bump_data_version(con)
+        counts = {"admin_units": len(unit_rows), "buildings": len(building_rows)}
+        counts.update({name: len(rows) for name, (rows, _) in layer_rows.items()})
+        return counts
 
     def admin_units(
         self, level: str | None = None, parent_code: str | None = None
@@ -148,15 +160,7 @@ class ReferenceStore(Database):
         kind_column: str | None = None,
     ) -> int:
         """Replace one reference layer (roads, water, railways, hamlets, pois)."""
-        features = features.to_crs(WGS84)
-        names = features[name_column].fillna("").astype(str) if name_column in features else None
-        kinds = (
-            features[kind_column].fillna("").astype(str)
-            if kind_column and kind_column in features
-            else None
-        )
-        wkb = to_wkb(features.geometry)
-        bounds = features.geometry.bounds.to_numpy()
+        rows, bounds = _basemap_rows(features, name_column=name_column, kind_column=kind_column)
         with self.transaction() as con:
             old = [
                 r[0]
@@ -164,23 +168,9 @@ class ReferenceStore(Database):
             ]
             con.executemany("DELETE FROM basemap_rtree WHERE fid = ?", [(f,) for f in old])
             con.execute("DELETE FROM basemap_features WHERE layer = ?", (layer,))
-            for i, geom in enumerate(wkb):
-                cur = con.execute(
-                    "INSERT INTO basemap_features (layer, name, kind, geometry) VALUES (?, ?, ?, ?)",
-                    (
-                        layer,
-                        names.iloc[i] if names is not None else "",
-                        kinds.iloc[i] if kinds is not None else "",
-                        geom,
-                    ),
-                )
-                minx, miny, maxx, maxy = bounds[i]
-                con.execute(
-                    "INSERT INTO basemap_rtree VALUES (?, ?, ?, ?, ?)",
-                    (cur.lastrowid, minx, maxx, miny, maxy),
-                )
+            _write_basemap_layer(con, layer, rows, bounds)
             bump_data_version(con)
-        return len(wkb)
+        return len(rows)
 
     def basemap_layer(
         self, layer: str, bbox: tuple[float, float, float, float] | None = None
@@ -203,46 +193,9 @@ class ReferenceStore(Database):
 
     def replace_buildings(self, buildings: gpd.GeoDataFrame) -> int:
         """Replace all buildings. Needs ``building_id`` and ``households``; other columns optional."""
-        buildings = buildings.to_crs(WGS84)
-        missing = {"building_id", "households"} - set(buildings.columns)
-        if missing:
-            raise StoreError(f"buildings lack the columns {sorted(missing)}")
-
-        def col(name: str, default):
-            return (
-                buildings[name].fillna(default)
-                if name in buildings
-                else pd.Series(default, index=buildings.index)
-            )
-
-        wkb = to_wkb(buildings.geometry)
-        bounds = buildings.geometry.bounds.to_numpy()
-        rows = [
-            (i + 1, *vals)
-            for i, vals in enumerate(
-                zip(
-                    buildings["building_id"].astype(str),
-                    col("community_code", "").astype(str),
-                    col("kind", "").astype(str),
-                    col("floors", 0).astype(int),
-                    buildings["households"].astype(int),
-                    col("special", "").astype(str),
-                    col("name", "").astype(str),
-                    col("compound_id", "").astype(str),
-                    col("hamlet_id", "").astype(str),
-                    wkb,
-                    strict=True,
-                )
-            )
-        ]
+        rows, bounds = _building_rows(buildings)
         with self.transaction() as con:
-            con.execute("DELETE FROM buildings_rtree")
-            con.execute("DELETE FROM buildings")
-            con.executemany("INSERT INTO buildings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            con.executemany(
-                "INSERT INTO buildings_rtree VALUES (?, ?, ?, ?, ?)",
-                [(i + 1, b[0], b[2], b[1], b[3]) for i, b in enumerate(bounds)],
-            )
+            _write_buildings(con, rows, bounds)
             bump_data_version(con)
         return len(rows)
 
@@ -310,3 +263,116 @@ class ReferenceStore(Database):
             raise StoreError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
         with self.connect() as con:
             return int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+#: Meta keys of the demo county, removed when a real county is loaded over it.
+DEMO_META_KEYS = (
+    "demo_county",
+    "demo_seed",
+    "demo_simulated",
+    "demo_simulated_until",
+    "demo_fed_until",
+)
+
+
+def _admin_rows(units: gpd.GeoDataFrame) -> list[tuple]:
+    """Rows of ``admin_units``, parents first; StoreError for missing columns or levels."""
+    units = units.to_crs(WGS84)
+    missing = {"code", "name", "level", "geometry"} - set(units.columns)
+    if missing:
+        raise StoreError(f"admin units lack the columns {sorted(missing)}")
+    order = units["level"].map({"county": 0, "township": 1, "community": 2})
+    if order.isna().any():
+        bad = sorted(set(units.loc[order.isna(), "level"]))
+        raise StoreError(f"admin units: unknown level(s) {bad}; expected county/township/community")
+    units = units.assign(_o=order).sort_values(["_o", "code"], kind="stable")
+    rows = zip(
+        units["code"].astype(str),
+        units["name"].astype(str),
+        units["level"].astype(str),
+        units.get("kind", pd.Series("", index=units.index)).fillna("").astype(str),
+        units.get("parent_code", pd.Series(None, index=units.index)),
+        to_wkb(units.geometry),
+        strict=True,
+    )
+    return [
+        (c, n, lv, k, (p if isinstance(p, str) and p else None), g) for c, n, lv, k, p, g in rows
+    ]
+
+
+def _write_admin_units(con: sqlite3.Connection, rows: list[tuple]) -> None:
+    con.execute("DELETE FROM admin_units")
+    con.executemany("INSERT INTO admin_units VALUES (?, ?, ?, ?, ?, ?)", rows)
+    # a new hierarchy is no longer the demo county until ensure_demo says so again
+    con.execute("DELETE FROM meta WHERE key = 'demo_county'")
+
+
+def _basemap_rows(
+    features: gpd.GeoDataFrame, *, name_column: str, kind_column: str | None
+) -> tuple[list[tuple], list]:
+    """(name, kind, wkb) rows of a reference layer and their bounding boxes."""
+    features = features.to_crs(WGS84)
+    blank = pd.Series("", index=features.index)
+    names = features[name_column].fillna("").astype(str) if name_column in features else blank
+    kinds = (
+        features[kind_column].fillna("").astype(str)
+        if kind_column and kind_column in features
+        else blank
+    )
+    rows = list(zip(names, kinds, to_wkb(features.geometry), strict=True))
+    return rows, features.geometry.bounds.to_numpy().tolist()
+
+
+def _write_basemap_layer(
+    con: sqlite3.Connection, layer: str, rows: list[tuple], bounds: list
+) -> None:
+    for (name, kind, geom), (minx, miny, maxx, maxy) in zip(rows, bounds, strict=True):
+        cur = con.execute(
+            "INSERT INTO basemap_features (layer, name, kind, geometry) VALUES (?, ?, ?, ?)",
+            (layer, name, kind, geom),
+        )
+        con.execute(
+            "INSERT INTO basemap_rtree VALUES (?, ?, ?, ?, ?)",
+            (cur.lastrowid, minx, maxx, miny, maxy),
+        )
+
+
+def _building_rows(buildings: gpd.GeoDataFrame) -> tuple[list[tuple], list]:
+    """Rows of ``buildings`` (rid from 1) and their bounding boxes."""
+    buildings = buildings.to_crs(WGS84)
+    missing = {"building_id", "households"} - set(buildings.columns)
+    if missing:
+        raise StoreError(f"buildings lack the columns {sorted(missing)}")
+
+    def col(name: str, default):
+        return (
+            buildings[name].fillna(default)
+            if name in buildings
+            else pd.Series(default, index=buildings.index)
+        )
+
+    values = zip(
+        buildings["building_id"].astype(str),
+        col("community_code", "").astype(str),
+        col("kind", "").astype(str),
+        col("floors", 0).astype(int),
+        buildings["households"].astype(int),
+        col("special", "").astype(str),
+        col("name", "").astype(str),
+        col("compound_id", "").astype(str),
+        col("hamlet_id", "").astype(str),
+        to_wkb(buildings.geometry),
+        strict=True,
+    )
+    rows = [(i + 1, *vals) for i, vals in enumerate(values)]
+    return rows, buildings.geometry.bounds.to_numpy().tolist()
+
+
+def _write_buildings(con: sqlite3.Connection, rows: list[tuple], bounds: list) -> None:
+    con.execute("DELETE FROM buildings_rtree")
+    con.execute("DELETE FROM buildings")
+    con.executemany("INSERT INTO buildings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany(
+        "INSERT INTO buildings_rtree VALUES (?, ?, ?, ?, ?)",
+        [(i + 1, b[0], b[2], b[1], b[3]) for i, b in enumerate(bounds)],
+    )

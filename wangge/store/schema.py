@@ -9,7 +9,8 @@ index where a layer is queried by viewport (buildings, basemap features).
 Schema (version 1)
 ------------------
 ``meta(key, value)``
-    Free key/value settings: ``demo_seed``, ``data_version`` (bumped on every load of reference
+    Free key/value settings: ``county_code``, ``county_name`` and ``county_imported_at``
+    (set by ``wangge county import``), ``demo_seed``, ``data_version`` (bumped on every load of reference
     data: hierarchy, layers, buildings, grid versions, workers); for the demo county (version 6)
     ``demo_county`` (its seed: set by ``wangge demo setup``, removed when the hierarchy is
     replaced, so that the live demo feed never writes into a real county),
@@ -58,6 +59,10 @@ grid_code, status, last_heartbeat)`` and ``camera_heartbeats(camera_id, at, onli
     rows by the migration), so that the map bins cases with a GROUP BY.
 
 Version 6 adds no table: it fills in the demo feed's meta keys for demo stores set up before.
+
+``grid_versions.author`` (version 7)
+    Who made the version (``wangge grids`` takes the login name or ``--author``); the version's
+    ``note`` is its comment.
 
 The schema is built and upgraded only by :mod:`wangge.store.migrations`; every SQL statement of
 the project lives in :mod:`wangge.store`.
