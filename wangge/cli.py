@@ -6,6 +6,8 @@
 | ``wangge demo setup`` | build, load into the store and divide the demo county into grids |
 | ``wangge demo feed`` | keep the demo county moving (new cases, handling, cameras, patrols) until Ctrl-C |
 | ``wangge partition`` | divide buildings into grids (geo) |
+| ``wangge county import`` | load a real county (hierarchy, buildings, reference layers) |
+| ``wangge grids partition|import|list|publish|export`` | grid versions of the store's county |
 | ``wangge db migrate`` | create or upgrade the store's schema |
 | ``wangge serve`` | set up the demo county when needed and serve the dashboard |
 """
@@ -336,8 +338,208 @@ def _import_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_import)
 
 
+def _store():
+    from wangge.settings import Settings
+    from wangge.store import Store
+
+    store = Store(Settings.from_env().db_path)
+    store.migrate()
+    return store
+
+
+def _author(args: argparse.Namespace) -> str:
+    import getpass
+
+    return args.author or getpass.getuser()
+
+
+def _print_report(report, as_json: bool) -> None:
+    import json
+
+    print(
+        json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.summary()
+    )
+
+
+def _county_import(args: argparse.Namespace) -> int:
+    from wangge.ingest.county import CountyFiles, import_county
+    from wangge.ingest.layers import LayerOptions
+    from wangge.ingest.problems import ImportRefused
+    from wangge.settings import Settings
+    from wangge.store import Store
+
+    references = {k: getattr(args, k) for k in ("roads", "water", "railways") if getattr(args, k)}
+    files = CountyFiles(
+        county_code=args.county_code,
+        county_name=args.county_name,
+        townships=args.townships,
+        communities=args.communities,
+        township_code=args.township_code,
+        township_name=args.township_name,
+        community_code=args.community_code,
+        community_name=args.community_name,
+        community_kind=args.community_kind,
+        buildings=args.buildings,
+        households_column=args.households_column,
+        building_id=args.building_id,
+        references=references,
+        options=LayerOptions(encoding=args.encoding, gcj02=args.gcj02),
+        tolerance_m2=args.tolerance,
+    )
+    try:
+        report = import_county(Store(Settings.from_env().db_path), files)
+    except ImportRefused as exc:
+        _print_report(exc.report, args.json)
+        print("error: nothing was imported; fix the problems above", file=sys.stderr)
+        return 1
+    _print_report(report, args.json)
+    return 0
+
+
+def _county_commands(sub: argparse._SubParsersAction) -> None:
+    """``wangge county import``."""
+    county = sub.add_parser("county", help="a real county's boundaries, buildings and layers")
+    county_sub = county.add_subparsers(dest="county_command", required=True)
+    imp = county_sub.add_parser(
+        "import",
+        help="validate a county's files and load them into the store in one transaction "
+        "(all or nothing; a second import replaces the county, cases keep their grids)",
+    )
+    imp.add_argument("--county-code", required=True, help="the county's 6-digit code")
+    imp.add_argument("--county-name", required=True, help="the county's name")
+    for level, flag in (("township", "--townships"), ("community", "--communities")):
+        imp.add_argument(flag, required=True, metavar="FILE[:LAYER]", help=f"{level} polygons")
+        imp.add_argument(
+            f"--{level}-code", default="code", metavar="COL", help="12-digit code column"
+        )
+        imp.add_argument(f"--{level}-name", default="name", metavar="COL", help="name column")
+    imp.add_argument("--community-kind", metavar="COL", help="urban/rural (社区/行政村) column")
+    imp.add_argument("--buildings", metavar="FILE[:LAYER]", help="building footprints")
+    imp.add_argument(
+        "--households-column", metavar="COL", help="households per building (else estimated)"
+    )
+    imp.add_argument("--building-id", metavar="COL", help="building id column")
+    for layer in ("roads", "water", "railways"):
+        imp.add_argument(f"--{layer}", metavar="FILE[:LAYER]", help=f"{layer} reference layer")
+    imp.add_argument("--encoding", help="DBF encoding of shapefiles (GBK, GB18030, UTF-8)")
+    imp.add_argument(
+        "--gcj02", action="store_true", help="coordinates are GCJ-02 (Gaode/Tencent): convert"
+    )
+    imp.add_argument(
+        "--tolerance",
+        type=float,
+        default=100.0,
+        metavar="M2",
+        help="overlaps and gaps up to this area are tolerated (default: %(default)s m2)",
+    )
+    imp.add_argument("--json", action="store_true", help="the report as JSON")
+    imp.set_defaults(func=_county_import)
+
+
+def _grids_run(args: argparse.Namespace) -> int:
+    """``wangge grids partition|import|publish|export``: one store call each."""
+    from wangge.ingest.problems import ImportRefused
+    from wangge.services import grids
+    from wangge.store import StoreError
+
+    store = _store()
+    try:
+        if args.grids_command == "partition":
+            vid, report = grids.partition_store(
+                store,
+                township=args.township,
+                author=_author(args),
+                comment=args.comment or "",
+                progress=not args.quiet,
+            )
+            print(f"grid version {vid} (draft): {report['counts']}")
+        elif args.grids_command == "import":
+            from wangge.ingest.grids import GridFiles, import_grids
+            from wangge.ingest.layers import LayerOptions
+
+            files = GridFiles(
+                args.file,
+                args.code_column,
+                args.community_column,
+                LayerOptions(encoding=args.encoding, gcj02=args.gcj02),
+            )
+            vid, report = import_grids(
+                store, files, author=_author(args), comment=args.comment or ""
+            )
+            print(report.summary())
+            print(f"grid version {vid} (draft)")
+        elif args.grids_command == "publish":
+            grids.publish_grid_version(store, args.id)
+            print(f"grid version {args.id} published")
+        else:
+            out = grids.export_grid_version(
+                store, args.id, args.format, args.out, encoding=args.encoding
+            )
+            print(f"grid version {args.id}: {out}")
+    except ImportRefused as exc:
+        print(exc.report.summary())
+        print("error: nothing was imported; fix the problems above", file=sys.stderr)
+        return 1
+    except (StoreError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _grids_list(args: argparse.Namespace) -> int:
+    import json
+
+    from wangge.services.grids import grid_version_rows
+
+    rows = grid_version_rows(_store())
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{'id':>4}  {'status':<9}  {'created_at':<20}  {'grids':>5}  {'author':<12}  comment")
+    for r in rows:
+        print(
+            f"{r['id']:>4}  {r['status']:<9}  {r['created_at']:<20}  {r['grids']:>5}  "
+            f"{r['author']:<12}  {r['comment']}"
+        )
+    return 0
+
+
+def _grids_commands(sub: argparse._SubParsersAction) -> None:
+    """``wangge grids partition|import|list|publish|export``."""
+    grids = sub.add_parser("grids", help="grid versions: divide, adopt, list, publish, export")
+    grids_sub = grids.add_subparsers(dest="grids_command", required=True)
+    part = grids_sub.add_parser("partition", help="a new draft version by the grid engine")
+    part.add_argument("--township", metavar="CODE", help="only this township (others kept)")
+    part.add_argument("--quiet", action="store_true", help="no progress output")
+    imp = grids_sub.add_parser("import", help="adopt an existing grid layer as a draft version")
+    imp.add_argument("file", metavar="FILE[:LAYER]")
+    imp.add_argument("--code-column", required=True, metavar="COL", help="grid code column")
+    imp.add_argument("--community-column", metavar="COL", help="community code column")
+    imp.add_argument("--encoding", help="DBF encoding of a shapefile")
+    imp.add_argument("--gcj02", action="store_true", help="coordinates are GCJ-02: convert")
+    for p in (part, imp):
+        p.add_argument("--author", help="who made it (default: the login name)")
+        p.add_argument("--comment", help="what it is for")
+        p.set_defaults(func=_grids_run)
+    lst = grids_sub.add_parser(
+        "list", help="every version: id, status, created_at, author, comment"
+    )
+    lst.add_argument("--json", action="store_true", help="as JSON (for scripts)")
+    lst.set_defaults(func=_grids_list)
+    pub = grids_sub.add_parser("publish", help="the dashboard and new cases use this version")
+    pub.add_argument("id", type=int)
+    pub.set_defaults(func=_grids_run)
+    exp = grids_sub.add_parser("export", help="write a version's grids to a file")
+    exp.add_argument("id", type=int)
+    exp.add_argument("--format", required=True, choices=["gpkg", "geojson", "shp"])
+    exp.add_argument("--out", required=True, metavar="PATH")
+    exp.add_argument("--encoding", help="Shapefile DBF encoding, e.g. GBK (default: UTF-8)")
+    exp.set_defaults(func=_grids_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``wangge`` command's parser: demo, partition, db, serve, user, token, import."""
+    """The ``wangge`` command's parser: demo, partition, db, serve, user, token, import, county,
+    grids."""
     parser = argparse.ArgumentParser(
         prog="wangge", description="Community grid management (网格化管理)"
     )
@@ -347,6 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
     geo_cli.register_partition(sub)
     _admin_commands(sub)
     _import_commands(sub)
+    _county_commands(sub)
+    _grids_commands(sub)
     return parser
 
 
