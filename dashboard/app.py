@@ -59,7 +59,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
 
 def main(app: dash.Dash | None = None) -> None:
-    """Migrate the store, make sure the demo county is there, start the demo feed (unless
+    """Migrate the store, make sure the demo county is there (unless a county was imported with
+    ``wangge county import``), start the demo feed (unless
     ``WANGGE_DEMO_FEED=0``; :mod:`wangge.demo.feed`) and serve on HOST:PORT."""
     from dashboard.memory import bound_native_heap
     from wangge.demo.feed import log as feed_log
@@ -75,7 +76,10 @@ def main(app: dash.Dash | None = None) -> None:
     bound_native_heap()  # before the server's threads allocate (dashboard/memory.py says why)
     app = app or create_app()
     settings: Settings = app.server.config["WANGGE_SETTINGS"]
-    ensure_demo(app.server.config["WANGGE_STORE"], settings.boundaries_dir, seed=settings.demo_seed)
+    store = app.server.config["WANGGE_STORE"]
+    store.migrate()
+    if not store.get_meta("county_code"):  # a county from `wangge county import` is served as is
+        ensure_demo(store, settings.boundaries_dir, seed=settings.demo_seed)
     import threading
 
     from waitress import serve
