@@ -245,8 +245,9 @@ def test_unreadable_files_and_missing_crs(tmp_path):
     frames["roads"].to_file(tmp_path / "roads.shp", engine="pyogrio")
     (tmp_path / "roads.prj").unlink()
     problems = _problems(tmp_path, {"references": {"roads": str(tmp_path / "roads.shp")}})
-    assert _one(problems, "coordinate reference").startswith(
-        "roads.shp: the layer has no coordinate reference system (CRS)"
+    assert _one(problems, "no CRS") == (
+        "roads.shp: the layer has no CRS; set the CRS its coordinates are in, e.g. EPSG:4490 "
+        "(CGCS2000) in a .prj beside a shapefile"
     )
 
 

@@ -18,8 +18,8 @@ import pandas as pd
 import shapely
 
 from geo import coords, io
-from geo.crs import require_crs
 from geo.errors import InputError
+from geo.validate import require_crs
 from wangge.ingest.problems import ImportReport
 
 __all__ = [
@@ -73,7 +73,9 @@ def read_layer(
     path, layer = io.parse_source(spec)
     try:
         frame = io.read_vector(path, layer=layer, encoding=options.encoding)
-        crs = require_crs(frame, label)
+        crs = require_crs(
+            frame, "the layer", example="EPSG:4490 (CGCS2000) in a .prj beside a shapefile"
+        )
     except (InputError, OSError) as exc:
         report.add(label, "", "", str(exc).removeprefix(f"{path}: ").removeprefix(f"{label}: "))
         return None
