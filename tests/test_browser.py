@@ -260,8 +260,8 @@ def test_the_wall_shows_a_case_posted_through_the_api_within_one_refresh(
 ):
     browser.set_window_size(1920, 1080)
     browser.get(server + "/wall?token=demo-wall-display")
-    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "kpi-reported_today")))
-    WebDriverWait(browser, 30).until(
+    WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, "kpi-reported_today")))
+    WebDriverWait(browser, 60).until(
         lambda d: "数据更新于" in d.find_element(By.ID, "wall-updated").text
     )
     before = int(browser.find_element(By.ID, "kpi-reported_today").text.replace(",", ""))
