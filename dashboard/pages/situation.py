@@ -513,7 +513,7 @@ def navigate(link, click, metric, state):
     metric: the page's parts are updated in place. The unit is checked against the user's
     scope by :func:`wangge.services.metrics.unit_view`, as on a full page load."""
     trigger = ctx.triggered_id
-    if not isinstance(state, dict):
+    if not isinstance(state, dict) or not may_open_page("/situation"):
         raise PreventUpdate
     state = _clean_state(state)
     new = target(trigger, link if trigger == ids.SIT_TARGET else click, metric, state)

@@ -365,12 +365,9 @@ def _cases_inside(
 ) -> list[bool]:
     """Which located cases lie inside ``scope``; the others are reported by row."""
     inside = [scope.contains(loc["township_code"]) for loc in located]
-    for row_no, loc, ok in zip(rows, located, inside, strict=True):
+    for row_no, ok in zip(rows, inside, strict=True):
         if not ok:
-            where = loc["township_code"] or "no township (outside every grid)"
-            report.add_error(
-                row_no, f"lon/lat: the case lies in {where}, outside {_scope_name(scope)}"
-            )
+            report.add_error(row_no, f"lon/lat: the case lies outside {_scope_name(scope)}")
     return inside
 
 
@@ -616,9 +613,6 @@ def _cameras_inside(
                 cam.row, f"{cam.camera_id}: a camera of another township than {_scope_name(scope)}"
             )
         elif not scope.contains(cam.grid_code):
-            where = cam.grid_code or "no grid"
-            report.add_error(
-                cam.row, f"{cam.camera_id}: placed in {where}, outside {_scope_name(scope)}"
-            )
+            report.add_error(cam.row, f"{cam.camera_id}: placed outside {_scope_name(scope)}")
         keep.append(cam.camera_id not in foreign and scope.contains(cam.grid_code))
     return cams[keep]
