@@ -28,6 +28,7 @@ kept in ``$WANGGE_DATA_DIR/secret_key`` (created on first start, readable by the
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import secrets
@@ -35,6 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
+from dash.exceptions import PreventUpdate
 from flask import Flask, current_app, g, jsonify, redirect, request, session
 
 from dashboard.i18n import normalise_lang, t
@@ -48,6 +50,7 @@ __all__ = [
     "current_user",
     "init_auth",
     "may_open_page",
+    "page_callback",
     "principal_of",
 ]
 
@@ -108,6 +111,23 @@ def may_open_page(path: str) -> bool:
     """Whether this request's principal may open the page at ``path``
     (:func:`wangge.access.may_open`)."""
     return may_open(current_principal(), path)
+
+
+def page_callback(path: str):
+    """Decorator of a page's Dash callbacks: they answer (with data inside the principal's
+    scope) only a principal that may open the page at ``path``; anyone else gets no update (a
+    wall screen asking the case list's callbacks, a leader of no real township)."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            if not may_open_page(path):
+                raise PreventUpdate
+            return fn(*args, **kwargs)
+
+        return inner
+
+    return wrap
 
 
 def _login_page(lang: str, error: str = "", next_url: str = "/") -> str:

@@ -396,17 +396,22 @@ def test_pages_and_callbacks_give_a_leader_of_no_real_township_nothing(env, scop
     app, _, _, b = env
     with signed_in(app, "township", scope):
         for layout in (map.layout(), cases.layout(), situation.layout(), wall.layout()):
-            assert "无权" in str(layout) or "forbidden" in str(layout).lower(), str(layout)[:200]
-        calls = _calls(b)
-        rows = calls[("dashboard.pages.cases", "get_rows")]()
-        assert rows[0]["rowCount"] == 0
-        assert calls[("dashboard.pages.map", "show_cases")]()[:2] == (None, None)
-        assert calls[("dashboard.pages.map", "grid_values")]()["per100"]["values"] == {}
-        with pytest.raises(PreventUpdate):
-            _situation({"level": "township", "code": A, "metric": "per100", "lang": "zh"}, {})
-        text = _text(calls[("dashboard.pages.wall", "refresh_wall")]())
-        for mark in [A[:9], A_NAME, *b_marks(b)]:
-            assert mark not in text
+            assert t("error.forbidden", "zh") in str(layout), str(layout)[:200]
+        for key, call in _calls(b).items():
+            with pytest.raises(PreventUpdate):
+                call()
+                pytest.fail(f"{key} answered")
+
+
+def test_a_wall_screen_gets_no_answer_from_other_pages_callbacks(env):
+    app, _, _, b = env
+    with signed_in(app, "wall"):
+        for (module, name), call in _calls(b).items():
+            if name == "refresh_wall":
+                continue
+            with pytest.raises(PreventUpdate):
+                call()
+                pytest.fail(f"{module}.{name} answered the wall")
 
 
 # -- the drill-down's unit check --------------------------------------------------------------

@@ -16,7 +16,7 @@ from flask import current_app
 
 from dashboard import ids
 from dashboard.api import public_case
-from dashboard.auth import current_scope, may_open_page
+from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.case_detail import case_detail, case_marker, local_time
 from dashboard.components.geojson import display_point, fitted_view, geojson
 from dashboard.components.header import header, message_page
@@ -264,6 +264,7 @@ def rows_for(request: dict | None, status, category, township, window, overdue, 
     State(ids.CASES_OVERDUE, "value"),
     State(ids.CASES_LANG, "data"),
 )
+@page_callback("/cases")
 def get_rows(request, status, category, township, window, overdue, lang):
     return rows_for(request, status, category, township, window, overdue, normalise_lang(lang))
 
@@ -278,6 +279,7 @@ def get_rows(request, status, category, township, window, overdue, lang):
     Input(ids.CASES_OVERDUE, "value"),
     State(ids.CASES_LANG, "data"),
 )
+@page_callback("/cases")
 def refilter(status, category, township, window, overdue, lang):
     """Filters set or changed: a new grid, and the number of matching cases."""
     lang = normalise_lang(lang)
@@ -298,6 +300,7 @@ def refilter(status, category, township, window, overdue, lang):
     State(ids.CASES_LANG, "data"),
     prevent_initial_call=True,
 )
+@page_callback("/cases")
 def show_case(selected, lang):
     """The clicked case's status history; the map flies to it."""
     lang = normalise_lang(lang)

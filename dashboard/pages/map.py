@@ -25,7 +25,7 @@ from dash import (
 from flask import current_app
 
 from dashboard import ids
-from dashboard.auth import current_scope, may_open_page
+from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.geojson import fitted_view, from_display
 from dashboard.components.header import county_page_title, header, message_page
 from dashboard.components.map_layers import (
@@ -194,6 +194,7 @@ def _controls(lang: str) -> html.Div:
     Input(ids.MAP, "bounds"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def show_buildings(zoom, bounds, lang):
     """Buildings in the viewport once zoomed in to :data:`BUILDINGS_MIN_ZOOM` or more."""
     lang = normalise_lang(lang)
@@ -250,6 +251,7 @@ def _case_filters(window, category, status) -> dict:
     Input(ids.MAP, "bounds"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def show_cases(window, category, status, zoom, bounds, lang):
     """Cases of the time window, category and status, as points or, past :data:`MAX_POINTS`
     in the view (the viewport counts from zoom 14 on), as bins
@@ -274,6 +276,7 @@ def show_cases(window, category, status, zoom, bounds, lang):
     Input(ids.MAP_LAYERS, "overlays"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def show_hexes(window, category, status, zoom, overlays, lang):
     """H3 hexagon counts of the same cases at a resolution that suits the zoom, computed and
     sent only while the hexagon layer is switched on (it is off by default)."""
@@ -295,6 +298,7 @@ GRID_VALUES_REFRESH = 60
     Output(ids.GRID_VALUES, "data"),
     Input(ids.GRID_VALUES_TICK, "n_intervals"),
 )
+@page_callback("/")
 def grid_values(_tick):
     """Every grid metric's values, per grid of the user's scope, sent once and then every
     :data:`GRID_VALUES_REFRESH` seconds: choosing a metric restyles the grids in the browser
@@ -327,6 +331,7 @@ clientside_callback(
     State(ids.UNCOVERED, "data"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def load_camera_layers(overlays, sectors, uncovered, lang):
     """Camera views and uncovered streets are loaded the first time their layer is switched on."""
     lang = normalise_lang(lang)
@@ -349,6 +354,7 @@ def load_camera_layers(overlays, sectors, uncovered, lang):
     Input(ids.TRACK_DATE, "date"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def show_track(worker, day, lang):
     """One grid worker's GPS track on one (local) day, with its sessions and minutes."""
     lang = normalise_lang(lang)

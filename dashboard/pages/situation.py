@@ -36,7 +36,7 @@ from dash_extensions.javascript import Namespace
 from flask import current_app
 
 from dashboard import ids
-from dashboard.auth import current_scope, may_open_page
+from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.geojson import display_point, geojson
 from dashboard.components.header import header, message_page
 from dashboard.i18n import flags_label, label, labels, normalise_lang, page_title, t
@@ -508,12 +508,13 @@ def target(trigger, click, metric, state) -> dict | None:
     State(ids.SIT_STATE, "data"),
     prevent_initial_call=True,
 )
+@page_callback("/situation")
 def navigate(link, click, metric, state):
     """One level down (a child on the map or in the ranking), up (a breadcrumb), or another
     metric: the page's parts are updated in place. The unit is checked against the user's
     scope by :func:`wangge.services.metrics.unit_view`, as on a full page load."""
     trigger = ctx.triggered_id
-    if not isinstance(state, dict) or not may_open_page("/situation"):
+    if not isinstance(state, dict):
         raise PreventUpdate
     state = _clean_state(state)
     new = target(trigger, link if trigger == ids.SIT_TARGET else click, metric, state)

@@ -21,7 +21,7 @@ from flask import current_app
 from plotly.io.json import to_json_plotly
 
 from dashboard import ids
-from dashboard.auth import current_scope, may_open_page
+from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.geojson import display_bounds, fitted_view, geojson
 from dashboard.components.header import demo_badge
 from dashboard.i18n import normalise_lang, page_title, t
@@ -339,6 +339,7 @@ DATA_OUTPUTS = (
     State(ids.WALL_FINGERPRINT, "data"),
     State(ids.WALL_SETTINGS, "data"),
 )
+@page_callback("/wall")
 def refresh_wall(_n, scale, fingerprint, settings):
     """Only what changed: nothing but the time of the check when the data (and the screen's
     scale) are as at ``fingerprint``; else the panels whose content differs from what the wall
