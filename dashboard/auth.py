@@ -86,8 +86,7 @@ def current_user() -> dict | None:
 def principal_of(identity: Mapping[str, object], store: Store) -> Principal:
     """The :class:`Principal` of a session's user or a token's row. A township principal whose
     township is not one of the store's gets an empty scope (it may then do nothing)."""
-    known = store.admin_units("township", scope=Scope.county())["code"]
-    return Principal.from_identity(identity, known_townships=known)
+    return Principal.from_identity(identity, known_townships=store.township_codes())
 
 
 def current_principal() -> Principal | None:

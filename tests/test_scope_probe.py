@@ -472,3 +472,41 @@ def test_scope_must_be_given_as_a_scope(env):
         store.list_cases(scope=A)
     with pytest.raises(TypeError, match="scope must be a wangge.access.Scope"):
         store.grids(scope=None)
+
+
+def test_scope_filters_search_the_indexes(env):
+    """A township's filter is a range over the indexed code column (no scan of the table)."""
+    from wangge.store.cases import case_filters
+    from wangge.store.scoping import scope_sql
+
+    _, store, _, _ = env
+    scope = Scope.of_township(A)
+    match = case_filters({}, "2026-11-22T00:00:00Z", scope=scope)
+    queries = {
+        "cases_township": ("SELECT COUNT(*) FROM cases" + match.where, match.args),
+        "buildings_community": (
+            "SELECT COUNT(*) FROM buildings WHERE {}".format(*scope_sql(scope, "community_code")),
+            scope_sql(scope, "community_code")[1],
+        ),
+        "sqlite_autoindex_admin_units_1": (
+            "SELECT COUNT(*) FROM admin_units WHERE {}".format(*scope_sql(scope, "code")),
+            scope_sql(scope, "code")[1],
+        ),
+    }
+    with store.connect() as con:
+        for index, (sql, args) in queries.items():
+            plan = " ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + sql, args))
+            assert "SEARCH" in plan and index in plan, plan
+
+
+def test_the_store_knows_its_townships(env):
+    _, store, _, _ = env
+    assert store.township_codes() == {A, B}
+    known = Principal.from_identity(
+        {"name": "a", "role": "township", "scope": A}, known_townships=store.township_codes()
+    )
+    unknown = Principal.from_identity(
+        {"name": "z", "role": "township", "scope": "420999009000"},
+        known_townships=store.township_codes(),
+    )
+    assert known.scope == Scope.of_township(A) and unknown.scope.empty

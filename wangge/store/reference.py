@@ -46,6 +46,7 @@ class ReferenceStore(Database):
         # for them, and decoding their geometries costs 5-25 ms a time
         self._reference: dict[tuple, tuple[int, gpd.GeoDataFrame]] = {}
         self._reference_lock = threading.Lock()
+        self._townships: tuple[int, frozenset[str]] | None = None
 
     def _cached_reference(
         self, key: tuple, load: Callable[[], gpd.GeoDataFrame]
@@ -80,6 +81,18 @@ class ReferenceStore(Database):
         versions, workers); caches of map layers and of the point locator key on it. Operational
         writes (cases, cameras, patrol points) do not bump it."""
         return int(self.get_meta("data_version", "0") or 0)
+
+    def township_codes(self) -> frozenset[str]:
+        """The codes of the townships stored (read again only when :meth:`data_version`
+        changed): what a township principal's code is checked against on every request."""
+        version = self.data_version()
+        hit = self._townships
+        if hit is None or hit[0] != version:
+            with self.connect() as con:
+                codes = con.execute("SELECT code FROM admin_units WHERE level = 'township'")
+                hit = (version, frozenset(r[0] for r in codes))
+            self._townships = hit
+        return hit[1]
 
     def replace_admin_units(self, units: gpd.GeoDataFrame) -> int:
         """Replace the hierarchy with ``units`` (columns code, name, level, kind, parent_code).
