@@ -118,7 +118,7 @@ def test_a_township_leader_sees_only_their_township_on_every_page(env):
         lat, lon = _find(layout, "situation-map").center
         # on where 青石镇's people live (X0 + 0.02 .. + 0.04, its buildings' rows at Y0 + 0.002
         # and Y0 + 0.012), not on the county
-        x0, y0, x1, y1 = cfg["WANGGE_LAYERS"].home_bounds(scope="420999002000")
+        x0, y0, x1, y1 = cfg["WANGGE_LAYERS"].home_bounds(scope=QINGSHI)
         assert (lon, lat) == pytest.approx(((x0 + x1) / 2, (y0 + y1) / 2))
         assert 114.02 <= x0 < x1 <= 114.04 and 30.0 <= y0 < y1 <= 30.02
         assert (lon, lat) == pytest.approx((114.0293, 30.0072), abs=5e-4)
