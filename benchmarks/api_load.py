@@ -27,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 
+from wangge.access import Scope
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -157,7 +159,7 @@ def main() -> int:
         finally:
             proc.terminate()
             proc.wait()
-        stored = set(store.cases_frame()["case_id"])
+        stored = set(store.cases_frame(scope=Scope.county())["case_id"])
         lat.sort()
         pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000  # noqa: E731
         print("| test | writes | clients | seconds | writes/s | p50 ms | p95 ms | p99 ms | lost |")
@@ -174,7 +176,7 @@ def main() -> int:
             proc = start_server(data, port)  # restart on the same file
             proc.terminate()
             proc.wait()
-            stored = set(store.cases_frame()["case_id"])
+            stored = set(store.cases_frame(scope=Scope.county())["case_id"])
             print(
                 f"| kill -9 after {args.cases // 3} acks | {len(acked)} | {args.clients} | {secs:.2f} | - | - | - | - "
                 f"| {len(set(acked) - stored)} |"

@@ -41,6 +41,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from wangge.access import Scope
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -191,7 +193,7 @@ def soak(
     from wangge.store import Store
 
     token = Store(data_dir / "wangge.sqlite").create_token("soak", "writer")
-    units = Store(data_dir / "wangge.sqlite").admin_units("township")
+    units = Store(data_dir / "wangge.sqlite").admin_units("township", scope=Scope.county())
     p = units.geometry.iloc[0].representative_point()
     d.get(url + "/wall")
     WebDriverWait(d, 60).until(lambda x: "数据更新于" in x.find_element(By.ID, "wall-updated").text)

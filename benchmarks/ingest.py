@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import load_tiny_county  # noqa: E402
 
+from wangge.access import Scope  # noqa: E402
 from wangge.ingest.files import import_cases  # noqa: E402
 from wangge.store import Store  # noqa: E402
 
@@ -51,7 +52,7 @@ def main() -> int:
         print("|---|---|---|---|---|---|---|")
         for run in ("first import", "same file again"):
             t = time.perf_counter()
-            report = import_cases(csv, store, **opts)
+            report = import_cases(csv, store, **opts, scope=Scope.county())
             secs = time.perf_counter() - t
             print(
                 f"| {run} | {report.total:,} | {report.added:,} | {report.duplicates:,} | {report.bad_rows:,} "

@@ -5,6 +5,10 @@ Errors are JSON ``{"error": ..., "detail": ...}`` (422 adds ``fields``: field ->
 the right status code; a bad request never reaches the store. A write answers only after its
 transaction is committed. Writers and readers of operational data authenticate with a bearer
 token (``Authorization: Bearer ...``): 401 without a valid one, 403 when its role may not do it.
+:func:`requires` makes the request's :class:`wangge.access.Principal` (from the token, or for
+GET from the signed-in session) and asks :func:`wangge.access.may`; routes pass
+``g.principal.scope`` to the store, which reads nothing and changes nothing outside it (a case,
+camera or worker of another township is 404, or 403 for a write, never data).
 Reporters' names and phone numbers are masked in every answer.
 """
 
@@ -16,6 +20,8 @@ import math
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, session
 
+from dashboard.auth import current_principal, principal_of
+from wangge.access import Action, OutOfScope, Principal, may
 from wangge.casework import (
     CATEGORIES,
     LEVELS,
@@ -67,10 +73,6 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
 
 # -- operational data ----------------------------------------------------------------------
 
-#: Roles that may write cases, cameras and patrol points.
-WRITE_ROLES = frozenset({"county", "township", "writer"})
-#: Roles that may read operational data.
-READ_ROLES = frozenset({"county", "township", "writer", "planner", "wall"})
 #: Most items in one batch (heartbeats, patrol points).
 MAX_BATCH = 5000
 #: Largest request body accepted, in bytes (HTTP 413 beyond it).
@@ -81,37 +83,47 @@ def _store() -> Store:
     return current_app.config["WANGGE_STORE"]
 
 
-def requires(roles: frozenset[str]):
-    """Decorator: a bearer token whose role is in ``roles`` (or, for GET, the signed-in user's
-    session); its identity goes to ``g.token``."""
+def _request_principal() -> Principal | Response:
+    """The principal of an API request: the bearer token's, or for GET without one the
+    signed-in session's (the dashboard's own reads; never for writes); a 401 answer when
+    there is neither."""
+    header = request.headers.get("Authorization", "")
+    if not header and session.get("user") is not None and request.method == "GET":
+        principal = current_principal()
+        if principal is not None:
+            return principal
+    if not header.startswith("Bearer ") or not header[7:].strip():
+        return _error(401, "unauthorized", "an Authorization: Bearer <token> header is required")
+    token = _store().check_token(header[7:].strip())
+    if token is None:
+        return _error(401, "unauthorized", "the token is unknown or revoked")
+    return principal_of(token, _store())
+
+
+def requires(action: Action):
+    """Decorator: the request's principal (:func:`_request_principal`) may do ``action``
+    (:func:`wangge.access.may`; 403 otherwise, also for a principal whose scope is empty); it
+    goes to ``g.principal``."""
 
     def wrap(view):
         @functools.wraps(view)
         def inner(*args, **kwargs):
-            header = request.headers.get("Authorization", "")
-            user = session.get("user")
-            if not header and user is not None and request.method == "GET":
-                # the dashboard's own reads: the signed-in user's session (never for writes)
-                token = {"name": user["username"], "role": user["role"], "scope": user["scope"]}
-                if token["role"] not in roles:
-                    return _error(403, "forbidden", f"role {token['role']!r} may not do this")
-                g.token = token
-                return view(*args, **kwargs)
-            if not header.startswith("Bearer ") or not header[7:].strip():
-                return _error(
-                    401, "unauthorized", "an Authorization: Bearer <token> header is required"
-                )
-            token = _store().check_token(header[7:].strip())
-            if token is None:
-                return _error(401, "unauthorized", "the token is unknown or revoked")
-            if token["role"] not in roles:
-                return _error(403, "forbidden", f"role {token['role']!r} may not do this")
-            g.token = token
+            principal = _request_principal()
+            if isinstance(principal, Response):
+                return principal
+            if not may(principal, action):
+                return _error(403, "forbidden", f"role {principal.role!r} may not do this here")
+            g.principal = principal
             return view(*args, **kwargs)
 
         return inner
 
     return wrap
+
+
+def _scope():
+    """The scope of the request's principal (set by :func:`requires`)."""
+    return g.principal.scope
 
 
 @blueprint.get("/health")
@@ -130,20 +142,20 @@ def health() -> Response:
 
 
 @blueprint.get("/layers/<name>.geojson")
-@requires(READ_ROLES)
+@requires(Action.READ)
 def layer(name: str) -> Response:
     if name not in LAYERS:
         return _error(
             404, "unknown_layer", f"layer {name!r} does not exist; expected one of {list(LAYERS)}"
         )
-    text = layer_service().geojson(name, scope=_token_scope())
+    text = layer_service().geojson(name, scope=_scope())
     resp = Response(text, mimetype="application/geo+json")
     resp.headers["Cache-Control"] = "no-cache"
     return resp
 
 
 @blueprint.get("/buildings")
-@requires(READ_ROLES)
+@requires(Action.READ)
 def buildings() -> Response:
     try:
         bbox = parse_bbox(request.args.get("bbox"))
@@ -152,7 +164,7 @@ def buildings() -> Response:
             raise ValueError(f"limit {limit}: expected 1 to {BUILDINGS_LIMIT}")
     except ValueError as exc:
         return _error(422, "invalid_parameter", str(exc))
-    text, n, capped = layer_service().buildings(bbox, limit=limit, scope=_token_scope())
+    text, n, capped = layer_service().buildings(bbox, limit=limit, scope=_scope())
     resp = Response(text, mimetype="application/geo+json")
     resp.headers["X-Feature-Count"] = str(n)
     resp.headers["X-Truncated"] = "true" if capped else "false"
@@ -184,6 +196,11 @@ def _invalid(exc: ValidationError) -> Response:
     return resp
 
 
+@blueprint.errorhandler(OutOfScope)
+def _out_of_scope(exc: OutOfScope) -> Response:
+    return _error(403, "forbidden", str(exc))
+
+
 @blueprint.errorhandler(TransitionError)
 def _conflict(exc: TransitionError) -> Response:
     return _error(409, "invalid_transition", str(exc))
@@ -202,24 +219,12 @@ def public_case(case: dict) -> dict:
     return out
 
 
-def _token_scope() -> str | None:
-    token = g.token
-    return token["scope"] if token["role"] == "township" else None
-
-
-def _scope_allows(case: dict) -> bool:
-    token = g.token
-    return token["role"] != "township" or case.get("township_code") == token["scope"]
-
-
 @blueprint.post("/cases")
-@requires(WRITE_ROLES)
+@requires(Action.WRITE)
 def create_case() -> Response:
     case = validate_new_case(_json_body(), now=utc_now())
     location = current_app.config["WANGGE_LOCATOR"].locate(case["lon"], case["lat"])
-    if g.token["role"] == "township" and location["township_code"] != g.token["scope"]:
-        return _error(403, "forbidden", "the case lies outside the token's township")
-    stored, created = _store().create_case(case, location, actor=g.token["name"])
+    stored, created = _store().create_case(case, location, scope=_scope(), actor=g.principal.name)
     resp = jsonify(public_case(stored))
     resp.status_code = 201 if created else 200
     resp.headers["Location"] = f"/api/v1/cases/{stored['case_id']}"
@@ -264,38 +269,37 @@ def _list_filters(args) -> dict:
 
 
 @blueprint.get("/cases")
-@requires(READ_ROLES)
+@requires(Action.READ)
 def list_cases() -> Response:
     filters = _list_filters(request.args)
     limit, offset = filters.pop("limit"), filters.pop("offset")
-    if g.token["role"] == "township":
-        filters["township_codes"] = [g.token["scope"]]
-    items, total = _store().list_cases(filters=filters, limit=limit, offset=offset)
+    items, total = _store().list_cases(scope=_scope(), filters=filters, limit=limit, offset=offset)
     return jsonify(
         {"items": [public_case(c) for c in items], "total": total, "limit": limit, "offset": offset}
     )
 
 
 @blueprint.get("/cases/<case_id>")
-@requires(READ_ROLES)
+@requires(Action.READ)
 def get_case(case_id: str) -> Response:
-    case = _store().get_case(case_id)
-    if case is None or not _scope_allows(case):
+    case = _store().get_case(case_id, scope=_scope())
+    if case is None:
         return _error(404, "not_found", f"case {case_id!r} does not exist")
     return jsonify(public_case(case))
 
 
 @blueprint.post("/cases/<case_id>/transitions")
-@requires(WRITE_ROLES)
+@requires(Action.WRITE)
 def transition_case(case_id: str) -> Response:
     change = validate_transition_request(_json_body())
     store = _store()
-    case = store.get_case(case_id)
-    if case is None or not _scope_allows(case):
+    case = store.get_case(case_id, scope=_scope())
+    if case is None:
         return _error(404, "not_found", f"case {case_id!r} does not exist")
     updated = store.transition_case(
         case_id,
         change["to_status"],
+        scope=_scope(),
         actor=change["actor"],
         comment=change["comment"],
         at=change["at"],
@@ -334,7 +338,7 @@ def _batch(body, key: str) -> list:
 
 
 @blueprint.post("/patrols/points")
-@requires(WRITE_ROLES)
+@requires(Action.WRITE)
 def add_patrol_points() -> Response:
     items = _batch(_json_body(), "points")
     errors: dict[str, str] = {}
@@ -358,12 +362,12 @@ def add_patrol_points() -> Response:
         rows.append((worker, at, lon, lat, acc))
     if errors:
         raise ValidationError(errors)
-    stored = _store().add_patrol_points(rows)
+    stored = _store().add_patrol_points(rows, scope=_scope())
     return jsonify({"received": len(rows), "stored": stored, "duplicates": len(rows) - stored})
 
 
 @blueprint.put("/cameras")
-@requires(WRITE_ROLES)
+@requires(Action.WRITE)
 def upsert_cameras() -> Response:
     import pandas as pd
 
@@ -405,21 +409,21 @@ def upsert_cameras() -> Response:
         frame["lon"].to_numpy(), frame["lat"].to_numpy()
     )
     frame["grid_code"] = [loc["grid_code"] for loc in located]
-    _store().upsert_cameras(frame)
+    _store().upsert_cameras(frame, scope=_scope())
     return jsonify({"stored": len(frame)})
 
 
 @blueprint.get("/cameras")
-@requires(READ_ROLES)
+@requires(Action.READ)
 def list_cameras() -> Response:
-    cameras = _store().cameras()
+    cameras = _store().cameras(scope=_scope())
     return jsonify(
         {"items": cameras.astype(object).where(cameras.notna(), None).to_dict("records")}
     )
 
 
 @blueprint.post("/cameras/heartbeats")
-@requires(WRITE_ROLES)
+@requires(Action.WRITE)
 def camera_heartbeats() -> Response:
     items = _batch(_json_body(), "heartbeats")
     errors: dict[str, str] = {}
@@ -441,12 +445,12 @@ def camera_heartbeats() -> Response:
         beats.append((item.get("camera_id"), at, item.get("online")))
     if errors:
         raise ValidationError(errors)
-    stored, unknown = _store().record_heartbeats(beats)
+    stored, unknown = _store().record_heartbeats(beats, scope=_scope())
     return jsonify({"stored": stored, "unknown_cameras": unknown})
 
 
 @blueprint.post("/imports/<kind>")
-@requires(WRITE_ROLES)
+@requires(Action.WRITE)
 def import_file(kind: str) -> Response:
     """Import an uploaded file (multipart field ``file``) of cases, cameras or GPS fixes."""
     import tempfile
@@ -489,13 +493,24 @@ def import_file(kind: str) -> Response:
         try:
             if kind == "cases":
                 report = imports.import_cases(
-                    path, store, mapping=mapping, actor=g.token["name"], locator=locator
+                    path,
+                    store,
+                    scope=_scope(),
+                    mapping=mapping,
+                    actor=g.principal.name,
+                    locator=locator,
                 )
             elif kind == "cameras":
-                report = imports.import_cameras(path, store, mapping=mapping, locator=locator)
+                report = imports.import_cameras(
+                    path, store, scope=_scope(), mapping=mapping, locator=locator
+                )
             else:
                 report = imports.import_gps(
-                    path, store, mapping=mapping, worker=request.form.get("worker")
+                    path,
+                    store,
+                    scope=_scope(),
+                    mapping=mapping,
+                    worker=request.form.get("worker"),
                 )
         except ValueError as exc:
             raise ValidationError({"file": str(exc).replace(str(path), upload.filename)}) from None

@@ -1,4 +1,11 @@
-"""Login, roles and the township scope, enforced on the server.
+"""Sign-in, and the principal of every request, made here once.
+
+The guard before every request turns the session's user into a
+:class:`wangge.access.Principal` (:func:`current_principal`, kept in ``g.principal``; the API's
+bearer tokens get theirs in :func:`dashboard.api.requires`). A township principal whose
+township is not among the store's townships gets an empty scope. Pages, callbacks and API
+routes only read ``principal.scope`` and ask :func:`wangge.access.may` /
+:func:`wangge.access.may_open`; the role table lives in :mod:`wangge.access`.
 
 Roles
 -----
@@ -6,7 +13,8 @@ Roles
     Everything in the county.
 ``township``
     A township leader: only their township (``scope`` = its 12-digit code). Every page layout,
-    Dash callback and API answer filters by :func:`scope`; nothing is merely hidden.
+    Dash callback and API answer passes the principal's scope to the store, which filters by
+    it; nothing is merely hidden.
 ``planner``
     Reads everything (and will redraw grids on the planner's page).
 ``wall``
@@ -20,19 +28,31 @@ kept in ``$WANGGE_DATA_DIR/secret_key`` (created on first start, readable by the
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
+from dash.exceptions import PreventUpdate
 from flask import Flask, current_app, g, jsonify, redirect, request, session
 
 from dashboard.i18n import normalise_lang, t
+from wangge.access import Action, Principal, Scope, home, may, may_open
 from wangge.demo import is_demo_store
 from wangge.store import Store
 
-__all__ = ["allowed_page", "current_user", "init_auth", "scope", "within_scope"]
+__all__ = [
+    "current_principal",
+    "current_scope",
+    "current_user",
+    "init_auth",
+    "may_open_page",
+    "page_callback",
+    "principal_of",
+]
 
 #: Paths served without a session (the login page, static files, the API with its own tokens).
 PUBLIC_PREFIXES = (
@@ -44,13 +64,6 @@ PUBLIC_PREFIXES = (
     "/api/v1/health",
     "/api/v1/openapi.json",
 )
-#: Pages each role may open (None: all).
-ROLE_PAGES: dict[str, set[str] | None] = {
-    "county": None,
-    "township": None,
-    "planner": None,
-    "wall": {"/wall"},
-}
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -66,38 +79,54 @@ def _secret_key(data_dir: Path) -> str:
 
 
 def current_user() -> dict | None:
-    """The signed-in user {username, display_name, role, scope}, or the API token's identity."""
-    token = getattr(g, "token", None)
-    if token is not None:
-        return {
-            "username": token["name"],
-            "display_name": token["name"],
-            "role": token["role"],
-            "scope": token["scope"],
-        }
+    """The signed-in user {username, display_name, role, scope} (for display: the header)."""
     return session.get("user")
 
 
-def scope() -> str | None:
-    """The township code the current user is bound to, or None for county-wide roles."""
-    user = current_user()
-    if user and user["role"] == "township":
-        return user["scope"]
-    return None
+def principal_of(identity: Mapping[str, object], store: Store) -> Principal:
+    """The :class:`Principal` of a session's user or a token's row. A township principal whose
+    township is not one of the store's gets an empty scope (it may then do nothing)."""
+    return Principal.from_identity(identity, known_townships=store.township_codes())
 
 
-def within_scope(code: str | None) -> bool:
-    """Whether a township/community/grid code lies inside the current user's township."""
-    s = scope()
-    return s is None or bool(code) and str(code).startswith(s[:9])
+def current_principal() -> Principal | None:
+    """The principal of this request: made once (by the guard, by the API's ``requires``, or
+    here on first use from the session) and kept in ``g.principal``; None when nobody signed
+    in."""
+    if "principal" not in g:
+        user = session.get("user")
+        store = current_app.config["WANGGE_STORE"]
+        g.principal = principal_of(user, store) if isinstance(user, Mapping) else None
+    return g.principal
 
 
-def allowed_page(path: str) -> bool:
-    user = current_user()
-    if user is None:
-        return False
-    pages = ROLE_PAGES.get(user["role"], set())
-    return pages is None or path in pages
+def current_scope() -> Scope:
+    """The scope of this request's principal (nothing when nobody signed in)."""
+    principal = current_principal()
+    return principal.scope if principal is not None else Scope.nothing()
+
+
+def may_open_page(path: str) -> bool:
+    """Whether this request's principal may open the page at ``path``
+    (:func:`wangge.access.may_open`)."""
+    return may_open(current_principal(), path)
+
+
+def page_callback(path: str):
+    """Decorator of a page's Dash callbacks: they answer (with data inside the principal's
+    scope) only a principal that may open the page at ``path``; anyone else gets no update (a
+    wall screen asking the case list's callbacks, a leader of no real township)."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            if not may_open_page(path):
+                raise PreventUpdate
+            return fn(*args, **kwargs)
+
+        return inner
+
+    return wrap
 
 
 def _login_page(lang: str, error: str = "", next_url: str = "/") -> str:
@@ -169,15 +198,17 @@ def init_auth(server: Flask, store: Store, data_dir: Path) -> None:
         token = request.args.get("token")
         if token and not path.startswith(("/api/", "/_dash")):
             ident = store.check_token(token)
-            if ident is not None and ident["role"] == "wall":
+            screen = principal_of(ident, store) if ident is not None else None
+            if may(screen, Action.LINK_SIGN_IN):
                 session.clear()
                 session["user"] = {
-                    "username": ident["name"],
-                    "display_name": ident["name"],
-                    "role": "wall",
-                    "scope": "",
+                    "username": screen.name,
+                    "display_name": screen.name,
+                    "role": screen.role,
+                    "scope": screen.township or "",
                 }
-                return redirect("/wall")
+                g.pop("principal", None)
+                return redirect(home(screen) or "/login")
         user = session.get("user")
         if user is None:
             if path.startswith(("/_dash", "/api/")):
@@ -186,8 +217,14 @@ def init_auth(server: Flask, store: Store, data_dir: Path) -> None:
                 return resp
             query = request.query_string.decode()
             return redirect("/login?next=" + _quote(path + (f"?{query}" if query else "")))
-        if user["role"] == "wall" and not path.startswith(("/_dash", "/api/v1/", "/wall")):
-            return redirect("/wall")
+        principal = current_principal()
+        landing = home(principal)
+        if (
+            landing is not None
+            and not path.startswith(("/_dash", "/api/v1/"))
+            and not may_open(principal, path)
+        ):
+            return redirect(landing)  # a wall screen opening another page gets the wall
         return None
 
 

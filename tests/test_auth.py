@@ -9,10 +9,12 @@ from conftest import find_component as _find
 from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
+from wangge.access import Scope
 from wangge.settings import Settings
 from wangge.store import Store, StoreError
 
 PASSWORD = "correct horse"
+QINGSHI = Scope.of_township("420999002000")
 
 
 @pytest.fixture
@@ -95,7 +97,11 @@ def test_a_township_leader_sees_only_their_township_on_every_page(env):
     cfg = app.server.config
     with signed_in(app, "township", "420999002000"):
         view = unit_view(
-            cfg["WANGGE_STORE"], cfg["WANGGE_ANALYTICS"], "county", None, scope="420999002000"
+            cfg["WANGGE_STORE"],
+            cfg["WANGGE_ANALYTICS"],
+            "county",
+            None,
+            scope=Scope.of_township("420999002000"),
         )
         assert (view.level, view.code) == ("township", "420999002000")
         other = unit_view(
@@ -103,16 +109,16 @@ def test_a_township_leader_sees_only_their_township_on_every_page(env):
             cfg["WANGGE_ANALYTICS"],
             "community",
             "420999001001",
-            scope="420999002000",
+            scope=QINGSHI,
         )
         assert other.code == "420999002000"
-        summary = cfg["WANGGE_LAYERS"].summary(scope="420999002000")
+        summary = cfg["WANGGE_LAYERS"].summary(scope=QINGSHI)
         assert (summary["communities"], summary["buildings"]) == (2, 16)
         layout = map_page.layout()
         lat, lon = _find(layout, "situation-map").center
         # on where 青石镇's people live (X0 + 0.02 .. + 0.04, its buildings' rows at Y0 + 0.002
         # and Y0 + 0.012), not on the county
-        x0, y0, x1, y1 = cfg["WANGGE_LAYERS"].home_bounds(scope="420999002000")
+        x0, y0, x1, y1 = cfg["WANGGE_LAYERS"].home_bounds(scope=QINGSHI)
         assert (lon, lat) == pytest.approx(((x0 + x1) / 2, (y0 + y1) / 2))
         assert 114.02 <= x0 < x1 <= 114.04 and 30.0 <= y0 < y1 <= 30.02
         assert (lon, lat) == pytest.approx((114.0293, 30.0072), abs=5e-4)

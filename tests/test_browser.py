@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from wangge.access import Scope
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,7 +251,7 @@ def _town_point(server_data: Path, township_code: str | None = None):
     """A point well inside a township (the first urban one by default) and the township."""
     from wangge.store import Store
 
-    units = Store(server_data / "wangge.sqlite").admin_units("township")
+    units = Store(server_data / "wangge.sqlite").admin_units("township", scope=Scope.county())
     unit = units.iloc[0] if township_code is None else units[units["code"] == township_code].iloc[0]
     p = unit.geometry.representative_point()
     return p.x, p.y, unit
@@ -351,10 +353,10 @@ def test_drill_down_by_clicking_a_township(server, browser, server_data):
     login(browser, server, next_url="/situation")
     WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "sit-ranking")))
     _wait_drawn(browser, timeout=30)
-    county = Store(server_data / "wangge.sqlite").admin_units("county")
+    county = Store(server_data / "wangge.sqlite").admin_units("county", scope=Scope.county())
     minx, miny, maxx, maxy = county.total_bounds
     zoom = fit_zoom(minx, miny, maxx, maxy, width=820, height=620)
-    townships = Store(server_data / "wangge.sqlite").admin_units("township")
+    townships = Store(server_data / "wangge.sqlite").admin_units("township", scope=Scope.county())
     target = townships.loc[
         townships.to_crs(townships.estimate_utm_crs()).area.idxmax()
     ]  # easy to hit
@@ -390,7 +392,7 @@ def test_a_township_leader_sees_neither_another_townships_cases_nor_its_api_data
 ):
     from wangge.store import Store
 
-    townships = Store(server_data / "wangge.sqlite").admin_units("township")
+    townships = Store(server_data / "wangge.sqlite").admin_units("township", scope=Scope.county())
     mine, other = townships.iloc[0], townships.iloc[1]
     login(browser, server, username=f"leader{mine['code'][6:9]}", next_url="/cases%3Fwindow%3Dall")
     from selenium.common.exceptions import StaleElementReferenceException

@@ -9,6 +9,7 @@ import pytest
 from conftest import X0, Y0, load_tiny_county
 
 from dashboard.app import create_app
+from wangge.access import Scope
 from wangge.settings import Settings
 from wangge.store import Store
 
@@ -83,7 +84,9 @@ def test_create_locates_the_case_sets_the_deadline_and_masks_personal_data(env):
     assert case["deadline_at"] == "2026-11-24T00:00:00Z"  # sanitation: 48 hours
     assert case["status"] == "reported" and case["level"] == "grid"
     assert case["reporter_phone"] == "138****8000" and case["reporter_name"] == "张**"
-    assert store.get_case(case["case_id"])["reporter_phone"] == "13800138000"  # stored in full
+    assert (
+        store.get_case(case["case_id"], scope=Scope.county())["reporter_phone"] == "13800138000"
+    )  # stored in full
 
 
 def test_create_is_idempotent_on_client_id(env):

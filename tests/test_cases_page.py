@@ -7,6 +7,7 @@ import pytest
 from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
+from wangge.access import Scope
 from wangge.demo.simulate import simulate
 from wangge.settings import Settings
 from wangge.store import Store
@@ -87,7 +88,7 @@ def test_case_card_shows_the_history_and_flies_the_map(app):
     from dashboard.pages import cases
 
     store = app.server.config["WANGGE_STORE"]
-    closed = store.list_cases(filters={"status": "closed"}, limit=1)[0][0]
+    closed = store.list_cases(filters={"status": "closed"}, limit=1, scope=Scope.county())[0][0]
     with signed_in(app):
         detail, markers, viewport = cases.show_case([{"case_id": closed["case_id"]}], "zh")
     text = str(detail)

@@ -23,6 +23,8 @@ from conftest import SHARED_DATA
 from liechtenstein_county import COUNTY_CODE, TOWNSHIP_CODES, prepare
 from test_browser import PASSWORD, browser, login  # noqa: F401 (browser: a fixture)
 
+from wangge.access import Scope
+
 pytestmark = [
     pytest.mark.shared_data,
     pytest.mark.browser,
@@ -114,8 +116,10 @@ def test_the_published_grids_of_the_imported_county_are_served(county):
 
     store = Store(county["data_dir"] / "wangge.sqlite")
     assert store.published_grid_version() == 1
-    assert len(store.grids()) == county["grids"] > 50
-    assert set(store.admin_units("township")["code"]) == set(TOWNSHIP_CODES.values())
+    assert len(store.grids(scope=Scope.county())) == county["grids"] > 50
+    assert set(store.admin_units("township", scope=Scope.county())["code"]) == set(
+        TOWNSHIP_CODES.values()
+    )
     assert store.get_meta("demo_county") is None  # never replaced by the demo county
 
 

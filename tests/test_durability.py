@@ -15,6 +15,7 @@ from pathlib import Path
 
 from conftest import X0, Y0, load_tiny_county
 
+from wangge.access import Scope
 from wangge.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +109,7 @@ def test_every_acknowledged_case_survives_kill_9(tmp_path):
     assert len(acked) >= 300
     # a new process opens the same file: WAL recovery, then every acknowledged case is there
     after = Store(tmp_path / "wangge.sqlite")
-    stored = set(after.cases_frame()["case_id"])
+    stored = set(after.cases_frame(scope=Scope.county())["case_id"])
     assert set(acked) <= stored
     events = after.count("case_events")
     assert events == len(stored)  # each case kept its first status event, no half-written case

@@ -12,6 +12,7 @@ import pytest
 from conftest import load_tiny_county, tiny_county
 
 from wangge import cli
+from wangge.access import Scope
 from wangge.casework import TRANSITIONS
 from wangge.demo import is_demo_store
 from wangge.demo.feed import DemoFeed, FeedRefused, start_feed
@@ -35,7 +36,8 @@ def _demo(path) -> Store:
                 "lon": [114.005 + 0.008 * i for i in range(5)],
                 "lat": [30.01] * 5,
             }
-        )
+        ),
+        scope=Scope.county(),
     )
     store.set_meta("demo_county", "7")
     return store
@@ -78,7 +80,7 @@ def _rows(store: Store) -> dict[str, list[tuple]]:
 def test_catch_up_fills_the_gap_and_records_how_far(demo):
     until = END + timedelta(days=1)
     report = _feed(demo).advance(until)
-    fed = demo.cases_frame()
+    fed = demo.cases_frame(scope=Scope.county())
     fed = fed[fed["client_id"].str.startswith("feed:")]
     assert report.cases == len(fed)
     assert 30 < len(fed) < 100  # 60 a day
@@ -100,11 +102,11 @@ def test_a_gap_longer_than_the_window_is_fed_for_its_last_days_only(demo):
     }
     until = END + timedelta(days=6)
     report = feed.advance(until)
-    fed = demo.cases_frame()
+    fed = demo.cases_frame(scope=Scope.county())
     fed = fed[fed["client_id"].str.startswith("feed:")]
     assert report.cases == len(fed) > 0
     assert fed["reported_at"].min() >= pd.Timestamp(until - timedelta(days=2))
-    fixes = demo.patrol_points(since=(END + timedelta(days=1)).strftime(FMT))
+    fixes = demo.patrol_points(since=(END + timedelta(days=1)).strftime(FMT), scope=Scope.county())
     assert len(fixes) and fixes["at"].min() >= pd.Timestamp(until - timedelta(days=1))
     assert demo.get_meta("demo_fed_until") == until.strftime(FMT)
 
@@ -146,7 +148,9 @@ def test_patrol_hours_put_the_workers_on_duty(demo):
     morning = datetime(2026, 11, 23, 9, 20, tzinfo=UTC) - timedelta(hours=8)  # 09:20 China time
     report = feed.advance(morning)
     assert report.fixes > 0
-    on_duty = demo.workers_seen_since((morning - timedelta(minutes=30)).strftime(FMT))
+    on_duty = demo.workers_seen_since(
+        (morning - timedelta(minutes=30)).strftime(FMT), scope=Scope.county()
+    )
     assert len(on_duty) >= 3  # 4 workers; one may skip a day
     # a 30-second tick during the walk adds a fix per walking worker
     tick = feed.advance(morning + timedelta(seconds=30))
@@ -154,30 +158,33 @@ def test_patrol_hours_put_the_workers_on_duty(demo):
     # at night nobody walks
     night = datetime(2026, 11, 24, 2, 0, tzinfo=UTC) - timedelta(hours=8)
     feed.advance(night)
-    assert not demo.workers_seen_since((night - timedelta(minutes=30)).strftime(FMT))
+    assert not demo.workers_seen_since(
+        (night - timedelta(minutes=30)).strftime(FMT), scope=Scope.county()
+    )
     # yesterday's walks add up to the patrol norm for most workers
     stats = demo.patrol_day_stats(
         since=(datetime(2026, 11, 23, tzinfo=UTC) - timedelta(hours=8)).strftime(FMT),
         until=(datetime(2026, 11, 24, tzinfo=UTC) - timedelta(hours=8)).strftime(FMT),
+        scope=Scope.county(),
     )
     assert sum(1 for s, m in stats.values() if s == 2 and m >= 150) >= 2
 
 
 def test_open_cases_progress_along_the_lifecycle(demo):
-    states = demo.open_case_states()
+    states = demo.open_case_states(scope=Scope.county())
     open_before = {s["case_id"]: s["status"] for s in states}
     history = {s["case_id"]: s["events"] for s in states}
     assert len(open_before) > 10
     report = _feed(demo).advance(END + timedelta(days=2))
     assert report.moves > len(open_before)
-    frame = demo.cases_frame().set_index("case_id")
+    frame = demo.cases_frame(scope=Scope.county()).set_index("case_id")
     moved = [c for c, status in open_before.items() if frame.loc[c, "status"] != status]
     assert len(moved) > 0.8 * len(open_before)
     assert (frame.loc[list(open_before), "status"] == "closed").mean() > 0.5
     fed = frame[frame["client_id"].str.startswith("feed:")]
     assert {"closed", "accepted", "dispatched", "in_progress"} & set(fed["status"])
     for case_id in [*list(open_before)[:20], *fed.index[:20]]:
-        case = demo.get_case(case_id)
+        case = demo.get_case(case_id, scope=Scope.county())
         events = case["events"]
         assert events[0]["to_status"] == "reported" and events[-1]["to_status"] == case["status"]
         for before, after in zip(events, events[1:], strict=False):
@@ -195,16 +202,16 @@ def test_cases_people_reported_are_left_to_people(demo):
 
     body = {"client_id": "hotline-1", "category": "safety", "lon": 114.005, "lat": 30.005}
     case = validate_new_case(body, now=(END + timedelta(minutes=1)).strftime(FMT))
-    created, _ = demo.create_case(case, Locator(demo).locate(114.005, 30.005))
+    created, _ = demo.create_case(case, Locator(demo).locate(114.005, 30.005), scope=Scope.county())
     _feed(demo).advance(END + timedelta(days=1))
-    assert demo.get_case(created["case_id"])["status"] == "reported"
+    assert demo.get_case(created["case_id"], scope=Scope.county())["status"] == "reported"
 
 
 def test_cameras_report_every_five_minutes_and_some_drop_out(demo):
     feed = _feed(demo)
     report = feed.advance(END + timedelta(hours=5))
     assert report.beats == 5 * 12  # a catch-up reports the last hour: 12 rounds of 5 cameras
-    cams = demo.cameras()
+    cams = demo.cameras(scope=Scope.county())
     assert set(cams["status"]) <= {"online", "offline"}
     assert (cams["last_heartbeat"] > (END + timedelta(hours=4, minutes=54)).strftime(FMT)).all()
     # the outage model over many cameras and a month: about 7 % offline, and they come back
@@ -243,7 +250,7 @@ def test_one_rule_says_which_store_holds_the_demo_county(tiny_store, demo, caplo
         assert start_feed(tiny_store, enabled=True) is None
     assert "demo feed not started" in caplog.text and "is not the demo county" in caplog.text
     assert _rows(tiny_store) == before and tiny_store.get_meta("demo_fed_until") is None
-    demo.replace_admin_units(tiny_store.admin_units())
+    demo.replace_admin_units(tiny_store.admin_units(scope=Scope.county()))
     assert not is_demo_store(demo) and start_feed(demo) is None
 
 
@@ -321,7 +328,7 @@ def test_no_personal_data_in_the_log_or_on_the_command_line(
     assert cli.main(["demo", "feed", "--once"]) == 0
     out = capsys.readouterr().out
     assert "cases," in out and "+ C2026112" in out
-    people = store.cases_frame()
+    people = store.cases_frame(scope=Scope.county())
     with store.connect() as con:
         personal = [
             v

@@ -12,6 +12,7 @@ import pytest
 from county_files import X0, Y0, write_county
 from shapely import box
 
+from wangge.access import Scope
 from wangge.cli import main
 from wangge.ingest.county import CountyFiles, import_county
 from wangge.ingest.grids import GridFiles, import_grids
@@ -85,7 +86,7 @@ def test_partition_makes_a_draft_and_publish_puts_it_in_use(store):
         "grids",
     }
     versions.publish_grid_version(store, vid)
-    grids = store.grids()
+    grids = store.grids(scope=Scope.county())
     assert len(grids) == rows[0]["grids"] and grids["households"].sum() == 1920
     # new cases are located in the published version
     p = grids.geometry.iloc[0].representative_point()
@@ -100,9 +101,13 @@ def test_partition_of_one_township_keeps_the_others(store):
     versions.publish_grid_version(store, first)
     second, report = versions.partition_store(store, township="341122101000")
     assert report["counts"]["communities"] == 2
-    old, new = store.grids(first), store.grids(second)
+    old, new = store.grids(first, scope=Scope.county()), store.grids(second, scope=Scope.county())
     assert sorted(old["grid_code"]) == sorted(new["grid_code"])
-    assert len(store.building_grids(second)) == len(store.building_grids(first)) == 48
+    assert (
+        len(store.building_grids(second, scope=Scope.county()))
+        == len(store.building_grids(first, scope=Scope.county()))
+        == 48
+    )
     with pytest.raises(StoreError, match=r"township 341122199000: no such township \(townships: "):
         versions.partition_store(store, township="341122199000")
 
@@ -125,7 +130,7 @@ def test_import_assigns_buildings_by_largest_overlap(store, tmp_path):
         store, GridFiles(_grid_layer(tmp_path, rows), "WGCODE"), author="gis", comment="多网合一"
     )
     assert report.ok and report.counts == {"grids": 8, "buildings assigned": 48}
-    grids = store.grids(vid).set_index("grid_code")
+    grids = store.grids(vid, scope=Scope.county()).set_index("grid_code")
     assert grids["community_code"].tolist() == [code[:12] for code, _ in rows]
     assert grids["buildings"].tolist() == [6] * 8
     assert grids.loc["341122100001001", ["households", "kind", "flags"]].tolist() == [
@@ -141,7 +146,10 @@ def test_import_assigns_buildings_by_largest_overlap(store, tmp_path):
 def test_import_by_overlap_when_codes_do_not_carry_the_community(store, tmp_path):
     rows = [(f"W{i:02d}", geom) for i, (_, geom) in enumerate(_halves())]
     vid, _ = import_grids(store, GridFiles(_grid_layer(tmp_path, rows), "WGCODE"))
-    assert store.grids(vid).set_index("grid_code").loc["W07", "community_code"] == "341122101002"
+    assert (
+        store.grids(vid, scope=Scope.county()).set_index("grid_code").loc["W07", "community_code"]
+        == "341122101002"
+    )
 
 
 def test_import_warnings_stored_as_draft(store, tmp_path):
@@ -199,7 +207,7 @@ def test_export(store, tmp_path, fmt):
         store, vid, fmt, tmp_path / "out" / f"grids.{fmt}", encoding="GBK" if fmt == "shp" else None
     )
     back = pyogrio.read_dataframe(out)
-    assert len(back) == len(store.grids(vid))
+    assert len(back) == len(store.grids(vid, scope=Scope.county()))
     assert back.crs.to_epsg() == 4326
     if fmt == "shp":
         assert out.with_suffix(".cpg").read_text().strip() == "GBK"

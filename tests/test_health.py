@@ -15,6 +15,7 @@ from conftest import X0, Y0, load_tiny_county, signed_in
 from shapely.geometry import box
 
 from dashboard.app import create_app
+from wangge.access import Scope
 from wangge.clock import STAMP_FORMAT
 from wangge.demo.marker import mark_demo_store
 from wangge.services.analytics import AnalyticsService
@@ -161,22 +162,28 @@ def test_the_map_opens_on_the_town_not_on_the_empty_hills(tmp_path):
     """A county of 10 x 6 km whose people live in a 1 km town in its south-west corner."""
     store = Store(tmp_path / "wangge.sqlite")
     load_tiny_county(store)
-    county = store.admin_units("county")
+    county = store.admin_units("county", scope=Scope.county())
     county["geometry"] = [box(X0, Y0, X0 + 0.1, Y0 + 0.06)]
     store.replace_admin_units(
         gpd.GeoDataFrame(
-            pd.concat([county, store.admin_units("township"), store.admin_units("community")]),
+            pd.concat(
+                [
+                    county,
+                    store.admin_units("township", scope=Scope.county()),
+                    store.admin_units("community", scope=Scope.county()),
+                ]
+            ),
             crs="EPSG:4326",
         )
     )
     app = create_app(Settings(data_dir=tmp_path))
     layers = app.server.config["WANGGE_LAYERS"]
-    x0, y0, x1, y1 = layers.home_bounds()
+    x0, y0, x1, y1 = layers.home_bounds(scope=Scope.county())
     # the tiny county's buildings lie in X0..X0+0.04, Y0..Y0+0.0125
     assert x0 >= X0 and x1 <= X0 + 0.041 and y0 >= Y0 and y1 <= Y0 + 0.014
     assert (x1 - x0) * (y1 - y0) < 0.1 * 0.1 * 0.06
     # a township leader's map opens on their township's people
-    tx0, _, tx1, _ = layers.home_bounds(scope="420999002000")
+    tx0, _, tx1, _ = layers.home_bounds(scope=Scope.of_township("420999002000"))
     assert tx0 >= X0 + 0.019 and tx1 <= X0 + 0.041
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from conftest import SHARED_DATA, X0, Y0
 
+from wangge.access import Scope
 from wangge.ingest.files import import_cases, import_gps, read_table
 
 HOTLINE = pd.DataFrame(
@@ -31,14 +32,14 @@ HOTLINE = pd.DataFrame(
 def test_hotline_csv_in_gbk_keeps_good_rows_and_names_bad_ones(tiny_store, tmp_path):
     path = tmp_path / "12345导出.csv"
     HOTLINE.to_csv(path, index=False, encoding="gbk")
-    report = import_cases(path, tiny_store)
+    report = import_cases(path, tiny_store, scope=Scope.county())
     assert (report.total, report.added, report.duplicates, report.bad_rows) == (5, 2, 0, 3)
     assert [row for row, _ in report.errors] == [4, 5, 6]
     reasons = dict(report.errors)
     assert "受理时间" in reasons[4] and "'昨天'" in reasons[4]
     assert "诉求类型" in reasons[5] and "'噪音'" in reasons[5]
     assert "经度" in reasons[6] and "expected a number" in reasons[6]
-    first = tiny_store.list_cases(filters={"category": "sanitation"})[0][0]
+    first = tiny_store.list_cases(filters={"category": "sanitation"}, scope=Scope.county())[0][0]
     assert first["client_id"] == "GD001"
     assert first["reported_at"] == "2026-11-20T00:30:00Z"  # 08:30 in China is 00:30 UTC
     assert first["grid_code"] == "420999001001001"
@@ -48,8 +49,8 @@ def test_hotline_csv_in_gbk_keeps_good_rows_and_names_bad_ones(tiny_store, tmp_p
 def test_importing_the_same_file_twice_adds_nothing(tiny_store, tmp_path):
     path = tmp_path / "cases.csv"
     HOTLINE.drop(columns="工单编号").to_csv(path, index=False)  # no id column: rows are hashed
-    assert import_cases(path, tiny_store).added == 2
-    again = import_cases(path, tiny_store)
+    assert import_cases(path, tiny_store, scope=Scope.county()).added == 2
+    again = import_cases(path, tiny_store, scope=Scope.county())
     assert (again.added, again.duplicates) == (0, 2)
     assert tiny_store.count("cases") == 2
 
@@ -59,12 +60,16 @@ def test_excel_export_with_a_mapping_for_an_unusual_header(tiny_store, tmp_path)
     HOTLINE.rename(columns={"诉求类型": "业务分类"}).iloc[:2].to_excel(
         path, index=False, sheet_name="工单"
     )
-    report = import_cases(path, tiny_store, mapping={"业务分类": "category"}, sheet="工单")
+    report = import_cases(
+        path, tiny_store, mapping={"业务分类": "category"}, sheet="工单", scope=Scope.county()
+    )
     assert report.added == 2
     with pytest.raises(ValueError, match=r"no column for \['category'\]"):
-        import_cases(path, tiny_store, sheet="工单")
+        import_cases(path, tiny_store, sheet="工单", scope=Scope.county())
     with pytest.raises(ValueError, match="the mapping names column '分类', which the file lacks"):
-        import_cases(path, tiny_store, mapping={"分类": "category"}, sheet="工单")
+        import_cases(
+            path, tiny_store, mapping={"分类": "category"}, sheet="工单", scope=Scope.county()
+        )
 
 
 def test_unsupported_files_are_refused_with_the_reason(tmp_path):
@@ -89,11 +94,11 @@ GPX = """<?xml version="1.0" encoding="UTF-8"?>
 def test_gpx_track_import_is_idempotent(tiny_store, tmp_path):
     path = tmp_path / "track.gpx"
     path.write_text(GPX.format(lat=Y0 + 0.005, lon=X0 + 0.001, lon2=X0 + 0.0011))
-    report = import_gps(path, tiny_store)
+    report = import_gps(path, tiny_store, scope=Scope.county())
     assert (report.total, report.added, report.bad_rows) == (3, 2, 1)
     assert "track 1 point 3" in report.errors[0][1] and "empty time" in report.errors[0][1]
-    assert import_gps(path, tiny_store).added == 0
-    points = tiny_store.patrol_points(worker_id="W007")
+    assert import_gps(path, tiny_store, scope=Scope.county()).added == 0
+    points = tiny_store.patrol_points(worker_id="W007", scope=Scope.county())
     assert len(points) == 2 and points["accuracy"].iloc[0] == 4
 
 
@@ -107,7 +112,7 @@ def test_gps_csv_with_chinese_headers(tiny_store, tmp_path):
             "纬度": [Y0, 95, Y0],
         }
     ).to_csv(path, index=False)
-    report = import_gps(path, tiny_store)
+    report = import_gps(path, tiny_store, scope=Scope.county())
     assert report.added == 1
     assert [r for r, _ in report.errors] == [3, 4]
     assert "纬度" in report.errors[0][1] and "网格员编号" in report.errors[1][1]
@@ -131,10 +136,11 @@ def test_chicago_incidents_go_through_the_case_importer(tiny_store, tmp_path):
         constants={"category": "order", "source": "citizen"},
         timezone="America/Chicago",
         mapping={"loc_cat": "title"},
+        scope=Scope.county(),
     )
     valid = incidents["longitude"].notna() & incidents["latitude"].notna()
     assert report.added == int(valid.sum()) and report.bad_rows == int((~valid).sum())
-    stored = tiny_store.cases_frame()
+    stored = tiny_store.cases_frame(scope=Scope.county())
     assert stored["lon"].between(-88, -87).all() and stored["lat"].between(41.6, 42.1).all()
     assert (stored["grid_code"] == "").all()  # outside the county: no grid, still kept
     assert (
@@ -144,6 +150,7 @@ def test_chicago_incidents_go_through_the_case_importer(tiny_store, tmp_path):
             constants={"category": "order", "source": "citizen"},
             timezone="America/Chicago",
             mapping={"loc_cat": "title"},
+            scope=Scope.county(),
         ).added
         == 0
     )
@@ -164,16 +171,16 @@ def test_cameras_from_csv_with_chinese_headers(tiny_store, tmp_path):
             "视场角": ["60", "", "", ""],
         }
     ).to_csv(path, index=False)
-    report = import_cameras(path, tiny_store)
+    report = import_cameras(path, tiny_store, scope=Scope.county())
     assert (report.added, report.bad_rows) == (3, 2)
     assert [r for r, _ in report.errors] == [4, 5]
     assert "'sideways' is not a bearing" in report.errors[0][1]
     assert "经度" in report.errors[1][1]
-    cams = tiny_store.cameras().set_index("camera_id")
+    cams = tiny_store.cameras(scope=Scope.county()).set_index("camera_id")
     assert cams.loc["CAM-1", "fov"] == 60 and cams.loc["CAM-1", "bearing"] == 90
     assert cams.loc["CAM-2-2", "bearing"] == 0 and cams.loc["CAM-2", "fov"] == 90
     assert cams.loc["CAM-1", "grid_code"] == "420999001001001"
-    again = import_cameras(path, tiny_store)
+    again = import_cameras(path, tiny_store, scope=Scope.county())
     assert (again.added, again.duplicates) == (0, 3)
 
 
@@ -184,9 +191,11 @@ def test_osm_cameras_with_their_real_directions(tiny_store, tmp_path):
     gpkg = SHARED_DATA / "chicago_incidents_cameras.gpkg"
     if not gpkg.exists():
         pytest.skip(f"real data not found at {gpkg} (it is beside the repository in CI)")
-    report = import_cameras(gpkg, tiny_store, layer="alpr_cameras_illinois_osm")
+    report = import_cameras(
+        gpkg, tiny_store, layer="alpr_cameras_illinois_osm", scope=Scope.county()
+    )
     assert (report.total, report.bad_rows) == (2422, 0)
-    cams = tiny_store.cameras()
+    cams = tiny_store.cameras(scope=Scope.county())
     assert len(cams) == report.added > 2422  # "180;160;170" gives one camera head each
     # 2,394 of 2,422 nodes carry a direction
     assert cams["bearing"].notna().sum() >= 2394

@@ -16,6 +16,7 @@ from county_files import X0, Y0, county_frames, write_county
 from shapely import LineString, Polygon, box
 
 from geo.coords import wgs84_to_gcj02
+from wangge.access import Scope
 from wangge.casework import validate_new_case
 from wangge.cli import main
 from wangge.ingest.county import CountyFiles, import_county, read_county
@@ -68,12 +69,12 @@ def test_a_good_county_is_stored(tmp_path):
         "households": 1920,
         "roads": 1,
     }
-    units = store.admin_units().set_index("code")
+    units = store.admin_units(scope=Scope.county()).set_index("code")
     assert units.loc["341122000000", ["name", "level"]].tolist() == ["测试县", "county"]
     assert units.loc["341122100000", ["kind", "parent_code"]].tolist() == ["town", "341122000000"]
     assert units.loc["341122101000", "kind"] == "township"
     assert units.loc["341122101001", ["kind", "parent_code"]].tolist() == ["rural", "341122101000"]
-    assert set(store.buildings()["community_code"]) == set(
+    assert set(store.buildings(scope=Scope.county())["community_code"]) == set(
         units.index[units["level"] == "community"]
     )
     assert store.basemap_layer("roads")["kind"].tolist() == ["primary"]
@@ -271,9 +272,9 @@ def _county_store(tmp_path) -> tuple[Store, dict]:
     import_county(store, _files(write_county(tmp_path / "first")))
     vid, _ = partition_store(store)
     store.publish_grid_version(vid)
-    p = store.grids().geometry.iloc[0].representative_point()
+    p = store.grids(scope=Scope.county()).geometry.iloc[0].representative_point()
     case = validate_new_case({"category": "order", "lon": p.x, "lat": p.y}, now=utc_now())
-    created, _ = store.create_case(case, Locator(store).locate(p.x, p.y))
+    created, _ = store.create_case(case, Locator(store).locate(p.x, p.y), scope=Scope.county())
     return store, created
 
 
@@ -311,10 +312,15 @@ def test_a_second_import_replaces_the_county_and_cases_keep_their_grid(tmp_path)
     f["buildings"] = f["buildings"].iloc[:40]
     report = import_county(store, _files(write_county(tmp_path / "second", **f)))
     assert report.counts["buildings"] == 40
-    assert store.admin_units("township").set_index("code").loc["341122100000", "name"] == "新城关镇"
-    kept = store.get_case(case["case_id"])
+    assert (
+        store.admin_units("township", scope=Scope.county())
+        .set_index("code")
+        .loc["341122100000", "name"]
+        == "新城关镇"
+    )
+    kept = store.get_case(case["case_id"], scope=Scope.county())
     assert (kept["grid_code"], kept["grid_version_id"]) == (case["grid_code"], 1)
-    assert kept["grid_code"] in set(store.grids(1)["grid_code"])
+    assert kept["grid_code"] in set(store.grids(1, scope=Scope.county())["grid_code"])
     assert any("grid version 1 stays published" in n for n in report.notes)
 
 

@@ -8,6 +8,7 @@ import pytest
 from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
+from wangge.access import Scope
 from wangge.demo.simulate import simulate
 from wangge.settings import Settings
 from wangge.store import Store
@@ -47,7 +48,9 @@ def test_cases_filtered_and_binned_into_hexagons(app, monkeypatch):
     assert hidden is None  # nothing computed or sent while the hexagon layer is off
     assert all(f["properties"]["c"] == "safety" for f in safety["features"])
     open_ids = set(
-        store.cases_frame(filters={"category": "safety"}).query("closed_at.isna()")["case_id"]
+        store.cases_frame(filters={"category": "safety"}, scope=Scope.county()).query(
+            "closed_at.isna()"
+        )["case_id"]
     )
     assert {f["id"] for f in safety["features"]} <= open_ids
     assert none is None and same == count
@@ -63,7 +66,7 @@ def test_every_grid_metric_is_sent_once_for_restyling_in_the_browser(app):
     store = app.server.config["WANGGE_STORE"]
     with signed_in(app):
         values = page.grid_values(0)
-    codes = set(store.grids()["grid_code"])
+    codes = set(store.grids(scope=Scope.county())["grid_code"])
     assert set(values) == {"per100", "overdue", "patrol", "camera", "gi"}
     for metric, entry in values.items():
         assert set(entry["values"]) == codes, metric
@@ -73,13 +76,14 @@ def test_every_grid_metric_is_sent_once_for_restyling_in_the_browser(app):
         assert entry["clipped"] == (entry["vmax"] < max(finite, default=1))
     assert set(values["gi"]["values"].values()) <= {-3, -2, -1, 0, 1, 2, 3, None}
     # cases per 100 households agree with the store's 30-day counts
-    grids = store.grids().set_index("grid_code")
+    grids = store.grids(scope=Scope.county()).set_index("grid_code")
     busiest = max(values["per100"]["values"], key=lambda g: values["per100"]["values"][g] or 0)
     now = page.pd.Timestamp.now(tz="UTC")
     since = now.tz_convert("Asia/Shanghai").normalize() - page.pd.Timedelta(days=29)
     stats = store.grid_case_stats(
         now=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         since=since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        scope=Scope.county(),
     )
     n = stats[busiest][0]  # the last 30 local days' reports
     assert values["overdue"]["values"] == {g: stats.get(g, (0, 0, 0))[2] for g in codes}
@@ -96,7 +100,7 @@ def test_a_township_leader_gets_only_their_grids_metrics(app):
     from dashboard.pages import map as page
 
     store = app.server.config["WANGGE_STORE"]
-    township = store.admin_units("township")["code"].iloc[0]
+    township = store.admin_units("township", scope=Scope.county())["code"].iloc[0]
     with signed_in(app, "township", scope=township):
         values = page.grid_values(0)
     assert values["per100"]["values"]
@@ -113,7 +117,7 @@ def test_camera_views_and_blind_streets_load_when_switched_on(app):
             [t("layer.cameras"), t("layer.uncovered")], None, None, "zh"
         )
     assert nothing == (page.dash.no_update, page.dash.no_update)
-    cams = app.server.config["WANGGE_STORE"].cameras()
+    cams = app.server.config["WANGGE_STORE"].cameras(scope=Scope.county())
     assert {f["properties"]["camera_id"] for f in sectors["features"]} <= set(cams["camera_id"])
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in sectors["features"])
     assert uncovered["type"] == "FeatureCollection"
@@ -123,7 +127,7 @@ def test_a_workers_track_for_a_day(app):
     from dashboard.pages import map as page
 
     store = app.server.config["WANGGE_STORE"]
-    points = store.patrol_points()
+    points = store.patrol_points(scope=Scope.county())
     worker = points["worker_id"].iloc[0]
     day = points["at"].iloc[0].tz_convert("Asia/Shanghai").date().isoformat()
     with signed_in(app):

@@ -11,6 +11,7 @@ from conftest import find_component as _find
 from dashboard import ids
 from dashboard.app import create_app
 from geo.coords import wgs84_to_gcj02
+from wangge.access import Scope
 from wangge.services.layers import fit_zoom
 from wangge.settings import Settings
 from wangge.store import Store
@@ -68,7 +69,7 @@ def test_map_opens_where_people_live_and_has_no_tiles_by_default(app):
 
     with signed_in(app):
         layout = page.layout()
-        home = app.server.config["WANGGE_LAYERS"].home_bounds()
+        home = app.server.config["WANGGE_LAYERS"].home_bounds(scope=Scope.county())
     assert "TileLayer" not in str(layout)
     mapc = _find(layout, ids.MAP)
     # the tiny county's buildings stand in two rows (y + 0.002 and y + 0.012 of each 0.02 deg
@@ -100,7 +101,7 @@ def test_gcj02_tiles_shift_vectors_and_points(tmp_path):
         grids = _find(layout, ids.GRIDS)
         (w, e), (s_, n) = wgs84_to_gcj02([X0, X0 + 0.0099], [Y0, Y0 + 0.02])
         data, _ = page.show_buildings(16, [[s_, w], [n, e]], "zh")
-        x0, y0, x1, y1 = app.server.config["WANGGE_LAYERS"].home_bounds()
+        x0, y0, x1, y1 = app.server.config["WANGGE_LAYERS"].home_bounds(scope=Scope.county())
     assert grids.coordsToLatLng == {"variable": "wangge.coords.gcj02"}
     # the centre of the first view (where people live) is shifted to the tiles' datum
     gx, gy = wgs84_to_gcj02((x0 + x1) / 2, (y0 + y1) / 2)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import load_tiny_county
 
+from wangge.access import Scope
 from wangge.casework import TRANSITIONS
 from wangge.demo.simulate import simulate
 from wangge.store import Store
@@ -28,25 +29,30 @@ def test_same_seed_and_end_give_the_same_data(simulated, tmp_path):
     load_tiny_county(other)
     assert simulate(other, days=10, per_day=60, gps_days=2, end=END, seed=7) == counts
     cols = ["case_id", "category", "status", "lon", "lat", "reported_at", "closed_at"]
-    a, b = store.cases_frame()[cols], other.cases_frame()[cols]
+    a, b = (
+        store.cases_frame(scope=Scope.county())[cols],
+        other.cases_frame(scope=Scope.county())[cols],
+    )
     assert (
         a.sort_values("case_id")
         .reset_index(drop=True)
         .equals(b.sort_values("case_id").reset_index(drop=True))
     )
-    assert store.patrol_points().equals(other.patrol_points())
+    assert store.patrol_points(scope=Scope.county()).equals(
+        other.patrol_points(scope=Scope.county())
+    )
 
 
 def test_cases_follow_the_lifecycle_and_the_clock(simulated):
     store, counts = simulated
     assert 400 < counts["cases"] < 800  # 60 a day for 10 days
-    frame = store.cases_frame()
+    frame = store.cases_frame(scope=Scope.county())
     assert frame["reported_at"].min() >= datetime(2026, 11, 12, 8, tzinfo=UTC)
     assert frame["reported_at"].max() <= END
-    assert set(frame["grid_code"]) <= set(store.grids()["grid_code"]) | {""}
+    assert set(frame["grid_code"]) <= set(store.grids(scope=Scope.county())["grid_code"]) | {""}
     assert (frame["grid_code"] != "").mean() > 0.9
     for case_id in frame["case_id"].sample(60, random_state=1):
-        case = store.get_case(case_id)
+        case = store.get_case(case_id, scope=Scope.county())
         events = case["events"]
         assert events[0]["to_status"] == "reported" and events[-1]["to_status"] == case["status"]
         for before, after in zip(events, events[1:], strict=False):
@@ -61,9 +67,9 @@ def test_cases_follow_the_lifecycle_and_the_clock(simulated):
 
 def test_workers_patrol_their_own_grids_twice_a_day(simulated):
     store, counts = simulated
-    workers = store.workers()
-    assert len(workers) == len(store.grids()) == counts["workers"]
-    points = store.patrol_points()
+    workers = store.workers(scope=Scope.county())
+    assert len(workers) == len(store.grids(scope=Scope.county())) == counts["workers"]
+    points = store.patrol_points(scope=Scope.county())
     assert counts["patrol_points"] == len(points) > 0
     per_worker_day = points.groupby(
         ["worker_id", points["at"].dt.tz_convert("Asia/Shanghai").dt.date]
@@ -80,4 +86,4 @@ def test_a_second_simulation_adds_cases_when_numbered_past_the_first(simulated):
     middle = store.count("cases")
     again = simulate(store, days=10, per_day=60, gps_days=0, end=END, seed=8, first_sequence=10_000)
     assert store.count("cases") == middle + again["cases"]
-    assert store.cases_frame()["case_id"].str.endswith("-10001").any()
+    assert store.cases_frame(scope=Scope.county())["case_id"].str.endswith("-10001").any()

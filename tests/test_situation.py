@@ -9,6 +9,7 @@ import pytest
 from conftest import load_tiny_county, signed_in
 
 from dashboard.app import create_app
+from wangge.access import Scope
 from wangge.demo.simulate import simulate
 from wangge.services.metrics import unit_view
 from wangge.settings import Settings
@@ -33,7 +34,9 @@ def app(tmp_path_factory):
 
 def _view(app, level, code):
     cfg = app.server.config
-    return unit_view(cfg["WANGGE_STORE"], cfg["WANGGE_ANALYTICS"], level, code)
+    return unit_view(
+        cfg["WANGGE_STORE"], cfg["WANGGE_ANALYTICS"], level, code, scope=Scope.county()
+    )
 
 
 def test_each_level_has_its_children_and_their_figures_add_up(app):
@@ -163,9 +166,9 @@ def test_the_case_cube_gives_every_unit_the_same_figures_as_its_own_query(app):
 
     store = app.server.config["WANGGE_STORE"]
     now = pd.Timestamp.now(tz="UTC")
-    cube = case_cube(store, now=now)
-    units = store.admin_units()
-    grid = store.grids()["grid_code"].iloc[0]
+    cube = case_cube(store, now=now, scope=Scope.county())
+    units = store.admin_units(scope=Scope.county())
+    grid = store.grids(scope=Scope.county())["grid_code"].iloc[0]
     checked = 0
     for filters in [
         {},
@@ -173,7 +176,10 @@ def test_the_case_cube_gives_every_unit_the_same_figures_as_its_own_query(app):
         {"community_code": units.loc[units["level"] == "community", "code"].iloc[0]},
         {"grid_code": grid},
     ]:
-        fast, slow = cube_figures(cube, filters), case_figures(store, filters=filters, now=now)
+        fast, slow = (
+            cube_figures(cube, filters),
+            case_figures(store, filters=filters, now=now, scope=Scope.county()),
+        )
         for key, value in slow.kpis.items():
             mine = fast.kpis[key]
             assert (math.isnan(value) and math.isnan(mine)) or mine == pytest.approx(value), key
@@ -186,6 +192,7 @@ def test_the_case_cube_gives_every_unit_the_same_figures_as_its_own_query(app):
         prefix="420999001",
         now=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         since=since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        scope=Scope.county(),
     )
 
 
@@ -202,10 +209,12 @@ def test_figures_follow_new_cases_without_waiting_for_them(app):
     from wangge.casework import validate_new_case
     from wangge.store import utc_now
 
-    grid = store.grids().iloc[0]
+    grid = store.grids(scope=Scope.county()).iloc[0]
     p = grid.geometry.representative_point()
     case = validate_new_case({"category": "order", "lon": p.x, "lat": p.y}, now=utc_now())
-    store.create_case(case, app.server.config["WANGGE_LOCATOR"].locate(p.x, p.y))
+    store.create_case(
+        case, app.server.config["WANGGE_LOCATOR"].locate(p.x, p.y), scope=Scope.county()
+    )
     analytics._fingerprint = None  # as if FINGERPRINT_TTL had passed
     deadline = time.monotonic() + 20
     while _view(app, "county", None).figures.kpis["reported_today"] == before:

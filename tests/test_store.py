@@ -15,6 +15,7 @@ import pytest
 from conftest import X0, Y0, load_tiny_county, tiny_county
 from shapely.geometry import box
 
+from wangge.access import Scope
 from wangge.store import SCHEMA_VERSION, Store, StoreError, migrations
 from wangge.store.db import GroupCommit
 from wangge.store.schema import h3_cells
@@ -61,10 +62,12 @@ def test_a_database_from_a_newer_program_is_refused(store):
 
 
 def test_admin_hierarchy_round_trip(tiny_store):
-    townships = tiny_store.admin_units("township")
+    townships = tiny_store.admin_units("township", scope=Scope.county())
     assert list(townships["code"]) == ["420999001000", "420999002000"]
     assert list(townships["parent_code"]) == ["420999000000"] * 2
-    communities = tiny_store.admin_units("community", parent_code="420999002000")
+    communities = tiny_store.admin_units(
+        "community", parent_code="420999002000", scope=Scope.county()
+    )
     assert list(communities["code"]) == ["420999002001", "420999002002"]
     assert set(communities["kind"]) == {"rural"}
     assert communities.crs == "EPSG:4326"
@@ -79,18 +82,21 @@ def test_unknown_admin_level_is_refused_and_keeps_what_was_stored(tiny_store):
     )
     with pytest.raises(StoreError, match=r"unknown level\(s\) \['province'\]"):
         tiny_store.replace_admin_units(bad)
-    assert len(tiny_store.admin_units()) == 7
+    assert len(tiny_store.admin_units(scope=Scope.county())) == 7
 
 
 def test_buildings_by_viewport(tiny_store):
-    everything = tiny_store.buildings()
+    everything = tiny_store.buildings(scope=Scope.county())
     assert len(everything) == 32
     # the first community's column only
-    inside = tiny_store.buildings((X0, Y0, X0 + 0.0099, Y0 + 0.02))
+    inside = tiny_store.buildings((X0, Y0, X0 + 0.0099, Y0 + 0.02), scope=Scope.county())
     assert len(inside) == 8
     assert set(inside["community_code"]) == {"420999001001"}
-    assert len(tiny_store.buildings((X0, Y0, X0 + 0.04, Y0 + 0.02), limit=5)) == 5
-    assert len(tiny_store.buildings((0, 0, 1, 1))) == 0
+    assert (
+        len(tiny_store.buildings((X0, Y0, X0 + 0.04, Y0 + 0.02), limit=5, scope=Scope.county()))
+        == 5
+    )
+    assert len(tiny_store.buildings((0, 0, 1, 1), scope=Scope.county())) == 0
 
 
 def test_failed_replacement_leaves_the_old_buildings(tiny_store):
@@ -99,15 +105,17 @@ def test_failed_replacement_leaves_the_old_buildings(tiny_store):
     dup["building_id"] = "SAME"
     with pytest.raises(sqlite3.IntegrityError):
         tiny_store.replace_buildings(dup)
-    assert len(tiny_store.buildings()) == 32
+    assert len(tiny_store.buildings(scope=Scope.county())) == 32
     assert tiny_store.data_version() == version
 
 
 def test_publishing_a_grid_version_archives_the_previous_one(tiny_store):
     first = tiny_store.published_grid_version()
-    before = tiny_store.grids()  # read (and kept) before the new version is published
+    before = tiny_store.grids(
+        scope=Scope.county()
+    )  # read (and kept) before the new version is published
     before["grid_code"] = "spoilt"  # a caller changing its copy changes nothing stored
-    assert not tiny_store.grids()["grid_code"].eq("spoilt").any()
+    assert not tiny_store.grids(scope=Scope.county())["grid_code"].eq("spoilt").any()
     data = tiny_county()
     grids = data["grids"].assign(grid_code=data["grids"]["community_code"] + "002")
     second = tiny_store.add_grid_version(grids, note="redrawn")
@@ -115,14 +123,14 @@ def test_publishing_a_grid_version_archives_the_previous_one(tiny_store):
     tiny_store.publish_grid_version(second)
     versions = tiny_store.grid_versions().set_index("version_id")["status"]
     assert versions[first] == "archived" and versions[second] == "published"
-    assert tiny_store.grids()["grid_code"].str.endswith("002").all()
-    assert len(tiny_store.grids(first)) == 4
+    assert tiny_store.grids(scope=Scope.county())["grid_code"].str.endswith("002").all()
+    assert len(tiny_store.grids(first, scope=Scope.county())) == 4
     with pytest.raises(StoreError, match="grid version 99 does not exist"):
         tiny_store.publish_grid_version(99)
 
 
 def test_building_assignments_per_version(tiny_store):
-    assignments = tiny_store.building_grids()
+    assignments = tiny_store.building_grids(scope=Scope.county())
     assert len(assignments) == 32
     assert assignments.set_index("building_id").loc["B00000", "grid_code"] == "420999001001001"
 
@@ -131,7 +139,7 @@ def test_totals_and_data_version(store):
     v0 = store.data_version()
     load_tiny_county(store)
     assert store.data_version() > v0
-    assert store.totals() == {
+    assert store.totals(scope=Scope.county()) == {
         "townships": 2,
         "communities": 4,
         "buildings": 32,
@@ -145,7 +153,7 @@ def test_workers_round_trip(store):
             {"worker_id": ["W1"], "name": ["李华"], "phone": ["13800138000"], "grid_code": ["G1"]}
         )
     )
-    workers = store.workers()
+    workers = store.workers(scope=Scope.county())
     assert workers.to_dict("records") == [
         {"worker_id": "W1", "name": "李华", "phone": "13800138000", "grid_code": "G1", "active": 1}
     ]

@@ -8,6 +8,7 @@ import pytest
 from conftest import X0, Y0, load_tiny_county, signed_in
 
 from dashboard.app import create_app
+from wangge.access import Scope
 from wangge.casework import validate_new_case
 from wangge.demo.simulate import simulate
 from wangge.services.metrics import LOCAL_TZ, wall_data, wall_fingerprint
@@ -39,8 +40,8 @@ def _store(app) -> Store:
 def test_kpis_match_the_cases(app):
     store = _store(app)
     now = pd.Timestamp.now(tz="UTC")
-    data = wall_data(store, now=now)
-    cases = store.cases_frame()
+    data = wall_data(store, now=now, scope=Scope.county())
+    cases = store.cases_frame(scope=Scope.county())
     midnight = now.tz_convert(LOCAL_TZ).normalize().tz_convert("UTC")
     assert data.kpis["reported_today"] == int((cases["reported_at"] >= midnight).sum())
     overdue = cases["closed_at"].isna() & (cases["deadline_at"] < now)
@@ -69,9 +70,11 @@ def test_refresh_sends_nothing_new_when_nothing_changed_and_shows_a_new_case(app
             {"category": "safety", "lon": X0 + 0.005, "lat": Y0 + 0.005}, now=utc_now()
         )
         stored, _ = store.create_case(
-            case, app.server.config["WANGGE_LOCATOR"].locate(case["lon"], case["lat"])
+            case,
+            app.server.config["WANGGE_LOCATOR"].locate(case["lon"], case["lat"]),
+            scope=Scope.county(),
         )
-        assert not fingerprint["data"].startswith(wall_fingerprint(store))
+        assert not fingerprint["data"].startswith(wall_fingerprint(store, scope=Scope.county()))
         changed = wall.refresh_wall(3, None, fingerprint, {"lang": "zh"})
         assert changed[0] is not dash.no_update and changed[4] is not dash.no_update
         # only panels whose content differs travel: with the data "changed" but every panel as

@@ -5,14 +5,16 @@ planner, wall display) or an API token (the same roles plus ``writer``, a system
 cases). Every decision about it is taken here and nowhere else:
 
 - :func:`may` answers whether the principal's role may do an :class:`Action` at all;
-- :func:`may_open` whether it may open a page of the dashboard;
+- :func:`may_open` whether it may open a page of the dashboard, :func:`home` the page it lands
+  on;
 - :attr:`Principal.scope` is the :class:`Scope` of data it may see. Every store query that
   returns or changes township data takes a scope; pages, callbacks, the API and the imports pass
   the principal's scope along and never build township filters themselves.
 
 A scope is the whole county or one township (its 12-digit code; the township's communities
 and grids share its first 9 digits). A township principal whose code is malformed, or names no
-township of the county, gets :meth:`Scope.nothing`: an invalid unit never widens the scope.
+township of the county, gets :meth:`Scope.nothing`: an invalid unit never widens the scope,
+and a principal whose scope is empty may do nothing and open no page.
 
 >>> leader = Principal.from_identity({"username": "leader001", "role": "township",
 ...                                   "scope": "420999001000"})
@@ -36,13 +38,19 @@ from enum import StrEnum
 __all__ = [
     "ROLES",
     "Action",
+    "OutOfScope",
     "Principal",
     "Scope",
     "may",
+    "home",
     "may_open",
 ]
 
 _TOWNSHIP_CODE = re.compile(r"\d{9}000")
+
+
+class OutOfScope(PermissionError):
+    """A write that would create or change data outside the principal's scope (HTTP 403)."""
 
 
 class Action(StrEnum):
@@ -51,6 +59,7 @@ class Action(StrEnum):
     READ = "read"  #: operational data: cases, cameras, patrols, map layers, KPIs
     WRITE = "write"  #: cases and their transitions, cameras, heartbeats, GPS fixes, imports
     EDIT_GRIDS = "edit_grids"  #: draft, save and publish grid versions
+    LINK_SIGN_IN = "link_sign_in"  #: a token in a page's address signs a screen in (the wall)
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ _ROLE_RULES: dict[str, _Rules] = {
     "township": _Rules(frozenset({Action.READ, Action.WRITE}), None, township_bound=True),
     "planner": _Rules(frozenset({Action.READ, Action.EDIT_GRIDS}), None),
     "writer": _Rules(frozenset({Action.READ, Action.WRITE}), frozenset()),
-    "wall": _Rules(frozenset({Action.READ}), frozenset({"/wall"})),
+    "wall": _Rules(frozenset({Action.READ, Action.LINK_SIGN_IN}), frozenset({"/wall"})),
 }
 
 #: Every role a user or a token may have.
@@ -136,15 +145,27 @@ class Principal:
     township: str | None = None
 
     @classmethod
-    def from_identity(cls, identity: Mapping[str, object]) -> Principal:
+    def from_identity(
+        cls, identity: Mapping[str, object], *, known_townships: Iterable[str] | None = None
+    ) -> Principal:
         """From a session's user or a token's row: ``{username|name, role, scope}``.
 
-        An unknown role gets no action, no page and no data.
+        An unknown role gets no action, no page and no data. With ``known_townships`` (the
+        townships of the store), a township principal whose township is not among them keeps
+        no township, so its scope is :meth:`Scope.nothing`.
+
+        >>> p = Principal.from_identity({"name": "t", "role": "township", "scope": "420999009000"},
+        ...                             known_townships=["420999001000"])
+        >>> p.scope.empty
+        True
         """
         name = str(identity.get("username") or identity.get("name") or "")
         role = str(identity.get("role") or "")
         township = identity.get("scope") or None
-        return cls(name, role, township if isinstance(township, str) else None)
+        principal = cls(name, role, township if isinstance(township, str) else None)
+        if known_townships is not None and principal.scope.within(known_townships).empty:
+            principal = cls(name, role, None)
+        return principal
 
     @property
     def _rules(self) -> _Rules | None:
@@ -162,15 +183,38 @@ class Principal:
         return Scope.county()
 
 
+def _rules_of(principal: Principal | None) -> _Rules | None:
+    """The rules of ``principal``'s role; None for nobody, an unknown role or an empty scope."""
+    if principal is None or principal.scope.empty:
+        return None
+    return principal._rules
+
+
 def may(principal: Principal | None, action: Action) -> bool:
-    """Whether ``principal``'s role may do ``action`` (within its scope)."""
-    rules = principal._rules if principal is not None else None
+    """Whether ``principal``'s role may do ``action`` (within its scope; nothing at all when
+    the scope is empty)."""
+    rules = _rules_of(principal)
     return rules is not None and action in rules.actions
 
 
 def may_open(principal: Principal | None, path: str) -> bool:
     """Whether ``principal`` may open the dashboard page at ``path``."""
-    rules = principal._rules if principal is not None else None
+    rules = _rules_of(principal)
     if rules is None:
         return False
     return rules.pages is None or path in rules.pages
+
+
+def home(principal: Principal | None) -> str | None:
+    """The page ``principal`` lands on: ``/`` when it may open every page, else the first it may
+    open; None when it may open none.
+
+    >>> home(Principal("w", "wall")), home(Principal("c", "county")), home(Principal("x", "writer"))
+    ('/wall', '/', None)
+    """
+    rules = _rules_of(principal)
+    if rules is None:
+        return None
+    if rules.pages is None:
+        return "/"
+    return min(rules.pages) if rules.pages else None

@@ -206,17 +206,20 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from wangge.access import Scope
     from wangge.ingest import files as imports
     from wangge.settings import Settings
     from wangge.store import Store
 
     store = Store(Settings.from_env().db_path)
     store.migrate()
+    county = Scope.county()  # the command line speaks for the county
     try:
         if args.kind == "cases":
             report = imports.import_cases(
                 args.file,
                 store,
+                scope=county,
                 mapping=_pairs(args.map, "--map"),
                 constants=_pairs(args.set, "--set"),
                 sheet=args.sheet,
@@ -225,12 +228,17 @@ def _import(args: argparse.Namespace) -> int:
             )
         elif args.kind == "cameras":
             report = imports.import_cameras(
-                args.file, store, layer=args.layer, mapping=_pairs(args.map, "--map")
+                args.file,
+                store,
+                scope=county,
+                layer=args.layer,
+                mapping=_pairs(args.map, "--map"),
             )
         else:
             report = imports.import_gps(
                 args.file,
                 store,
+                scope=county,
                 worker=args.worker,
                 mapping=_pairs(args.map, "--map"),
                 encoding=args.encoding,

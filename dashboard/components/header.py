@@ -7,6 +7,7 @@ from dash import dcc, html
 from flask import current_app
 
 from dashboard.i18n import request_lang, t
+from wangge.access import Scope
 from wangge.demo import is_demo_store
 
 __all__ = ["county_page_title", "county_title", "demo_badge", "header", "message_page"]
@@ -23,7 +24,8 @@ NAV = (
 def county_title(lang: str) -> str:
     """The app's title with the store's county name (admin unit of level county), e.g.
     示范县网格化管理指挥中心; the bare title before a county is loaded."""
-    county = current_app.config["WANGGE_STORE"].admin_units("county")
+    # the county's name titles every page, for every principal (and the sign-in page)
+    county = current_app.config["WANGGE_STORE"].admin_units("county", scope=Scope.county())
     if len(county) == 0 or not str(county["name"].iloc[0]).strip():
         return t("app.title", lang)
     return t("app.county_title", lang, county=str(county["name"].iloc[0]).strip())

@@ -16,7 +16,7 @@ from flask import current_app
 
 from dashboard import ids
 from dashboard.api import public_case
-from dashboard.auth import allowed_page, scope, within_scope
+from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.case_detail import case_detail, case_marker, local_time
 from dashboard.components.geojson import display_point, fitted_view, geojson
 from dashboard.components.header import header, message_page
@@ -167,12 +167,11 @@ def layout(
 ) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
-    if not allowed_page("/cases"):
+    if not may_open_page("/cases"):
         return message_page(lang, "/cases", "error.forbidden")
     store = current_app.config["WANGGE_STORE"]
-    townships = store.admin_units("township")
-    townships = townships[[within_scope(c) for c in townships["code"]]]
-    county = current_app.config["WANGGE_LAYERS"].county(scope=scope())
+    townships = store.admin_units("township", scope=current_scope())
+    county = current_app.config["WANGGE_LAYERS"].county(scope=current_scope())
     if len(county) == 0:
         return message_page(lang, "/cases", "error.not_ready")
     query = {
@@ -213,8 +212,6 @@ def _filters(status, category, township, window, overdue) -> dict:
         filters["since"] = since
     if overdue:
         filters["overdue"] = True
-    if scope():
-        filters["township_codes"] = [scope()]
     return filters
 
 
@@ -227,11 +224,13 @@ def rows_for(request: dict | None, status, category, township, window, overdue, 
     order_by = sort.get("colId", "reported_at") if sort.get("colId") in SORTABLE else "reported_at"
     descending = sort.get("sort", "desc") != "asc"
     store = current_app.config["WANGGE_STORE"]
+    scope = current_scope()
     names = {
-        **dict(store.admin_units("community")[["code", "name"]].to_numpy()),
-        **dict(store.admin_units("township")[["code", "name"]].to_numpy()),
+        **dict(store.admin_units("community", scope=scope)[["code", "name"]].to_numpy()),
+        **dict(store.admin_units("township", scope=scope)[["code", "name"]].to_numpy()),
     }
     items, total = store.list_cases(
+        scope=scope,
         filters=_filters(status, category, township, window, overdue),
         limit=max(1, min(500, end - start)),
         offset=start,
@@ -265,6 +264,7 @@ def rows_for(request: dict | None, status, category, township, window, overdue, 
     State(ids.CASES_OVERDUE, "value"),
     State(ids.CASES_LANG, "data"),
 )
+@page_callback("/cases")
 def get_rows(request, status, category, township, window, overdue, lang):
     return rows_for(request, status, category, township, window, overdue, normalise_lang(lang))
 
@@ -279,12 +279,15 @@ def get_rows(request, status, category, township, window, overdue, lang):
     Input(ids.CASES_OVERDUE, "value"),
     State(ids.CASES_LANG, "data"),
 )
+@page_callback("/cases")
 def refilter(status, category, township, window, overdue, lang):
     """Filters set or changed: a new grid, and the number of matching cases."""
     lang = normalise_lang(lang)
     store = current_app.config["WANGGE_STORE"]
     _, total = store.list_cases(
-        filters=_filters(status, category, township, window, overdue), limit=1
+        scope=current_scope(),
+        filters=_filters(status, category, township, window, overdue),
+        limit=1,
     )
     return case_grid(lang), t("cases.count", lang, n=f"{total:,}")
 
@@ -297,13 +300,15 @@ def refilter(status, category, township, window, overdue, lang):
     State(ids.CASES_LANG, "data"),
     prevent_initial_call=True,
 )
+@page_callback("/cases")
 def show_case(selected, lang):
     """The clicked case's status history; the map flies to it."""
     lang = normalise_lang(lang)
     if not selected:
         return html.Div(t("cases.pick", lang), className="muted"), [], dash.no_update
-    case = current_app.config["WANGGE_STORE"].get_case(selected[0]["case_id"])
-    if case is None or not within_scope(case["township_code"]):
+    case_id = (selected[0] or {}).get("case_id") if isinstance(selected[0], dict) else None
+    case = current_app.config["WANGGE_STORE"].get_case(str(case_id), scope=current_scope())
+    if case is None:
         return html.Div(t("cases.gone", lang), className="muted"), [], dash.no_update
     case = public_case(case)
     lon, lat = display_point(case["lon"], case["lat"])

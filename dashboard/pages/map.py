@@ -25,7 +25,7 @@ from dash import (
 from flask import current_app
 
 from dashboard import ids
-from dashboard.auth import allowed_page, scope, within_scope
+from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.geojson import fitted_view, from_display
 from dashboard.components.header import county_page_title, header, message_page
 from dashboard.components.map_layers import (
@@ -102,13 +102,13 @@ def _county_map(home: tuple, summary: dict, settings, lang: str) -> dl.Map:
 def layout(lang: str | None = None, **_query) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
-    if not allowed_page("/"):
+    if not may_open_page("/"):
         return message_page(lang, "/", "error.forbidden")
     layers = current_app.config["WANGGE_LAYERS"]
-    county = layers.county(scope=scope())
+    county = layers.county(scope=current_scope())
     if len(county) == 0:
         return message_page(lang, "/", "error.not_ready")
-    summary = layers.summary(scope=scope())
+    summary = layers.summary(scope=current_scope())
     return html.Div(
         className="page page-map",
         children=[
@@ -120,7 +120,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             html.Div(
                 className="map-wrap",
                 children=[
-                    _county_map(layers.home_bounds(scope=scope()), summary, settings, lang),
+                    _county_map(layers.home_bounds(scope=current_scope()), summary, settings, lang),
                     _summary(lang, summary),
                     _controls(lang),
                 ],
@@ -132,8 +132,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
 def _controls(lang: str) -> html.Div:
     """The panel of what the operational layers show."""
     store = current_app.config["WANGGE_STORE"]
-    workers = store.workers()
-    workers = workers[[within_scope(g) for g in workers["grid_code"]]]
+    workers = store.workers(scope=current_scope())
     today = local_now().date()
     return html.Div(
         className="panel controls-panel",
@@ -195,12 +194,15 @@ def _controls(lang: str) -> html.Div:
     Input(ids.MAP, "bounds"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def show_buildings(zoom, bounds, lang):
     """Buildings in the viewport once zoomed in to :data:`BUILDINGS_MIN_ZOOM` or more."""
     lang = normalise_lang(lang)
     if zoom is None or bounds is None or zoom < BUILDINGS_MIN_ZOOM:
         return None, t("buildings.zoom_hint", lang, zoom=BUILDINGS_MIN_ZOOM)
-    text, n, capped = current_app.config["WANGGE_LAYERS"].buildings(_box(bounds), scope=scope())
+    text, n, capped = current_app.config["WANGGE_LAYERS"].buildings(
+        _box(bounds), scope=current_scope()
+    )
     status = (
         t("buildings.capped", lang, n=BUILDINGS_LIMIT)
         if capped
@@ -233,8 +235,6 @@ def _case_filters(window, category, status) -> dict:
         filters["category"] = category
     if status and status != "open":
         filters["status"] = status
-    if scope():
-        filters["township_codes"] = [scope()]
     if status == "open":
         filters["open"] = True
     return filters
@@ -251,6 +251,7 @@ def _case_filters(window, category, status) -> dict:
     Input(ids.MAP, "bounds"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def show_cases(window, category, status, zoom, bounds, lang):
     """Cases of the time window, category and status, as points or, past :data:`MAX_POINTS`
     in the view (the viewport counts from zoom 14 on), as bins
@@ -258,6 +259,7 @@ def show_cases(window, category, status, zoom, bounds, lang):
     points, bins, total = mapdata.case_layers(
         current_app.config["WANGGE_STORE"],
         _case_filters(window, category, status),
+        scope=current_scope(),
         resolution=_h3_resolution(zoom),
         bbox=_box(bounds) if bounds and (zoom or 0) >= 14 else None,
         max_points=MAX_POINTS,
@@ -274,13 +276,16 @@ def show_cases(window, category, status, zoom, bounds, lang):
     Input(ids.MAP_LAYERS, "overlays"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def show_hexes(window, category, status, zoom, overlays, lang):
     """H3 hexagon counts of the same cases at a resolution that suits the zoom, computed and
     sent only while the hexagon layer is switched on (it is off by default)."""
     if t("layer.hexes", normalise_lang(lang)) not in (overlays or []):
         return None
     cells = current_app.config["WANGGE_STORE"].case_bins(
-        resolution=_h3_resolution(zoom), filters=_case_filters(window, category, status)
+        scope=current_scope(),
+        resolution=_h3_resolution(zoom),
+        filters=_case_filters(window, category, status),
     )
     return mapdata.hex_layer(cells)
 
@@ -293,14 +298,14 @@ GRID_VALUES_REFRESH = 60
     Output(ids.GRID_VALUES, "data"),
     Input(ids.GRID_VALUES_TICK, "n_intervals"),
 )
+@page_callback("/")
 def grid_values(_tick):
     """Every grid metric's values, per grid of the user's scope, sent once and then every
     :data:`GRID_VALUES_REFRESH` seconds: choosing a metric restyles the grids in the browser
     (``wangge.restyleGrids``: ``setStyle`` on the drawn polygons), with no round trip and no
     rebuild of the layer, which dash-leaflet does on every ``hideout`` change."""
     cfg = current_app.config
-    grids = cfg["WANGGE_STORE"].grids().drop(columns="geometry")
-    grids = grids[[within_scope(g) for g in grids["grid_code"]]]
+    grids = cfg["WANGGE_STORE"].grids(scope=current_scope()).drop(columns="geometry")
     return mapdata.grid_metric_values(cfg["WANGGE_ANALYTICS"], grids)
 
 
@@ -326,6 +331,7 @@ clientside_callback(
     State(ids.UNCOVERED, "data"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def load_camera_layers(overlays, sectors, uncovered, lang):
     """Camera views and uncovered streets are loaded the first time their layer is switched on."""
     lang = normalise_lang(lang)
@@ -333,17 +339,10 @@ def load_camera_layers(overlays, sectors, uncovered, lang):
     analytics = current_app.config["WANGGE_ANALYTICS"]
     out_sectors, out_uncovered = dash.no_update, dash.no_update
     if t("layer.cameras", lang) in overlays and not sectors:
-        frame = analytics.sectors().to_crs("EPSG:4326")
-        if scope():
-            cams = current_app.config["WANGGE_STORE"].cameras()
-            mine = set(cams.loc[[within_scope(g) for g in cams["grid_code"]], "camera_id"])
-            frame = frame[frame["camera_id"].isin(mine)]
+        frame = analytics.sectors(scope=current_scope()).to_crs("EPSG:4326")
         out_sectors = json.loads(feature_collection(frame, ["camera_id", "status"], precision=1e-6))
     if t("layer.uncovered", lang) in overlays and not uncovered:
-        frame = analytics.uncovered()
-        if scope():
-            area = current_app.config["WANGGE_LAYERS"].county(scope=scope()).union_all()
-            frame = frame[frame.intersects(area)]
+        frame = analytics.uncovered(scope=current_scope())
         out_uncovered = json.loads(feature_collection(frame, ["rank", "length_m", "cases"]))
     return out_sectors, out_uncovered
 
@@ -355,16 +354,16 @@ def load_camera_layers(overlays, sectors, uncovered, lang):
     Input(ids.TRACK_DATE, "date"),
     State(ids.LANG_STORE, "data"),
 )
+@page_callback("/")
 def show_track(worker, day, lang):
     """One grid worker's GPS track on one (local) day, with its sessions and minutes."""
     lang = normalise_lang(lang)
     if not worker or not day:
         return None, ""
     store = current_app.config["WANGGE_STORE"]
-    workers = store.workers().set_index("worker_id")
-    if worker not in workers.index or not within_scope(workers.loc[worker, "grid_code"]):
+    if worker not in set(store.workers(scope=current_scope())["worker_id"]):
         return None, t("error.forbidden", lang)
-    track, n = mapdata.worker_track(store, worker, day)
+    track, n = mapdata.worker_track(store, worker, day, scope=current_scope())
     if track is None:
         return None, t("ctl.no_track", lang)
     minutes = f"{n['minutes']:.0f}"

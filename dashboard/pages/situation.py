@@ -36,7 +36,7 @@ from dash_extensions.javascript import Namespace
 from flask import current_app
 
 from dashboard import ids
-from dashboard.auth import allowed_page, scope
+from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.geojson import display_point, geojson
 from dashboard.components.header import header, message_page
 from dashboard.i18n import flags_label, label, labels, normalise_lang, page_title, t
@@ -194,13 +194,14 @@ def _map_props(view, metric: str, lang: str) -> dict:
     """What the map shows for ``view``: its children coloured by ``metric`` (or its grids by Gi*
     bin), or at grid level the grid and its buildings; and the viewport that fits the unit."""
     store = current_app.config["WANGGE_STORE"]
+    scope = current_scope()
     if view.level == "grid":
-        grids = store.grids()
+        grids = store.grids(scope=scope)
         shape = grids[grids["grid_code"] == view.code]
     elif view.level == "county":
-        shape = store.admin_units("county")
+        shape = store.admin_units("county", scope=scope)
     else:
-        units_all = store.admin_units()
+        units_all = store.admin_units(scope=scope)
         shape = units_all[units_all["code"] == view.code]
     minx, miny, maxx, maxy = shape.total_bounds
     (south, west), (north, east) = (
@@ -217,7 +218,7 @@ def _map_props(view, metric: str, lang: str) -> dict:
     }
     if metric == "gi":
         hot = current_app.config["WANGGE_ANALYTICS"].hotspots()
-        grids = store.grids()
+        grids = store.grids(scope=scope)
         if view.level == "grid":
             grids = grids[grids["grid_code"] == view.code]
         elif view.level != "county":
@@ -256,7 +257,7 @@ def _map_props(view, metric: str, lang: str) -> dict:
         props["shape"] = _json(feature_collection(shape, []))
         props["buildings"] = _json(
             feature_collection(
-                store.buildings(tuple(shape.total_bounds)),
+                store.buildings(tuple(shape.total_bounds), scope=scope),
                 ["kind", "households", "floors", "name"],
             )
         )
@@ -350,7 +351,7 @@ def _view(level: str | None, code: str | None):
         current_app.config["WANGGE_ANALYTICS"],
         level or "county",
         code,
-        scope=scope(),
+        scope=current_scope(),
     )
 
 
@@ -364,10 +365,10 @@ def layout(
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
     metric = metric if metric in METRICS else "per100"
+    if not may_open_page("/situation"):
+        return message_page(lang, "/situation", "error.forbidden")
     if current_app.config["WANGGE_STORE"].published_grid_version() is None:
         return message_page(lang, "/situation", "error.not_ready")
-    if not allowed_page("/situation"):
-        return message_page(lang, "/situation", "error.forbidden")
     view = _view(level, code)
     state = {"level": view.level, "code": view.code, "metric": metric, "lang": lang}
     body = [
@@ -507,6 +508,7 @@ def target(trigger, click, metric, state) -> dict | None:
     State(ids.SIT_STATE, "data"),
     prevent_initial_call=True,
 )
+@page_callback("/situation")
 def navigate(link, click, metric, state):
     """One level down (a child on the map or in the ranking), up (a breadcrumb), or another
     metric: the page's parts are updated in place. The unit is checked against the user's

@@ -21,13 +21,13 @@ from flask import current_app
 from plotly.io.json import to_json_plotly
 
 from dashboard import ids
-from dashboard.auth import allowed_page, scope
+from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.geojson import display_bounds, fitted_view, geojson
 from dashboard.components.header import demo_badge
 from dashboard.i18n import normalise_lang, page_title, t
 from wangge.clock import COUNTY_TZ
 from wangge.services.mapdata import recent_multipoints
-from wangge.services.metrics import scope_filters, wall_data, wall_fingerprint
+from wangge.services.metrics import wall_data, wall_fingerprint
 
 dash.register_page(__name__, path="/wall", name="wall", title=page_title("nav.wall"))
 
@@ -290,10 +290,10 @@ def _column(panels: list) -> html.Div:
 def layout(lang: str | None = None, **_query) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
-    if not allowed_page("/wall"):
+    if not may_open_page("/wall"):
         return html.Div(t("error.forbidden", lang), className="wall-page")
     layers = current_app.config["WANGGE_LAYERS"]
-    county = layers.county(scope=scope())
+    county = layers.county(scope=current_scope())
     if len(county) == 0:
         return html.Div(t("error.not_ready", lang), className="wall-page")
     left = [
@@ -339,6 +339,7 @@ DATA_OUTPUTS = (
     State(ids.WALL_FINGERPRINT, "data"),
     State(ids.WALL_SETTINGS, "data"),
 )
+@page_callback("/wall")
 def refresh_wall(_n, scale, fingerprint, settings):
     """Only what changed: nothing but the time of the check when the data (and the screen's
     scale) are as at ``fingerprint``; else the panels whose content differs from what the wall
@@ -348,10 +349,10 @@ def refresh_wall(_n, scale, fingerprint, settings):
     store = current_app.config["WANGGE_STORE"]
     now = pd.Timestamp.now(tz="UTC")
     checked = int(now.timestamp() * 1000)
-    township = scope()
+    scope = current_scope()
     scale = min(4.0, max(0.5, float(scale or 1.0)))
     previous = fingerprint if isinstance(fingerprint, dict) else {}
-    current = f"{wall_fingerprint(store, township, now=now)}|{scale:g}"
+    current = f"{wall_fingerprint(store, scope=scope, now=now)}|{scale:g}"
     if current == previous.get("data"):
         return (*([dash.no_update] * len(DATA_OUTPUTS)), checked, dash.no_update)
     # a screen of another size: fit the county to the map's new box
@@ -359,7 +360,7 @@ def refresh_wall(_n, scale, fingerprint, settings):
     rescaled = bool(previous) and old_scale != f"{scale:g}"
     viewport = _county_viewport(current_app.config["WANGGE_LAYERS"]) if rescaled else dash.no_update
     lang = normalise_lang((settings or {}).get("lang"))
-    panels = _panels(store, township, now=now, lang=lang, scale=scale)
+    panels = _panels(store, scope, now=now, lang=lang, scale=scale)
     digests = [_digest(p) for p in panels]
     shown = previous.get("panels") or []
     sent = [
@@ -369,12 +370,13 @@ def refresh_wall(_n, scale, fingerprint, settings):
     return (*sent, {"data": current, "panels": digests}, checked, viewport)
 
 
-def _panels(store, township: str | None, *, now: pd.Timestamp, lang: str, scale: float) -> list:
-    """The content of every :data:`DATA_OUTPUTS` panel but the fingerprint, in their order."""
-    data = wall_data(store, now=now, township_code=township)
-    communities = store.admin_units("community")
+def _panels(store, scope, *, now: pd.Timestamp, lang: str, scale: float) -> list:
+    """The content of every :data:`DATA_OUTPUTS` panel but the fingerprint, in their order, of
+    what lies inside ``scope``."""
+    data = wall_data(store, scope=scope, now=now)
+    communities = store.admin_units("community", scope=scope)
     names = dict(zip(communities["code"], communities["name"], strict=True))
-    counts = store.case_counts(by="community_code", open_only=True, filters=scope_filters(township))
+    counts = store.case_counts(scope=scope, by="community_code", open_only=True)
     return [
         kpi_tiles(data.kpis, lang),
         township_rows(data.townships),
@@ -396,7 +398,7 @@ def _digest(panel) -> str:
 def _county_viewport(layers) -> dict:
     """Fit the (scoped) county to the map's box, at once."""
     return {
-        "bounds": display_bounds(*layers.county(scope=scope()).total_bounds),
+        "bounds": display_bounds(*layers.county(scope=current_scope()).total_bounds),
         "transition": "fitBounds",
         "options": {"animate": False},
     }

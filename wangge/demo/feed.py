@@ -61,6 +61,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from wangge.access import Scope
 from wangge.casework import CATEGORIES, validate_new_case
 from wangge.clock import COUNTY_TZ, parse_stamp, stamp
 from wangge.demo import marker
@@ -81,6 +82,9 @@ from wangge.demo.simulate import (
 )
 from wangge.services.locate import Locator
 from wangge.store import Store
+
+#: The feed plays the whole demo county.
+WHOLE_COUNTY = Scope.county()
 
 __all__ = ["DemoFeed", "FeedRefused", "FeedReport", "start_feed"]
 
@@ -226,10 +230,10 @@ class DemoFeed:
         value = self.store.get_meta("demo_simulated_until")
         return parse_stamp(value) if value else None
 
-    def _write(self, fn: Callable, *args) -> int:
+    def _write(self, fn: Callable, *args, **kwargs) -> int:
         """One write transaction, timed (lock wait, work and fsync)."""
         t = time.perf_counter()
-        result = fn(*args)
+        result = fn(*args, **kwargs)
         ms = (time.perf_counter() - t) * 1000
         report = self._report
         if report is not None:
@@ -347,7 +351,7 @@ class DemoFeed:
             )
             ids = self._write(
                 lambda c=cases, loc=located: self.store.create_cases_bulk(
-                    c, loc, actor="reporter", comment=""
+                    c, loc, scope=WHOLE_COUNTY, actor="reporter", comment=""
                 )
             )
             assert self._report is not None
@@ -395,7 +399,7 @@ class DemoFeed:
         hi = stamp(until)
         assert self._report is not None
         for _ in range(40):  # a case has at most 11 steps
-            states = self.store.open_case_states()
+            states = self.store.open_case_states(scope=WHOLE_COUNTY)
             live = {(s["case_id"], int(s["events"])) for s in states}
             self._steps = {k: v for k, v in self._steps.items() if k in live}
             due = []
@@ -408,7 +412,9 @@ class DemoFeed:
             due.sort(key=lambda m: (m[4], m[0]))
             applied = 0
             for i in range(0, len(due), MOVE_BATCH):
-                applied += self._write(self.store.transition_cases, due[i : i + MOVE_BATCH])
+                applied += self._write(
+                    self.store.transition_cases, due[i : i + MOVE_BATCH], scope=WHOLE_COUNTY
+                )
             self._report.moves += applied
             if applied == 0:
                 return
@@ -416,7 +422,7 @@ class DemoFeed:
     # -- patrols ---------------------------------------------------------------------------------------
     def _patrol_setup(self) -> tuple:
         if self._routes is None:
-            grids = self.store.grids()
+            grids = self.store.grids(scope=WHOLE_COUNTY)
             crs = grids.estimate_utm_crs()
             roads = self.store.basemap_layer("roads")
             routes = dict(
@@ -426,7 +432,7 @@ class DemoFeed:
                     strict=True,
                 )
             )
-            workers = self.store.workers()
+            workers = self.store.workers(scope=WHOLE_COUNTY)
             workers = workers[(workers["active"] == 1) & workers["grid_code"].isin(routes)]
             self._routes = (
                 crs,
@@ -467,7 +473,7 @@ class DemoFeed:
             walking |= {r[0] for r in rows}
             for i in range(0, len(rows), FIX_BATCH):
                 self._report.fixes += self._write(
-                    self.store.add_patrol_points, rows[i : i + FIX_BATCH]
+                    self.store.add_patrol_points, rows[i : i + FIX_BATCH], scope=WHOLE_COUNTY
                 )
             day += timedelta(days=1)
         self._report.workers_walking = len(walking)
@@ -514,7 +520,7 @@ class DemoFeed:
     def _feed_heartbeats(self, t0: datetime, t1: datetime) -> None:
         if t0 >= t1:
             return
-        cameras = self.store.cameras()["camera_id"].tolist()
+        cameras = self.store.cameras(scope=WHOLE_COUNTY)["camera_id"].tolist()
         if not cameras:
             return
         assert self._report is not None
@@ -523,7 +529,7 @@ class DemoFeed:
             at = datetime.fromtimestamp(slot, UTC)
             offline = self.camera_offline(cameras, at)
             beats = [(c, stamp(at), not off) for c, off in zip(cameras, offline, strict=True)]
-            stored, _ = self._write(self.store.record_heartbeats, beats)
+            stored, _ = self._write(self.store.record_heartbeats, beats, scope=WHOLE_COUNTY)
             self._report.beats += stored
             self._report.cameras_offline = int(offline.sum())
 

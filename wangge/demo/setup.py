@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from wangge.access import Scope
 from wangge.demo.marker import mark_demo_store
 from wangge.store import Store
 
@@ -110,12 +111,12 @@ def demo_accounts(store: Store) -> list[tuple[str, str, str]]:
     Returns (username, role, scope) rows; all users share :data:`DEMO_PASSWORD`.
     """
     rows = [("admin", "county", ""), ("planner", "planner", "")]
-    for unit in store.admin_units("township").itertuples():
+    for unit in store.admin_units("township", scope=Scope.county()).itertuples():
         rows.append((f"leader{unit.code[6:9]}", "township", unit.code))
     names = dict(
         zip(
-            store.admin_units("township")["code"],
-            store.admin_units("township")["name"],
+            store.admin_units("township", scope=Scope.county())["code"],
+            store.admin_units("township", scope=Scope.county())["name"],
             strict=True,
         )
     )

@@ -38,10 +38,14 @@ import shapely
 from pyproj import Transformer
 from tqdm import tqdm
 
+from wangge.access import Scope
 from wangge.casework import CATEGORIES, LEVELS, deadline_for
 from wangge.clock import COUNTY_TZ, STAMP_FORMAT, local_day, stamp
 from wangge.services.locate import Locator
 from wangge.store import Store
+
+#: The simulation fills the whole demo county.
+WHOLE_COUNTY = Scope.county()
 
 __all__ = [
     "DAYS",
@@ -167,11 +171,11 @@ class CaseModel:
     @classmethod
     def from_store(cls, store: Store) -> CaseModel:
         """The model of the county in ``store`` (buildings, points of interest, rural villages)."""
-        grids = store.grids()
+        grids = store.grids(scope=WHOLE_COUNTY)
         crs_metric = grids.estimate_utm_crs()
-        communities = store.admin_units("community")
+        communities = store.admin_units("community", scope=WHOLE_COUNTY)
         rural = set(communities.loc[communities["kind"] == "rural", "code"])
-        buildings_m = store.buildings().to_crs(crs_metric)
+        buildings_m = store.buildings(scope=WHOLE_COUNTY).to_crs(crs_metric)
         pois_m = store.basemap_layer("pois").to_crs(crs_metric)
         return cls.build(buildings_m, pois_m, rural, crs_metric)
 
@@ -630,11 +634,11 @@ def simulate(
     start = end - timedelta(days=days)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    grids = store.grids()
-    buildings = store.buildings()
+    grids = store.grids(scope=WHOLE_COUNTY)
+    buildings = store.buildings(scope=WHOLE_COUNTY)
     pois = store.basemap_layer("pois")
     roads = store.basemap_layer("roads")
-    communities = store.admin_units("community")
+    communities = store.admin_units("community", scope=WHOLE_COUNTY)
     crs_metric = grids.estimate_utm_crs()
     rural = set(communities.loc[communities["kind"] == "rural", "code"])
 
@@ -652,7 +656,7 @@ def simulate(
     )
     for c, loc in zip(cases, located, strict=True):
         c.update(loc)
-    n_cases = store.insert_cases_bulk(cases, events)
+    n_cases = store.insert_cases_bulk(cases, events, scope=WHOLE_COUNTY)
     log.info("simulated %d cases in %.1f s", n_cases, time.perf_counter() - t0)
 
     cams = _cameras(roads, buildings, pois, rng, crs_metric)
@@ -660,7 +664,7 @@ def simulate(
     cams["grid_code"] = [loc["grid_code"] for loc in located]
     offline = rng.random(len(cams)) < 0.07
     cams["status"] = np.where(offline, "offline", "online")
-    store.upsert_cameras(cams)
+    store.upsert_cameras(cams, scope=WHOLE_COUNTY)
     beats = []
     for cid, off in zip(cams["camera_id"], offline, strict=True):
         last = (
@@ -669,12 +673,12 @@ def simulate(
             else end - timedelta(hours=float(rng.uniform(2, 72)))
         )
         beats.append((cid, stamp(last), not off))
-    store.record_heartbeats(beats)
+    store.record_heartbeats(beats, scope=WHOLE_COUNTY)
 
     points = _patrols(
         grids, roads, workers, end=end, gps_days=gps_days, rng=rng, crs_metric=crs_metric
     )
-    n_points = store.add_patrol_points(points)
+    n_points = store.add_patrol_points(points, scope=WHOLE_COUNTY)
     for key in ("demo_simulated_until", "demo_fed_until"):
         if (store.get_meta(key) or "") < stamp(end):
             store.set_meta(key, stamp(end))

@@ -9,6 +9,11 @@ GPS fixes by worker and time; cameras by id (updated in place).
 Hotline (12345) exports carry Chinese headers; :data:`CASE_HEADERS` lists the names recognised
 for each field, and ``mapping`` (source header -> field) overrides or extends them. Naive times
 are read in ``timezone`` (default Asia/Shanghai, the command centres' clock).
+
+Every importer takes the importing principal's ``scope`` (:class:`wangge.access.Scope`: the
+CLI passes ``Scope.county()``, the HTTP import the token's scope). A row outside it is refused
+and reported by its row number: a case located in another township, a GPS fix of another
+township's worker, a camera placed in another township or whose id is another township's.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from wangge.access import Scope
 from wangge.casework import CATEGORIES, SOURCES, ValidationError, validate_new_case
 from wangge.services.locate import Locator
 from wangge.store import Store, utc_now
@@ -270,6 +276,7 @@ def import_cases(
     path: Path,
     store: Store,
     *,
+    scope: Scope,
     mapping: dict[str, str] | None = None,
     constants: dict[str, str] | None = None,
     sheet: str | int | None = None,
@@ -286,6 +293,8 @@ def import_cases(
         Source column -> case field, for headers not in :data:`CASE_HEADERS`.
     constants
         Field -> value for every row (e.g. ``{"category": "order", "source": "hotline_12345"}``).
+    scope
+        The importing principal's scope: a row located outside it is refused.
     """
     path = Path(path)
     frame = read_table(path, sheet=sheet, encoding=encoding)
@@ -296,6 +305,7 @@ def import_cases(
     parse_time = _time_parser(ZoneInfo(timezone))
     now = utc_now()
     good: list[dict] = []
+    good_rows: list[int] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(frame.to_dict("records")):
         row_no = i + 2
@@ -321,6 +331,7 @@ def import_cases(
             else:
                 body["client_id"] = str(body["client_id"]).strip()
             good.append(validate_new_case(body, now=now))
+            good_rows.append(row_no)
         except ValidationError as exc:
             report.add_error(
                 row_no, "; ".join(f"{columns.get(k, k)}: {v}" for k, v in exc.errors.items())
@@ -332,7 +343,11 @@ def import_cases(
         located = locator.locate_many(
             np.array([c["lon"] for c in good]), np.array([c["lat"] for c in good])
         )
-        ids = store.create_cases_bulk(good, located, actor=actor)
+        inside = _cases_inside(report, scope, good_rows, located)
+        good = [c for c, ok in zip(good, inside, strict=True) if ok]
+        located = [loc for loc, ok in zip(located, inside, strict=True) if ok]
+    if good:
+        ids = store.create_cases_bulk(good, located, scope=scope, actor=actor)
         report.added = sum(1 for x in ids if x)
         report.duplicates = len(ids) - report.added
     log.info(
@@ -343,6 +358,22 @@ def import_cases(
         report.bad_rows,
     )
     return report
+
+
+def _cases_inside(
+    report: ImportReport, scope: Scope, rows: list[int], located: list[dict]
+) -> list[bool]:
+    """Which located cases lie inside ``scope``; the others are reported by row."""
+    inside = [scope.contains(loc["township_code"]) for loc in located]
+    for row_no, ok in zip(rows, inside, strict=True):
+        if not ok:
+            report.add_error(row_no, f"lon/lat: the case lies outside {_scope_name(scope)}")
+    return inside
+
+
+def _scope_name(scope: Scope) -> str:
+    """How a refused row names the importer's scope."""
+    return f"township {scope.township}" if scope.township else "the importer's scope (none)"
 
 
 def _read_gpx(path: Path, worker: str | None) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
@@ -379,12 +410,16 @@ def import_gps(
     path: Path,
     store: Store,
     *,
+    scope: Scope,
     worker: str | None = None,
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     timezone: str = "Asia/Shanghai",
 ) -> ImportReport:
-    """Import patrol GPS fixes from CSV or GPX; ``worker`` names the worker of a GPX track."""
+    """Import patrol GPS fixes from CSV or GPX; ``worker`` names the worker of a GPX track.
+
+    Inside a township ``scope`` every fix must be of one of the township's workers (a row of
+    another worker is refused)."""
     path = Path(path)
     if path.suffix.lower() == ".gpx":
         frame, _ = _read_gpx(path, worker)
@@ -401,12 +436,17 @@ def import_gps(
     report = ImportReport(file=str(path), kind="gps", total=len(frame))
     parse_time = _time_parser(ZoneInfo(timezone))
     points = []
+    mine = None if scope.county_wide else set(store.workers(scope=scope)["worker_id"])
     for label, raw in zip(labels, frame.to_dict("records"), strict=True):
         problems = []
         who = str(raw.get(columns["worker_id"], "")).strip()
         if not who:
             problems.append(
                 f"{columns['worker_id']}: no worker id (pass --worker for a GPX track without a name)"
+            )
+        elif mine is not None and who not in mine:
+            problems.append(
+                f"{columns['worker_id']}: {who!r} is not a worker of {_scope_name(scope)}"
             )
         try:
             at = parse_time(str(raw.get(columns["at"], "")))
@@ -426,7 +466,7 @@ def import_gps(
             continue
         points.append((who, at, lon, lat, acc if isinstance(acc, float) else None))
     if points:
-        report.added = store.add_patrol_points(points)
+        report.added = store.add_patrol_points(points, scope=scope)
         report.duplicates = len(points) - report.added
     return report
 
@@ -458,6 +498,7 @@ def import_cameras(
     path: Path,
     store: Store,
     *,
+    scope: Scope,
     layer: str | None = None,
     mapping: dict[str, str] | None = None,
     locator: Locator | None = None,
@@ -467,7 +508,8 @@ def import_cameras(
     Directions are read from ``camera:direction``/``direction`` (in a tags column or their own
     column) as OSM writes them: degrees, cardinals, ranges (``90-270``) or several values
     (``180;160;170``), one camera head each: heads after the first get ids ``ID-2``, ``ID-3``...
-    Field of view and range come from the row when given, else from the camera type.
+    Field of view and range come from the row when given, else from the camera type. A camera
+    placed outside ``scope``, or whose id is a stored camera outside it, is refused.
     """
     from geo.analytics.cameras import CAMERA_DEFAULTS, camera_from_tags
     from geo.errors import InputError
@@ -524,6 +566,7 @@ def import_cameras(
         for k, (bearing, head_fov) in enumerate(zip(bearings, fovs, strict=True)):
             rows.append(
                 {
+                    "row": row_no,
                     "camera_id": cid if k == 0 else f"{cid}-{k + 1}",
                     "name": str(vals.get("name") or ""),
                     "lon": lon,
@@ -536,14 +579,40 @@ def import_cameras(
                 }
             )
     if rows:
-        cams = pd.DataFrame(rows).drop_duplicates("camera_id", keep="last")
-        locator = locator or Locator(store)
-        cams["grid_code"] = [
-            loc["grid_code"]
-            for loc in locator.locate_many(cams["lon"].to_numpy(), cams["lat"].to_numpy())
-        ]
-        known = set(store.cameras()["camera_id"])
+        _store_cameras(report, store, scope, rows, locator or Locator(store))
+    return report
+
+
+def _store_cameras(
+    report: ImportReport, store: Store, scope: Scope, rows: list[dict], locator: Locator
+) -> None:
+    """Locate the cameras read, refuse those outside ``scope`` and store the others."""
+    cams = pd.DataFrame(rows).drop_duplicates("camera_id", keep="last")
+    cams["grid_code"] = [
+        loc["grid_code"]
+        for loc in locator.locate_many(cams["lon"].to_numpy(), cams["lat"].to_numpy())
+    ]
+    cams = _cameras_inside(report, store, scope, cams)
+    if len(cams):
+        known = set(store.cameras(scope=scope)["camera_id"])
         report.duplicates = int(cams["camera_id"].isin(known).sum())
         report.added = len(cams) - report.duplicates
-        store.upsert_cameras(cams)
-    return report
+        store.upsert_cameras(cams.drop(columns="row"), scope=scope)
+
+
+def _cameras_inside(
+    report: ImportReport, store: Store, scope: Scope, cams: pd.DataFrame
+) -> pd.DataFrame:
+    """The cameras placed inside ``scope`` whose ids are not another township's; the others are
+    reported by row."""
+    foreign = set(store.cameras_outside(cams["camera_id"].tolist(), scope=scope))
+    keep = []
+    for cam in cams.itertuples():
+        if cam.camera_id in foreign:
+            report.add_error(
+                cam.row, f"{cam.camera_id}: a camera of another township than {_scope_name(scope)}"
+            )
+        elif not scope.contains(cam.grid_code):
+            report.add_error(cam.row, f"{cam.camera_id}: placed outside {_scope_name(scope)}")
+        keep.append(cam.camera_id not in foreign and scope.contains(cam.grid_code))
+    return cams[keep]

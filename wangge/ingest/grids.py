@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import metric_crs
+from wangge.access import Scope
 from wangge.ingest import topology
 from wangge.ingest.layers import (
     WGS84,
@@ -107,7 +108,7 @@ def _read(files: GridFiles, store: Store, report: ImportReport):
     for code in sorted(set(codes[codes.ne("") & codes.duplicated(keep=False)])):
         report.add(label, f"grid {code}", files.code_column, "duplicate grid code")
     check_geometries(grids, label, grids["feature"], report)
-    communities = store.admin_units("community")
+    communities = store.admin_units("community", scope=Scope.county())
     if communities.empty:
         report.add("", "", "", "the store holds no county; run `wangge county import` first")
     if not report.ok:
@@ -167,7 +168,7 @@ def import_grids(
     grids, communities = _read(files, store, report)
     crs = metric_crs(grids)
     grids_m, communities_m = grids.to_crs(crs), communities.to_crs(crs)
-    buildings = store.buildings()
+    buildings = store.buildings(scope=Scope.county())
     owner = _assign(grids_m, buildings.to_crs(crs))
     assigned = owner >= 0
     households = np.bincount(

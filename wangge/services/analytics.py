@@ -18,6 +18,11 @@ Each computation behind the start-up warm-up (:data:`COMPONENTS`: camera coverag
 coverage, hot spots, the case cube) keeps its state for the health check (``/api/v1/health``):
 ``starting`` until first computed, then ``ok`` or ``failed`` with the last error and when
 (:meth:`AnalyticsService.health`). A failure of one never stops the warm-up of the others.
+
+The analyses are computed county-wide (``Scope.county()``: Gi* needs every grid's neighbours,
+camera views the buildings across a township border); what a principal is shown of them is
+selected by the units, grids and cameras the store returns for the principal's scope
+(:meth:`AnalyticsService.sectors`, :meth:`AnalyticsService.uncovered` take it).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import pandas as pd
 from geo.analytics.cameras import camera_coverage, camera_sectors, uncovered_streets
 from geo.analytics.hotspots import gi_star
 from geo.analytics.patrols import patrol_coverage
+from wangge.access import Scope
 from wangge.casework import LOCAL_TZ
 from wangge.clock import utc_now
 from wangge.services.metrics import CaseCube, case_cube
@@ -43,6 +49,9 @@ from wangge.store import Store
 __all__ = ["COMPONENTS", "AnalyticsService", "ComponentState"]
 
 log = logging.getLogger(__name__)
+
+#: The analytics' own scope: they are computed for the whole county.
+COUNTY = Scope.county()
 
 #: Seconds an activity fingerprint is reused before the store is asked again.
 FINGERPRINT_TTL = 2.0
@@ -188,7 +197,7 @@ class AnalyticsService:
         with self._lock:
             if self._fingerprint and time.monotonic() - self._fingerprint[0] < FINGERPRINT_TTL:
                 return self._fingerprint[1]
-        value = self.store.activity_fingerprint()
+        value = self.store.activity_fingerprint(scope=COUNTY)
         with self._lock:
             self._fingerprint = (time.monotonic(), value)
         return value
@@ -213,33 +222,36 @@ class AnalyticsService:
         """Case counts by unit, day and category for the drill-down (as of ``now``, computed
         afresh, or the latest, stale-while-revalidate, as of the current minute)."""
         if now is not None:
-            return case_cube(self.store, now=now, days=days)
+            return case_cube(self.store, scope=COUNTY, now=now, days=days)
         minute = pd.Timestamp.now(tz="UTC").floor("min")
         key = f"{self.store.data_version()}|{self.fingerprint()}|{minute}|{days}"
         return self._cached(
             f"cube|{days}",
             key,
-            lambda: case_cube(self.store, now=pd.Timestamp.now(tz="UTC"), days=days),
+            lambda: case_cube(self.store, scope=COUNTY, now=pd.Timestamp.now(tz="UTC"), days=days),
             stale_ok=True,
         )
 
     def _metric_grids(self) -> gpd.GeoDataFrame:
-        grids = self.store.grids()
+        grids = self.store.grids(scope=COUNTY)
         return grids.to_crs(grids.estimate_utm_crs()) if len(grids) else grids
 
     def camera_coverage(self) -> pd.DataFrame:
         """grid_code, camera_street_share, camera_open_share (cameras online or not)."""
-        key = self._throttled("cameras", lambda: self._camera_key(self.store.cameras()))
+        key = self._throttled("cameras", lambda: self._camera_key(self.store.cameras(scope=COUNTY)))
         return self._cached("cameras", key, self._camera_coverage)
 
-    def sectors(self) -> gpd.GeoDataFrame:
-        """Occluded field-of-view polygons of all cameras (metric CRS), with camera_id, status."""
-        cams = self.store.cameras()
+    def sectors(self, *, scope: Scope) -> gpd.GeoDataFrame:
+        """Occluded field-of-view polygons (metric CRS), with camera_id and status, of the
+        cameras inside ``scope``."""
+        cams = self.store.cameras(scope=COUNTY)
         shapes = self._cached("sector-shapes", self._camera_key(cams), self._sectors)
         # online/offline changes with every heartbeat round; the shapes only when cameras move
         status = dict(zip(cams["camera_id"], cams["status"], strict=True))
         out = shapes.copy()
         out["status"] = out["camera_id"].map(status).fillna(out["status"])
+        if not scope.county_wide:
+            out = out[out["camera_id"].isin(self.store.cameras(scope=scope)["camera_id"])]
         return out
 
     def _camera_key(self, cams: pd.DataFrame) -> str:
@@ -249,7 +261,7 @@ class AnalyticsService:
 
     def _sectors(self) -> gpd.GeoDataFrame:
         grids = self._metric_grids()
-        cams = self.store.cameras()
+        cams = self.store.cameras(scope=COUNTY)
         if grids.empty or cams.empty:
             return gpd.GeoDataFrame(
                 columns=["camera_id", "status", "geometry"], geometry="geometry", crs=grids.crs
@@ -259,7 +271,7 @@ class AnalyticsService:
             geometry=gpd.points_from_xy(cams["lon"], cams["lat"]),
             crs="EPSG:4326",
         ).to_crs(grids.crs)
-        sectors = camera_sectors(points, buildings=self.store.buildings(), step=2.0)
+        sectors = camera_sectors(points, buildings=self.store.buildings(scope=COUNTY), step=2.0)
         # sectors keep their camera's index label
         ident = points.loc[sectors.index, ["camera_id", "status"]].to_numpy()
         return gpd.GeoDataFrame(
@@ -268,13 +280,18 @@ class AnalyticsService:
             crs=sectors.crs,
         )
 
-    def uncovered(self, limit: int = 60) -> gpd.GeoDataFrame:
-        """The street pieces most in need of a camera (most cases within 50 m in 30 days)."""
+    def uncovered(self, limit: int = 60, *, scope: Scope) -> gpd.GeoDataFrame:
+        """The street pieces most in need of a camera (most cases within 50 m in 30 days), those
+        meeting ``scope``'s townships only."""
         key = f"{self.store.data_version()}|{self.fingerprint()}|{limit}"
-        return self._cached("uncovered", key, lambda: self._uncovered(limit), stale_ok=True)
+        frame = self._cached("uncovered", key, lambda: self._uncovered(limit), stale_ok=True)
+        if scope.county_wide:
+            return frame
+        area = self.store.admin_units("township", scope=scope)
+        return frame[frame.intersects(area.union_all())] if len(area) else frame.iloc[0:0]
 
     def _uncovered(self, limit: int) -> gpd.GeoDataFrame:
-        sectors = self.sectors()
+        sectors = self.sectors(scope=COUNTY)
         roads = self.store.basemap_layer("roads")
         if roads.empty or sectors.empty:
             return gpd.GeoDataFrame(
@@ -284,7 +301,7 @@ class AnalyticsService:
             )
         roads = roads.to_crs(sectors.crs)
         since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        cases = self.store.cases_frame(filters={"since": since})
+        cases = self.store.cases_frame(scope=COUNTY, filters={"since": since})
         points = gpd.GeoDataFrame(
             geometry=gpd.points_from_xy(cases["lon"], cases["lat"]), crs="EPSG:4326"
         ).to_crs(sectors.crs)
@@ -293,10 +310,10 @@ class AnalyticsService:
 
     def _camera_coverage(self) -> pd.DataFrame:
         grids = self._metric_grids()
-        sectors = self.sectors()
+        sectors = self.sectors(scope=COUNTY)
         if grids.empty or sectors.empty:
             return pd.DataFrame(columns=["grid_code", "camera_street_share", "camera_open_share"])
-        buildings = self.store.buildings()
+        buildings = self.store.buildings(scope=COUNTY)
         roads = self.store.basemap_layer("roads")
         cov = camera_coverage(grids, sectors, streets=roads, buildings=buildings)
         return pd.DataFrame(
@@ -315,6 +332,7 @@ class AnalyticsService:
         fixes = self._throttled(
             f"fixes|{day.date()}",
             lambda: self.store.patrol_fix_stamp(
+                scope=COUNTY,
                 since=day.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
                 until=(day + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
             ),
@@ -340,12 +358,13 @@ class AnalyticsService:
         if grids.empty:
             return empty
         fixes = self.store.patrol_points(
+            scope=COUNTY,
             since=day.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
             until=(day + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
         if fixes.empty:
             return empty
-        workers = self.store.workers()
+        workers = self.store.workers(scope=COUNTY)
         fixes = fixes.merge(workers[["worker_id", "grid_code"]], on="worker_id", how="inner")
         fixes["at"] = fixes["at"].dt.tz_convert(LOCAL_TZ)
         points = gpd.GeoDataFrame(
@@ -371,11 +390,11 @@ class AnalyticsService:
         return self._cached("hotspots", key, lambda: self._hotspots(days, now), stale_ok=True)
 
     def _hotspots(self, days: int, now: pd.Timestamp) -> pd.DataFrame:
-        grids = self.store.grids()
+        grids = self.store.grids(scope=COUNTY)
         if len(grids) < 3:
             return pd.DataFrame(columns=["grid_code", "cases", "gi_z", "gi_bin"])
         since = (now - pd.Timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        counts = self.store.case_counts(by="grid_code", filters={"since": since})
+        counts = self.store.case_counts(scope=COUNTY, by="grid_code", filters={"since": since})
         frame = grids[["grid_code", "geometry"]].copy()
         frame["cases"] = frame["grid_code"].map(counts).fillna(0).astype(float)
         frame = frame.to_crs(frame.estimate_utm_crs())

@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from wangge.access import Scope
 from wangge.store import Store, StoreError
 
 __all__ = [
@@ -42,13 +43,13 @@ _BARRIERS = ("roads", "water", "railways")
 
 def _partition_inputs(store: Store, township: str | None):
     """Buildings, communities and barriers of the store (of one township with ``township``)."""
-    communities = store.admin_units("community")
+    communities = store.admin_units("community", scope=Scope.county())
     if township:
         communities = communities[communities["parent_code"] == township]
         if communities.empty:
-            known = ", ".join(store.admin_units("township")["code"]) or "none"
+            known = ", ".join(store.admin_units("township", scope=Scope.county())["code"]) or "none"
             raise StoreError(f"township {township}: no such township (townships: {known})")
-    buildings = store.buildings()
+    buildings = store.buildings(scope=Scope.county())
     buildings = buildings[buildings["community_code"].isin(communities["code"])]
     for column in ("special", "hamlet_id"):
         values = buildings[column].replace("", None)
@@ -98,10 +99,10 @@ def partition_store(
     published = store.published_grid_version()
     if township and published is not None:
         prefix = township[:9]
-        old = store.grids(published)
+        old = store.grids(published, scope=Scope.county())
         old = old[~old["community_code"].str.startswith(prefix)]
         grids = pd.concat([old.to_crs(grids.crs), grids], ignore_index=True)
-        kept = store.building_grids(published)
+        kept = store.building_grids(published, scope=Scope.county())
         kept = kept[~kept["grid_code"].str.startswith(prefix)]
         assignments = pd.concat([kept, assignments], ignore_index=True)
     vid = store.add_grid_version(
@@ -148,7 +149,7 @@ def export_grid_version(
     if not store.has_grid_version(version_id):
         raise StoreError(f"grid version {version_id} does not exist")
     driver, _suffix = EXPORT_FORMATS[fmt]
-    grids = store.grids(version_id)
+    grids = store.grids(version_id, scope=Scope.county())
     kwargs: dict = {}
     if fmt == "shp":
         grids = grids.rename(columns=_SHP_NAMES)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from wangge.access import Scope
 from wangge.clock import STAMP_FORMAT
 from wangge.store import Store
 
@@ -143,16 +144,16 @@ class LayerService:
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
-        self._cache: dict[tuple[int, str, str], str] = {}
+        self._cache: dict[tuple[int, str, Scope], str] = {}
         self._home: dict[tuple, tuple[float, float, float, float]] = {}
 
-    def geojson(self, name: str, *, scope: str | None = None) -> str:
-        """One of :data:`LAYERS` as a GeoJSON string; with ``scope`` (a township code) only that
-        township's units and grids (reference layers such as streets stay whole)."""
+    def geojson(self, name: str, *, scope: Scope) -> str:
+        """One of :data:`LAYERS` as a GeoJSON string: the units and grids inside ``scope``
+        (reference layers such as streets stay whole)."""
         if name not in LAYERS:
             raise KeyError(name)
         version = self.store.data_version()
-        key = (version, name, scope or "")
+        key = (version, name, scope)
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
@@ -163,22 +164,17 @@ class LayerService:
             self._cache[key] = text
         return text
 
-    def _build(self, name: str, scope: str | None) -> str:
+    def _build(self, name: str, scope: Scope) -> str:
         store = self.store
-        prefix = scope[:9] if scope else ""
         if name in ("townships", "communities"):
             level = "township" if name == "townships" else "community"
-            units = store.admin_units(level)
-            if scope:
-                units = units[units["code"].str.startswith(prefix)]
+            units = store.admin_units(level, scope=scope)
             # boundaries are drawn as outlines; polygons keep them clickable
             return feature_collection(
                 units, ["code", "name", "kind", "parent_code"], id_column="code"
             )
         if name == "grids":
-            grids = store.grids()
-            if scope:
-                grids = grids[grids["grid_code"].str.startswith(prefix)]
+            grids = store.grids(scope=scope)
             return feature_collection(
                 grids,
                 ["grid_code", "community_code", "households", "buildings", "kind", "flags"],
@@ -192,13 +188,11 @@ class LayerService:
         bbox: tuple[float, float, float, float],
         *,
         limit: int = BUILDINGS_LIMIT,
-        scope: str | None = None,
+        scope: Scope,
     ) -> tuple[str, int, bool]:
-        """Buildings meeting ``bbox`` (within ``scope``'s township) as GeoJSON, their count, and
-        whether ``limit`` cut them."""
-        frame = self.store.buildings(bbox, limit=None if scope else limit + 1)
-        if scope:
-            frame = frame[frame["community_code"].str.startswith(scope[:9])].iloc[: limit + 1]
+        """Buildings inside ``scope`` meeting ``bbox`` as GeoJSON, their count, and whether
+        ``limit`` cut them."""
+        frame = self.store.buildings(bbox, scope=scope, limit=limit + 1)
         capped = len(frame) > limit
         frame = frame.iloc[:limit]
         text = feature_collection(
@@ -206,15 +200,13 @@ class LayerService:
         )
         return text, len(frame), capped
 
-    def summary(self, *, scope: str | None = None) -> dict:
-        """Counts for the overview panel (of one township with ``scope``), with the household
+    def summary(self, *, scope: Scope) -> dict:
+        """Counts for the overview panel (of what lies inside ``scope``), with the household
         band of the published grid version (``band_min``, ``band_max``) and how many urban
         grids are in it (``in_band``)."""
         store = self.store
         lo, hi = household_band(store)
-        grids = store.grids()
-        if scope:
-            grids = grids[grids["grid_code"].str.startswith(scope[:9])]
+        grids = store.grids(scope=scope)
         flagged = int((grids["flags"].astype(str) != "").sum()) if len(grids) else 0
         # the household band applies to urban grids; rural grids follow hamlets, dedicated grids
         # their institution
@@ -230,33 +222,35 @@ class LayerService:
             "flagged": flagged,
         }
 
-    def home_bounds(self, *, scope: str | None = None) -> tuple[float, float, float, float]:
+    def home_bounds(self, *, scope: Scope) -> tuple[float, float, float, float]:
         """The map's first view (WGS84 minx, miny, maxx, maxy): the dense part of the buildings'
         households and of the last :data:`HOME_CASE_DAYS` days' cases (:func:`dense_bounds`)
-        inside the polygon the map is fitted to (:meth:`county`: the county, or the township
-        with ``scope``); that polygon's box when it holds neither."""
+        inside the polygon the map is fitted to (:meth:`county`: the polygon of ``scope``); that
+        polygon's box when it holds neither."""
         key = (self.store.data_version(), "home", scope)
         with self._lock:
             hit = self._home.get(key)
         if hit is None:
-            hit = self._home_bounds(self.county(scope=scope))
+            hit = self._home_bounds(self.county(scope=scope), scope)
             with self._lock:
                 self._home = {k: v for k, v in self._home.items() if k[0] == key[0]}
                 self._home[key] = hit
         return hit
 
-    def _home_bounds(self, area: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    def _home_bounds(
+        self, area: gpd.GeoDataFrame, scope: Scope
+    ) -> tuple[float, float, float, float]:
         if len(area) == 0:
             return (-180.0, -85.0, 180.0, 85.0)
         shape = shapely.union_all(area.geometry.to_numpy())
         shapely.prepare(shape)
         ax0, ay0, ax1, ay1 = (float(v) for v in shape.bounds)
-        buildings = self.store.buildings((ax0, ay0, ax1, ay1))
+        buildings = self.store.buildings((ax0, ay0, ax1, ay1), scope=scope)
         homes = shapely.centroid(buildings.geometry.to_numpy())
         hx, hy = shapely.get_x(homes), shapely.get_y(homes)
         since = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=HOME_CASE_DAYS)
         rows = self.store.case_points(
-            filters={"since": since.strftime(STAMP_FORMAT)}, bbox=(ax0, ay0, ax1, ay1)
+            scope=scope, filters={"since": since.strftime(STAMP_FORMAT)}, bbox=(ax0, ay0, ax1, ay1)
         )
         cases = np.array([row[1:3] for row in rows], dtype=float).reshape(-1, 2)
         x = np.r_[hx, cases[:, 0]]
@@ -272,12 +266,12 @@ class LayerService:
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         return cx - half_w, cy - half_h, cx + half_w, cy + half_h
 
-    def county(self, *, scope: str | None = None) -> gpd.GeoDataFrame:
-        """The county polygon, or the township's with ``scope`` (what the map is fitted to)."""
-        if scope:
-            units = self.store.admin_units("township")
-            return units[units["code"] == scope]
-        return self.store.admin_units("county")
+    def county(self, *, scope: Scope) -> gpd.GeoDataFrame:
+        """The polygon of ``scope`` (what the map is fitted to): the county's, a township's, or
+        none for an empty scope."""
+        if scope.county_wide:
+            return self.store.admin_units("county", scope=scope)
+        return self.store.admin_units("township", scope=scope)
 
 
 def fit_zoom(

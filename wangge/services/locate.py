@@ -11,6 +11,7 @@ import threading
 import numpy as np
 import shapely
 
+from wangge.access import Scope
 from wangge.store import Store
 
 __all__ = ["Locator"]
@@ -30,8 +31,10 @@ class Locator:
         with self._lock:
             if self._index is not None and self._version == version:
                 return self._index
-        grids = self.store.grids()
-        communities = self.store.admin_units("community")
+        # every point of the county is located; writes then check the result against the
+        # writer's scope
+        grids = self.store.grids(scope=Scope.county())
+        communities = self.store.admin_units("community", scope=Scope.county())
         parent = dict(zip(communities["code"], communities["parent_code"], strict=True))
         index = {
             "version_id": self.store.published_grid_version(),

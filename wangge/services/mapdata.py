@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from wangge.access import Scope
 from wangge.clock import COUNTY_TZ, stamp
 from wangge.services.analytics import AnalyticsService
 from wangge.services.layers import feature_collection
@@ -47,25 +48,27 @@ def case_layers(
     store: Store,
     filters: dict,
     *,
+    scope: Scope,
     resolution: int,
     bbox: Box | None = None,
     max_points: int = MAX_POINTS,
 ) -> tuple[dict | None, dict | None, int]:
-    """The cases matching ``filters`` for the map: (points, bins, total).
+    """The cases inside ``scope`` matching ``filters`` for the map: (points, bins, total).
 
     Up to ``max_points`` cases in ``bbox`` (everywhere without one) travel as points (clustered
     in the browser); past that one bubble per H3 cell of ``resolution`` (count and overdue
     count), so a 60,000-case month does not ship 60,000 features. ``total`` counts every
     matching case; with none, both layers are None.
     """
-    cells = store.case_bins(resolution=resolution, filters=filters)  # H3 cells stored with cases
+    # H3 cells stored with the cases
+    cells = store.case_bins(scope=scope, resolution=resolution, filters=filters)
     total = sum(c[3] for c in cells)
     if not total:
         return None, None, 0
     in_view = (
         cells
         if bbox is None
-        else store.case_bins(resolution=resolution, filters=filters, bbox=bbox)
+        else store.case_bins(scope=scope, resolution=resolution, filters=filters, bbox=bbox)
     )
     if sum(c[3] for c in in_view) <= max_points:
         points = [
@@ -75,7 +78,9 @@ def case_layers(
                 "geometry": {"type": "Point", "coordinates": [lon, lat]},
                 "properties": {"c": cat, "s": st, "o": od},
             }
-            for cid, lon, lat, cat, st, od in store.case_points(filters=filters, bbox=bbox)
+            for cid, lon, lat, cat, st, od in store.case_points(
+                scope=scope, filters=filters, bbox=bbox
+            )
         ]
         return _collection(points), None, total
     bins = [
@@ -169,14 +174,20 @@ def grid_metric_values(analytics: AnalyticsService, grids: pd.DataFrame) -> dict
     }
 
 
-def worker_track(store: Store, worker_id: str, day: str) -> tuple[dict | None, dict]:
+def worker_track(
+    store: Store, worker_id: str, day: str, *, scope: Scope
+) -> tuple[dict | None, dict]:
     """One grid worker's GPS track on one local ``day`` (YYYY-MM-DD): its sessions as lines with
-    a start point each, and the counts (sessions, minutes, fixes); None without fixes."""
+    a start point each, and the counts (sessions, minutes, fixes); None without fixes (also for
+    a worker outside ``scope``)."""
     from geo.analytics.patrols import patrol_sessions
 
     start = pd.Timestamp(day).tz_localize(COUNTY_TZ)
     fixes = store.patrol_points(
-        worker_id=worker_id, since=stamp(start), until=stamp(start + pd.Timedelta(days=1))
+        scope=scope,
+        worker_id=worker_id,
+        since=stamp(start),
+        until=stamp(start + pd.Timedelta(days=1)),
     )
     if fixes.empty:
         return None, {"sessions": 0, "minutes": 0.0, "fixes": 0}

@@ -1,7 +1,9 @@
 """Figures the command-centre pages show, computed from the store with :mod:`geo`'s analytics.
 
 Pages call these functions and only serialise what they return. Times shown to users are
-China time (Asia/Shanghai); "today" starts at local midnight.
+China time (Asia/Shanghai); "today" starts at local midnight. Every function that reads
+township data takes the principal's ``scope`` (:class:`wangge.access.Scope`) and passes it to
+the store, which filters by it; none builds a township filter itself.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from wangge.access import OutOfScope, Scope
 from wangge.casework import CATEGORIES, LOCAL_TZ
 from wangge.store import Store
 
@@ -29,7 +32,7 @@ __all__ = [
     "cube_figures",
     "cube_grid_stats",
     "grid_table",
-    "scope_filters",
+    "resolve_unit",
     "wall_data",
     "wall_fingerprint",
 ]
@@ -49,18 +52,12 @@ def window_since(window: str | None, default: str = "30d") -> str | None:
     return since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scope_filters(township_code: str | None) -> dict:
-    """Case filters of a role's scope: one township, or everything."""
-    return {"township_codes": [township_code]} if township_code else {}
-
-
-def wall_fingerprint(
-    store: Store, township_code: str | None = None, *, now: pd.Timestamp | None = None
-) -> str:
-    """Changes whenever anything the wall shows changes: cases, their events, cameras, patrol
-    fixes, and every 5 minutes of the clock (cases become overdue as time passes)."""
+def wall_fingerprint(store: Store, *, scope: Scope, now: pd.Timestamp | None = None) -> str:
+    """Changes whenever anything the wall shows inside ``scope`` changes: cases, their events,
+    cameras, patrol fixes, and every 5 minutes of the clock (cases become overdue as time
+    passes)."""
     now = now or pd.Timestamp.now(tz="UTC")
-    return f"{store.activity_fingerprint(scope_filters(township_code))}|{now.floor('5min').isoformat()}"
+    return f"{store.activity_fingerprint(scope=scope)}|{now.floor('5min').isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,12 @@ class CaseFigures:
 
 
 def case_figures(
-    store: Store, *, filters: dict | None = None, now: pd.Timestamp, days: int = 30
+    store: Store,
+    *,
+    scope: Scope,
+    filters: dict | None = None,
+    now: pd.Timestamp,
+    days: int = 30,
 ) -> CaseFigures:
     """KPIs, category counts and the daily trend of the cases matching ``filters`` over the last
     ``days`` local days, as of ``now``; computed in SQL (:meth:`Store.case_summary`).
@@ -85,6 +87,7 @@ def case_figures(
     today, window = _window(now, days)
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     summary = store.case_summary(
+        scope=scope,
         filters=filters,
         now=now.tz_convert("UTC").strftime(fmt),
         window_start=window.tz_convert("UTC").strftime(fmt),
@@ -130,11 +133,13 @@ class CaseCube:
     open: pd.DataFrame
 
 
-def case_cube(store: Store, *, now: pd.Timestamp, days: int = 30) -> CaseCube:
-    """The :class:`CaseCube` of the last ``days`` local days as of ``now``."""
+def case_cube(store: Store, *, scope: Scope, now: pd.Timestamp, days: int = 30) -> CaseCube:
+    """The :class:`CaseCube` of the cases inside ``scope`` over the last ``days`` local days as
+    of ``now``."""
     today, window = _window(now, days)
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     parts = store.case_cube(
+        scope=scope,
         now=now.tz_convert("UTC").strftime(fmt),
         window_start=window.tz_convert("UTC").strftime(fmt),
         utc_offset_hours=int(today.utcoffset().total_seconds() // 3600),
@@ -212,25 +217,24 @@ def _local(ts: pd.Series) -> pd.Series:
 def wall_data(
     store: Store,
     *,
+    scope: Scope,
     now: pd.Timestamp | None = None,
-    township_code: str | None = None,
     days: int = 30,
 ) -> WallData:
-    """Everything the wall display shows, as of ``now`` (default: the current time).
+    """Everything the wall display shows of ``scope``, as of ``now`` (default: the current
+    time).
 
     Aggregates run in SQL, so a refresh stays well under a second at 200,000 cases.
     """
     now = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC")
     fmt = "%Y-%m-%dT%H:%M:%SZ"
-    filters = scope_filters(township_code)
-    figures = case_figures(store, filters=filters, now=now, days=days)
+    filters: dict = {}
+    figures = case_figures(store, scope=scope, filters=filters, now=now, days=days)
     window = (now.tz_convert(LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)).tz_convert("UTC")
-    units = store.admin_units("township")
+    units = store.admin_units("township", scope=scope)
     names = dict(zip(units["code"], units["name"], strict=True))
-    cams = store.cameras()
-    if township_code and len(cams):
-        cams = cams[cams["grid_code"].str.startswith(township_code[:9])]
-    on_duty, compliance = _patrol_figures(store, now=now, township_code=township_code)
+    cams = store.cameras(scope=scope)
+    on_duty, compliance = _patrol_figures(store, now=now, scope=scope)
     k = figures.kpis
     kpis = {
         "reported_today": k["reported_today"],
@@ -246,7 +250,7 @@ def wall_data(
     }
     ranking = pd.DataFrame(
         store.township_ranking(
-            filters=filters, now=now.strftime(fmt), window_start=window.strftime(fmt)
+            scope=scope, filters=filters, now=now.strftime(fmt), window_start=window.strftime(fmt)
         ),
         columns=["township_code", "reported", "open", "overdue"],
     )
@@ -267,8 +271,9 @@ def wall_data(
         "lon",
         "lat",
     ]
-    newest = _frame(store.list_cases(filters=filters, limit=12)[0], cols)
+    newest = _frame(store.list_cases(scope=scope, filters=filters, limit=12)[0], cols)
     overdue_rows = store.list_cases(
+        scope=scope,
         filters={**filters, "open": True, "overdue": True},
         now=now.strftime(fmt),
         limit=500,
@@ -277,7 +282,9 @@ def wall_data(
     )[0]
     overdue = _frame(overdue_rows[:12], cols)
     recent = store.list_cases(
-        filters={**filters, "since": (now - pd.Timedelta(hours=24)).strftime(fmt)}, limit=5000
+        scope=scope,
+        filters={**filters, "since": (now - pd.Timedelta(hours=24)).strftime(fmt)},
+        limit=5000,
     )[0]
     overdue_ids = {r["case_id"] for r in overdue_rows}
     points = {r["case_id"]: r for r in [*recent, *overdue_rows]}.values()
@@ -307,21 +314,19 @@ def _frame(rows: list[dict], cols: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _patrol_figures(
-    store: Store, *, now: pd.Timestamp, township_code: str | None
-) -> tuple[int, float]:
-    """Workers with a GPS fix in the last 30 minutes, and yesterday's share of workers meeting
-    the norm (2 sessions, 180 minutes): both computed in SQL."""
-    workers = store.workers()
-    if township_code:
-        workers = workers[workers["grid_code"].str.startswith(township_code[:9])]
+def _patrol_figures(store: Store, *, now: pd.Timestamp, scope: Scope) -> tuple[int, float]:
+    """Workers inside ``scope`` with a GPS fix in the last 30 minutes, and yesterday's share of
+    them meeting the norm (2 sessions, 180 minutes): both computed in SQL."""
+    workers = store.workers(scope=scope)
     if workers.empty:
         return 0, float("nan")
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     mine = set(workers["worker_id"])
-    on_duty = len(store.workers_seen_since((now - pd.Timedelta(minutes=30)).strftime(fmt)) & mine)
+    seen = store.workers_seen_since((now - pd.Timedelta(minutes=30)).strftime(fmt), scope=scope)
+    on_duty = len(seen & mine)
     today = now.tz_convert(LOCAL_TZ).normalize()
     stats = store.patrol_day_stats(
+        scope=scope,
         since=(today - pd.Timedelta(days=1)).tz_convert("UTC").strftime(fmt),
         until=today.tz_convert("UTC").strftime(fmt),
     )
@@ -357,43 +362,72 @@ def _unit_prefix(level: str, code: str) -> dict:
     return {col: code} if col else {}
 
 
+def resolve_unit(
+    level: object,
+    code: object,
+    *,
+    scope: Scope,
+    units: pd.DataFrame,
+    grids: pd.DataFrame,
+) -> tuple[str, str]:
+    """The (level, code) the drill-down shows for a requested ``level`` and ``code``.
+
+    ``units`` and ``grids`` are the admin units and published grids inside ``scope`` (as the
+    store returns them for it). A unit that is unknown, outside the scope, at another level than
+    the one asked for, or malformed gives the scope's own root: the county county-wide, the
+    township for a township principal; never anything wider. OutOfScope for an empty scope.
+    """
+    if scope.empty:
+        raise OutOfScope("the principal's scope is empty")
+    if scope.county_wide:
+        county = units.loc[units["level"] == "county", "code"]
+        if county.empty:
+            raise OutOfScope("the store holds no county")
+        root = ("county", str(county.iloc[0]))
+    else:
+        root = ("township", str(scope.township))
+        if not ((units["code"] == root[1]) & (units["level"] == "township")).any():
+            raise OutOfScope(f"township {root[1]} is not in the store")
+    if not isinstance(level, str) or level not in LEVEL_ORDER or level == "county":
+        return root
+    if not isinstance(code, str) or not code:
+        return root
+    if level == "grid":
+        return ("grid", code) if (grids["grid_code"] == code).any() else root
+    known = ((units["code"] == code) & (units["level"] == level)).any()
+    return (level, code) if known else root
+
+
 def unit_view(
     store: Store,
     analytics,
     level: str,
     code: str | None,
     *,
+    scope: Scope,
     now: pd.Timestamp | None = None,
     days: int = 30,
-    scope: str | None = None,
 ) -> UnitView:
-    """A unit of the hierarchy with its figures and its children's metrics.
+    """A unit of the hierarchy inside ``scope`` with its figures and its children's metrics.
+
+    The requested unit is checked first (:func:`resolve_unit`): one outside ``scope``, unknown,
+    at the wrong level or malformed gives the scope's root, never the county to a township
+    principal.
 
     Children metrics: ``households``, ``cases`` (last ``days`` days), ``per100`` (cases per 100
     households), ``open``, ``overdue`` (open overdue), ``patrol`` (yesterday's street share
     walked, mean over grids), ``camera`` (street share in camera view, mean over grids) and
     ``gi`` (the highest Gi* bin among the unit's grids: hot spots).
     """
+    units = store.admin_units(scope=scope)
+    grids = store.grids(scope=scope)
+    level, code = resolve_unit(level, code, scope=scope, units=units, grids=grids)
     # one pass over the cases for every unit (cached, refreshed in the background as cases
-    # arrive), instead of a scan per unit and visit
+    # arrive), instead of a scan per unit and visit; the unit checked above selects its rows
     cube = analytics.case_cube(days=days, now=now)
     now = cube.now
-    units = store.admin_units()
-    county = units[units["level"] == "county"].iloc[0]
-    grids = store.grids()
-    if level not in LEVEL_ORDER:
-        level, code = "county", county["code"]
-    if scope and (level == "county" or not str(code or "").startswith(scope[:9])):
-        level, code = "township", scope  # a township user sees their township and below
-    by_code = units.set_index("code")
-    if level == "county":
-        code = county["code"]
-    elif level == "grid":
-        if code not in set(grids["grid_code"]):
-            level, code = "county", county["code"]
-    elif code not in by_code.index or by_code.loc[code, "level"] != level:
-        level, code = "county", county["code"]
-    # chain of ancestors
+    # the breadcrumbs name the unit's ancestors, the county included
+    by_code = store.admin_units(scope=Scope.county()).set_index("code")
     chain: list[tuple[str, str, str]] = []
     cur = code
     if level == "grid":
@@ -408,8 +442,8 @@ def unit_view(
     figures = cube_figures(cube, _unit_prefix(level, code))
 
     # per-grid metrics (one table for all units, rebuilt only when its inputs are recomputed),
-    # then aggregated to the children
-    table = grid_table(store, analytics, cube, units, grids)
+    # then the checked unit's grids aggregated to its children
+    table = grid_table(store, analytics, cube)
     prefix = {"county": "", "township": code[:9], "community": code, "grid": code}[level]
     g = table[table["grid_code"].str.startswith(prefix)]
     grid_card = None
@@ -447,7 +481,7 @@ def unit_view(
             columns=["code", "name", "geometry"], geometry="geometry", crs="EPSG:4326"
         )
         row = g[g["grid_code"] == code].iloc[0]
-        grid_card = _grid_card(store, row, code)
+        grid_card = _grid_card(store, row, code, scope)
     return UnitView(
         level, code, name, chain, figures, gpd.GeoDataFrame(children, crs="EPSG:4326"), grid_card
     )
@@ -460,10 +494,12 @@ def grid_table(
     units: gpd.GeoDataFrame | None = None,
     grids: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
-    """Every published grid with its township code, the window's cases, open and overdue
-    cases (from ``cube``), yesterday's patrol coverage, camera coverage and Gi* bin. Memoised
-    on the identity of its inputs (the analytics' cached results), so all units visited between
-    two refreshes share one table; an analysis that fails leaves its columns empty."""
+    """Every published grid of the county with its township code, the window's cases, open and
+    overdue cases (from ``cube``), yesterday's patrol coverage, camera coverage and Gi* bin.
+    Memoised on the identity of its inputs (the analytics' cached results), so all units visited
+    between two refreshes share one table; an analysis that fails leaves its columns empty.
+    County-wide (the analytics' own scope): callers select the rows of a unit they checked
+    against the principal's scope."""
     frames = []
     for name, compute in (
         ("patrol coverage", lambda: analytics.patrol_yesterday(cube.now)),
@@ -481,8 +517,8 @@ def grid_table(
 
     def build():
         nonlocal units, grids
-        units = store.admin_units() if units is None else units
-        grids = store.grids() if grids is None else grids
+        units = store.admin_units(scope=Scope.county()) if units is None else units
+        grids = store.grids(scope=Scope.county()) if grids is None else grids
         g = grids.drop(columns="geometry").copy()
         parent = dict(zip(units["code"], units["parent_code"], strict=True))
         g["township_code"] = g["community_code"].map(parent)
@@ -507,10 +543,10 @@ def _unit_key(level: str) -> str:
     return {"township": "township_code", "community": "community_code"}[level]
 
 
-def _grid_card(store: Store, row: pd.Series, code: str) -> dict:
+def _grid_card(store: Store, row: pd.Series, code: str, scope: Scope) -> dict:
     from wangge.privacy import mask_phone
 
-    workers = store.workers()
+    workers = store.workers(scope=scope)
     mine = workers[workers["grid_code"] == code]
     worker = mine.iloc[0] if len(mine) else None
     return {

@@ -14,7 +14,8 @@ each method lives in the module of its aggregate:
 | :mod:`wangge.store.users` | dashboard users, API tokens |
 
 The schema is documented in :mod:`wangge.store.schema`, its migrations in
-:mod:`wangge.store.migrations`.
+:mod:`wangge.store.migrations`. Every query of township data takes a ``scope``
+(:class:`wangge.access.Scope`), made into a filter by :mod:`wangge.store.scoping` alone.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class Store(GridStore, CaseStore, CameraStore, PatrolStore, UserStore):
     >>> store = Store(pathlib.Path(tempfile.mkdtemp()) / "wangge.sqlite")
     >>> store.migrate() == store.schema_version()
     True
-    >>> store.totals()
+    >>> from wangge.access import Scope
+    >>> store.totals(scope=Scope.county())
     {'townships': 0, 'communities': 0, 'buildings': 0, 'households': 0}
     """
 

@@ -3,6 +3,9 @@
 A grid version is stored as a draft or published; at most one is published at a time, and
 publishing one archives the previous. Reads of the published grids are cached on the reference
 data counter (:class:`wangge.store.reference.ReferenceStore`).
+
+Grids, building assignments and workers belong to the township of their grid code; reads take a
+``scope`` (:mod:`wangge.store.scoping`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import geopandas as gpd
 import pandas as pd
 
 from wangge import clock
+from wangge.access import Scope
 from wangge.store.db import WGS84, geo_frame, to_wkb
 from wangge.store.errors import StoreError
 from wangge.store.reference import ReferenceStore, bump_data_version
+from wangge.store.scoping import scope_sql, scoped
 
 __all__ = ["GridStore"]
 
@@ -134,11 +139,14 @@ class GridStore(ReferenceStore):
             ).fetchone()
         return row is not None
 
-    def grids(self, version_id: int | None = None) -> gpd.GeoDataFrame:
-        """The grids of ``version_id`` (default: the published version; empty if none)."""
+    def grids(self, version_id: int | None = None, *, scope: Scope) -> gpd.GeoDataFrame:
+        """The grids inside ``scope`` of ``version_id`` (default: the published version; empty
+        if none)."""
         if version_id is None:
-            return self._cached_reference(("grids",), lambda: self._grids(None))
-        return self._grids(version_id)
+            frame = self._cached_reference(("grids",), lambda: self._grids(None))
+        else:
+            frame = self._grids(version_id)
+        return scoped(frame, scope, "grid_code")
 
     def _grids(self, version_id: int | None) -> gpd.GeoDataFrame:
         vid = self.published_grid_version() if version_id is None else version_id
@@ -152,13 +160,15 @@ class GridStore(ReferenceStore):
             rows, ["grid_code", "community_code", "households", "buildings", "kind", "flags"]
         )
 
-    def building_grids(self, version_id: int | None = None) -> pd.DataFrame:
+    def building_grids(self, version_id: int | None = None, *, scope: Scope) -> pd.DataFrame:
+        """(building_id, grid_code) of the buildings in grids inside ``scope``."""
         vid = self.published_grid_version() if version_id is None else version_id
+        cond, args = scope_sql(scope, "grid_code")
         with self.connect() as con:
             rows = con.execute(
-                "SELECT building_id, grid_code FROM building_grids WHERE version_id = ? "
-                "ORDER BY building_id",
-                (vid,),
+                f"SELECT building_id, grid_code FROM building_grids WHERE version_id = ? "
+                f"AND {cond} ORDER BY building_id",
+                (vid, *args),
             ).fetchall()
         return pd.DataFrame([tuple(r) for r in rows], columns=["building_id", "grid_code"])
 
@@ -180,10 +190,14 @@ class GridStore(ReferenceStore):
             bump_data_version(con)
         return len(rows)
 
-    def workers(self) -> pd.DataFrame:
+    def workers(self, *, scope: Scope) -> pd.DataFrame:
+        """The grid workers of the grids inside ``scope``."""
+        cond, args = scope_sql(scope, "grid_code")
         with self.connect() as con:
             rows = con.execute(
-                "SELECT worker_id, name, phone, grid_code, active FROM workers ORDER BY worker_id"
+                "SELECT worker_id, name, phone, grid_code, active FROM workers "
+                f"WHERE {cond} ORDER BY worker_id",
+                args,
             ).fetchall()
         return pd.DataFrame(
             [tuple(r) for r in rows], columns=["worker_id", "name", "phone", "grid_code", "active"]

@@ -4,6 +4,9 @@ their totals.
 Reference data changes only when it is loaded again (a county imported, the demo set up, a grid
 version stored); every load bumps the ``data_version`` counter in ``meta``, and the frames every
 page asks for (the hierarchy, the published grids) are cached on that counter.
+
+Admin units, buildings and totals are township data: their reads take a ``scope``
+(:mod:`wangge.store.scoping`); a township scope keeps the township and what lies in it.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from collections.abc import Callable
 import geopandas as gpd
 import pandas as pd
 
+from wangge.access import Scope
 from wangge.store.db import WGS84, Database, geo_frame, to_wkb
 from wangge.store.errors import StoreError
 from wangge.store.schema import TABLES
+from wangge.store.scoping import scope_sql, scoped
 
 __all__ = ["DEMO_META_KEYS", "ReferenceStore", "bump_data_version"]
 
@@ -41,6 +46,7 @@ class ReferenceStore(Database):
         # for them, and decoding their geometries costs 5-25 ms a time
         self._reference: dict[tuple, tuple[int, gpd.GeoDataFrame]] = {}
         self._reference_lock = threading.Lock()
+        self._townships: tuple[int, frozenset[str]] | None = None
 
     def _cached_reference(
         self, key: tuple, load: Callable[[], gpd.GeoDataFrame]
@@ -75,6 +81,18 @@ class ReferenceStore(Database):
         versions, workers); caches of map layers and of the point locator key on it. Operational
         writes (cases, cameras, patrol points) do not bump it."""
         return int(self.get_meta("data_version", "0") or 0)
+
+    def township_codes(self) -> frozenset[str]:
+        """The codes of the townships stored (read again only when :meth:`data_version`
+        changed): what a township principal's code is checked against on every request."""
+        version = self.data_version()
+        hit = self._townships
+        if hit is None or hit[0] != version:
+            with self.connect() as con:
+                codes = con.execute("SELECT code FROM admin_units WHERE level = 'township'")
+                hit = (version, frozenset(r[0] for r in codes))
+            self._townships = hit
+        return hit[1]
 
     def replace_admin_units(self, units: gpd.GeoDataFrame) -> int:
         """Replace the hierarchy with ``units`` (columns code, name, level, kind, parent_code).
@@ -129,12 +147,15 @@ class ReferenceStore(Database):
         return counts
 
     def admin_units(
-        self, level: str | None = None, parent_code: str | None = None
+        self, level: str | None = None, parent_code: str | None = None, *, scope: Scope
     ) -> gpd.GeoDataFrame:
-        """Admin units, optionally of one level and/or under one parent, ordered by code."""
-        return self._cached_reference(
+        """Admin units inside ``scope`` (a township's scope holds the township and its
+        communities, not the county), optionally of one level and/or under one parent, ordered
+        by code."""
+        frame = self._cached_reference(
             ("admin_units", level, parent_code), lambda: self._admin_units(level, parent_code)
         )
+        return scoped(frame, scope, "code")
 
     def _admin_units(self, level: str | None, parent_code: str | None) -> gpd.GeoDataFrame:
         sql = "SELECT code, name, level, kind, parent_code, geometry FROM admin_units"
@@ -200,21 +221,29 @@ class ReferenceStore(Database):
         return len(rows)
 
     def buildings(
-        self, bbox: tuple[float, float, float, float] | None = None, *, limit: int | None = None
+        self,
+        bbox: tuple[float, float, float, float] | None = None,
+        *,
+        scope: Scope,
+        limit: int | None = None,
     ) -> gpd.GeoDataFrame:
-        """Buildings, optionally those whose boxes meet ``bbox`` (minx, miny, maxx, maxy)."""
+        """Buildings inside ``scope`` (by their community), optionally those whose boxes meet
+        ``bbox`` (minx, miny, maxx, maxy), at most ``limit``."""
         cols = (
             "b.building_id, b.community_code, b.kind, b.floors, b.households, b.special, b.name, "
             "b.compound_id, b.hamlet_id, b.geometry"
         )
+        cond, sargs = scope_sql(scope, "b.community_code")
         if bbox is None:
-            sql, args = f"SELECT {cols} FROM buildings b ORDER BY b.rid", []
+            sql = f"SELECT {cols} FROM buildings b WHERE {cond} ORDER BY b.rid"
+            args = [*sargs]
         else:
             sql = (
                 f"SELECT {cols} FROM buildings_rtree r JOIN buildings b ON b.rid = r.rid "
-                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? ORDER BY b.rid"
+                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? "
+                f"AND {cond} ORDER BY b.rid"
             )
-            args = [bbox[0], bbox[2], bbox[1], bbox[3]]
+            args = [bbox[0], bbox[2], bbox[1], bbox[3], *sargs]
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
@@ -235,20 +264,20 @@ class ReferenceStore(Database):
             ],
         )
 
-    def totals(self, *, scope: str | None = None) -> dict[str, int]:
-        """Numbers of townships, communities, buildings and households stored (in one township
-        with ``scope``)."""
-        like = (scope[:9] if scope else "") + "%"
+    def totals(self, *, scope: Scope) -> dict[str, int]:
+        """Numbers of townships, communities, buildings and households stored inside ``scope``."""
+        units, uargs = scope_sql(scope, "code")
+        built, bargs = scope_sql(scope, "community_code")
         with self.connect() as con:
             levels = dict(
                 con.execute(
-                    "SELECT level, COUNT(*) FROM admin_units WHERE code LIKE ? GROUP BY level",
-                    (like,),
+                    f"SELECT level, COUNT(*) FROM admin_units WHERE {units} GROUP BY level",
+                    uargs,
                 ).fetchall()
             )
             n, hh = con.execute(
-                "SELECT COUNT(*), COALESCE(SUM(households), 0) FROM buildings WHERE community_code LIKE ?",
-                (like,),
+                f"SELECT COUNT(*), COALESCE(SUM(households), 0) FROM buildings WHERE {built}",
+                bargs,
             ).fetchone()
         return {
             "townships": int(levels.get("township", 0)),
