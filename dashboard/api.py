@@ -32,10 +32,11 @@ from wangge.casework import (
     validate_new_case,
     validate_transition_request,
 )
+from wangge.clock import utc_now
 from wangge.privacy import mask_name, mask_phone
 from wangge.services.health import health_report
 from wangge.services.layers import BUILDINGS_LIMIT, LAYERS, LayerService
-from wangge.store import Store, utc_now
+from wangge.store import Store
 
 __all__ = ["blueprint", "layer_service"]
 

@@ -10,10 +10,11 @@ from conftest import load_tiny_county
 
 from wangge.access import Scope
 from wangge.casework import validate_new_case
+from wangge.clock import utc_now
 from wangge.demo.simulate import simulate
 from wangge.services.analytics import AnalyticsService
 from wangge.services.locate import Locator
-from wangge.store import Store, utc_now
+from wangge.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,12 @@ from geo.coords import wgs84_to_gcj02
 from wangge.access import Scope
 from wangge.casework import validate_new_case
 from wangge.cli import main
+from wangge.clock import utc_now
 from wangge.ingest.county import CountyFiles, import_county, read_county
 from wangge.ingest.layers import LayerOptions
 from wangge.ingest.problems import ImportRefused
 from wangge.services.locate import Locator
-from wangge.store import Store, utc_now
+from wangge.store import Store
 
 
 def _files(path: Path, **changes) -> CountyFiles:

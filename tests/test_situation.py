@@ -207,7 +207,7 @@ def test_figures_follow_new_cases_without_waiting_for_them(app):
     store = app.server.config["WANGGE_STORE"]
     before = _view(app, "county", None).figures.kpis["reported_today"]
     from wangge.casework import validate_new_case
-    from wangge.store import utc_now
+    from wangge.clock import utc_now
 
     grid = store.grids(scope=Scope.county()).iloc[0]
     p = grid.geometry.representative_point()

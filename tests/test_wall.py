@@ -10,10 +10,11 @@ from conftest import X0, Y0, load_tiny_county, signed_in
 from dashboard.app import create_app
 from wangge.access import Scope
 from wangge.casework import validate_new_case
+from wangge.clock import utc_now
 from wangge.demo.simulate import simulate
 from wangge.services.metrics import LOCAL_TZ, wall_data, wall_fingerprint
 from wangge.settings import Settings
-from wangge.store import Store, utc_now
+from wangge.store import Store
 
 
 @pytest.fixture(scope="module")

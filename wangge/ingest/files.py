@@ -8,7 +8,7 @@ GPS fixes by worker and time; cameras by id (updated in place).
 
 Hotline (12345) exports carry Chinese headers; :data:`CASE_HEADERS` lists the names recognised
 for each field, and ``mapping`` (source header -> field) overrides or extends them. Naive times
-are read in ``timezone`` (default Asia/Shanghai, the command centres' clock).
+are read in ``timezone`` (default :data:`wangge.clock.COUNTY_TZ`, the command centres' clock).
 
 Every importer takes the importing principal's ``scope`` (:class:`wangge.access.Scope`: the
 CLI passes ``Scope.county()``, the HTTP import the token's scope). A row outside it is refused
@@ -32,10 +32,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from wangge import clock
 from wangge.access import Scope
 from wangge.casework import CATEGORIES, SOURCES, ValidationError, validate_new_case
 from wangge.services.locate import Locator
-from wangge.store import Store, utc_now
+from wangge.store import Store
 
 __all__ = [
     "CASE_HEADERS",
@@ -259,7 +260,7 @@ def _time_parser(tz: ZoneInfo) -> Callable[[str], str]:
             ) from None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=tz)
-        return dt.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return clock.stamp(dt)
 
     return parse
 
@@ -281,7 +282,7 @@ def import_cases(
     constants: dict[str, str] | None = None,
     sheet: str | int | None = None,
     encoding: str | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = clock.COUNTY_TZ,
     actor: str = "import",
     locator: Locator | None = None,
 ) -> ImportReport:
@@ -303,7 +304,7 @@ def import_cases(
     columns = _resolve_columns(frame, CASE_HEADERS, mapping, required, path)
     report = ImportReport(file=str(path), kind="cases", total=len(frame))
     parse_time = _time_parser(ZoneInfo(timezone))
-    now = utc_now()
+    now = clock.utc_now()
     good: list[dict] = []
     good_rows: list[int] = []
     seen: dict[str, int] = {}
@@ -414,7 +415,7 @@ def import_gps(
     worker: str | None = None,
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = clock.COUNTY_TZ,
 ) -> ImportReport:
     """Import patrol GPS fixes from CSV or GPX; ``worker`` names the worker of a GPX track.
 

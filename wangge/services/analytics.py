@@ -40,8 +40,8 @@ import pandas as pd
 from geo.analytics.cameras import camera_coverage, camera_sectors, uncovered_streets
 from geo.analytics.hotspots import gi_star
 from geo.analytics.patrols import patrol_coverage
+from wangge import clock
 from wangge.access import Scope
-from wangge.casework import LOCAL_TZ
 from wangge.clock import utc_now
 from wangge.services.metrics import CaseCube, case_cube
 from wangge.store import Store
@@ -300,7 +300,7 @@ class AnalyticsService:
                 crs="EPSG:4326",
             )
         roads = roads.to_crs(sectors.crs)
-        since = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = clock.stamp(pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=30))
         cases = self.store.cases_frame(scope=COUNTY, filters={"since": since})
         points = gpd.GeoDataFrame(
             geometry=gpd.points_from_xy(cases["lon"], cases["lat"]), crs="EPSG:4326"
@@ -328,13 +328,13 @@ class AnalyticsService:
         """grid_code, patrol_street_share, patrol_minutes, patrol_sessions, patrol_compliant for
         yesterday (China time): the last complete day."""
         now = now or pd.Timestamp.now(tz="UTC")
-        day = now.tz_convert(LOCAL_TZ).normalize() - pd.Timedelta(days=1)
+        day = now.tz_convert(clock.COUNTY_TZ).normalize() - pd.Timedelta(days=1)
         fixes = self._throttled(
             f"fixes|{day.date()}",
             lambda: self.store.patrol_fix_stamp(
                 scope=COUNTY,
-                since=day.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
-                until=(day + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+                since=clock.stamp(day),
+                until=clock.stamp(day + pd.Timedelta(days=1)),
             ),
         )
         # only yesterday's fixes matter: today's patrols and new cases change nothing here
@@ -359,14 +359,14 @@ class AnalyticsService:
             return empty
         fixes = self.store.patrol_points(
             scope=COUNTY,
-            since=day.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
-            until=(day + pd.Timedelta(days=1)).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+            since=clock.stamp(day),
+            until=clock.stamp(day + pd.Timedelta(days=1)),
         )
         if fixes.empty:
             return empty
         workers = self.store.workers(scope=COUNTY)
         fixes = fixes.merge(workers[["worker_id", "grid_code"]], on="worker_id", how="inner")
-        fixes["at"] = fixes["at"].dt.tz_convert(LOCAL_TZ)
+        fixes["at"] = fixes["at"].dt.tz_convert(clock.COUNTY_TZ)
         points = gpd.GeoDataFrame(
             fixes, geometry=gpd.points_from_xy(fixes["lon"], fixes["lat"]), crs="EPSG:4326"
         )
@@ -393,7 +393,7 @@ class AnalyticsService:
         grids = self.store.grids(scope=COUNTY)
         if len(grids) < 3:
             return pd.DataFrame(columns=["grid_code", "cases", "gi_z", "gi_bin"])
-        since = (now - pd.Timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = clock.stamp(now - pd.Timedelta(days=days))
         counts = self.store.case_counts(scope=COUNTY, by="grid_code", filters={"since": since})
         frame = grids[["grid_code", "geometry"]].copy()
         frame["cases"] = frame["grid_code"].map(counts).fillna(0).astype(float)
