@@ -27,7 +27,7 @@ from dashboard.components.header import demo_badge
 from dashboard.i18n import normalise_lang, page_title, t
 from wangge.clock import COUNTY_TZ
 from wangge.services.mapdata import recent_multipoints
-from wangge.services.metrics import scope_filters, wall_data, wall_fingerprint
+from wangge.services.metrics import wall_data, wall_fingerprint
 
 dash.register_page(__name__, path="/wall", name="wall", title=page_title("nav.wall"))
 
@@ -374,7 +374,7 @@ def _panels(store, township: str | None, *, now: pd.Timestamp, lang: str, scale:
     data = wall_data(store, now=now, township_code=township)
     communities = store.admin_units("community")
     names = dict(zip(communities["code"], communities["name"], strict=True))
-    counts = store.case_counts(by="community_code", open_only=True, filters=scope_filters(township))
+    counts = data.open_by_community
     return [
         kpi_tiles(data.kpis, lang),
         township_rows(data.townships),
