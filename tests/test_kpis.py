@@ -327,3 +327,18 @@ def test_sql_and_numpy_evaluations_agree_on_the_edges(store):
     # the application's sums of the cube give the same
     cube = CaseCube(T(cutoff), 30, parts)
     assert cube_figures(cube).kpis["open_overdue"] == in_sql["open_overdue"]
+
+
+def test_the_patrol_norm_is_the_one_geo_judges_grids_by():
+    import inspect
+
+    from geo.analytics.patrols import patrol_coverage, patrol_sessions
+    from wangge.kpis import PATROL_NORM, patrol_compliance
+
+    defaults = inspect.signature(patrol_coverage).parameters
+    assert defaults["norm_sessions"].default == PATROL_NORM.sessions
+    assert defaults["norm_minutes"].default == PATROL_NORM.minutes
+    gap = pd.Timedelta(inspect.signature(patrol_sessions).parameters["gap"].default)
+    assert gap == pd.Timedelta(minutes=PATROL_NORM.gap_minutes)
+    assert patrol_compliance(["a", "b", "c"], {"a": (2, 180.0), "b": (3, 179.0)}) == 1 / 3
+    assert np.isnan(patrol_compliance([], {}))
