@@ -8,6 +8,7 @@ import pytest
 
 from geo.analytics.kpis import case_kpis
 from geo.errors import InputError
+from wangge.access import Scope
 
 T = pd.Timestamp
 NOW = T("2026-06-15 12:00")
@@ -138,3 +139,211 @@ def test_errors(cases):
         case_kpis(cases, start="2027-01-01", now=NOW)
     with pytest.raises(InputError, match="cases is empty and no start was given"):
         case_kpis(cases.iloc[:0], now=NOW)
+
+
+# --- one definition, every page: the wall, the drill-down, the case list and the API agree ---
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from conftest import load_tiny_county
+
+    from dashboard.app import create_app
+    from wangge.demo.simulate import simulate
+    from wangge.settings import Settings
+    from wangge.store import Store
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("kpis"))
+    store = Store(settings.db_path)
+    load_tiny_county(store)
+    simulate(
+        store,
+        days=40,
+        per_day=40,
+        gps_days=1,
+        seed=21,
+        end=pd.Timestamp.now(tz="UTC").floor("h").to_pydatetime(),
+    )
+    return create_app(settings)
+
+
+def _shown(app, township: str, now: pd.Timestamp) -> dict:
+    """What every page shows of ``township`` over the last 30 local days, as of about ``now``."""
+    from conftest import find_component, signed_in
+
+    from dashboard.pages import cases, situation, wall
+    from wangge.services.metrics import unit_view, wall_data
+
+    cfg = app.server.config
+    store = cfg["WANGGE_STORE"]
+    shown: dict = {}
+    data = wall_data(store, now=now, scope=Scope.of_township(township))
+    shown["wall"] = data.kpis
+    shown["wall ranking"] = data.townships.set_index("township_code").loc[township].to_dict()
+    tiles = wall.kpi_tiles(data.kpis, "en")
+    shown["wall tiles"] = {k: find_component(tiles, f"kpi-{k}").children for k in ("open_overdue",)}
+    view = unit_view(
+        store, cfg["WANGGE_ANALYTICS"], "township", township, now=now, scope=Scope.county()
+    )
+    shown["drill-down"] = view.figures.kpis
+    stats = situation._kpis(view, "en")
+    shown["drill-down stats"] = {
+        k: find_component(stats, f"sit-{k}").children for k in ("open_overdue",)
+    }
+    with signed_in(app):
+
+        def listed(window, overdue, status=None):
+            return cases.rows_for(
+                {"startRow": 0, "endRow": 1}, status, None, township, window, overdue, "en"
+            )["rowCount"]
+
+        shown["case list"] = {
+            "reported": listed("30d", []),
+            "overdue": listed("all", ["1"]),
+            "closed_overdue": listed("all", ["1"], "closed"),
+        }
+    client = app.server.test_client()
+    token = store.create_token("reader", "county")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    since = (now.tz_convert(LOCAL).normalize() - pd.Timedelta(days=29)).tz_convert("UTC")
+
+    def total(**query):
+        body = client.get("/api/v1/cases", query_string={"township_code": township, **query})
+        return body.get_json()["total"]
+
+    shown["api"] = {
+        "reported": total(since=since.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        "overdue": total(overdue="true"),
+        "closed_overdue": total(overdue="true", status="closed"),
+    }
+    return shown
+
+
+LOCAL = "Asia/Shanghai"
+
+
+def test_wall_drill_down_case_list_and_api_agree_for_a_township(app):
+    store = app.server.config["WANGGE_STORE"]
+    township = store.admin_units("township", scope=Scope.county())["code"].iloc[0]
+    for _attempt in range(3):  # again if a case's deadline passed while the pages were asked
+        now = pd.Timestamp.now(tz="UTC")
+        shown = _shown(app, township, now)
+        later = pd.Timestamp.now(tz="UTC").ceil("s")
+        frame = store.cases_frame(scope=Scope.county())
+        if not frame["deadline_at"].between(now.floor("s"), later).any():
+            break
+    wall, drill = shown["wall"], shown["drill-down"]
+    # the wall and the drill-down: the same KPIs, to the last digit
+    for key in ("reported_today", "closed_today", "open_overdue"):
+        assert wall[key] == drill[key], key
+    for key in ("closure_rate", "on_time_rate", "mean_handling_hours"):
+        assert wall[key] == pytest.approx(drill[key], nan_ok=True), key
+    assert shown["wall tiles"] == shown["drill-down stats"]  # rates: 89.1% on the wall, 89% here
+    ranking = shown["wall ranking"]
+    assert (ranking["reported"], ranking["open"], ranking["overdue"]) == (
+        drill["reported"],
+        drill["open"],
+        drill["open_overdue"],
+    )
+    # the case list and the API count the same cases
+    listed, api = shown["case list"], shown["api"]
+    assert listed == api
+    assert listed["reported"] == drill["reported"] > 0
+    assert listed["overdue"] - listed["closed_overdue"] == drill["open_overdue"] > 0
+    # and geo's numpy evaluation of the same definitions gives the same figures
+    frame = frame[frame["township_code"] == township].assign(
+        escalated=lambda f: f["level"] != "grid"
+    )
+    for col in ("reported_at", "closed_at", "deadline_at"):
+        frame[col] = frame[col].dt.tz_convert(LOCAL)
+    local_now = now.tz_convert(LOCAL)
+    days = case_kpis(
+        frame,
+        level="township",
+        freq="D",
+        start=local_now.normalize() - pd.Timedelta(days=29),
+        now=local_now,
+    )
+    today = days.iloc[-1]
+    assert (today["reported"], today["closed"]) == (drill["reported_today"], drill["closed_today"])
+    assert (today["open"], today["open_overdue"]) == (drill["open"], drill["open_overdue"])
+    assert days["reported"].sum() == drill["reported"]
+    assert days["closed"].sum() == drill["closed"]
+    assert days["escalated"].sum() == drill["escalated"]
+
+
+def test_sql_and_numpy_evaluations_agree_on_the_edges(store):
+    """The same definitions rendered as SQL (the store's case cube) and evaluated with numpy
+    (case_kpis): times equal to the cut-off, the window's start and the deadline, cases still
+    open, closed after the cut-off, escalated."""
+    from wangge import kpis
+    from wangge.services.metrics import CaseCube, cube_figures
+
+    start, cutoff = "2026-06-01T00:00:00Z", "2026-06-15T12:00:00Z"
+    rows = [
+        # reported, closed, deadline, level
+        ("2026-06-01T00:00:00Z", None, "2026-06-15T12:00:00Z", "grid"),  # deadline = cut-off
+        ("2026-05-31T23:59:59Z", "2026-06-01T00:00:00Z", "2026-06-01T00:00:00Z", "grid"),
+        ("2026-06-15T12:00:00Z", None, "2026-06-15T11:59:59Z", "township"),  # at the cut-off
+        ("2026-06-15T12:00:01Z", None, "2026-06-16T00:00:00Z", "grid"),  # after it
+        ("2026-06-02T08:00:00Z", "2026-06-15T12:00:01Z", "2026-06-03T00:00:00Z", "grid"),
+        ("2026-06-03T08:00:00Z", "2026-06-15T12:00:00Z", "2026-06-20T00:00:00Z", "township"),
+        ("2026-05-01T08:00:00Z", None, "2026-05-02T00:00:00Z", "grid"),  # long overdue
+        ("2026-06-05T08:00:00Z", "2026-06-05T09:30:00Z", "2026-06-05T09:00:00Z", "grid"),
+    ]
+    cases = [
+        {
+            "case_id": f"C{n}",
+            "client_id": f"t:{n}",
+            "category": "环境卫生",
+            "status": "closed" if closed else "reported",
+            "level": level,
+            "lon": 114.0,
+            "lat": 30.0,
+            "township_code": "T1",
+            **dict.fromkeys(("community_code", "grid_code", "title", "description", "source"), ""),
+            **dict.fromkeys(("reporter_name", "reporter_phone"), ""),
+            "reported_at": reported,
+            "closed_at": closed,
+            "deadline_at": deadline,
+            "updated_at": reported,
+        }
+        for n, (reported, closed, deadline, level) in enumerate(rows)
+    ]
+    assert store.insert_cases_bulk(cases, [], scope=Scope.county()) == len(rows)
+    parts = store.case_cube(
+        kpis.cube_queries(), scope=Scope.county(), start=start, cutoff=cutoff, units=()
+    )
+    in_sql = kpis.cube_kpis(parts)
+    frame = pd.DataFrame(rows, columns=["reported_at", "closed_at", "deadline_at", "level"])
+    for col in ("reported_at", "closed_at", "deadline_at"):
+        frame[col] = pd.to_datetime(frame[col], utc=True)
+    frame = frame.assign(case_id=range(len(rows)), escalated=frame["level"] != "grid")
+    # June: one period from start, whose cut-off is the reporting instant
+    in_numpy = case_kpis(frame, level="county", freq="M", start=T(start), now=T(cutoff)).iloc[-1]
+    for key, value in in_sql.items():
+        assert in_numpy[key] == pytest.approx(value, nan_ok=True), key
+    assert (in_sql["reported"], in_sql["closed"], in_sql["open"], in_sql["open_overdue"]) == (
+        5,
+        3,
+        4,
+        3,
+    )
+    # the application's sums of the cube give the same
+    cube = CaseCube(T(cutoff), 30, parts)
+    assert cube_figures(cube).kpis["open_overdue"] == in_sql["open_overdue"]
+
+
+def test_the_patrol_norm_is_the_one_geo_judges_grids_by():
+    import inspect
+
+    from geo.analytics.patrols import patrol_coverage, patrol_sessions
+    from wangge.kpis import PATROL_NORM, patrol_compliance
+
+    defaults = inspect.signature(patrol_coverage).parameters
+    assert defaults["norm_sessions"].default == PATROL_NORM.sessions
+    assert defaults["norm_minutes"].default == PATROL_NORM.minutes
+    gap = pd.Timedelta(inspect.signature(patrol_sessions).parameters["gap"].default)
+    assert gap == pd.Timedelta(minutes=PATROL_NORM.gap_minutes)
+    assert patrol_compliance(["a", "b", "c"], {"a": (2, 180.0), "b": (3, 179.0)}) == 1 / 3
+    assert np.isnan(patrol_compliance([], {}))

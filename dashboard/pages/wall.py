@@ -376,7 +376,7 @@ def _panels(store, scope, *, now: pd.Timestamp, lang: str, scale: float) -> list
     data = wall_data(store, scope=scope, now=now)
     communities = store.admin_units("community", scope=scope)
     names = dict(zip(communities["code"], communities["name"], strict=True))
-    counts = store.case_counts(scope=scope, by="community_code", open_only=True)
+    counts = data.open_by_community
     return [
         kpi_tiles(data.kpis, lang),
         township_rows(data.townships),

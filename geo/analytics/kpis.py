@@ -2,14 +2,25 @@
 
 The conventions follow GB/T 30428 (数字化城市管理信息系统) as county command centres use them:
 a case is reported (上报/立案), handled, then closed (结案) by its deadline (处置时限) or late.
-See :func:`case_kpis` for the precise definitions.
+
+Every KPI is defined here once, declaratively, in words and in code: :data:`POPULATIONS` (the
+cases a figure counts among: reported in the period, closed in the period, open at the cut-off),
+:data:`MEASURES` (additive counts and sums over a population, so units and days add up) and
+:data:`KPIS` (a measure, or the ratio of two). :func:`case_kpis` evaluates the definitions over a
+frame of cases with numpy; an application can render the same conditions as SQL (their terms
+compare case fields and the two parameters ``start`` and ``cutoff``) and finish with
+:func:`kpi_values`, so a figure computed in a database and in pandas is the same figure.
+
+A period runs from ``start`` to the cut-off, both included: the cut-off is the reporting
+instant (now) in the current period, and the last instant before the period's end in a past one.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +28,28 @@ import pandas as pd
 from geo.errors import InputError
 from geo.validate import missing_columns
 
-__all__ = ["KPI_LEVELS", "case_kpis"]
+__all__ = [
+    "ALWAYS",
+    "KPIS",
+    "KPI_LEVELS",
+    "MEASURES",
+    "OPEN_AT_CUTOFF",
+    "PARAMETERS",
+    "POPULATIONS",
+    "AllOf",
+    "AnyOf",
+    "Compare",
+    "Condition",
+    "Empty",
+    "Flag",
+    "Hours",
+    "Kpi",
+    "Measure",
+    "Population",
+    "case_kpis",
+    "evaluate",
+    "kpi_values",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +62,262 @@ KPI_LEVELS = {
 }
 
 _TIMES = ("reported_at", "closed_at", "deadline_at")
+
+
+# --- the definitions ----------------------------------------------------------------------
+#
+# A condition is a small expression over one case: comparisons of its times with each other
+# or with the parameters ``start`` and ``cutoff``, an empty time, a boolean field, and AND/OR
+# of those (no NOT, so that SQL's NULL and numpy's NaT both read as false: a comparison with
+# an empty time never holds).
+
+#: The parameters a condition may compare with: the period's first instant and its cut-off.
+PARAMETERS = ("start", "cutoff")
+
+
+@dataclass(frozen=True)
+class Compare:
+    """``left op right``: case fields or :data:`PARAMETERS`; false when either is empty."""
+
+    left: str
+    op: str  # one of "<", "<=", ">", ">="
+    right: str
+
+
+@dataclass(frozen=True)
+class Empty:
+    """The case field is empty (a case still open has no ``closed_at``)."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean case field is true."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every term holds (no term: always true)."""
+
+    terms: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one term holds."""
+
+    terms: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A value summed by a measure: ``until - since`` in hours."""
+
+    since: str
+    until: str
+
+
+Condition = Compare | Empty | Flag | AllOf | AnyOf
+
+#: Always true.
+ALWAYS = AllOf()
+
+#: Open at the cut-off: reported by then and not closed by then.
+OPEN_AT_CUTOFF = AllOf(
+    (
+        Compare("reported_at", "<=", "cutoff"),
+        AnyOf((Empty("closed_at"), Compare("closed_at", ">", "cutoff"))),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Population:
+    """The cases a measure counts among; ``day`` is the time that dates them (None: a state
+    at the cut-off, not dated)."""
+
+    name: str
+    condition: Condition
+    day: str | None
+    words: str
+
+
+def _in_period(field: str) -> Condition:
+    return AllOf((Compare(field, ">=", "start"), Compare(field, "<=", "cutoff")))
+
+
+#: The populations, by name.
+POPULATIONS = {
+    p.name: p
+    for p in (
+        Population("reported", _in_period("reported_at"), "reported_at", "reported in the period"),
+        Population("closed", _in_period("closed_at"), "closed_at", "closed in the period"),
+        Population("open", OPEN_AT_CUTOFF, None, "open at the cut-off"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An additive figure: the cases of ``population`` meeting ``condition``, counted, or
+    ``value`` summed over them. Sums over units or days give the measure of their union."""
+
+    name: str
+    population: str
+    condition: Condition
+    words: str
+    value: Hours | None = None
+
+
+#: The measures, by name.
+MEASURES = {
+    m.name: m
+    for m in (
+        Measure("reported", "reported", ALWAYS, "上报数: cases reported in the period"),
+        Measure(
+            "reported_closed",
+            "reported",
+            Compare("closed_at", "<=", "cutoff"),
+            "cases reported in the period and closed by the cut-off",
+        ),
+        Measure(
+            "escalated",
+            "reported",
+            Flag("escalated"),
+            "上报升级数: cases reported in the period that were escalated (handled above the "
+            "grid level)",
+        ),
+        Measure(
+            "closed", "closed", ALWAYS, "结案数: cases closed in the period, whenever reported"
+        ),
+        Measure(
+            "closed_on_time",
+            "closed",
+            Compare("closed_at", "<=", "deadline_at"),
+            "按期结案数: cases closed in the period by their deadline",
+        ),
+        Measure(
+            "handling_hours",
+            "closed",
+            ALWAYS,
+            "hours from report to closure, summed over the cases closed in the period",
+            value=Hours("reported_at", "closed_at"),
+        ),
+        Measure("open", "open", ALWAYS, "在办数: cases open at the cut-off"),
+        Measure(
+            "open_overdue",
+            "open",
+            Compare("deadline_at", "<", "cutoff"),
+            "超期未结数: cases open at the cut-off whose deadline has passed",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A KPI: a measure, or the ratio ``numerator / denominator`` of two (NaN when the
+    denominator is 0)."""
+
+    name: str
+    numerator: str
+    words: str
+    denominator: str | None = None
+
+
+#: The KPIs, by name, in the order :func:`case_kpis` returns them.
+KPIS = {
+    k.name: k
+    for k in (
+        Kpi("reported", "reported", MEASURES["reported"].words),
+        Kpi("closed", "closed", MEASURES["closed"].words),
+        Kpi("closed_on_time", "closed_on_time", MEASURES["closed_on_time"].words),
+        Kpi(
+            "on_time_rate",
+            "closed_on_time",
+            "按期结案率: closed_on_time / closed; NaN when nothing was closed",
+            denominator="closed",
+        ),
+        Kpi(
+            "closure_rate",
+            "reported_closed",
+            "结案率: of the cases reported in the period, the share closed by the cut-off (a "
+            "cohort rate, never above 1); NaN when nothing was reported",
+            denominator="reported",
+        ),
+        Kpi("open", "open", MEASURES["open"].words),
+        Kpi("open_overdue", "open_overdue", MEASURES["open_overdue"].words),
+        Kpi(
+            "mean_handling_hours",
+            "handling_hours",
+            "平均处置时长: mean hours from report to closure over the cases closed in the "
+            "period; NaN when none",
+            denominator="closed",
+        ),
+        Kpi("escalated", "escalated", MEASURES["escalated"].words),
+    )
+}
+
+
+def kpi_values(sums: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`KPIS` from the sums of the :data:`MEASURES` (numbers, or arrays of one
+    value per unit): counts stay counts, ratios are NaN where the denominator is 0.
+
+    >>> kpi_values({"reported": 4, "reported_closed": 3, "closed": 0})["closure_rate"]
+    0.75
+    """
+    out: dict[str, Any] = {}
+    for kpi in KPIS.values():
+        num = sums.get(kpi.numerator, 0)
+        if kpi.denominator is None:
+            out[kpi.name] = num
+            continue
+        den = sums.get(kpi.denominator, 0)
+        if np.ndim(num) == 0 and np.ndim(den) == 0:
+            out[kpi.name] = float(num) / float(den) if den else float("nan")
+        else:
+            num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+            out[kpi.name] = np.divide(
+                num, den, out=np.full(np.broadcast(num, den).shape, np.nan), where=den > 0
+            )
+    return out
+
+
+def evaluate(
+    condition: Condition,
+    fields: Mapping[str, np.ndarray],
+    params: Mapping[str, np.datetime64],
+    n: int,
+) -> np.ndarray:
+    """A condition over ``n`` cases: ``fields`` hold one array per case field (times as
+    ``datetime64``, NaT when empty), ``params`` the values of :data:`PARAMETERS`."""
+
+    def side(name: str):
+        return params[name] if name in PARAMETERS else fields[name]
+
+    if isinstance(condition, Compare):
+        left, right = side(condition.left), side(condition.right)
+        result = _OPERATORS[condition.op](left, right)
+        return np.broadcast_to(result, (n,))
+    if isinstance(condition, Empty):
+        return np.isnat(fields[condition.field])
+    if isinstance(condition, Flag):
+        return fields[condition.field].astype(bool)
+    terms = [evaluate(t, fields, params, n) for t in condition.terms]
+    if isinstance(condition, AnyOf):
+        return np.logical_or.reduce(terms) if terms else np.zeros(n, dtype=bool)
+    return np.logical_and.reduce(terms) if terms else np.ones(n, dtype=bool)
+
+
+_OPERATORS = {
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
 
 
 def _validate(cases: pd.DataFrame, level: str, exclude_status: tuple[str, ...]) -> list[str]:
@@ -92,20 +380,11 @@ def case_kpis(
 ) -> pd.DataFrame:
     """Case KPIs per unit (grid, community, township or county) and period.
 
-    For a period [s, e) let the cut-off c = min(e, now): figures for the current period are
-    as of now. Per unit:
-
-    - ``reported`` (上报数): cases with s <= reported_at < e.
-    - ``closed`` (结案数): cases with s <= closed_at < c, whenever they were reported.
-    - ``closed_on_time`` (按期结案数): of those, the ones with closed_at <= deadline_at.
-    - ``on_time_rate`` (按期结案率): closed_on_time / closed; NaN when nothing was closed.
-    - ``closure_rate`` (结案率): of the cases reported in the period, the share closed by the
-      cut-off c (a cohort rate, so it never exceeds 1); NaN when nothing was reported.
-    - ``open`` (在办数): cases reported before c and not closed before c.
-    - ``open_overdue`` (超期未结数): open cases whose deadline_at < c.
-    - ``mean_handling_hours`` (平均处置时长): mean of closed_at - reported_at, in hours, over
-      the cases closed in the period; NaN when none.
-    - ``escalated`` (上报升级数): cases reported in the period with ``escalated`` true.
+    For a period [s, e) the cut-off c is the last instant before e, or now if earlier: figures
+    for the current period are as of now. Per unit, the :data:`KPIS` (``reported``,
+    ``closed``, ``closed_on_time``, ``on_time_rate``, ``closure_rate``, ``open``,
+    ``open_overdue``, ``mean_handling_hours``, ``escalated``), each defined there in words and
+    in code, with the parameters ``start`` = s and ``cutoff`` = c.
 
     Parameters
     ----------
@@ -162,12 +441,13 @@ def case_kpis(
     else:
         units, unit_code = np.array(["county"], dtype=object), np.zeros(len(frame), dtype=int)
         name = "county"
-    times = _CaseTimes.of(frame, tz, unit_code, len(units))
+    fields = _fields(frame, tz)
     now64 = _utc64(now_ts, tz)
     rows = []
     for p in periods:
         start64, end64 = _utc64(p.start_time, tz), _utc64((p + 1).start_time, tz)
-        counts = times.counts(start64, end64, min(end64, now64))
+        cutoff = min(end64 - np.timedelta64(1, "ns"), now64)
+        sums = _measure_sums(fields, {"start": start64, "cutoff": cutoff}, unit_code, len(units))
         rows.append(
             pd.DataFrame(
                 {
@@ -175,7 +455,7 @@ def case_kpis(
                     "period": p,
                     "period_start": p.start_time,
                     "period_end": (p + 1).start_time,
-                    **counts,
+                    **kpi_values(sums),
                 }
             )
         )
@@ -232,60 +512,38 @@ def _utc64(ts: pd.Timestamp, tz) -> np.datetime64:
     return np.datetime64(ts.to_datetime64(), "ns")
 
 
-@dataclass(frozen=True)
-class _CaseTimes:
-    """The case times as naive UTC nanoseconds, with each case's unit, for counting."""
+def _fields(frame: pd.DataFrame, tz) -> dict[str, np.ndarray]:
+    """The case fields the definitions read: times as naive UTC nanoseconds, flags as bool."""
 
-    unit_code: np.ndarray
-    n_units: int
-    reported: np.ndarray
-    closed: np.ndarray
-    deadline: np.ndarray
-    escalated: np.ndarray
+    def ns(col: str) -> np.ndarray:
+        s = frame[col]
+        if tz is not None:
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        return s.to_numpy(dtype="datetime64[ns]")
 
-    @classmethod
-    def of(cls, frame: pd.DataFrame, tz, unit_code: np.ndarray, n_units: int) -> _CaseTimes:
-        def ns(col: str) -> np.ndarray:
-            s = frame[col]
-            if tz is not None:
-                s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-            return s.to_numpy(dtype="datetime64[ns]")
+    return {
+        **{col: ns(col) for col in _TIMES},
+        "escalated": frame["escalated"].to_numpy(dtype=bool),
+    }
 
-        esc = frame["escalated"].to_numpy(dtype=bool)
-        return cls(unit_code, n_units, ns("reported_at"), ns("closed_at"), ns("deadline_at"), esc)
 
-    def count(self, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Cases (or ``weights`` summed) under ``mask`` per unit."""
-        return np.bincount(
-            self.unit_code[mask],
-            weights=None if weights is None else weights[mask],
-            minlength=self.n_units,
-        )
-
-    def counts(self, s: np.datetime64, e: np.datetime64, c: np.datetime64) -> dict:
-        """The KPI columns of the period ``[s, e)`` as known at ``c`` (``min(e, now)``)."""
-        rep, clo, dl = self.reported, self.closed, self.deadline
-        is_closed = ~np.isnat(clo)
-        hours = np.where(is_closed, (clo - rep) / np.timedelta64(1, "h"), 0.0)
-        on_time = is_closed & (clo <= dl)
-        in_rep = (rep >= s) & (rep < e)
-        in_clo = is_closed & (clo >= s) & (clo < c)
-        closed_by_c = is_closed & (clo < c)
-        open_c = (rep < c) & ~closed_by_c
-        reported = self.count(in_rep)
-        closed = self.count(in_clo)
-        cohort_closed = self.count(in_rep & closed_by_c)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return {
-                "reported": reported,
-                "closed": closed,
-                "closed_on_time": self.count(in_clo & on_time),
-                "on_time_rate": np.where(closed > 0, self.count(in_clo & on_time) / closed, np.nan),
-                "closure_rate": np.where(reported > 0, cohort_closed / reported, np.nan),
-                "open": self.count(open_c),
-                "open_overdue": self.count(open_c & (dl < c)),
-                "mean_handling_hours": np.where(
-                    closed > 0, self.count(in_clo, hours) / closed, np.nan
-                ),
-                "escalated": self.count(in_rep & self.escalated),
-            }
+def _measure_sums(
+    fields: Mapping[str, np.ndarray],
+    params: Mapping[str, np.datetime64],
+    unit_code: np.ndarray,
+    n_units: int,
+) -> dict[str, np.ndarray]:
+    """Every measure of :data:`MEASURES` per unit (``unit_code`` gives each case's unit)."""
+    n = len(unit_code)
+    populations = {
+        name: evaluate(p.condition, fields, params, n) for name, p in POPULATIONS.items()
+    }
+    sums = {}
+    for m in MEASURES.values():
+        mask = populations[m.population] & evaluate(m.condition, fields, params, n)
+        weights = None
+        if m.value is not None:
+            span = fields[m.value.until] - fields[m.value.since]
+            weights = np.where(mask, span / np.timedelta64(1, "h"), 0.0)[mask]
+        sums[m.name] = np.bincount(unit_code[mask], weights=weights, minlength=n_units)
+    return sums

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from wangge import clock, kpis
 from wangge.access import OutOfScope, Scope
 from wangge.casework import CATEGORIES, LOCAL_TZ
 from wangge.store import Store
@@ -27,6 +28,8 @@ __all__ = [
     "CaseFigures",
     "WallData",
     "case_figures",
+    "WALL_CASE_KPIS",
+    "WALL_UNITS",
     "CaseCube",
     "case_cube",
     "cube_figures",
@@ -62,6 +65,9 @@ def wall_fingerprint(store: Store, *, scope: Scope, now: pd.Timestamp | None = N
 
 @dataclass(frozen=True)
 class CaseFigures:
+    """A set of units' case figures: ``kpis`` (:func:`wangge.kpis.cube_kpis`), the window's
+    reports per category and the reports and closures per local day."""
+
     kpis: dict
     categories: pd.DataFrame
     trend: pd.DataFrame
@@ -76,25 +82,16 @@ def case_figures(
     days: int = 30,
 ) -> CaseFigures:
     """KPIs, category counts and the daily trend of the cases matching ``filters`` over the last
-    ``days`` local days, as of ``now``; computed in SQL (:meth:`Store.case_summary`).
+    ``days`` local days, as of ``now``: :func:`cube_figures` of their :func:`case_cube`.
 
-    KPIs: ``reported_today`` and ``closed_today`` (since local midnight); ``reported`` and
-    ``closed`` in the window; ``closure_rate`` (share of the window's reports closed by now);
-    ``on_time_rate`` (按期结案率: closures in the window by their deadline / closures in the
-    window); ``open`` and ``open_overdue`` now; ``mean_handling_hours`` over the window's
-    closures; ``escalated`` (window's reports handled above grid level).
+    KPIs: :data:`geo.analytics.kpis.KPIS` with the window's first local day as ``start`` and
+    ``now`` as the cut-off (reported, closed, closed on time, on-time rate, closure rate, open,
+    open overdue, mean handling hours, escalated) and :data:`wangge.kpis.DAY_KPIS`
+    (``reported_today``, ``closed_today``: since local midnight).
     """
-    today, window = _window(now, days)
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
-    summary = store.case_summary(
-        scope=scope,
-        filters=filters,
-        now=now.tz_convert("UTC").strftime(fmt),
-        window_start=window.tz_convert("UTC").strftime(fmt),
-        today_start=today.tz_convert("UTC").strftime(fmt),
-        utc_offset_hours=int(today.utcoffset().total_seconds() // 3600),
+    return cube_figures(
+        case_cube(store, scope=scope, now=now, days=days, filters=filters, units=())
     )
-    return _figures(summary["kpis"], summary["categories"], summary, today, window)
 
 
 def _window(now: pd.Timestamp, days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -102,49 +99,41 @@ def _window(now: pd.Timestamp, days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     return today, today - pd.Timedelta(days=days - 1)
 
 
-def _figures(
-    kpis: dict, categories: dict, daily: dict, today: pd.Timestamp, window: pd.Timestamp
-) -> CaseFigures:
-    cats = pd.DataFrame(
-        {"category": list(CATEGORIES), "cases": [categories.get(c, 0) for c in CATEGORIES]}
-    )
-    days_index = pd.date_range(window, today, freq="D", tz=LOCAL_TZ)
-    keys = days_index.strftime("%Y-%m-%d")
-    trend = pd.DataFrame(
-        {
-            "day": days_index,
-            "reported": [daily["reported"].get(k, 0) for k in keys],
-            "closed": [daily["closed"].get(k, 0) for k in keys],
-        }
-    )
-    return CaseFigures(kpis, cats, trend)
-
-
 @dataclass(frozen=True)
 class CaseCube:
-    """Case counts by unit (township, community and grid code), local day and category over a
-    window of ``days`` local days as of ``now`` (:meth:`Store.case_cube`): any unit's figures
-    are sums over its rows, so a drill-down costs no scan of the cases."""
+    """The KPI measures (:data:`geo.analytics.kpis.MEASURES`) of a window of ``days`` local days
+    as of ``now``, summed by unit (some of township, community and grid code), local day and
+    category (:meth:`Store.case_cube`): ``parts`` holds one frame per population (``reported``,
+    ``closed``, ``open``). Any set of units' figures are sums over its rows, so a drill-down
+    costs no scan of the cases."""
 
     now: pd.Timestamp
     days: int
-    reports: pd.DataFrame
-    closures: pd.DataFrame
-    open: pd.DataFrame
+    parts: dict[str, pd.DataFrame]
 
 
-def case_cube(store: Store, *, scope: Scope, now: pd.Timestamp, days: int = 30) -> CaseCube:
-    """The :class:`CaseCube` of the cases inside ``scope`` over the last ``days`` local days as
-    of ``now``."""
+def case_cube(
+    store: Store,
+    *,
+    scope: Scope,
+    now: pd.Timestamp,
+    days: int = 30,
+    filters: dict | None = None,
+    units: tuple[str, ...] | dict[str, tuple[str, ...]] = kpis.UNIT_COLUMNS,
+) -> CaseCube:
+    """The :class:`CaseCube` of the cases inside ``scope`` matching ``filters`` over the last ``days`` local days
+    as of ``now``, summed by ``units`` (for every population, or per population)."""
     today, window = _window(now, days)
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
     parts = store.case_cube(
+        kpis.cube_queries(),
         scope=scope,
-        now=now.tz_convert("UTC").strftime(fmt),
-        window_start=window.tz_convert("UTC").strftime(fmt),
+        start=clock.stamp(window),
+        cutoff=clock.stamp(now),
+        units=units,
+        filters=filters,
         utc_offset_hours=int(today.utcoffset().total_seconds() // 3600),
     )
-    return CaseCube(now.tz_convert("UTC"), days, **parts)
+    return CaseCube(now.tz_convert("UTC"), days, parts)
 
 
 def _rows(frame: pd.DataFrame, filters: dict) -> pd.DataFrame:
@@ -154,49 +143,54 @@ def _rows(frame: pd.DataFrame, filters: dict) -> pd.DataFrame:
 
 
 def cube_figures(cube: CaseCube, filters: dict | None = None) -> CaseFigures:
-    """The same figures as :func:`case_figures` with the same unit filters (``township_code``,
-    ``community_code`` or ``grid_code``), summed from ``cube``."""
+    """The figures of :func:`case_figures` of the units that ``filters`` select
+    (``township_code``, ``community_code`` or ``grid_code``; none: every row), summed from
+    ``cube``."""
     today, window = _window(cube.now, cube.days)
-    r = _rows(cube.reports, filters or {})
-    c = _rows(cube.closures, filters or {})
-    o = _rows(cube.open, filters or {})
-    key = today.strftime("%Y-%m-%d")
-    reported, closed = int(r["n"].sum()), int(c["n"].sum())
-    nan = float("nan")
-    kpis = {
-        "reported_today": int(r.loc[r["day"] == key, "n"].sum()),
-        "closed_today": int(c.loc[c["day"] == key, "n"].sum()),
-        "reported": reported,
-        "closed": closed,
-        "closure_rate": int(r["closed"].sum()) / reported if reported else nan,
-        "on_time_rate": int(c["on_time"].sum()) / closed if closed else nan,
-        "open": int(o["n"].sum()),
-        "open_overdue": int(o["overdue"].sum()),
-        "mean_handling_hours": float(c["hours"].sum()) / closed if closed else nan,
-        "escalated": int(r["escalated"].sum()),
-    }
-    daily = {
-        "reported": r.groupby("day")["n"].sum().to_dict(),
-        "closed": c.groupby("day")["n"].sum().to_dict(),
-    }
-    return _figures(kpis, r.groupby("category")["n"].sum().to_dict(), daily, today, window)
+    parts = {name: _rows(frame, filters or {}) for name, frame in cube.parts.items()}
+    reported, closed = parts["reported"], parts["closed"]
+    figures = kpis.cube_kpis(parts, today=today.strftime("%Y-%m-%d"))
+    by_category = reported.groupby("category")["reported"].sum()
+    categories = pd.DataFrame(
+        {"category": list(CATEGORIES), "cases": [int(by_category.get(c, 0)) for c in CATEGORIES]}
+    )
+    days_index = pd.date_range(window, today, freq="D", tz=LOCAL_TZ)
+    keys = days_index.strftime("%Y-%m-%d")
+    trend = pd.DataFrame(
+        {
+            "day": days_index,
+            "reported": reported.groupby("day")["reported"]
+            .sum()
+            .reindex(keys, fill_value=0)
+            .to_numpy(),
+            "closed": closed.groupby("day")["closed"].sum().reindex(keys, fill_value=0).to_numpy(),
+        }
+    )
+    return CaseFigures(figures, categories, trend)
+
+
+def _unit_sums(
+    cube: CaseCube,
+    unit: str,
+    prefix: str = "",
+    measures: tuple[str, ...] = ("reported", "open", "open_overdue"),
+) -> pd.DataFrame:
+    """Per unit of column ``unit`` (codes starting with ``prefix``, none empty): ``measures``
+    of :data:`geo.analytics.kpis.MEASURES` summed over the cube's rows."""
+    frames = []
+    for part, frame in cube.parts.items():
+        cols = [m for m in measures if kpis.MEASURES[m].population == part]
+        if cols:
+            f = frame[frame[unit].str.startswith(prefix) & (frame[unit] != "")]
+            frames.append(f.groupby(unit)[cols].sum())
+    return pd.concat(frames, axis=1).fillna(0).astype(int)
 
 
 def cube_grid_stats(cube: CaseCube, prefix: str = "") -> dict[str, tuple[int, int, int]]:
     """Per grid (codes starting with ``prefix``): (the window's reports, open, open overdue), as
     :meth:`Store.grid_case_stats` gives them."""
-    r = cube.reports[cube.reports["grid_code"].str.startswith(prefix)]
-    r = r[r["grid_code"] != ""].groupby("grid_code")["n"].sum()
-    o = cube.open[cube.open["grid_code"].str.startswith(prefix)]
-    o = o[o["grid_code"] != ""].set_index("grid_code")
-    return {
-        g: (
-            int(r.get(g, 0)),
-            int(o["n"].get(g, 0)) if g in o.index else 0,
-            int(o["overdue"].get(g, 0)) if g in o.index else 0,
-        )
-        for g in sorted(set(r.index) | set(o.index))
-    }
+    sums = _unit_sums(cube, "grid_code", prefix).sort_index()
+    return {r.Index: (int(r.reported), int(r.open), int(r.open_overdue)) for r in sums.itertuples()}
 
 
 @dataclass(frozen=True)
@@ -208,6 +202,7 @@ class WallData:
     newest: pd.DataFrame
     overdue: pd.DataFrame
     recent_points: pd.DataFrame
+    open_by_community: dict[str, int]
 
 
 def _local(ts: pd.Series) -> pd.Series:
@@ -224,58 +219,97 @@ def wall_data(
     """Everything the wall display shows of ``scope``, as of ``now`` (default: the current
     time).
 
-    Aggregates run in SQL, so a refresh stays well under a second at 200,000 cases.
+    The case figures, the township ranking and the open cases per community all come from one
+    :func:`case_cube` of the scope (by township and community), so they are the KPIs of
+    :mod:`wangge.kpis` and agree with the drill-down's.
     """
     now = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC")
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
     filters: dict = {}
-    figures = case_figures(store, scope=scope, filters=filters, now=now, days=days)
-    window = (now.tz_convert(LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)).tz_convert("UTC")
-    units = store.admin_units("township", scope=scope)
-    names = dict(zip(units["code"], units["name"], strict=True))
+    cube = case_cube(store, scope=scope, now=now, days=days, filters=filters, units=WALL_UNITS)
+    figures = cube_figures(cube)
+    newest, overdue, recent_points = _case_lists(store, scope, filters, now)
+    open_by_community = _unit_sums(cube, "community_code", measures=("open",))["open"]
+    return WallData(
+        _wall_kpis(store, figures.kpis, now=now, scope=scope),
+        _township_ranking(store, cube, scope),
+        figures.categories,
+        figures.trend,
+        newest,
+        overdue,
+        recent_points,
+        {c: int(n) for c, n in open_by_community.items() if n},
+    )
+
+
+#: The units the wall's case cube sums each population by: townships for the ranking,
+#: communities for the map's open cases.
+WALL_UNITS = {
+    "reported": ("township_code",),
+    "closed": (),
+    "open": ("township_code", "community_code"),
+}
+
+#: The wall's case KPIs (:mod:`wangge.kpis`), in the order of its tiles.
+WALL_CASE_KPIS = (
+    "reported_today",
+    "closed_today",
+    "closure_rate",
+    "on_time_rate",
+    "open_overdue",
+    "mean_handling_hours",
+)
+
+
+def _wall_kpis(store: Store, case_kpis: dict, *, now: pd.Timestamp, scope: Scope) -> dict:
+    """The wall's tiles: its case KPIs, cameras online, patrol compliance, workers on duty."""
     cams = store.cameras(scope=scope)
     on_duty, compliance = _patrol_figures(store, now=now, scope=scope)
-    k = figures.kpis
-    kpis = {
-        "reported_today": k["reported_today"],
-        "closed_today": k["closed_today"],
-        "closure_rate": k["closure_rate"],
-        "on_time_rate": k["on_time_rate"],
-        "open_overdue": k["open_overdue"],
-        "mean_handling_hours": k["mean_handling_hours"],
+    return {
+        **{k: case_kpis[k] for k in WALL_CASE_KPIS},
         "cameras_online": int((cams["status"] == "online").sum()) if len(cams) else 0,
         "cameras_total": len(cams),
         "patrol_compliance": compliance,
         "workers_on_duty": on_duty,
     }
-    ranking = pd.DataFrame(
-        store.township_ranking(
-            scope=scope, filters=filters, now=now.strftime(fmt), window_start=window.strftime(fmt)
-        ),
-        columns=["township_code", "reported", "open", "overdue"],
-    )
+
+
+def _township_ranking(store: Store, cube: CaseCube, scope: Scope) -> pd.DataFrame:
+    """Per township of ``cube``: the window's reports, open and open overdue cases, the most
+    overdue first."""
+    sums = _unit_sums(cube, "township_code").rename(columns={"open_overdue": "overdue"})
+    ranking = sums.reset_index()[["township_code", "reported", "open", "overdue"]]
+    units = store.admin_units("township", scope=scope)
+    names = dict(zip(units["code"], units["name"], strict=True))
     ranking["name"] = ranking["township_code"].map(names).fillna(ranking["township_code"])
-    ranking = ranking.sort_values(
-        ["overdue", "open", "township_code"], ascending=[False, False, True]
-    )
-    cols = [
-        "case_id",
-        "category",
-        "status",
-        "level",
-        "township_code",
-        "community_code",
-        "grid_code",
-        "reported_at",
-        "deadline_at",
-        "lon",
-        "lat",
-    ]
+    return ranking.sort_values(["overdue", "open", "township_code"], ascending=[False, False, True])
+
+
+_CASE_COLUMNS = [
+    "case_id",
+    "category",
+    "status",
+    "level",
+    "township_code",
+    "community_code",
+    "grid_code",
+    "reported_at",
+    "deadline_at",
+    "lon",
+    "lat",
+]
+
+
+def _case_lists(
+    store: Store, scope: Scope, filters: dict, now: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The wall's newest cases, the most overdue open ones, and the map's points: the last
+    24 hours' cases and the open overdue ones (flagged)."""
+    cols = _CASE_COLUMNS
     newest = _frame(store.list_cases(scope=scope, filters=filters, limit=12)[0], cols)
     overdue_rows = store.list_cases(
         scope=scope,
         filters={**filters, "open": True, "overdue": True},
-        now=now.strftime(fmt),
+        now=clock.stamp(now),
         limit=500,
         order_by="deadline_at",
         descending=False,
@@ -283,7 +317,7 @@ def wall_data(
     overdue = _frame(overdue_rows[:12], cols)
     recent = store.list_cases(
         scope=scope,
-        filters={**filters, "since": (now - pd.Timedelta(hours=24)).strftime(fmt)},
+        filters={**filters, "since": clock.stamp(now - pd.Timedelta(hours=24))},
         limit=5000,
     )[0]
     overdue_ids = {r["case_id"] for r in overdue_rows}
@@ -302,9 +336,7 @@ def wall_data(
         ],
         columns=["case_id", "category", "status", "lon", "lat", "overdue"],
     )
-    return WallData(
-        kpis, ranking, figures.categories, figures.trend, newest, overdue, recent_points
-    )
+    return newest, overdue, recent_points
 
 
 def _frame(rows: list[dict], cols: list[str]) -> pd.DataFrame:
@@ -315,23 +347,22 @@ def _frame(rows: list[dict], cols: list[str]) -> pd.DataFrame:
 
 
 def _patrol_figures(store: Store, *, now: pd.Timestamp, scope: Scope) -> tuple[int, float]:
-    """Workers inside ``scope`` with a GPS fix in the last 30 minutes, and yesterday's share of
-    them meeting the norm (2 sessions, 180 minutes): both computed in SQL."""
+    """Workers inside ``scope`` on duty (a GPS fix within :data:`wangge.kpis.ON_DUTY`), and
+    yesterday's patrol compliance (:func:`wangge.kpis.patrol_compliance`): both from SQL
+    aggregates."""
     workers = store.workers(scope=scope)
     if workers.empty:
         return 0, float("nan")
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
     mine = set(workers["worker_id"])
-    seen = store.workers_seen_since((now - pd.Timedelta(minutes=30)).strftime(fmt), scope=scope)
-    on_duty = len(seen & mine)
+    on_duty = len(store.workers_seen_since(clock.stamp(now - kpis.ON_DUTY), scope=scope) & mine)
     today = now.tz_convert(LOCAL_TZ).normalize()
     stats = store.patrol_day_stats(
         scope=scope,
-        since=(today - pd.Timedelta(days=1)).tz_convert("UTC").strftime(fmt),
-        until=today.tz_convert("UTC").strftime(fmt),
+        since=clock.stamp(today - pd.Timedelta(days=1)),
+        until=clock.stamp(today),
+        gap_minutes=kpis.PATROL_NORM.gap_minutes,
     )
-    compliant = sum(1 for w in mine if w in stats and stats[w][0] >= 2 and stats[w][1] >= 180)
-    return on_duty, compliant / len(mine)
+    return on_duty, kpis.patrol_compliance(mine, stats)
 
 
 LEVEL_ORDER = ("county", "township", "community", "grid")

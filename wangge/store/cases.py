@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -25,7 +27,17 @@ from wangge.store.errors import StoreError
 from wangge.store.schema import CASE_COLUMNS, CASE_INSERT, H3_RESOLUTIONS, h3_cells
 from wangge.store.scoping import check_scope, scope_sql
 
-__all__ = ["OPEN_STATUSES", "SORTABLE", "CaseFilter", "CaseStore", "case_filters"]
+__all__ = [
+    "CUBE_BREAKDOWNS",
+    "CUBE_DAYS",
+    "CUBE_UNITS",
+    "OPEN_STATUSES",
+    "SORTABLE",
+    "CaseFilter",
+    "CaseStore",
+    "CubeQuery",
+    "case_filters",
+]
 
 #: Columns cases can be sorted by.
 SORTABLE = frozenset(
@@ -43,6 +55,24 @@ SORTABLE = frozenset(
         "case_id",
     }
 )
+
+#: Columns a case cube can be summed by: units, breakdowns and the times that date cases.
+CUBE_UNITS = ("township_code", "community_code", "grid_code")
+CUBE_BREAKDOWNS = ("category",)
+CUBE_DAYS = ("reported_at", "closed_at")
+
+
+class CubeQuery(Protocol):
+    """One part of a case cube, as :func:`wangge.kpis.cube_queries` plans it: the cases of
+    ``where``, grouped by the local day of ``day`` (None: not dated) and ``by``, with one SQL
+    sum per measure. The SQL comes from the KPI definitions, never from a caller's input."""
+
+    population: str
+    where: Any
+    day: str | None
+    by: tuple[str, ...]
+    sums: tuple[tuple[str, Any], ...]
+
 
 #: Statuses of open cases (all but closed), listed so that queries use the status index.
 OPEN_STATUSES = (
@@ -316,56 +346,6 @@ class CaseStore(Database):
             ).fetchall()
         return {r[0]: int(r[1]) for r in rows if r[0]}
 
-    def case_summary(
-        self,
-        *,
-        scope: Scope,
-        filters: dict | None = None,
-        now: str,
-        window_start: str,
-        today_start: str,
-        utc_offset_hours: int = clock.COUNTY_UTC_OFFSET_HOURS,
-    ) -> dict:
-        """Case figures computed in SQL (fast at 200,000 cases).
-
-        ``kpis``: reported/closed today, reported and closed in the window, the window's
-        closure rate (its reports closed by now), on-time rate (closures in the window by their
-        deadline), open, open overdue, mean handling hours (closures in the window), escalated
-        (window's reports handled above grid level). ``categories``: window reports per category.
-        ``trend``: reports and closures per local day (UTC + ``utc_offset_hours``).
-        """
-        match = case_filters(filters or {}, now, scope=scope)
-        base, args = match.and_where, match.args
-        win, today = window_start, today_start
-        with self.connect() as con:
-            row = con.execute(
-                _SUMMARY_KPIS + match.where,
-                [today, now, today, now, win, now, win, now, now, win, now, win, now]
-                + [now, now, now, now, now, win, now, win, now, *args],
-            ).fetchone()
-            cats = con.execute(
-                f"SELECT category, COUNT(*) FROM cases WHERE reported_at >= ? AND reported_at <= ?{base} "
-                "GROUP BY category",
-                [win, now, *args],
-            ).fetchall()
-            shift = f"{utc_offset_hours:+d} hours"
-            reported = con.execute(
-                f"SELECT substr(datetime(reported_at, ?), 1, 10) AS day, COUNT(*) FROM cases "
-                f"WHERE reported_at >= ? AND reported_at <= ?{base} GROUP BY day",
-                [shift, win, now, *args],
-            ).fetchall()
-            closed = con.execute(
-                f"SELECT substr(datetime(closed_at, ?), 1, 10) AS day, COUNT(*) FROM cases "
-                f"WHERE closed_at >= ? AND closed_at <= ?{base} GROUP BY day",
-                [shift, win, now, *args],
-            ).fetchall()
-        return {
-            "kpis": _summary_kpis(row),
-            "categories": dict(cats),
-            "reported": dict(reported),
-            "closed": dict(closed),
-        }
-
     def case_points(
         self,
         *,
@@ -409,52 +389,47 @@ class CaseStore(Database):
 
     def case_cube(
         self,
+        queries: Iterable[CubeQuery],
         *,
         scope: Scope,
-        now: str,
-        window_start: str,
+        start: str,
+        cutoff: str,
+        units: tuple[str, ...] | Mapping[str, tuple[str, ...]] = CUBE_UNITS,
+        filters: dict | None = None,
         utc_offset_hours: int = clock.COUNTY_UTC_OFFSET_HOURS,
     ) -> dict[str, pd.DataFrame]:
-        """Case counts summed by unit, so that every unit's figures come from one pass.
+        """The case cube: the measures of each of ``queries`` (:func:`wangge.kpis.cube_queries`,
+        the KPI definitions as SQL) summed over the cases matching ``filters``, by ``units``
+        (some of :data:`CUBE_UNITS`, or a mapping from a population to its own), local day
+        (UTC + ``utc_offset_hours``) and breakdown.
 
-        ``reports``: the window's reports by township, community and grid code, local day and
-        category: ``n``, ``closed`` (closed by ``now``), ``escalated`` (handled above grid
-        level). ``closures``: the window's closures by unit codes and local day: ``n``,
-        ``on_time`` (by their deadline), ``hours`` (summed handling hours). ``open``: cases open
-        at ``now`` by unit codes: ``n``, ``overdue``. Sums over any set of rows give the same
-        figures as :meth:`case_summary` and :meth:`grid_case_stats` for that set of units.
+        ``start`` and ``cutoff`` (UTC strings) are the definitions' parameters: the window's
+        first instant and the reporting instant. Returns one frame per query's population,
+        with the unit columns, ``day`` (dated populations), the breakdowns and one column per
+        measure: sums over any set of its rows give the measures of that set of units and days.
         """
+        values = {"start": start, "cutoff": cutoff}
+        match = case_filters(filters or {}, cutoff, scope=scope)
         shift = f"{utc_offset_hours:+d} hours"
-        units = "township_code, community_code, grid_code"
-        cond, sargs = scope_sql(scope, "township_code", exact=True)
+        out = {}
         with self.connect() as con:
-            reports = con.execute(
-                f"SELECT {units}, substr(datetime(reported_at, ?), 1, 10), category, COUNT(*), "
-                "SUM(closed_at IS NOT NULL AND closed_at <= ?), SUM(level != 'grid') FROM cases "
-                f"WHERE reported_at >= ? AND reported_at <= ? AND {cond} GROUP BY 1, 2, 3, 4, 5",
-                (shift, now, window_start, now, *sargs),
-            ).fetchall()
-            closures = con.execute(
-                f"SELECT {units}, substr(datetime(closed_at, ?), 1, 10), COUNT(*), "
-                "SUM(closed_at <= deadline_at), "
-                "SUM((julianday(closed_at) - julianday(reported_at)) * 24) FROM cases "
-                f"WHERE closed_at >= ? AND closed_at <= ? AND {cond} GROUP BY 1, 2, 3, 4",
-                (shift, window_start, now, *sargs),
-            ).fetchall()
-            still_open = con.execute(
-                f"SELECT {units}, COUNT(*), SUM(deadline_at < ?) FROM cases "
-                "WHERE reported_at <= ? AND (closed_at IS NULL OR closed_at > ?) "
-                f"AND {cond} GROUP BY 1, 2, 3",
-                (now, now, now, *sargs),
-            ).fetchall()
-        codes = ["township_code", "community_code", "grid_code"]
-        return {
-            "reports": pd.DataFrame(
-                reports, columns=[*codes, "day", "category", "n", "closed", "escalated"]
-            ),
-            "closures": pd.DataFrame(closures, columns=[*codes, "day", "n", "on_time", "hours"]),
-            "open": pd.DataFrame(still_open, columns=[*codes, "n", "overdue"]),
-        }
+            for q in queries:
+                mine = units.get(q.population, ()) if isinstance(units, Mapping) else units
+                keys, names, args = _cube_keys(q, tuple(mine), shift)
+                sums = [s.sql for _, s in q.sums]
+                args += [a for _, s in q.sums for a in s.args(values)]
+                args += [*q.where.args(values), *match.args]
+                group = f" GROUP BY {', '.join(map(str, range(1, len(keys) + 1)))}" if keys else ""
+                rows = con.execute(
+                    f"SELECT {', '.join([*keys, *sums])} FROM cases "
+                    f"WHERE {q.where.sql}{match.and_where}{group}",
+                    args,
+                ).fetchall()
+                frame = pd.DataFrame(
+                    [tuple(r) for r in rows], columns=[*names, *(n for n, _ in q.sums)]
+                )
+                out[q.population] = frame.fillna({n: 0 for n, _ in q.sums})
+        return out
 
     def grid_case_stats(
         self, *, scope: Scope, prefix: str = "", now: str, since: str
@@ -471,30 +446,6 @@ class CaseStore(Database):
                 (since, now, prefix, prefix + "\uffff", *sargs),
             ).fetchall()
         return {r[0]: (int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in rows}
-
-    def township_ranking(
-        self, *, scope: Scope, filters: dict | None = None, now: str, window_start: str
-    ) -> list[dict]:
-        """Per township inside ``scope``: reports in the window, open and open overdue cases
-        now."""
-        match = case_filters(filters or {}, now, scope=scope)
-        with self.connect() as con:
-            rows = con.execute(
-                "SELECT township_code, SUM(reported_at >= ? AND reported_at <= ?), "
-                "SUM(reported_at <= ? AND (closed_at IS NULL OR closed_at > ?)), "
-                "SUM(reported_at <= ? AND (closed_at IS NULL OR closed_at > ?) AND deadline_at < ?) "
-                f"FROM cases WHERE township_code != ''{match.and_where} GROUP BY township_code",
-                [window_start, now, now, now, now, now, now, *match.args],
-            ).fetchall()
-        return [
-            {
-                "township_code": r[0],
-                "reported": int(r[1] or 0),
-                "open": int(r[2] or 0),
-                "overdue": int(r[3] or 0),
-            }
-            for r in rows
-        ]
 
     def activity_fingerprint(self, filters: dict | None = None, *, scope: Scope) -> str:
         """A short string that changes whenever cases, case events, cameras or patrol fixes
@@ -620,38 +571,21 @@ _OVERDUE = (
     "OR (closed_at IS NOT NULL AND closed_at > deadline_at) THEN 1 ELSE 0 END"
 )
 
-#: The KPI row of :meth:`CaseStore.case_summary` (its filters are appended).
-_SUMMARY_KPIS = """SELECT
-    SUM(reported_at >= ? AND reported_at <= ?),
-    SUM(closed_at >= ? AND closed_at <= ?),
-    SUM(reported_at >= ? AND reported_at <= ?),
-    SUM(reported_at >= ? AND reported_at <= ? AND closed_at IS NOT NULL AND closed_at <= ?),
-    SUM(closed_at >= ? AND closed_at <= ?),
-    SUM(closed_at >= ? AND closed_at <= ? AND closed_at <= deadline_at),
-    SUM(reported_at <= ? AND (closed_at IS NULL OR closed_at > ?)),
-    SUM(reported_at <= ? AND (closed_at IS NULL OR closed_at > ?) AND deadline_at < ?),
-    AVG(CASE WHEN closed_at >= ? AND closed_at <= ?
-        THEN (julianday(closed_at) - julianday(reported_at)) * 24 END),
-    SUM(reported_at >= ? AND reported_at <= ? AND level != 'grid')
-FROM cases"""
 
-
-def _summary_kpis(row: sqlite3.Row) -> dict:
-    """The KPI dict of :meth:`CaseStore.case_summary` from its :data:`_SUMMARY_KPIS` row."""
-    n = [int(v or 0) for v in row[:8]]
-    nan = float("nan")
-    return {
-        "reported_today": n[0],
-        "closed_today": n[1],
-        "reported": n[2],
-        "closed": n[4],
-        "closure_rate": n[3] / n[2] if n[2] else nan,
-        "on_time_rate": n[5] / n[4] if n[4] else nan,
-        "open": n[6],
-        "open_overdue": n[7],
-        "mean_handling_hours": float(row[8]) if row[8] is not None else nan,
-        "escalated": int(row[9] or 0),
-    }
+def _cube_keys(q: CubeQuery, units: tuple[str, ...], shift: str) -> tuple[list, list, list]:
+    """The GROUP BY expressions of a cube query, their column names and their arguments."""
+    unknown = set(units) - set(CUBE_UNITS) | set(q.by) - set(CUBE_BREAKDOWNS)
+    if unknown or q.day not in (None, *CUBE_DAYS):
+        raise StoreError(
+            f"case cube: cannot group by {sorted(unknown) or q.day}; units are "
+            f"{list(CUBE_UNITS)}, breakdowns {list(CUBE_BREAKDOWNS)}, days {list(CUBE_DAYS)}"
+        )
+    keys, names, args = list(units), list(units), []
+    if q.day:
+        keys.append(f"substr(datetime({q.day}, ?), 1, 10)")
+        names.append("day")
+        args.append(shift)
+    return [*keys, *q.by], [*names, *q.by], args
 
 
 @dataclass(frozen=True)
