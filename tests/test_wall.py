@@ -10,9 +10,9 @@ from conftest import X0, Y0, load_tiny_county, signed_in
 from dashboard.app import create_app
 from wangge.access import Scope
 from wangge.casework import validate_new_case
-from wangge.clock import utc_now
+from wangge.clock import COUNTY_TZ, utc_now
 from wangge.demo.simulate import simulate
-from wangge.services.metrics import LOCAL_TZ, wall_data, wall_fingerprint
+from wangge.services.metrics import wall_data, wall_fingerprint
 from wangge.settings import Settings
 from wangge.store import Store
 
@@ -43,7 +43,7 @@ def test_kpis_match_the_cases(app):
     now = pd.Timestamp.now(tz="UTC")
     data = wall_data(store, now=now, scope=Scope.county())
     cases = store.cases_frame(scope=Scope.county())
-    midnight = now.tz_convert(LOCAL_TZ).normalize().tz_convert("UTC")
+    midnight = now.tz_convert(COUNTY_TZ).normalize().tz_convert("UTC")
     assert data.kpis["reported_today"] == int((cases["reported_at"] >= midnight).sum())
     overdue = cases["closed_at"].isna() & (cases["deadline_at"] < now)
     assert data.kpis["open_overdue"] == int(overdue.sum()) > 0

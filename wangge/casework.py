@@ -24,7 +24,6 @@ from wangge import clock
 __all__ = [
     "CATEGORIES",
     "LEVELS",
-    "LOCAL_TZ",
     "case_day",
     "SOURCES",
     "STATUSES",
@@ -119,11 +118,6 @@ def parse_time(value: object, field: str) -> str:
             {field: f"expected an ISO-8601 time such as 2026-11-22T08:30:00+08:00, found {value!r}"}
         ) from None
     return clock.stamp(when)
-
-
-#: The command centre's clock: an alias of :data:`wangge.clock.COUNTY_TZ`, kept for callers
-#: not yet switched to the clock.
-LOCAL_TZ = clock.COUNTY_TZ
 
 
 def case_day(reported_at: str) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from wangge import clock, kpis
 from wangge.access import OutOfScope, Scope
-from wangge.casework import CATEGORIES, LOCAL_TZ
+from wangge.casework import CATEGORIES
 from wangge.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ def window_since(window: str | None, default: str = "30d") -> str | None:
     days = WINDOWS.get(window or default, WINDOWS[default])
     if days is None:
         return None
-    since = pd.Timestamp.now(tz=LOCAL_TZ).normalize() - pd.Timedelta(days=days - 1)
-    return since.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = pd.Timestamp.now(tz=clock.COUNTY_TZ).normalize() - pd.Timedelta(days=days - 1)
+    return clock.stamp(since)
 
 
 def wall_fingerprint(store: Store, *, scope: Scope, now: pd.Timestamp | None = None) -> str:
@@ -95,7 +95,7 @@ def case_figures(
 
 
 def _window(now: pd.Timestamp, days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    today = now.tz_convert(LOCAL_TZ).normalize()
+    today = now.tz_convert(clock.COUNTY_TZ).normalize()
     return today, today - pd.Timedelta(days=days - 1)
 
 
@@ -154,7 +154,7 @@ def cube_figures(cube: CaseCube, filters: dict | None = None) -> CaseFigures:
     categories = pd.DataFrame(
         {"category": list(CATEGORIES), "cases": [int(by_category.get(c, 0)) for c in CATEGORIES]}
     )
-    days_index = pd.date_range(window, today, freq="D", tz=LOCAL_TZ)
+    days_index = pd.date_range(window, today, freq="D", tz=clock.COUNTY_TZ)
     keys = days_index.strftime("%Y-%m-%d")
     trend = pd.DataFrame(
         {
@@ -206,7 +206,7 @@ class WallData:
 
 
 def _local(ts: pd.Series) -> pd.Series:
-    return ts.dt.tz_convert(LOCAL_TZ)
+    return ts.dt.tz_convert(clock.COUNTY_TZ)
 
 
 def wall_data(
@@ -355,7 +355,7 @@ def _patrol_figures(store: Store, *, now: pd.Timestamp, scope: Scope) -> tuple[i
         return 0, float("nan")
     mine = set(workers["worker_id"])
     on_duty = len(store.workers_seen_since(clock.stamp(now - kpis.ON_DUTY), scope=scope) & mine)
-    today = now.tz_convert(LOCAL_TZ).normalize()
+    today = now.tz_convert(clock.COUNTY_TZ).normalize()
     stats = store.patrol_day_stats(
         scope=scope,
         since=clock.stamp(today - pd.Timedelta(days=1)),

@@ -4,14 +4,10 @@ Every SQL statement of the project lives in this package, so that another backen
 with PostGIS) can be added behind the same methods without touching pages or the API. The
 package is split by aggregate (see :mod:`wangge.store.facade`); the schema and its migrations
 are documented in :mod:`wangge.store.schema` and :mod:`wangge.store.migrations`.
-
-``utc_now`` is :func:`wangge.clock.utc_now`, re-exported for callers not yet switched to the
-clock.
 """
 
 from __future__ import annotations
 
-from wangge.clock import utc_now
 from wangge.store.errors import StoreError
 from wangge.store.facade import Store
 from wangge.store.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -21,5 +17,4 @@ __all__ = [
     "SCHEMA_VERSION",
     "Store",
     "StoreError",
-    "utc_now",
 ]

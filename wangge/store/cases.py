@@ -21,7 +21,7 @@ import pandas as pd
 
 from wangge import clock
 from wangge.access import OutOfScope, Scope
-from wangge.casework import TRANSITIONS, TransitionError, case_day, next_level
+from wangge.casework import STATUSES, TRANSITIONS, TransitionError, case_day, next_level
 from wangge.store.db import Database, GroupCommit
 from wangge.store.errors import StoreError
 from wangge.store.schema import CASE_COLUMNS, CASE_INSERT, H3_RESOLUTIONS, h3_cells
@@ -75,16 +75,7 @@ class CubeQuery(Protocol):
 
 
 #: Statuses of open cases (all but closed), listed so that queries use the status index.
-OPEN_STATUSES = (
-    "reported",
-    "accepted",
-    "dispatched",
-    "in_progress",
-    "resolved",
-    "verified",
-    "returned",
-    "escalated",
-)
+OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
 
 
 class CaseStore(Database):
