@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 from shapely import LineString, box
 
-__all__ = ["CRS", "X0", "Y0", "county_frames", "write_county"]
+__all__ = ["CRS", "X0", "Y0", "county_files", "county_frames", "write_county"]
 
 CRS = "EPSG:4547"
 X0, Y0 = 500_000.0, 3_400_000.0
@@ -80,3 +80,28 @@ def write_county(folder: Path, **changes: gpd.GeoDataFrame) -> Path:
     for layer, frame in {**county_frames(), **changes}.items():
         frame.to_file(path, layer=layer, engine="pyogrio")
     return path
+
+
+def county_files(path: Path, **changes):
+    """The import options of the county :func:`write_county` wrote to ``path`` (a GeoPackage),
+    with ``changes`` to any field of :class:`wangge.ingest.county.CountyFiles`."""
+    from dataclasses import replace
+
+    from wangge.ingest.county import CountyFiles
+
+    files = CountyFiles(
+        county_code="341122",
+        county_name="测试县",
+        townships=f"{path}:townships",
+        communities=f"{path}:communities",
+        township_code="TCODE",
+        township_name="TNAME",
+        community_code="CCODE",
+        community_name="CNAME",
+        community_kind="CKIND",
+        buildings=f"{path}:buildings",
+        households_column="hh",
+        building_id="bid",
+        references={"roads": f"{path}:roads"},
+    )
+    return replace(files, **changes)

@@ -9,12 +9,12 @@ import re
 import geopandas as gpd
 import pyogrio
 import pytest
-from county_files import X0, Y0, write_county
+from county_files import X0, Y0, county_files, write_county
 from shapely import box
 
 from wangge.access import Scope
 from wangge.cli import main
-from wangge.ingest.county import CountyFiles, import_county
+from wangge.ingest.county import import_county
 from wangge.ingest.grids import GridFiles, import_grids
 from wangge.ingest.problems import ImportRefused
 from wangge.services import grids as versions
@@ -28,24 +28,7 @@ CRS = "EPSG:4547"
 def store(tmp_path) -> Store:
     path = write_county(tmp_path / "files")
     store = Store(tmp_path / "data" / "wangge.sqlite")
-    import_county(
-        store,
-        CountyFiles(
-            county_code="341122",
-            county_name="测试县",
-            townships=f"{path}:townships",
-            communities=f"{path}:communities",
-            township_code="TCODE",
-            township_name="TNAME",
-            community_code="CCODE",
-            community_name="CNAME",
-            community_kind="CKIND",
-            buildings=f"{path}:buildings",
-            households_column="hh",
-            building_id="bid",
-            references={"roads": f"{path}:roads"},
-        ),
-    )
+    import_county(store, county_files(path))
     return store
 
 

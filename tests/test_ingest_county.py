@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from county_files import X0, Y0, county_frames, write_county
+from county_files import X0, Y0, county_files, county_frames, write_county
 from shapely import LineString, Polygon, box
 
 from geo.coords import wgs84_to_gcj02
@@ -28,22 +28,7 @@ from wangge.store import Store
 
 
 def _files(path: Path, **changes) -> CountyFiles:
-    files = CountyFiles(
-        county_code="341122",
-        county_name="测试县",
-        townships=f"{path}:townships",
-        communities=f"{path}:communities",
-        township_code="TCODE",
-        township_name="TNAME",
-        community_code="CCODE",
-        community_name="CNAME",
-        community_kind="CKIND",
-        buildings=f"{path}:buildings",
-        households_column="hh",
-        building_id="bid",
-        references={"roads": f"{path}:roads"},
-    )
-    return replace(files, **changes)
+    return county_files(path, **changes)
 
 
 def _problems(tmp_path: Path, files_changes: dict | None = None, **layers) -> list[str]:
