@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
 
 import geopandas as gpd
 import pandas as pd
@@ -173,3 +181,54 @@ def find_component(component, component_id):
                 return c
             stack.append(getattr(c, "children", None))
     raise AssertionError(f"no component {component_id!r} in the layout")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def health(url: str) -> dict | None:
+    """The app's ``/api/v1/health`` answer, or None while it does not answer 200."""
+    try:
+        with urlopen(url + "/api/v1/health", timeout=5) as resp:
+            return json.loads(resp.read()) if resp.status == 200 else None
+    except (URLError, OSError, ValueError):
+        return None
+
+
+@contextmanager
+def served_app(
+    env: dict,
+    log_path: Path,
+    *,
+    ready: Callable[[dict], bool] = lambda answer: True,
+    timeout: float = 60,
+) -> Iterator[str]:
+    """``python app.py`` with ``env`` on a free port of 127.0.0.1, its output in ``log_path``:
+    yields its URL once its health answer satisfies ``ready``, and stops it afterwards."""
+    port = free_port()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"],
+            cwd=ROOT,
+            env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        try:
+            while not ((answer := health(url)) is not None and ready(answer)):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the dashboard did not start:\n" + log_path.read_text())
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

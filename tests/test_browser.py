@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -39,17 +38,12 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         allow_module_level=True,
     )
 
+from conftest import served_app  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -64,12 +58,9 @@ def server_data(tmp_path_factory) -> Path:
 def server(server_data):
     """The dashboard on the demo county, set up with ``wangge demo setup`` first."""
     data_dir = server_data
-    port = _free_port()
     env = {
         **os.environ,
         "WANGGE_DATA_DIR": str(data_dir),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
         "WANGGE_WALL_REFRESH": str(WALL_REFRESH),
     }
     subprocess.run(
@@ -79,29 +70,8 @@ def server(server_data):
         check=True,
         timeout=600,
     )
-    log = open(data_dir / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urlopen(url + "/api/v1/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(
-                "the dashboard did not start:\n" + (data_dir / "server.log").read_text()
-            )
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with served_app(env, data_dir / "server.log") as url:
+        yield url
 
 
 @pytest.fixture

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-from urllib.request import urlopen
 
 import pytest
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, served_app
 from liechtenstein_county import COUNTY_CODE, TOWNSHIP_CODES, prepare
 from test_browser import PASSWORD, browser, login  # noqa: F401 (browser: a fixture)
 
@@ -52,12 +49,6 @@ def _wangge(env: dict, *args: str) -> str:
     return done.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def county(tmp_path_factory) -> dict:
     """The walk-through up to the served app: its URL and the published version's grids."""
@@ -83,32 +74,8 @@ def county(tmp_path_factory) -> dict:
     ]
     _wangge(env, "grids", "publish", "1")
     _wangge(env, "user", "add", "admin", "--role", "county", "--password", PASSWORD)
-    port = _free_port()
-    log = open(tmp / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urlopen(url + "/api/v1/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the dashboard did not start:\n" + (tmp / "server.log").read_text())
-        time.sleep(0.3)
-    yield {"url": url, "grids": versions[0]["grids"], "data_dir": data_dir}
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with served_app(env, tmp / "server.log") as url:
+        yield {"url": url, "grids": versions[0]["grids"], "data_dir": data_dir}
 
 
 def test_the_published_grids_of_the_imported_county_are_served(county):

@@ -10,19 +10,15 @@ font Chromium actually drew with still has to be the served one).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
-from urllib.error import URLError
 from urllib.parse import urlparse
-from urllib.request import urlopen
 
 import pytest
+from conftest import health, served_app  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -37,20 +33,6 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 BAD_WORDS = ("ERROR", "Traceback", "Exception")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _health(url: str) -> dict | None:
-    try:
-        with urlopen(url + "/api/v1/health", timeout=5) as resp:
-            return json.loads(resp.read())
-    except (URLError, OSError, ValueError):
-        return None
-
-
 def _log_problems(log: Path) -> list[str]:
     return [line for line in log.read_text().splitlines() if any(w in line for w in BAD_WORDS)]
 
@@ -60,36 +42,22 @@ def fresh(tmp_path_factory):
     """(url, log file) of ``python app.py`` started on an empty data folder, once its
     start-up analytics have run."""
     data_dir = tmp_path_factory.mktemp("fresh-data")
-    port = _free_port()
     env = {
         **os.environ,
         "WANGGE_DATA_DIR": str(data_dir),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
         "WANGGE_DEMO_FEED": "1",  # as a new user runs it: the feed keeps the county moving
     }
     log_path = data_dir / "server.log"
-    log = open(log_path, "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 900  # the demo set-up takes 40 s to a few minutes
-    try:
-        while not (_health(url) or {}).get("warm"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the app did not start and warm up:\n" + log_path.read_text())
-            time.sleep(1)
+    # the demo set-up takes 40 s to a few minutes; wait for the start-up analytics too
+    with served_app(
+        env, log_path, ready=lambda answer: bool(answer.get("warm")), timeout=900
+    ) as url:
         yield url, log_path
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_a_fresh_start_is_healthy_and_its_log_is_clean(fresh):
     url, log = fresh
-    body = _health(url)
+    body = health(url)
     assert body is not None
     assert body["status"] == "ok", body["reasons"]
     assert set(body["components"]) == {
@@ -216,5 +184,5 @@ def test_chinese_is_drawn_in_the_served_font_on_every_page(fresh, browser):
 
 def test_the_log_stays_clean_after_the_pages_were_served(fresh):
     url, log = fresh
-    assert (_health(url) or {}).get("status") == "ok"
+    assert (health(url) or {}).get("status") == "ok"
     assert _log_problems(log) == []
