@@ -12,6 +12,7 @@ from dashboard import ids
 from dashboard.api import blueprint
 from dashboard.auth import init_auth
 from dashboard.i18n import t
+from dashboard.notfound import init_not_found
 from wangge.paths import REPO_ROOT
 from wangge.services.analytics import AnalyticsService
 from wangge.services.layers import LayerService
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.server.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.server.register_blueprint(blueprint)
     init_auth(app.server, store, settings.data_dir)
+    init_not_found(app)  # after the sign-in guard: an unknown path asks for a session first
     app.layout = html.Div(
         [dcc.Location(id=ids.URL, refresh="callback-nav"), dash.page_container],
         className="app-root",

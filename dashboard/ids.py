@@ -34,6 +34,8 @@ WALL_MAP = "wall-map"
 WALL_COMMUNITIES = "wall-communities"
 WALL_POINTS = "wall-points"
 WALL_SETTINGS = "wall-settings"
+WALL_DATE = "wall-date"
+WALL_MAP_BOX = "wall-map-box"
 
 CASES_LANG = "cases-lang"
 CASES_URL_SYNC = "cases-url-sync"
