@@ -178,6 +178,15 @@
   }).observe(document.documentElement, { childList: true, subtree: true });
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     wangge_wall: {
+      /* a refresh request {n, at, seen}, unless the last one is unanswered (the time of the
+         last answer is still the one it saw) and less than a minute old */
+      gate: function (n, lastOk, request) {
+        var now = Date.now();
+        if (request && request.seen === lastOk && now - request.at < 60000) {
+          return window.dash_clientside.no_update;
+        }
+        return { n: n, at: now, seen: lastOk };
+      },
       // the screen height over 1080 px, to two decimals: chart fonts follow it
       scale: function (_n, current) {
         var s = Math.round(100 * Math.max(0.5, window.innerHeight / 1080)) / 100;

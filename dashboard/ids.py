@@ -36,6 +36,7 @@ WALL_POINTS = "wall-points"
 WALL_SETTINGS = "wall-settings"
 WALL_DATE = "wall-date"
 WALL_MAP_BOX = "wall-map-box"
+WALL_REQUEST = "wall-request"
 
 CASES_LANG = "cases-lang"
 CASES_URL_SYNC = "cases-url-sync"

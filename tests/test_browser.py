@@ -403,3 +403,168 @@ def test_a_township_leader_sees_neither_another_townships_cases_nor_its_api_data
     # and the address bar now names the leader's own township
     assert f"code={mine['code']}" in browser.current_url
     assert _severe_console(browser) == []
+
+
+# -- the wall at any size, the phone width, the language ------------------------------------------
+
+
+def _viewport(browser, width: int, height: int, *, mobile: bool = False) -> None:
+    """Make the page's viewport exactly ``width`` x ``height`` CSS pixels (a wall's screen, a
+    phone), whatever the window's own frame takes."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+    if not mobile:  # a phone's page is laid out at its own width (its viewport meta tag)
+        WebDriverWait(browser, 10).until(
+            lambda d: d.execute_script("return [innerWidth, innerHeight]") == [width, height]
+        )
+
+
+#: Per list of the wall: its rows, whether each is shown and lies wholly inside the list's box.
+_WALL_ROWS = """
+return [...document.querySelectorAll('.wall-page .case-list, .wall-page .rank-list')].map(list => {
+  const box = list.getBoundingClientRect();
+  const rows = [...list.children].map(r => {
+    const b = r.getBoundingClientRect();
+    const shown = getComputedStyle(r).display !== 'none';
+    return [shown, b.top >= box.top - 0.5 && b.bottom <= box.bottom + 0.5, b.height];
+  });
+  return [list.id || list.parentElement.id, rows];
+});
+"""
+
+#: The painted extent of the wall map's canvas over the map's box: [width share, height share].
+_MAP_EXTENT = """
+const map = document.getElementById('wall-map').getBoundingClientRect();
+let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+for (const c of document.querySelectorAll('#wall-map .leaflet-overlay-pane canvas')) {
+  const r = c.getBoundingClientRect(), sx = r.width / c.width, sy = r.height / c.height;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let y = 0; y < c.height; y += 2) for (let x = 0; x < c.width; x += 2) {
+    if (d[4 * (y * c.width + x) + 3] === 0) continue;
+    const px = r.left + x * sx, py = r.top + y * sy;
+    if (px < map.left || px > map.right || py < map.top || py > map.bottom) continue;
+    x0 = Math.min(x0, px); x1 = Math.max(x1, px); y0 = Math.min(y0, py); y1 = Math.max(y1, py);
+  }
+}
+return [(x1 - x0) / map.width, (y1 - y0) / map.height];
+"""
+
+
+def _wall_checks(browser) -> None:
+    """The wall as it is now: whole rows in every list, the county fitted to the map's box."""
+    lists = browser.execute_script(_WALL_ROWS)
+    assert len(lists) == 3, lists  # the ranking and the two case lists
+    for name, rows in lists:
+        shown = [r for r in rows if r[0]]
+        assert len(shown) >= 5, (name, rows)  # the lists are full: rows to fit
+        assert all(inside for _, inside, _ in shown), (name, rows)  # no row cut at the bottom
+    # the county fills its box along one side (fitted), and fits inside along the other
+    WebDriverWait(browser, 15).until(
+        lambda d: max(d.execute_script(_MAP_EXTENT)) >= 0.8, message="the map is not fitted"
+    )
+    extent = browser.execute_script(_MAP_EXTENT)
+    assert min(extent) < 0.98, extent
+
+
+def test_the_wall_fits_1080p_and_4k_with_date_labelled_ranking_and_whole_rows(server, browser):
+    _viewport(browser, 1920, 1080)
+    browser.get(server + "/wall?token=demo-wall-display")
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#wall-overdue .case-row")) >= 5,
+    )
+    # the county's date and weekday beside the clock
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    weekday = "星期" + "一二三四五六日"[now.weekday()]
+    date = browser.find_element(By.ID, "wall-date").text
+    assert date in {
+        f"{d.year}年{d.month}月{d.day}日 {'星期' + '一二三四五六日'[d.weekday()]}"
+        for d in (now, now - timedelta(minutes=1))
+    }, (date, weekday)
+    # the ranking's columns are named
+    head = [
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, "#wall-townships .rank-head > *")
+    ]
+    assert head == ["#", "乡镇/街道", "在办事件", "超期", "在办", "30日上报"], head
+    _wall_checks(browser)
+    # the same page on a 4K wall: refitted, whole rows, still no scrollbars
+    _viewport(browser, 3840, 2160)
+    time.sleep(2)  # the map's box is checked every second
+    _wall_checks(browser)
+    scroll = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    assert scroll == [3840, 2160], scroll
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "wall-4k-fitted.png"))
+    assert _severe_console(browser) == []
+
+
+def test_a_township_leaders_wall_ranks_the_townships_communities(server, browser, server_data):
+    from wangge.store import Store
+
+    townships = Store(server_data / "wangge.sqlite").admin_units("township", scope=Scope.county())
+    mine = townships.iloc[0]
+    communities = Store(server_data / "wangge.sqlite").admin_units(
+        "community", scope=Scope.of_township(mine["code"])
+    )
+    _viewport(browser, 1920, 1080)
+    login(browser, server, username=f"leader{mine['code'][6:9]}", next_url="/wall")
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#wall-townships .rank-list > *")) > 1
+    )
+    rows = browser.find_elements(By.CSS_SELECTOR, "#wall-townships .rank-list > .rank-row")
+    assert {r.get_attribute("data-code") for r in rows} == set(communities["code"])
+    shown = [r.find_element(By.CSS_SELECTOR, ".rank-name").text for r in rows if r.is_displayed()]
+    assert len(shown) >= 5 and set(shown) <= set(communities["name"]), shown
+    head = browser.find_element(By.CSS_SELECTOR, "#wall-townships .rank-head .rank-name").text
+    assert head == "社区/村"
+    _wall_checks(browser)
+    assert _severe_console(browser) == []
+
+
+#: Per navigation link: its text, width, lines of text (tops of the text's boxes), top.
+_NAV = """return [...document.querySelectorAll('.app-nav .nav-link')].map(e => {
+  const r = e.getBoundingClientRect(), range = document.createRange();
+  range.selectNodeContents(e);
+  const lines = new Set([...range.getClientRects()].map(b => Math.round(b.top))).size;
+  return [e.textContent, r.width, lines, Math.round(r.top)];
+});"""
+
+
+def test_a_township_leader_can_work_at_phone_width(server, browser):
+    _viewport(browser, 390, 844, mobile=True)
+    login(browser, server, username="leader001", next_url="/")
+    assert browser.execute_script("return [innerWidth, innerHeight]") == [390, 844]
+    _wait_drawn(browser)
+    # the navigation: one line per link, the links side by side (a strip that scrolls)
+    nav = browser.execute_script(_NAV)
+    assert len(nav) >= 4 and len({top for *_, top in nav}) == 1, nav
+    assert all(w >= 3 * 14 and lines == 1 for _, w, lines, _ in nav), nav
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    box = browser.find_element(By.CSS_SELECTOR, ".leaflet-container").rect
+    assert box["width"] >= 380 and box["height"] >= 500, box  # the map has the screen
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "phone-map.png"))
+    # the case list: a table with width, rows that can be read, and the case's card
+    browser.get(server + "/cases")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".ag-row")))
+    grid = browser.find_element(By.ID, "cases-grid").rect
+    assert grid["width"] > 300 and grid["height"] > 300, grid
+    cell = browser.find_element(By.CSS_SELECTOR, '.ag-row [col-id="case_id"]')
+    assert cell.rect["width"] > 80 and cell.text.startswith("C"), cell.rect
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "phone-cases.png"))
+    # the drill-down: its map is there, drawn, as wide as the screen
+    browser.get(server + "/situation")
+    # (generous: the first drill-down after start waits for the analytics' warm-up)
+    WebDriverWait(browser, 120).until(ec.presence_of_element_located((By.ID, "sit-ranking")))
+    _wait_drawn(browser)
+    sit = browser.find_element(By.ID, "sit-map").rect
+    assert sit["width"] > 350 and sit["height"] > 300 and sit["y"] < 844, sit
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "phone-situation.png"))
+    assert _severe_console(browser) == []

@@ -263,6 +263,7 @@ def _stores(settings, lang: str, bounds: list) -> list:
         dcc.Store(id=ids.WALL_SCALE, data=None),
         dcc.Store(id=ids.WALL_MAP_BOX, data=None),
         dcc.Store(id=ids.WALL_LAST_OK, data=None),
+        dcc.Store(id=ids.WALL_REQUEST, data=None),
         dcc.Interval(id=ids.WALL_TICK, interval=settings.wall_refresh * 1000, n_intervals=0),
         dcc.Interval(id=ids.WALL_CLOCK_TICK, interval=1000, n_intervals=0),
     ]
@@ -383,18 +384,20 @@ DATA_OUTPUTS = (
 @callback(
     *DATA_OUTPUTS,
     Output(ids.WALL_LAST_OK, "data"),
-    Input(ids.WALL_TICK, "n_intervals"),
+    Input(ids.WALL_REQUEST, "data"),
     Input(ids.WALL_SCALE, "data"),
     State(ids.WALL_FINGERPRINT, "data"),
     State(ids.WALL_SETTINGS, "data"),
+    prevent_initial_call=True,
 )
 @page_callback("/wall")
-def refresh_wall(_n, scale, fingerprint, settings):
+def refresh_wall(_request, scale, fingerprint, settings):
     """Only what changed: nothing but the time of the check when the data (and the screen's
     scale) are as at ``fingerprint``; else the panels whose content differs from what the wall
     shows (each panel's digest is kept in the fingerprint store), so a status change re-sends
     the KPIs and the lists, not the map's dots. ``scale`` is the screen height over 1080 pixels:
-    chart fonts grow with it, as the page's own text does (it is sized in vh)."""
+    chart fonts grow with it, as the page's own text does (it is sized in vh). ``_request`` is
+    the browser's request for a refresh (:func:`wangge_wall.gate`: at most one at a time)."""
     store = current_app.config["WANGGE_STORE"]
     now = pd.Timestamp.now(tz="UTC")
     checked = int(now.timestamp() * 1000)
@@ -438,6 +441,18 @@ def _digest(panel) -> str:
     """A short digest of a panel's content as the browser receives it."""
     text = to_json_plotly(panel)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+# one refresh at a time: a tick while the last request is unanswered asks nothing (Dash drops
+# the answer of a request that a newer one overtook, so a server slower than the refresh period
+# would otherwise never update the wall)
+clientside_callback(
+    ClientsideFunction(namespace="wangge_wall", function_name="gate"),
+    Output(ids.WALL_REQUEST, "data"),
+    Input(ids.WALL_TICK, "n_intervals"),
+    State(ids.WALL_LAST_OK, "data"),
+    State(ids.WALL_REQUEST, "data"),
+)
 
 
 clientside_callback(
