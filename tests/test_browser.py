@@ -41,6 +41,7 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
 from conftest import served_app  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -568,3 +569,158 @@ def test_a_township_leader_can_work_at_phone_width(server, browser):
     if SHOTS:
         browser.save_screenshot(str(SHOTS / "phone-situation.png"))
     assert _severe_console(browser) == []
+
+
+def _code_lists() -> dict[str, tuple[str, ...]]:
+    """The codes stored in the data that must never show as such: flags, building types,
+    statuses, categories (and levels, sources, actors, grid kinds)."""
+    from dashboard.i18n import TEXT
+    from geo.partition.quality import INFEASIBLE
+    from wangge.casework import CATEGORIES, LEVELS, SOURCES, STATUSES
+
+    return {
+        "flag": (*INFEASIBLE, "out-of-band", "over-maximum"),
+        "building": tuple(k.split(".", 1)[1] for k in TEXT if k.startswith("building.")),
+        "status": STATUSES,
+        "category": CATEGORIES,
+        "level": LEVELS,
+        "source": SOURCES,
+        "actor": tuple(k.split(".", 1)[1] for k in TEXT if k.startswith("actor.")),
+        "gridkind": ("urban", "rural", "special"),
+    }
+
+
+def _raw_codes(text: str, lang: str) -> list[str]:
+    """Codes of :func:`_code_lists` visible in ``text``: in Chinese any of them as a word; in
+    English those that no English text contains (with ``_`` or ``-``: rural_house,
+    undersize-piece), since "closed" or "market" are also their own translation."""
+    import re
+
+    codes = {c for family in _code_lists().values() for c in family}
+    if lang == "en":
+        codes = {c for c in codes if re.search(r"[_-]", c)}
+    return sorted(c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text))
+
+
+def _names(server_data: Path) -> list[str]:
+    """Names of places and people and free text of the data (case titles): the Chinese that
+    may show on an English page. Longest first, to strip them from a text."""
+    from wangge.store import Store
+
+    store = Store(server_data / "wangge.sqlite")
+    county = Scope.county()
+    names = {"中文"}  # the language switch names its language in it
+    for level in ("county", "township", "community"):
+        names |= set(store.admin_units(level, scope=county)["name"])
+    names |= set(store.workers(scope=county)["name"])
+    names |= set(store.cases_frame(scope=county)["title"].dropna())
+    return sorted(names, key=len, reverse=True)
+
+
+def _open_first_case(browser) -> bool:
+    """Click the case list's first case; whether its card shows its history."""
+    if not browser.find_elements(By.CSS_SELECTOR, "#cases-events li"):
+        cells = browser.find_elements(By.CSS_SELECTOR, '.ag-row [col-id="case_id"]')
+        if cells:
+            cells[0].click()
+            time.sleep(1)
+    return bool(browser.find_elements(By.CSS_SELECTOR, "#cases-events li"))
+
+
+def _walk(browser, server: str, lang: str, flagged: str) -> dict[str, str]:
+    """The visible text of every page (the case list with a case's card, a grid card with
+    division flags, the wall, a path that is no page) in ``lang``; hovering the map's middle
+    adds a tooltip's text."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    q = "" if lang == "zh" else "lang=en"
+    pages = {
+        "map": ("/", "area-summary"),
+        "drill-down": ("/situation", "sit-ranking"),
+        "grid card": (f"/situation?level=grid&code={flagged}", "grid-card"),
+        "cases": ("/cases", "cases-grid"),
+        "wall": ("/wall", "kpi-reported_today"),
+        "404": ("/no-such-page", "notfound-page"),
+    }
+    texts = {}
+    for name, (path, ready) in pages.items():
+        browser.get(server + path + (("&" if "?" in path else "?") + q if q else ""))
+        WebDriverWait(browser, 120).until(ec.presence_of_element_located((By.ID, ready)))
+        if name == "cases":  # a case's card with its history (clicked again if the grid redrew)
+            WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda d: _open_first_case(d)
+            )
+        if name == "map":
+            _wait_drawn(browser)
+            mapel = browser.find_element(By.CSS_SELECTOR, ".leaflet-container")
+            ActionChains(browser).move_to_element_with_offset(mapel, 10, 120).perform()
+            time.sleep(0.5)
+        if name == "wall":
+            WebDriverWait(browser, 60).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, "#wall-newest .case-row")
+            )
+        texts[name] = (
+            browser.execute_script("return document.body.innerText") + "\n" + (browser.title)
+        )
+    return texts
+
+
+def test_the_pages_show_no_raw_codes_and_no_chinese_in_english(server, browser, server_data):
+    import re
+
+    from wangge.store import Store
+
+    grids = Store(server_data / "wangge.sqlite").grids(scope=Scope.county())
+    flagged = grids.loc[grids["flags"].fillna("").str.contains("undersize"), "grid_code"].iloc[0]
+    names = _names(server_data)
+    login(browser, server)
+    for lang in ("zh", "en"):
+        texts = _walk(browser, server, lang, flagged)
+        # the walk saw the translated words of codes: a flag, statuses, categories
+        words = "\n".join(texts.values())
+        flag = "分隔片区户数不足" if lang == "zh" else "separated piece below the band"
+        assert (
+            flag in texts["grid card"]
+            or "社区户数不足" in texts["grid card"]
+            or ("community below the band" in texts["grid card"])
+        ), texts["grid card"]
+        assert ("已上报" if lang == "zh" else "reported") in words
+        for page, text in texts.items():
+            assert _raw_codes(text, lang) == [], (lang, page, _raw_codes(text, lang))
+            if lang == "en":
+                for n in names:
+                    text = text.replace(n, "")
+                chinese = [
+                    line for line in text.splitlines() if re.search(r"[\u4e00-\u9fff]", line)
+                ]
+                assert chinese == [], (page, chinese)
+        assert ("页面不存在" if lang == "zh" else "Page not found") in texts["404"]
+    assert "County command centre" in texts["map"]  # the signed-in user's role, translated
+    # only the 404 page's own answer is logged (the browser reports its status)
+    assert all("404" in message for message in _severe_console(browser))
+
+
+def test_a_path_that_is_no_page_answers_404_styled_in_the_chosen_language(server, browser):
+    login(browser, server)
+    browser.get(server + "/no-such-page?lang=en")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "notfound-page")))
+    page = browser.find_element(By.ID, "notfound-page")
+    assert "Page not found" in page.text and "Situation map" in page.text  # the header too
+    box = browser.find_element(By.CSS_SELECTOR, ".notfound-box")
+    assert box.value_of_css_property("text-align") == "center"  # styled by the house CSS
+    assert browser.title == "Page not found"
+    status = browser.execute_script(
+        """return Promise.all(['/no-such-page', '/api/v1/no-such-route', '/assets/none.css',
+          '/cases'].map(u => fetch(u).then(r => r.status)))"""
+    )
+    assert status == [404, 404, 404, 200]
+    api = browser.execute_script("return fetch('/api/v1/no-such-route').then(r => r.json())")
+    assert api["error"] == "not_found"
+    # a missing file: a styled page too, in the language asked for
+    browser.get(server + "/assets/none.css")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "页面不存在"
+    browser.find_element(By.LINK_TEXT, "返回态势地图").click()
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "area-summary")))
+    browser.get(server + "/no-such-page")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "notfound-page")))
+    assert "页面不存在" in browser.find_element(By.ID, "notfound-page").text
