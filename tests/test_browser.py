@@ -555,6 +555,8 @@ def test_a_township_leader_can_work_at_phone_width(server, browser):
     assert grid["width"] > 300 and grid["height"] > 300, grid
     cell = browser.find_element(By.CSS_SELECTOR, '.ag-row [col-id="case_id"]')
     assert cell.rect["width"] > 80 and cell.text.startswith("C"), cell.rect
+    # in the app's own typeface, which has Chinese (AG Grid's theme names one without)
+    assert cell.value_of_css_property("font-family").startswith('"Noto Sans SC"')
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
     if SHOTS:
         browser.save_screenshot(str(SHOTS / "phone-cases.png"))
