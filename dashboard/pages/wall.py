@@ -358,7 +358,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         _column(right_panels(lang)),
     ]
     return html.Div(
-        className="wall-page",
+        className=f"wall-page lang-{lang}",  # English words are longer: wider columns
         children=[
             *_stores(settings, lang, bounds),
             _header(county["name"].iloc[0], lang),
