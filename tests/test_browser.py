@@ -553,10 +553,14 @@ def test_a_township_leader_can_work_at_phone_width(server, browser):
     WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".ag-row")))
     grid = browser.find_element(By.ID, "cases-grid").rect
     assert grid["width"] > 300 and grid["height"] > 300, grid
-    cell = browser.find_element(By.CSS_SELECTOR, '.ag-row [col-id="case_id"]')
-    assert cell.rect["width"] > 80 and cell.text.startswith("C"), cell.rect
+    # a case number's cell, read at once (the grid may redraw its rows meanwhile)
+    width, text, font = browser.execute_script(
+        """const c = document.querySelector('.ag-row [col-id="case_id"]');
+        return [c.getBoundingClientRect().width, c.textContent, getComputedStyle(c).fontFamily];"""
+    )
+    assert width > 80 and text.startswith("C"), (width, text)
     # in the app's own typeface, which has Chinese (AG Grid's theme names one without)
-    assert cell.value_of_css_property("font-family").startswith('"Noto Sans SC"')
+    assert font.startswith('"Noto Sans SC"'), font
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
     if SHOTS:
         browser.save_screenshot(str(SHOTS / "phone-cases.png"))
