@@ -1,0 +1,417 @@
+"""Large communities cut into pieces of a few dozen grids, solved alone and in parallel.
+
+The solver's cost grows faster than the number of cells of the piece it divides (shortest
+paths from every seed, repair steps that look at the whole piece), so an area given with no
+community layer, or a sub-district of 30,000 households, took minutes: measured on the
+synthetic town as one area, 10,000 buildings 19.5 s and 20,000 about 60 s (exponent about 1.7,
+``benchmarks/partition.py --scaling``). Here such a community is cut, before tessellation,
+into pieces of whole street blocks holding a whole number of grids each, by recursive
+bisection along the cheapest cuts:
+
+1. Units: the community's blocks (cut by the barrier lines, as the tessellation cuts them);
+   a block holding more than :data:`UNIT_GRIDS` grids of households (an area with no street
+   data is one block) is cut into sub-blocks by straight lines through the widest gap
+   between its buildings, perpendicular to its longest extent, a footprint on the line going
+   wholly to the side holding its point (so no building is cut).
+2. Unit graph: units sharing a boundary, priced by its length, a third of it when the
+   boundary is a street between blocks (streets first).
+3. Bisection: a region of m grids (more than :data:`PIECE_GRIDS`) is cut by the cheapest
+   straight sweep over its units' centres (12 directions; each side must hold a household
+   total that whole in-band grids can take, about half of m); units left on a side but not
+   connected to it go to the other side. Then each side again.
+
+Each piece is then tessellated and divided in its own job, in parallel (the jobs are the
+same whatever the number of workers, so the output is too); piece boundaries run along
+streets, or along straight lines between buildings where the block has no street, and the
+grids of one community get their codes together. METIS (``pymetis``) was measured as the
+bisection: its parts are not always connected and need the same repair, and it does not
+know the band, so the straight sweeps (whose cuts are short, giving compact pieces) are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from geo.partition.tessellation import build_blocks
+
+__all__ = ["PIECE_GRIDS", "UNIT_GRIDS", "split_community"]
+
+#: A community of more grids than 1.5 times this is cut into pieces of about this many.
+PIECE_GRIDS = 16
+#: Blocks of more households than this many grids are cut into sub-blocks first.
+UNIT_GRIDS = 2.0
+#: The price of a piece boundary along a street, relative to one across a block.
+STREET_PRICE = 1.0 / 3.0
+#: Directions tried for a bisection (every 15 degrees).
+_ANGLES = np.deg2rad(np.arange(0, 180, 15))
+#: Parts of a piece polygon smaller than this (m2) are rounding specks.
+_SPECK = 1e-3
+#: Candidate cuts tried per bisection before the region is kept whole.
+_TRIES = 24
+
+
+@dataclass
+class _Units:
+    """The units of one community: polygon, households, centre, block, and their graph."""
+
+    geoms: np.ndarray
+    h: np.ndarray
+    xy: np.ndarray
+    price: sparse.csr_matrix  # shared boundary length x (STREET_PRICE between blocks)
+
+
+def split_community(
+    geometry: shapely.Geometry,
+    footprints: np.ndarray,
+    households: np.ndarray,
+    lines: gpd.GeoDataFrame,
+    *,
+    lo: int,
+    hi: int,
+    piece_grids: int = PIECE_GRIDS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces of a community too large to be divided at once.
+
+    Parameters
+    ----------
+    geometry
+        The community polygon (metric CRS).
+    footprints, households
+        Its buildings (valid polygons) and their households.
+    lines
+        Barrier lines with ``weight`` (:func:`geo.partition.tessellation.barrier_lines`).
+    lo, hi
+        The household band of a grid.
+    piece_grids
+        Grids per piece, about.
+
+    Returns
+    -------
+    tuple
+        The piece polygons (they tile ``geometry``) and the piece of each building. One
+        piece, ``geometry`` itself, when the community holds at most 1.5 x ``piece_grids``
+        grids.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> fp = np.array([box(x * 30, y * 30, x * 30 + 20, y * 30 + 20)
+    ...                for x in range(20) for y in range(10)])
+    >>> empty = gpd.GeoDataFrame({"weight": []}, geometry=[], crs=32650)
+    >>> polys, piece = split_community(box(-10, -10, 600, 300), fp, np.full(200, 50.0),
+    ...                                empty, lo=300, hi=500, piece_grids=8)
+    >>> len(polys), np.bincount(piece).tolist()
+    (3, [70, 80, 50])
+    >>> round(float(shapely.area(shapely.union_all(polys))), 3) == 610 * 310
+    True
+    """
+    n = len(footprints)
+    target = (lo + hi) / 2
+    if households.sum() <= 1.5 * piece_grids * target or n < 2:
+        return np.array([geometry], dtype=object), np.zeros(n, dtype=np.int64)
+    pts = shapely.point_on_surface(footprints)
+    units, unit_of = _units(geometry, footprints, pts, households, lines, UNIT_GRIDS * target)
+    piece = np.full(len(units.geoms), -1, dtype=np.int64)
+    ncomp, comp = csgraph.connected_components(units.price, directed=False)
+    comp_h = np.bincount(comp, weights=units.h, minlength=ncomp)
+    parts: list[np.ndarray] = []
+    rest: list[np.ndarray] = []
+    for c in np.flatnonzero(comp_h > 0):
+        nodes = np.flatnonzero(comp == c)
+        if comp_h[c] > 1.5 * piece_grids * target:
+            parts += _bisect(units, nodes, lo, hi, piece_grids)
+        else:
+            rest.append(nodes)  # exclaves and small parts stay together, as one piece
+    if rest:
+        parts.append(np.concatenate(rest))
+    for p, nodes in enumerate(parts):
+        piece[nodes] = p
+    # units of no building on their own (slivers beside a footprint on a cut line, empty
+    # parts of the community) go with the nearest piece: no piece is left without buildings
+    empty = np.flatnonzero(piece < 0)
+    if len(empty):
+        placed = np.flatnonzero(piece >= 0)
+        near = shapely.STRtree(units.geoms[placed]).query_nearest(
+            units.geoms[empty], all_matches=False
+        )[1]
+        piece[empty] = piece[placed[near]]
+        parts = [np.flatnonzero(piece == p) for p in range(len(parts))]
+    polys = np.array([_union(units.geoms[nodes]) for nodes in parts], dtype=object)
+    return polys, piece[unit_of]
+
+
+def _union(geoms: np.ndarray) -> shapely.Geometry:
+    """The union of ``geoms`` without the specks of no area that rounding leaves beside it."""
+    parts = shapely.get_parts(shapely.union_all(geoms))
+    keep = shapely.area(parts) > _SPECK
+    return shapely.union_all(parts[keep]) if keep.any() else shapely.union_all(parts)
+
+
+def _units(
+    geometry: shapely.Geometry,
+    footprints: np.ndarray,
+    pts: np.ndarray,
+    households: np.ndarray,
+    lines: gpd.GeoDataFrame,
+    unit_max: float,
+) -> tuple[_Units, np.ndarray]:
+    """Blocks, large ones cut into sub-blocks; the unit of each building; the unit graph."""
+    blocks = build_blocks(gpd.GeoSeries([geometry]), lines).geometry.to_numpy()
+    tree = shapely.STRtree(blocks)
+    pi, bi = tree.query(pts, predicate="intersects")
+    block_of = np.full(len(pts), -1, dtype=np.int64)
+    block_of[pi[::-1]] = bi[::-1]  # first hit wins
+    lost = np.flatnonzero(block_of < 0)
+    if len(lost):  # a point on no block (rounding at the edge): the nearest block
+        block_of[lost] = tree.query_nearest(pts[lost], all_matches=False)[1]
+    geoms: list[shapely.Geometry] = []
+    block_id: list[int] = []
+    unit_of = np.full(len(pts), -1, dtype=np.int64)
+    order = np.argsort(block_of, kind="stable")
+    bounds = np.searchsorted(block_of[order], np.arange(len(blocks) + 1))
+    for b, poly in enumerate(blocks):
+        members = order[bounds[b] : bounds[b + 1]]
+        for sub_poly, sub_members in _cut_block(
+            poly, members, footprints, pts, households, unit_max
+        ):
+            for part, part_members in _parts(sub_poly, sub_members, pts):
+                unit_of[part_members] = len(geoms)
+                geoms.append(part)
+                block_id.append(b)
+    ug = np.array(geoms, dtype=object)
+    h = np.bincount(unit_of, weights=households, minlength=len(ug))
+    xy = shapely.get_coordinates(shapely.point_on_surface(ug))
+    inhabited = np.bincount(unit_of, minlength=len(ug)) > 0
+    if inhabited.any():  # the household-weighted centre of the buildings
+        w = households + 1e-6
+        pxy = shapely.get_coordinates(pts)
+        sw = np.bincount(unit_of, weights=w, minlength=len(ug))
+        for d in range(2):
+            c = np.bincount(unit_of, weights=pxy[:, d] * w, minlength=len(ug))
+            xy[inhabited, d] = c[inhabited] / sw[inhabited]
+    return _Units(ug, h, xy, _unit_graph(ug, np.array(block_id))), unit_of
+
+
+def _parts(poly: shapely.Geometry, members: np.ndarray, pts: np.ndarray):
+    """The polygon parts of ``poly``, each with the buildings whose point it holds."""
+    parts = shapely.get_parts(poly)
+    if len(parts) <= 1:
+        yield poly, members
+        return
+    where = np.zeros(len(members), dtype=np.int64)
+    if len(members):
+        d = shapely.distance(parts[None, :], pts[members][:, None])
+        where = np.argmin(d, axis=1)
+    for p, part in enumerate(parts):
+        yield part, members[where == p]
+
+
+def _cut_block(poly, members, footprints, pts, households, unit_max):
+    """``poly`` cut by straight lines into parts of at most ``unit_max`` households.
+
+    Each cut runs perpendicular to the longest extent of the part's buildings (of four
+    directions), through the widest gap between consecutive buildings among the positions
+    that leave 35-65% of the households on each side. A footprint crossing the line goes
+    wholly to the side holding its point; the other side gives way.
+    """
+    stack = [(poly, members)]
+    out = []
+    while stack:
+        p, mem = stack.pop()
+        if households[mem].sum() <= unit_max or len(mem) < 2:
+            out.append((p, mem))
+            continue
+        xy = shapely.get_coordinates(pts[mem])
+        best = None
+        for angle in _ANGLES[::3]:
+            direction = np.array([np.cos(angle), np.sin(angle)])
+            proj = xy @ direction
+            extent = float(np.ptp(proj))
+            if best is None or extent > best[0]:
+                best = (extent, direction, proj)
+        assert best is not None
+        _, direction, proj = best
+        o = np.argsort(proj, kind="stable")
+        cum = np.cumsum(households[mem][o])
+        total = cum[-1]
+        gap = np.diff(proj[o])
+        ok = (cum[:-1] >= 0.35 * total) & (cum[:-1] <= 0.65 * total) & (gap > 1e-6)
+        if not ok.any():
+            ok = gap > 1e-6
+        if not ok.any():
+            out.append((p, mem))
+            continue
+        k = int(np.flatnonzero(ok)[np.argmax(gap[ok])])
+        at = (proj[o][k] + proj[o][k + 1]) / 2
+        left, right = mem[o[: k + 1]], mem[o[k + 1 :]]
+        pa, pb = _halves(p, direction, at, footprints[left], footprints[right])
+        pa, pb = _tidy(pa, pb, pts[left], pts[right])
+        stack += [(pb, right), (pa, left)]
+    return out
+
+
+def _halves(poly, direction, at, fp_a, fp_b):
+    """``poly`` cut by the line ``x . direction = at``; footprints keep their side."""
+    minx, miny, maxx, maxy = poly.bounds
+    r = 2 * float(np.hypot(maxx - minx, maxy - miny)) + 10
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    centre = np.array([cx, cy])
+    off = at - float(centre @ direction)
+    normal = np.array([-direction[1], direction[0]])
+    base = centre + direction * off
+    half = shapely.Polygon(
+        [
+            base + normal * r,
+            base + normal * r - direction * r,
+            base - normal * r - direction * r,
+            base - normal * r,
+        ]
+    )
+    a = shapely.intersection(poly, half)
+    line = shapely.LineString([base + normal * r, base - normal * r])
+    cross_a = fp_a[shapely.intersects(fp_a, line)] if len(fp_a) else fp_a
+    cross_b = fp_b[shapely.intersects(fp_b, line)] if len(fp_b) else fp_b
+    if len(cross_b):
+        a = shapely.difference(a, shapely.union_all(cross_b))
+    if len(cross_a):
+        a = shapely.union(a, shapely.intersection(shapely.union_all(cross_a), poly))
+    b = shapely.difference(poly, a)
+    return a, b
+
+
+def _tidy(a, b, pts_a: np.ndarray, pts_b: np.ndarray):
+    """Parts of one half holding none of its buildings (slivers left beside a footprint on
+    the cut line) go to the other half."""
+    for _ in range(2):
+        for src, pts in ((0, pts_a), (1, pts_b)):
+            halves = [a, b]
+            parts = shapely.get_parts(halves[src])
+            if len(parts) < 2 or len(pts) == 0:
+                continue
+            held = shapely.intersects(parts[:, None], pts[None, :]).any(axis=1)
+            if held.all() or not held.any():
+                continue
+            loose = shapely.union_all(parts[~held])
+            halves[src] = shapely.union_all(parts[held])
+            halves[1 - src] = shapely.union(halves[1 - src], loose)
+            a, b = halves
+    return a, b
+
+
+def _unit_graph(geoms: np.ndarray, block_id: np.ndarray) -> sparse.csr_matrix:
+    """Units sharing a boundary, priced by its length (x STREET_PRICE between blocks)."""
+    n = len(geoms)
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    shared = shapely.length(
+        shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j]))
+    )
+    ok = shared > 1e-6
+    i, j, shared = i[ok], j[ok], shared[ok]
+    price = shared * np.where(block_id[i] == block_id[j], 1.0, STREET_PRICE)
+    m = sparse.coo_matrix((price, (i, j)), shape=(n, n)).tocsr()
+    return (m + m.T).tocsr()
+
+
+def _grid_count(total: float, lo: int, hi: int) -> int:
+    """Grids for ``total`` households: nearest to total / target within the band's range."""
+    target = (lo + hi) / 2
+    k_lo, k_hi = int(np.ceil(total / hi)), int(np.floor(total / lo))
+    k = int(round(total / target))
+    return max(1, int(np.clip(k, k_lo, k_hi)) if k_lo <= k_hi else k)
+
+
+def _whole_grids(left: np.ndarray, total: float, m: int, lo: int, hi: int) -> np.ndarray:
+    """For each left-side total, whether some j in m/3..2m/3 grids fit it and m - j the rest."""
+    right = total - left
+    j_min = np.maximum(np.ceil(left / hi), m - np.floor(right / lo))
+    j_max = np.minimum(np.floor(left / lo), m - np.ceil(right / hi))
+    j_min = np.maximum(j_min, np.ceil(m / 3))
+    j_max = np.minimum(j_max, np.floor(2 * m / 3))
+    return j_min <= j_max
+
+
+def _bisect(units: _Units, nodes: np.ndarray, lo: int, hi: int, piece_grids: int):
+    """Recursive bisection of the connected ``nodes`` into pieces of about ``piece_grids``."""
+    out: list[np.ndarray] = []
+    stack = [nodes]
+    while stack:
+        region = stack.pop()
+        total = units.h[region].sum()
+        m = _grid_count(total, lo, hi)
+        if m <= 1.5 * piece_grids or len(region) < 2:
+            out.append(region)
+            continue
+        halves = _cut(units, region, m, lo, hi)
+        if halves is None:
+            out.append(region)
+            continue
+        stack += [halves[1], halves[0]]
+    return out
+
+
+def _cut(units: _Units, region: np.ndarray, m: int, lo: int, hi: int):
+    """The cheapest straight sweep of ``region`` into two connected sides of whole grids."""
+    h = units.h[region]
+    total = h.sum()
+    sub = units.price[region][:, region].tocoo()
+    up = sub.row < sub.col
+    er, ec, ew = sub.row[up], sub.col[up], sub.data[up]
+    n = len(region)
+    cands = []
+    for a, angle in enumerate(_ANGLES):
+        proj = units.xy[region] @ np.array([np.cos(angle), np.sin(angle)])
+        order = np.argsort(proj, kind="stable")
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        lo_r, hi_r = np.minimum(rank[er], rank[ec]), np.maximum(rank[er], rank[ec])
+        diff = np.bincount(lo_r, weights=ew, minlength=n + 1)
+        diff -= np.bincount(hi_r, weights=ew, minlength=n + 1)
+        price = np.cumsum(diff)[: n - 1]
+        cum = np.cumsum(h[order])
+        ok = _whole_grids(cum[:-1], total, m, lo, hi) & (np.diff(proj[order]) > 1e-9)
+        for k in np.flatnonzero(ok):
+            balance = abs(float(cum[k]) - total / 2) / total
+            cands.append((round(float(price[k]), 6), round(balance, 6), a, int(k)))
+    cands.sort()
+    for _, _, a, at in cands[:_TRIES]:
+        angle = _ANGLES[a]
+        proj = units.xy[region] @ np.array([np.cos(angle), np.sin(angle)])
+        order = np.argsort(proj, kind="stable")
+        side = np.zeros(n, bool)
+        side[order[: at + 1]] = True
+        side = _connected_sides(sub.tocsr(), side, h)
+        if side is None:
+            continue
+        left = float(h[side].sum())
+        if _whole_grids(np.array([left]), total, m, lo, hi)[0]:
+            return region[side], region[~side]
+    return None
+
+
+def _connected_sides(adj: sparse.csr_matrix, side: np.ndarray, h: np.ndarray):
+    """``side`` with every part not connected to the heavier part of its side flipped."""
+    side = side.copy()
+    for _ in range(3):
+        flipped = False
+        for s in (True, False):
+            nodes = np.flatnonzero(side == s)
+            if len(nodes) == 0:
+                return None
+            ncomp, comp = csgraph.connected_components(adj[nodes][:, nodes], directed=False)
+            if ncomp == 1:
+                continue
+            weight = np.bincount(comp, weights=h[nodes] + 1e-6)
+            keep = int(np.argmax(weight))
+            side[nodes[comp != keep]] = not s
+            flipped = True
+        if not flipped:
+            return side if side.any() and (~side).any() else None
+    return None
