@@ -45,7 +45,7 @@ __all__ = ["PIECE_GRIDS", "UNIT_GRIDS", "split_community"]
 #: A community of more grids than 1.5 times this is cut into pieces of about this many.
 PIECE_GRIDS = 16
 #: Blocks of more households than this many grids are cut into sub-blocks first.
-UNIT_GRIDS = 2.0
+UNIT_GRIDS = 4.0
 #: The price of a piece boundary along a street, relative to one across a block.
 STREET_PRICE = 1.0 / 3.0
 #: Directions tried for a bisection (every 15 degrees).
@@ -107,7 +107,7 @@ def split_community(
     >>> polys, piece = split_community(box(-10, -10, 600, 300), fp, np.full(200, 50.0),
     ...                                empty, lo=300, hi=500, piece_grids=8)
     >>> len(polys), np.bincount(piece).tolist()
-    (3, [70, 80, 50])
+    (3, [50, 61, 89])
     >>> round(float(shapely.area(shapely.union_all(polys))), 3) == 610 * 310
     True
     """
@@ -173,12 +173,13 @@ def _units(
     geoms: list[shapely.Geometry] = []
     block_id: list[int] = []
     unit_of = np.full(len(pts), -1, dtype=np.int64)
+    spans = _spans(footprints)
     order = np.argsort(block_of, kind="stable")
     bounds = np.searchsorted(block_of[order], np.arange(len(blocks) + 1))
     for b, poly in enumerate(blocks):
         members = order[bounds[b] : bounds[b + 1]]
         for sub_poly, sub_members in _cut_block(
-            poly, members, footprints, pts, households, unit_max
+            poly, members, footprints, pts, households, unit_max, spans
         ):
             for part, part_members in _parts(sub_poly, sub_members, pts):
                 unit_of[part_members] = len(geoms)
@@ -212,14 +213,29 @@ def _parts(poly: shapely.Geometry, members: np.ndarray, pts: np.ndarray):
         yield part, members[where == p]
 
 
-def _cut_block(poly, members, footprints, pts, households, unit_max):
+def _spans(footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each footprint's extent along the four cut directions: ``(lowest, highest)``."""
+    xy, which = shapely.get_coordinates(footprints, return_index=True)
+    dirs = np.c_[np.cos(_ANGLES[::3]), np.sin(_ANGLES[::3])].T  # 2 x 4
+    proj = xy @ dirs
+    low = np.full((len(footprints), dirs.shape[1]), np.inf)
+    high = np.full((len(footprints), dirs.shape[1]), -np.inf)
+    np.minimum.at(low, which, proj)
+    np.maximum.at(high, which, proj)
+    return low, high
+
+
+def _cut_block(poly, members, footprints, pts, households, unit_max, spans):
     """``poly`` cut by straight lines into parts of at most ``unit_max`` households.
 
     Each cut runs perpendicular to the longest extent of the part's buildings (of four
-    directions), through the widest gap between consecutive buildings among the positions
-    that leave 35-65% of the households on each side. A footprint crossing the line goes
-    wholly to the side holding its point; the other side gives way.
+    directions), through the widest gap between footprints among the positions that leave
+    35-65% of the households on each side (20-80% when there is none), so that no
+    footprint is cut. Where every position crosses a footprint, the widest gap between the
+    buildings' points is taken and a footprint on the line goes wholly to the side holding
+    its point; the other side gives way.
     """
+    low, high = spans
     stack = [(poly, members)]
     out = []
     while stack:
@@ -228,36 +244,53 @@ def _cut_block(poly, members, footprints, pts, households, unit_max):
             out.append((p, mem))
             continue
         xy = shapely.get_coordinates(pts[mem])
-        best = None
-        for angle in _ANGLES[::3]:
-            direction = np.array([np.cos(angle), np.sin(angle)])
-            proj = xy @ direction
-            extent = float(np.ptp(proj))
-            if best is None or extent > best[0]:
-                best = (extent, direction, proj)
-        assert best is not None
-        _, direction, proj = best
+        extents = [float(np.ptp(xy @ [np.cos(t), np.sin(t)])) for t in _ANGLES[::3]]
+        a = int(np.argmax(extents))
+        direction = np.array([np.cos(_ANGLES[::3][a]), np.sin(_ANGLES[::3][a])])
+        proj = xy @ direction
         o = np.argsort(proj, kind="stable")
-        cum = np.cumsum(households[mem][o])
-        total = cum[-1]
-        gap = np.diff(proj[o])
-        ok = (cum[:-1] >= 0.35 * total) & (cum[:-1] <= 0.65 * total) & (gap > 1e-6)
-        if not ok.any():
+        share = np.cumsum(households[mem][o])[:-1] / max(households[mem].sum(), 1e-9)
+        # a clean gap after position k: every footprint before it ends before every one
+        # after it starts
+        before = np.maximum.accumulate(high[mem[o], a])[:-1]
+        after = np.minimum.accumulate(low[mem[o], a][::-1])[::-1][1:]
+        clean = after - before
+        cut = None
+        for lo_s, hi_s in ((0.35, 0.65), (0.2, 0.8)):
+            ok = (share >= lo_s) & (share <= hi_s) & (clean > 1e-6)
+            if ok.any():
+                k = int(np.flatnonzero(ok)[np.argmax(clean[ok])])
+                cut = (k, (before[k] + after[k]) / 2, True)
+                break
+        if cut is None:
+            gap = np.diff(proj[o])
             ok = gap > 1e-6
-        if not ok.any():
-            out.append((p, mem))
-            continue
-        k = int(np.flatnonzero(ok)[np.argmax(gap[ok])])
-        at = (proj[o][k] + proj[o][k + 1]) / 2
+            if not ok.any():
+                out.append((p, mem))
+                continue
+            mid = ok & (share >= 0.35) & (share <= 0.65)
+            ok = mid if mid.any() else ok
+            k = int(np.flatnonzero(ok)[np.argmax(gap[ok])])
+            cut = (k, (proj[o][k] + proj[o][k + 1]) / 2, False)
+        k, at, is_clean = cut
         left, right = mem[o[: k + 1]], mem[o[k + 1 :]]
-        pa, pb = _halves(p, direction, at, footprints[left], footprints[right])
+        if is_clean:
+            pa, pb = _halves(p, direction, at, footprints[:0], footprints[:0])
+        else:  # the footprints on the line: those whose extent holds it
+            on = (low[mem, a] <= at) & (high[mem, a] >= at)
+            on_left = np.zeros(len(mem), bool)
+            on_left[o[: k + 1]] = True
+            pa, pb = _halves(
+                p, direction, at, footprints[mem[on & on_left]], footprints[mem[on & ~on_left]]
+            )
         pa, pb = _tidy(pa, pb, pts[left], pts[right])
         stack += [(pb, right), (pa, left)]
     return out
 
 
 def _halves(poly, direction, at, fp_a, fp_b):
-    """``poly`` cut by the line ``x . direction = at``; footprints keep their side."""
+    """``poly`` cut by the line ``x . direction = at``; the footprints on the line
+    (``fp_a`` on the lower side, ``fp_b`` on the upper) keep their side whole."""
     minx, miny, maxx, maxy = poly.bounds
     r = 2 * float(np.hypot(maxx - minx, maxy - miny)) + 10
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
@@ -274,13 +307,10 @@ def _halves(poly, direction, at, fp_a, fp_b):
         ]
     )
     a = shapely.intersection(poly, half)
-    line = shapely.LineString([base + normal * r, base - normal * r])
-    cross_a = fp_a[shapely.intersects(fp_a, line)] if len(fp_a) else fp_a
-    cross_b = fp_b[shapely.intersects(fp_b, line)] if len(fp_b) else fp_b
-    if len(cross_b):
-        a = shapely.difference(a, shapely.union_all(cross_b))
-    if len(cross_a):
-        a = shapely.union(a, shapely.intersection(shapely.union_all(cross_a), poly))
+    if len(fp_b):
+        a = shapely.difference(a, shapely.union_all(fp_b))
+    if len(fp_a):
+        a = shapely.union(a, shapely.intersection(shapely.union_all(fp_a), poly))
     b = shapely.difference(poly, a)
     return a, b
 
