@@ -128,3 +128,77 @@ def test_jobs_on_a_dask_cluster_give_byte_identical_grids(town, one_worker):
     assert_geodataframe_equal(one_worker.buildings, on_dask.buildings)
     wkb = one_worker.grids.geometry.to_wkb().to_numpy()
     assert (wkb == on_dask.grids.geometry.to_wkb().to_numpy()).all()
+
+
+# ------------------------------------------------------------------ streets are not walls
+
+
+def _campus_town(exclave: bool = False) -> dict:
+    """A community: 16 houses of 50 households in the west, a school campus (a dedicated
+    grid) across its middle, and one 36-household building east of the campus, cut off
+    from the houses; with ``exclave``, a detached part farther east holds another one."""
+    rows = [
+        {"households": 50, "special": "", "geometry": shapely.box(x, y, x + 12, y + 12)}
+        for x in range(10, 190, 45)
+        for y in range(10, 190, 45)
+    ]
+    rows += [
+        {"households": 0, "special": "school", "geometry": shapely.box(x, y, x + 30, y + 30)}
+        for x in (205,)
+        for y in range(5, 200, 40)
+    ]
+    rows.append({"households": 36, "special": "", "geometry": shapely.box(265, 90, 285, 110)})
+    area = shapely.box(0, 0, 300, 200)
+    if exclave:
+        rows.append({"households": 36, "special": "", "geometry": shapely.box(420, 90, 440, 110)})
+        area = shapely.MultiPolygon([area, shapely.box(400, 50, 460, 150)])
+    buildings = gpd.GeoDataFrame(rows, crs=CRS)
+    communities = gpd.GeoDataFrame({"code": ["420999009001"]}, geometry=[area], crs=CRS)
+    # streets on both sides of the campus
+    roads = gpd.GeoDataFrame(
+        {"highway": ["residential", "residential"]},
+        geometry=[
+            shapely.LineString([(200, -10), (200, 210)]),
+            shapely.LineString([(250, -10), (250, 210)]),
+        ],
+        crs=CRS,
+    )
+    return {"buildings": buildings, "communities": communities, "roads": roads}
+
+
+def _campus(exclave: bool = False):
+    town = _campus_town(exclave)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return partition(
+            town["buildings"],
+            communities=town["communities"],
+            community_id="code",
+            barriers=[town["roads"]],
+            households_column="households",
+        )
+
+
+def test_a_building_cut_off_inside_a_one_part_community_joins_a_neighbour():
+    r = _campus()
+    g = r.grids
+    assert not g["flags"].str.contains("undersize-piece").any(), g[["households", "flags"]]
+    # the cut-off building went across the street into the campus grid, its only neighbour
+    b = r.buildings
+    cut_off = b.loc[b["households"] == 36, "grid_code"].iloc[0]
+    campus = b.loc[b.index[16], "grid_code"]
+    assert cut_off == campus
+    assert g.set_index("grid_code").loc[campus, "households"] == 36
+    # the houses keep their two in-band grids
+    houses = g[g["kind"] == "urban"]
+    assert sorted(houses["households"]) == [400, 400]
+    assert (shapely.get_type_id(g.geometry.to_numpy()) == 3).all()
+
+
+def test_a_detached_part_of_the_community_stays_alone_as_an_exclave():
+    r = _campus(exclave=True)
+    g = r.grids
+    assert g["flags"].tolist().count("exclave") == 1
+    exclave = g[g["flags"] == "exclave"].iloc[0]
+    assert exclave["households"] == 36 and exclave["buildings"] == 1
+    assert not g["flags"].str.contains("undersize-piece").any()

@@ -549,6 +549,7 @@ def _solve_community(
     if len(free):
         _solve_free(g, grids, free, job, rural=rural, pc=pc, ch=ch, piece=piece)
     _join_empty(g, grids, kind, area)
+    _join_cut_off(g, grids, job.lo, job.hi)
     used, labels = np.unique(grids.labels, return_inverse=True)
     kind_map = {i: grids.kind[int(u)] for i, u in enumerate(used)}
     flag_map = {i: grids.flag[int(u)] for i, u in enumerate(used)}
@@ -666,6 +667,65 @@ def _solve_free(
             grids.flag[nl + j] = f
         grids.labels[nodes] = labs + nl
         grids.count = nl + labs.max() + 1
+
+
+def _join_cut_off(g: Graph, grids: _Grids, lo: int, hi: int) -> None:
+    """Streets are not walls: a piece under the band joins a neighbouring grid.
+
+    A piece of the community cut off from the rest by streets, rivers or a dedicated grid
+    (flagged ``undersize-piece`` by the solver: it cannot reach the band alone) joins the
+    neighbouring grid across the cheapest boundary (the highest boundary price: length /
+    barrier weight), preferring ordinary grids that stay within the band, then any ordinary
+    grid, then a dedicated grid, then an indivisible building's; never a locked grid. Only
+    a piece with no neighbour at all, a detached part of the community polygon, stays on its
+    own, flagged ``exclave``.
+    """
+    labels = grids.labels
+    cut = g.cut.tocoo()
+    for _ in range(grids.count):
+        loads = np.bincount(labels[labels >= 0], weights=g.h[labels >= 0], minlength=grids.count)
+        small = [
+            j
+            for j in np.argsort(loads, kind="stable")
+            if grids.flag.get(int(j)) == "undersize-piece" and (labels == j).any()
+        ]
+        if not small:
+            return
+        j = int(small[0])
+        mine = labels[cut.row] == j
+        other = labels[cut.col]
+        across = mine & (other != j) & (other >= 0)
+        if not across.any():
+            grids.flag[j] = "exclave"
+            continue
+        price = pd.Series(cut.data[across]).groupby(other[across]).sum()
+        best, best_key = None, None
+        for nb, p in price.items():
+            nb = int(nb)
+            if grids.flag.get(nb) == "locked":
+                continue
+            rank = (
+                3
+                if grids.flag.get(nb) == "indivisible-building"
+                else 2
+                if grids.kind.get(nb) == "special"
+                else 0
+                if loads[nb] + loads[j] <= hi
+                else 1
+            )
+            key = (rank, -round(float(p), 9), nb)
+            if best_key is None or key < best_key:
+                best, best_key = nb, key
+        if best is None:
+            grids.flag[j] = "exclave"
+            continue
+        labels[labels == j] = best
+        grids.flag.pop(j, None)
+        load = loads[best] + loads[j]
+        if grids.kind.get(best) != "special" and grids.flag.get(best) in ("", "undersize-piece"):
+            grids.flag[best] = (
+                "" if lo <= load <= hi else "undersize-piece" if load < lo else "out-of-band"
+            )
 
 
 #: Empty cells of less area than this (m2) sharing no boundary are rounding specks.
