@@ -43,7 +43,7 @@ from geo.partition.tessellation import build_blocks
 __all__ = ["PIECE_GRIDS", "UNIT_GRIDS", "split_community"]
 
 #: A community of more grids than 1.5 times this is cut into pieces of about this many.
-PIECE_GRIDS = 16
+PIECE_GRIDS = 8
 #: Blocks of more households than this many grids are cut into sub-blocks first.
 UNIT_GRIDS = 4.0
 #: The price of a piece boundary along a street, relative to one across a block.
@@ -74,7 +74,7 @@ def split_community(
     *,
     lo: int,
     hi: int,
-    piece_grids: int = PIECE_GRIDS,
+    piece_grids: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pieces of a community too large to be divided at once.
 
@@ -89,7 +89,7 @@ def split_community(
     lo, hi
         The household band of a grid.
     piece_grids
-        Grids per piece, about.
+        Grids per piece, about (default :data:`PIECE_GRIDS`).
 
     Returns
     -------
@@ -112,6 +112,7 @@ def split_community(
     True
     """
     n = len(footprints)
+    piece_grids = PIECE_GRIDS if piece_grids is None else piece_grids
     target = (lo + hi) / 2
     if households.sum() <= 1.5 * piece_grids * target or n < 2:
         return np.array([geometry], dtype=object), np.zeros(n, dtype=np.int64)
