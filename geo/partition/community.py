@@ -683,11 +683,13 @@ def _join_cut_off(g: Graph, grids: _Grids, lo: int, hi: int) -> None:
     labels = grids.labels
     cut = g.cut.tocoo()
     for _ in range(grids.count):
-        loads = np.bincount(labels[labels >= 0], weights=g.h[labels >= 0], minlength=grids.count)
+        placed = labels >= 0
+        loads = np.bincount(labels[placed], weights=g.h[placed], minlength=grids.count)
+        present = np.bincount(labels[placed], minlength=grids.count) > 0
         small = [
             j
             for j in np.argsort(loads, kind="stable")
-            if grids.flag.get(int(j)) == "undersize-piece" and (labels == j).any()
+            if present[j] and grids.flag.get(int(j)) == "undersize-piece"
         ]
         if not small:
             return
