@@ -1,7 +1,9 @@
 """Grid division (网格划分): divide every community into grids of whole cells.
 
-Pipeline: validate -> metric CRS -> households (:mod:`geo.partition.inputs`) -> jobs of a few
-communities each, run in worker processes (:mod:`geo.partition.community`): blocks and cells
+Pipeline: validate -> metric CRS -> households (:mod:`geo.partition.inputs`) -> large urban
+communities cut into pieces of a few grids (:mod:`geo.partition.pieces`) -> jobs of a few
+communities or pieces each, run in worker processes or on a Dask cluster
+(:mod:`geo.partition.community`, :mod:`geo.partition.parallel`): blocks and cells
 (:mod:`geo.partition.tessellation`), dedicated, locked and indivisible grids, each connected piece solved
 alone (:mod:`geo.partition.solver`) and polished (:mod:`geo.partition.polish`), grid
 polygons -> codes and report (:mod:`geo.partition.quality`).
