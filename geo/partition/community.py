@@ -27,6 +27,7 @@ from geo.partition.pieces import split_community
 from geo.partition.polish import polish
 from geo.partition.polygons import union_groups
 from geo.partition.prepare import Prepared
+from geo.partition.seams import connect_pieces
 from geo.partition.solver import band_excess, make_contiguous, repair_band, solve_piece
 from geo.partition.tessellation import Tessellation, tessellate
 
@@ -282,7 +283,7 @@ def _run_job(job: _Job) -> _Done:
         tb = time.perf_counter()
         k = int(lab.max()) + 1
         polys = union_groups(cells.geoms[members], lab, k)
-        lab, polys, flag_map = _connect_pieces(
+        lab, polys, flag_map = connect_pieces(
             cells.graph(members), cells.geoms[members], lab, polys, flag_map, job.lo, job.hi
         )
         labels[members] = lab + len(kinds)
@@ -461,62 +462,6 @@ def _keep_previous(g: Graph, cells: np.ndarray, cell_prev, comm: _Community, lo:
         flags[j] = "" if ok else "kept"
         kept[j] = str(codes[u])
     return labels.astype(np.int64), kinds, flags, kept
-
-
-def _connect_pieces(g: Graph, cells, labels, grids, flags, lo: int, hi: int):
-    """Give every stray piece of a grid polygon to the grid it shares most boundary with.
-
-    The cell graph keeps grids contiguous; this last check works on the polygons themselves,
-    so a grid is one Polygon even where two cells touch only through a rounding artefact.
-    Grids pushed out of the band by a move are flagged ``out-of-band``.
-    """
-
-    labels = labels.copy()
-    moved: set[int] = set()
-    for _ in range(3):
-        multi = np.flatnonzero(shapely.get_num_geometries(grids) > 1)
-        if len(multi) == 0:
-            break
-        touched: set[int] = set()
-        for j in multi:
-            members = np.flatnonzero(labels == j)
-            parts = shapely.get_parts(grids[j])
-            # each cell goes with the part holding most of its area
-            ci, pi = shapely.STRtree(parts).query(cells[members], predicate="intersects")
-            area = shapely.area(shapely.intersection(cells[members][ci], parts[pi]))
-            o = np.lexsort((-area, ci))
-            part_of = np.full(len(members), -1)
-            part_of[ci[o][::-1]] = pi[o][::-1]
-            load = np.bincount(part_of[part_of >= 0], weights=g.h[members][part_of >= 0])
-            load = np.pad(load, (0, len(parts) - len(load)))
-            main = int(np.lexsort((-shapely.area(parts), -load))[0])
-            for p in range(len(parts)):
-                if p == main:
-                    continue
-                stray = members[part_of == p]
-                if len(stray) == 0:
-                    continue
-                others = np.flatnonzero(np.arange(len(grids)) != j)
-                shared = shapely.length(
-                    shapely.intersection(shapely.boundary(grids[others]), parts[p].boundary)
-                )
-                if shared.max() <= 0:
-                    continue
-                dst = int(others[int(np.argmax(shared))])
-                labels[stray] = dst
-                touched.update((int(j), dst))
-        if not touched:
-            break
-        moved |= touched
-        fresh = union_groups(cells, labels, len(grids))
-        for t in touched:
-            grids[t] = fresh[t]
-    loads = np.bincount(labels, weights=g.h, minlength=len(grids))
-    flags = dict(flags)
-    for t in moved:
-        if flags.get(t) == "" and loads[t] > 0 and not lo <= loads[t] <= hi:
-            flags[t] = "out-of-band"
-    return labels, grids, flags
 
 
 def _solve_community(
