@@ -21,7 +21,14 @@ import pandas as pd
 
 from wangge import clock
 from wangge.access import OutOfScope, Scope
-from wangge.casework import STATUSES, TRANSITIONS, TransitionError, case_day, next_level
+from wangge.casework import (
+    STATUSES,
+    TRANSITIONS,
+    TransitionError,
+    ValidationError,
+    case_day,
+    next_level,
+)
 from wangge.store.db import Database, GroupCommit
 from wangge.store.errors import StoreError
 from wangge.store.schema import CASE_COLUMNS, CASE_INSERT, H3_RESOLUTIONS, h3_cells
@@ -252,8 +259,9 @@ class CaseStore(Database):
         comment: str = "",
         at: str | None = None,
     ) -> dict:
-        """Move a case along its lifecycle; TransitionError (HTTP 409) when not allowed,
-        KeyError when no such case lies inside ``scope``."""
+        """Move a case along its lifecycle; TransitionError (HTTP 409) when not allowed (also
+        at a time before the report), ValidationError when ``at`` lies out of range
+        (:func:`wangge.clock.parse_checked`), KeyError when no such case lies inside ``scope``."""
         with self.transaction() as con:
             _transition(
                 con,
@@ -289,7 +297,7 @@ class CaseStore(Database):
                         at=at,
                         expect=from_status,
                     )
-                except (KeyError, TransitionError):
+                except (KeyError, TransitionError, ValidationError):
                     continue
                 done += 1
         return done
@@ -710,6 +718,10 @@ def _transition(
         raise TransitionError(
             f"case {case_id} is {status}; it cannot become {to_status} (allowed: {', '.join(allowed)})"
         )
+    try:  # the last gate: no time out of range reaches the history (the API checked it first)
+        at = clock.parse_checked(at)
+    except ValueError as exc:
+        raise ValidationError({"at": str(exc)}) from None
     if at < row["reported_at"]:
         raise TransitionError(
             f"case {case_id}: time {at} is before the report at {row['reported_at']}"
