@@ -348,3 +348,87 @@ def test_file_import_through_the_api_reports_bad_rows(env):
     fresh = {"file": (io.BytesIO(csv.encode("gbk")), "热线.csv")}
     resp = client.post("/api/v1/imports/cases", data=fresh, content_type="multipart/form-data")
     assert resp.status_code == 401
+
+
+# -- bounds of the HTTP import (issue #11) ------------------------------------------------------
+
+_MEASURE_IMPORT = r"""
+import io, json, sys, threading, time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, sys.argv[3])
+from conftest import load_tiny_county
+
+from dashboard.app import create_app
+from wangge.settings import Settings
+from wangge.store import Store
+
+settings = Settings(data_dir=Path(sys.argv[1]))
+store = Store(settings.db_path)
+load_tiny_county(store)
+client = create_app(settings).server.test_client()
+token = store.create_token("grid-app", "writer")
+upload = Path(sys.argv[2]).read_bytes()
+me = psutil.Process()
+before = peak = me.memory_info().rss
+done = threading.Event()
+
+def watch():
+    global peak
+    while not done.is_set():
+        peak = max(peak, me.memory_info().rss)
+        time.sleep(0.005)
+
+watcher = threading.Thread(target=watch)
+watcher.start()
+start = time.perf_counter()
+resp = client.post(
+    "/api/v1/imports/cases",
+    data={"file": (io.BytesIO(upload), "bomb.xlsx")},
+    headers={"Authorization": f"Bearer {token}"},
+    content_type="multipart/form-data",
+)
+took = time.perf_counter() - start
+done.set()
+watcher.join()
+print(json.dumps({"status": resp.status_code, "body": resp.get_json(), "grew": peak - before,
+                  "took": took, "cases": store.count("cases")}))
+"""
+
+
+def test_an_xlsx_bomb_upload_is_refused_quickly_and_the_server_barely_grows(tmp_path):
+    """The issue's 1.2 MB file expanding to 520 MB took the server from 0.57 to 3.7 GB for
+    143 s; now it is refused before any XML is parsed."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from test_imports import xlsx_bomb
+
+    bomb = xlsx_bomb(tmp_path / "bomb.xlsx", expanded=500 * 1024 * 1024)
+    assert bomb.stat().st_size < 4 * 1024 * 1024
+    (tmp_path / "data").mkdir()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _MEASURE_IMPORT,
+            str(tmp_path / "data"),
+            str(bomb),
+            str(Path(__file__).parent),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["status"] == 422
+    assert "sharedStrings.xml declares" in result["body"]["fields"]["file"]
+    assert result["body"]["fields"]["file"].startswith("bomb.xlsx: ")
+    assert result["grew"] < 300 * 1024 * 1024, result["grew"]
+    assert result["took"] < 30  # refused from the zip directory, not after parsing
+    assert result["cases"] == 0

@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -98,7 +99,7 @@ def check_range(when: datetime, *, now: datetime | None = None) -> datetime:
     >>> check_range(datetime(999, 6, 1, tzinfo=UTC))
     Traceback (most recent call last):
     ...
-    ValueError: expected a time from 2000-01-01 on, found 0999-06-01T00:00:00Z
+    ValueError: expected a time from 2000-01-01 on, found 0999-06-01T00:00:00+00:00
     """
     now = now or datetime.now(UTC)
     if when < EARLIEST:
@@ -112,7 +113,9 @@ def check_range(when: datetime, *, now: datetime | None = None) -> datetime:
 
 def _show(when: datetime) -> str:
     """A time for an error message, its year always written with four digits."""
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z").zfill(20)
+    with contextlib.suppress(OverflowError):  # year 1 east of Greenwich: shown as given
+        when = when.astimezone(UTC)
+    return when.isoformat()
 
 
 def parse_checked(text: str, *, now: datetime | None = None) -> str:
