@@ -395,9 +395,9 @@ def import_file(kind: str) -> Response:
     options = request.form.get("mapping") or "{}"
     try:
         mapping = json.loads(options)
-        if not isinstance(mapping, dict):
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValidationError(
             {"mapping": "expected a JSON object of source column -> field"}
         ) from None

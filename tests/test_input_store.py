@@ -10,7 +10,7 @@ from conftest import X0, Y0, load_tiny_county
 
 from wangge import clock
 from wangge.access import Scope
-from wangge.casework import TransitionError, validate_new_case
+from wangge.casework import ValidationError, validate_new_case
 from wangge.store import Store
 
 REPAIRING_MIGRATION = 9
@@ -128,7 +128,7 @@ def test_ids_inserted_by_the_simulation_are_never_handed_out_again(tiny_store):
 def test_a_transition_before_the_report_is_refused(tiny_store):
     location = {"township_code": "420999001000"}
     made, _ = tiny_store.create_case(_new("2026-11-21T03:00:00Z"), location, scope=Scope.county())
-    with pytest.raises(TransitionError, match="before the report"):
+    with pytest.raises(ValidationError, match="at: .* is before the report"):
         tiny_store.transition_case(
             made["case_id"], "accepted", scope=Scope.county(), actor="a", at="2026-11-21T02:59:59Z"
         )

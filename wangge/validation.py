@@ -147,13 +147,16 @@ class Field:
         if not isinstance(value, str):
             return None, f"expected an ISO-8601 time string, found {type(value).__name__}"
         try:
-            return clock.parse_checked(value, now=now), None
+            when = clock.parse_iso(value)
         except ValueError as exc:
-            if "Invalid isoformat" in str(exc):
-                return None, (
-                    "expected an ISO-8601 time such as 2026-11-22T08:30:00+08:00, "
-                    f"found {_show(value)}"
-                )
+            detail = "" if "Invalid isoformat" in str(exc) else f" ({exc})"
+            return None, (
+                "expected an ISO-8601 time such as 2026-11-22T08:30:00+08:00, "
+                f"found {_show(value)}{detail}"
+            )
+        try:
+            return clock.stamp(clock.check_range(when, now=now)), None
+        except ValueError as exc:
             return None, str(exc)
 
     def _text(self, value: Any) -> tuple[Any, str | None]:

@@ -259,9 +259,9 @@ class CaseStore(Database):
         comment: str = "",
         at: str | None = None,
     ) -> dict:
-        """Move a case along its lifecycle; TransitionError (HTTP 409) when not allowed (also
-        at a time before the report), ValidationError when ``at`` lies out of range
-        (:func:`wangge.clock.parse_checked`), KeyError when no such case lies inside ``scope``."""
+        """Move a case along its lifecycle; TransitionError (HTTP 409) when not allowed,
+        ValidationError (422) when ``at`` lies out of range (:func:`wangge.clock.parse_checked`)
+        or before the report, KeyError when no such case lies inside ``scope``."""
         with self.transaction() as con:
             _transition(
                 con,
@@ -723,8 +723,8 @@ def _transition(
     except ValueError as exc:
         raise ValidationError({"at": str(exc)}) from None
     if at < row["reported_at"]:
-        raise TransitionError(
-            f"case {case_id}: time {at} is before the report at {row['reported_at']}"
+        raise ValidationError(
+            {"at": f"case {case_id}: time {at} is before the report at {row['reported_at']}"}
         )
     new_level = next_level(level) if to_status == "escalated" else level
     con.execute(
