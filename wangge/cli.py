@@ -211,6 +211,10 @@ def _import(args: argparse.Namespace) -> int:
     from wangge.settings import Settings
     from wangge.store import Store
 
+    if not Path(args.file).is_file():
+        raise ValueError(f"{args.file}: no such file")
+    if getattr(args, "timezone", None) is not None:
+        imports.zone(args.timezone)  # an unknown zone is refused before anything is read
     store = Store(Settings.from_env().db_path)
     store.migrate()
     county = Scope.county()  # the command line speaks for the county
@@ -563,13 +567,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command of ``argv``; return its exit status.
+
+    A bad option or file (a missing file, an unknown encoding or time zone, a malformed time,
+    a store that refuses) prints one line ``error: ...`` and returns 2, never a traceback
+    (``-v`` shows the traceback too)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, OSError, LookupError, RuntimeError) as exc:
+        if args.verbose:
+            raise
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: its message (or its kind), newlines folded."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename}: no such file"
+    return text
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ __all__ = [
     "import_cases",
     "import_gps",
     "read_table",
+    "zone",
 ]
 
 log = logging.getLogger(__name__)
@@ -396,6 +397,16 @@ def _resolve_columns(
     return found
 
 
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``; ValueError saying what is expected when there is none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}; expected an IANA name such as Asia/Shanghai or UTC"
+        ) from None
+
+
 def _time_parser(tz: ZoneInfo) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.strip().replace("/", "-")
@@ -452,7 +463,7 @@ def import_cases(
     required = tuple(f for f in ("category", "lon", "lat", "reported_at") if f not in constants)
     columns = _resolve_columns(frame, CASE_HEADERS, mapping, required, path)
     report = ImportReport(file=str(path), kind="cases", total=len(frame))
-    parse_time = _time_parser(ZoneInfo(timezone))
+    parse_time = _time_parser(zone(timezone))
     now = clock.utc_now()
     good: list[dict] = []
     good_rows: list[int] = []
@@ -584,7 +595,7 @@ def import_gps(
         )
         labels = [f"row {i + 2}" for i in range(len(frame))]
     report = ImportReport(file=str(path), kind="gps", total=len(frame))
-    parse_time = _time_parser(ZoneInfo(timezone))
+    parse_time = _time_parser(zone(timezone))
     points = []
     mine = None if scope.county_wide else set(store.workers(scope=scope)["worker_id"])
     for label, raw in zip(labels, frame.to_dict("records"), strict=True):
