@@ -68,6 +68,7 @@ def main(app: dash.Dash | None = None) -> None:
     from wangge.demo.feed import log as feed_log
     from wangge.demo.feed import start_feed
     from wangge.demo.setup import ensure_demo
+    from wangge.privacy import private_log_handler
     from wangge.services.health import FeedWatch
 
     logging.basicConfig(
@@ -78,6 +79,8 @@ def main(app: dash.Dash | None = None) -> None:
     bound_native_heap()  # before the server's threads allocate (dashboard/memory.py says why)
     app = app or create_app()
     settings: Settings = app.server.config["WANGGE_SETTINGS"]
+    # the log names users and tokens: also kept in a file only the server's user may read
+    logging.getLogger().addHandler(private_log_handler(settings.data_dir / "wangge.log"))
     store = app.server.config["WANGGE_STORE"]
     store.migrate()
     if not store.get_meta("county_code"):  # a county from `wangge county import` is served as is
