@@ -158,13 +158,15 @@ def layer(name: str) -> Response:
 @blueprint.get("/buildings")
 @requires(Action.READ)
 def buildings() -> Response:
+    _only_args("bbox", "limit")
     try:
         bbox = parse_bbox(request.args.get("bbox"))
-        limit = int(request.args.get("limit", BUILDINGS_LIMIT))
-        if not 1 <= limit <= BUILDINGS_LIMIT:
-            raise ValueError(f"limit {limit}: expected 1 to {BUILDINGS_LIMIT}")
     except ValueError as exc:
-        return _error(422, "invalid_parameter", str(exc))
+        raise ValidationError({"bbox": str(exc)}) from None
+    raw = request.args.get("limit", str(BUILDINGS_LIMIT))
+    if not _WHOLE.fullmatch(raw) or not 1 <= int(raw) <= BUILDINGS_LIMIT:
+        raise ValidationError({"limit": f"limit {raw}: expected 1 to {BUILDINGS_LIMIT}"})
+    limit = int(raw)
     text, n, capped = layer_service().buildings(bbox, limit=limit, scope=_scope())
     resp = Response(text, mimetype="application/geo+json")
     resp.headers["X-Feature-Count"] = str(n)
@@ -245,6 +247,32 @@ def create_case() -> Response:
 _WHOLE = re.compile(r"[0-9]{1,12}")
 
 
+def _only_args(*names: str) -> None:
+    """422 naming every query parameter of the request that is not one of ``names`` (a typo
+    in a filter must not silently widen the answer)."""
+    unknown = sorted(set(request.args) - set(names))
+    if unknown:
+        raise ValidationError(
+            {name: f"unknown query parameter; expected one of {list(names)}" for name in unknown}
+        )
+
+
+#: The query parameters of ``GET /cases``.
+_LIST_ARGS = (
+    "status",
+    "category",
+    "level",
+    "township_code",
+    "community_code",
+    "grid_code",
+    "since",
+    "until",
+    "overdue",
+    "limit",
+    "offset",
+)
+
+
 def _list_filters(args) -> dict:
     errors: dict[str, str] = {}
     filters: dict = {}
@@ -285,6 +313,7 @@ def _list_filters(args) -> dict:
 @blueprint.get("/cases")
 @requires(Action.READ)
 def list_cases() -> Response:
+    _only_args(*_LIST_ARGS)
     filters = _list_filters(request.args)
     limit, offset = filters.pop("limit"), filters.pop("offset")
     items, total = _store().list_cases(scope=_scope(), filters=filters, limit=limit, offset=offset)
