@@ -572,3 +572,35 @@ def test_an_import_mapping_nested_too_deeply_is_422(env):
         content_type="multipart/form-data",
     )
     assert resp.status_code == 422 and "mapping" in resp.get_json()["fields"]
+
+
+def test_the_served_document_is_generated_from_the_validation_schema(env):
+    from dashboard.openapi import RECORDS, document
+    from wangge.validation import CAMERA, HEARTBEAT, PATROL_POINT, batch_schema
+
+    client, _, _ = env
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc == document()
+    assert set(RECORDS) == {"NewCase", "Transition", "Camera", "Heartbeat", "PatrolPoint"}
+    for name, record in RECORDS.items():
+        assert doc["components"]["schemas"][name] == record.json_schema()
+    bodies = {
+        path: doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+        for path, method in (
+            ("/api/v1/cameras", "put"),
+            ("/api/v1/cameras/heartbeats", "post"),
+            ("/api/v1/patrols/points", "post"),
+        )
+    }
+    assert bodies == {
+        "/api/v1/cameras": batch_schema("cameras", CAMERA),
+        "/api/v1/cameras/heartbeats": batch_schema("heartbeats", HEARTBEAT),
+        "/api/v1/patrols/points": batch_schema("points", PATROL_POINT),
+    }
+    # the drift the fuzzer found is gone: what the document allows the server accepts
+    new_case = doc["components"]["schemas"]["NewCase"]["properties"]
+    assert new_case["title"]["nullable"] is True
+    camera = doc["components"]["schemas"]["Camera"]["properties"]
+    assert camera["range_m"]["minimum"] == 1 and camera["fov"]["minimum"] == 1
+    assert "actor" not in doc["components"]["schemas"]["Transition"]["required"]
+    assert bodies["/api/v1/cameras"]["properties"]["cameras"]["minItems"] == 1

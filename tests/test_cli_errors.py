@@ -53,3 +53,8 @@ def test_a_file_that_is_not_a_table(data_dir, capsys):
     path.write_bytes(b"PK\x03\x04 not really a zip")
     rc = main(["import", "cases", str(path)])
     assert "not an Excel .xlsx file" in _one_error_line(capsys, rc)
+
+
+def test_a_simulated_end_out_of_range(data_dir, capsys):
+    rc = main(["demo", "simulate", "--days", "1", "--end", "9999-01-01T00:00:00+08:00"])
+    assert "expected a time at most one day after now" in _one_error_line(capsys, rc)

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from geo import cli as geo_cli
-from wangge.clock import COUNTY_TZ
+from wangge.clock import COUNTY_TZ, check_range
 
 __all__ = ["build_parser", "main"]
 
@@ -124,7 +124,9 @@ def _demo_simulate(args: argparse.Namespace) -> int:
     store.migrate()
     end = datetime.fromisoformat(args.end.replace("Z", "+00:00")) if args.end else None
     if end is not None and end.tzinfo is None:
-        raise SystemExit("--end needs a time zone, e.g. 2026-11-22T08:00:00+08:00")
+        raise SystemExit("error: --end needs a time zone, e.g. 2026-11-22T08:00:00+08:00")
+    if end is not None:
+        check_range(end)  # from 2000-01-01 to one day after now, like every stored time
     counts = simulate(
         store,
         days=args.days,
