@@ -1,8 +1,8 @@
 """Personal data and private files: masking of reporters' names and phone numbers for display
 and API output, and files only their owner may read (the database, the log, secrets).
 
->>> [mask_phone(p) for p in ("13800138000", "0712-8881234", "12345", "110", "7")]
-['138****8000', '071****1234', '***45', '***', '*']
+>>> [mask_phone(p) for p in ("13800138000", "0712-8881234", "88812345", "12345", "110", "7")]
+['138****8000', '071****1234', '****2345', '***45', '***', '*']
 >>> [mask_name(n) for n in ("张三丰", "Li Hua", "王")]
 ['张**', 'L*****', '*']
 """
@@ -23,17 +23,17 @@ PRIVATE_MODE = 0o600
 def mask_phone(phone: str | None) -> str:
     """A phone number with most of its digits hidden, whatever its length.
 
-    Seven digits or more keep the first 3 and the last 4 (``13800138000`` -> ``138****8000``);
-    five or six keep the last 2; four or fewer (an extension, a short service number, a
-    typo) keep none, so that no short number is ever shown whole.
+    Eleven digits or more (a mobile number, a landline with its area code) keep the first 3 and
+    the last 4 (``13800138000`` -> ``138****8000``); 8 to 10 keep the last 4; 5 to 7 the last
+    2; four or fewer (an extension, a short service number, a typo) keep none. A number is
+    never shown whole: at least 3 of its digits are hidden, all of a short one.
     """
     digits = re.sub(r"\D", "", phone or "")
     n = len(digits)
-    if n >= 7:
-        return digits[:3] + "*" * max(4, n - 7) + digits[-4:]
-    if n >= 5:
-        return "*" * (n - 2) + digits[-2:]
-    return "*" * n
+    if n >= 11:
+        return digits[:3] + "*" * (n - 7) + digits[-4:]
+    keep = 4 if n >= 8 else 2 if n >= 5 else 0
+    return "*" * (n - keep) + digits[n - keep :]
 
 
 def mask_name(name: str | None) -> str:

@@ -14,10 +14,11 @@ Adding a field to a record is one line: ``Field("urgency", "choice", choices=("n
 documents it in the OpenAPI document.
 
 Why hand-written rather than pydantic or jsonschema: the rules are few (six kinds), the error
-messages must name the field the way the imports name spreadsheet columns, and the range of a
-time depends on the current clock, which a static JSON schema cannot say; the whole module is
-smaller than the adapters either library would need. Validating the 5,000 points of the
-largest batch takes 30 ms (``python -m timeit`` on the CI machine).
+messages must name the field the way the imports name spreadsheet columns (``points[3].at``,
+``受理时间``), and the range of a time depends on the current clock, which a static JSON schema
+cannot say; neither library is a dependency today, and the whole module is about 400 lines.
+Measured: validating the largest batch (5,000 patrol points) takes 99 ms
+(``python -m timeit`` of :func:`validate_batch`, 2 cores shared with other work).
 
 Text is refused when it is not valid Unicode (a lone surrogate cannot be stored as UTF-8) or
 holds a NUL character; times go through :func:`wangge.clock.parse_checked` (from 2000-01-01 to
