@@ -398,6 +398,7 @@ print(json.dumps({"status": resp.status_code, "body": resp.get_json(), "grew": p
 """
 
 
+@pytest.mark.slow
 def test_an_xlsx_bomb_upload_is_refused_quickly_and_the_server_barely_grows(tmp_path):
     """The issue's 1.2 MB file expanding to 520 MB took the server from 0.57 to 3.7 GB for
     143 s; now it is refused before any XML is parsed."""
