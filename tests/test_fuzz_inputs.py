@@ -75,3 +75,72 @@ def test_a_malformed_case_list_row_request_answers_the_first_block(cases_app, re
     with signed_in(cases_app):
         block = cases.rows_for(request_, None, None, None, "all", [], "zh")
     assert block == {"rowData": [], "rowCount": 0}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "body: the JSON is nested too deeply"),
+        ("{not json", "body: not valid JSON"),
+        ("[1, 2]", "body: expected a JSON object"),
+        ('{"output": "nobody..value"}', "output: no callback has the output 'nobody..value'"),
+        ('{"output": "$OUT", "inputs": "x"}', "inputs: expected a list"),
+        ('{"output": "$OUT", "inputs": [1]}', "inputs[0]: expected an object"),
+        ('{"output": "$OUT", "inputs": [{"id": 1, "property": "v"}]}', "inputs[0]: expected an id"),
+        ('{"output": "$OUT", "changedPropIds": [1]}', "changedPropIds: expected a list of strings"),
+        (
+            '{"output": "$OUT", "inputs": [{"id": "a", "property": "v", "value": "\\ud800"}]}',
+            "a string not valid Unicode text (a lone surrogate",
+        ),
+    ],
+)
+def test_a_malformed_callback_request_is_400_saying_why(cases_app, body, problem):
+    client = cases_app.server.test_client()
+    with client.session_transaction() as session:
+        session["user"] = {"username": "admin", "display_name": "", "role": "county", "scope": ""}
+    client.get("/")  # Dash collects the pages' callbacks on the first request
+    output = next(iter(cases_app.callback_map))
+    resp = client.post(
+        "/_dash-update-component",
+        data=body.replace("$OUT", output),
+        headers={"Content-Type": "application/json"},
+    )
+    assert resp.status_code == 400
+    assert resp.get_json()["error"] == "bad_callback_request"
+    assert resp.get_json()["detail"].startswith(problem)
+
+
+def test_a_well_formed_callback_request_still_reaches_its_callback(cases_app):
+    from dashboard import ids
+
+    client = cases_app.server.test_client()
+    with client.session_transaction() as session:
+        session["user"] = {"username": "admin", "display_name": "", "role": "county", "scope": ""}
+    client.get("/")
+    output = f"{ids.CASES_GRID}.getRowsResponse"
+    assert output in cases_app.callback_map
+    inputs = [{"id": ids.CASES_GRID, "property": "getRowsRequest", "value": {"startRow": "x"}}]
+    state = [
+        {"id": i, "property": p, "value": None}
+        for i, p in (
+            (ids.CASES_STATUS, "value"),
+            (ids.CASES_CATEGORY, "value"),
+            (ids.CASES_TOWNSHIP, "value"),
+            (ids.CASES_WINDOW, "value"),
+            (ids.CASES_OVERDUE, "value"),
+            (ids.CASES_LANG, "data"),
+        )
+    ]
+    resp = client.post(
+        "/_dash-update-component",
+        json={
+            "output": output,
+            "outputs": {"id": ids.CASES_GRID, "property": "getRowsResponse"},
+            "inputs": inputs,
+            "state": state,
+            "changedPropIds": [f"{ids.CASES_GRID}.getRowsRequest"],
+        },
+        headers={"Referer": "http://localhost/cases"},
+    )
+    assert resp.status_code == 200, resp.data[:300]
+    assert resp.get_json()["response"][ids.CASES_GRID]["getRowsResponse"]["rowCount"] == 0
