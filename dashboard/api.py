@@ -2,7 +2,9 @@
 
 Described by the OpenAPI document at ``/api/v1/openapi.json`` (:mod:`dashboard.openapi`).
 Errors are JSON ``{"error": ..., "detail": ...}`` (422 adds ``fields``: field -> problem) with
-the right status code; a bad request never reaches the store. A write answers only after its
+the right status code; a bad request never reaches the store. Bodies are checked against the
+declarations of :mod:`wangge.validation`, from which the OpenAPI document's request schemas are
+generated; unknown fields and query parameters are refused. A write answers only after its
 transaction is committed. Writers and readers of operational data authenticate with a bearer
 token (``Authorization: Bearer ...``): 401 without a valid one, 403 when its role may not do it.
 :func:`requires` makes the request's :class:`wangge.access.Principal` (from the token, or for
