@@ -59,6 +59,11 @@ def test_migration_9_repairs_times_out_of_range_and_counts_the_ids(tmp_path):
             "INSERT INTO patrol_points VALUES ('w1', '0999-01-01T00:00:00Z', 114, 30, -5),"
             "('w1', '2026-11-21T01:00:00Z', 114, 30, -5)"
         )
+        # a camera imported before imports obeyed the API's rules (the camera layer then failed)
+        con.execute(
+            "INSERT INTO cameras (camera_id, lon, lat, fov, range_m, mount_height, "
+            "last_heartbeat) VALUES ('CAM1', 114, 30, -30, -5, -2, '9999-01-01T00:00:00Z')"
+        )
     assert store.migrate() >= REPAIRING_MIGRATION
     with store.connect() as con:
         events = con.execute(
@@ -80,6 +85,10 @@ def test_migration_9_repairs_times_out_of_range_and_counts_the_ids(tmp_path):
             ("2026-11-21T01:00:00Z", None)
         ]
         counters = dict(con.execute("SELECT day, last FROM case_id_counters").fetchall())
+        camera = con.execute(
+            "SELECT fov, range_m, mount_height, last_heartbeat FROM cameras"
+        ).fetchone()
+    assert tuple(camera) == (90, 50, 4, None)
     # numbers, not strings: 100000 > 99999
     assert counters == {"20261120": 7, "20261121": 100000}
 
