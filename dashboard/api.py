@@ -292,7 +292,7 @@ def _list_filters(args) -> dict:
         if args.get(field):
             filters[field] = args[field]
     for field in ("since", "until"):
-        if args.get(field):
+        if args.get(field) is not None:
             try:
                 filters[field] = parse_time(args[field], field)
             except ValidationError as exc:

@@ -490,7 +490,9 @@ def test_a_transition_before_the_report_is_422_naming_at(env):
     assert resp.status_code == 422 and "before the report" in resp.get_json()["fields"]["at"]
 
 
-@pytest.mark.parametrize("query", ["limit=abc", "limit=%C2%B2", "offset=-1", "limit=1.5", "limit="])
+@pytest.mark.parametrize(
+    "query", ["limit=abc", "limit=%C2%B2", "offset=-1", "limit=1.5", "limit=", "until=", "since=x"]
+)
 def test_paging_values_that_are_not_whole_numbers_are_422(env, query):
     client, _, tokens = env
     resp = client.get(f"/api/v1/cases?{query}", headers=auth(tokens["county"]))
