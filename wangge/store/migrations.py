@@ -13,6 +13,8 @@ this program (a higher recorded version than :data:`SCHEMA_VERSION`) is refused.
 | 5 | ``cases.h3_7`` ... ``cases.h3_10``, filled in for older rows |
 | 6 | the demo feed's meta keys for demo stores set up before the feed existed |
 | 7 | ``grid_versions.author``: who made a grid version (``wangge grids``, the planner) |
+| 11 | the planner: ``grid_versions.parent_id/summary/publish_reason``, ``grid_moves``,
+``audit_log``, ``community_cells``, ``planner_autosave`` |
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from wangge import clock
 from wangge.store.errors import StoreError
-from wangge.store.schema import INITIAL_SCHEMA, h3_cells
+from wangge.store.schema import INITIAL_SCHEMA, PLANNER_SCHEMA, h3_cells
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "migrate", "schema_version"]
 
@@ -116,6 +118,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE grid_versions ADD COLUMN author TEXT NOT NULL DEFAULT '';
         """,
     ),
+    Migration(11, "the planner: drafts, moves, audit log", PLANNER_SCHEMA),
 )
 
 #: The newest schema version this program knows.
