@@ -14,8 +14,8 @@ from conftest import load_tiny_county
 
 from wangge.access import Scope
 from wangge.casework import validate_new_case
-from wangge.services.locate import Locator
 from wangge.services import planner
+from wangge.services.locate import Locator
 from wangge.services.planner_diff import diff_versions, version_rows
 from wangge.services.planner_export import EXPORTERS, export_version, register_exporter
 from wangge.store import Store, StoreError

@@ -190,6 +190,36 @@ API_PROBES = {
             lambda b: _upload(f"camera_id,lon,lat\n{b['camera']},{IN_A[0]},{IN_A[1]}\n", "b.csv"),
         ),
     ],
+    # the planner's routes (dashboard/api_planner.py): a township reads its own, writes nothing
+    ("GET", "/api/v1/grid-versions"): [
+        ("GET", "/api/v1/grid-versions", None),
+        ("GET", f"/api/v1/grid-versions?community={B[:9]}001", None),
+    ],
+    ("POST", "/api/v1/grid-versions"): [
+        (
+            "POST",
+            "/api/v1/grid-versions",
+            lambda b: {"parent": 1, "moves": [{"building": "B00016", "to": "new"}]},
+        )
+    ],
+    ("GET", "/api/v1/grid-versions/<int:version_id>/diff"): [
+        ("GET", "/api/v1/grid-versions/1/diff?against=1", None)
+    ],
+    ("GET", "/api/v1/grid-versions/<int:version_id>/export"): [
+        ("GET", "/api/v1/grid-versions/1/export?format=geojson", None),
+        ("GET", "/api/v1/grid-versions/1/export?format=csv", None),
+        ("GET", f"/api/v1/grid-versions/1/export?format=gpkg&community={B[:9]}001", None),
+    ],
+    ("POST", "/api/v1/grid-versions/<int:version_id>/publish"): [
+        ("POST", "/api/v1/grid-versions/1/publish", lambda b: {"reason": "x"})
+    ],
+    ("POST", "/api/v1/grid-versions/<int:version_id>/restore"): [
+        ("POST", "/api/v1/grid-versions/1/restore", lambda b: {})
+    ],
+    ("POST", "/api/v1/grid-versions/relocate-open-cases"): [
+        ("POST", "/api/v1/grid-versions/relocate-open-cases", lambda b: {})
+    ],
+    ("GET", "/api/v1/audit"): [("GET", "/api/v1/audit", None)],
 }
 #: Routes without township data.
 API_PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/openapi.json")}
