@@ -127,7 +127,7 @@ def test_numbers_of_removed_grids_are_never_reused(base, store):
 def test_split_and_rerun_keep_codes_of_what_did_not_change(base, store):
     _, vid, _ = base
     moves = planner.split_moves(store, vid, G1, 2)
-    assert moves and {m["to"] for m in moves} == {"new:split-1"}
+    assert moves and {m["to"] for m in moves} == {"new:split-001-1"}
     split = planner.save_draft(store, vid, moves)
     codes = set(store.grids(split["id"], scope=COUNTY)["grid_code"])
     assert {G1, C1 + "002", C1 + "003"} <= codes

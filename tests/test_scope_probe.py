@@ -326,7 +326,7 @@ def _situation(state: dict, link: dict):
 
 def _calls(b: dict) -> dict:
     """Every server-side Dash callback, called as township B's data would be asked for."""
-    from dashboard.pages import cases, map, situation, wall  # noqa: A004
+    from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
     rows = {"startRow": 0, "endRow": 500}
     state = {"level": "township", "code": A, "metric": "per100", "lang": "zh"}
@@ -363,6 +363,33 @@ def _calls(b: dict) -> dict:
             )
         ],
         (wall.__name__, "refresh_wall"): lambda: wall.refresh_wall(0, 1.0, None, {"lang": "zh"}),
+        (planner.__name__, "pick_township"): lambda: planner.pick_township(
+            B, {"lang": "zh", "community": f"{B[:9]}001"}
+        ),
+        (planner.__name__, "load_community"): lambda: planner.load_community(
+            f"{B[:9]}001", 1, {"lang": "zh"}
+        ),
+        (planner.__name__, "act"): lambda: (
+            [
+                planner.act(
+                    {"op": op, "community": f"{B[:9]}001", "version": 1, "picked": 1, "moves": []},
+                    {"lang": "zh"},
+                )
+                for op in ("diff", "save", "publish")
+            ]
+            + [  # a leader in their own community may diff but not write
+                planner.act(
+                    {
+                        "op": "save",
+                        "community": f"{A[:9]}001",
+                        "version": 1,
+                        "moves": [],
+                        "picked": 1,
+                    },
+                    {"lang": "zh"},
+                )
+            ]
+        ),
     }
 
 
@@ -405,7 +432,7 @@ def test_dash_callbacks_give_a_township_leader_nothing_of_another_township(env):
 
 
 def test_page_layouts_give_a_township_leader_nothing_of_another_township(env):
-    from dashboard.pages import cases, map, situation, wall  # noqa: A004
+    from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
     app, _, _, b = env
     with signed_in(app, "township", A):
@@ -416,6 +443,7 @@ def test_page_layouts_give_a_township_leader_nothing_of_another_township(env):
             situation.layout(level="grid", code=f"{B[:9]}001001"),
             situation.layout(level="county"),
             wall.layout(),
+            planner.layout(community=f"{B[:9]}001"),
         ):
             text = str(layout)
             for mark in b_marks(b):
@@ -424,11 +452,18 @@ def test_page_layouts_give_a_township_leader_nothing_of_another_township(env):
 
 @pytest.mark.parametrize("scope", ["420999009000", "4209990010"])
 def test_pages_and_callbacks_give_a_leader_of_no_real_township_nothing(env, scope):
-    from dashboard.pages import cases, map, situation, wall  # noqa: A004
+    from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
     app, _, _, b = env
     with signed_in(app, "township", scope):
-        for layout in (map.layout(), cases.layout(), situation.layout(), wall.layout()):
+        layouts = (
+            map.layout(),
+            cases.layout(),
+            situation.layout(),
+            wall.layout(),
+            planner.layout(),
+        )
+        for layout in layouts:
             assert t("error.forbidden", "zh") in str(layout), str(layout)[:200]
         for key, call in _calls(b).items():
             with pytest.raises(PreventUpdate):

@@ -43,6 +43,7 @@ __all__ = [
     "PlannerError",
     "band_of",
     "community_state",
+    "current_assignment",
     "merge_moves",
     "publish",
     "relocate_open_cases",
@@ -208,6 +209,7 @@ def save_draft(
     author: str = "",
     scope: Scope | None = None,
     action: str = "save",
+    reason: str = "",
 ) -> dict:
     """Save ``moves`` over ``parent_id`` as a new draft; return its id, parent, moved
     buildings, tallies and violations (of the communities the moves touch).
@@ -233,6 +235,8 @@ def save_draft(
         summaries[community] = summary
     old = (store.grid_version_info(parent_id)["summary"] or {}).get("communities", {})
     full = {"band": list(band), "communities": {**old, **summaries}}
+    if reason.strip():
+        full["reason"] = reason.strip()
     changed = (
         gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), crs=WGS84)
         if rows
@@ -261,6 +265,15 @@ def save_draft(
         "tallies": [t | {"community": c} for c, s in summaries.items() for t in s["tallies"]],
         "violations": [v | {"community": c} for c, s in summaries.items() for v in s["violations"]],
     }
+
+
+def current_assignment(store: Store, version_id: int, moves: list) -> pd.Series:
+    """Building id -> grid code (or ``new`` label) of ``version_id`` plus ``moves``."""
+    assignment = _parent_assignment(store, version_id)
+    targets = _resolve(moves, assignment, Scope.county())
+    labels = targets.map(lambda to: to.split("|", 1)[1] if "|" in to else to)
+    assignment[labels.index] = labels.to_numpy()
+    return assignment
 
 
 def community_state(store: Store, version_id: int, community: str) -> dict:
@@ -332,7 +345,8 @@ def split_moves(
         "households"
     ].sum()
     order = biggest.sort_values(ascending=False, kind="stable").index
-    name = {code: grid_code if k == 0 else f"new:split-{k}" for k, code in enumerate(order)}
+    label = f"new:split-{grid_code[12:]}"
+    name = {code: grid_code if k == 0 else f"{label}-{k}" for k, code in enumerate(order)}
     return [{"building": b, "to": name[c]} for b, c in got.items() if name[c] != grid_code]
 
 
