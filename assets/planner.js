@@ -254,6 +254,7 @@
     var i = feature.properties.i;
     P.layers[i] = layer;
     if (P.data) layer.setStyle(P.styleOf(i));
+    layer.once("add", function () { P.ensureMap(layer._map); });
     layer.on("click", function (e) {
       if (!P.data) return;
       if (!P.editable || P.target < 0 || (e.originalEvent && e.originalEvent.altKey)) {
@@ -371,8 +372,13 @@
       var p = feature.properties;
       layer.bindTooltip(p.label, { permanent: true, direction: "center", className: "planner-label" });
     },
-    mapReady: function (e) {
-      P.map = e.target;
+    mapReady: function (e) { P.ensureMap(e.target); },
+  };
+  /* the Leaflet map, found through the first building layer added to it (dash-leaflet's load
+     event may fire before this handler is bound); shift-drag there paints a box */
+  P.ensureMap = function (map) {
+      if (!map || P.map === map) return;
+      P.map = map;
       P.map.boxZoom.disable();
       var start = null, rect = null;
       P.map.on("mousedown", function (ev) {
@@ -390,7 +396,6 @@
         start = null; P.map.dragging.enable();
         if (rect) { rect.remove(); rect = null; }
       });
-    },
   };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {

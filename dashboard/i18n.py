@@ -384,6 +384,10 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "存在 {n} 项问题：保存前请填写原因",
         "en": "{n} violations: write a reason before saving",
     },
+    "planner.publish_reason": {
+        "zh": "v{id} 存在问题：发布前请填写原因",
+        "en": "v{id} has violations: write a reason before publishing",
+    },
     "planner.published": {"zh": "已发布 v{id}", "en": "Published v{id}"},
     "planner.restored": {"zh": "已恢复为新草稿 v{id}", "en": "Restored as new draft v{id}"},
     "planner.relocated": {

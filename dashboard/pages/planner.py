@@ -341,6 +341,16 @@ def _diff(store, req: dict, lang: str) -> dict:
     }
 
 
+def _publish(store, req: dict, user: str, lang: str) -> dict:
+    try:
+        planner.publish(store, int(req["picked"]), actor=user, reason=str(req.get("reason") or ""))
+    except planner.PlannerError as exc:
+        if "reason" in exc.fields:
+            return {"message": t("planner.publish_reason", lang, id=req["picked"])}
+        raise
+    return {"message": t("planner.published", lang, id=req["picked"]), "versions": True}
+
+
 def run_request(req: dict, lang: str) -> dict:
     """Do one request of the page (see the module docstring); the answer for the browser."""
     store, op = _store(), req.get("op")
@@ -367,8 +377,7 @@ def run_request(req: dict, lang: str) -> dict:
         )
         return {"moves": moves, "reset": True}
     if op == "publish":
-        planner.publish(store, int(req["picked"]), actor=user, reason=str(req.get("reason") or ""))
-        return {"message": t("planner.published", lang, id=req["picked"]), "versions": True}
+        return _publish(store, req, user, lang)
     if op == "restore":
         out = planner.restore(store, int(req["picked"]), author=user)
         return {
