@@ -51,7 +51,7 @@
     data.cell.forEach(function (c, i) { (P.mates[c] = P.mates[c] || []).push(i); });
     P.parts = {};
     for (k = 0; k < P.codes.length; k++) P.parts[k] = P.countParts(k);
-    P.undo = []; P.redo = []; P.target = -1; P.highlighted = {};
+    P.undo = []; P.redo = []; P.target = -1; P.previous = -1; P.highlighted = {};
     P.locked = {};
     var saved = null;
     try { saved = JSON.parse(window.localStorage.getItem(key()) || "null"); } catch (err) { saved = null; }
@@ -300,6 +300,7 @@
     var lt = el("td"); lt.appendChild(lock); tr.appendChild(lt);
     tr.addEventListener("click", function () {
       var old = P.target;
+      if (old !== g) P.previous = old;
       P.target = g;
       if (old >= 0) { P.renderRows([old]); P.restyleGrid(old); }
       P.renderRows([g]); P.restyleGrid(g);
@@ -414,9 +415,8 @@
         if (op === "undo") { P.undoStep(); return window.dash_clientside.no_update; }
         if (op === "redo") { P.redoStep(); return window.dash_clientside.no_update; }
         if (op === "new-grid") { P.newGrid(); return window.dash_clientside.no_update; }
-        if (op === "merge") {
-          var absorb = P.codeIndex[picked];
-          if (P.target >= 0 && absorb != null && absorb !== P.target) P.merge(P.target, absorb);
+        if (op === "merge") {  /* the grid picked before the target goes into the target */
+          if (P.target >= 0 && P.previous >= 0 && P.previous !== P.target) P.merge(P.target, P.previous);
           return window.dash_clientside.no_update;
         }
         var req = {

@@ -343,8 +343,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Read-only: township leaders see their own township's versions",
     },
     "planner.help": {
-        "zh": "点击网格列表选定目标网格，再点击建筑划入该网格；按住 Shift 拖动框选；Alt+点击选取建筑所在网格。",
-        "en": "Click a grid in the list to make it the target, then click buildings to give them to it; Shift-drag paints a box; Alt-click picks a building's grid.",
+        "zh": "点击网格列表选定目标网格，再点击建筑划入该网格；按住 Shift 拖动框选；Alt+点击选取建筑所在网格；合并：先点要并入的网格，再点目标网格。",
+        "en": "Click a grid in the list to make it the target, then click buildings to give them to it; Shift-drag paints a box; Alt-click picks a building's grid; to merge, click the grid to dissolve, then the target.",
     },
     "planner.target": {"zh": "目标网格", "en": "Target grid"},
     "planner.grid": {"zh": "网格", "en": "Grid"},
@@ -397,6 +397,10 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.diff_title": {
         "zh": "v{a} → v{b}：移动 {n} 栋建筑，{hh} 户",
         "en": "v{a} → v{b}: {n} buildings moved, {hh} households",
+    },
+    "planner.overlap": {
+        "zh": "户数重叠矩阵（多网合一）：{n} 栋建筑不在所属网格的主要对应网格中",
+        "en": "Household overlap (多网合一): {n} buildings outside their grid's main counterpart",
     },
     "planner.diff_added": {"zh": "新增网格", "en": "Grids added"},
     "planner.diff_removed": {"zh": "撤销网格", "en": "Grids removed"},

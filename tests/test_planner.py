@@ -211,3 +211,16 @@ def test_an_exporter_plugs_in_and_unknown_formats_are_named(base, store):
         assert export_version(store, vid, "txt", scope=COUNTY).content == b"x"
     finally:
         EXPORTERS.pop("txt")
+
+
+def test_overlap_matrix_of_two_versions(base, store):
+    _, vid, _ = base
+    from wangge.services.planner_diff import overlap_matrix
+
+    out = overlap_matrix(store, vid, 1, C1)  # two grids now against the one of version 1
+    assert out["rows"] == [G1, C1 + "002"] and out["columns"] == [G1]
+    assert out["households"] == [[24 + 25 + 28 + 29], [26 + 27 + 30 + 31]]
+    assert out["mismatched"] == []  # each grid lies in the one old grid
+    back = overlap_matrix(store, 1, vid, C1)  # the old grid spreads over both new ones
+    assert back["households"] == [[106, 114]]
+    assert sorted(back["mismatched"]) == ["B00000", "B00001", "B00004", "B00005"]

@@ -66,6 +66,7 @@ def test_a_save_with_violations_needs_a_reason_and_then_loads_the_draft(env, pag
         diff = {"op": "diff", "community": C1, "version": 2, "picked": 1}
         answer, message, _ = page.act(diff, TEXT)
         assert answer["highlight"] == ["B00000"]
+        assert t("planner.overlap", "zh", n=0) in str(message)  # v2's grids against v1's
         split = {"op": "split", "community": C1, "version": 1, "moves": [], "grid": C1 + "001"}
         answer, _, _ = page.act(split | {"parts": 2}, TEXT)
         assert answer["moves"] and {m["to"] for m in answer["moves"]} == {"new:split-001-1"}

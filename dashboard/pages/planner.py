@@ -27,7 +27,7 @@ from dashboard.components.header import header, message_page
 from dashboard.i18n import normalise_lang, page_title, t
 from wangge.access import Action, may
 from wangge.services import planner
-from wangge.services.planner_diff import diff_versions, version_rows
+from wangge.services.planner_diff import diff_versions, overlap_matrix, version_rows
 from wangge.store import StoreError
 
 dash.register_page(__name__, path="/planner", name="planner", title=page_title("nav.planner"))
@@ -336,9 +336,23 @@ def _diff(store, req: dict, lang: str) -> dict:
             html.Div(t("planner.moves", lang)),
             html.Ul(rows, className="planner-diff"),
             *extra,
+            _overlap(store, req, lang),
         ],
         "highlight": [m["building"] for m in d["moved"]],
     }
+
+
+def _overlap(store, req: dict, lang: str) -> html.Div:
+    """The household overlap of this version's grids (rows) with the picked one's (columns)."""
+    m = overlap_matrix(store, int(req["version"]), int(req["picked"]), str(req["community"]))
+    corner = html.Th(f"v{req['version']} / v{req['picked']}")
+    head = html.Tr([corner] + [html.Th(c[12:]) for c in m["columns"]])
+    body = [
+        html.Tr([html.Th(r[12:])] + [html.Td(v or "") for v in row])
+        for r, row in zip(m["rows"], m["households"], strict=True)
+    ]
+    title = html.Div(t("planner.overlap", lang, n=len(m["mismatched"])))
+    return html.Div([title, html.Table([head, *body], className="planner-table")])
 
 
 def _publish(store, req: dict, user: str, lang: str) -> dict:

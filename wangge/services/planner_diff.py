@@ -9,10 +9,12 @@ second (``benchmarks/planner.py``).
 
 from __future__ import annotations
 
+import pandas as pd
+
 from wangge.access import Scope
 from wangge.store import Store, StoreError
 
-__all__ = ["diff_versions", "version_rows"]
+__all__ = ["diff_versions", "overlap_matrix", "version_rows"]
 
 
 def diff_versions(store: Store, version_id: int, against: int, *, scope: Scope) -> dict:
@@ -61,6 +63,30 @@ def diff_versions(store: Store, version_id: int, against: int, *, scope: Scope) 
         "removed": sorted(old - new),
         "changed": sorted(touched & old & new),
         "households_moved": int(moved["households"].sum()),
+    }
+
+
+def overlap_matrix(store: Store, version_id: int, other_id: int, community: str) -> dict:
+    """Households shared by each grid of ``version_id`` (rows) and each grid of ``other_id``
+    (columns) in ``community`` (多网合一: another grid layer imported as a version, e.g. the old
+    system's grids or police beats): ``rows``, ``columns``, ``households`` (a matrix) and
+    ``mismatched`` (buildings whose row grid's largest overlap is another column grid than
+    theirs)."""
+    a = store.version_assignment(version_id, community_code=community)
+    b = store.version_assignment(other_id, community_code=community)
+    hh = store.community_buildings(community).set_index("building_id")["households"]
+    both = a.merge(b, on="building_id", suffixes=("_a", "_b"))
+    both["households"] = both["building_id"].map(hh).fillna(0).astype(int)
+    table = both.pivot_table(
+        index="grid_code_a", columns="grid_code_b", values="households", aggfunc="sum", fill_value=0
+    )
+    best = table.idxmax(axis=1) if len(table) else pd.Series(dtype=object)
+    mismatched = both.loc[both["grid_code_b"] != both["grid_code_a"].map(best), "building_id"]
+    return {
+        "rows": [str(r) for r in table.index],
+        "columns": [str(c) for c in table.columns],
+        "households": table.to_numpy(dtype=int).tolist(),
+        "mismatched": mismatched.tolist(),
     }
 
 
