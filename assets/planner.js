@@ -82,18 +82,22 @@
     t.set(P.tally); c.set(P.count); P.tally = t; P.count = c;
   };
 
-  /* connected parts of grid g over the building adjacency (0 for an empty grid) */
+  /* connected parts of grid g over the building adjacency (0 for an empty grid); the visited
+     marks are a reused typed array stamped per search, so a search allocates nothing */
   P.countParts = function (g) {
-    var seen = {}, parts = 0, n = P.assign.length;
+    var n = P.assign.length, parts = 0;
+    if (!P.mark || P.mark.length !== n) { P.mark = new Int32Array(n); P.stack = new Int32Array(n); P.stamp = 0; }
+    var mark = P.mark, stack = P.stack, stamp = ++P.stamp, assign = P.assign, start = P.start, nbr = P.nbr;
     for (var i = 0; i < n; i++) {
-      if (P.assign[i] !== g || seen[i]) continue;
+      if (assign[i] !== g || mark[i] === stamp) continue;
       parts++;
-      var stack = [i]; seen[i] = true;
-      while (stack.length) {
-        var v = stack.pop();
-        for (var k = P.start[v]; k < P.start[v + 1]; k++) {
-          var w = P.nbr[k];
-          if (!seen[w] && P.assign[w] === g) { seen[w] = true; stack.push(w); }
+      var top = 0;
+      stack[top++] = i; mark[i] = stamp;
+      while (top > 0) {
+        var v = stack[--top];
+        for (var k = start[v]; k < start[v + 1]; k++) {
+          var w = nbr[k];
+          if (mark[w] !== stamp && assign[w] === g) { mark[w] = stamp; stack[top++] = w; }
         }
       }
     }

@@ -91,8 +91,10 @@ def create_version() -> Response:
     if isinstance(parent, Response):
         return parent
     moves, comment = body.get("moves", []), body.get("comment", "")
-    if not isinstance(comment, str) or len(comment) > 2000:
-        return _answer(422, "invalid", "comment: expected text", {"comment": "text, 2000 max"})
+    reason = body.get("reason", "")
+    for name, value in (("comment", comment), ("reason", reason)):
+        if not isinstance(value, str) or len(value) > 2000:
+            return _answer(422, "invalid", f"{name}: expected text", {name: "text, 2000 max"})
     if isinstance(moves, list) and len(moves) > MAX_MOVES:
         return _answer(422, "invalid", f"moves: at most {MAX_MOVES}", {"moves": "too many"})
     try:
@@ -103,6 +105,7 @@ def create_version() -> Response:
             comment=comment,
             author=g.principal.name,
             scope=g.principal.scope,
+            reason=reason,
         )
     except (planner.PlannerError, StoreError) as exc:
         return _failed(exc)

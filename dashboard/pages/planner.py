@@ -379,7 +379,9 @@ def run_request(req: dict, lang: str) -> dict:
     if op == "save":
         return _save(store, req, user, lang)
     if op == "split":
-        current = planner.current_assignment(store, int(req["version"]), req.get("moves") or [])
+        current = planner.current_assignment(
+            store, int(req["version"]), req.get("moves") or [], req["community"]
+        )
         return {
             "moves": planner.split_moves(
                 store, int(req["version"]), str(req["grid"]), int(req["parts"]), current=current

@@ -31,6 +31,7 @@ from wangge.access import Scope
 from wangge.services.locate import Locator
 from wangge.services.planner_cells import (
     Cells,
+    cell_grids,
     community_cells,
     grid_parts,
     grid_polygons,
@@ -77,39 +78,42 @@ def band_of(store: Store, version_id: int) -> tuple[int, int]:
     )
 
 
-def _parent_assignment(store: Store, parent_id: int) -> pd.Series:
+def _parent_assignment(store: Store, parent_id: int, community: str | None = None) -> pd.Series:
+    """Building id -> grid code of ``parent_id`` (of one community)."""
     if not store.has_grid_version(parent_id):
         raise StoreError(f"grid version {parent_id} does not exist")
-    frame = store.version_assignment(parent_id)
+    frame = store.version_assignment(parent_id, community_code=community)
     return pd.Series(frame["grid_code"].to_numpy(), index=frame["building_id"].to_numpy())
 
 
-def _resolve(moves: list, assignment: pd.Series, scope: Scope) -> pd.Series:
-    """``moves`` -> building id -> target (a code or a ``new`` label), checked: every problem
-    named by its move, all of them in one error."""
+def _resolve(store: Store, parent_id: int, moves: list, scope: Scope) -> pd.Series:
+    """``moves`` -> building id -> target (a code, or ``COMMUNITY|new...`` for a new grid),
+    checked against the parent version: every problem named by its move, all in one error."""
     if not isinstance(moves, list):
         raise PlannerError("moves: expected a list", {"moves": "expected a list"})
+    wanted = [str(m.get("building")) for m in moves if isinstance(m, dict)]
+    source = store.assignment_of(parent_id, wanted)
+    codes = store.grid_kinds(parent_id)
     targets: dict[str, str] = {}
     problems: dict[str, str] = {}
-    codes = set(assignment.to_numpy())
     for i, move in enumerate(moves):
         where = f"moves[{i}]"
         if not isinstance(move, dict) or not {"building", "to"} <= set(move):
             problems[where] = 'expected {"building": ID, "to": GRID_CODE}'
             continue
         building, to = str(move["building"]), str(move["to"])
-        source = assignment.get(building)
-        if source is None:
+        grid = source.get(building)
+        if grid is None:
             problems[f"{where}.building"] = f"{building!r} is in no grid of the parent version"
-        elif not scope.contains(source):
+        elif not scope.contains(grid):
             problems[f"{where}.building"] = f"{building!r} is outside your township"
         elif _NEW.fullmatch(to):
-            targets[building] = f"{source[:12]}|{to}"
+            targets[building] = f"{grid[:12]}|{to}"
         elif to not in codes:
             problems[f"{where}.to"] = f"{to!r} is no grid of the parent version (or 'new')"
-        elif to[:12] != source[:12]:
+        elif to[:12] != grid[:12]:
             problems[f"{where}.to"] = (
-                f"{to!r} is in community {to[:12]}, building {building!r} in {source[:12]}"
+                f"{to!r} is in community {to[:12]}, building {building!r} in {grid[:12]}"
             )
         else:
             targets[building] = to
@@ -151,9 +155,11 @@ def _numbered(store: Store, community: str, labels: Iterable[str]) -> dict[str, 
     return {label: f"{community}{last + k:03d}" for k, label in enumerate(sorted(labels), 1)}
 
 
-def _community_draft(store, community, assignment, targets, band, kinds):
-    """One touched community: its new assignment, grid rows, moves and summary."""
+def _community_draft(store, parent_id, community, targets, band):
+    """One touched community: grids to write (new or whose cells changed), grids removed,
+    moves and summary."""
     cells = community_cells(store, community)
+    assignment = _parent_assignment(store, parent_id, community)
     before = assignment.reindex(cells.building_id).fillna("").to_numpy(dtype=object)
     after = before.copy()
     position = cells.index
@@ -168,25 +174,11 @@ def _community_draft(store, community, assignment, targets, band, kinds):
     fresh = {f"{community}|{k}": v for k, v in _numbered(store, community, labels).items()}
     after = np.array([fresh.get(c, c) for c in after], dtype=object)
     summary = summarise(cells, after, band)
-    codes = sorted(set(after) - {""})
-    polygons = grid_polygons(cells, after, codes)
-    tallies = {t["grid"]: t for t in summary["tallies"]}
-    flags = {}
-    for v in summary["violations"]:
-        flags.setdefault(v["grid"], []).append(v["kind"])
-    donor = pd.Series(before, index=after).to_dict()
-    rows = gpd.GeoDataFrame(
-        {
-            "grid_code": codes,
-            "community_code": community,
-            "households": [tallies[c]["households"] for c in codes],
-            "buildings": [tallies[c]["buildings"] for c in codes],
-            "kind": [kinds.get(c) or kinds.get(donor.get(c), "urban") for c in codes],
-            "flags": [";".join(flags.get(c, [])) for c in codes],
-        },
-        geometry=[polygons[c] for c in codes],
-        crs=WGS84,
-    )
+    # only grids whose cells changed get a new polygon; the others keep the parent's
+    owner_before, owner_after = cell_grids(cells, before), cell_grids(cells, after)
+    differ = owner_before != owner_after
+    codes = sorted((set(owner_before[differ]) | set(owner_after[differ])) & set(after) - {""})
+    rows = _grid_rows(store, parent_id, cells, community, after, codes, summary)
     gone = sorted(set(before) - set(after) - {""})
     summary["violations"] += [{"kind": "empty", "grid": c, "households": 0} for c in gone]
     changed = before != after
@@ -198,6 +190,29 @@ def _community_draft(store, community, assignment, targets, band, kinds):
         }
     )
     return rows, gone, moves, summary
+
+
+def _grid_rows(store, parent_id, cells, community, after, codes, summary) -> gpd.GeoDataFrame:
+    """Rows of the grids ``codes`` (polygons from their cells, tallies, kind, flags)."""
+    kinds = store.grid_kinds(parent_id, community)
+    kind = max(set(kinds.values()), key=list(kinds.values()).count) if kinds else "urban"
+    tallies = {t["grid"]: t for t in summary["tallies"]}
+    flags: dict[str, list[str]] = {}
+    for v in summary["violations"]:
+        flags.setdefault(v["grid"], []).append(v["kind"])
+    polygons = grid_polygons(cells, after, codes)
+    return gpd.GeoDataFrame(
+        {
+            "grid_code": codes,
+            "community_code": community,
+            "households": [tallies[c]["households"] for c in codes],
+            "buildings": [tallies[c]["buildings"] for c in codes],
+            "kind": [kinds.get(c, kind) for c in codes],
+            "flags": [";".join(flags.get(c, [])) for c in codes],
+        },
+        geometry=[polygons[c] for c in codes],
+        crs=WGS84,
+    )
 
 
 def save_draft(
@@ -218,16 +233,15 @@ def save_draft(
     outside ``scope``, or a target is no grid of the building's community.
     """
     scope = scope or Scope.county()
-    assignment = _parent_assignment(store, parent_id)
-    targets = _resolve(moves, assignment, scope)
+    if not store.has_grid_version(parent_id):
+        raise StoreError(f"grid version {parent_id} does not exist")
+    targets = _resolve(store, parent_id, moves, scope)
     band = band_of(store, parent_id)
-    parent_grids = store.grids(parent_id, scope=Scope.county())
-    kinds = dict(zip(parent_grids["grid_code"], parent_grids["kind"], strict=True))
-    communities = sorted({assignment[b][:12] for b in targets.index})
+    communities = sorted({t[:12] for t in targets})
     rows, removed, changes, summaries = [], [], [], {}
     for community in communities:
         grid_rows, gone, moved, summary = _community_draft(
-            store, community, assignment, targets, band, kinds
+            store, parent_id, community, targets, band
         )
         rows.append(grid_rows)
         removed += gone
@@ -267,10 +281,14 @@ def save_draft(
     }
 
 
-def current_assignment(store: Store, version_id: int, moves: list) -> pd.Series:
-    """Building id -> grid code (or ``new`` label) of ``version_id`` plus ``moves``."""
-    assignment = _parent_assignment(store, version_id)
-    targets = _resolve(moves, assignment, Scope.county())
+def current_assignment(
+    store: Store, version_id: int, moves: list, community: str | None = None
+) -> pd.Series:
+    """Building id -> grid code (or ``new`` label) of ``version_id`` plus ``moves`` (of one
+    community)."""
+    assignment = _parent_assignment(store, version_id, community)
+    targets = _resolve(store, version_id, moves, Scope.county())
+    targets = targets[targets.index.isin(assignment.index)]
     labels = targets.map(lambda to: to.split("|", 1)[1] if "|" in to else to)
     assignment[labels.index] = labels.to_numpy()
     return assignment
@@ -281,7 +299,7 @@ def community_state(store: Store, version_id: int, community: str) -> dict:
     households, grid), the building adjacency (pairs of positions), the band and the grid
     codes, tallies and violations."""
     cells = community_cells(store, community)
-    assignment = _parent_assignment(store, version_id)
+    assignment = _parent_assignment(store, version_id, community)
     grid_of = assignment.reindex(cells.building_id).fillna("").to_numpy(dtype=object)
     pairs = cells.building_edges()
     band = band_of(store, version_id)
@@ -322,7 +340,9 @@ def split_moves(
 
     if not 2 <= int(parts) <= 20:
         raise PlannerError(f"parts {parts}: expected 2 to 20", {"parts": "2 to 20"})
-    assignment = _parent_assignment(store, version_id) if current is None else current
+    if current is None:
+        current = _parent_assignment(store, version_id, grid_code[:12])
+    assignment = current
     ids = assignment.index[assignment.to_numpy() == grid_code]
     if len(ids) < parts:
         raise PlannerError(f"grid {grid_code!r} has {len(ids)} building(s): cannot split it")
@@ -361,11 +381,8 @@ def rerun_moves(
     ``locked`` grids kept, warm-started from the version plus ``moves``. A grid whose
     buildings did not change keeps its code; the engine's other grids keep the code it
     matched when that grid is in the version, else become new grids."""
-    assignment = _parent_assignment(store, version_id)
-    targets = _resolve(moves or [], assignment, Scope.county())
-    current = assignment.copy()
-    current[targets.index] = targets.to_numpy()
-    mine = current[current.str[:12] == community]
+    assignment = _parent_assignment(store, version_id, community)
+    mine = current_assignment(store, version_id, moves or [], community)
     if mine.empty:
         raise PlannerError(f"community {community}: no grids in version {version_id}")
     result = rerun_community(store, community, mine, list(locked), band=band_of(store, version_id))
@@ -378,7 +395,7 @@ def rerun_moves(
         if same is not None:
             name[code] = same
         elif code in known and code not in name.values():
-            name[code] = code
+            name[code] = code  # a grid code of the version, or a new grid's label
         else:
             name[code] = f"new:rerun-{len(name)}"
     final = result.map(name)

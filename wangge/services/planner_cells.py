@@ -123,7 +123,16 @@ def cell_grids(cells: Cells, grid_of: np.ndarray) -> np.ndarray:
 def grid_polygons(cells: Cells, grid_of: np.ndarray, codes) -> dict[str, object]:
     """The polygon of each grid of ``codes``: the union of its cells (EPSG:4326)."""
     owner = cell_grids(cells, grid_of)
-    return {code: shapely.union_all(cells.geometry[owner == code]) for code in codes}
+    return {code: _union(cells.geometry[owner == code]) for code in codes}
+
+
+def _union(parts: np.ndarray):
+    """The union of cells: the coverage union (the cells tile the community; several times
+    faster), or the general union where reprojection left them not exactly noded."""
+    try:
+        return shapely.coverage_union_all(parts)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(parts)
 
 
 def _signature(buildings: gpd.GeoDataFrame) -> str:

@@ -116,6 +116,8 @@ class GridStore(ReferenceStore):
         params = self.grid_version_params(parent_id)
         now = clock.utc_now()
         detail = {"parent": parent_id, "moved": len(moves), "changed": len(changed)}
+        if summary.get("reason"):
+            detail["reason"] = summary["reason"]
         with self.transaction() as con:
             if not con.execute(
                 "SELECT 1 FROM grid_versions WHERE version_id = ?", (parent_id,)
@@ -183,17 +185,18 @@ class GridStore(ReferenceStore):
         """Buildings whose grid differs between ``against`` (from) and ``version_id`` (to):
         building_id, from_code, to_code ("" where a version has no grid for it), households."""
         with self.connect() as con:
+            # straight on the table, so that each lookup uses its primary key
             rows = con.execute(
-                "WITH a AS (SELECT building_id, grid_code FROM building_grids WHERE version_id = ?),"
-                " b AS (SELECT building_id, grid_code FROM building_grids WHERE version_id = ?),"
-                " d AS (SELECT a.building_id AS id, a.grid_code AS f, COALESCE(b.grid_code, '') AS t"
-                " FROM a LEFT JOIN b ON b.building_id = a.building_id"
-                " WHERE b.grid_code IS NULL OR b.grid_code != a.grid_code"
-                " UNION ALL SELECT b.building_id, '', b.grid_code FROM b"
-                " WHERE b.building_id NOT IN (SELECT building_id FROM a))"
-                " SELECT d.id, d.f, d.t, COALESCE(x.households, 0) FROM d"
-                " LEFT JOIN buildings x ON x.building_id = d.id ORDER BY d.id",
-                (against, version_id),
+                "SELECT d.id, d.f, d.t, COALESCE(x.households, 0) FROM ("
+                " SELECT a.building_id AS id, a.grid_code AS f, COALESCE(b.grid_code, '') AS t"
+                " FROM building_grids a LEFT JOIN building_grids b"
+                " ON b.version_id = ? AND b.building_id = a.building_id"
+                " WHERE a.version_id = ? AND (b.grid_code IS NULL OR b.grid_code != a.grid_code)"
+                " UNION ALL SELECT b.building_id, '', b.grid_code FROM building_grids b"
+                " WHERE b.version_id = ? AND NOT EXISTS (SELECT 1 FROM building_grids a"
+                " WHERE a.version_id = ? AND a.building_id = b.building_id)"
+                ") d LEFT JOIN buildings x ON x.building_id = d.id ORDER BY d.id",
+                (version_id, against, version_id, against),
             ).fetchall()
         return pd.DataFrame(
             [tuple(r) for r in rows], columns=["building_id", "from_code", "to_code", "households"]
@@ -257,6 +260,27 @@ class GridStore(ReferenceStore):
         with self.connect() as con:
             rows = con.execute(sql + " ORDER BY building_id", args).fetchall()
         return pd.DataFrame([tuple(r) for r in rows], columns=["building_id", "grid_code"])
+
+    def assignment_of(self, version_id: int, building_ids: list[str]) -> pd.Series:
+        """Building id -> grid code in ``version_id`` of the given buildings (those in none
+        left out)."""
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT building_id, grid_code FROM building_grids WHERE version_id = ? AND "
+                "building_id IN (SELECT value FROM json_each(?))",
+                (version_id, json.dumps([str(b) for b in building_ids])),
+            ).fetchall()
+        return pd.Series([r[1] for r in rows], index=[r[0] for r in rows], dtype=object)
+
+    def grid_kinds(self, version_id: int, community_code: str | None = None) -> dict[str, str]:
+        """Grid code -> kind of the grids of ``version_id`` (of one community); no geometry."""
+        sql = "SELECT grid_code, kind FROM grids WHERE version_id = ?"
+        args: list = [version_id]
+        if community_code is not None:
+            sql += " AND community_code = ?"
+            args.append(community_code)
+        with self.connect() as con:
+            return {r[0]: r[1] for r in con.execute(sql, args).fetchall()}
 
     # -- the cell cache and the autosave ------------------------------------------------------
     def community_cells(self, community_code: str) -> tuple[str, bytes] | None:
