@@ -305,7 +305,7 @@ def main() -> None:
     )
     if not args.no_browser:
         rows += browser_side(data_dir, community, args.runs)
-    rows += server_side(store, community, args.demo_dir)
+    list.extend(rows, server_side(store, community, args.demo_dir))  # shown as measured
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  value")
     print(f"{'-' * width}  ------")

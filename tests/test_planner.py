@@ -53,6 +53,7 @@ def test_a_new_grid_gets_the_next_number_and_polygons_tile_the_community(base, s
     mine = grids[grids["community_code"] == C1].set_index("grid_code")
     assert list(mine.index) == [G1, C1 + "002"]
     assert mine["buildings"].tolist() == [4, 4]
+    assert mine.geometry.is_valid.all()
     assert mine["households"].tolist() == [24 + 25 + 28 + 29, 26 + 27 + 30 + 31]
     # the two polygons tile the community and each holds its own buildings whole
     community = store.admin_units("community", scope=COUNTY).set_index("code").geometry[C1]
@@ -133,6 +134,9 @@ def test_split_and_rerun_keep_codes_of_what_did_not_change(base, store):
     assert {G1, C1 + "002", C1 + "003"} <= codes
     # locking both grids of the first community: the re-run moves nothing
     assert planner.rerun_moves(store, vid, C1, [G1, C1 + "002"]) == []
+    # a building given to a locked grid stays there; the rest keeps its code
+    moved = [{"building": "B00000", "to": C1 + "002"}]
+    assert planner.rerun_moves(store, vid, C1, [C1 + "002"], moved) == moved
 
 
 def test_diff_restore_publish_relocate_and_audit(base, store):

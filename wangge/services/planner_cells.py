@@ -128,11 +128,17 @@ def grid_polygons(cells: Cells, grid_of: np.ndarray, codes) -> dict[str, object]
 
 def _union(parts: np.ndarray):
     """The union of cells: the coverage union (the cells tile the community; several times
-    faster), or the general union where reprojection left them not exactly noded."""
+    faster), or the general union where reprojection left them not exactly noded; made valid
+    (polygonal parts kept) when the cells' slivers left it invalid."""
     try:
-        return shapely.coverage_union_all(parts)
+        union = shapely.coverage_union_all(parts)
     except shapely.errors.GEOSException:
-        return shapely.union_all(parts)
+        union = shapely.union_all(parts)
+    if union.is_valid:
+        return union
+    valid = shapely.make_valid(union)  # slivers where cells meet: keep the polygonal parts
+    polygons = [g for g in shapely.get_parts(valid) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(polygons)
 
 
 def _signature(buildings: gpd.GeoDataFrame) -> str:
@@ -250,28 +256,43 @@ def rerun_community(
 ) -> pd.Series:
     """The engine on community ``code``, warm-started from ``assignment`` (building id ->
     grid code) with the ``locked`` grids kept as they are; the new building id -> grid code
-    (codes as the engine matched them; :mod:`wangge.services.planner` renumbers new grids)."""
+    (codes as the engine matched them; :mod:`wangge.services.planner` renumbers new grids).
+
+    The locked grids' buildings are left out and the engine runs on the rest of the
+    community (the union of the other buildings' cells) alone: less to tessellate and solve
+    than the whole community with ``locked=``. The locked buildings come back unchanged.
+    """
     from geo.partition import partition
 
     buildings = store.community_buildings(code)
     community = _community(store, code)
+    grid = buildings["building_id"].map(assignment).fillna("").to_numpy(dtype=object)
+    free = ~np.isin(grid, list(locked))
+    kept = pd.Series(grid[~free], index=buildings["building_id"].to_numpy()[~free])
+    if not free.any():
+        return kept
+    if (~free).any():
+        cells = community_cells(store, code)
+        mask = np.zeros(len(cells.building_id), dtype=bool)
+        mask[cells.index[buildings["building_id"][free]].to_numpy()] = True
+        owner = cell_grids(cells, np.where(mask, "free", "locked").astype(object))
+        rest = _union(cells.geometry[owner == "free"])
+        community = community.assign(geometry=[rest])
+    part = buildings[free].reset_index(drop=True)
     previous = gpd.GeoDataFrame(
-        {"grid_code": buildings["building_id"].map(assignment).fillna("").to_numpy()},
-        geometry=buildings.geometry.to_numpy(),
-        crs=buildings.crs,
+        {"grid_code": grid[free]}, geometry=part.geometry.to_numpy(), crs=buildings.crs
     )
-    previous = previous[previous["grid_code"] != ""]
     result = partition(
-        _engine_buildings(buildings),
+        _engine_buildings(part),
         households_column="households",
         communities=community,
         community_id="code",
         barriers=_barriers(store, community.total_bounds) or None,
         min_households=band[0],
         max_households=band[1],
-        previous=previous,
-        locked=set(locked) or None,
+        previous=previous[previous["grid_code"] != ""],
         workers=1,
     )
-    ids = buildings["building_id"].to_numpy()[result.buildings["source_index"].to_numpy()]
-    return pd.Series(result.buildings["grid_code"].to_numpy(), index=ids).fillna("")
+    ids = part["building_id"].to_numpy()[result.buildings["source_index"].to_numpy()]
+    got = pd.Series(result.buildings["grid_code"].to_numpy(), index=ids).fillna("")
+    return pd.concat([kept, got])
