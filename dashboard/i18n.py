@@ -400,7 +400,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "planner.overlap": {
         "zh": "户数重叠矩阵（多网合一）：{n} 栋建筑不在所属网格的主要对应网格中",
-        "en": "Household overlap (多网合一): {n} buildings outside their grid's main counterpart",
+        "en": "Household overlap with another grid layer: {n} buildings outside their grid's main counterpart",
     },
     "planner.diff_added": {"zh": "新增网格", "en": "Grids added"},
     "planner.diff_removed": {"zh": "撤销网格", "en": "Grids removed"},
