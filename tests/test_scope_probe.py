@@ -190,6 +190,36 @@ API_PROBES = {
             lambda b: _upload(f"camera_id,lon,lat\n{b['camera']},{IN_A[0]},{IN_A[1]}\n", "b.csv"),
         ),
     ],
+    # the planner's routes (dashboard/api_planner.py): a township reads its own, writes nothing
+    ("GET", "/api/v1/grid-versions"): [
+        ("GET", "/api/v1/grid-versions", None),
+        ("GET", f"/api/v1/grid-versions?community={B[:9]}001", None),
+    ],
+    ("POST", "/api/v1/grid-versions"): [
+        (
+            "POST",
+            "/api/v1/grid-versions",
+            lambda b: {"parent": 1, "moves": [{"building": "B00016", "to": "new"}]},
+        )
+    ],
+    ("GET", "/api/v1/grid-versions/<int:version_id>/diff"): [
+        ("GET", "/api/v1/grid-versions/1/diff?against=1", None)
+    ],
+    ("GET", "/api/v1/grid-versions/<int:version_id>/export"): [
+        ("GET", "/api/v1/grid-versions/1/export?format=geojson", None),
+        ("GET", "/api/v1/grid-versions/1/export?format=csv", None),
+        ("GET", f"/api/v1/grid-versions/1/export?format=gpkg&community={B[:9]}001", None),
+    ],
+    ("POST", "/api/v1/grid-versions/<int:version_id>/publish"): [
+        ("POST", "/api/v1/grid-versions/1/publish", lambda b: {"reason": "x"})
+    ],
+    ("POST", "/api/v1/grid-versions/<int:version_id>/restore"): [
+        ("POST", "/api/v1/grid-versions/1/restore", lambda b: {})
+    ],
+    ("POST", "/api/v1/grid-versions/relocate-open-cases"): [
+        ("POST", "/api/v1/grid-versions/relocate-open-cases", lambda b: {})
+    ],
+    ("GET", "/api/v1/audit"): [("GET", "/api/v1/audit", None)],
 }
 #: Routes without township data.
 API_PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/openapi.json")}
@@ -296,7 +326,7 @@ def _situation(state: dict, link: dict):
 
 def _calls(b: dict) -> dict:
     """Every server-side Dash callback, called as township B's data would be asked for."""
-    from dashboard.pages import cases, map, situation, wall  # noqa: A004
+    from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
     rows = {"startRow": 0, "endRow": 500}
     state = {"level": "township", "code": A, "metric": "per100", "lang": "zh"}
@@ -333,6 +363,33 @@ def _calls(b: dict) -> dict:
             )
         ],
         (wall.__name__, "refresh_wall"): lambda: wall.refresh_wall(0, 1.0, None, {"lang": "zh"}),
+        (planner.__name__, "pick_township"): lambda: planner.pick_township(
+            B, {"lang": "zh", "community": f"{B[:9]}001"}
+        ),
+        (planner.__name__, "load_community"): lambda: planner.load_community(
+            f"{B[:9]}001", 1, {"lang": "zh"}
+        ),
+        (planner.__name__, "act"): lambda: (
+            [
+                planner.act(
+                    {"op": op, "community": f"{B[:9]}001", "version": 1, "picked": 1, "moves": []},
+                    {"lang": "zh"},
+                )
+                for op in ("diff", "save", "publish")
+            ]
+            + [  # a leader in their own community may diff but not write
+                planner.act(
+                    {
+                        "op": "save",
+                        "community": f"{A[:9]}001",
+                        "version": 1,
+                        "moves": [],
+                        "picked": 1,
+                    },
+                    {"lang": "zh"},
+                )
+            ]
+        ),
     }
 
 
@@ -375,7 +432,7 @@ def test_dash_callbacks_give_a_township_leader_nothing_of_another_township(env):
 
 
 def test_page_layouts_give_a_township_leader_nothing_of_another_township(env):
-    from dashboard.pages import cases, map, situation, wall  # noqa: A004
+    from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
     app, _, _, b = env
     with signed_in(app, "township", A):
@@ -386,6 +443,7 @@ def test_page_layouts_give_a_township_leader_nothing_of_another_township(env):
             situation.layout(level="grid", code=f"{B[:9]}001001"),
             situation.layout(level="county"),
             wall.layout(),
+            planner.layout(community=f"{B[:9]}001"),
         ):
             text = str(layout)
             for mark in b_marks(b):
@@ -394,11 +452,18 @@ def test_page_layouts_give_a_township_leader_nothing_of_another_township(env):
 
 @pytest.mark.parametrize("scope", ["420999009000", "4209990010"])
 def test_pages_and_callbacks_give_a_leader_of_no_real_township_nothing(env, scope):
-    from dashboard.pages import cases, map, situation, wall  # noqa: A004
+    from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
     app, _, _, b = env
     with signed_in(app, "township", scope):
-        for layout in (map.layout(), cases.layout(), situation.layout(), wall.layout()):
+        layouts = (
+            map.layout(),
+            cases.layout(),
+            situation.layout(),
+            wall.layout(),
+            planner.layout(),
+        )
+        for layout in layouts:
             assert t("error.forbidden", "zh") in str(layout), str(layout)[:200]
         for key, call in _calls(b).items():
             with pytest.raises(PreventUpdate):

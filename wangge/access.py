@@ -59,6 +59,7 @@ class Action(StrEnum):
     READ = "read"  #: operational data: cases, cameras, patrols, map layers, KPIs
     WRITE = "write"  #: cases and their transitions, cameras, heartbeats, GPS fixes, imports
     EDIT_GRIDS = "edit_grids"  #: draft, save and publish grid versions
+    READ_GRID_VERSIONS = "read_grid_versions"  #: list, diff and export grid versions
     LINK_SIGN_IN = "link_sign_in"  #: a token in a page's address signs a screen in (the wall)
 
 
@@ -72,8 +73,10 @@ class _Rules:
 #: Each role's rules. ``writer`` exists for API tokens only (it has no pages).
 _ROLE_RULES: dict[str, _Rules] = {
     "county": _Rules(frozenset(Action), None),
-    "township": _Rules(frozenset({Action.READ, Action.WRITE}), None, township_bound=True),
-    "planner": _Rules(frozenset({Action.READ, Action.EDIT_GRIDS}), None),
+    "township": _Rules(
+        frozenset({Action.READ, Action.WRITE, Action.READ_GRID_VERSIONS}), None, township_bound=True
+    ),
+    "planner": _Rules(frozenset({Action.READ, Action.EDIT_GRIDS, Action.READ_GRID_VERSIONS}), None),
     "writer": _Rules(frozenset({Action.READ, Action.WRITE}), frozenset()),
     "wall": _Rules(frozenset({Action.READ, Action.LINK_SIGN_IN}), frozenset({"/wall"})),
 }

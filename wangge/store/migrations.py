@@ -15,6 +15,8 @@ this program (a higher recorded version than :data:`SCHEMA_VERSION`) is refused.
 | 7 | ``grid_versions.author``: who made a grid version (``wangge grids``, the planner) |
 | 9 | ``case_id_counters`` (the last sequence number of case ids per day), filled in from the
   stored ids; repairs of rows that older versions let in (:func:`repair_bad_rows`) |
+| 11 | the planner: ``grid_versions.parent_id/summary/publish_reason``, ``grid_moves``,
+``audit_log``, ``community_cells``, ``planner_autosave`` |
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 from wangge import clock
 from wangge.casework import deadline_for
 from wangge.store.errors import StoreError
-from wangge.store.schema import INITIAL_SCHEMA, h3_cells
+from wangge.store.schema import INITIAL_SCHEMA, PLANNER_SCHEMA, h3_cells
 
 __all__ = [
     "MIGRATIONS",
@@ -141,6 +143,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             GROUP BY substr(case_id, 2, 8);
         """,
     ),
+    Migration(11, "the planner: drafts, moves, audit log", PLANNER_SCHEMA),
 )
 
 #: The newest schema version this program knows.
