@@ -75,7 +75,8 @@ def overlapping_pairs(footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = ~shapely.is_missing(footprints)
     idx = np.flatnonzero(ok)
     geoms = footprints[idx]
-    a, b = shapely.STRtree(geoms).query(geoms, predicate="overlaps")
+    # not "overlaps": a footprint inside another one does not overlap it
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = a < b
     a, b = a[keep], b[keep]
     if len(a):
