@@ -102,6 +102,7 @@ def measure(name: str, data: dict, *, metric: bool) -> dict:
         "buildings": len(buildings),
         "grids": len(result.grids),
         "seconds": round(seconds, 1),
+        "assemble s": result.report["seconds"]["assemble"],
     }
     row.update({k: len(found[k]) for k in CHECKS})
     row["engine breaches"] = sum(len(v) for v in contract.get("breaches", {}).values())

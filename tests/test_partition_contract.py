@@ -312,10 +312,15 @@ def test_cli_exits_non_zero_with_one_line_per_breach_kind(tmp_path, capsys, monk
         str(tmp_path / "out.gpkg"),
         "--report",
         str(tmp_path / "report.json"),
+        "--map",
+        str(tmp_path / "review.html"),
     ]
     with pytest.warns(Warning, match="duplicate footprint"):
         assert main(args) == 0
     assert "contract: kept" in capsys.readouterr().out
+    # the review map shows the contract's outcome in its legend
+    html = (tmp_path / "review.html").read_text(encoding="utf-8")
+    assert '"breaches":[],"straddling":3' in html and "contract kept 约定通过" in html
     real = contract.breaches
 
     def broken(grids, buildings, households_in, metric_crs):
@@ -337,6 +342,8 @@ def test_cli_exits_non_zero_with_one_line_per_breach_kind(tmp_path, capsys, monk
     # the files and the report are written all the same, for the reviewer
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["contract"]["breaches"]["empty_grids"] == ["341122100101009"]
+    html = (tmp_path / "review.html").read_text(encoding="utf-8")
+    assert "contract breach: 12 building(s) not wholly inside their grid" in html
 
 
 # ------------------------------------------------------------------------------ real data

@@ -194,13 +194,14 @@ def _area_moves(prep: Prepared, footprints: np.ndarray, given: np.ndarray) -> pd
     assert prep.comm_geo is not None
     comm = prep.comm_geo.to_numpy()
     moves = np.zeros(len(comm))
+    tree = shapely.STRtree(comm)
     for b in given:
         owner = prep.bcomm[b]
         if owner < 0:
             continue
         fp = footprints[b]
         moves[owner] += shapely.area(shapely.difference(fp, comm[owner]))
-        for c in shapely.STRtree(comm).query(fp, predicate="intersects"):
+        for c in tree.query(fp, predicate="intersects"):
             if c != owner:
                 moves[c] -= shapely.area(shapely.intersection(fp, comm[c]))
     return pd.Series(moves, index=prep.comm_ids.astype(str))
