@@ -246,19 +246,26 @@ def _part_holding(grid: shapely.Geometry, community: shapely.Geometry | None):
 
 
 def give_footprints(
-    grid_geom: np.ndarray, b_grid: np.ndarray, footprints: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    grid_geom: np.ndarray,
+    b_grid: np.ndarray,
+    footprints: np.ndarray,
+    grid_community: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each grid takes the whole footprint of its buildings; the neighbouring grids give way.
 
     Cells are cut along community lines and street blocks, so a footprint across one is
     only partly in its cell. Such footprints are added to their grid's polygon and cut out of
     every other grid, in building order (footprints of two grids never overlap by more than
-    :data:`OVERLAP_M2`: such buildings are one unit). Finally all polygons are snap-rounded
-    to :data:`GRID_SIZE` (see the module docstring).
+    :data:`OVERLAP_M2`: such buildings are one unit). A building whose grid holds less of
+    its footprint than another grid of the same community (a cell lost to a neighbour's
+    footprint) first moves to that grid, so that the grid's tallies and the map agree.
+    Finally all polygons are snap-rounded to :data:`GRID_SIZE` (see the module docstring).
 
-    Returns the polygons and the positions of the buildings whose footprint was given.
+    Returns the polygons, the buildings' grids, the positions of the buildings moved to
+    another grid and of those whose footprint was given.
     """
     geom = grid_geom.copy()
+    b_grid = b_grid.copy()
     has = np.flatnonzero((b_grid >= 0) & ~shapely.is_missing(footprints))
     shapely.prepare(geom)
     inside = shapely.covers(geom[b_grid[has]], footprints[has])
@@ -267,9 +274,13 @@ def give_footprints(
         widened = shapely.buffer(geom[b_grid[moved]], TOLERANCE_M / 2, join_style="mitre")
         moved = moved[~shapely.covers(widened, footprints[moved])]
     shapely.destroy_prepared(geom)
+    reassigned = np.array([], dtype=np.int64)
     if len(moved):
         tree = shapely.STRtree(geom)
         fi, gi = tree.query(footprints[moved], predicate="intersects")
+        reassigned = _to_the_grid_holding_most(
+            moved, fi, gi, geom, b_grid, footprints, grid_community
+        )
         for b in moved:
             own = b_grid[b]
             geom[own] = shapely.union(geom[own], footprints[b])
@@ -278,7 +289,29 @@ def give_footprints(
             if g != b_grid[b]:
                 geom[g] = _polygonal(shapely.difference(geom[g], footprints[b]))
     geom = _polygonal(shapely.set_precision(geom, GRID_SIZE))
-    return geom, moved
+    return geom, b_grid, reassigned, moved
+
+
+def _to_the_grid_holding_most(moved, fi, gi, geom, b_grid, footprints, grid_community):
+    """Move (in ``b_grid``) each building of ``moved`` whose grid holds less of its footprint
+    than another grid of its community to that grid; the positions moved."""
+    area = shapely.area(shapely.intersection(footprints[moved[fi]], geom[gi]))
+    out = []
+    for k in range(len(moved)):
+        b = moved[k]
+        sel = fi == k
+        if not sel.any():
+            continue
+        cand, held = gi[sel], area[sel]
+        own = b_grid[b]
+        own_area = float(held[cand == own].sum())
+        if grid_community is not None:
+            same = grid_community[cand] == grid_community[own]
+            cand, held = cand[same], held[same]
+        if len(cand) and held.max() > own_area + OVERLAP_M2:
+            b_grid[b] = int(cand[int(np.argmax(held))])
+            out.append(int(b))
+    return np.array(out, dtype=np.int64)
 
 
 def _polygonal(geoms):

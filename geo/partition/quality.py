@@ -92,7 +92,9 @@ def assemble(
     )
     cell_grid, b_grid, meta = settled.cell_grid, settled.b_grid, settled.meta
     footprints = prep.footprints.to_numpy()  # None where not present
-    grid_geom, given = contract.give_footprints(settled.grid_geom, b_grid, footprints)
+    grid_geom, b_grid, regridded, given = contract.give_footprints(
+        settled.grid_geom, b_grid, footprints, meta["community_id"].astype(str).to_numpy()
+    )
     n_grid = len(grid_geom)
     inside = b_grid >= 0
     prev_code = prep.prev_code
@@ -138,6 +140,8 @@ def assemble(
     grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
     bout = _buildings_out(prep, b_grid, codes)
     report["contract"] = _contract_report(prep, grids, bout, given, repaired, settled.merged_empty)
+    ids = _building_ids(prep.buildings)
+    report["contract"]["buildings_moved_to_the_grid_holding_them"] = [ids[i] for i in regridded]
     return PartitionResult(
         grids=grids,
         buildings=bout,
@@ -217,6 +221,15 @@ def _grid_codes(
     """Grid codes per community in reading order, matched to the previous run's codes."""
     inside = b_grid >= 0
     label = shapely.point_on_surface(grid_geom)
+    gone = np.flatnonzero(shapely.is_empty(label))
+    if len(gone):
+        # a grid whose area went to its neighbours' footprints: placed at its first building
+        # (its buildings are then listed as breaches by contract.breaches)
+        first = pd.Series(np.arange(len(b_grid))).groupby(b_grid).first()
+        fp = prep.footprints.to_numpy()
+        for j in gone:
+            b = first.get(j)
+            label[j] = shapely.point_on_surface(fp[b]) if b is not None else shapely.Point(0, 0)
     lx, ly = shapely.get_x(label), shapely.get_y(label)
     codes = np.empty(len(grid_geom), dtype=object)
     areas = shapely.area(grid_geom)
