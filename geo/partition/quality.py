@@ -27,7 +27,6 @@ __all__ = ["assemble", "polsby_popper", "summarise"]
 INFEASIBLE = (
     "undersize-community",
     "undersize-piece",
-    "exclave",
     "no-integer-split",
     "no-building-split",
     "indivisible-building",
@@ -163,6 +162,7 @@ def _contract_report(
     ids = _building_ids(prep.buildings)
     straddling = np.flatnonzero(prep.straddling & (prep.bcomm >= 0))
     flags = grids["flags"].astype(str)
+    empty = grids["buildings"] == 0
     # households in: as given (or estimated) per input building, before any grouping
     hh_in = prep.households
     return {
@@ -178,8 +178,8 @@ def _contract_report(
         "footprints_given_to_their_grid": [ids[i] for i in given],
         "polygons_repaired_after_reprojection": repaired,
         "empty_grids": {
-            "exclave": grids.loc[flags == "exclave", "grid_code"].tolist(),
-            "no-buildings": grids.loc[flags == "no-buildings", "grid_code"].tolist(),
+            "exclave": grids.loc[empty & (flags == "exclave"), "grid_code"].tolist(),
+            "no-buildings": grids.loc[empty & (flags == "no-buildings"), "grid_code"].tolist(),
             "joined_a_neighbour": int(merged_empty),
         },
     }
