@@ -205,8 +205,6 @@ def _empty_grids(
     empty = counts.reindex(codes).fillna(0).to_numpy() == 0
     flags = grids["flags"].fillna("").astype(str).to_numpy() if "flags" in grids else None
     foot = inputs.geometry.to_numpy()
-    valid = ~shapely.is_missing(foot) & np.isin(shapely.get_type_id(foot), (3, 6))
-    centres = shapely.point_on_surface(foot[valid])
     bad = []
     for j in np.flatnonzero(empty):
         flagged = flags is not None and any(f in flags[j].split(",") for f in EMPTY_FLAGS)
@@ -214,9 +212,36 @@ def _empty_grids(
             bad.append(codes[j])
             continue
         part = _community_part(grids.geometry.iloc[j], communities)
-        if part is None or shapely.intersects(part, centres).any():
+        if part is None:  # a grid whose whole area went to a neighbour's footprint
+            part = _community_by_id(str(grids["community_id"].iloc[j]), communities)
+        # a building belongs to the community (part) holding most of its footprint, unless it
+        # overlaps other footprints (the group goes together, wherever most of it lies)
+        inside = np.flatnonzero(_majority_inside(foot, part)) if part is not None else None
+        if inside is None or any(not _overlaps_another(foot, i) for i in inside):
             bad.append(codes[j])
     return bad
+
+
+def _overlaps_another(footprints: np.ndarray, i: int) -> bool:
+    """Whether footprint ``i`` overlaps another footprint by more than 0.01 m2."""
+    others = np.delete(np.arange(len(footprints)), i)
+    geoms = footprints[others]
+    ok = ~shapely.is_missing(geoms)
+    inter = shapely.area(shapely.intersection(geoms[ok], footprints[i]))
+    return bool((inter > OVERLAP_M2).any())
+
+
+def _community_by_id(community_id: str, communities: gpd.GeoDataFrame | None):
+    """The polygon of the community whose id (in any column) is ``community_id``."""
+    if communities is None:
+        return None
+    for col in communities.columns:
+        if col == communities.geometry.name:
+            continue
+        hit = communities[col].astype(str).to_numpy() == community_id
+        if hit.any():
+            return shapely.union_all(communities.geometry.to_numpy()[hit])
+    return None
 
 
 def _community_part(grid: shapely.Geometry, communities: gpd.GeoDataFrame | None):

@@ -296,11 +296,22 @@ def _to_the_grid_holding_most(moved, fi, gi, geom, b_grid, footprints, grid_comm
     """Move (in ``b_grid``) each building of ``moved`` whose grid holds less of its footprint
     than another grid of its community to that grid; the positions moved."""
     area = shapely.area(shapely.intersection(footprints[moved[fi]], geom[gi]))
+    # a building overlapping others stays with them (they are one unit, in one grid)
+    present = np.flatnonzero(~shapely.is_missing(footprints))
+    mi, oi = shapely.STRtree(footprints[present]).query(footprints[moved], predicate="intersects")
+    other = present[oi] != moved[mi]
+    if other.any():
+        inter = shapely.area(
+            shapely.intersection(footprints[moved[mi[other]]], footprints[present[oi[other]]])
+        )
+        grouped = set(mi[other][inter > OVERLAP_M2].tolist())
+    else:
+        grouped = set()
     out = []
     for k in range(len(moved)):
         b = moved[k]
         sel = fi == k
-        if not sel.any():
+        if not sel.any() or k in grouped:
             continue
         cand, held = gi[sel], area[sel]
         own = b_grid[b]
