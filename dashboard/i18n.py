@@ -277,7 +277,6 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "one building above the band",
     },
     "flag.empty": {"zh": "无住户", "en": "no households"},
-    "flag.exclave": {"zh": "飞地无建筑", "en": "exclave without buildings"},
     "flag.no-buildings": {"zh": "社区无建筑", "en": "community without buildings"},
     "flag.locked": {"zh": "锁定网格", "en": "locked grid"},
     "flag.kept": {"zh": "沿用原网格", "en": "kept from the previous version"},
