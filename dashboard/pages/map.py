@@ -291,14 +291,22 @@ def show_cases(window, category, status, zoom, bounds, lang):
     bbox = _box(bounds) if bounds and (zoom or 0) >= 14 else None
     resolution = _h3_resolution(zoom)
 
+    limit = MAX_POINTS
+
     def compute():
         return mapdata.case_layers(
-            cfg["WANGGE_STORE"], filters, scope=scope, resolution=resolution, bbox=bbox
+            cfg["WANGGE_STORE"],
+            filters,
+            scope=scope,
+            resolution=resolution,
+            bbox=bbox,
+            max_points=limit,
         )
 
     # the same filters again (back to a window seen a moment ago) while no case changed, within
     # the minute (cases turn overdue as time passes)
-    key = f"cases|{scope!r}|{sorted(filters.items())}|{resolution}|{bbox}|{local_now():%H%M}|{cfg['WANGGE_ANALYTICS'].fingerprint()}"
+    fingerprint = cfg["WANGGE_ANALYTICS"].fingerprint()
+    key = f"cases|{scope!r}|{sorted(filters.items())}|{resolution}|{bbox}|{limit}|{local_now():%H%M}|{fingerprint}"
     points, bins, total = cfg["WANGGE_ANALYTICS"].recent(key, compute)
     return points, bins, t("cases.count", normalise_lang(lang), n=f"{total:,}")
 
