@@ -219,6 +219,8 @@ def _grid_point(driver) -> tuple[str, int, int]:
         + """})(), s = m.getSize();
         for (const [code, layer] of window.wangge.gridLayers) {
           if (!layer._map || layer.feature.properties.kind !== 'urban') continue;
+          // a centre inside the grid (a bent grid's centroid can lie outside, on a boundary)
+          if (window.wangge.gridAt(m, layer.getCenter()) !== layer) continue;
           const p = m.latLngToContainerPoint(layer.getCenter());
           if (p.x < 420 || p.x > s.x - 420 || p.y < 120 || p.y > s.y - 300) continue;
           // not under a case's dot or a cluster
