@@ -428,6 +428,55 @@ ACTORS = {
 }
 
 
+# the situation map and drill-down (issue 13: the map answers, hot spots, honest trends)
+TEXT.update(
+    {
+        "summary.no_urban": {"zh": "无城镇网格", "en": "no urban grid"},
+        "trend.partial": {"zh": "今日(未完)", "en": "today (so far)"},
+        "legend.cases": {"zh": "事件", "en": "Cases"},
+        "legend.case_overdue": {"zh": "红框: 超期未结", "en": "red ring: open, overdue"},
+        "legend.case_cluster": {"zh": "圆内数字: 聚合的事件数", "en": "number: cases clustered"},
+        "legend.camera_online": {"zh": "监控视域(在线)", "en": "camera view (online)"},
+        "legend.camera_offline": {"zh": "监控视域(离线)", "en": "camera view (offline)"},
+        "legend.uncovered": {
+            "zh": "监控盲区道路(周边30日事件多)",
+            "en": "street no camera sees (many cases near, 30 days)",
+        },
+        "legend.grid_edge": {"zh": "网格边界", "en": "grid boundary"},
+        "legend.community_edge": {"zh": "社区/村界", "en": "community boundary"},
+        "mapcard.grid": {"zh": "网格 {code}", "en": "Grid {code}"},
+        "mapcard.households": {"zh": "户数", "en": "Households"},
+        "mapcard.worker": {"zh": "网格员", "en": "Grid worker"},
+        "mapcard.open": {"zh": "在办事件", "en": "Open cases"},
+        "mapcard.overdue": {"zh": "其中超期", "en": "of which overdue"},
+        "mapcard.cases30": {"zh": "近30日事件", "en": "Cases, 30 days"},
+        "mapcard.drill": {"zh": "进入态势研判", "en": "Open in the drill-down"},
+        "mapcard.close": {"zh": "关闭", "en": "Close"},
+        "mapcard.hint": {
+            "zh": "点击网格或事件查看详情",
+            "en": "Click a grid or a case for its card",
+        },
+        "hot.period": {"zh": "热点时段", "en": "Hot-spot period"},
+        "hot.category": {"zh": "事件类别(全部)", "en": "Case category (all)"},
+        "hot.top": {"zh": "热点网格前10", "en": "Top 10 hot-spot grids"},
+        "hot.none": {"zh": "无显著热点网格", "en": "No significant hot-spot grid"},
+        "hot.col.grid": {"zh": "网格", "en": "Grid"},
+        "hot.col.community": {"zh": "社区/村", "en": "Community"},
+        "hot.col.cases": {"zh": "事件数", "en": "Cases"},
+        "hot.col.z": {"zh": "Gi* z值", "en": "Gi* z"},
+        "hot.col.bin": {"zh": "置信度", "en": "Confidence"},
+        "hot.within.county": {
+            "zh": "Gi* 在全县网格中计算",
+            "en": "Gi* computed over the county's grids",
+        },
+        "hot.within.township": {
+            "zh": "Gi* 在本乡镇网格中计算",
+            "en": "Gi* computed over this township's grids",
+        },
+    }
+)
+
+
 def normalise_lang(lang: object, default: str = "zh") -> str:
     """``lang`` if it is a supported language code, else ``default``."""
     return lang if isinstance(lang, str) and lang in LANGS else default

@@ -324,6 +324,17 @@ def _situation(state: dict, link: dict):
     return situation.navigate(link, None, "per100", state)
 
 
+def _map_card(layer: str, click: dict):
+    """The map's card of a clicked grid (``layer`` ids.GRIDS) or case (ids.CASES)."""
+    from dashboard.pages import map  # noqa: A004
+
+    context_value.set(
+        AttributeDict(triggered_inputs=[{"prop_id": f"{layer}.n_clicks", "value": 1}])
+    )
+    grid, case = (click, None) if layer == ids.GRIDS else (None, click)
+    return map.open_card(1, 1, None, grid, case, "zh")
+
+
 def _calls(b: dict) -> dict:
     """Every server-side Dash callback, called as township B's data would be asked for."""
     from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
@@ -344,6 +355,10 @@ def _calls(b: dict) -> dict:
             CAMERA_LAYERS, None, None, "zh"
         ),
         (map.__name__, "show_track"): lambda: map.show_track(b["worker"], day, "zh"),
+        (map.__name__, "open_card"): lambda: [
+            _map_card(ids.GRIDS, {"properties": {"grid_code": f"{B[:9]}001001"}}),
+            _map_card(ids.CASES, {"id": b["case"], "properties": {"c": "order"}}),
+        ],
         (cases.__name__, "get_rows"): lambda: (
             cases.get_rows(rows, None, None, None, "all", None, "zh"),
             cases.get_rows(rows, None, None, B, "all", None, "zh"),
