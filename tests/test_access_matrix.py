@@ -441,3 +441,17 @@ def test_page_matrix(env, path, role, outcome):
     assert forbidden == (outcome == "forbidden"), text[:300]
     if outcome == "hide":
         assert not [m for m in b_marks(b) if m in text]
+
+
+def test_the_security_docs_table_is_the_matrix():
+    """docs/security.md shows the matrix's first probe of each route, as it is."""
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "security.md").read_text()
+    shown = {}
+    for line in docs.splitlines():
+        if line.startswith(("| `GET ", "| `POST ", "| `PUT ", "| `DELETE ", "| `PATCH ")):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            method, rule = cells[0].strip("`").split(" ", 1)
+            shown[(method, rule)] = dict(zip(ROLES, cells[1:], strict=True))
+    assert shown == {key: _expected(probes[0][2]) for key, probes in HTTP.items()}
