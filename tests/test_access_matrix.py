@@ -51,7 +51,7 @@ from dashboard.i18n import t
 from wangge.access import Scope
 
 A, B, IN_A, IN_B = probe.A, probe.B, probe.IN_A, probe.IN_B
-_calls, b_marks = probe._calls, probe.b_marks
+callback_calls, b_marks = probe.callback_calls, probe.b_marks
 #: The probes' store and app (tests/test_scope_probe.py), set up once for this module.
 env = probe.env
 
@@ -411,7 +411,7 @@ CALLBACK_CASES = [
 def test_callback_matrix(env, key, role, outcome):
     app, _, _, b = env
     with _context(app, role):
-        call = _calls(b)[key]
+        call = callback_calls(b)[key]
         if outcome == "none":
             with pytest.raises(PreventUpdate):
                 call()

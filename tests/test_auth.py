@@ -449,3 +449,21 @@ def test_the_secret_key_file_is_readable_by_its_owner_only(tmp_path, monkeypatch
     key.chmod(0o644)
     create_app(Settings(data_dir=tmp_path))
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("tiles", "allowed"),
+    [
+        ("", None),
+        ("http://10.0.0.5:8080/tiles/{z}/{x}/{y}.png", "http://10.0.0.5:8080"),
+        ("https://{s}.tile.example.org/{z}/{x}/{y}.png", "https://*.tile.example.org"),
+        ("javascript:alert(1)", None),
+    ],
+)
+def test_the_policy_lets_in_the_configured_tile_server_only(tmp_path, tiles, allowed):
+    from dashboard.headers import content_security_policy
+
+    app = create_app(Settings(data_dir=tmp_path, tile_url=tiles))
+    policy = content_security_policy(app, app.server.config["WANGGE_SETTINGS"])
+    images = next(d for d in policy.split("; ") if d.startswith("img-src")).split()[1:]
+    assert images == ["'self'", "data:", "blob:", *([allowed] if allowed else [])]
