@@ -467,3 +467,13 @@ def test_the_policy_lets_in_the_configured_tile_server_only(tmp_path, tiles, all
     policy = content_security_policy(app, app.server.config["WANGGE_SETTINGS"])
     images = next(d for d in policy.split("; ") if d.startswith("img-src")).split()[1:]
     assert images == ["'self'", "data:", "blob:", *([allowed] if allowed else [])]
+
+
+def test_only_a_wall_token_signs_a_browser_in_by_its_link(env):
+    app, store = env
+    for role, scope in (("county", ""), ("township", "420999002000"), ("writer", "")):
+        token = store.create_token(role, role, scope=scope)
+        client = app.server.test_client()
+        resp = client.get(f"/?token={token}")
+        assert resp.status_code == 302 and resp.headers["Location"].startswith("/login"), role
+        assert client.get("/cases").status_code == 302 and client.get_cookie(WALL_COOKIE) is None

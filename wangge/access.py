@@ -77,7 +77,8 @@ class _Rules:
 
 #: Each role's rules. ``writer`` exists for API tokens only (it has no pages).
 _ROLE_RULES: dict[str, _Rules] = {
-    "county": _Rules(frozenset(Action), None),
+    # a token in a page's address signs in a wall screen only, never a county browser
+    "county": _Rules(frozenset(Action) - {Action.LINK_SIGN_IN}, None),
     "township": _Rules(
         frozenset({Action.VIEW, Action.READ, Action.WRITE, Action.READ_GRID_VERSIONS}),
         None,
