@@ -477,3 +477,20 @@ def test_only_a_wall_token_signs_a_browser_in_by_its_link(env):
         resp = client.get(f"/?token={token}")
         assert resp.status_code == 302 and resp.headers["Location"].startswith("/login"), role
         assert client.get("/cases").status_code == 302 and client.get_cookie(WALL_COOKIE) is None
+
+
+def test_an_idle_session_ends_and_its_row_goes(store):
+    from datetime import UTC, datetime, timedelta
+
+    from wangge.store.users import SESSION_IDLE
+
+    then = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    sid = store.create_session({"user": {"username": "u"}}, now=then)
+    idle = SESSION_IDLE["user"]
+    assert store.session(sid, now=then + idle - timedelta(minutes=1)) is not None
+    # used just before it ended: it goes on for another idle period from then
+    assert store.session(sid, now=then + 2 * idle - timedelta(minutes=3)) is not None
+    assert store.session(sid, now=then + 3 * idle) is None
+    assert store.session(sid, kind="wall", now=then) is None  # a user's id is no wall's
+    store.create_session({"user": {"username": "v"}}, now=then + 3 * idle)
+    assert store.count("sessions") == 1

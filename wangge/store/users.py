@@ -195,6 +195,7 @@ class UserStore(Database):
         user = data.get("user") if kind == "user" else None
         username = str(user.get("username", "")) if isinstance(user, dict) else ""
         with self.transaction() as con:
+            con.execute("DELETE FROM sessions WHERE expires_at <= ?", (clock.stamp(now),))
             con.execute(
                 "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -277,6 +278,11 @@ class UserStore(Database):
         now = now or datetime.now(UTC)
         forget = clock.stamp(now - _FORGET_FAILURES)
         with self.transaction() as con:
+            con.execute(  # counts forgotten and locks over: nothing to keep
+                "DELETE FROM sign_in_failures WHERE last_failure_at < ? "
+                "AND (locked_until IS NULL OR locked_until < ?)",
+                (forget, clock.stamp(now)),
+            )
             for key, free in keys.items():
                 row = con.execute(
                     "SELECT failures, last_failure_at FROM sign_in_failures WHERE key = ?", (key,)
