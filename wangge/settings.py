@@ -69,9 +69,7 @@ class Settings:
             demo_seed=int(env.get("WANGGE_DEMO_SEED", "20261122")),
             wall_refresh=_positive(env.get("WANGGE_WALL_REFRESH", "15"), "WANGGE_WALL_REFRESH"),
             demo_feed=_switch(env.get("WANGGE_DEMO_FEED", "1"), "WANGGE_DEMO_FEED"),
-            secure_cookies=_switch(
-                env.get("WANGGE_SECURE_COOKIES", "0"), "WANGGE_SECURE_COOKIES"
-            ),
+            secure_cookies=_switch(env.get("WANGGE_SECURE_COOKIES", "0"), "WANGGE_SECURE_COOKIES"),
         )
 
 
