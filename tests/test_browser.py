@@ -752,7 +752,7 @@ def test_every_page_runs_under_the_content_security_policy(server, browser):
         ("/wall", "#kpi-reported_today"),
     ):
         browser.get(server + path)
-        WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
+        WebDriverWait(browser, 120).until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
         time.sleep(1)  # the page's callbacks and layers have been asked
         assert _csp_violations(browser) == [], path
         assert _severe_console(browser) == [], path
@@ -761,7 +761,7 @@ def test_every_page_runs_under_the_content_security_policy(server, browser):
 def test_the_wall_link_keeps_the_operators_session_and_language(server, browser):
     login(browser, server, username="leader001")
     browser.get(server + "/wall?token=demo-wall-display&lang=en")
-    WebDriverWait(browser, 60).until(
+    WebDriverWait(browser, 120).until(
         lambda d: "Data updated" in d.find_element(By.ID, "wall-updated").text
     )
     assert urlparse(browser.current_url).path == "/wall" and "lang=en" in browser.current_url
