@@ -190,6 +190,7 @@ PAGES = {
     "/cases": "allow hide allow forbidden forbidden forbidden",
     "/situation": "allow hide allow forbidden forbidden forbidden",
     "/wall": "allow hide allow allow forbidden forbidden",
+    "/404": "allow",  # no data: the header and a way back, for whoever reaches it
 }
 
 
