@@ -260,7 +260,7 @@ def test_an_unknown_name_takes_as_long_as_a_known_one(env):
         return statistics.median(times)
 
     known, unknown = median_seconds("county"), median_seconds("nobody-here")
-    assert 0.25 < unknown / known < 4, (known, unknown)  # it was 1/500 before
+    assert 0.25 < unknown / known < 4, (known, unknown)
 
 
 # -- sessions on the server ------------------------------------------------------------------
