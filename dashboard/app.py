@@ -12,6 +12,7 @@ from dashboard import api_planner, ids
 from dashboard.api import blueprint
 from dashboard.auth import init_auth
 from dashboard.guard import guard_callbacks
+from dashboard.headers import init_headers
 from dashboard.i18n import t
 from dashboard.notfound import init_not_found
 from wangge.paths import REPO_ROOT
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     init_auth(app.server, store, settings.data_dir)
     init_not_found(app)  # after the sign-in guard: an unknown path asks for a session first
     guard_callbacks(app)  # a malformed callback request is a 400, not Dash's 500
+    init_headers(app, settings)
     app.layout = html.Div(
         [dcc.Location(id=ids.URL, refresh="callback-nav"), dash.page_container],
         className="app-root",

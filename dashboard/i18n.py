@@ -325,6 +325,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "notfound.text": {"zh": "找不到 {path}。", "en": "{path} was not found."},
     "notfound.home": {"zh": "返回态势地图", "en": "Back to the situation map"},
+    "login.locked": {
+        "zh": "登录失败次数过多，请 {seconds} 秒后再试",
+        "en": "Too many failed sign-ins: try again in {seconds} s",
+    },
     "error.forbidden": {
         "zh": "无权访问此页面或数据",
         "en": "You may not see this page or these data",

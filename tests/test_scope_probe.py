@@ -335,7 +335,7 @@ def _map_card(layer: str, click: dict):
     return map.open_card(1, 1, None, grid, case, "zh")
 
 
-def _calls(b: dict) -> dict:
+def callback_calls(b: dict) -> dict:
     """Every server-side Dash callback, called as township B's data would be asked for."""
     from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
@@ -417,7 +417,7 @@ def test_every_dash_callback_has_a_probe(env):
         if fn is not None and fn.__module__.startswith("dashboard."):  # not Dash's own
             registered.add((fn.__module__, fn.__name__))
     with signed_in(app, "township", A):
-        assert registered == set(_calls(b))
+        assert registered == set(callback_calls(b))
 
 
 def _text(value) -> str:
@@ -427,7 +427,7 @@ def _text(value) -> str:
 def test_dash_callbacks_give_a_township_leader_nothing_of_another_township(env):
     app, store, _, b = env
     with signed_in(app, "township", A):
-        calls = _calls(b)
+        calls = callback_calls(b)
         for key, call in calls.items():
             text = _text(call())
             for mark in b_marks(b):
@@ -480,7 +480,7 @@ def test_pages_and_callbacks_give_a_leader_of_no_real_township_nothing(env, scop
         )
         for layout in layouts:
             assert t("error.forbidden", "zh") in str(layout), str(layout)[:200]
-        for key, call in _calls(b).items():
+        for key, call in callback_calls(b).items():
             with pytest.raises(PreventUpdate):
                 call()
                 pytest.fail(f"{key} answered")
@@ -489,7 +489,7 @@ def test_pages_and_callbacks_give_a_leader_of_no_real_township_nothing(env, scop
 def test_a_wall_screen_gets_no_answer_from_other_pages_callbacks(env):
     app, _, _, b = env
     with signed_in(app, "wall"):
-        for (module, name), call in _calls(b).items():
+        for (module, name), call in callback_calls(b).items():
             if name == "refresh_wall":
                 continue
             with pytest.raises(PreventUpdate):

@@ -99,6 +99,32 @@ def _user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_change(args: argparse.Namespace) -> int:
+    """``wangge user passwd|set|disable|logout``: each ends the user's sessions."""
+    import getpass
+
+    from wangge.settings import Settings
+    from wangge.store import Store, StoreError
+
+    store = Store(Settings.from_env().db_path)
+    store.migrate()
+    try:
+        if args.user_command == "passwd":
+            password = args.password or getpass.getpass(f"new password for {args.username}: ")
+            store.set_password(args.username, password)
+        elif args.user_command == "set":
+            store.set_role(args.username, args.role, scope=args.scope or "")
+        elif args.user_command == "disable":
+            store.disable_user(args.username)
+        else:
+            store.end_sessions(args.username)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"user {args.username}: {args.user_command} done; every session of the user ended")
+    return 0
+
+
 def _token_create(args: argparse.Namespace) -> int:
     from wangge.settings import Settings
     from wangge.store import Store
@@ -309,6 +335,20 @@ def _admin_commands(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--name", help="display name")
     add.add_argument("--password", help="(default: asked for)")
     add.set_defaults(func=_user_add)
+    passwd = user_sub.add_parser("passwd", help="change a password (ends the user's sessions)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password", help="(default: asked for)")
+    change = user_sub.add_parser("set", help="change a role and scope (ends the user's sessions)")
+    change.add_argument("username")
+    change.add_argument("--role", required=True, choices=["county", "township", "planner", "wall"])
+    change.add_argument("--scope", help="township code (role township)")
+    for name, text in (
+        ("disable", "stop a user from signing in (ends the user's sessions)"),
+        ("logout", "end every session of a user"),
+    ):
+        user_sub.add_parser(name, help=text).add_argument("username")
+    for name in ("passwd", "set", "disable", "logout"):
+        user_sub.choices[name].set_defaults(func=_user_change)
     token = sub.add_parser("token", help="API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="a new bearer token, printed once")

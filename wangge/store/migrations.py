@@ -13,6 +13,7 @@ this program (a higher recorded version than :data:`SCHEMA_VERSION`) is refused.
 | 5 | ``cases.h3_7`` ... ``cases.h3_10``, filled in for older rows |
 | 6 | the demo feed's meta keys for demo stores set up before the feed existed |
 | 7 | ``grid_versions.author``: who made a grid version (``wangge grids``, the planner) |
+| 8 | ``sessions`` (server-side sign-in sessions) and ``sign_in_failures`` (the sign-in lock) |
 | 9 | ``case_id_counters`` (the last sequence number of case ids per day), filled in from the
   stored ids; repairs of rows that older versions let in (:func:`repair_bad_rows`) |
 | 11 | the planner: ``grid_versions.parent_id/summary/publish_reason``, ``grid_moves``,
@@ -126,6 +127,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         "grid version authors",
         """
         ALTER TABLE grid_versions ADD COLUMN author TEXT NOT NULL DEFAULT '';
+        """,
+    ),
+    Migration(
+        8,
+        "server-side sessions and the sign-in lock",
+        """
+        CREATE TABLE sessions (
+            session_sha256 TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('user', 'wall')),
+            username TEXT NOT NULL DEFAULT '',
+            token_sha256 TEXT NOT NULL DEFAULT '',
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE INDEX sessions_username ON sessions(username);
+        CREATE INDEX sessions_token ON sessions(token_sha256);
+        CREATE TABLE sign_in_failures (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_failure_at TEXT NOT NULL,
+            locked_until TEXT
+        );
         """,
     ),
     Migration(

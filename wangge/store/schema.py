@@ -64,6 +64,15 @@ Version 6 adds no table: it fills in the demo feed's meta keys for demo stores s
     Who made the version (``wangge grids`` takes the login name or ``--author``); the version's
     ``note`` is its comment.
 
+``sessions(session_sha256, kind, username, token_sha256, data, created_at, seen_at,
+expires_at)`` (version 8)
+    Sign-in sessions kept on the server: the browser's cookie carries a random id, the table its
+    SHA-256 only. ``kind`` is ``user`` (an operator, ``username``) or ``wall`` (a wall screen
+    signed in by the token whose hash is ``token_sha256``). A session ends when it expires, at
+    sign-out, and when its user's password, role or scope changes or its token is revoked.
+``sign_in_failures(key, failures, last_failure_at, locked_until)`` (version 8)
+    Failed sign-ins per user (``user:NAME``) and per address (``addr:IP``), and the lock they
+    earned; no password is stored.
 The planner (version 11)
     ``grid_versions.parent_id`` (the version a draft was made from), ``summary`` (JSON: the
     tallies and violations computed when the planner saved it; empty for engine and imported
@@ -274,6 +283,8 @@ TABLES = frozenset(
     {
         "users",
         "api_tokens",
+        "sessions",
+        "sign_in_failures",
         "admin_units",
         "basemap_features",
         "buildings",
