@@ -525,6 +525,9 @@ def _grids_run(args: argparse.Namespace) -> int:
         elif args.grids_command == "publish":
             grids.publish_grid_version(store, args.id)
             print(f"grid version {args.id} published")
+        elif args.format in ("pdf", "html"):
+            out = _grids_atlas(store, args)
+            print(f"grid version {args.id}: {out}")
         else:
             out = grids.export_grid_version(
                 store, args.id, args.format, args.out, encoding=args.encoding
@@ -538,6 +541,22 @@ def _grids_run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _grids_atlas(store, args: argparse.Namespace):
+    """``wangge grids export --format pdf|html``: the printed atlas or the offline map."""
+    from wangge.services import atlas
+
+    if args.format == "pdf":
+        return atlas.export_atlas(
+            store,
+            args.id,
+            args.out,
+            community=args.community,
+            paper=args.paper,
+            progress=not args.quiet,
+        )
+    return atlas.export_html_map(store, args.id, args.out, community=args.community)
 
 
 def _grids_list(args: argparse.Namespace) -> int:
@@ -585,9 +604,19 @@ def _grids_commands(sub: argparse._SubParsersAction) -> None:
     pub.set_defaults(func=_grids_run)
     exp = grids_sub.add_parser("export", help="write a version's grids to a file")
     exp.add_argument("id", type=int)
-    exp.add_argument("--format", required=True, choices=["gpkg", "geojson", "shp"])
+    exp.add_argument(
+        "--format",
+        required=True,
+        choices=["gpkg", "geojson", "shp", "pdf", "html"],
+        help="pdf: the printed atlas (挂图); html: an interactive map that works offline",
+    )
     exp.add_argument("--out", required=True, metavar="PATH")
     exp.add_argument("--encoding", help="Shapefile DBF encoding, e.g. GBK (default: UTF-8)")
+    exp.add_argument("--community", metavar="CODE", help="pdf/html: only this community")
+    exp.add_argument(
+        "--paper", choices=["a4", "a3"], default="a4", help="pdf: paper size (default: a4)"
+    )
+    exp.add_argument("--quiet", action="store_true", help="pdf: no progress output")
     exp.set_defaults(func=_grids_run)
 
 
@@ -620,6 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except (ValueError, OSError, LookupError, RuntimeError) as exc:

@@ -100,7 +100,7 @@ def html_map(
     fields = [f for f in fields if f in layer.columns]
     minx, miny, maxx, maxy = layer.total_bounds
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None,
-                      zoom_start=14, control_scale=True, prefer_canvas=True)  # fmt: skip
+                      zoom_start=14, control_scale=True)  # fmt: skip
     fmap.default_js, fmap.default_css = [], []
     js, css = leaflet_assets()
     root = fmap.get_root()
@@ -110,19 +110,21 @@ def html_map(
     blds = _wgs84(buildings, ["building_id", "households"])
     if blds is not None:
         folium.GeoJson(
-            blds.to_json(), name=words["layers"][1],
+            blds.to_json(ensure_ascii=False), name=words["layers"][1],
             style_function=lambda _f: {"color": "#6e6e6e", "weight": 0.5,
                                        "fillColor": "#e8a33d", "fillOpacity": 0.6},
         ).add_to(fmap)  # fmt: skip
     lines = _wgs84(streets, ["name"])
     if lines is not None:
-        tip = folium.GeoJsonTooltip(["name"], aliases=[words["street"]]) if "name" in lines else None
+        tip = (
+            folium.GeoJsonTooltip(["name"], aliases=[words["street"]]) if "name" in lines else None
+        )
         folium.GeoJson(
-            lines.to_json(), name=words["layers"][2], tooltip=tip,
+            lines.to_json(ensure_ascii=False), name=words["layers"][2], tooltip=tip,
             style_function=lambda _f: {"color": "#9c9c9c", "weight": 2},
         ).add_to(fmap)  # fmt: skip
     folium.GeoJson(
-        layer.to_json(), name=words["layers"][0],
+        layer.to_json(ensure_ascii=False), name=words["layers"][0],
         style_function=lambda _f: {"color": "#d7301f", "weight": 2, "fillOpacity": 0.08},
         popup=folium.GeoJsonPopup(fields, aliases=[words.get(_alias(f), f) for f in fields]),
         tooltip=folium.GeoJsonTooltip(["grid_code", "households"],
@@ -143,4 +145,3 @@ def write_html_map(grids: gpd.GeoDataFrame, out: str | Path, **kwargs) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html_map(grids, **kwargs), encoding="utf-8")
     return out
-

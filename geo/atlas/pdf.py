@@ -200,7 +200,7 @@ def _street_labels(pdf, frame: _Frame, streets: gpd.GeoDataFrame) -> None:
             angle -= 180
         elif angle <= -90:
             angle += 180
-        (x, y), = frame.points(np.array([[m.x, m.y]]))
+        ((x, y),) = frame.points(np.array([[m.x, m.y]]))
         _text_centered(pdf, x, y, str(name), 6.5, angle)
     pdf.set_text_color(0, 0, 0)
 
@@ -416,7 +416,7 @@ def _grid_page(pdf, atlas: _Atlas, grid, community_name: str, community) -> None
         for other in others.itertuples():
             point = shapely.intersection(other.geometry, frame.extent).representative_point()
             if not point.is_empty:
-                (x, y), = frame.points(np.array([[point.x, point.y]]))
+                ((x, y),) = frame.points(np.array([[point.x, point.y]]))
                 _text_centered(pdf, x, y, str(other.grid_code), 7)
         pdf.set_text_color(0, 0, 0)
         _street_labels(pdf, frame, atlas.near(atlas.streets, frame.extent))
@@ -472,7 +472,7 @@ def _overview_page(pdf, atlas: _Atlas, code: str, name: str, community) -> None:
         _polygons(pdf, frame, buildings.geometry, "F")
         for grid in grids.itertuples():
             point = grid.geometry.representative_point()
-            (x, y), = frame.points(np.array([[point.x, point.y]]))
+            ((x, y),) = frame.points(np.array([[point.x, point.y]]))
             _text_centered(pdf, x, y - 1.6, str(grid.grid_code)[-3:], 9)
             _text_centered(pdf, x, y + 2.2, f"{int(grid.households)}", 6.5)
         _street_labels(pdf, frame, atlas.near(atlas.streets, frame.extent))
@@ -552,9 +552,9 @@ def atlas_pdf(
         _overview_page(pdf, atlas, code, name, community)
         _footer(pdf, atlas.labels, pdf.page, total, atlas.size)
         bar.update()
-        for grid in atlas.grids[atlas.grids["community_code"] == code].sort_values(
-            "grid_code"
-        ).itertuples():
+        for grid in (
+            atlas.grids[atlas.grids["community_code"] == code].sort_values("grid_code").itertuples()
+        ):
             _grid_page(pdf, atlas, grid, name, community)
             _footer(pdf, atlas.labels, pdf.page, total, atlas.size)
             bar.update()
