@@ -114,7 +114,8 @@ def cjk_font(
     from fontTools.ttLib import TTFont
 
     chars = {ord(c) for s in text for c in s if not c.isspace()}
-    chosen, covered = [], set()
+    chosen: list[Path] = []
+    covered: set[int] = set()
     for path, ranges in font_slices(font_dir, weight=weight):
         hit = {c for c in chars if any(lo <= c <= hi for lo, hi in ranges)}
         if hit - covered or (not chosen and path.name.startswith("noto-sans-sc-latin-")):

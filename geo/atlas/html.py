@@ -24,13 +24,14 @@ __all__ = ["html_map", "leaflet_assets", "write_html_map"]
 _STATIC = Path(__file__).resolve().parent / "static" / "leaflet"
 _PRECISION = 1e-6  # degrees: about 0.1 m
 
-_WORDS = {
+_WORDS: dict[str, dict[str, str]] = {
     "zh": {"grid": "网格", "households": "户数", "buildings": "楼栋", "worker": "网格员",
-           "community": "社区", "street": "街道", "layers": ("网格", "楼栋", "街道")},
+           "community": "社区", "street": "街道"},
     "en": {"grid": "Grid", "households": "Households", "buildings": "Buildings",
-           "worker": "Grid worker", "community": "Community", "street": "Street",
-           "layers": ("Grids", "Buildings", "Streets")},
+           "worker": "Grid worker", "community": "Community", "street": "Street"},
 }  # fmt: skip
+#: The names of the map's layers in the layer switch: grids, buildings, streets.
+_LAYERS = {"zh": ("网格", "楼栋", "街道"), "en": ("Grids", "Buildings", "Streets")}
 
 
 def leaflet_assets() -> tuple[str, str]:
@@ -85,7 +86,7 @@ def html_map(
     str, the HTML text (no URL of a script, stylesheet or tile in it).
     """
     import folium
-    from branca.element import Element
+    from branca.element import Element, Figure
 
     if language not in _WORDS:
         raise InputError(f"language {language!r}: expected one of {sorted(_WORDS)}")
@@ -104,13 +105,14 @@ def html_map(
     fmap.default_js, fmap.default_css = [], []
     js, css = leaflet_assets()
     root = fmap.get_root()
+    assert isinstance(root, Figure)
     root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
     root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet")
     root.title = title or words["grid"]
     blds = _wgs84(buildings, ["building_id", "households"])
     if blds is not None:
         folium.GeoJson(
-            blds.to_json(ensure_ascii=False), name=words["layers"][1],
+            blds.to_json(ensure_ascii=False), name=_LAYERS[language][1],
             style_function=lambda _f: {"color": "#6e6e6e", "weight": 0.5,
                                        "fillColor": "#e8a33d", "fillOpacity": 0.6},
         ).add_to(fmap)  # fmt: skip
@@ -120,11 +122,11 @@ def html_map(
             folium.GeoJsonTooltip(["name"], aliases=[words["street"]]) if "name" in lines else None
         )
         folium.GeoJson(
-            lines.to_json(ensure_ascii=False), name=words["layers"][2], tooltip=tip,
+            lines.to_json(ensure_ascii=False), name=_LAYERS[language][2], tooltip=tip,
             style_function=lambda _f: {"color": "#9c9c9c", "weight": 2},
         ).add_to(fmap)  # fmt: skip
     folium.GeoJson(
-        layer.to_json(ensure_ascii=False), name=words["layers"][0],
+        layer.to_json(ensure_ascii=False), name=_LAYERS[language][0],
         style_function=lambda _f: {"color": "#d7301f", "weight": 2, "fillOpacity": 0.08},
         popup=folium.GeoJsonPopup(fields, aliases=[words.get(_alias(f), f) for f in fields]),
         tooltip=folium.GeoJsonTooltip(["grid_code", "households"],

@@ -475,7 +475,8 @@ def _overview_page(pdf, atlas: _Atlas, code: str, name: str, community) -> None:
             ((x, y),) = frame.points(np.array([[point.x, point.y]]))
             _text_centered(pdf, x, y - 1.6, str(grid.grid_code)[-3:], 9)
             _text_centered(pdf, x, y + 2.2, f"{int(grid.households)}", 6.5)
-        _street_labels(pdf, frame, atlas.near(atlas.streets, frame.extent))
+        # only the streets of the community are named: the frame's others would crowd it
+        _street_labels(pdf, frame, atlas.near(atlas.streets, community))
     _map_frame(pdf, atlas, frame)
     x = atlas.size[0] - _MARGIN - atlas.panel
     rows = [
@@ -499,6 +500,7 @@ def atlas_pdf(
     language: str = "zh",
     progress: bool = False,
     font_dir: Path | None = None,
+    font_cache: Path | None = None,
 ) -> Path:
     """Write the printed atlas of ``grids`` to ``out``: per community an overview page, then
     one page per grid (in code order).
@@ -525,8 +527,9 @@ def atlas_pdf(
         ``"zh"`` or ``"en"``: the words on the pages.
     progress
         Show a progress bar over the pages.
-    font_dir
-        The Noto Sans SC slices (see :func:`geo.atlas.fonts.font_slices`).
+    font_dir, font_cache
+        The Noto Sans SC slices and where merged fonts are kept (see
+        :func:`geo.atlas.fonts.cjk_font`).
 
     Returns
     -------
@@ -543,7 +546,7 @@ def atlas_pdf(
     pdf.set_auto_page_break(False)
     pdf.set_creation_date(_creation_date(meta))
     pdf.set_title(f"{meta.get('title', '')} {atlas.labels['atlas']} v{meta['version']}".strip())
-    pdf.add_font(_FONT, fname=str(cjk_font(atlas.texts(), font_dir=font_dir)))
+    pdf.add_font(_FONT, fname=str(cjk_font(atlas.texts(), font_dir=font_dir, cache_dir=font_cache)))
     codes = sorted(atlas.grids["community_code"].astype(str).unique())
     total = len(codes) + len(atlas.grids)
     bar = tqdm(total=total, unit="page", desc="atlas", disable=not progress)
