@@ -10,7 +10,10 @@ most buildings and divides it again with the grid engine into about ``--grids`` 
 communities have at most 14), then times: reading the layers from the store, the atlas on A4
 with a cold font cache (the CJK font merged from the woff2 slices), again with a warm cache, on
 A3, and the HTML map. Prints a table. With ``--png``, renders the first two pages to PNG with
-pypdfium2 (the ``bench`` extra) to look at them.
+pypdfium2 (the ``bench`` extra) to look at them. With ``--libraries``, draws the same page (the
+community's buildings, its grids and their CJK labels) with fpdf2, matplotlib (PdfPages,
+fonttype 42) and reportlab, as installed, and prints seconds and bytes per library: the
+measurement behind the choice of fpdf2 in :mod:`geo.atlas.pdf`.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(default))
     parser.add_argument("--grids", type=int, default=20, help="about this many grids")
     parser.add_argument("--png", type=Path, help="render the first pages to PNG here")
+    parser.add_argument("--libraries", action="store_true", help="compare PDF libraries")
     args = parser.parse_args()
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     store = _store(args.data_dir)
@@ -96,6 +100,9 @@ def main() -> int:
             pages = 1 + len(grids)
             print(f"| atlas, {run} | {paper.upper()} | {pages} | {secs:.1f} | "
                   f"{secs / pages:.2f} | {out.stat().st_size / 1e6:.2f} |")  # fmt: skip
+            if run.startswith("cold"):
+                fonts = sorted(cache.glob("*.ttf"))
+                note = f"merged font {fonts[0].stat().st_size / 1e6:.2f} MB" if fonts else ""
             if args.png and paper == "a4":
                 _render(out, args.png)
         t = time.perf_counter()
@@ -104,7 +111,123 @@ def main() -> int:
         )
         secs = time.perf_counter() - t
         print(f"| HTML map | - | - | {secs:.1f} | - | {html.stat().st_size / 1e6:.2f} |")
+        print(f"\n{note} (the CJK font the cold run built from the woff2 slices)")
+        if args.libraries:
+            _compare_libraries(grids, kw["buildings"], cache, Path(tmp))
     return 0
+
+
+def _page_shapes(grids, buildings) -> tuple[list, list, list]:
+    """Buildings and grid rings in mm on an A4 landscape page, and (x, y, text) labels."""
+    import numpy as np
+    import shapely
+
+    crs = grids.estimate_utm_crs()
+    g, b = grids.to_crs(crs), buildings.to_crs(crs)
+    minx, miny, maxx, maxy = g.total_bounds
+    scale = min(270 / (maxx - minx), 180 / (maxy - miny))
+
+    def ring(geom):
+        xy = np.asarray(geom.exterior.coords)[:, :2]
+        return list(
+            zip(10 + (xy[:, 0] - minx) * scale, 200 - (xy[:, 1] - miny) * scale, strict=True)
+        )
+
+    parts = lambda frame: [p for x in frame.geometry for p in shapely.get_parts(x)]  # noqa: E731
+    labels = []
+    for row in g.itertuples():
+        pt = row.geometry.representative_point()
+        labels.append(
+            (10 + (pt.x - minx) * scale, 200 - (pt.y - miny) * scale, f"网格{row.grid_code[-3:]}")
+        )
+    return [ring(p) for p in parts(b)], [ring(p) for p in parts(g)], labels
+
+
+def _fpdf2(path, font, shapes) -> None:
+    from fpdf import FPDF
+
+    buildings, rings, labels = shapes
+    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    pdf.add_font("cjk", fname=str(font))
+    pdf.add_page()
+    pdf.set_font("cjk", size=8)
+    for pts in buildings:
+        pdf.polygon(pts, style="DF")
+    for pts in rings:
+        pdf.polyline(pts)
+    for x, y, text in labels:
+        pdf.text(x, y, text)
+    pdf.output(str(path))
+
+
+def _matplotlib(path, font, shapes) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    buildings, rings, labels = shapes
+    matplotlib.rcParams["pdf.fonttype"] = 42
+    prop = FontProperties(fname=str(font), size=8)
+    fig = Figure(figsize=(297 / 25.4, 210 / 25.4))
+    ax = fig.add_axes((0, 0, 1, 1), xlim=(0, 297), ylim=(210, 0))
+    ax.set_axis_off()
+    ax.add_collection(PolyCollection(buildings, facecolor="#e8a33d", edgecolor="#6e6e6e"))
+    ax.add_collection(LineCollection(rings, colors="#d7301f"))
+    for x, y, text in labels:
+        ax.text(x, y, text, fontproperties=prop)
+    with PdfPages(path) as pages:
+        pages.savefig(fig)
+
+
+def _reportlab(path, font, shapes) -> None:
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    buildings, rings, labels = shapes
+    pdfmetrics.registerFont(TTFont("cjk", str(font)))
+    c = canvas.Canvas(str(path), pagesize=landscape(A4))
+    c.setFont("cjk", 8)
+    height = 210
+    for pts, fill in [(p, 1) for p in buildings] + [(p, 0) for p in rings]:
+        path_ = c.beginPath()
+        path_.moveTo(pts[0][0] * mm, (height - pts[0][1]) * mm)
+        for x, y in pts[1:]:
+            path_.lineTo(x * mm, (height - y) * mm)
+        path_.close()
+        c.drawPath(path_, fill=fill)
+    for x, y, text in labels:
+        c.drawString(x * mm, (height - y) * mm, text)
+    c.save()
+
+
+def _compare_libraries(grids, buildings, cache: Path, tmp: Path) -> None:
+    from geo.atlas import cjk_font
+
+    shapes = _page_shapes(grids, buildings)
+    font = cjk_font([t for *_, t in shapes[2]], cache_dir=cache)
+    print()
+    print(f"one A4 page: {len(shapes[0]):,} buildings, {len(shapes[1])} grid rings, "
+          f"{len(shapes[2])} CJK labels; font {font.stat().st_size / 1e6:.2f} MB")  # fmt: skip
+    print()
+    print("| library | seconds | PDF KB |")
+    print("|---|---|---|")
+    for name, draw in (("fpdf2", _fpdf2), ("matplotlib", _matplotlib), ("reportlab", _reportlab)):
+        out = tmp / f"{name}.pdf"
+        try:
+            t = time.perf_counter()
+            draw(out, font, shapes)
+            secs = time.perf_counter() - t
+        except ImportError:
+            print(f"| {name} | not installed | - |")
+            continue
+        print(f"| {name} | {secs:.2f} | {out.stat().st_size / 1e3:,.0f} |")
 
 
 def _render(pdf: Path, folder: Path) -> None:

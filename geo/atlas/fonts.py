@@ -2,10 +2,10 @@
 
 A PDF needs a real font file to embed, and the project ships Noto Sans SC only as the Google
 Fonts slicing for browsers: about 100 woff2 files per weight, each covering one unicode-range
-(``assets/fonts/noto-sans-sc.css`` names them; OFL, see ``assets/fonts/OFL.txt``). Committing a
-whole OTF would add 8 to 16 MB, and merging all 100 slices of a weight takes 47 s on this
-machine (measured with a fontTools ``Merger`` over every ``*-400-normal.woff2``), so
-:func:`cjk_font` merges only the slices that hold a character of the text to print: the
+(``assets/fonts/noto-sans-sc.css`` names them; OFL, see ``assets/fonts/OFL.txt``). Merging
+all 100 slices of weight 400 gives a 4.5 MB TrueType font and took 47 s on this shared, loaded
+machine (a fontTools ``Merger`` over every ``*-400-normal.woff2``): too slow to do per atlas,
+and a second copy of the face to commit beside the slices. So :func:`cjk_font` merges only the slices that hold a character of the text to print: the
 unicode-ranges come from the CSS (no font is opened to choose), the chosen slices are
 decompressed (fontTools + brotli), stripped of the layout tables a PDF does not use and merged
 into one TrueType font. The PDF library then embeds a subset of it. Decoding a woff2 slice
