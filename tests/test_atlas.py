@@ -3,6 +3,7 @@ wangge.services.atlas), on the tiny county with one community cut into two grids
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -272,3 +273,26 @@ def test_html_map_draws_from_a_file_with_the_network_off(two_grid_store, tmp_pat
     # 2 grids + 8 buildings + the streets crossing the community, drawn as SVG paths
     assert paths >= 2 + 8, counts
     assert failed == [], failed
+
+
+def test_pdf_and_html_exporters_of_the_api_keep_to_the_scope(two_grid_store):
+    from wangge.services.planner_export import export_version
+
+    store, vid, new = two_grid_store
+    own = Scope.of_township("420999001000")
+    pdf = export_version(store, vid, "pdf", scope=own, options={"paper": "a3"})
+    assert pdf.media_type == "application/pdf" and pdf.filename == f"grids-v{vid}-atlas.pdf"
+    reader = PdfReader(io.BytesIO(pdf.content))
+    grids = store.grids(vid, scope=own)
+    assert len(grids) == 3  # the two new grids and the other community's one
+    assert len(reader.pages) == grids["community_code"].nunique() + len(grids)
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "420999002001001" not in text  # another township's grid
+    html = export_version(store, vid, "html", scope=own, community=COMMUNITY)
+    assert (
+        html.media_type.startswith("text/html") and new.grid_code.iloc[1] in html.content.decode()
+    )
+    with pytest.raises(StoreError, match="community 420999002001: no such community"):
+        export_version(store, vid, "pdf", scope=own, community="420999002001")
+    with pytest.raises(StoreError, match="paper 'a5': expected a4 or a3"):
+        export_version(store, vid, "pdf", scope=own, options={"paper": "a5"})

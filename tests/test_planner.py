@@ -202,8 +202,8 @@ def test_exports(base, store, fmt, tmp_path):
 
 def test_an_exporter_plugs_in_and_unknown_formats_are_named(base, store):
     _, vid, _ = base
-    with pytest.raises(StoreError, match=r"format 'pdf': expected one of \['csv', 'geojson'"):
-        export_version(store, vid, "pdf", scope=COUNTY)
+    with pytest.raises(StoreError, match=r"format 'odt': expected one of \['csv', 'geojson'"):
+        export_version(store, vid, "odt", scope=COUNTY)
 
     @register_exporter("txt")
     def _txt(store, vid, scope, community, options):
