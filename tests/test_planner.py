@@ -176,7 +176,7 @@ def test_diff_restore_publish_relocate_and_audit(base, store):
         ("save", draft["id"], "p"),
     ]
     assert store.audit_log()[2]["detail"] == {"reason": "road moved"}
-    rows = version_rows(store, community=C1)
+    rows = version_rows(store, scope=Scope.county(), community=C1)
     assert rows[0]["id"] == restored["id"] and rows[0]["parent"] == vid
     assert {r["id"]: r["touches_community"] for r in rows}[draft["id"]] is True
 

@@ -61,7 +61,7 @@ def _may_edit() -> bool:
 
 
 def _version_options(lang: str, community: str | None = None) -> list[dict]:
-    rows = version_rows(_store(), community=community)
+    rows = version_rows(_store(), scope=current_scope(), community=community)
     out = []
     for v in rows:
         mark = " ✎" if v["touches_community"] else ""

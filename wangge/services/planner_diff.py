@@ -90,30 +90,42 @@ def overlap_matrix(store: Store, version_id: int, other_id: int, community: str)
     }
 
 
-def version_rows(store: Store, *, community: str | None = None) -> list[dict]:
-    """Every grid version, newest first: id, parent, status, created_at, author, comment,
-    published_at, grids, violations (None when the planner never checked it) and, with
-    ``community``, whether the version changed that community's grids."""
+def version_rows(store: Store, *, scope: Scope, community: str | None = None) -> list[dict]:
+    """Every grid version ``scope`` may see, newest first: id, parent, status, created_at,
+    author, comment, published_at, grids, violations (inside ``scope``; None when the planner
+    never checked it) and, with ``community``, whether the version changed that community's
+    grids. A township sees the versions without planner's moves (the engine's, imports,
+    restores) and those whose moves touch it, never a draft of another township."""
     versions = store.grid_versions()
     touched = store.versions_touching(community) if community else set()
     rows = []
     for v in versions.itertuples():
-        info = store.grid_version_info(int(v.version_id))
+        vid = int(v.version_id)
+        if not scope.county_wide:
+            moves = store.grid_moves(vid)
+            codes = [*moves["from_code"], *moves["to_code"]]
+            if len(moves) and not any(scope.keep(codes)):
+                continue
+        info = store.grid_version_info(vid)
         summary = info["summary"]
         rows.append(
             {
-                "id": int(v.version_id),
+                "id": vid,
                 "parent": None if info["parent_id"] is None else int(info["parent_id"]),
                 "status": v.status,
                 "created_at": v.created_at,
-                "author": v.author,
-                "comment": v.note,
-                "published_at": v.published_at,
+                "author": "" if pd.isna(v.author) else str(v.author),
+                "comment": "" if pd.isna(v.note) else str(v.note),
+                "published_at": None if pd.isna(v.published_at) else str(v.published_at),
                 "grids": int(v.grids),
                 "violations": None
                 if summary is None
-                else sum(len(c["violations"]) for c in summary.get("communities", {}).values()),
-                "touches_community": int(v.version_id) in touched if community else None,
+                else sum(
+                    len(c["violations"])
+                    for code, c in summary.get("communities", {}).items()
+                    if scope.contains(code)
+                ),
+                "touches_community": vid in touched if community else None,
             }
         )
     return rows[::-1]
