@@ -9,6 +9,8 @@ township leaders read versions, diffs and exports of their own township
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, current_app, g, jsonify, request
 
 from dashboard.api import blueprint, requires
@@ -62,6 +64,27 @@ def _body() -> dict | Response:
     return body
 
 
+#: A version id as a path or query takes it: ASCII digits, within SQLite's integers.
+_VERSION = re.compile(r"[0-9]{1,15}")
+
+
+def _version(text: str) -> int | Response:
+    """``text`` as a version id, or the 404 of a version that cannot exist (``abc``, ``-1``,
+    a number past SQLite's integers)."""
+    if not _VERSION.fullmatch(text):
+        return _answer(404, "not_found", f"grid version {text[:40]!r} does not exist")
+    return int(text)
+
+
+def _unknown_args(*names: str) -> Response | None:
+    """422 naming every query parameter that is not one of ``names`` (a typo must not pass)."""
+    unknown = sorted(set(request.args) - set(names))
+    if not unknown:
+        return None
+    fields = {n[:40]: f"unknown query parameter; expected one of {list(names)}" for n in unknown}
+    return _answer(422, "invalid", "unknown query parameter", fields)
+
+
 def _int_field(body: dict, name: str) -> int | Response:
     value = body.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -73,10 +96,13 @@ def _int_field(body: dict, name: str) -> int | Response:
 @requires(Action.READ_GRID_VERSIONS)
 def list_versions() -> Response:
     """Every grid version, newest first (with ``community``: whether each changed it)."""
+    refused = _unknown_args("community")
+    if refused is not None:
+        return refused
     community = request.args.get("community") or None
     if community is not None and not g.principal.scope.contains(community):
         return _answer(404, "not_found", f"community {community}: not in your scope")
-    return jsonify({"items": version_rows(_store(), community=community)})
+    return jsonify({"items": version_rows(_store(), scope=g.principal.scope, community=community)})
 
 
 @blueprint.post("/grid-versions")
@@ -84,6 +110,9 @@ def list_versions() -> Response:
 def create_version() -> Response:
     """A draft from ``{"parent", "moves": [{"building", "to"}], "comment"}``: its tallies and
     violations."""
+    refused = _unknown_args()
+    if refused is not None:
+        return refused
     body = _body()
     if isinstance(body, Response):
         return body
@@ -114,40 +143,59 @@ def create_version() -> Response:
     return resp
 
 
-@blueprint.get("/grid-versions/<int:version_id>/diff")
+@blueprint.get("/grid-versions/<version_id>/diff")
 @requires(Action.READ_GRID_VERSIONS)
-def version_diff(version_id: int) -> Response:
+def version_diff(version_id: str) -> Response:
     """Buildings moved, pairs, grids added/removed/changed between ``against`` and this."""
-    try:
-        against = int(request.args.get("against", ""))
-    except ValueError:
+    refused = _unknown_args("against")
+    if refused is not None:
+        return refused
+    vid = _version(version_id)
+    if isinstance(vid, Response):
+        return vid
+    against = request.args.get("against", "")
+    if not _VERSION.fullmatch(against):
         return _answer(422, "invalid", "against: expected a version id", {"against": "integer"})
     try:
-        return jsonify(diff_versions(_store(), version_id, against, scope=g.principal.scope))
+        return jsonify(diff_versions(_store(), vid, int(against), scope=g.principal.scope))
     except StoreError as exc:
         return _failed(exc)
 
 
-@blueprint.post("/grid-versions/<int:version_id>/publish")
+@blueprint.post("/grid-versions/<version_id>/publish")
 @requires(Action.EDIT_GRIDS)
-def publish_version(version_id: int) -> Response:
+def publish_version(version_id: str) -> Response:
     """Publish atomically; ``{"reason"}`` is required when the version has violations."""
-    body = request.get_json(silent=True) or {}
-    reason = body.get("reason", "") if isinstance(body, dict) else ""
+    refused = _unknown_args()
+    if refused is not None:
+        return refused
+    vid = _version(version_id)
+    if isinstance(vid, Response):
+        return vid
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        return _answer(422, "invalid", "expected a JSON object", {"body": "a JSON object"})
+    reason = body.get("reason", "")
     if not isinstance(reason, str):
         return _answer(422, "invalid", "reason: expected text", {"reason": "text"})
     try:
-        return jsonify(planner.publish(_store(), version_id, actor=g.principal.name, reason=reason))
+        return jsonify(planner.publish(_store(), vid, actor=g.principal.name, reason=reason))
     except (planner.PlannerError, StoreError) as exc:
         return _failed(exc)
 
 
-@blueprint.post("/grid-versions/<int:version_id>/restore")
+@blueprint.post("/grid-versions/<version_id>/restore")
 @requires(Action.EDIT_GRIDS)
-def restore_version(version_id: int) -> Response:
+def restore_version(version_id: str) -> Response:
     """A new draft equal to this version."""
+    refused = _unknown_args()
+    if refused is not None:
+        return refused
+    vid = _version(version_id)
+    if isinstance(vid, Response):
+        return vid
     try:
-        out = planner.restore(_store(), version_id, author=g.principal.name)
+        out = planner.restore(_store(), vid, author=g.principal.name)
     except (planner.PlannerError, StoreError) as exc:
         return _failed(exc)
     resp = jsonify(out)
@@ -159,22 +207,31 @@ def restore_version(version_id: int) -> Response:
 @requires(Action.EDIT_GRIDS)
 def relocate() -> Response:
     """Move every open case to its grid in the published version (one explicit action)."""
+    refused = _unknown_args()
+    if refused is not None:
+        return refused
     try:
         return jsonify(planner.relocate_open_cases(_store(), actor=g.principal.name))
     except planner.PlannerError as exc:
         return _failed(exc)
 
 
-@blueprint.get("/grid-versions/<int:version_id>/export")
+@blueprint.get("/grid-versions/<version_id>/export")
 @requires(Action.READ_GRID_VERSIONS)
-def export(version_id: int) -> Response:
+def export(version_id: str) -> Response:
     """The version (inside the caller's scope, of one ``community``) as ``format``."""
+    refused = _unknown_args("format", "community", "encoding")
+    if refused is not None:
+        return refused
+    vid = _version(version_id)
+    if isinstance(vid, Response):
+        return vid
     fmt = request.args.get("format", "")
     community = request.args.get("community") or None
     try:
         out = export_version(
             _store(),
-            version_id,
+            vid,
             fmt,
             scope=g.principal.scope,
             community=community,
@@ -182,7 +239,7 @@ def export(version_id: int) -> Response:
         )
     except StoreError as exc:
         return _failed(exc)
-    resp = Response(out.content, mimetype=out.media_type)
+    resp = Response(out.content, content_type=out.media_type)
     resp.headers["Content-Disposition"] = f'attachment; filename="{out.filename}"'
     return resp
 
@@ -191,10 +248,15 @@ def export(version_id: int) -> Response:
 @requires(Action.EDIT_GRIDS)
 def audit() -> Response:
     """The newest rows of the audit log (``limit``, 1..1000; ``version``)."""
+    refused = _unknown_args("limit", "version")
+    if refused is not None:
+        return refused
     try:
         limit = int(request.args.get("limit", 200))
         version = request.args.get("version")
         version_id = int(version) if version else None
+        if version and not _VERSION.fullmatch(version):
+            raise ValueError
         if not 1 <= limit <= 1000:
             raise ValueError
     except ValueError:

@@ -202,18 +202,18 @@ API_PROBES = {
             lambda b: {"parent": 1, "moves": [{"building": "B00016", "to": "new"}]},
         )
     ],
-    ("GET", "/api/v1/grid-versions/<int:version_id>/diff"): [
+    ("GET", "/api/v1/grid-versions/<version_id>/diff"): [
         ("GET", "/api/v1/grid-versions/1/diff?against=1", None)
     ],
-    ("GET", "/api/v1/grid-versions/<int:version_id>/export"): [
+    ("GET", "/api/v1/grid-versions/<version_id>/export"): [
         ("GET", "/api/v1/grid-versions/1/export?format=geojson", None),
         ("GET", "/api/v1/grid-versions/1/export?format=csv", None),
         ("GET", f"/api/v1/grid-versions/1/export?format=gpkg&community={B[:9]}001", None),
     ],
-    ("POST", "/api/v1/grid-versions/<int:version_id>/publish"): [
+    ("POST", "/api/v1/grid-versions/<version_id>/publish"): [
         ("POST", "/api/v1/grid-versions/1/publish", lambda b: {"reason": "x"})
     ],
-    ("POST", "/api/v1/grid-versions/<int:version_id>/restore"): [
+    ("POST", "/api/v1/grid-versions/<version_id>/restore"): [
         ("POST", "/api/v1/grid-versions/1/restore", lambda b: {})
     ],
     ("POST", "/api/v1/grid-versions/relocate-open-cases"): [
