@@ -54,7 +54,10 @@ def _failed(exc: Exception) -> Response:
         return _answer(422, "invalid", str(exc), exc.fields)
     if "does not exist" in str(exc) or "no grids of version" in str(exc):
         return _answer(404, "not_found", str(exc))
-    return _answer(422, "invalid", str(exc))
+    # the store's message starts with the field it refused ("format 'x': expected ...")
+    first = str(exc).split(" ", 1)[0].rstrip(":")
+    field = first if first in request.args else "body"
+    return _answer(422, "invalid", str(exc), {field: str(exc)})
 
 
 def _body() -> dict | Response:
@@ -87,7 +90,7 @@ def _unknown_args(*names: str) -> Response | None:
 
 def _int_field(body: dict, name: str) -> int | Response:
     value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**15:
         return _answer(422, "invalid", f"{name}: expected a version id", {name: "an integer"})
     return value
 
