@@ -96,7 +96,29 @@ def test_bad_requests_are_named(env):
     assert ask(client, "GET", "/api/v1/grid-versions/9/diff?against=1", p).status_code == 404
     resp = ask(client, "GET", "/api/v1/grid-versions/1/export?format=pdf", p)
     assert resp.status_code == 422 and "format 'pdf'" in resp.get_json()["detail"]
+    assert resp.get_json()["fields"] == {"format": resp.get_json()["detail"]}
     assert ask(client, "GET", "/api/v1/audit?limit=0", p).status_code == 422
+    assert ask(client, "GET", f"/api/v1/audit?version={10**30}", p).status_code == 422
+    # ids that cannot be a version: 404, never the catch-all page's 405 or a 500
+    for vid in ("null", "-1", str(10**30)):
+        assert ask(client, "POST", f"/api/v1/grid-versions/{vid}/restore", p).status_code == 404
+    resp = ask(client, "POST", "/api/v1/grid-versions", p, {"parent": -(10**30)})
+    assert resp.status_code == 422 and "parent" in resp.get_json()["fields"]
+    resp = ask(client, "GET", "/api/v1/grid-versions?comunity=x", p)
+    assert resp.status_code == 422 and "comunity" in resp.get_json()["fields"]
+    resp = client.post(
+        "/api/v1/grid-versions/1/publish",
+        data=b"\x00",
+        headers={"Authorization": f"Bearer {p}", "Content-Type": "application/json"},
+    )
+    assert resp.status_code == 422 and "body" in resp.get_json()["fields"]
+
+
+def test_the_version_list_has_no_null_where_a_client_expects_a_value(env):
+    client, _, tokens = env
+    (row,) = ask(client, "GET", "/api/v1/grid-versions", tokens["planner"]).get_json()["items"]
+    assert row["published_at"] is not None and row["touches_community"] is None
+    assert isinstance(row["author"], str) and isinstance(row["comment"], str)
 
 
 def test_publish_needs_a_reason_with_violations_and_is_audited(env):
