@@ -13,6 +13,7 @@ import re
 
 from flask import Response, current_app, g, jsonify, request
 
+import wangge.services.atlas  # noqa: F401  (registers the pdf and html exporters)
 from dashboard.api import blueprint, requires
 from wangge.access import Action
 from wangge.services import planner
@@ -30,6 +31,10 @@ __all__ = [
     "restore_version",
     "version_diff",
 ]
+
+#: Formats made one community at a time over HTTP (a county's atlas is hundreds of pages:
+#: `wangge grids export --format pdf` makes it offline).
+PER_COMMUNITY = ("pdf", "html")
 
 #: Most moves in one request.
 MAX_MOVES = 50_000
@@ -223,7 +228,7 @@ def relocate() -> Response:
 @requires(Action.READ_GRID_VERSIONS)
 def export(version_id: str) -> Response:
     """The version (inside the caller's scope, of one ``community``) as ``format``."""
-    refused = _unknown_args("format", "community", "encoding")
+    refused = _unknown_args("format", "community", "encoding", "paper", "lang")
     if refused is not None:
         return refused
     vid = _version(version_id)
@@ -231,6 +236,9 @@ def export(version_id: str) -> Response:
         return vid
     fmt = request.args.get("format", "")
     community = request.args.get("community") or None
+    if fmt in PER_COMMUNITY and community is None:
+        need = f"required for format {fmt}: the atlas or map of one community"
+        return _answer(422, "invalid", "community required", {"community": need})
     try:
         out = export_version(
             _store(),
@@ -238,7 +246,7 @@ def export(version_id: str) -> Response:
             fmt,
             scope=g.principal.scope,
             community=community,
-            options={"encoding": request.args.get("encoding")},
+            options={k: request.args.get(k) for k in ("encoding", "paper", "lang")},
         )
     except StoreError as exc:
         return _failed(exc)

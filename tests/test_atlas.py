@@ -165,7 +165,7 @@ def test_whole_version_atlas_in_english(two_grid_store, tmp_path):
 
 def test_atlas_errors_name_what_is_wrong(two_grid_store, tmp_path):
     store, vid, new = two_grid_store
-    with pytest.raises(StoreError, match="community 999: no such community"):
+    with pytest.raises(StoreError, match="community 999 does not exist"):
         export_atlas(store, vid, tmp_path / "x.pdf", community="999")
     with pytest.raises(StoreError, match="grid version 99 does not exist"):
         export_atlas(store, 99, tmp_path / "x.pdf")
@@ -292,7 +292,7 @@ def test_pdf_and_html_exporters_of_the_api_keep_to_the_scope(two_grid_store):
     assert (
         html.media_type.startswith("text/html") and new.grid_code.iloc[1] in html.content.decode()
     )
-    with pytest.raises(StoreError, match="community 420999002001: no such community"):
+    with pytest.raises(StoreError, match="community 420999002001 does not exist"):
         export_version(store, vid, "pdf", scope=own, community="420999002001")
     with pytest.raises(StoreError, match="paper 'a5': expected a4 or a3"):
         export_version(store, vid, "pdf", scope=own, options={"paper": "a5"})

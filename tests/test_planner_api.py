@@ -94,9 +94,12 @@ def test_bad_requests_are_named(env):
     assert ask(client, "POST", "/api/v1/grid-versions", p, {"parent": 77}).status_code == 404
     assert ask(client, "GET", "/api/v1/grid-versions/1/diff", p).status_code == 422
     assert ask(client, "GET", "/api/v1/grid-versions/9/diff?against=1", p).status_code == 404
-    resp = ask(client, "GET", "/api/v1/grid-versions/1/export?format=pdf", p)
-    assert resp.status_code == 422 and "format 'pdf'" in resp.get_json()["detail"]
+    resp = ask(client, "GET", "/api/v1/grid-versions/1/export?format=odt", p)
+    assert resp.status_code == 422 and "format 'odt'" in resp.get_json()["detail"]
     assert resp.get_json()["fields"] == {"format": resp.get_json()["detail"]}
+    # a county's atlas is hundreds of pages: over HTTP, one community at a time
+    resp = ask(client, "GET", "/api/v1/grid-versions/1/export?format=pdf", p)
+    assert resp.status_code == 422 and "community" in resp.get_json()["fields"]
     assert ask(client, "GET", "/api/v1/audit?limit=0", p).status_code == 422
     assert ask(client, "GET", f"/api/v1/audit?version={10**30}", p).status_code == 422
     # ids that cannot be a version: 404, never the catch-all page's 405 or a 500
@@ -140,3 +143,29 @@ def test_publish_needs_a_reason_with_violations_and_is_audited(env):
         ("publish", vid, "planner"),
         ("save", vid, "planner"),
     ]
+
+
+def test_the_atlas_and_the_offline_map_of_a_community_come_from_the_api(env):
+    """``format=pdf`` is the printed atlas (an overview page and one page per grid),
+    ``format=html`` the offline map; a township leader gets neither for another township."""
+    from pypdf import PdfReader
+
+    client, store, tokens = env
+    url = f"/api/v1/grid-versions/1/export?format=pdf&community={C1}&paper=a3"
+    resp = ask(client, "GET", url, tokens["township"])
+    assert resp.status_code == 200 and resp.content_type == "application/pdf"
+    grids = store.grids(scope=store_scope_county()).query("community_code == @C1")
+    pages = PdfReader(io.BytesIO(resp.data)).pages
+    assert len(pages) == 1 + len(grids)
+    assert all(code in "".join(p.extract_text() for p in pages) for code in grids["grid_code"])
+    html = ask(client, "GET", url.replace("pdf", "html", 1), tokens["township"])
+    assert html.status_code == 200 and html.content_type.startswith("text/html")
+    assert "cdn" not in html.get_data(as_text=True).lower()
+    other = f"/api/v1/grid-versions/1/export?format=pdf&community={B[:9]}001"
+    assert ask(client, "GET", other, tokens["township"]).status_code == 404
+
+
+def store_scope_county():
+    from wangge.access import Scope
+
+    return Scope.county()

@@ -57,12 +57,12 @@ def atlas_layers(
     communities = store.admin_units("community", scope=scope)
     if community:
         if not (communities["code"] == community).any():
-            raise StoreError(f"community {community}: no such community")
+            raise StoreError(f"community {community} does not exist")
         grids = grids[grids["community_code"] == community]
         communities = communities[communities["code"] == community]
     if grids.empty:
         where = f"community {community}" if community else "this scope"
-        raise StoreError(f"{where}: no grids in version {version_id}")
+        raise StoreError(f"{where}: no grids of version {version_id} there")
     workers = store.workers(scope=scope)
     workers = workers[workers["active"].astype(int) == 1]
     names = workers.groupby("grid_code")["name"].agg(lambda s: "、".join(sorted(s)))
