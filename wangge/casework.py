@@ -8,6 +8,14 @@ Lifecycle (GB/T 30428 digital city management, adapted to grid management)::
     returned (退回) from reported, accepted, dispatched, in_progress or resolved (verification
     failed); a returned case is accepted or dispatched again.
 
+Besides its status a case has an ``address`` (free text, as the reporter gave it) and an
+``urgency`` (:data:`URGENCIES`: ``normal`` or ``urgent``; an urgent open case is pinned on the
+wall until an operator marks it seen). Two more things happen to a case without changing its
+status (:data:`NOTES`): 督办 (``urge``, a supervisor presses for action, with a note) and
+``seen`` (an operator acknowledged an urgent case). A dispatch names who handles the case
+(:func:`parse_assignee`): a grid worker (``worker:<id>``) or a county department
+(``dept:<code>``, :data:`DEPARTMENTS`).
+
 Escalation moves a case one level up: grid -> community -> township -> county; a county case
 cannot be escalated further. Overdue is derived, never stored: a case is overdue when it is open
 past its deadline, or was closed after it.
@@ -22,7 +30,15 @@ from datetime import timedelta
 from wangge import clock
 
 __all__ = [
+    "ACTIONS",
     "CATEGORIES",
+    "DEPARTMENTS",
+    "NOTES",
+    "URGENCIES",
+    "ConflictError",
+    "Department",
+    "action_choices",
+    "parse_assignee",
     "LEVELS",
     "case_day",
     "SOURCES",
@@ -87,6 +103,47 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 LEVELS = ("grid", "community", "township", "county")
 
+#: How urgent a case is (``urgent``: flashes on the wall until seen).
+URGENCIES = ("normal", "urgent")
+
+#: The action (verb) that moves a case into each status, as the desk names its buttons.
+ACTIONS: dict[str, str] = {
+    "accepted": "accept",
+    "dispatched": "dispatch",
+    "in_progress": "start",
+    "resolved": "resolve",
+    "verified": "verify",
+    "closed": "close",
+    "returned": "return",
+    "escalated": "escalate",
+}
+
+#: Things recorded in a case's history that do not change its status: 督办 and "seen".
+NOTES = ("urge", "seen")
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    zh: str
+    en: str
+
+
+#: The county departments a case can be dispatched to (besides the grid's worker).
+DEPARTMENTS: dict[str, Department] = {
+    d.code: d
+    for d in (
+        Department("urban_management", "县城市管理局", "Urban management bureau"),
+        Department("housing", "县住房和城乡建设局", "Housing and construction bureau"),
+        Department("emergency", "县应急管理局", "Emergency management bureau"),
+        Department("public_security", "县公安局", "Public security bureau"),
+        Department("environment", "县生态环境局", "Ecology and environment bureau"),
+        Department("market", "县市场监督管理局", "Market regulation bureau"),
+        Department("civil_affairs", "县民政局", "Civil affairs bureau"),
+        Department("water", "县水务局", "Water bureau"),
+    )
+}
+
 #: Where cases come from.
 SOURCES = ("grid_worker", "hotline_12345", "citizen", "camera_ai", "inspection")
 
@@ -103,6 +160,53 @@ class ValidationError(ValueError):
 
 class TransitionError(ValueError):
     """A status change the lifecycle does not allow (HTTP 409)."""
+
+
+class ConflictError(TransitionError):
+    """An action based on a stale view of a case: someone changed it since (HTTP 409).
+
+    ``version`` is the case's current version, ``status`` its status, ``actor`` and ``at``
+    who made the last change and when (UTC string)."""
+
+    def __init__(self, case_id: str, *, version: int, status: str, actor: str, at: str):
+        self.case_id, self.version, self.status = case_id, version, status
+        self.actor, self.at = actor, at
+        super().__init__(
+            f"case {case_id} was changed by {actor or 'someone'} at {at} (now {status}, "
+            f"version {version}); reload it and try again"
+        )
+
+
+def parse_assignee(value: object) -> str:
+    """``worker:<id>`` or ``dept:<code>`` (a known department), checked; ValidationError else.
+
+    >>> parse_assignee("dept:emergency")
+    'dept:emergency'
+    """
+    if isinstance(value, str):
+        kind, _, key = value.partition(":")
+        if (kind == "worker" and 0 < len(key) <= 100) or (kind == "dept" and key in DEPARTMENTS):
+            return value
+    raise ValidationError(
+        {
+            "assignee": f"expected worker:<worker id> or dept:<one of {sorted(DEPARTMENTS)}>, "
+            f"found {value!r}"
+        }
+    )
+
+
+def action_choices(status: str, level: str) -> list[str]:
+    """The statuses a case of ``status`` at ``level`` can be moved to, in lifecycle order
+    (no escalation above the county).
+
+    >>> action_choices("accepted", "county")
+    ['dispatched', 'returned']
+    """
+    return [
+        s
+        for s in STATUSES
+        if s in TRANSITIONS[status] and not (s == "escalated" and level == LEVELS[-1])
+    ]
 
 
 def parse_time(value: object, field: str) -> str:
@@ -171,6 +275,15 @@ def _coordinate(body: dict, field: str, lo: float, hi: float, errors: dict) -> f
     return float(value)
 
 
+def _urgency(body: dict, errors: dict) -> str:
+    value = body.get("urgency")
+    if value is None or value == "":
+        return "normal"
+    if value not in URGENCIES:
+        errors["urgency"] = f"expected one of {list(URGENCIES)}, found {value!r}"
+    return str(value)
+
+
 def validate_new_case(body: object, *, now: str) -> dict:
     """Check a new case's fields; return them normalised or raise ValidationError (all problems)."""
     if not isinstance(body, dict):
@@ -203,6 +316,8 @@ def validate_new_case(body: object, *, now: str) -> dict:
         "description": _text(body, "description", errors),
         "reporter_name": _text(body, "reporter_name", errors),
         "reporter_phone": _text(body, "reporter_phone", errors),
+        "address": _text(body, "address", errors),
+        "urgency": _urgency(body, errors),
         "reported_at": reported_at,
     }
     unknown = set(body) - {*case, "reported_at"}
@@ -215,7 +330,10 @@ def validate_new_case(body: object, *, now: str) -> dict:
 
 
 def validate_transition_request(body: object) -> dict:
-    """Check a status change request {to_status, actor, comment, at?}."""
+    """Check a status change request {to_status, actor, comment, at?, version?, assignee?}.
+
+    ``version``: the case's version the request was made from (a stale one is a conflict);
+    ``assignee``: who handles a dispatched case (:func:`parse_assignee`)."""
     if not isinstance(body, dict):
         raise ValidationError({"body": "expected a JSON object"})
     errors: dict[str, str] = {}
@@ -230,8 +348,27 @@ def validate_transition_request(body: object) -> dict:
             at = parse_time(body["at"], "at")
         except ValidationError as exc:
             errors.update(exc.errors)
-    for field in sorted(set(body) - {"to_status", "actor", "comment", "at"}):
+    version = body.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        errors["version"] = f"expected a whole number, found {version!r}"
+    elif version is not None and version < 1:
+        errors["version"] = f"expected 1 or more, found {version}"
+    assignee = ""
+    if body.get("assignee") not in (None, ""):
+        try:
+            assignee = parse_assignee(body["assignee"])
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    known = {"to_status", "actor", "comment", "at", "version", "assignee"}
+    for field in sorted(set(body) - known):
         errors[field] = "unknown field"
     if errors:
         raise ValidationError(errors)
-    return {"to_status": to_status, "actor": actor, "comment": comment, "at": at}
+    return {
+        "to_status": to_status,
+        "actor": actor,
+        "comment": comment,
+        "at": at,
+        "version": version,
+        "assignee": assignee,
+    }

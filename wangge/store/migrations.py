@@ -13,6 +13,7 @@ this program (a higher recorded version than :data:`SCHEMA_VERSION`) is refused.
 | 5 | ``cases.h3_7`` ... ``cases.h3_10``, filled in for older rows |
 | 6 | the demo feed's meta keys for demo stores set up before the feed existed |
 | 7 | ``grid_versions.author``: who made a grid version (``wangge grids``, the planner) |
+| 10 | cases' ``address``, ``urgency``, ``assignee``, ``version``, ``seen_at``; events' ``action``, ``assignee`` |
 """
 
 from __future__ import annotations
@@ -114,6 +115,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         "grid version authors",
         """
         ALTER TABLE grid_versions ADD COLUMN author TEXT NOT NULL DEFAULT '';
+        """,
+    ),
+    Migration(
+        10,
+        "case address, urgency, assignee, version",
+        """
+        ALTER TABLE cases ADD COLUMN address TEXT NOT NULL DEFAULT '';
+        ALTER TABLE cases ADD COLUMN urgency TEXT NOT NULL DEFAULT 'normal'
+            CHECK (urgency IN ('normal', 'urgent'));
+        ALTER TABLE cases ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+        ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE cases ADD COLUMN seen_at TEXT;
+        ALTER TABLE case_events ADD COLUMN action TEXT NOT NULL DEFAULT '';
+        ALTER TABLE case_events ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+        CREATE INDEX cases_urgent_open ON cases(reported_at)
+            WHERE urgency = 'urgent' AND closed_at IS NULL;
         """,
     ),
 )

@@ -64,6 +64,15 @@ Version 6 adds no table: it fills in the demo feed's meta keys for demo stores s
     Who made the version (``wangge grids`` takes the login name or ``--author``); the version's
     ``note`` is its comment.
 
+``cases.address``, ``cases.urgency``, ``cases.assignee``, ``cases.version``, ``cases.seen_at``,
+``case_events.action``, ``case_events.assignee`` (version 10)
+    ``address``: where the case is, in words; ``urgency``: ``normal`` or ``urgent``;
+    ``assignee``: who handles it since its last dispatch (``worker:<id>`` or ``dept:<code>``);
+    ``version``: 1 when created, +1 on every change of status (an action carrying an older
+    version is refused as a conflict); ``seen_at``: when an operator acknowledged an urgent
+    case (NULL: still pinned on the wall). An event's ``action`` is ``''`` for a status change,
+    or ``urge`` (督办) / ``seen``, which leave the status as it was.
+
 The schema is built and upgraded only by :mod:`wangge.store.migrations`; every SQL statement of
 the project lives in :mod:`wangge.store`.
 """
@@ -74,6 +83,7 @@ import h3
 
 __all__ = [
     "CASE_COLUMNS",
+    "CASE_DEFAULTS",
     "CASE_INSERT",
     "H3_RESOLUTIONS",
     "INITIAL_SCHEMA",
@@ -263,7 +273,14 @@ CASE_COLUMNS = (
     "deadline_at",
     "closed_at",
     "updated_at",
+    "address",
+    "urgency",
+    "assignee",
+    "version",
+    "seen_at",
 )
+#: Values of the version 10 columns for a case written without them (simulations, imports).
+CASE_DEFAULTS = {"address": "", "urgency": "normal", "assignee": "", "version": 1}
 #: Columns written for a new case: the public ones and its H3 cells.
 CASE_INSERT = (*CASE_COLUMNS, "h3_7", "h3_8", "h3_9", "h3_10")
 
