@@ -26,6 +26,8 @@ from wangge.casework import (
     CATEGORIES,
     LEVELS,
     STATUSES,
+    URGENCIES,
+    ConflictError,
     TransitionError,
     ValidationError,
     parse_time,
@@ -37,6 +39,7 @@ from wangge.privacy import mask_name, mask_phone
 from wangge.services.health import health_report
 from wangge.services.layers import BUILDINGS_LIMIT, LAYERS, LayerService
 from wangge.store import Store
+from wangge.store.filters import VIEWS
 
 __all__ = ["blueprint", "layer_service"]
 
@@ -207,6 +210,23 @@ def _conflict(exc: TransitionError) -> Response:
     return _error(409, "invalid_transition", str(exc))
 
 
+@blueprint.errorhandler(ConflictError)
+def _stale(exc: ConflictError) -> Response:
+    """409 for an action on a stale version: who changed the case, when, and its version now."""
+    resp = jsonify(
+        {
+            "error": "conflict",
+            "detail": str(exc),
+            "version": exc.version,
+            "status": exc.status,
+            "changed_by": exc.actor,
+            "changed_at": exc.at,
+        }
+    )
+    resp.status_code = 409
+    return resp
+
+
 def public_case(case: dict) -> dict:
     """A case as the API shows it: personal data masked, overdue derived."""
     out = dict(case)
@@ -236,16 +256,22 @@ def _list_filters(args) -> dict:
     errors: dict[str, str] = {}
     filters: dict = {}
     for field, choices in (
-        ("status", STATUSES),
         ("category", tuple(CATEGORIES)),
         ("level", LEVELS),
+        ("urgency", URGENCIES),
+        ("view", VIEWS),
     ):
         value = args.get(field)
         if value is not None:
             if value not in choices:
                 errors[field] = f"expected one of {list(choices)}, found {value!r}"
             filters[field] = value
-    for field in ("township_code", "community_code", "grid_code"):
+    if args.get("status") is not None:  # one status, or several separated by commas
+        wanted = args["status"].split(",")
+        if set(wanted) - set(STATUSES):
+            errors["status"] = f"expected statuses of {list(STATUSES)}, found {args['status']!r}"
+        filters["status"] = wanted if len(wanted) > 1 else wanted[0]
+    for field in ("township_code", "community_code", "grid_code", "q"):
         if args.get(field):
             filters[field] = args[field]
     for field in ("since", "until"):
@@ -304,6 +330,8 @@ def transition_case(case_id: str) -> Response:
         actor=change["actor"],
         comment=change["comment"],
         at=change["at"],
+        version=change["version"],
+        assignee=change["assignee"],
     )
     return jsonify(public_case(updated))
 

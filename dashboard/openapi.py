@@ -16,8 +16,9 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from wangge.casework import CATEGORIES, LEVELS, SOURCES, STATUSES
+from wangge.casework import CATEGORIES, LEVELS, SOURCES, STATUSES, URGENCIES
 from wangge.store import SCHEMA_VERSION
+from wangge.store.filters import VIEWS
 
 __all__ = ["MARKERS", "document"]
 
@@ -30,6 +31,8 @@ MARKERS: dict[str, Any] = {
     "$categories": list(CATEGORIES),
     "$levels": list(LEVELS),
     "$sources": list(SOURCES),
+    "$urgencies": list(URGENCIES),
+    "$views": list(VIEWS),
 }
 
 

@@ -9,6 +9,8 @@ GPS fixes by worker and time; cameras by id (updated in place).
 Hotline (12345) exports carry Chinese headers; :data:`CASE_HEADERS` lists the names recognised
 for each field, and ``mapping`` (source header -> field) overrides or extends them. Naive times
 are read in ``timezone`` (default :data:`wangge.clock.COUNTY_TZ`, the command centres' clock).
+A case's 地址 column is its ``address``; 紧急程度 its ``urgency`` (紧急/特急 urgent, 一般 or an
+empty cell normal: :data:`URGENCY_LABELS`).
 
 Every importer takes the importing principal's ``scope`` (:class:`wangge.access.Scope`: the
 CLI passes ``Scope.county()``, the HTTP import the token's scope). A row outside it is refused
@@ -41,6 +43,7 @@ from wangge.store import Store
 __all__ = [
     "CASE_HEADERS",
     "CATEGORY_LABELS",
+    "URGENCY_LABELS",
     "GPS_HEADERS",
     "ImportReport",
     "import_cameras",
@@ -81,6 +84,22 @@ CASE_HEADERS: dict[str, tuple[str, ...]] = {
         "登记时间",
     ),
     "source": ("source", "来源", "渠道", "诉求渠道"),
+    "address": ("address", "地址", "事发地址", "事发地点", "详细地址", "发生地址"),
+    "urgency": ("urgency", "紧急程度", "紧急度", "是否紧急"),
+}
+
+#: Urgency labels seen in exports -> urgency (an empty cell is normal).
+URGENCY_LABELS: dict[str, str] = {
+    "": "normal",
+    "normal": "normal",
+    "urgent": "urgent",
+    "一般": "normal",
+    "普通": "normal",
+    "否": "normal",
+    "紧急": "urgent",
+    "特急": "urgent",
+    "加急": "urgent",
+    "是": "urgent",
 }
 
 #: Category labels seen in exports -> category code.
@@ -319,6 +338,10 @@ def import_cases(
             if "source" in body:
                 body["source"] = SOURCE_LABELS.get(
                     str(body["source"]).strip().lower(), body["source"]
+                )
+            if "urgency" in body:
+                body["urgency"] = URGENCY_LABELS.get(
+                    str(body["urgency"]).strip().lower(), body["urgency"]
                 )
             body["lon"], body["lat"] = _number(body.get("lon", "")), _number(body.get("lat", ""))
             body["reported_at"] = parse_time(str(body.get("reported_at", "")))
