@@ -33,7 +33,7 @@ def test_rows_come_a_block_at_a_time_newest_first_with_personal_data_masked(app)
     from dashboard.pages import cases
 
     with signed_in(app):
-        block = cases.rows_for({"startRow": 0, "endRow": 50}, None, None, None, "all", [], "zh")
+        block = cases.rows_for({"startRow": 0, "endRow": 50}, {"window": "all"}, "zh")
         store = app.server.config["WANGGE_STORE"]
         assert block["rowCount"] == store.count("cases")
         rows = block["rowData"]
@@ -46,9 +46,7 @@ def test_rows_come_a_block_at_a_time_newest_first_with_personal_data_masked(app)
         assert all(
             len(r["reporter_name"]) == 0 or r["reporter_name"][1:].strip("*") == "" for r in rows
         )
-        nxt = cases.rows_for({"startRow": 50, "endRow": 100}, None, None, None, "all", [], "zh")[
-            "rowData"
-        ]
+        nxt = cases.rows_for({"startRow": 50, "endRow": 100}, {"window": "all"}, "zh")["rowData"]
         assert not {r["case_id"] for r in rows} & {r["case_id"] for r in nxt}
 
 
@@ -56,13 +54,14 @@ def test_filters_and_sorting(app):
     from dashboard.pages import cases
 
     with signed_in(app):
-        overdue = cases.rows_for(
-            {"startRow": 0, "endRow": 500}, None, None, None, "all", ["1"], "en"
-        )
+        overdue = cases.rows_for({"startRow": 0, "endRow": 500}, {"view": "open_overdue"}, "en")
         assert overdue["rowCount"] > 0 and all(r["overdue"] for r in overdue["rowData"])
+        assert all(r["closed_at"] is None for r in overdue["rowData"])
         assert all(r["overdue_label"] == "overdue" for r in overdue["rowData"])
         safety = cases.rows_for(
-            {"startRow": 0, "endRow": 500}, None, "safety", "420999002000", "all", [], "en"
+            {"startRow": 0, "endRow": 500},
+            {"category": "safety", "township": "420999002000", "window": "all"},
+            "en",
         )
         assert all(
             r["category"] == "safety" and r["township_code"] == "420999002000"
@@ -70,18 +69,14 @@ def test_filters_and_sorting(app):
         )
         asc = cases.rows_for(
             {"startRow": 0, "endRow": 20, "sortModel": [{"colId": "deadline_at", "sort": "asc"}]},
-            None,
-            None,
-            None,
-            "all",
-            [],
+            {"window": "all"},
             "en",
         )["rowData"]
         assert [r["deadline_at"] for r in asc] == sorted(r["deadline_at"] for r in asc)
-        today = cases.rows_for({"startRow": 0, "endRow": 500}, None, None, None, "1d", [], "en")
+        today = cases.rows_for({"startRow": 0, "endRow": 500}, {"window": "1d"}, "en")
         assert today["rowCount"] < overdue["rowCount"] + 500
-        grid, count = cases.refilter(None, "safety", None, "all", [], "en")
-    assert count.endswith(" cases") and grid.id == "cases-grid"
+        grid, count, window_off = cases.refilter({"category": "safety", "window": "all"}, "en")
+    assert count.endswith(" cases") and grid.id == "cases-grid" and window_off is False
 
 
 def test_case_card_shows_the_history_and_flies_the_map(app):

@@ -294,6 +294,29 @@ def _situation(state: dict, link: dict):
     return situation.navigate(link, None, "per100", state)
 
 
+def _triggered(component_id, prop: str) -> None:
+    """Call the next callback as if ``component_id``'s ``prop`` had changed."""
+    if isinstance(component_id, dict):
+        component_id = json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+    context_value.set(
+        AttributeDict(triggered_inputs=[{"prop_id": f"{component_id}.{prop}", "value": 1}])
+    )
+
+
+def _act(b: dict):
+    from dashboard.pages import cases
+
+    _triggered({"action": "accepted", "type": ids.CASE_ACT, "where": "cases"}, "n_clicks")
+    return cases.act([1], "probe", None, {"case_id": b["case"], "version": 1, "lang": "zh"})
+
+
+def _export(b: dict):
+    from dashboard.pages import cases
+
+    _triggered(ids.CASES_EXPORT_CSV, "n_clicks")
+    return cases.export_cases(1, 0, {"township": B, "window": "all"}, "zh")
+
+
 def _calls(b: dict) -> dict:
     """Every server-side Dash callback, called as township B's data would be asked for."""
     from dashboard.pages import cases, map, situation, wall  # noqa: A004
@@ -315,10 +338,15 @@ def _calls(b: dict) -> dict:
         ),
         (map.__name__, "show_track"): lambda: map.show_track(b["worker"], day, "zh"),
         (cases.__name__, "get_rows"): lambda: (
-            cases.get_rows(rows, None, None, None, "all", None, "zh"),
-            cases.get_rows(rows, None, None, B, "all", None, "zh"),
+            cases.get_rows(rows, {"window": "all"}, "zh"),
+            cases.get_rows(rows, {"township": B, "window": "all"}, "zh"),
         ),
-        (cases.__name__, "refilter"): lambda: cases.refilter(None, None, B, "all", None, "zh")[1],
+        (cases.__name__, "refilter"): lambda: cases.refilter(
+            {"township": B, "window": "all"}, "zh"
+        )[1],
+        (cases.__name__, "export_cases"): lambda: _export(b),
+        # an action on B's case, by its id: refused, B's case unchanged (checked below)
+        (cases.__name__, "act"): lambda: _act(b),
         (cases.__name__, "show_case"): lambda: cases.show_case([{"case_id": b["case"]}], "zh"),
         (situation.__name__, "navigate"): lambda: [
             _situation(state, {"level": level, "code": code})
