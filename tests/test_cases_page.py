@@ -92,3 +92,68 @@ def test_case_card_shows_the_history_and_flies_the_map(app):
         viewport["center"] == [closed["lat"], closed["lon"]] and viewport["transition"] == "flyTo"
     )
     assert len(markers) == 1
+
+
+def _reported(store) -> dict:
+    return store.list_cases(filters={"status": "reported"}, limit=1, scope=Scope.county())[0][0]
+
+
+def _buttons(card) -> list[str]:
+    text = str(card)
+    return [a for a in ("accepted", "returned", "urge", "dispatched") if f"'action': '{a}'" in text]
+
+
+def test_the_card_offers_what_the_role_may_do(app):
+    from dashboard.pages import cases
+
+    case = _reported(app.server.config["WANGGE_STORE"])
+    with signed_in(app):
+        assert _buttons(cases.desk_card(case["case_id"], "zh", where="cases")) == [
+            "accepted",
+            "returned",
+            "urge",
+        ]
+    with signed_in(app, "planner"):  # reads everything, changes nothing
+        assert _buttons(cases.desk_card(case["case_id"], "zh", where="cases")) == []
+        _, message = cases.perform_action(
+            "accepted", {"case_id": case["case_id"], "version": case["version"]}, "", None
+        )
+        assert "只能查看" in str(message)
+    other = "420999002000" if case["township_code"] != "420999002000" else "420999001000"
+    with signed_in(app, "township", other):
+        assert cases.desk_card(case["case_id"], "zh", where="map") is None
+    stored = app.server.config["WANGGE_STORE"].get_case(case["case_id"], scope=Scope.county())
+    assert stored["status"] == "reported" and stored["version"] == case["version"]
+
+
+def test_actions_need_their_fields_and_go_under_the_users_name(app):
+    from dashboard.pages import cases
+
+    store = app.server.config["WANGGE_STORE"]
+    case = _reported(store)
+    state = {"case_id": case["case_id"], "version": case["version"], "lang": "zh"}
+    with signed_in(app):
+        _, message = cases.perform_action("urge", state, "  ", None)
+        assert "督办须填写督办意见" in str(message)
+        done, message = cases.perform_action("accepted", state, "收到", None)
+        assert done["status"] == "accepted" and "act-ok" in str(message)
+        state["version"] += 1
+        _, message = cases.perform_action("dispatched", state, "", None)
+        assert "派遣须选择处置对象" in str(message)
+        done, _ = cases.perform_action("dispatched", state, "", "dept:water")
+    assert done["assignee"] == "dept:water"
+    assert [e["actor"] for e in done["events"][-2:]] == ["test-county", "test-county"]
+
+
+def test_export_is_the_filtered_list_masked(app):
+    from dashboard.pages import cases
+
+    with signed_in(app):
+        frame = cases.export_frame({"category": "safety", "window": "all"}, "en")
+        shown = cases.rows_for(
+            {"startRow": 0, "endRow": 1}, {"category": "safety", "window": "all"}, "en"
+        )
+    assert len(frame) == shown["rowCount"] > 0
+    assert set(frame["Category"]) == {"Safety hazard"}
+    phones = [p for p in frame["Phone"] if p]
+    assert phones and all("****" in p for p in phones)
