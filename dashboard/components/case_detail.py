@@ -125,7 +125,9 @@ def card_frame(content: list, *, where: str) -> html.Div:
     )
 
 
-def case_detail(case: dict, lang: str, *, where: str, choices: dict | None = None) -> html.Div:
+def case_detail(
+    case: dict, lang: str, *, where: str = "map", choices: dict | None = None
+) -> html.Div:
     """The card of ``case`` (as :func:`dashboard.api.public_case` gives it) at ``where``, with
     the actions of ``choices`` (:func:`dashboard.components.case_actions.desk_choices`)."""
     return card_frame(case_card(case, lang, where=where, choices=choices), where=where)

@@ -38,30 +38,20 @@ from dash.exceptions import PreventUpdate
 from flask import current_app
 
 from dashboard import ids
-from dashboard.api import public_case
-from dashboard.auth import current_principal, current_scope, may_open_page, page_callback
-from dashboard.components.case_actions import desk_choices
+from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.case_detail import (
-    assignee_label,
     card_frame,
     card_id,
-    case_card,
     case_marker,
-    local_time,
 )
 from dashboard.components.geojson import display_point, fitted_view, geojson
 from dashboard.components.header import header, message_page
+from dashboard.desk import case_row, desk_card, perform_action, unit_names
 from dashboard.i18n import normalise_lang, page_title, t
 from wangge import clock
-from wangge.access import Action, OutOfScope, may
 from wangge.casework import (
     CATEGORIES,
-    MAX_TEXT,
     STATUSES,
-    ConflictError,
-    TransitionError,
-    ValidationError,
-    parse_assignee,
 )
 from wangge.services.metrics import WINDOWS, window_since
 from wangge.store.filters import VIEWS
@@ -313,32 +303,6 @@ def desk_filters(chosen: dict | None) -> dict:
     return filters
 
 
-def _names(store, scope) -> dict:
-    return {
-        **dict(store.admin_units("community", scope=scope)[["code", "name"]].to_numpy()),
-        **dict(store.admin_units("township", scope=scope)[["code", "name"]].to_numpy()),
-    }
-
-
-def case_row(case: dict, names: dict, lang: str) -> dict:
-    """A case as a row of the grid: masked, with its labels in ``lang``."""
-    c = public_case(case)
-    c.update(
-        reported_local=local_time(c["reported_at"]),
-        deadline_local=local_time(c["deadline_at"]),
-        category_label=t(f"category.{c['category']}", lang),
-        status_label=t(f"status.{c['status']}", lang),
-        level_label=t(f"level.{c['level']}", lang),
-        urgency_label=t(f"urgency.{c['urgency']}", lang),
-        assignee_label=assignee_label(c["assignee"], lang),
-        township_name=names.get(c["township_code"], c["township_code"]),
-        community_name=names.get(c["community_code"], c["community_code"]),
-        overdue_label=t("cases.overdue", lang) if c["overdue"] else "",
-    )
-    c.pop("events", None)
-    return c
-
-
 def rows_for(request: dict | None, chosen: dict | None, lang: str) -> dict:
     """One block of rows for AG Grid's infinite model: {rowData, rowCount}."""
     request = request or {}
@@ -356,7 +320,7 @@ def rows_for(request: dict | None, chosen: dict | None, lang: str) -> dict:
         order_by=order_by,
         descending=sort.get("sort", "desc") != "asc",
     )
-    names = _names(store, scope)
+    names = unit_names(store, scope)
     return {"rowData": [case_row(c, names, lang) for c in items], "rowCount": total}
 
 
@@ -366,7 +330,7 @@ def export_frame(chosen: dict | None, lang: str) -> pd.DataFrame:
     store = current_app.config["WANGGE_STORE"]
     scope = current_scope()
     items, _ = store.list_cases(scope=scope, filters=desk_filters(chosen), limit=EXPORT_LIMIT)
-    names = _names(store, scope)
+    names = unit_names(store, scope)
     columns = _columns(lang)
     rows = [case_row(c, names, lang) for c in items]
     frame = pd.DataFrame(rows, columns=[c["field"] for c in columns])
@@ -426,26 +390,6 @@ def export_cases(csv_clicks, xlsx_clicks, chosen, lang):
     return dcc.send_data_frame(frame.to_csv, f"{name}.csv", index=False, encoding="utf-8-sig")
 
 
-def desk_card(case_id: str, lang: str, *, where: str, message=None) -> list | None:
-    """The content of the card of ``case_id`` at ``where`` for this request's principal (with
-    the actions it may take), or None when no such case lies in its scope."""
-    store = current_app.config["WANGGE_STORE"]
-    case = store.get_case(str(case_id), scope=current_scope())
-    if case is None:
-        return None
-    workers = store.workers(scope=current_scope())
-    mine = workers[workers["grid_code"] == case["grid_code"]]
-    choices = desk_choices(
-        case,
-        may_write=may(current_principal(), Action.WRITE),
-        workers=list(zip(mine["worker_id"], mine["name"], strict=True)),
-    )
-    case = public_case(case)
-    if choices is not None:
-        choices["lang"] = lang
-    return case_card(case, lang, where=where, choices=choices, message=message)
-
-
 @callback(
     Output(ids.CASES_DETAIL, "children"),
     Output(ids.CASES_MARKER, "children"),
@@ -470,53 +414,6 @@ def show_case(selected, lang):
     return card, [case_marker(lat, lon)], viewport
 
 
-def perform_action(action: str, state: dict, comment: str | None, assignee: str | None):
-    """Do ``action`` (a status to move to, ``urge`` or ``seen``) on the case of ``state``
-    ({case_id, version, lang}) as this request's principal: through the store's case rules, in
-    its scope, under its name. Returns (case, message): the case as stored now (None when it
-    is not in the scope) and the outcome to show."""
-    lang = normalise_lang(state.get("lang"))
-    principal = current_principal()
-    store = current_app.config["WANGGE_STORE"]
-    comment = (comment or "").strip()[:MAX_TEXT]
-    case_id, scope = str(state.get("case_id")), current_scope()
-    try:
-        if not may(principal, Action.WRITE):
-            raise OutOfScope(t("act.readonly", lang))
-        if action in ("urge", "seen"):
-            if action == "urge" and not comment:
-                raise ValidationError({"comment": t("act.need_note", lang)})
-            store.note_case(case_id, action, scope=scope, actor=principal.name, comment=comment)
-        else:
-            if action == "dispatched" and not assignee:
-                raise ValidationError({"assignee": t("act.need_assignee", lang)})
-            store.transition_case(
-                case_id,
-                action,
-                scope=scope,
-                actor=principal.name,
-                comment=comment,
-                version=int(state.get("version") or 0),
-                assignee=parse_assignee(assignee) if action == "dispatched" else "",
-            )
-        message = _message(t("act.done", lang, action=t(f"act.{action}", lang)), "act-ok")
-    except ConflictError as exc:
-        status = t(f"status.{exc.status}", lang)
-        text = t("act.conflict", lang, who=exc.actor, time=local_time(exc.at), status=status)
-        message = _message(text, "act-conflict")
-    except ValidationError as exc:
-        message = _message(t("act.refused", lang, reason="; ".join(exc.errors.values())), "act-err")
-    except KeyError:  # not in the scope: say nothing of it
-        message = _message(t("act.refused", lang, reason=t("cases.gone", lang)), "act-err")
-    except (TransitionError, OutOfScope) as exc:
-        message = _message(t("act.refused", lang, reason=str(exc)), "act-err")
-    return store.get_case(case_id, scope=scope), message
-
-
-def _message(text: str, cls: str) -> html.Div:
-    return html.Div(text, className=f"act-message {cls}", role="status")
-
-
 @callback(
     Output(card_id(ids.CASE_CARD, MATCH), "children"),
     Output(card_id(ids.CASE_CARD_ROW, MATCH), "data"),
@@ -538,7 +435,7 @@ def act(clicks, comment, assignee, state):
     if case is None:
         return [message], dash.no_update
     card = desk_card(case["case_id"], lang, where=trigger["where"], message=message)
-    names = _names(current_app.config["WANGGE_STORE"], current_scope())
+    names = unit_names(current_app.config["WANGGE_STORE"], current_scope())
     return card, case_row(case, names, lang)
 
 
