@@ -268,3 +268,31 @@ def test_an_urgent_case_flashes_on_the_wall_until_marked_seen(desk, browser):
     wait(browser, lambda d: d.find_element(By.ID, "kpi-open_overdue").text)
     time.sleep(2.5)  # a refresh of the wall
     assert not browser.find_elements(By.CSS_SELECTOR, pinned)
+
+
+#: [cells drawn, texts of those cut off] of the column ``arguments[0]`` of the case grid.
+CUT_CELLS = """
+var cells = Array.from(document.querySelectorAll(
+  '.ag-center-cols-container .ag-row [col-id="' + arguments[0] + '"]'));
+return [cells.length, cells.filter(function (c) {
+  var v = c.querySelector('.ag-cell-value') || c;
+  return v.scrollWidth > v.clientWidth + 1;
+}).map(function (c) { return c.innerText; })];
+"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_times_and_categories_are_not_cut_off(desk, browser, lang):
+    url, _ = desk
+    login(browser, url, f"/cases?window=all&lang={lang}")
+    rows = ".ag-center-cols-container .ag-row"
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) > 5)
+    for col in ["reported_at", "category", "status", "deadline_at"]:
+        # one at a time: the grid draws only the columns in view
+        browser.execute_script(
+            "dash_ag_grid.getApi('cases-grid').ensureColumnVisible(arguments[0])", col
+        )
+        cells, cut = wait(
+            browser, lambda d, c=col: (r := d.execute_script(CUT_CELLS, c))[0] > 5 and r
+        )
+        assert cut == [], (col, cut)
