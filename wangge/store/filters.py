@@ -7,6 +7,7 @@ store builds its WHERE here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -147,12 +148,16 @@ def _view_sql(view: str, now: str) -> tuple[str, list]:
 
 
 def _search_sql(text: str) -> tuple[str, list]:
-    """Cases a desk search of ``text`` finds: its case number (exact, or its start), or the
-    words in title, description or address, or the start of a grid code."""
+    """Cases a desk search of ``text`` finds. A case number (``C`` and digits, or its start)
+    or a code (digits) is looked up in the indexes of case ids and grid codes; other text in
+    the title, description or address (a scan of the cases in the other filters)."""
     q = text.strip()[:100]
-    prefix = (q, q + "\uffff")
+    prefix = [q, q + "\uffff"]
+    if re.fullmatch(r"[Cc]\d[\d-]*", q):
+        return "case_id >= ? AND case_id < ?", [q.upper(), q.upper() + "\uffff"]
+    if q.isdigit():
+        return "grid_code >= ? AND grid_code < ?", prefix
     return (
-        "((case_id >= ? AND case_id < ?) OR (grid_code >= ? AND grid_code < ?) "
-        "OR instr(title, ?) > 0 OR instr(address, ?) > 0 OR instr(description, ?) > 0)",
-        [*prefix, *prefix, q, q, q],
+        "(instr(title, ?) > 0 OR instr(address, ?) > 0 OR instr(description, ?) > 0)",
+        [q, q, q],
     )
