@@ -106,6 +106,9 @@ API_PROBES = {
         ("GET", "/api/v1/cases?limit=500", None),
         ("GET", f"/api/v1/cases?township_code={B}", None),
         ("GET", f"/api/v1/cases?community_code={B[:9]}001", None),
+        # the desk's search and views: B's case number finds nothing from A
+        ("GET", "/api/v1/cases?q={case}&view=open", None),
+        ("GET", f"/api/v1/cases?q={B[:9]}&urgency=normal", None),
     ],
     ("GET", "/api/v1/cases/<case_id>"): [("GET", "/api/v1/cases/{case}", None)],
     ("POST", "/api/v1/cases/<case_id>/transitions"): [
