@@ -131,6 +131,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE case_events ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
         CREATE INDEX cases_urgent_open ON cases(reported_at)
             WHERE urgency = 'urgent' AND closed_at IS NULL;
+        CREATE INDEX cases_open_deadline ON cases(closed_at, deadline_at);
         """,
     ),
 )

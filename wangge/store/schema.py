@@ -71,7 +71,8 @@ Version 6 adds no table: it fills in the demo feed's meta keys for demo stores s
     ``version``: 1 when created, +1 on every change of status (an action carrying an older
     version is refused as a conflict); ``seen_at``: when an operator acknowledged an urgent
     case (NULL: still pinned on the wall). An event's ``action`` is ``''`` for a status change,
-    or ``urge`` (督办) / ``seen``, which leave the status as it was.
+    or ``urge`` (督办) / ``seen``, which leave the status as it was. Indexes: the open urgent cases, and
+    ``(closed_at, deadline_at)`` for the desk's open and open-overdue views.
 
 The schema is built and upgraded only by :mod:`wangge.store.migrations`; every SQL statement of
 the project lives in :mod:`wangge.store`.
