@@ -95,7 +95,18 @@ def test_case_card_shows_the_history_and_flies_the_map(app):
 
 
 def _reported(store) -> dict:
-    return store.list_cases(filters={"status": "reported"}, limit=1, scope=Scope.county())[0][0]
+    """A new case, just reported (in township 420999001000)."""
+    from conftest import X0, Y0
+
+    from wangge.casework import validate_new_case
+    from wangge.clock import utc_now
+    from wangge.services.locate import Locator
+
+    case = validate_new_case(
+        {"category": "order", "lon": X0 + 0.005, "lat": Y0 + 0.005, "title": "噪音"}, now=utc_now()
+    )
+    location = Locator(store).locate(case["lon"], case["lat"])
+    return store.create_case(case, location, scope=Scope.county(), actor="hotline")[0]
 
 
 def _buttons(card) -> list[str]:
