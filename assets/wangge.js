@@ -134,23 +134,86 @@
     if (tz && clocks[tz]) return clocks[tz].format(d);
     return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
   }
+  var days = {};
+  // the county's date: 2026年12月6日 星期日 / Sunday 6 December 2026 (settings.date's pattern)
+  function dateText(d, settings) {
+    var tz = settings.tz, y, m, day;
+    try {
+      if (!(tz in days)) days[tz] = new Intl.DateTimeFormat("en-US", { timeZone: tz, year: "numeric", month: "numeric", day: "numeric" });
+      var parts = {};
+      days[tz].formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+      y = +parts.year; m = +parts.month; day = +parts.day;
+    } catch (e) {
+      y = d.getFullYear(); m = d.getMonth() + 1; day = d.getDate();
+    }
+    var weekday = new Date(Date.UTC(y, m - 1, day)).getUTCDay();
+    return (settings.date || "{y}-{m}-{d}")
+      .replace("{y}", y).replace("{m}", m).replace("{d}", day)
+      .replace("{month}", (settings.months || [])[m - 1] || m)
+      .replace("{weekday}", (settings.weekdays || [])[weekday] || "");
+  }
+  /* Whole rows only: in each list of the wall, the rows that would be cut at the bottom of
+     their box are hidden (shown again when the box grows). */
+  function fitRows() {
+    document.querySelectorAll(".wall-page .case-list, .wall-page .rank-list").forEach(function (list) {
+      var rows = list.children, i;
+      for (i = 0; i < rows.length; i++) rows[i].classList.remove("row-cut");
+      var bottom = list.getBoundingClientRect().bottom + 0.5;
+      for (i = 0; i < rows.length; i++) {
+        if (rows[i].getBoundingClientRect().bottom > bottom) rows[i].classList.add("row-cut");
+      }
+    });
+  }
+  var pending = false;
+  function scheduleFit() {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; fitRows(); });
+  }
+  w.fitRows = fitRows;
+  window.addEventListener("resize", scheduleFit);
+  // rows arrive with every refresh: fit them before they are painted
+  new MutationObserver(function () {
+    if (document.querySelector(".wall-page")) scheduleFit();
+  }).observe(document.documentElement, { childList: true, subtree: true });
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     wangge_wall: {
+      /* a refresh request {n, at, seen}, unless the last one is unanswered (the time of the
+         last answer is still the one it saw) and less than a minute old */
+      gate: function (n, lastOk, request) {
+        var now = Date.now();
+        if (request && request.seen === lastOk && now - request.at < 60000) {
+          return window.dash_clientside.no_update;
+        }
+        return { n: n, at: now, seen: lastOk };
+      },
       // the screen height over 1080 px, to two decimals: chart fonts follow it
       scale: function (_n, current) {
         var s = Math.round(100 * Math.max(0.5, window.innerHeight / 1080)) / 100;
         return s === current ? window.dash_clientside.no_update : s;
       },
+      /* the map's box in px; when it changed (first tick, a resize, a 4K screen) Leaflet
+         re-reads its size and the scope is fitted to the new box */
+      fit: function (_n, box, settings) {
+        var no = window.dash_clientside.no_update;
+        var el = document.getElementById("wall-map");
+        if (!el || !settings || !settings.bounds) return [no, no, no];
+        var now = el.clientWidth + "x" + el.clientHeight;
+        if (now === box || el.clientWidth === 0) return [no, no, no];
+        scheduleFit();
+        return [now, { bounds: settings.bounds, transition: "fitBounds", options: { animate: false } }, now];
+      },
       clock: function (_n, lastOk, settings) {
         var now = new Date();
         settings = settings || {};
         var refresh = (settings.refresh || 15) * 1000;
+        var date = dateText(now, settings);
         if (!lastOk) {
-          return [hms(now, settings.tz), settings.never || "", "wall-updated"];
+          return [hms(now, settings.tz), date, settings.never || "", "wall-updated"];
         }
         var stale = now.getTime() - lastOk > 2.5 * refresh;
         var label = (settings.updated || "{time}").replace("{time}", hms(new Date(lastOk), settings.tz));
-        return [hms(now, settings.tz), label, stale ? "wall-updated stale" : "wall-updated"];
+        return [hms(now, settings.tz), date, label, stale ? "wall-updated stale" : "wall-updated"];
       },
     },
   });

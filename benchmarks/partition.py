@@ -6,6 +6,7 @@ itself. Each baseline runs in a subprocess with a time limit and is reported as 
 when it does not finish. Prints one table (markdown).
 
     .venv/bin/python benchmarks/partition.py --buildings 100000 --timeout 120
+    .venv/bin/python benchmarks/partition.py --scaling   # one area, 10k..200k buildings
 
 The baselines and the table need the ``bench`` extra (pymetis, gerrychain, networkx, spopt,
 libpysal, tabulate): ``WANGGE_EXTRAS=bench bash -c 'source scripts/env.sh'``; a missing
@@ -114,7 +115,9 @@ def evaluate_labels(
 ) -> dict:
     """Band share, disconnected grids, compactness and barrier share of a cell labelling.
 
-    ``pp_median``: median Polsby-Popper of the grid polygons, built for every method as
+    ``disconnected``: grids whose cells form more than one connected piece (pieces of
+    under 1 m2, rounding specks of the tessellation, not counted); ``pp_median``: median
+    Polsby-Popper of the grid polygons, built for every method as
     wangge builds its own (:func:`geo.partition.polygons.union_groups`); ``on_barrier``: share of the
     boundary between grids of one community within 5 m of a street, river or railway;
     ``in_block``: share of it inside a block (between two cells of one block) and not near
@@ -131,7 +134,13 @@ def evaluate_labels(
     same = labels[i] == labels[j]
     g = sparse.coo_matrix((np.ones(int(same.sum())), (i[same], j[same])), shape=(n, n))
     _, comp = csgraph.connected_components(g, directed=False)
-    pieces = pd.Series(comp).groupby(labels).nunique().reindex(range(k)).fillna(0)
+    # a rounding speck (a cell part of under 1 m2 sharing no edge, left by the tessellation
+    # beside a footprint) is not a detached piece of its grid
+    area = shapely.area(cells.geometry.to_numpy())
+    part_area = pd.Series(area).groupby([labels, comp]).sum()
+    real = part_area[part_area >= 1.0].reset_index()
+    real.columns = ["grid", "comp", "area"]
+    pieces = real.groupby("grid")["comp"].nunique().reindex(range(k)).fillna(0)
     # grid polygons as wangge builds its own (rounding seams between cells of different
     # blocks closed, pinholes filled): a plain union counts those slits as perimeter
     polys = union_groups(cells.geometry.to_numpy(), labels, k)[used]
@@ -426,6 +435,186 @@ def incremental(n: int) -> dict:
     }
 
 
+# ------------------------------------------------------------------------------ scaling
+
+SCALING_DIR = Path("/tmp/wangge_scaling")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _peak_tree_rss(proc) -> tuple[float, float]:
+    """Wait for ``proc``; return its wall seconds and the peak RSS (GB) of its process tree,
+    sampled every 50 ms (the workers included)."""
+    import psutil
+
+    t0 = time.perf_counter()
+    top = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [top, *top.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    return time.perf_counter() - t0, peak / 2**30
+
+
+def run_cli(path: Path, barriers: bool, out: Path, workers_env: dict | None = None) -> dict:
+    """``wangge partition`` on the town at ``path`` as ONE area (no community layer):
+    read GeoPackage -> grids written to a GeoPackage; wall seconds and peak memory."""
+    import json
+    import os
+    import subprocess
+
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from wangge.cli import main; sys.exit(main(sys.argv[1:]))",
+        "partition",
+        f"{path}:buildings",
+        "--households-column",
+        "households",
+        "--out",
+        str(out),
+        "--report",
+        str(out.with_suffix(".json")),
+        "--quiet",
+    ]
+    if barriers:
+        cmd += [f"--barriers={path}:{n}" for n in ("roads", "water", "railways")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(workers_env or {})}
+    load = os.getloadavg()[0]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds, peak = _peak_tree_rss(proc)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        return {"note": f"failed: {err.strip().splitlines()[-1][:80] if err.strip() else '?'}"}
+    report = json.loads(out.with_suffix(".json").read_text())
+    return {
+        "seconds": seconds,
+        "peak_gb": peak,
+        "load": load,
+        "reachable": report["in_band"]["share_in_feasible_communities"],
+    }
+
+
+def complete_edges(cells: gpd.GeoDataFrame, edges: pd.DataFrame, lines: np.ndarray) -> pd.DataFrame:
+    """``edges`` with the cell pairs touching across a piece boundary added.
+
+    Pieces of a large community are tessellated in separate jobs, so the engine's graph has
+    no edge across a piece boundary. Baselines must divide the whole community's graph (and
+    boundaries between grids along a seam must count), so those pairs are found here:
+    cells sharing boundary length, not yet an edge; ``near_barrier`` from points every 2 m
+    along the shared line within 5 m of a barrier.
+    """
+    geoms = cells.geometry.to_numpy()
+    n = len(geoms)
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    have = (
+        np.minimum(edges["i"], edges["j"]).to_numpy() * n
+        + np.maximum(edges["i"], edges["j"]).to_numpy()
+    )
+    new = ~np.isin(i * n + j, have)
+    i, j = i[new], j[new]
+    seam = shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j]))
+    length = shapely.length(seam)
+    ok = length > 1e-6
+    i, j, seam, length = i[ok], j[ok], seam[ok], length[ok]
+    near = np.zeros(len(seam))
+    if len(lines) and len(seam):
+        xy, which = shapely.get_coordinates(shapely.segmentize(seam, 2.0), return_index=True)
+        pts = shapely.points(xy)
+        hit = np.zeros(len(pts), bool)
+        hit[np.unique(shapely.STRtree(lines).query(pts, predicate="dwithin", distance=5.0)[0])] = (
+            True
+        )
+        share = np.bincount(which, weights=hit, minlength=len(seam)) / np.maximum(
+            np.bincount(which, minlength=len(seam)), 1
+        )
+        near = share * length
+    extra = pd.DataFrame({"i": i, "j": j, "length": length, "near_barrier": near, "weight": 1.0})
+    return pd.concat([edges, extra], ignore_index=True)
+
+
+def scaling(sizes: list[int], timeout: float, metis: bool) -> pd.DataFrame:
+    """The synthetic town as one area at each size, with and without barriers: the CLI run
+    (seconds, peak memory of the process tree), the division's quality (in-band share,
+    disconnected grids, median Polsby-Popper of grids built from the cells), METIS beside it
+    on the whole area's cell graph (:func:`complete_edges`)."""
+    SCALING_DIR.mkdir(exist_ok=True)
+    from synthetic_town import synthetic_town, write_town
+
+    rows = []
+    for n in sizes:
+        path = SCALING_DIR / f"town{n}.gpkg"
+        if not path.exists():
+            write_town(path, n)
+        town = synthetic_town(n)
+        for barriers in (False, True):
+            label = "streets, river, railway" if barriers else "none"
+            row = {"buildings": len(town["buildings"]), "barriers": label, "method": "wangge"}
+            row.update(run_cli(path, barriers, SCALING_DIR / f"out{n}_{int(barriers)}.gpkg"))
+            print(f"{n} {label}: {row.get('seconds', 0):.1f} s", file=sys.stderr)
+            if "note" in row and "seconds" not in row:
+                rows.append(row)
+                continue
+            warnings.simplefilter("ignore")
+            result = partition(
+                town["buildings"],
+                barriers=[town["roads"], town["water"], town["railways"]] if barriers else None,
+                households_column="households",
+            )
+            cells = result.cells
+            lines = np.array([], dtype=object)
+            if barriers:
+                bar = [
+                    b.to_crs(cells.crs) for b in (town["roads"], town["water"], town["railways"])
+                ]
+                from geo.partition.tessellation import barrier_lines
+
+                lines = barrier_lines(
+                    gpd.GeoDataFrame(pd.concat(bar, ignore_index=True), crs=cells.crs)
+                ).geometry.to_numpy()
+            edges = complete_edges(cells, result.edges, lines)
+            labels = np.unique(cells["grid_code"].to_numpy(), return_inverse=True)[1]
+            row.update(evaluate_labels(cells, edges, labels))
+            rows.append(row)
+            if metis:
+                m = run_baseline("METIS (pymetis)", cells, edges, 0.0, timeout)
+                rows.append(
+                    {"buildings": row["buildings"], "barriers": label, "method": "METIS", **m}
+                )
+    table = pd.DataFrame(rows)
+    for _label, part in table[table["method"] == "wangge"].groupby("barriers"):
+        ok = part.dropna(subset=["seconds"])
+        if len(ok) >= 2:
+            slope = np.polyfit(np.log(ok["buildings"]), np.log(ok["seconds"]), 1)[0]
+            table.loc[part.index, "exponent"] = round(float(slope), 2)
+    return table
+
+
+def print_scaling(table: pd.DataFrame) -> None:
+    cols = [
+        "buildings",
+        "barriers",
+        "method",
+        "seconds",
+        "peak_gb",
+        "load",
+        "exponent",
+        "grids",
+        "in_band",
+        "reachable",
+        "disconnected",
+        "pp_median",
+        "on_barrier",
+        "note",
+    ]
+    print(table.reindex(columns=cols).to_markdown(index=False, floatfmt=".3f"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buildings", type=int, default=100_000)
@@ -436,9 +625,22 @@ def main() -> None:
     )
     parser.add_argument("--incremental", action="store_true", help="only the incremental run")
     parser.add_argument(
+        "--scaling",
+        type=int,
+        nargs="*",
+        metavar="N",
+        help="the scaling table: the synthetic town as ONE area of N buildings (default "
+        "10k 20k 50k 100k 200k), read GPKG -> written GPKG, with and without barriers",
+    )
+    parser.add_argument("--no-metis", action="store_true", help="scaling without METIS rows")
+    parser.add_argument(
         "--demo-gpkg", type=Path, help="read the demo county from this file instead of building it"
     )
     args = parser.parse_args()
+    if args.scaling is not None:
+        sizes = args.scaling or [10_000, 20_000, 50_000, 100_000, 200_000]
+        print_scaling(scaling(sizes, args.timeout, not args.no_metis))
+        return
     if args.incremental:
         for key, value in incremental(args.buildings).items():
             print(f"| {key} | {value} |")

@@ -2,7 +2,9 @@
 
 Described by the OpenAPI document at ``/api/v1/openapi.json`` (:mod:`dashboard.openapi`).
 Errors are JSON ``{"error": ..., "detail": ...}`` (422 adds ``fields``: field -> problem) with
-the right status code; a bad request never reaches the store. A write answers only after its
+the right status code; a bad request never reaches the store. Bodies are checked against the
+declarations of :mod:`wangge.validation`, from which the OpenAPI document's request schemas are
+generated; unknown fields and query parameters are refused. A write answers only after its
 transaction is committed. Writers and readers of operational data authenticate with a bearer
 token (``Authorization: Bearer ...``): 401 without a valid one, 403 when its role may not do it.
 :func:`requires` makes the request's :class:`wangge.access.Principal` (from the token, or for
@@ -17,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, session
 
@@ -40,6 +43,7 @@ from wangge.services.health import health_report
 from wangge.services.layers import BUILDINGS_LIMIT, LAYERS, LayerService
 from wangge.store import Store
 from wangge.store.filters import VIEWS
+from wangge.validation import CAMERA, HEARTBEAT, PATROL_POINT, validate_batch
 
 __all__ = ["blueprint", "layer_service"]
 
@@ -77,8 +81,6 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
 
 # -- operational data ----------------------------------------------------------------------
 
-#: Most items in one batch (heartbeats, patrol points).
-MAX_BATCH = 5000
 #: Largest request body accepted, in bytes (HTTP 413 beyond it).
 MAX_BODY = 2 * 1024 * 1024
 
@@ -161,13 +163,15 @@ def layer(name: str) -> Response:
 @blueprint.get("/buildings")
 @requires(Action.READ)
 def buildings() -> Response:
+    _only_args("bbox", "limit")
     try:
         bbox = parse_bbox(request.args.get("bbox"))
-        limit = int(request.args.get("limit", BUILDINGS_LIMIT))
-        if not 1 <= limit <= BUILDINGS_LIMIT:
-            raise ValueError(f"limit {limit}: expected 1 to {BUILDINGS_LIMIT}")
     except ValueError as exc:
-        return _error(422, "invalid_parameter", str(exc))
+        raise ValidationError({"bbox": str(exc)}) from None
+    raw = request.args.get("limit", str(BUILDINGS_LIMIT))
+    if not _WHOLE.fullmatch(raw) or not 1 <= int(raw) <= BUILDINGS_LIMIT:
+        raise ValidationError({"limit": f"limit {raw}: expected 1 to {BUILDINGS_LIMIT}"})
+    limit = int(raw)
     text, n, capped = layer_service().buildings(bbox, limit=limit, scope=_scope())
     resp = Response(text, mimetype="application/geo+json")
     resp.headers["X-Feature-Count"] = str(n)
@@ -176,12 +180,21 @@ def buildings() -> Response:
 
 
 def _json_body():
+    """The request's JSON body: 413 beyond :data:`MAX_BODY`, 422 naming ``body`` when it is not
+    JSON (also JSON nested too deeply to parse, or text that is not UTF-8)."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise _TooLarge
-    body = request.get_json(silent=True)
-    if body is None:
+    if not request.is_json:
         raise ValidationError({"body": "expected a JSON body (Content-Type: application/json)"})
-    return body
+    data = request.get_data(cache=True)
+    if len(data) > MAX_BODY:  # a chunked body announces no length
+        raise _TooLarge
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValidationError({"body": "the JSON is nested too deeply"}) from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise ValidationError({"body": f"not valid JSON ({exc})"}) from None
 
 
 class _TooLarge(Exception):
@@ -252,6 +265,39 @@ def create_case() -> Response:
     return resp
 
 
+#: A whole number as paging takes it: ASCII digits only (``str.isdigit`` accepts "²").
+_WHOLE = re.compile(r"[0-9]{1,12}")
+
+
+def _only_args(*names: str) -> None:
+    """422 naming every query parameter of the request that is not one of ``names`` (a typo
+    in a filter must not silently widen the answer)."""
+    unknown = sorted(set(request.args) - set(names))
+    if unknown:
+        raise ValidationError(
+            {name: f"unknown query parameter; expected one of {list(names)}" for name in unknown}
+        )
+
+
+#: The query parameters of ``GET /cases``.
+_LIST_ARGS = (
+    "status",
+    "category",
+    "level",
+    "township_code",
+    "community_code",
+    "grid_code",
+    "since",
+    "until",
+    "overdue",
+    "urgency",
+    "view",
+    "q",
+    "limit",
+    "offset",
+)
+
+
 def _list_filters(args) -> dict:
     errors: dict[str, str] = {}
     filters: dict = {}
@@ -275,7 +321,7 @@ def _list_filters(args) -> dict:
         if args.get(field):
             filters[field] = args[field]
     for field in ("since", "until"):
-        if args.get(field):
+        if args.get(field) is not None:
             try:
                 filters[field] = parse_time(args[field], field)
             except ValidationError as exc:
@@ -286,7 +332,7 @@ def _list_filters(args) -> dict:
         filters["overdue"] = args["overdue"] == "true"
     for field, lo, hi, default in (("limit", 1, 500, 50), ("offset", 0, 10**9, 0)):
         raw = args.get(field, str(default))
-        if not raw.isdigit() or not lo <= int(raw) <= hi:
+        if not _WHOLE.fullmatch(raw) or not lo <= int(raw) <= hi:
             errors[field] = f"expected a whole number from {lo} to {hi}, found {raw!r}"
         else:
             filters[field] = int(raw)
@@ -298,6 +344,7 @@ def _list_filters(args) -> dict:
 @blueprint.get("/cases")
 @requires(Action.READ)
 def list_cases() -> Response:
+    _only_args(*_LIST_ARGS)
     filters = _list_filters(request.args)
     limit, offset = filters.pop("limit"), filters.pop("offset")
     items, total = _store().list_cases(scope=_scope(), filters=filters, limit=limit, offset=offset)
@@ -327,7 +374,7 @@ def transition_case(case_id: str) -> Response:
         case_id,
         change["to_status"],
         scope=_scope(),
-        actor=change["actor"],
+        actor=g.principal.name,
         comment=change["comment"],
         at=change["at"],
         version=change["version"],
@@ -336,61 +383,11 @@ def transition_case(case_id: str) -> Response:
     return jsonify(public_case(updated))
 
 
-def _number(
-    item: dict,
-    field: str,
-    errors: dict,
-    prefix: str,
-    lo: float,
-    hi: float,
-    *,
-    required: bool = True,
-):
-    value = item.get(field)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        errors[f"{prefix}{field}"] = f"expected a number, found {value!r}"
-        return None
-    if not lo <= value <= hi:
-        errors[f"{prefix}{field}"] = f"expected {lo} to {hi}, found {value}"
-    return float(value)
-
-
-def _batch(body, key: str) -> list:
-    if not isinstance(body, dict) or not isinstance(body.get(key), list):
-        raise ValidationError({key: "expected a JSON object with a list " + repr(key)})
-    items = body[key]
-    if not 1 <= len(items) <= MAX_BATCH:
-        raise ValidationError({key: f"expected 1 to {MAX_BATCH} items, found {len(items)}"})
-    return items
-
-
 @blueprint.post("/patrols/points")
 @requires(Action.WRITE)
 def add_patrol_points() -> Response:
-    items = _batch(_json_body(), "points")
-    errors: dict[str, str] = {}
-    rows = []
-    for i, item in enumerate(items):
-        prefix = f"points[{i}]."
-        if not isinstance(item, dict):
-            errors[f"points[{i}]"] = "expected an object"
-            continue
-        worker = item.get("worker_id")
-        if not isinstance(worker, str) or not worker:
-            errors[prefix + "worker_id"] = "required string"
-        try:
-            at = parse_time(item.get("at"), prefix + "at")
-        except ValidationError as exc:
-            errors.update(exc.errors)
-            at = ""
-        lon = _number(item, "lon", errors, prefix, -180, 180)
-        lat = _number(item, "lat", errors, prefix, -90, 90)
-        acc = _number(item, "accuracy", errors, prefix, 0, 10000, required=False)
-        rows.append((worker, at, lon, lat, acc))
-    if errors:
-        raise ValidationError(errors)
+    points = validate_batch(_json_body(), "points", PATROL_POINT)
+    rows = [(p["worker_id"], p["at"], p["lon"], p["lat"], p["accuracy"]) for p in points]
     stored = _store().add_patrol_points(rows, scope=_scope())
     return jsonify({"received": len(rows), "stored": stored, "duplicates": len(rows) - stored})
 
@@ -400,39 +397,7 @@ def add_patrol_points() -> Response:
 def upsert_cameras() -> Response:
     import pandas as pd
 
-    items = _batch(_json_body(), "cameras")
-    errors: dict[str, str] = {}
-    rows = []
-    for i, item in enumerate(items):
-        prefix = f"cameras[{i}]."
-        if not isinstance(item, dict):
-            errors[f"cameras[{i}]"] = "expected an object"
-            continue
-        cid = item.get("camera_id")
-        if not isinstance(cid, str) or not cid:
-            errors[prefix + "camera_id"] = "required string"
-        kind = item.get("camera_type", "fixed")
-        if kind not in ("fixed", "panning", "dome"):
-            errors[prefix + "camera_type"] = f"expected fixed, panning or dome, found {kind!r}"
-        rows.append(
-            {
-                "camera_id": cid,
-                "name": str(item.get("name", "")),
-                "lon": _number(item, "lon", errors, prefix, -180, 180),
-                "lat": _number(item, "lat", errors, prefix, -90, 90),
-                "bearing": _number(item, "bearing", errors, prefix, 0, 360, required=False),
-                "fov": _number(item, "fov", errors, prefix, 1, 360, required=False) or 90.0,
-                "range_m": _number(item, "range_m", errors, prefix, 1, 1000, required=False)
-                or 50.0,
-                "mount_height": _number(
-                    item, "mount_height", errors, prefix, 0, 200, required=False
-                )
-                or 4.0,
-                "camera_type": kind,
-            }
-        )
-    if errors:
-        raise ValidationError(errors)
+    rows = validate_batch(_json_body(), "cameras", CAMERA)
     frame = pd.DataFrame(rows)
     located = current_app.config["WANGGE_LOCATOR"].locate_many(
         frame["lon"].to_numpy(), frame["lat"].to_numpy()
@@ -454,26 +419,10 @@ def list_cameras() -> Response:
 @blueprint.post("/cameras/heartbeats")
 @requires(Action.WRITE)
 def camera_heartbeats() -> Response:
-    items = _batch(_json_body(), "heartbeats")
-    errors: dict[str, str] = {}
-    beats = []
-    for i, item in enumerate(items):
-        prefix = f"heartbeats[{i}]."
-        if not isinstance(item, dict):
-            errors[f"heartbeats[{i}]"] = "expected an object"
-            continue
-        if not isinstance(item.get("camera_id"), str):
-            errors[prefix + "camera_id"] = "required string"
-        if not isinstance(item.get("online"), bool):
-            errors[prefix + "online"] = f"expected true or false, found {item.get('online')!r}"
-        try:
-            at = parse_time(item.get("at"), prefix + "at")
-        except ValidationError as exc:
-            errors.update(exc.errors)
-            at = ""
-        beats.append((item.get("camera_id"), at, item.get("online")))
-    if errors:
-        raise ValidationError(errors)
+    beats = [
+        (b["camera_id"], b["at"], b["online"])
+        for b in validate_batch(_json_body(), "heartbeats", HEARTBEAT)
+    ]
     stored, unknown = _store().record_heartbeats(beats, scope=_scope())
     return jsonify({"stored": stored, "unknown_cameras": unknown})
 
@@ -508,9 +457,9 @@ def import_file(kind: str) -> Response:
     options = request.form.get("mapping") or "{}"
     try:
         mapping = json.loads(options)
-        if not isinstance(mapping, dict):
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValidationError(
             {"mapping": "expected a JSON object of source column -> field"}
         ) from None

@@ -11,7 +11,9 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.api import blueprint
 from dashboard.auth import init_auth
+from dashboard.guard import guard_callbacks
 from dashboard.i18n import t
+from dashboard.notfound import init_not_found
 from wangge.paths import REPO_ROOT
 from wangge.services.analytics import AnalyticsService
 from wangge.services.layers import LayerService
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.server.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.server.register_blueprint(blueprint)
     init_auth(app.server, store, settings.data_dir)
+    init_not_found(app)  # after the sign-in guard: an unknown path asks for a session first
+    guard_callbacks(app)  # a malformed callback request is a 400, not Dash's 500
     app.layout = html.Div(
         [dcc.Location(id=ids.URL, refresh="callback-nav"), dash.page_container],
         className="app-root",
@@ -66,6 +70,7 @@ def main(app: dash.Dash | None = None) -> None:
     from wangge.demo.feed import log as feed_log
     from wangge.demo.feed import start_feed
     from wangge.demo.setup import ensure_demo
+    from wangge.privacy import private_log_handler
     from wangge.services.health import FeedWatch
 
     logging.basicConfig(
@@ -76,6 +81,8 @@ def main(app: dash.Dash | None = None) -> None:
     bound_native_heap()  # before the server's threads allocate (dashboard/memory.py says why)
     app = app or create_app()
     settings: Settings = app.server.config["WANGGE_SETTINGS"]
+    # the log names users and tokens: also kept in a file only the server's user may read
+    logging.getLogger().addHandler(private_log_handler(settings.data_dir / "wangge.log"))
     store = app.server.config["WANGGE_STORE"]
     store.migrate()
     if not store.get_meta("county_code"):  # a county from `wangge county import` is served as is

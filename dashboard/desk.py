@@ -25,13 +25,8 @@ from dashboard.components.case_actions import desk_choices
 from dashboard.components.case_detail import assignee_label, case_card, local_time
 from dashboard.i18n import normalise_lang, t
 from wangge.access import Action, OutOfScope, may
-from wangge.casework import (
-    MAX_TEXT,
-    ConflictError,
-    TransitionError,
-    ValidationError,
-    parse_assignee,
-)
+from wangge.casework import ConflictError, TransitionError, ValidationError, parse_assignee
+from wangge.validation import MAX_TEXT
 
 __all__ = ["case_row", "desk_card", "perform_action", "unit_names"]
 

@@ -2,8 +2,11 @@
 
 The document is declarative data, kept in ``dashboard/openapi.json`` (shipped as package data).
 :func:`document` loads it and fills in what the code owns: the API version (from the store's
-schema version) and the enumerations of the case rules (:mod:`wangge.casework`), written in the
-file as ``"$name"`` markers (see :data:`MARKERS`).
+schema version), the enumerations of the case rules (:mod:`wangge.casework`), written in the
+file as ``"$name"`` markers (see :data:`MARKERS`), and the request bodies, generated from the
+validation schema (:mod:`wangge.validation`): ``"$record:Name"`` is the record ``Name``
+(:data:`RECORDS`), ``"$batch:key:Name"`` a batch ``{key: [Name, ...]}``. The server validates
+with the same declarations, so what the document allows is what the server accepts.
 
 Kept true by ``tests/test_cases_api.py``: every route of the blueprint is described with its
 methods, and every described operation exists.
@@ -19,8 +22,22 @@ from typing import Any
 from wangge.casework import CATEGORIES, LEVELS, SOURCES, STATUSES, URGENCIES
 from wangge.store import SCHEMA_VERSION
 from wangge.store.filters import VIEWS
+from wangge.validation import (
+    CAMERA,
+    HEARTBEAT,
+    NEW_CASE,
+    PATROL_POINT,
+    TRANSITION,
+    Record,
+    batch_schema,
+)
 
-__all__ = ["MARKERS", "document"]
+__all__ = ["MARKERS", "RECORDS", "document"]
+
+#: The records of :mod:`wangge.validation` the document describes, by schema name.
+RECORDS: dict[str, Record] = {
+    r.name: r for r in (NEW_CASE, TRANSITION, CAMERA, HEARTBEAT, PATROL_POINT)
+}
 
 #: The markers of ``openapi.json`` and what they stand for.
 MARKERS: dict[str, Any] = {
@@ -50,6 +67,11 @@ def _fill(node: Any) -> Any:
     if isinstance(node, str) and node in MARKERS:
         value = MARKERS[node]
         return list(value) if isinstance(value, list) else value
+    if isinstance(node, str) and node.startswith("$record:"):
+        return RECORDS[node.split(":")[1]].json_schema()
+    if isinstance(node, str) and node.startswith("$batch:"):
+        _, key, name = node.split(":")
+        return batch_schema(key, RECORDS[name])
     return node
 
 

@@ -116,6 +116,7 @@ def _run_partition(args, buildings, communities, barriers, previous, partition):
         hamlet_distance=args.hamlet_distance,
         output_crs=4326 if args.wgs84 else None,
         progress=not args.quiet,
+        dask=getattr(args, "dask", None),
     )
 
 
@@ -147,5 +148,10 @@ def register_partition(subparsers: argparse._SubParsersAction) -> argparse.Argum
     p.add_argument("--report", help="quality report JSON")
     p.add_argument("--map", help="review map HTML (works offline)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the per-area jobs on this dask.distributed scheduler (tcp://host:8786)",
+    )
     p.set_defaults(func=_partition)
     return p

@@ -1,6 +1,11 @@
 """Screenshots of dashboard pages in headless Chromium (for the README and for looking).
 
 .venv/bin/python scripts/screenshot.py http://127.0.0.1:8050/ docs/img/map.png [--size 1600x1000] [--wait 4]
+.venv/bin/python scripts/screenshot.py "http://127.0.0.1:8050/wall?token=demo-wall-display" wall.png --size 3840x2160
+.venv/bin/python scripts/screenshot.py http://127.0.0.1:8050/cases phone.png --size 390x844 --mobile --user leader001
+
+``--size`` is the page's own viewport in CSS pixels (not the window's, whose frame takes some);
+``--user`` signs in first (password ``--password``, the demo's by default).
 """
 
 from __future__ import annotations
@@ -8,19 +13,37 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from urllib.parse import quote, urlsplit
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def _sign_in(driver, url: str, user: str, password: str) -> None:
+    """Sign in through the login page, which then opens ``url``."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    driver.get(f"{parts.scheme}://{parts.netloc}/login?next={quote(target, safe='')}")
+    driver.find_element(By.ID, "username").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, 30).until(lambda d: "/login" not in d.current_url)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("url")
     parser.add_argument("out")
-    parser.add_argument("--size", default="1600x1000")
+    parser.add_argument("--size", default="1600x1000", help="the page's viewport, WIDTHxHEIGHT")
+    parser.add_argument("--mobile", action="store_true", help="emulate a phone (touch, viewport)")
+    parser.add_argument("--user", help="sign in as this user first")
+    parser.add_argument("--password", default="wangge-demo")
     parser.add_argument("--wait", type=float, default=4.0, help="seconds to let the page draw")
     parser.add_argument("--zoom-in", type=int, default=0, help="press + on the map this many times")
     args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
     with tempfile.TemporaryDirectory() as profile:
@@ -34,17 +57,22 @@ def main() -> None:
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
-            f"--window-size={args.size.replace('x', ',')}",
+            f"--window-size={max(width, 500)},{height + 200}",
             f"--user-data-dir={profile}",
         ]:
             opts.add_argument(arg)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
         try:
-            driver.get(args.url)
+            driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": args.mobile},
+            )
+            if args.user:
+                _sign_in(driver, args.url, args.user, args.password)
+            else:
+                driver.get(args.url)
             time.sleep(args.wait)
             if args.zoom_in:
-                from selenium.webdriver.common.by import By
-
                 mapel = driver.find_element(By.CSS_SELECTOR, ".leaflet-container")
                 mapel.click()
                 for _ in range(args.zoom_in):

@@ -40,6 +40,7 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
 
 from conftest import served_app  # noqa: E402
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
@@ -403,3 +404,329 @@ def test_a_township_leader_sees_neither_another_townships_cases_nor_its_api_data
     # and the address bar now names the leader's own township
     assert f"code={mine['code']}" in browser.current_url
     assert _severe_console(browser) == []
+
+
+# -- the wall at any size, the phone width, the language ------------------------------------------
+
+
+def _viewport(browser, width: int, height: int, *, mobile: bool = False) -> None:
+    """Make the page's viewport exactly ``width`` x ``height`` CSS pixels (a wall's screen, a
+    phone), whatever the window's own frame takes."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+    if not mobile:  # a phone's page is laid out at its own width (its viewport meta tag)
+        WebDriverWait(browser, 10).until(
+            lambda d: d.execute_script("return [innerWidth, innerHeight]") == [width, height]
+        )
+
+
+#: Per list of the wall: its rows, whether each is shown and lies wholly inside the list's box.
+_WALL_ROWS = """
+return [...document.querySelectorAll('.wall-page .case-list, .wall-page .rank-list')].map(list => {
+  const box = list.getBoundingClientRect();
+  const rows = [...list.children].map(r => {
+    const b = r.getBoundingClientRect();
+    const shown = getComputedStyle(r).display !== 'none';
+    return [shown, b.top >= box.top - 0.5 && b.bottom <= box.bottom + 0.5, b.height];
+  });
+  return [list.id || list.parentElement.id, rows];
+});
+"""
+
+#: The painted extent of the wall map's canvas over the map's box: [width share, height share].
+_MAP_EXTENT = """
+const map = document.getElementById('wall-map').getBoundingClientRect();
+let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+for (const c of document.querySelectorAll('#wall-map .leaflet-overlay-pane canvas')) {
+  const r = c.getBoundingClientRect(), sx = r.width / c.width, sy = r.height / c.height;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let y = 0; y < c.height; y += 2) for (let x = 0; x < c.width; x += 2) {
+    if (d[4 * (y * c.width + x) + 3] === 0) continue;
+    const px = r.left + x * sx, py = r.top + y * sy;
+    if (px < map.left || px > map.right || py < map.top || py > map.bottom) continue;
+    x0 = Math.min(x0, px); x1 = Math.max(x1, px); y0 = Math.min(y0, py); y1 = Math.max(y1, py);
+  }
+}
+return [(x1 - x0) / map.width, (y1 - y0) / map.height];
+"""
+
+
+def _wall_checks(browser) -> None:
+    """The wall as it is now: whole rows in every list, the county fitted to the map's box."""
+    lists = browser.execute_script(_WALL_ROWS)
+    assert len(lists) == 3, lists  # the ranking and the two case lists
+    for name, rows in lists:
+        shown = [r for r in rows if r[0]]
+        assert len(shown) >= 5, (name, rows)  # the lists are full: rows to fit
+        assert all(inside for _, inside, _ in shown), (name, rows)  # no row cut at the bottom
+    # the county fills its box along one side (fitted), and fits inside along the other
+    WebDriverWait(browser, 15).until(
+        lambda d: max(d.execute_script(_MAP_EXTENT)) >= 0.8, message="the map is not fitted"
+    )
+    extent = browser.execute_script(_MAP_EXTENT)
+    assert min(extent) < 0.98, extent
+
+
+def test_the_wall_fits_1080p_and_4k_with_date_labelled_ranking_and_whole_rows(server, browser):
+    _viewport(browser, 1920, 1080)
+    browser.get(server + "/wall?token=demo-wall-display")
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#wall-overdue .case-row")) >= 5,
+    )
+    # the county's date and weekday beside the clock
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    weekday = "星期" + "一二三四五六日"[now.weekday()]
+    date = browser.find_element(By.ID, "wall-date").text
+    assert date in {
+        f"{d.year}年{d.month}月{d.day}日 {'星期' + '一二三四五六日'[d.weekday()]}"
+        for d in (now, now - timedelta(minutes=1))
+    }, (date, weekday)
+    # the ranking's columns are named
+    head = [
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, "#wall-townships .rank-head > *")
+    ]
+    assert head == ["#", "乡镇/街道", "在办事件", "超期", "在办", "30日上报"], head
+    _wall_checks(browser)
+    # the same page on a 4K wall: refitted, whole rows, still no scrollbars
+    _viewport(browser, 3840, 2160)
+    time.sleep(2)  # the map's box is checked every second
+    _wall_checks(browser)
+    scroll = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    assert scroll == [3840, 2160], scroll
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "wall-4k-fitted.png"))
+    assert _severe_console(browser) == []
+
+
+def test_a_township_leaders_wall_ranks_the_townships_communities(server, browser, server_data):
+    from wangge.store import Store
+
+    townships = Store(server_data / "wangge.sqlite").admin_units("township", scope=Scope.county())
+    mine = townships.iloc[0]
+    communities = Store(server_data / "wangge.sqlite").admin_units(
+        "community", scope=Scope.of_township(mine["code"])
+    )
+    _viewport(browser, 1920, 1080)
+    login(browser, server, username=f"leader{mine['code'][6:9]}", next_url="/wall")
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#wall-townships .rank-list > *")) > 1
+    )
+    rows = browser.find_elements(By.CSS_SELECTOR, "#wall-townships .rank-list > .rank-row")
+    assert {r.get_attribute("data-code") for r in rows} == set(communities["code"])
+    shown = [r.find_element(By.CSS_SELECTOR, ".rank-name").text for r in rows if r.is_displayed()]
+    assert len(shown) >= 5 and set(shown) <= set(communities["name"]), shown
+    head = browser.find_element(By.CSS_SELECTOR, "#wall-townships .rank-head .rank-name").text
+    assert head == "社区/村"
+    _wall_checks(browser)
+    assert _severe_console(browser) == []
+
+
+#: Per navigation link: its text, width, lines of text (tops of the text's boxes), top.
+_NAV = """return [...document.querySelectorAll('.app-nav .nav-link')].map(e => {
+  const r = e.getBoundingClientRect(), range = document.createRange();
+  range.selectNodeContents(e);
+  const lines = new Set([...range.getClientRects()].map(b => Math.round(b.top))).size;
+  return [e.textContent, r.width, lines, Math.round(r.top)];
+});"""
+
+
+def test_a_township_leader_can_work_at_phone_width(server, browser):
+    _viewport(browser, 390, 844, mobile=True)
+    login(browser, server, username="leader001", next_url="/")
+    assert browser.execute_script("return [innerWidth, innerHeight]") == [390, 844]
+    _wait_drawn(browser)
+    # the navigation: one line per link, the links side by side (a strip that scrolls)
+    nav = browser.execute_script(_NAV)
+    assert len(nav) >= 4 and len({top for *_, top in nav}) == 1, nav
+    assert all(w >= 3 * 14 and lines == 1 for _, w, lines, _ in nav), nav
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    box = browser.find_element(By.CSS_SELECTOR, ".leaflet-container").rect
+    assert box["width"] >= 380 and box["height"] >= 500, box  # the map has the screen
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "phone-map.png"))
+    # the case list: a table with width, rows that can be read, and the case's card
+    browser.get(server + "/cases")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".ag-row")))
+    grid = browser.find_element(By.ID, "cases-grid").rect
+    assert grid["width"] > 300 and grid["height"] > 300, grid
+    # a case number's cell, read at once (the grid may redraw its rows meanwhile)
+    width, text, font = browser.execute_script(
+        """const c = document.querySelector('.ag-row [col-id="case_id"]');
+        return [c.getBoundingClientRect().width, c.textContent, getComputedStyle(c).fontFamily];"""
+    )
+    assert width > 80 and text.startswith("C"), (width, text)
+    # in the app's own typeface, which has Chinese (AG Grid's theme names one without)
+    assert font.startswith('"Noto Sans SC"'), font
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "phone-cases.png"))
+    # the drill-down: its map is there, drawn, as wide as the screen
+    browser.get(server + "/situation")
+    # (generous: the first drill-down after start waits for the analytics' warm-up)
+    WebDriverWait(browser, 120).until(ec.presence_of_element_located((By.ID, "sit-ranking")))
+    _wait_drawn(browser)
+    sit = browser.find_element(By.ID, "sit-map").rect
+    assert sit["width"] > 350 and sit["height"] > 300 and sit["y"] < 844, sit
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    if SHOTS:
+        browser.save_screenshot(str(SHOTS / "phone-situation.png"))
+    assert _severe_console(browser) == []
+
+
+def _code_lists() -> dict[str, tuple[str, ...]]:
+    """The codes stored in the data that must never show as such: flags, building types,
+    statuses, categories (and levels, sources, actors, grid kinds)."""
+    from dashboard.i18n import TEXT
+    from geo.partition.quality import INFEASIBLE
+    from wangge.casework import CATEGORIES, LEVELS, SOURCES, STATUSES
+
+    return {
+        "flag": (*INFEASIBLE, "out-of-band", "over-maximum"),
+        "building": tuple(k.split(".", 1)[1] for k in TEXT if k.startswith("building.")),
+        "status": STATUSES,
+        "category": CATEGORIES,
+        "level": LEVELS,
+        "source": SOURCES,
+        "actor": tuple(k.split(".", 1)[1] for k in TEXT if k.startswith("actor.")),
+        "gridkind": ("urban", "rural", "special"),
+    }
+
+
+def _raw_codes(text: str, lang: str) -> list[str]:
+    """Codes of :func:`_code_lists` visible in ``text``: in Chinese any of them as a word; in
+    English those that no English text contains (with ``_`` or ``-``: rural_house,
+    undersize-piece), since "closed" or "market" are also their own translation."""
+    import re
+
+    codes = {c for family in _code_lists().values() for c in family}
+    if lang == "en":
+        codes = {c for c in codes if re.search(r"[_-]", c)}
+    return sorted(c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text))
+
+
+def _names(server_data: Path) -> list[str]:
+    """Names of places and people and free text of the data (case titles): the Chinese that
+    may show on an English page. Longest first, to strip them from a text."""
+    from wangge.store import Store
+
+    store = Store(server_data / "wangge.sqlite")
+    county = Scope.county()
+    names = {"中文"}  # the language switch names its language in it
+    for level in ("county", "township", "community"):
+        names |= set(store.admin_units(level, scope=county)["name"])
+    names |= set(store.workers(scope=county)["name"])
+    names |= set(store.cases_frame(scope=county)["title"].dropna())
+    return sorted(names, key=len, reverse=True)
+
+
+def _open_first_case(browser) -> bool:
+    """Click the case list's first case; whether its card shows its history."""
+    if not browser.find_elements(By.CSS_SELECTOR, "#cases-events li"):
+        cells = browser.find_elements(By.CSS_SELECTOR, '.ag-row [col-id="case_id"]')
+        if cells:
+            cells[0].click()
+            time.sleep(1)
+    return bool(browser.find_elements(By.CSS_SELECTOR, "#cases-events li"))
+
+
+def _walk(browser, server: str, lang: str, flagged: str) -> dict[str, str]:
+    """The visible text of every page (the case list with a case's card, a grid card with
+    division flags, the wall, a path that is no page) in ``lang``; hovering the map's middle
+    adds a tooltip's text."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    q = "" if lang == "zh" else "lang=en"
+    pages = {
+        "map": ("/", "area-summary"),
+        "drill-down": ("/situation", "sit-ranking"),
+        "grid card": (f"/situation?level=grid&code={flagged}", "grid-card"),
+        "cases": ("/cases", "cases-grid"),
+        "wall": ("/wall", "kpi-reported_today"),
+        "404": ("/no-such-page", "notfound-page"),
+    }
+    texts = {}
+    for name, (path, ready) in pages.items():
+        browser.get(server + path + (("&" if "?" in path else "?") + q if q else ""))
+        WebDriverWait(browser, 120).until(ec.presence_of_element_located((By.ID, ready)))
+        if name == "cases":  # a case's card with its history (clicked again if the grid redrew)
+            WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda d: _open_first_case(d)
+            )
+        if name == "map":
+            _wait_drawn(browser)
+            mapel = browser.find_element(By.CSS_SELECTOR, ".leaflet-container")
+            ActionChains(browser).move_to_element_with_offset(mapel, 10, 120).perform()
+            time.sleep(0.5)
+        if name == "wall":
+            WebDriverWait(browser, 60).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, "#wall-newest .case-row")
+            )
+        texts[name] = (
+            browser.execute_script("return document.body.innerText") + "\n" + (browser.title)
+        )
+    return texts
+
+
+def test_the_pages_show_no_raw_codes_and_no_chinese_in_english(server, browser, server_data):
+    import re
+
+    from wangge.store import Store
+
+    grids = Store(server_data / "wangge.sqlite").grids(scope=Scope.county())
+    flagged = grids.loc[grids["flags"].fillna("").str.contains("undersize"), "grid_code"].iloc[0]
+    names = _names(server_data)
+    login(browser, server)
+    for lang in ("zh", "en"):
+        texts = _walk(browser, server, lang, flagged)
+        # the walk saw the translated words of codes: a flag, statuses, categories
+        words = "\n".join(texts.values())
+        flag = "分隔片区户数不足" if lang == "zh" else "separated piece below the band"
+        assert (
+            flag in texts["grid card"]
+            or "社区户数不足" in texts["grid card"]
+            or ("community below the band" in texts["grid card"])
+        ), texts["grid card"]
+        assert ("已上报" if lang == "zh" else "reported") in words
+        for page, text in texts.items():
+            assert _raw_codes(text, lang) == [], (lang, page, _raw_codes(text, lang))
+            if lang == "en":
+                for n in names:
+                    text = text.replace(n, "")
+                chinese = [
+                    line for line in text.splitlines() if re.search(r"[\u4e00-\u9fff]", line)
+                ]
+                assert chinese == [], (page, chinese)
+        assert ("页面不存在" if lang == "zh" else "Page not found") in texts["404"]
+    assert "County command centre" in texts["map"]  # the signed-in user's role, translated
+    # only the 404 page's own answer is logged (the browser reports its status)
+    assert all("404" in message for message in _severe_console(browser))
+
+
+def test_a_path_that_is_no_page_answers_404_styled_in_the_chosen_language(server, browser):
+    login(browser, server)
+    browser.get(server + "/no-such-page?lang=en")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "notfound-page")))
+    page = browser.find_element(By.ID, "notfound-page")
+    assert "Page not found" in page.text and "Situation map" in page.text  # the header too
+    box = browser.find_element(By.CSS_SELECTOR, ".notfound-box")
+    assert box.value_of_css_property("text-align") == "center"  # styled by the house CSS
+    assert browser.title == "Page not found"
+    status = browser.execute_script(
+        """return Promise.all(['/no-such-page', '/api/v1/no-such-route', '/assets/none.css',
+          '/cases'].map(u => fetch(u).then(r => r.status)))"""
+    )
+    assert status == [404, 404, 404, 200]
+    api = browser.execute_script("return fetch('/api/v1/no-such-route').then(r => r.json())")
+    assert api["error"] == "not_found"
+    # a missing file: a styled page too, in the language asked for
+    browser.get(server + "/assets/none.css")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "页面不存在"
+    browser.find_element(By.LINK_TEXT, "返回态势地图").click()
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "area-summary")))
+    browser.get(server + "/no-such-page")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "notfound-page")))
+    assert "页面不存在" in browser.find_element(By.ID, "notfound-page").text

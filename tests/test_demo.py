@@ -253,3 +253,27 @@ def test_rural_communities_have_farm_tracks_clear_of_houses(layers):
     homes, block = _blocks(layers, "rural")
     hamlets_per_block = homes.groupby(block)["hamlet_id"].nunique()
     assert (hamlets_per_block > 1).mean() < 0.1
+
+
+def test_no_grid_of_the_demo_county_is_a_piece_cut_off_by_streets(layers):
+    """420999002001: three 36-household buildings cut off from each other by a campus were
+    three ``undersize-piece`` grids; they join the neighbouring grid (issue 15)."""
+    import warnings
+
+    from geo.partition import partition
+
+    com = layers["communities"]
+    com = com[com["code"] == "420999002001"]
+    b = layers["buildings"]
+    b = b[b["community_code"] == "420999002001"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = partition(
+            b,
+            communities=com,
+            community_id="code",
+            barriers=[layers["roads"], layers["water"], layers["railways"]],
+            households_column="households",
+        )
+    assert not r.grids["flags"].str.contains("undersize-piece").any()
+    assert r.grids["households"].sum() == b["households"].sum()

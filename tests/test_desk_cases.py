@@ -58,18 +58,18 @@ def test_address_and_urgency_through_the_api(env):
 
 def test_a_stale_version_is_a_conflict_that_names_who_changed_the_case(env):
     client, store, headers = env
+    other = {"Authorization": f"Bearer {store.create_token('甲-desk', 'county')}"}
     case = _create(client, headers)
     url = f"/api/v1/cases/{case['case_id']}/transitions"
+    # the actor recorded is the token's principal, not what the body says
     first = client.post(
-        url, json={"to_status": "accepted", "actor": "甲", "version": 1}, headers=headers
+        url, json={"to_status": "accepted", "actor": "乙", "version": 1}, headers=other
     )
     assert first.status_code == 200 and first.get_json()["version"] == 2
-    second = client.post(
-        url, json={"to_status": "returned", "actor": "乙", "version": 1}, headers=headers
-    )
+    second = client.post(url, json={"to_status": "returned", "version": 1}, headers=headers)
     body = second.get_json()
     assert second.status_code == 409 and body["error"] == "conflict"
-    assert (body["changed_by"], body["status"], body["version"]) == ("甲", "accepted", 2)
+    assert (body["changed_by"], body["status"], body["version"]) == ("甲-desk", "accepted", 2)
     stored = store.get_case(case["case_id"], scope=COUNTY)
     assert stored["status"] == "accepted" and len(stored["events"]) == 2  # nothing overwritten
 
@@ -88,12 +88,14 @@ def test_dispatch_records_the_assignee(env):
     assert resp.get_json()["events"][-1]["assignee"] == "dept:emergency"
     bad = client.post(
         url,
-        json={"to_status": "in_progress", "actor": "a", "assignee": "dept:nasa"},
+        json={"to_status": "in_progress", "assignee": "dept:nasa"},
         headers=headers,
     )
     assert bad.status_code == 422 and "assignee" in bad.get_json()["fields"]
     with pytest.raises(ValidationError, match="expected worker:<worker id> or dept:"):
         parse_assignee("someone")
+    with pytest.raises(ValidationError, match="assignee: required"):
+        parse_assignee("")
 
 
 def test_urge_and_seen_are_notes_that_keep_the_status(env):

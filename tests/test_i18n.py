@@ -144,3 +144,67 @@ def test_page_titles_follow_the_language(tmp_path):
     thread.start()
     thread.join()
     assert served == ["指挥大屏"]
+
+
+def test_the_signed_in_user_is_named_by_role_in_the_chosen_language(tmp_path):
+    from conftest import load_tiny_county, signed_in
+
+    from dashboard.app import create_app
+    from dashboard.components.header import user_label
+    from wangge.store import Store
+
+    settings = Settings(data_dir=tmp_path)
+    load_tiny_county(Store(settings.db_path))
+    app = create_app(settings)
+    county = {"username": "admin", "display_name": "县指挥中心", "role": "county", "scope": ""}
+    leader = {"username": "leader001", "role": "township", "scope": "420999001000"}
+    with signed_in(app):
+        assert user_label(county, "en") == "County command centre · admin"
+        assert user_label(county, "zh") == "县指挥中心 · admin"
+        # a leader by their township's name (a place's name, in both languages)
+        assert user_label(leader, "en") == "Leader, 城关街道 · leader001"
+        assert user_label(leader, "zh") == "城关街道负责人 · leader001"
+        assert user_label(None, "en") == ""
+
+
+def test_a_path_that_is_no_page_answers_404_in_the_chosen_language(tmp_path):
+    from conftest import load_tiny_county
+
+    from dashboard.app import create_app
+    from wangge.store import Store
+
+    settings = Settings(data_dir=tmp_path)
+    load_tiny_county(Store(settings.db_path))
+    client = create_app(settings).server.test_client()
+    with client.session_transaction() as sess:
+        sess["user"] = {"username": "u", "display_name": "u", "role": "county", "scope": ""}
+    # a page path: the app's shell with status 404 (the browser draws the 404 page)
+    page = client.get("/no-such-page?lang=en")
+    assert page.status_code == 404 and 'id="react-entry-point"' in page.text
+    assert client.get("/cases").status_code == 200 and client.get("/404").status_code == 200
+    assert client.get("/cases/").status_code == 200  # a trailing slash is the same page
+    # an API path: JSON, as the API's own errors
+    api = client.get("/api/v1/no-such-route")
+    assert api.status_code == 404 and api.json["error"] == "not_found"
+    assert "/api/v1/no-such-route" in api.json["detail"]
+    # a missing file: a small styled page, in the language asked for, the path escaped
+    missing = client.get("/assets/<b>none</b>.css?lang=en")
+    assert missing.status_code == 404 and "Page not found" in missing.text
+    assert "/assets/wangge.css" in missing.text and "<b>" not in missing.text
+    assert "页面不存在" in client.get("/assets/none.css").text
+
+
+def test_the_404_page_layout_speaks_both_languages(tmp_path):
+    from conftest import load_tiny_county, signed_in
+
+    from dashboard.app import create_app
+    from dashboard.pages import not_found_404
+    from wangge.store import Store
+
+    settings = Settings(data_dir=tmp_path)
+    load_tiny_county(Store(settings.db_path))
+    app = create_app(settings)
+    with signed_in(app):
+        english, chinese = str(not_found_404.layout(lang="en")), str(not_found_404.layout())
+    assert "Page not found" in english and "/?lang=en" in english
+    assert "页面不存在" in chinese and "Page not found" not in chinese

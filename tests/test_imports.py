@@ -7,7 +7,7 @@ import pytest
 from conftest import SHARED_DATA, X0, Y0
 
 from wangge.access import Scope
-from wangge.ingest.files import import_cases, import_gps, read_table
+from wangge.ingest.files import import_cameras, import_cases, import_gps, read_table
 
 HOTLINE = pd.DataFrame(
     {
@@ -200,3 +200,153 @@ def test_osm_cameras_with_their_real_directions(tiny_store, tmp_path):
     # 2,394 of 2,422 nodes carry a direction
     assert cams["bearing"].notna().sum() >= 2394
     assert cams["bearing"].dropna().between(0, 360, inclusive="left").all()
+
+
+# -- bounds (issue #11): files that would expand, rows that break the API's rules -------------
+
+
+def xlsx_bomb(path, expanded: int = 500 * 1024 * 1024):
+    """A valid one-row workbook whose shared strings expand to ``expanded`` bytes (about 3 MB
+    on disk: one long string repeated, deflated)."""
+    import zipfile
+
+    import openpyxl
+
+    small = path.with_suffix(".small.xlsx")
+    book = openpyxl.Workbook()
+    book.active.append(["category", "lon", "lat", "reported_at"])
+    book.active.append(["order", X0 + 0.005, Y0 + 0.005, "2026-11-22 08:00:00"])
+    book.save(small)
+    unit = b"<si><t>" + b"A" * 1000 + b"</t></si>"
+    with (
+        zipfile.ZipFile(small) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
+    ):
+        for info in src.infolist():
+            if not info.filename.endswith("sharedStrings.xml"):
+                dst.writestr(info, src.read(info))
+        with dst.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+            fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            for _ in range(expanded // len(unit) // 1000):
+                fh.write(unit * 1000)
+            fh.write(b"</sst>")
+    return path
+
+
+def test_an_xlsx_whose_shared_strings_expand_is_refused_before_parsing(tmp_path):
+    path = xlsx_bomb(tmp_path / "bomb.xlsx", expanded=64 * 1024 * 1024)
+    with pytest.raises(
+        ValueError, match=r"bomb.xlsx: xl/sharedStrings.xml declares 67,[\d,]+ bytes"
+    ):
+        read_table(path)
+
+
+def test_an_xlsx_whose_directory_lies_about_sizes_is_refused(tmp_path):
+    import struct
+
+    path = xlsx_bomb(tmp_path / "liar.xlsx", expanded=64 * 1024 * 1024)
+    data = bytearray(path.read_bytes())
+    name = b"xl/sharedStrings.xml"
+    # the central directory entry: signature, ..., uncompressed size at byte 24, name at 46;
+    # zip64 keeps the real size in an extra field, so make that small as well
+    at = data.find(b"PK\x01\x02" + bytes(16))
+    while data[at + 46 : at + 46 + len(name)] != name:
+        at = data.find(b"PK\x01\x02", at + 4)
+    data[at + 24 : at + 28] = struct.pack("<I", 1000)
+    extra = at + 46 + len(name)
+    if data[extra : extra + 2] == b"\x01\x00":  # zip64 extra: sizes follow its 4-byte header
+        data[extra + 4 : extra + 12] = struct.pack("<Q", 1000)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"liar.xlsx: not an Excel .xlsx file"):
+        read_table(path)
+
+
+def test_an_xlsx_is_read_as_a_stream_with_its_cells_as_text(tmp_path):
+    import openpyxl
+
+    path = tmp_path / "cases.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["工单编号", "经度", "电话", None])
+    book.active.append(["GD1", 114.005, 13800138000, None])
+    book.active.append([None, None, None, None])
+    book.save(path)
+    frame = read_table(path)
+    assert list(frame.columns) == ["工单编号", "经度", "电话", "Unnamed: 3"]
+    assert frame.to_dict("records") == [
+        {"工单编号": "GD1", "经度": "114.005", "电话": "13800138000", "Unnamed: 3": ""}
+    ]
+    with pytest.raises(ValueError, match=r"cannot read sheet '工单': the sheets are \['Sheet'\]"):
+        read_table(path, sheet="工单")
+
+
+def test_a_file_with_too_many_rows_is_refused(tmp_path, monkeypatch):
+    from wangge.ingest import files
+
+    monkeypatch.setattr(files, "MAX_ROWS", 3)
+    path = tmp_path / "gps.csv"
+    path.write_text("worker_id,at,lon,lat\n" + "w,2026-11-22 08:00,114,30\n" * 4)
+    with pytest.raises(ValueError, match=r"gps.csv: more than 3 rows; split the file"):
+        read_table(path)
+
+
+def test_an_unknown_encoding_is_a_clear_error(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("a\n1\n")
+    with pytest.raises(ValueError, match="unknown encoding 'klingon'"):
+        read_table(path, encoding="klingon")
+
+
+def test_imported_cameras_obey_the_api_rules_naming_the_row(tiny_store, tmp_path):
+    path = tmp_path / "cams.csv"
+    pd.DataFrame(
+        {
+            "camera_id": ["C1", "C2", "C3", "C4"],
+            "lon": [X0 + 0.005] * 4,
+            "lat": [Y0 + 0.005] * 4,
+            "fov": ["-30", "", "", "60"],
+            "range_m": ["", "-5", "", "40"],
+            "mount_height": ["", "", "-2", "3"],
+        }
+    ).to_csv(path, index=False)
+    report = import_cameras(path, tiny_store, scope=Scope.county())
+    assert report.added == 1
+    assert [r for r, _ in report.errors] == [2, 3, 4]
+    assert "fov: expected 1 to 360, found -30" in report.errors[0][1]
+    assert "range_m: expected 1 to 1000, found -5" in report.errors[1][1]
+    assert "mount_height: expected 0 to 200, found -2" in report.errors[2][1]
+    assert tiny_store.cameras(scope=Scope.county())["camera_id"].tolist() == ["C4"]
+
+
+def test_imported_gps_fixes_obey_the_api_rules(tiny_store, tmp_path):
+    path = tmp_path / "gps.csv"
+    pd.DataFrame(
+        {
+            "worker_id": ["W1", "W1", "W1"],
+            "at": ["2026-11-22 08:00:00", "2026-11-22 08:01:00", "9999-01-01 00:00:00"],
+            "lon": [X0, X0, X0],
+            "lat": [Y0, Y0, Y0],
+            "accuracy": ["5", "-1", ""],
+        }
+    ).to_csv(path, index=False)
+    report = import_gps(path, tiny_store, scope=Scope.county())
+    assert report.added == 1
+    assert [r for r, _ in report.errors] == [3, 4]
+    assert "accuracy: expected 0 to 10000, found -1" in report.errors[0][1]
+    assert "at: expected a time at most one day after now" in report.errors[1][1]
+
+
+@pytest.mark.parametrize("when", ["0999-06-01 00:00:00", "9999-12-31 23:59:59", "0001-01-01"])
+def test_a_case_row_dated_out_of_range_is_named_and_the_others_kept(tiny_store, tmp_path, when):
+    path = tmp_path / "cases.csv"
+    pd.DataFrame(
+        {
+            "受理时间": ["2026-11-20 08:30:00", when],
+            "诉求类型": ["环境卫生", "环境卫生"],
+            "经度": [X0 + 0.005] * 2,
+            "纬度": [Y0 + 0.005] * 2,
+        }
+    ).to_csv(path, index=False)
+    report = import_cases(path, tiny_store, scope=Scope.county())
+    assert (report.added, report.bad_rows) == (1, 1)
+    assert report.errors[0][0] == 3 and "受理时间" in report.errors[0][1]
+    assert "expected a time" in report.errors[0][1]

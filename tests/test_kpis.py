@@ -179,7 +179,10 @@ def _shown(app, township: str, now: pd.Timestamp) -> dict:
     shown: dict = {}
     data = wall_data(store, now=now, scope=Scope.of_township(township))
     shown["wall"] = data.kpis
-    shown["wall ranking"] = data.townships.set_index("township_code").loc[township].to_dict()
+    # the county's wall ranks the townships; the township's own wall, its communities
+    county_wall = wall_data(store, now=now, scope=Scope.county())
+    shown["wall ranking"] = county_wall.ranking.set_index("code").loc[township].to_dict()
+    shown["wall communities"] = data.ranking[["open", "overdue"]].sum().to_dict()
     tiles = wall.kpi_tiles(data.kpis, "en")
     shown["wall tiles"] = {k: find_component(tiles, f"kpi-{k}").children for k in ("open_overdue",)}
     view = unit_view(
@@ -242,6 +245,8 @@ def test_wall_drill_down_case_list_and_api_agree_for_a_township(app):
         drill["open"],
         drill["open_overdue"],
     )
+    communities = shown["wall communities"]  # the township's wall: its communities add up
+    assert (communities["open"], communities["overdue"]) == (drill["open"], drill["open_overdue"])
     # the case list and the API count the same cases
     listed, api = shown["case list"], shown["api"]
     assert listed == api

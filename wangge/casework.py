@@ -23,11 +23,22 @@ past its deadline, or was closed after it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import timedelta
 
 from wangge import clock
+from wangge.validation import (
+    CATEGORY_CODES,
+    DEPARTMENT_CODES,
+    LEVEL_CODES,
+    NEW_CASE,
+    SOURCE_CODES,
+    STATUS_CODES,
+    TRANSITION,
+    URGENCY_CODES,
+    Field,
+    ValidationError,
+)
 
 __all__ = [
     "ACTIONS",
@@ -76,17 +87,11 @@ CATEGORIES: dict[str, Category] = {
     )
 }
 
-STATUSES = (
-    "reported",
-    "accepted",
-    "dispatched",
-    "in_progress",
-    "resolved",
-    "verified",
-    "closed",
-    "returned",
-    "escalated",
-)
+# the codes are declared once, with the validation schema (wangge.validation)
+if tuple(CATEGORIES) != CATEGORY_CODES:  # pragma: no cover - a programming error
+    raise ImportError(f"wangge.validation.CATEGORY_CODES differ from {list(CATEGORIES)}")
+
+STATUSES = STATUS_CODES
 
 #: Allowed transitions: from status -> statuses it may move to.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -101,10 +106,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "closed": frozenset(),
 }
 
-LEVELS = ("grid", "community", "township", "county")
+LEVELS = LEVEL_CODES
 
 #: How urgent a case is (``urgent``: flashes on the wall until seen).
-URGENCIES = ("normal", "urgent")
+URGENCIES = URGENCY_CODES
 
 #: The action (verb) that moves a case into each status, as the desk names its buttons.
 ACTIONS: dict[str, str] = {
@@ -143,19 +148,11 @@ DEPARTMENTS: dict[str, Department] = {
         Department("water", "县水务局", "Water bureau"),
     )
 }
+if tuple(DEPARTMENTS) != DEPARTMENT_CODES:  # pragma: no cover - a programming error
+    raise ImportError(f"wangge.validation.DEPARTMENT_CODES differ from {list(DEPARTMENTS)}")
 
 #: Where cases come from.
-SOURCES = ("grid_worker", "hotline_12345", "citizen", "camera_ai", "inspection")
-
-MAX_TEXT = 2000
-
-
-class ValidationError(ValueError):
-    """A request whose fields are wrong; ``errors`` maps each field to what was expected."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = dict(errors)
-        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+SOURCES = SOURCE_CODES
 
 
 class TransitionError(ValueError):
@@ -183,16 +180,10 @@ def parse_assignee(value: object) -> str:
     >>> parse_assignee("dept:emergency")
     'dept:emergency'
     """
-    if isinstance(value, str):
-        kind, _, key = value.partition(":")
-        if (kind == "worker" and 0 < len(key) <= 100) or (kind == "dept" and key in DEPARTMENTS):
-            return value
-    raise ValidationError(
-        {
-            "assignee": f"expected worker:<worker id> or dept:<one of {sorted(DEPARTMENTS)}>, "
-            f"found {value!r}"
-        }
-    )
+    checked, problem = TRANSITION.field("assignee").check(value)
+    if problem or not checked:
+        raise ValidationError({"assignee": problem or "required"})
+    return str(checked)
 
 
 def action_choices(status: str, level: str) -> list[str]:
@@ -210,18 +201,14 @@ def action_choices(status: str, level: str) -> list[str]:
 
 
 def parse_time(value: object, field: str) -> str:
-    """An ISO-8601 time (with offset or ``Z``; naive means UTC) -> ``YYYY-MM-DDTHH:MM:SSZ``."""
-    if not isinstance(value, str):
-        raise ValidationError(
-            {field: f"expected an ISO-8601 time string, found {type(value).__name__}"}
-        )
-    try:
-        when = clock.parse_iso(value)
-    except ValueError:
-        raise ValidationError(
-            {field: f"expected an ISO-8601 time such as 2026-11-22T08:30:00+08:00, found {value!r}"}
-        ) from None
-    return clock.stamp(when)
+    """An ISO-8601 time (with offset or ``Z``; naive means UTC) from 2000-01-01 to one day after
+    now -> ``YYYY-MM-DDTHH:MM:SSZ``; ValidationError naming ``field`` otherwise."""
+    if value is None:
+        raise ValidationError({field: "required"})
+    stamped, problem = Field(field, "time").check(value)
+    if problem:
+        raise ValidationError({field: problem})
+    return stamped
 
 
 def case_day(reported_at: str) -> str:
@@ -251,124 +238,25 @@ def next_level(level: str) -> str:
     return LEVELS[i + 1]
 
 
-def _text(body: dict, field: str, errors: dict, *, required: bool = False) -> str:
-    value = body.get(field, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[field] = f"expected a string, found {type(value).__name__}"
-        return ""
-    if required and not value.strip():
-        errors[field] = "required"
-    if len(value) > MAX_TEXT:
-        errors[field] = f"at most {MAX_TEXT} characters, found {len(value)}"
-    return value.strip()
-
-
-def _coordinate(body: dict, field: str, lo: float, hi: float, errors: dict) -> float:
-    value = body.get(field)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        errors[field] = f"expected a number, found {value!r}"
-        return math.nan
-    if not lo <= value <= hi:
-        errors[field] = f"expected {lo} to {hi} degrees (WGS84), found {value}"
-    return float(value)
-
-
-def _urgency(body: dict, errors: dict) -> str:
-    value = body.get("urgency")
-    if value is None or value == "":
-        return "normal"
-    if value not in URGENCIES:
-        errors["urgency"] = f"expected one of {list(URGENCIES)}, found {value!r}"
-    return str(value)
-
-
 def validate_new_case(body: object, *, now: str) -> dict:
-    """Check a new case's fields; return them normalised or raise ValidationError (all problems)."""
-    if not isinstance(body, dict):
-        raise ValidationError({"body": "expected a JSON object"})
-    errors: dict[str, str] = {}
-    client_id = _text(body, "client_id", errors)
-    if client_id and len(client_id) > 100:
-        errors["client_id"] = "at most 100 characters"
-    category = body.get("category")
-    if category not in CATEGORIES:
-        errors["category"] = f"expected one of {sorted(CATEGORIES)}, found {category!r}"
-    source = body.get("source", "grid_worker")
-    if source not in SOURCES:
-        errors["source"] = f"expected one of {list(SOURCES)}, found {source!r}"
-    lon = _coordinate(body, "lon", -180, 180, errors)
-    lat = _coordinate(body, "lat", -90, 90, errors)
-    reported_at = now
-    if body.get("reported_at") is not None:
-        try:
-            reported_at = parse_time(body["reported_at"], "reported_at")
-        except ValidationError as exc:
-            errors.update(exc.errors)
-    case = {
-        "client_id": client_id or None,
-        "category": category,
-        "source": source,
-        "lon": lon,
-        "lat": lat,
-        "title": _text(body, "title", errors),
-        "description": _text(body, "description", errors),
-        "reporter_name": _text(body, "reporter_name", errors),
-        "reporter_phone": _text(body, "reporter_phone", errors),
-        "address": _text(body, "address", errors),
-        "urgency": _urgency(body, errors),
-        "reported_at": reported_at,
-    }
-    unknown = set(body) - {*case, "reported_at"}
-    for field in sorted(unknown):
-        errors[field] = "unknown field"
-    if errors:
-        raise ValidationError(errors)
-    case["deadline_at"] = deadline_for(category, reported_at)
+    """Check a new case's fields (:data:`wangge.validation.NEW_CASE`); return them normalised
+    with the deadline, or raise ValidationError naming every bad field. ``now`` (a stamp) is the
+    report time of a case that gives none."""
+    case = NEW_CASE.validate(body)
+    case["client_id"] = case["client_id"] or None
+    case["reported_at"] = case["reported_at"] or now
+    case["deadline_at"] = deadline_for(case["category"], case["reported_at"])
     return case
 
 
 def validate_transition_request(body: object) -> dict:
-    """Check a status change request {to_status, actor, comment, at?, version?, assignee?}.
-
-    ``version``: the case's version the request was made from (a stale one is a conflict);
-    ``assignee``: who handles a dispatched case (:func:`parse_assignee`)."""
-    if not isinstance(body, dict):
-        raise ValidationError({"body": "expected a JSON object"})
-    errors: dict[str, str] = {}
-    to_status = body.get("to_status")
-    if to_status not in STATUSES or to_status == "reported":
-        errors["to_status"] = f"expected one of {list(STATUSES[1:])}, found {to_status!r}"
-    actor = _text(body, "actor", errors, required=True)
-    comment = _text(body, "comment", errors)
-    at = None
-    if body.get("at") is not None:
-        try:
-            at = parse_time(body["at"], "at")
-        except ValidationError as exc:
-            errors.update(exc.errors)
-    version = body.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        errors["version"] = f"expected a whole number, found {version!r}"
-    elif version is not None and version < 1:
-        errors["version"] = f"expected 1 or more, found {version}"
-    assignee = ""
-    if body.get("assignee") not in (None, ""):
-        try:
-            assignee = parse_assignee(body["assignee"])
-        except ValidationError as exc:
-            errors.update(exc.errors)
-    known = {"to_status", "actor", "comment", "at", "version", "assignee"}
-    for field in sorted(set(body) - known):
-        errors[field] = "unknown field"
-    if errors:
-        raise ValidationError(errors)
-    return {
-        "to_status": to_status,
-        "actor": actor,
-        "comment": comment,
-        "at": at,
-        "version": version,
-        "assignee": assignee,
-    }
+    """Check a status change request (:data:`wangge.validation.TRANSITION`): ``to_status``,
+    ``comment``, ``at`` (None: now), ``version`` (the case's version the request was made from:
+    a stale one is a conflict; None: not checked), ``assignee`` (who handles a dispatched case,
+    :func:`parse_assignee`; empty: unchanged) and the free-text ``actor`` of older clients,
+    which is kept in the comment (the actor recorded is the authenticated principal)."""
+    change = TRANSITION.validate(body)
+    said = change.pop("actor")
+    if said:
+        change["comment"] = "; ".join(filter(None, (change["comment"], f"actor given: {said}")))
+    return change

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from geo import cli as geo_cli
-from wangge.clock import COUNTY_TZ
+from wangge.clock import COUNTY_TZ, check_range
 
 __all__ = ["build_parser", "main"]
 
@@ -124,7 +124,9 @@ def _demo_simulate(args: argparse.Namespace) -> int:
     store.migrate()
     end = datetime.fromisoformat(args.end.replace("Z", "+00:00")) if args.end else None
     if end is not None and end.tzinfo is None:
-        raise SystemExit("--end needs a time zone, e.g. 2026-11-22T08:00:00+08:00")
+        raise SystemExit("error: --end needs a time zone, e.g. 2026-11-22T08:00:00+08:00")
+    if end is not None:
+        check_range(end)  # from 2000-01-01 to one day after now, like every stored time
     counts = simulate(
         store,
         days=args.days,
@@ -211,6 +213,10 @@ def _import(args: argparse.Namespace) -> int:
     from wangge.settings import Settings
     from wangge.store import Store
 
+    if not Path(args.file).is_file():
+        raise ValueError(f"{args.file}: no such file")
+    if getattr(args, "timezone", None) is not None:
+        imports.zone(args.timezone)  # an unknown zone is refused before anything is read
     store = Store(Settings.from_env().db_path)
     store.migrate()
     county = Scope.county()  # the command line speaks for the county
@@ -563,13 +569,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command of ``argv``; return its exit status.
+
+    A bad option or file (a missing file, an unknown encoding or time zone, a malformed time,
+    a store that refuses) prints one line ``error: ...`` and returns 2, never a traceback
+    (``-v`` shows the traceback too)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, OSError, LookupError, RuntimeError) as exc:
+        if args.verbose:
+            raise
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: its message (or its kind), newlines folded."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename}: no such file"
+    return text
 
 
 if __name__ == "__main__":

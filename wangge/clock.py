@@ -18,7 +18,8 @@ True
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import contextlib
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -26,9 +27,13 @@ import pandas as pd
 __all__ = [
     "COUNTY_TZ",
     "COUNTY_UTC_OFFSET_HOURS",
+    "EARLIEST",
+    "MAX_AHEAD",
     "STAMP_FORMAT",
+    "check_range",
     "local_day",
     "local_now",
+    "parse_checked",
     "parse_iso",
     "parse_stamp",
     "stamp",
@@ -46,13 +51,21 @@ COUNTY_TZ = "Asia/Shanghai"
 COUNTY_UTC_OFFSET_HOURS = 8
 
 
+#: The earliest time the store accepts: no record of grid management is older.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+#: How far ahead of the server's clock a time may lie (clients' clocks drift; a day is generous).
+MAX_AHEAD = timedelta(days=1)
+
+
 def stamp(when: datetime | pd.Timestamp) -> str:
     """A time as the store writes it (``2026-11-22T00:30:00Z``); a naive time is taken as UTC."""
     if isinstance(when, pd.Timestamp):
         when = when.to_pydatetime()
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime(STAMP_FORMAT)
+    # isoformat writes the year with four digits on every platform (strftime's %Y need not)
+    return when.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def utc_now() -> str:
@@ -73,7 +86,48 @@ def parse_iso(text: str) -> datetime:
     when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset that leaves the calendar
+        raise ValueError(f"{text!r} lies outside the calendar") from None
+
+
+def check_range(when: datetime, *, now: datetime | None = None) -> datetime:
+    """``when`` (aware) when it lies from :data:`EARLIEST` to :data:`MAX_AHEAD` after ``now``
+    (default: the current time); ValueError saying the range otherwise.
+
+    >>> check_range(datetime(999, 6, 1, tzinfo=UTC))
+    Traceback (most recent call last):
+    ...
+    ValueError: expected a time from 2000-01-01 on, found 0999-06-01T00:00:00+00:00
+    """
+    now = now or datetime.now(UTC)
+    if when < EARLIEST:
+        raise ValueError(f"expected a time from 2000-01-01 on, found {_show(when)}")
+    if when > now + MAX_AHEAD:
+        raise ValueError(
+            f"expected a time at most one day after now ({stamp(now)}), found {_show(when)}"
+        )
+    return when
+
+
+def _show(when: datetime) -> str:
+    """A time for an error message, its year always written with four digits."""
+    with contextlib.suppress(OverflowError):  # year 1 east of Greenwich: shown as given
+        when = when.astimezone(UTC)
+    return when.isoformat()
+
+
+def parse_checked(text: str, *, now: datetime | None = None) -> str:
+    """An ISO-8601 time (naive means UTC) in the accepted range (:func:`check_range`) -> stamp.
+
+    ValueError saying what was expected: every time that reaches the store goes through here
+    (the API, the imports, the command line, the demo feed).
+
+    >>> parse_checked("2026-11-22T08:30:00+08:00")
+    '2026-11-22T00:30:00Z'
+    """
+    return stamp(check_range(parse_iso(text), now=now))
 
 
 def local_now() -> pd.Timestamp:

@@ -6,11 +6,18 @@ from __future__ import annotations
 from dash import dcc, html
 from flask import current_app
 
-from dashboard.i18n import request_lang, t
+from dashboard.i18n import TEXT, request_lang, t
 from wangge.access import Scope
 from wangge.demo import is_demo_store
 
-__all__ = ["county_page_title", "county_title", "demo_badge", "header", "message_page"]
+__all__ = [
+    "county_page_title",
+    "county_title",
+    "demo_badge",
+    "header",
+    "message_page",
+    "user_label",
+]
 
 #: (path, translation key) of the pages in the navigation bar.
 NAV = (
@@ -48,13 +55,30 @@ def message_page(lang: str, path: str, key: str) -> html.Div:
     return html.Div([header(lang, path), html.Div(t(key, lang), className="panel")])
 
 
+def user_label(user: dict | None, lang: str) -> str:
+    """Who is signed in, in ``lang``: the role's name (a township leader's with the township's
+    name) and the user name, e.g. 城关街道负责人 · leader001 / Leader, 城关街道 · leader001. The
+    display name stored with the user is free text in one language, so it is not shown."""
+    if not user:
+        return ""
+    role = str(user.get("role", ""))
+    key = f"role.{role}"
+    if role == "township":
+        scope = Scope.of_township(user.get("scope"))
+        units = current_app.config["WANGGE_STORE"].admin_units("township", scope=scope)
+        name = str(units["name"].iloc[0]) if len(units) else ""
+        text = t("role.township", lang, township=name)
+    else:
+        text = t(key, lang) if key in TEXT else role
+    return f"{text} · {user.get('username', '')}"
+
+
 def header(lang: str, path: str) -> html.Header:
     """The header for a page at ``path`` in ``lang``; links keep the language."""
     from dashboard.auth import current_user
 
     other = "en" if lang == "zh" else "zh"
-    user = current_user()
-    user_label = user["display_name"] if user else ""
+    label = user_label(current_user(), lang)
     query = "" if lang == "zh" else "?lang=en"
     return html.Header(
         className="app-header",
@@ -77,7 +101,7 @@ def header(lang: str, path: str) -> html.Header:
                     for href, key in NAV
                 ],
             ),
-            html.Span(user_label, className="user-label", id="user-label") if user_label else None,
+            html.Span(label, className="user-label", id="user-label") if label else None,
             dcc.Link(
                 t("lang.switch", lang),
                 href=path + ("?lang=en" if other == "en" else ""),
@@ -85,7 +109,7 @@ def header(lang: str, path: str) -> html.Header:
                 id="lang-switch",
             ),
             html.A(t("login.logout", lang), href="/logout", className="lang-switch")
-            if user_label
+            if label
             else None,
         ],
     )

@@ -303,13 +303,40 @@ def desk_filters(chosen: dict | None) -> dict:
     return filters
 
 
-def rows_for(request: dict | None, chosen: dict | None, lang: str) -> dict:
+def _whole(value: object, default: int) -> int:
+    """A row index from the grid's request: a whole number from 0, else ``default``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return default
+    try:
+        number = int(value)
+    except (ValueError, OverflowError):
+        return default
+    return number if 0 <= number <= _LAST_ROW else default
+
+
+#: The largest row index a request may name (SQLite's OFFSET takes a 64-bit integer).
+_LAST_ROW = 10**9
+
+
+def row_request(request: object) -> tuple[int, int, str, bool]:
+    """(start, end, order_by, descending) of AG Grid's infinite-row request; anything malformed
+    (not an object, rows that are not whole numbers, an unknown sort) takes the default
+    (rows 0-100, newest first) rather than failing the callback."""
+    request = request if isinstance(request, dict) else {}
+    start = _whole(request.get("startRow"), 0)
+    end = _whole(request.get("endRow"), start + 100)
+    if end <= start:
+        end = start + 100
+    models = request.get("sortModel")
+    sort = models[0] if isinstance(models, list) and models and isinstance(models[0], dict) else {}
+    col = sort.get("colId")
+    order_by = col if isinstance(col, str) and col in SORTABLE else "reported_at"
+    return start, end, order_by, sort.get("sort", "desc") != "asc"
+
+
+def rows_for(request: object, chosen: dict | None, lang: str) -> dict:
     """One block of rows for AG Grid's infinite model: {rowData, rowCount}."""
-    request = request or {}
-    start = int(request.get("startRow", 0))
-    end = int(request.get("endRow", start + 100))
-    sort = (request.get("sortModel") or [{}])[0]
-    order_by = sort.get("colId", "reported_at") if sort.get("colId") in SORTABLE else "reported_at"
+    start, end, order_by, descending = row_request(request)
     store = current_app.config["WANGGE_STORE"]
     scope = current_scope()
     items, total = store.list_cases(
@@ -318,7 +345,7 @@ def rows_for(request: dict | None, chosen: dict | None, lang: str) -> dict:
         limit=max(1, min(500, end - start)),
         offset=start,
         order_by=order_by,
-        descending=sort.get("sort", "desc") != "asc",
+        descending=descending,
     )
     names = unit_names(store, scope)
     return {"rowData": [case_row(c, names, lang) for c in items], "rowCount": total}

@@ -1,5 +1,13 @@
 """指挥大屏 (wall display) for a 16:9 wall: dark, no scrollbars, no interaction needed.
 
+The same layout at any size (1920x1080 and 3840x2160 are tested): the text is sized in vh, the
+charts' fonts follow the screen's height, the map is fitted to the scope again whenever its box
+changes size, and the case lists and the ranking show whole rows only (assets/wangge.js hides
+the rows that do not fit). County-wide it ranks the townships; a township's wall (a township
+user, or a wall token of a township) ranks that township's communities. The layout is built from
+small functions (:func:`left_panels`, :func:`right_panels`, :func:`_header`) so that a panel can
+be added without touching the others.
+
 Every ``WANGGE_WALL_REFRESH`` seconds the server compares a fingerprint of the data (cases,
 their events, cameras, patrol fixes, the 5-minute clock) with the one the page holds; when
 nothing changed it answers with the time alone, so an idle refresh is a few hundred bytes. A
@@ -82,11 +90,27 @@ def kpi_tiles(kpis: dict, lang: str) -> list:
     ]
 
 
-def township_rows(ranking: pd.DataFrame) -> list:
+#: The figures of a ranked unit, in the order of their columns (each with its header).
+RANK_FIGURES = ("overdue", "open", "reported")
+
+
+def ranking_rows(ranking: pd.DataFrame, lang: str, level: str = "township") -> list:
+    """The ranking of :func:`wangge.services.metrics.wall_data` (townships, or one township's
+    communities) under a header that names each column: rank, name, a bar of the open cases,
+    open overdue, open, reported in the window."""
+    head = html.Div(
+        className="rank-row rank-head",
+        children=[
+            html.Span("#", className="rank-no"),
+            html.Span(t(f"wall.col.{level}", lang), className="rank-name"),
+            html.Span(t("wall.col.bar", lang), className="rank-bar-head"),
+            *(html.Span(t(f"wall.col.{k}", lang), className=f"rank-fig {k}") for k in RANK_FIGURES),
+        ],
+    )
     if ranking.empty:
-        return []
+        return [head, html.Div(t("wall.none", lang), className="rank-row muted")]
     top = max(1, int(ranking["open"].max()))
-    return [
+    rows = [
         html.Div(
             className="rank-row",
             children=[
@@ -96,11 +120,13 @@ def township_rows(ranking: pd.DataFrame) -> list:
                     html.Div(style={"width": f"{100 * r.open / top:.0f}%"}, className="rank-fill"),
                     className="rank-bar",
                 ),
-                html.Span(f"{r.overdue} · {r.open} · {r.reported}", className="rank-figs"),
+                *(html.Span(f"{getattr(r, k):,}", className=f"rank-fig {k}") for k in RANK_FIGURES),
             ],
+            **{"data-code": r.code},
         )
         for i, r in enumerate(ranking.itertuples())
     ]
+    return [head, html.Div(rows, className="rank-list")]
 
 
 def category_figure(
@@ -234,8 +260,10 @@ GRAPH = {
 }
 
 
-def _stores(settings, lang: str) -> list:
-    """What the browser keeps: the wall's settings and texts, fingerprint, scale, timers."""
+def _stores(settings, lang: str, bounds: list) -> list:
+    """What the browser keeps: the wall's settings and texts, fingerprint, scale, the map's box,
+    timers. ``bounds`` are the scope's [[south, west], [north, east]]: the map is fitted to them
+    whenever its box changes size (:func:`wangge_wall.fit` in assets/wangge.js)."""
     wall_settings = {
         "lang": lang,
         "refresh": settings.wall_refresh,
@@ -243,12 +271,19 @@ def _stores(settings, lang: str) -> list:
         "never": t("wall.never", lang),
         # the county's clock, whatever time zone the display's computer is set to
         "tz": COUNTY_TZ,
+        # the date beside it: 2026年12月6日 星期日 / Sunday 6 December 2026
+        "date": t("wall.date", lang),
+        "weekdays": [t(f"weekday.{i}", lang) for i in range(7)],  # Sunday first, as JS counts
+        "months": [t(f"month.{i}", lang) for i in range(1, 13)],
+        "bounds": bounds,
     }
     return [
         dcc.Store(id=ids.WALL_SETTINGS, data=wall_settings),
         dcc.Store(id=ids.WALL_FINGERPRINT, data=None),
         dcc.Store(id=ids.WALL_SCALE, data=None),
+        dcc.Store(id=ids.WALL_MAP_BOX, data=None),
         dcc.Store(id=ids.WALL_LAST_OK, data=None),
+        dcc.Store(id=ids.WALL_REQUEST, data=None),
         dcc.Interval(id=ids.WALL_TICK, interval=settings.wall_refresh * 1000, n_intervals=0),
         dcc.Interval(id=ids.WALL_CLOCK_TICK, interval=1000, n_intervals=0),
     ]
@@ -261,19 +296,20 @@ def _header(county_name: str, lang: str) -> html.Header:
             html.H1(t("wall.title", lang, county=county_name)),
             demo_badge(lang),
             html.Div(className="wall-spacer"),
+            html.Span(id=ids.WALL_DATE, className="wall-date"),
             html.Span(id=ids.WALL_CLOCK, className="wall-clock"),
             html.Span(t("wall.never", lang), id=ids.WALL_UPDATED, className="wall-updated"),
         ],
     )
 
 
-def _map(county, layers, lang: str) -> html.Div:
-    """The county's communities shaded by open cases, with the last 24 hours' cases."""
+def _map(county, bounds: list, lang: str) -> html.Div:
+    """The scope's communities shaded by open cases, with the last 24 hours' cases; fitted to
+    the scope at start and again whenever the map's box changes size (a 4K wall, a resize)."""
     wall_map = dl.Map(
         id=ids.WALL_MAP,
         **fitted_view(*county.total_bounds, width=900, height=720),
-        # then fitted to the map's own box: 1080p and 4K walls alike
-        viewport=_county_viewport(layers),
+        viewport={"bounds": bounds, "transition": "fitBounds", "options": {"animate": False}},
         zoomSnap=0.25,
         preferCanvas=True,
         zoomControl=False,
@@ -307,29 +343,44 @@ def _column(panels: list) -> html.Div:
     )
 
 
+def left_panels(lang: str, level: str) -> list:
+    """The left column's panels, (title, body) each: the ranking and the categories."""
+    return [
+        (t(f"wall.ranking.{level}", lang), html.Div(id=ids.WALL_TOWNSHIPS, className="ranking")),
+        (t("wall.categories", lang), dcc.Graph(id=ids.WALL_CATEGORIES, **GRAPH)),
+    ]
+
+
+def right_panels(lang: str) -> list:
+    """The right column's panels, (title, body) each: the trend and the two case lists (whole
+    rows only: the rows that do not fit are hidden by assets/wangge.js)."""
+    return [
+        (t("wall.trend", lang), dcc.Graph(id=ids.WALL_TREND, **GRAPH)),
+        (t("wall.newest", lang), html.Div(id=ids.WALL_NEWEST, className="case-list")),
+        (t("wall.overdue", lang), html.Div(id=ids.WALL_OVERDUE, className="case-list")),
+    ]
+
+
 def layout(lang: str | None = None, **_query) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
     lang = normalise_lang(lang, settings.lang)
     if not may_open_page("/wall"):
         return html.Div(t("error.forbidden", lang), className="wall-page")
-    layers = current_app.config["WANGGE_LAYERS"]
-    county = layers.county(scope=current_scope())
+    scope = current_scope()
+    county = current_app.config["WANGGE_LAYERS"].county(scope=scope)
     if len(county) == 0:
         return html.Div(t("error.not_ready", lang), className="wall-page")
-    left = [
-        (t("wall.townships", lang), html.Div(id=ids.WALL_TOWNSHIPS)),
-        (t("wall.categories", lang), dcc.Graph(id=ids.WALL_CATEGORIES, **GRAPH)),
+    level = "township" if scope.county_wide else "community"
+    bounds = display_bounds(*county.total_bounds)
+    body = [
+        _column(left_panels(lang, level)),
+        _map(county, bounds, lang),
+        _column(right_panels(lang)),
     ]
-    right = [
-        (t("wall.trend", lang), dcc.Graph(id=ids.WALL_TREND, **GRAPH)),
-        (t("wall.newest", lang), html.Div(id=ids.WALL_NEWEST, className="case-list")),
-        (t("wall.overdue", lang), html.Div(id=ids.WALL_OVERDUE, className="case-list")),
-    ]
-    body = [_column(left), _map(county, layers, lang), _column(right)]
     return html.Div(
-        className="wall-page",
+        className=f"wall-page lang-{lang}",  # English words are longer: wider columns
         children=[
-            *_stores(settings, lang),
+            *_stores(settings, lang, bounds),
             _header(county["name"].iloc[0], lang),
             html.Div(id=ids.WALL_KPIS, className="kpi-strip"),
             html.Div(id=ids.WALL_URGENT, className="wall-urgent", role="alert"),
@@ -355,19 +406,20 @@ DATA_OUTPUTS = (
 @callback(
     *DATA_OUTPUTS,
     Output(ids.WALL_LAST_OK, "data"),
-    Output(ids.WALL_MAP, "viewport"),
-    Input(ids.WALL_TICK, "n_intervals"),
+    Input(ids.WALL_REQUEST, "data"),
     Input(ids.WALL_SCALE, "data"),
     State(ids.WALL_FINGERPRINT, "data"),
     State(ids.WALL_SETTINGS, "data"),
+    prevent_initial_call=True,
 )
 @page_callback("/wall")
-def refresh_wall(_n, scale, fingerprint, settings):
+def refresh_wall(_request, scale, fingerprint, settings):
     """Only what changed: nothing but the time of the check when the data (and the screen's
     scale) are as at ``fingerprint``; else the panels whose content differs from what the wall
     shows (each panel's digest is kept in the fingerprint store), so a status change re-sends
     the KPIs and the lists, not the map's dots. ``scale`` is the screen height over 1080 pixels:
-    chart fonts grow with it, as the page's own text does (it is sized in vh)."""
+    chart fonts grow with it, as the page's own text does (it is sized in vh). ``_request`` is
+    the browser's request for a refresh (:func:`wangge_wall.gate`: at most one at a time)."""
     store = current_app.config["WANGGE_STORE"]
     now = pd.Timestamp.now(tz="UTC")
     checked = int(now.timestamp() * 1000)
@@ -376,11 +428,7 @@ def refresh_wall(_n, scale, fingerprint, settings):
     previous = fingerprint if isinstance(fingerprint, dict) else {}
     current = f"{wall_fingerprint(store, scope=scope, now=now)}|{scale:g}"
     if current == previous.get("data"):
-        return (*([dash.no_update] * len(DATA_OUTPUTS)), checked, dash.no_update)
-    # a screen of another size: fit the county to the map's new box
-    old_scale = str(previous.get("data", "")).rsplit("|", 1)[-1]
-    rescaled = bool(previous) and old_scale != f"{scale:g}"
-    viewport = _county_viewport(current_app.config["WANGGE_LAYERS"]) if rescaled else dash.no_update
+        return (*([dash.no_update] * len(DATA_OUTPUTS)), checked)
     lang = normalise_lang((settings or {}).get("lang"))
     panels = _panels(store, scope, now=now, lang=lang, scale=scale)
     digests = [_digest(p) for p in panels]
@@ -389,7 +437,7 @@ def refresh_wall(_n, scale, fingerprint, settings):
         dash.no_update if i < len(shown) and shown[i] == d else p
         for i, (p, d) in enumerate(zip(panels, digests, strict=True))
     ]
-    return (*sent, {"data": current, "panels": digests}, checked, viewport)
+    return (*sent, {"data": current, "panels": digests}, checked)
 
 
 def _panels(store, scope, *, now: pd.Timestamp, lang: str, scale: float) -> list:
@@ -401,7 +449,7 @@ def _panels(store, scope, *, now: pd.Timestamp, lang: str, scale: float) -> list
     counts = data.open_by_community
     return [
         kpi_tiles(data.kpis, lang),
-        township_rows(data.townships),
+        ranking_rows(data.ranking, lang, data.ranking_level),
         category_figure(data.categories, lang, size=14 * scale),
         trend_figure(data.trend, lang, size=13 * scale),
         case_rows(data.newest, lang, names),
@@ -418,13 +466,16 @@ def _digest(panel) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def _county_viewport(layers) -> dict:
-    """Fit the (scoped) county to the map's box, at once."""
-    return {
-        "bounds": display_bounds(*layers.county(scope=current_scope()).total_bounds),
-        "transition": "fitBounds",
-        "options": {"animate": False},
-    }
+# one refresh at a time: a tick while the last request is unanswered asks nothing (Dash drops
+# the answer of a request that a newer one overtook, so a server slower than the refresh period
+# would otherwise never update the wall)
+clientside_callback(
+    ClientsideFunction(namespace="wangge_wall", function_name="gate"),
+    Output(ids.WALL_REQUEST, "data"),
+    Input(ids.WALL_TICK, "n_intervals"),
+    State(ids.WALL_LAST_OK, "data"),
+    State(ids.WALL_REQUEST, "data"),
+)
 
 
 clientside_callback(
@@ -436,8 +487,20 @@ clientside_callback(
 
 
 clientside_callback(
+    ClientsideFunction(namespace="wangge_wall", function_name="fit"),
+    Output(ids.WALL_MAP, "invalidateSize"),
+    Output(ids.WALL_MAP, "viewport"),
+    Output(ids.WALL_MAP_BOX, "data"),
+    Input(ids.WALL_CLOCK_TICK, "n_intervals"),
+    State(ids.WALL_MAP_BOX, "data"),
+    State(ids.WALL_SETTINGS, "data"),
+)
+
+
+clientside_callback(
     ClientsideFunction(namespace="wangge_wall", function_name="clock"),
     Output(ids.WALL_CLOCK, "children"),
+    Output(ids.WALL_DATE, "children"),
     Output(ids.WALL_UPDATED, "children"),
     Output(ids.WALL_UPDATED, "className"),
     Input(ids.WALL_CLOCK_TICK, "n_intervals"),

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,13 +22,16 @@ from scipy.sparse import csgraph
 
 from geo.errors import InputError
 from geo.partition.graph import Graph, components, subgraph
+from geo.partition.parallel import run_ordered
+from geo.partition.pieces import split_community
 from geo.partition.polish import polish
 from geo.partition.polygons import union_groups
 from geo.partition.prepare import Prepared
+from geo.partition.seams import connect_pieces
 from geo.partition.solver import band_excess, make_contiguous, repair_band, solve_piece
 from geo.partition.tessellation import Tessellation, tessellate
 
-__all__ = ["JOB_BUILDINGS", "combine", "community_jobs", "run_jobs"]
+__all__ = ["JOB_BUILDINGS", "community_jobs", "run_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class _Community:
     rural: bool
     unchanged: bool  # same buildings and households as in the previous run
     previous_grids: tuple[np.ndarray, np.ndarray] | None  # (codes, polygons) to keep
+    piece: bool = False  # a piece of a larger community (geo.partition.pieces)
 
 
 @dataclass
@@ -118,22 +123,26 @@ def community_jobs(
     bounds = np.searchsorted(bcomm[order], np.arange(len(comm_ids) + 1))
     cgeoms = prep.comm_geo.to_numpy()
     ltree = shapely.STRtree(lines.geometry.to_numpy())
-    groups: list[list[int]] = [[]]
+    areas = _areas(prep, order, bounds, cgeoms)
+    groups: list[list[_Area]] = [[]]
     count = 0
-    for ci in range(len(comm_ids)):
+    for area in areas:
         if count >= JOB_BUILDINGS:
             groups.append([])
             count = 0
-        groups[-1].append(ci)
-        count += bounds[ci + 1] - bounds[ci]
+        groups[-1].append(area)
+        count += len(area.members)
     jobs = []
     for group in groups:
         if not group:
             continue
-        members = order[bounds[group[0]] : bounds[group[-1] + 1]]
-        near = np.unique(ltree.query(cgeoms[group], predicate="dwithin", distance=10.0)[1])
+        members = np.concatenate([a.members for a in group])
+        position = np.concatenate([np.full(len(a.members), p) for p, a in enumerate(group)])
+        geoms = np.array([a.geometry for a in group], dtype=object)
+        near = np.unique(ltree.query(geoms, predicate="dwithin", distance=10.0)[1])
         comms = []
-        for ci in group:
+        for a in group:
+            ci = a.index
             keep_prev = None
             if unchanged[ci] and prev_grids is not None:
                 sel = prev_grids[2] == str(comm_ids[ci])
@@ -141,14 +150,19 @@ def community_jobs(
                     keep_prev = (prev_grids[0][sel], prev_grids[1][sel])
             comms.append(
                 _Community(
-                    ci, cgeoms[ci], prep.kinds[ci] == "rural", bool(unchanged[ci]), keep_prev
+                    ci,
+                    a.geometry,
+                    prep.kinds[ci] == "rural",
+                    bool(unchanged[ci]),
+                    keep_prev,
+                    piece=a.piece,
                 )
             )
         jobs.append(
             _Job(
                 communities=comms,
                 buildings=members,
-                building_community=bcomm[members] - group[0],
+                building_community=position.astype(np.int64),
                 footprints=footprints[members],
                 households=households[members],
                 special=special[members],
@@ -163,6 +177,47 @@ def community_jobs(
             )
         )
     return jobs
+
+
+@dataclass
+class _Area:
+    """A community, or a piece of a large one (:mod:`geo.partition.pieces`), and its buildings."""
+
+    index: int  # position of the community among all
+    geometry: shapely.Geometry
+    members: np.ndarray  # positions of its buildings in the input
+    piece: bool
+
+
+def _areas(prep: Prepared, order: np.ndarray, bounds: np.ndarray, cgeoms: np.ndarray):
+    """Every community as one area, large urban ones cut into pieces of whole grids.
+
+    Incremental runs (``previous``) keep communities whole: their warm start and kept
+    polygons work per community.
+    """
+    assert prep.lines is not None
+    footprints = prep.footprints.to_numpy()
+    areas: list[_Area] = []
+    for ci in range(len(cgeoms)):
+        members = order[bounds[ci] : bounds[ci + 1]]
+        if prep.prev_code is not None or prep.kinds[ci] == "rural":
+            areas.append(_Area(ci, cgeoms[ci], members, False))
+            continue
+        polys, piece = split_community(
+            cgeoms[ci],
+            footprints[members],
+            prep.households[members],
+            prep.lines,
+            lo=prep.lo,
+            hi=prep.hi,
+        )
+        if len(polys) == 1:
+            areas.append(_Area(ci, cgeoms[ci], members, False))
+            continue
+        log.info("community %d: %d buildings in %d pieces", ci, len(members), len(polys))
+        for p, poly in enumerate(polys):
+            areas.append(_Area(ci, poly, members[piece == p], True))
+    return areas
 
 
 def _unchanged_communities(previous, prev_code, bcomm, households, comm_ids) -> np.ndarray:
@@ -228,7 +283,7 @@ def _run_job(job: _Job) -> _Done:
         tb = time.perf_counter()
         k = int(lab.max()) + 1
         polys = union_groups(cells.geoms[members], lab, k)
-        lab, polys, flag_map = _connect_pieces(
+        lab, polys, flag_map = connect_pieces(
             cells.graph(members), cells.geoms[members], lab, polys, flag_map, job.lo, job.hi
         )
         labels[members] = lab + len(kinds)
@@ -282,6 +337,8 @@ def _divide(job: _Job, comm: _Community, cells: _JobCells, members: np.ndarray):
         pc=pc,
         sp=cells.special[members],
         ch=None if cells.hamlet is None else cells.hamlet[members],
+        piece=comm.piece,
+        area=shapely.area(cells.geoms[members]),
     )
     return lab, kind_map, flag_map, {}
 
@@ -407,108 +464,6 @@ def _keep_previous(g: Graph, cells: np.ndarray, cell_prev, comm: _Community, lo:
     return labels.astype(np.int64), kinds, flags, kept
 
 
-def _connect_pieces(g: Graph, cells, labels, grids, flags, lo: int, hi: int):
-    """Give every stray piece of a grid polygon to the grid it shares most boundary with.
-
-    The cell graph keeps grids contiguous; this last check works on the polygons themselves,
-    so a grid is one Polygon even where two cells touch only through a rounding artefact.
-    Grids pushed out of the band by a move are flagged ``out-of-band``.
-    """
-
-    labels = labels.copy()
-    moved: set[int] = set()
-    for _ in range(3):
-        multi = np.flatnonzero(shapely.get_num_geometries(grids) > 1)
-        if len(multi) == 0:
-            break
-        touched: set[int] = set()
-        for j in multi:
-            members = np.flatnonzero(labels == j)
-            parts = shapely.get_parts(grids[j])
-            # each cell goes with the part holding most of its area
-            ci, pi = shapely.STRtree(parts).query(cells[members], predicate="intersects")
-            area = shapely.area(shapely.intersection(cells[members][ci], parts[pi]))
-            o = np.lexsort((-area, ci))
-            part_of = np.full(len(members), -1)
-            part_of[ci[o][::-1]] = pi[o][::-1]
-            load = np.bincount(part_of[part_of >= 0], weights=g.h[members][part_of >= 0])
-            load = np.pad(load, (0, len(parts) - len(load)))
-            main = int(np.lexsort((-shapely.area(parts), -load))[0])
-            for p in range(len(parts)):
-                if p == main:
-                    continue
-                stray = members[part_of == p]
-                if len(stray) == 0:
-                    continue
-                others = np.flatnonzero(np.arange(len(grids)) != j)
-                shared = shapely.length(
-                    shapely.intersection(shapely.boundary(grids[others]), parts[p].boundary)
-                )
-                if shared.max() <= 0:
-                    continue
-                dst = int(others[int(np.argmax(shared))])
-                labels[stray] = dst
-                touched.update((int(j), dst))
-        if not touched:
-            break
-        moved |= touched
-        fresh = union_groups(cells, labels, len(grids))
-        for t in touched:
-            grids[t] = fresh[t]
-    loads = np.bincount(labels, weights=g.h, minlength=len(grids))
-    flags = dict(flags)
-    for t in moved:
-        if flags.get(t) == "" and loads[t] > 0 and not lo <= loads[t] <= hi:
-            flags[t] = "out-of-band"
-    return labels, grids, flags
-
-
-def combine(done: list[tuple[_Done, np.ndarray]], n_buildings: int, comm_ids: np.ndarray):
-    """One tessellation, cell-to-grid array, grid table and polygons from the workers' parts."""
-    cells, blocks, edges, geoms, labels = [], [], [], [], []
-    rows: dict[str, list] = {k: [] for k in ("community_id", "kind", "flags", "kept_code")}
-    building_cell = np.full(n_buildings, -1, dtype=np.int64)
-    area_error = 0.0
-    merged: list[list[int]] = []
-    c_off = b_off = g_off = 0
-    for d, positions in done:
-        t = d.tess
-        c = t.cells.copy()
-        c["block"] = c["block"].to_numpy() + b_off
-        unit = c["unit"].to_numpy()
-        if len(positions):
-            c["unit"] = np.where(unit >= 0, positions[np.maximum(unit, 0)], -1)
-        cells.append(c)
-        blocks.append(t.blocks)
-        ed = t.edges.copy()
-        ed["i"] += c_off
-        ed["j"] += c_off
-        edges.append(ed)
-        ok = t.building_cell >= 0
-        building_cell[positions[ok]] = t.building_cell[ok] + c_off
-        merged += [[int(positions[i]) for i in grp] for grp in t.merged_units]
-        area_error += t.area_error_m2
-        labels.append(d.labels + g_off)
-        geoms.append(d.grids)
-        rows["community_id"] += [str(comm_ids[ci]) for ci in d.grid_community]
-        rows["kind"] += d.kinds
-        rows["flags"] += d.flags
-        rows["kept_code"] += d.kept
-        c_off += len(c)
-        b_off += len(t.blocks)
-        g_off += len(d.grids)
-    tess = Tessellation(
-        blocks=gpd.GeoDataFrame(pd.concat(blocks, ignore_index=True)),
-        cells=gpd.GeoDataFrame(pd.concat(cells, ignore_index=True)),
-        building_cell=building_cell,
-        edges=pd.concat(edges, ignore_index=True),
-        area_error_m2=area_error,
-        merged_units=merged,
-    )
-    meta = pd.DataFrame({"grid": np.arange(g_off, dtype=np.int64), **rows})
-    return tess, np.concatenate(labels), meta, np.concatenate(geoms)
-
-
 def _solve_community(
     g: Graph,
     job: _Job,
@@ -518,6 +473,8 @@ def _solve_community(
     pc: np.ndarray | None,
     sp: np.ndarray,
     ch: np.ndarray | None,
+    piece: bool = False,
+    area: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[int, str], dict[int, str]]:
     """Labels, kinds and flags of the grids of one community (local cell positions).
 
@@ -535,8 +492,9 @@ def _solve_community(
     _set_aside(g, grids, job, kind=kind, pc=pc, sp=sp)
     free = np.flatnonzero(grids.labels < 0)
     if len(free):
-        _solve_free(g, grids, free, job, rural=rural, pc=pc, ch=ch)
-    _join_empty(g, grids, kind)
+        _solve_free(g, grids, free, job, rural=rural, pc=pc, ch=ch, piece=piece)
+    _join_empty(g, grids, kind, area)
+    _join_cut_off(g, grids, job.lo, job.hi)
     used, labels = np.unique(grids.labels, return_inverse=True)
     kind_map = {i: grids.kind[int(u)] for i, u in enumerate(used)}
     flag_map = {i: grids.flag[int(u)] for i, u in enumerate(used)}
@@ -615,6 +573,7 @@ def _solve_free(
     rural: bool,
     pc: np.ndarray | None,
     ch: np.ndarray | None,
+    piece: bool = False,
 ) -> None:
     """Solve and polish each connected piece of the cells not set aside."""
     lo, hi = job.lo, job.hi
@@ -643,7 +602,7 @@ def _solve_free(
         labs = polish(sub, labs, lo, hi)
         if "out-of-band" in flags.values():
             labs, flags = _repair_again(sub, labs, flags, lo, hi)
-        whole = len(nodes) == len(free) and not grids.frozen
+        whole = len(nodes) == len(free) and not grids.frozen and not piece
         nl = grids.count
         for j in range(labs.max() + 1):
             grids.kind[nl + j] = "rural" if rural else "urban"
@@ -655,8 +614,77 @@ def _solve_free(
         grids.count = nl + labs.max() + 1
 
 
-def _join_empty(g: Graph, grids: _Grids, kind: str) -> None:
-    """Empty pieces join the neighbouring grid with the longest shared boundary."""
+def _join_cut_off(g: Graph, grids: _Grids, lo: int, hi: int) -> None:
+    """Streets are not walls: a piece under the band joins a neighbouring grid.
+
+    A piece of the community cut off from the rest by streets, rivers or a dedicated grid
+    (flagged ``undersize-piece`` by the solver: it cannot reach the band alone) joins the
+    neighbouring grid across the cheapest boundary (the highest boundary price: length /
+    barrier weight), preferring ordinary grids that stay within the band, then any ordinary
+    grid, then a dedicated grid, then an indivisible building's; never a locked grid. Only
+    a piece with no neighbour at all, a detached part of the community polygon, stays on its
+    own, flagged ``exclave``.
+    """
+    labels = grids.labels
+    cut = g.cut.tocoo()
+    for _ in range(grids.count):
+        placed = labels >= 0
+        loads = np.bincount(labels[placed], weights=g.h[placed], minlength=grids.count)
+        present = np.bincount(labels[placed], minlength=grids.count) > 0
+        small = [
+            j
+            for j in np.argsort(loads, kind="stable")
+            if present[j] and grids.flag.get(int(j)) == "undersize-piece"
+        ]
+        if not small:
+            return
+        j = int(small[0])
+        mine = labels[cut.row] == j
+        other = labels[cut.col]
+        across = mine & (other != j) & (other >= 0)
+        if not across.any():
+            grids.flag[j] = "exclave"
+            continue
+        price = pd.Series(cut.data[across]).groupby(other[across]).sum()
+        best, best_key = None, None
+        for nb, p in price.items():
+            nb = int(nb)
+            if grids.flag.get(nb) == "locked":
+                continue
+            rank = (
+                3
+                if grids.flag.get(nb) == "indivisible-building"
+                else 2
+                if grids.kind.get(nb) == "special"
+                else 0
+                if loads[nb] + loads[j] <= hi
+                else 1
+            )
+            key = (rank, -round(float(p), 9), nb)
+            if best_key is None or key < best_key:
+                best, best_key = nb, key
+        if best is None:
+            grids.flag[j] = "exclave"
+            continue
+        labels[labels == j] = best
+        grids.flag.pop(j, None)
+        load = loads[best] + loads[j]
+        if grids.kind.get(best) != "special" and grids.flag.get(best) in ("", "undersize-piece"):
+            grids.flag[best] = (
+                "" if lo <= load <= hi else "undersize-piece" if load < lo else "out-of-band"
+            )
+
+
+#: Empty cells of less area than this (m2) sharing no boundary are rounding specks.
+SPECK_M2 = 1.0
+
+
+def _join_empty(g: Graph, grids: _Grids, kind: str, area: np.ndarray | None = None) -> None:
+    """Empty pieces join the neighbouring grid with the longest shared boundary.
+
+    A speck of no boundary (a rounding leftover beside a footprint, under :data:`SPECK_M2`)
+    joins the grid of the nearest cell instead of becoming a grid of its own.
+    """
     labels = grids.labels
     rest = np.flatnonzero(labels < 0)
     if len(rest) == 0:
@@ -683,7 +711,13 @@ def _join_empty(g: Graph, grids: _Grids, kind: str) -> None:
             progress_made = True
         if not progress_made:
             for cpt in range(ncomp):
-                grids.add(rest[comp == cpt], kind, "empty", frozen=False)
+                piece = rest[comp == cpt]
+                if area is not None and area[piece].sum() < SPECK_M2 and (labels >= 0).any():
+                    done = np.flatnonzero(labels >= 0)
+                    d = np.hypot(*(g.xy[done][:, None, :] - g.xy[piece][None, :, :]).T)
+                    labels[piece] = labels[done[int(np.argmin(d.min(axis=0)))]]
+                    continue
+                grids.add(piece, kind, "empty", frozen=False)
 
 
 def _repair_again(g: Graph, labels: np.ndarray, flags: dict[int, str], lo: int, hi: int):
@@ -703,45 +737,36 @@ def _repair_again(g: Graph, labels: np.ndarray, flags: dict[int, str], lo: int, 
     return again, {j: "" if lo <= load <= hi else "out-of-band" for j, load in enumerate(new_loads)}
 
 
-def run_jobs(jobs: list[_Job], *, workers: int | None, progress: bool) -> list[_Done]:
-    """Run :func:`_run_job` on every job, in parallel worker processes when worth it.
+def run_jobs(
+    jobs: list[_Job], *, workers: int | None, progress: bool, dask: Any = None
+) -> list[_Done]:
+    """Run :func:`_run_job` on every job (:func:`geo.partition.parallel.run_ordered`).
 
-    Communities are independent; large ones go first so the workers finish together.
-    Results come back in the order of ``jobs``, so the output does not depend on ``workers``.
+    Results come back in the order of ``jobs``, so the output does not depend on ``workers``
+    or on where the jobs ran (``dask``: a ``dask.distributed`` address or client).
     """
-    import os
-
-    size = sum(job.size for job in jobs)
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if size >= 20_000 and len(jobs) > 1 else 1
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(
-            total=sum(len(j.communities) for j in jobs), desc="communities", unit="community"
-        )
-    results: list = [None] * len(jobs)
-    if workers <= 1:
-        for i, job in enumerate(jobs):
-            results[i] = _run_job(job)
-            if bar is not None:
-                bar.update(len(jobs[i].communities))
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        bar = tqdm(total=sum(len(j.communities) for j in jobs), desc="areas", unit="area")
 
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        order = sorted(range(len(jobs)), key=lambda i: (-jobs[i].size, i))
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context(method)) as pool:
-            futures = {pool.submit(_run_job, jobs[i]): i for i in order}
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                if bar is not None:
-                    bar.update(len(jobs[futures[fut]].communities))
-    if bar is not None:
-        bar.close()
-    return results
+    def tick(i: int) -> None:
+        if bar is not None:
+            bar.update(len(jobs[i].communities))
+
+    try:
+        return run_ordered(
+            _run_job,
+            jobs,
+            sizes=[job.size for job in jobs],
+            workers=workers,
+            dask=dask,
+            progress=tick,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _warm_labels(g: Graph, prev_codes: np.ndarray) -> np.ndarray:

@@ -1,7 +1,9 @@
 """Grid division (网格划分): divide every community into grids of whole cells.
 
-Pipeline: validate -> metric CRS -> households (:mod:`geo.partition.inputs`) -> jobs of a few
-communities each, run in worker processes (:mod:`geo.partition.community`): blocks and cells
+Pipeline: validate -> metric CRS -> households (:mod:`geo.partition.inputs`) -> large urban
+communities cut into pieces of a few grids (:mod:`geo.partition.pieces`) -> jobs of a few
+communities or pieces each, run in worker processes or on a Dask cluster
+(:mod:`geo.partition.community`, :mod:`geo.partition.parallel`): blocks and cells
 (:mod:`geo.partition.tessellation`), dedicated, locked and indivisible grids, each connected piece solved
 alone (:mod:`geo.partition.solver`) and polished (:mod:`geo.partition.polish`), grid
 polygons -> codes and report (:mod:`geo.partition.quality`).
@@ -38,10 +40,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import geopandas as gpd
 
-from geo.partition.community import combine, community_jobs, run_jobs
+from geo.partition.combine import combine
+from geo.partition.community import community_jobs, run_jobs
 from geo.partition.households import HouseholdRules
 from geo.partition.inputs import as_frames, validate_inputs
 from geo.partition.prepare import (
@@ -97,6 +101,7 @@ def partition(
     output_crs=None,
     progress: bool = False,
     workers: int | None = None,
+    dask: Any = None,
 ) -> PartitionResult:
     """Divide communities into grids of ``min_households``..``max_households`` households.
 
@@ -126,6 +131,10 @@ def partition(
     workers
         Processes solving communities in parallel (default: up to 4 for 20k+ cells, else 1);
         the result is the same for any number.
+    dask
+        A ``dask.distributed`` scheduler address (``"tcp://host:8786"``) or ``Client``: the
+        per-area jobs run on that cluster (:mod:`geo.partition.parallel`); the result is
+        byte for byte the local one.
 
     Returns
     -------
@@ -188,7 +197,7 @@ def partition(
         locked=locked,
     )
     lap("prepare_jobs")
-    done = run_jobs(jobs, workers=workers, progress=progress)
+    done = run_jobs(jobs, workers=workers, progress=progress, dask=dask)
     tess, cell_grid, grid_meta, grid_geom = combine(
         [(d, job.buildings) for d, job in zip(done, jobs, strict=True)],
         len(buildings),
@@ -199,6 +208,9 @@ def partition(
     out = assemble(prep, tess, cell_grid, grid_meta, grid_geom=grid_geom)
     lap("assemble")
     _finish_report(out.report, prep, done, timings)
+    # large communities cut into pieces solved apart (geo.partition.pieces)
+    cut = [c.index for job in jobs for c in job.communities if c.piece]
+    out.report["pieces"] = {"communities_cut": len(set(cut)), "pieces": len(cut)}
     out.report["seconds_total"] = round(time.perf_counter() - t_start, 3)
     out.report["peak_memory_mb"] = _peak_memory_mb()
     out.report["metric_crs"] = prep.mcrs.to_string()

@@ -26,6 +26,7 @@ __all__ = ["assemble", "polsby_popper", "summarise"]
 INFEASIBLE = (
     "undersize-community",
     "undersize-piece",
+    "exclave",
     "no-integer-split",
     "no-building-split",
     "indivisible-building",

@@ -624,10 +624,11 @@ def _straight_cut(g: Graph, nodes: np.ndarray, lo: int, hi: int) -> np.ndarray |
         price = np.cumsum(diff)[: len(nodes) - 1]  # cut after position k
         left = np.cumsum(h[order])[: len(nodes) - 1]
         right = total - left
-        j = np.arange(1, m)[:, None]
-        fits = (
-            (j * lo <= left) & (left <= j * hi) & ((m - j) * lo <= right) & (right <= (m - j) * hi)
-        ).any(0)
+        # some j in 1..m-1 with j grids for the left side and m - j for the right (the
+        # bounds on j at once: a j x n table was quadratic in the piece's size)
+        j_min = np.maximum(np.maximum(np.ceil(left / hi), m - np.floor(right / lo)), 1)
+        j_max = np.minimum(np.minimum(np.floor(left / lo), m - np.ceil(right / hi)), m - 1)
+        fits = j_min <= j_max
         if not fits.any():
             fits = (left >= total / 3) & (right >= total / 3)
         # cells at the same position stay together

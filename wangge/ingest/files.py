@@ -9,8 +9,7 @@ GPS fixes by worker and time; cameras by id (updated in place).
 Hotline (12345) exports carry Chinese headers; :data:`CASE_HEADERS` lists the names recognised
 for each field, and ``mapping`` (source header -> field) overrides or extends them. Naive times
 are read in ``timezone`` (default :data:`wangge.clock.COUNTY_TZ`, the command centres' clock).
-A case's 地址 column is its ``address``; 紧急程度 its ``urgency`` (紧急/特急 urgent, 一般 or an
-empty cell normal: :data:`URGENCY_LABELS`).
+地址 is a case's ``address``, 紧急程度 its ``urgency`` (:data:`URGENCY_LABELS`: empty is normal).
 
 Every importer takes the importing principal's ``scope`` (:class:`wangge.access.Scope`: the
 CLI passes ``Scope.county()``, the HTTP import the token's scope). A row outside it is refused
@@ -20,16 +19,18 @@ township's worker, a camera placed in another township or whose id is another to
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
 import math
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ from wangge.access import Scope
 from wangge.casework import CATEGORIES, SOURCES, ValidationError, validate_new_case
 from wangge.services.locate import Locator
 from wangge.store import Store
+from wangge.validation import CAMERA, PATROL_POINT
 
 __all__ = [
     "CASE_HEADERS",
@@ -50,6 +52,7 @@ __all__ = [
     "import_cases",
     "import_gps",
     "read_table",
+    "zone",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,16 +93,8 @@ CASE_HEADERS: dict[str, tuple[str, ...]] = {
 
 #: Urgency labels seen in exports -> urgency (an empty cell is normal).
 URGENCY_LABELS: dict[str, str] = {
-    "": "normal",
-    "normal": "normal",
-    "urgent": "urgent",
-    "一般": "normal",
-    "普通": "normal",
-    "否": "normal",
-    "紧急": "urgent",
-    "特急": "urgent",
-    "加急": "urgent",
-    "是": "urgent",
+    **dict.fromkeys(("", "normal", "一般", "普通", "否"), "normal"),
+    **dict.fromkeys(("urgent", "紧急", "特急", "加急", "是"), "urgent"),
 }
 
 #: Category labels seen in exports -> category code.
@@ -161,6 +156,15 @@ CAMERA_HEADERS: dict[str, tuple[str, ...]] = {
 
 MAX_ERRORS_KEPT = 1000
 
+#: Most rows one file may have (cases, cameras, GPS fixes); a larger file is split.
+MAX_ROWS = 200_000
+#: Most bytes one member of an .xlsx (a sheet's XML) may expand to.
+MAX_XLSX_MEMBER = 256 * 1024 * 1024
+#: Most bytes an .xlsx may expand to in all.
+MAX_XLSX_TOTAL = 384 * 1024 * 1024
+#: Most bytes the shared strings of an .xlsx may expand to (openpyxl holds them in memory).
+MAX_SHARED_STRINGS = 32 * 1024 * 1024
+
 
 @dataclass
 class ImportReport:
@@ -204,30 +208,167 @@ class ImportReport:
 def read_table(
     path: Path, *, sheet: str | int | None = None, encoding: str | None = None
 ) -> pd.DataFrame:
-    """A CSV (UTF-8, UTF-8 with BOM, or GBK/GB18030, detected) or Excel sheet, all as text."""
+    """A CSV (UTF-8, UTF-8 with BOM, or GBK/GB18030, detected) or Excel sheet, all as text.
+
+    Bounded: at most :data:`MAX_ROWS` rows; an Excel file is checked before it is parsed
+    (:func:`check_xlsx`) and its sheet streamed row by row (openpyxl's read-only mode), so a
+    crafted file cannot make the reader hold more than a few times the caps in memory.
+    ValueError naming the file and what is wrong otherwise.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str)
-        except (ValueError, KeyError) as exc:
-            raise ValueError(f"{path}: cannot read sheet {sheet!r}: {exc}") from None
+        frame = _read_xlsx(path, sheet)
     elif suffix in (".csv", ".txt", ".tsv"):
-        sep = "\t" if suffix == ".tsv" else ","
-        encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
-        frame = None
-        for enc in encodings:
-            try:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, sep=sep)
-                break
-            except UnicodeDecodeError:
-                continue
-        if frame is None:
-            raise ValueError(f"{path}: not UTF-8 or GB18030 text; pass the encoding (--encoding)")
+        frame = _read_csv(path, "\t" if suffix == ".tsv" else ",", encoding)
     else:
         raise ValueError(f"{path}: unsupported file type {suffix!r}; expected .csv, .tsv or .xlsx")
+    if len(frame) > MAX_ROWS:
+        raise ValueError(f"{path}: more than {MAX_ROWS:,} rows; split the file")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.fillna("")
+
+
+def _read_csv(path: Path, sep: str, encoding: str | None) -> pd.DataFrame:
+    """A delimited text file, all as text, at most :data:`MAX_ROWS` + 1 rows read."""
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding {encoding!r}; expected e.g. utf-8, gbk or gb18030"
+            ) from None
+    for enc in [encoding] if encoding else ["utf-8-sig", "gb18030"]:
+        try:
+            return pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                encoding=enc,
+                sep=sep,
+                nrows=MAX_ROWS + 1,
+            )
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.ParserError as exc:
+            raise ValueError(f"{path}: not a readable table ({exc})") from None
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path}: the file is empty") from None
+    raise ValueError(f"{path}: not UTF-8 or GB18030 text; pass the encoding (--encoding)")
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse an Excel file that would expand beyond the caps, before any XML is parsed.
+
+    The zip directory's declared sizes are checked first (a member above
+    :data:`MAX_XLSX_MEMBER`, the shared strings above :data:`MAX_SHARED_STRINGS`, all members
+    above :data:`MAX_XLSX_TOTAL`), then every member is decompressed as a stream, counting
+    bytes, so a directory that lies about the sizes is caught too (zipfile also stops at the
+    declared size and checks the CRC). openpyxl reads the shared strings whole into memory even
+    in read-only mode, hence their lower cap; the sheets themselves are streamed.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+            _check_declared(path, members)
+            total = 0
+            for info in members:
+                cap = _member_cap(info.filename)
+                size = 0
+                with zf.open(info) as fh:
+                    while chunk := fh.read(1 << 20):
+                        size += len(chunk)
+                        total += len(chunk)
+                        if size > cap or total > MAX_XLSX_TOTAL:
+                            raise ValueError(
+                                f"{path}: {info.filename} expands beyond {cap:,} bytes; the "
+                                "file is refused"
+                            )
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{path}: not an Excel .xlsx file ({exc})") from None
+
+
+def _member_cap(name: str) -> int:
+    return MAX_SHARED_STRINGS if name.lower().endswith("sharedstrings.xml") else MAX_XLSX_MEMBER
+
+
+def _check_declared(path: Path, members: list[zipfile.ZipInfo]) -> None:
+    total = sum(m.file_size for m in members)
+    for m in members:
+        if m.file_size > _member_cap(m.filename):
+            raise ValueError(
+                f"{path}: {m.filename} declares {m.file_size:,} bytes uncompressed, more than "
+                f"the {_member_cap(m.filename):,} accepted; split the file or save it as CSV"
+            )
+    if total > MAX_XLSX_TOTAL:
+        raise ValueError(
+            f"{path}: the file expands to {total:,} bytes, more than the {MAX_XLSX_TOTAL:,} "
+            "accepted; split it or save it as CSV"
+        )
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    """The sheet ``sheet`` (name or index; default the first) of an Excel file, streamed."""
+    import openpyxl
+
+    check_xlsx(path)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise ValueError(f"{path}: not a readable Excel workbook ({exc})") from None
+    try:
+        if sheet is None or isinstance(sheet, int):
+            sheets = book.worksheets
+            index = sheet or 0
+            if not 0 <= index < len(sheets):
+                raise ValueError(
+                    f"{path}: cannot read sheet {sheet!r}: the workbook has {len(sheets)}"
+                )
+            ws = sheets[index]
+        elif sheet in book.sheetnames:
+            ws = book[sheet]
+        else:
+            raise ValueError(
+                f"{path}: cannot read sheet {sheet!r}: the sheets are {book.sheetnames}"
+            )
+        rows = ws.iter_rows(values_only=True)
+        header = [_cell(v) for v in next(rows, ())]
+        data = []
+        for values in rows:
+            if len(data) >= MAX_ROWS:
+                raise ValueError(f"{path}: more than {MAX_ROWS:,} rows; split the file")
+            cells = [_cell(v) for v in values[: len(header)]]
+            if any(cells):
+                data.append(cells + [""] * (len(header) - len(cells)))
+    finally:
+        book.close()
+    return pd.DataFrame(data, columns=_unique(header, path))
+
+
+def _cell(value: object) -> str:
+    """An Excel cell as text, the way pandas' ``dtype=str`` wrote it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _unique(header: list[str], path: Path) -> list[str]:
+    """Header names, blank ones named ``Unnamed: n`` and repeats ``name.1`` (as pandas does)."""
+    out: list[str] = []
+    for n, name in enumerate(header):
+        name = name.strip() or f"Unnamed: {n}"
+        base, k = name, 0
+        while name in out:
+            k += 1
+            name = f"{base}.{k}"
+        out.append(name)
+    if not out:
+        raise ValueError(f"{path}: the sheet is empty")
+    return out
 
 
 def _resolve_columns(
@@ -266,6 +407,16 @@ def _resolve_columns(
     return found
 
 
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``; ValueError saying what is expected when there is none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}; expected an IANA name such as Asia/Shanghai or UTC"
+        ) from None
+
+
 def _time_parser(tz: ZoneInfo) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.strip().replace("/", "-")
@@ -279,7 +430,7 @@ def _time_parser(tz: ZoneInfo) -> Callable[[str], str]:
             ) from None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=tz)
-        return clock.stamp(dt)
+        return clock.stamp(clock.check_range(dt))
 
     return parse
 
@@ -322,27 +473,20 @@ def import_cases(
     required = tuple(f for f in ("category", "lon", "lat", "reported_at") if f not in constants)
     columns = _resolve_columns(frame, CASE_HEADERS, mapping, required, path)
     report = ImportReport(file=str(path), kind="cases", total=len(frame))
-    parse_time = _time_parser(ZoneInfo(timezone))
+    parse_time = _time_parser(zone(timezone))
     now = clock.utc_now()
     good: list[dict] = []
     good_rows: list[int] = []
     seen: dict[str, int] = {}
+    labels = {"category": CATEGORY_LABELS, "source": SOURCE_LABELS, "urgency": URGENCY_LABELS}
     for i, raw in enumerate(frame.to_dict("records")):
         row_no = i + 2
         body: dict = {f: raw[c] for f, c in columns.items()}
         body.update(constants)
         try:
-            body["category"] = CATEGORY_LABELS.get(
-                str(body.get("category", "")).strip().lower(), body.get("category")
-            )
-            if "source" in body:
-                body["source"] = SOURCE_LABELS.get(
-                    str(body["source"]).strip().lower(), body["source"]
-                )
-            if "urgency" in body:
-                body["urgency"] = URGENCY_LABELS.get(
-                    str(body["urgency"]).strip().lower(), body["urgency"]
-                )
+            for field, words in labels.items():  # the exports' words -> codes
+                if field in body:
+                    body[field] = words.get(str(body[field]).strip().lower(), body[field])
             body["lon"], body["lat"] = _number(body.get("lon", "")), _number(body.get("lat", ""))
             body["reported_at"] = parse_time(str(body.get("reported_at", "")))
             if not body.get("client_id"):
@@ -458,7 +602,7 @@ def import_gps(
         )
         labels = [f"row {i + 2}" for i in range(len(frame))]
     report = ImportReport(file=str(path), kind="gps", total=len(frame))
-    parse_time = _time_parser(ZoneInfo(timezone))
+    parse_time = _time_parser(zone(timezone))
     points = []
     mine = None if scope.county_wide else set(store.workers(scope=scope)["worker_id"])
     for label, raw in zip(labels, frame.to_dict("records"), strict=True):
@@ -472,23 +616,25 @@ def import_gps(
             problems.append(
                 f"{columns['worker_id']}: {who!r} is not a worker of {_scope_name(scope)}"
             )
+        fix: dict = {"worker_id": who or None}
         try:
-            at = parse_time(str(raw.get(columns["at"], "")))
+            fix["at"] = parse_time(str(raw.get(columns["at"], "")))
         except ValueError as exc:
             problems.append(f"{columns['at']}: {exc}")
-        lon, lat = _number(raw.get(columns["lon"], "")), _number(raw.get(columns["lat"], ""))
-        if not isinstance(lon, float) or not -180 <= lon <= 180:
-            problems.append(f"{columns['lon']}: expected a longitude in degrees, found {lon!r}")
-        if not isinstance(lat, float) or not -90 <= lat <= 90:
-            problems.append(f"{columns['lat']}: expected a latitude in degrees, found {lat!r}")
-        acc = _number(raw.get(columns.get("accuracy", ""), "")) if "accuracy" in columns else ""
+        for f in ("lon", "lat", "accuracy"):
+            text = raw.get(columns[f], "") if f in columns else ""
+            fix[f] = _number(text) if str(text).strip() else None
+        values, bad = PATROL_POINT.problems(fix)
+        problems += [
+            f"{columns.get(f, f)}: {why}" for f, why in bad.items() if f not in ("worker_id", "at")
+        ]
         if problems:
             report.add_error(
                 int(label.split()[-1]) if label.startswith("row") else 0,
                 f"{label}: " + "; ".join(problems),
             )
             continue
-        points.append((who, at, lon, lat, acc if isinstance(acc, float) else None))
+        points.append((who, values["at"], values["lon"], values["lat"], values["accuracy"]))
     if points:
         report.added = store.add_patrol_points(points, scope=scope)
         report.duplicates = len(points) - report.added
@@ -535,7 +681,7 @@ def import_cameras(
     Field of view and range come from the row when given, else from the camera type. A camera
     placed outside ``scope``, or whose id is a stored camera outside it, is refused.
     """
-    from geo.analytics.cameras import CAMERA_DEFAULTS, camera_from_tags
+    from geo.analytics.cameras import camera_from_tags
     from geo.errors import InputError
 
     path = Path(path)
@@ -578,33 +724,44 @@ def import_cameras(
         if problems:
             report.add_error(row_no, "; ".join(problems))
             continue
-        fov = _number(vals.get("fov")) if vals.get("fov") not in (None, "") else None
-        rng = _number(vals.get("range_m")) if vals.get("range_m") not in (None, "") else None
-        height = (
-            _number(vals.get("mount_height"))
-            if vals.get("mount_height") not in (None, "")
-            else None
-        )
-        bearings = info["bearings"] or [None]
-        fovs = info["fov_deg"] or [CAMERA_DEFAULTS[info["camera_type"]]["fov_deg"]]
-        for k, (bearing, head_fov) in enumerate(zip(bearings, fovs, strict=True)):
-            rows.append(
-                {
-                    "row": row_no,
-                    "camera_id": cid if k == 0 else f"{cid}-{k + 1}",
-                    "name": str(vals.get("name") or ""),
-                    "lon": lon,
-                    "lat": lat,
-                    "bearing": bearing,
-                    "fov": float(fov) if isinstance(fov, float) else float(head_fov),
-                    "range_m": float(rng) if isinstance(rng, float) else float(info["range_m"]),
-                    "mount_height": float(height) if isinstance(height, float) else 4.0,
-                    "camera_type": info["camera_type"],
-                }
-            )
+        heads = _camera_heads(cid, vals, info, lon, lat)
+        bad = {}
+        for head in heads:
+            bad.update(CAMERA.problems(head)[1])
+        if bad:
+            report.add_error(row_no, "; ".join(f"{columns.get(f, f)}: {w}" for f, w in bad.items()))
+            continue
+        rows += [{"row": row_no, **head} for head in heads]
     if rows:
         _store_cameras(report, store, scope, rows, locator or Locator(store))
     return report
+
+
+def _camera_heads(cid: str, vals: dict, info: dict, lon: float, lat: float) -> list[dict]:
+    """The cameras of one row, one per head (:data:`wangge.validation.CAMERA`'s fields): field
+    of view, range and mount height from the row when given, else from the camera's type."""
+    from geo.analytics.cameras import CAMERA_DEFAULTS
+
+    given = {
+        f: _number(vals[f]) if vals.get(f) not in (None, "") else None
+        for f in ("fov", "range_m", "mount_height")
+    }
+    bearings = info["bearings"] or [None]
+    fovs = info["fov_deg"] or [CAMERA_DEFAULTS[info["camera_type"]]["fov_deg"]]
+    return [
+        {
+            "camera_id": cid if k == 0 else f"{cid}-{k + 1}",
+            "name": str(vals.get("name") or ""),
+            "lon": lon,
+            "lat": lat,
+            "bearing": bearing,
+            "fov": given["fov"] if given["fov"] is not None else float(head_fov),
+            "range_m": given["range_m"] if given["range_m"] is not None else float(info["range_m"]),
+            "mount_height": given["mount_height"] if given["mount_height"] is not None else 4.0,
+            "camera_type": info["camera_type"],
+        }
+        for k, (bearing, head_fov) in enumerate(zip(bearings, fovs, strict=True))
+    ]
 
 
 def _store_cameras(

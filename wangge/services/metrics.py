@@ -196,13 +196,16 @@ def cube_grid_stats(cube: CaseCube, prefix: str = "") -> dict[str, tuple[int, in
 @dataclass(frozen=True)
 class WallData:
     kpis: dict
-    townships: pd.DataFrame
+    #: the units ranked (:func:`_unit_ranking`): townships county-wide, a township's communities
+    ranking: pd.DataFrame
     categories: pd.DataFrame
     trend: pd.DataFrame
     newest: pd.DataFrame
     overdue: pd.DataFrame
     recent_points: pd.DataFrame
     open_by_community: dict[str, int]
+    #: the level of the units in :attr:`ranking`: ``township`` or ``community``
+    ranking_level: str = "township"
 
 
 def _local(ts: pd.Series) -> pd.Series:
@@ -219,9 +222,10 @@ def wall_data(
     """Everything the wall display shows of ``scope``, as of ``now`` (default: the current
     time).
 
-    The case figures, the township ranking and the open cases per community all come from one
-    :func:`case_cube` of the scope (by township and community), so they are the KPIs of
-    :mod:`wangge.kpis` and agree with the drill-down's.
+    The case figures, the ranking (of the townships county-wide, of its communities for one
+    township) and the open cases per community all come from one :func:`case_cube` of the scope
+    (by township and community), so they are the KPIs of :mod:`wangge.kpis` and agree with the
+    drill-down's.
     """
     now = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC")
     filters: dict = {}
@@ -229,22 +233,24 @@ def wall_data(
     figures = cube_figures(cube)
     newest, overdue, recent_points = _case_lists(store, scope, filters, now)
     open_by_community = _unit_sums(cube, "community_code", measures=("open",))["open"]
+    level = "township" if scope.county_wide else "community"
     return WallData(
         _wall_kpis(store, figures.kpis, now=now, scope=scope),
-        _township_ranking(store, cube, scope),
+        _unit_ranking(store, cube, scope, level),
         figures.categories,
         figures.trend,
         newest,
         overdue,
         recent_points,
         {c: int(n) for c, n in open_by_community.items() if n},
+        level,
     )
 
 
-#: The units the wall's case cube sums each population by: townships for the ranking,
-#: communities for the map's open cases.
+#: The units the wall's case cube sums each population by: townships (county-wide) or
+#: communities (one township's wall) for the ranking, communities for the map's open cases.
 WALL_UNITS = {
-    "reported": ("township_code",),
+    "reported": ("township_code", "community_code"),
     "closed": (),
     "open": ("township_code", "community_code"),
 }
@@ -273,15 +279,18 @@ def _wall_kpis(store: Store, case_kpis: dict, *, now: pd.Timestamp, scope: Scope
     }
 
 
-def _township_ranking(store: Store, cube: CaseCube, scope: Scope) -> pd.DataFrame:
-    """Per township of ``cube``: the window's reports, open and open overdue cases, the most
-    overdue first."""
-    sums = _unit_sums(cube, "township_code").rename(columns={"open_overdue": "overdue"})
-    ranking = sums.reset_index()[["township_code", "reported", "open", "overdue"]]
-    units = store.admin_units("township", scope=scope)
+def _unit_ranking(store: Store, cube: CaseCube, scope: Scope, level: str) -> pd.DataFrame:
+    """Per unit of ``level`` (``township`` or ``community``) of ``cube``: its ``code``, ``name``,
+    the window's reports, open and open overdue cases, the most overdue first. Every unit of
+    the level inside ``scope`` is listed, those without cases too."""
+    sums = _unit_sums(cube, f"{level}_code").rename(columns={"open_overdue": "overdue"})
+    units = store.admin_units(level, scope=scope)
+    codes = sorted(set(units["code"]) | set(sums.index))
+    sums = sums.reindex(codes, fill_value=0).rename_axis("code")
+    ranking = sums.reset_index()[["code", "reported", "open", "overdue"]]
     names = dict(zip(units["code"], units["name"], strict=True))
-    ranking["name"] = ranking["township_code"].map(names).fillna(ranking["township_code"])
-    return ranking.sort_values(["overdue", "open", "township_code"], ascending=[False, False, True])
+    ranking["name"] = ranking["code"].map(names).fillna(ranking["code"])
+    return ranking.sort_values(["overdue", "open", "code"], ascending=[False, False, True])
 
 
 _CASE_COLUMNS = [

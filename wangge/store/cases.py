@@ -27,6 +27,7 @@ from wangge.casework import (
     TRANSITIONS,
     ConflictError,
     TransitionError,
+    ValidationError,
     case_day,
     next_level,
 )
@@ -119,8 +120,9 @@ class CaseStore(Database):
         """Store a validated new case; return (case, created).
 
         Idempotent on ``client_id``: a retry with a known client id returns the stored case
-        and ``created=False``. The case id is ``C<yyyymmdd>-<5-digit sequence>`` of its report
-        day (the county's day, :func:`wangge.clock.local_day`). The first status event
+        and ``created=False``. The case id is ``C<yyyymmdd>-<sequence>`` of its report day (the
+        county's day, :func:`wangge.clock.local_day`), numbered by a counter per day
+        (:func:`_next_case_id`). The first status event
         (``reported``) is stored in the same transaction.
 
         OutOfScope when ``location`` lies outside ``scope``, or when ``client_id`` is already
@@ -177,7 +179,6 @@ class CaseStore(Database):
         out: list[str | None] = []
         now = clock.utc_now()
         with self.transaction() as con:
-            next_seq: dict[str, int] = {}
             for n, (case, location) in enumerate(zip(cases, locations, strict=True)):
                 if (
                     case.get("client_id")
@@ -187,7 +188,7 @@ class CaseStore(Database):
                 ):
                     out.append(None)
                     continue
-                case_id = _next_case_id(con, case_day(case["reported_at"]), next_seq)
+                case_id = _next_case_id(con, case_day(case["reported_at"]))
                 row = _new_case_row(case, location, case_id=case_id, now=now)
                 con.execute(
                     f"INSERT INTO cases ({', '.join(CASE_INSERT)}) VALUES ({', '.join('?' * len(CASE_INSERT))})",
@@ -265,7 +266,8 @@ class CaseStore(Database):
         assignee: str = "",
     ) -> dict:
         """Move a case along its lifecycle; TransitionError (HTTP 409) when not allowed,
-        KeyError when no such case lies inside ``scope``.
+        ValidationError (422) when ``at`` lies out of range (:func:`wangge.clock.parse_checked`)
+        or before the report, KeyError when no such case lies inside ``scope``.
 
         ``version``: the case's version the caller saw; ConflictError (a TransitionError
         naming who changed the case and when) when the case has changed since.
@@ -308,7 +310,7 @@ class CaseStore(Database):
                         at=at,
                         expect=from_status,
                     )
-                except (KeyError, TransitionError):
+                except (KeyError, TransitionError, ValidationError):
                     continue
                 done += 1
         return done
@@ -585,6 +587,7 @@ class CaseStore(Database):
                 ],
             )
             inserted = con.total_changes - before
+            _count_ids(con, (c["case_id"] for c in cases))
             con.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS new_events (case_id, at, from_status, to_status, actor, comment)"
             )
@@ -599,18 +602,37 @@ class CaseStore(Database):
         return inserted
 
 
-def _next_case_id(con: sqlite3.Connection, day: str, next_seq: dict[str, int]) -> str:
-    """``C<day>-<5-digit sequence>``: the next free id of ``day``, counting in ``next_seq`` the
-    ids this transaction has handed out."""
-    if day not in next_seq:
-        last = con.execute(
-            "SELECT MAX(case_id) FROM cases WHERE case_id >= ? AND case_id < ?",
-            (f"C{day}-", f"C{day}."),
+def _next_case_id(con: sqlite3.Connection, day: str) -> str:
+    """``C<day>-<sequence>``: the next id of ``day`` from its counter (``case_id_counters``,
+    migration 9), at least 5 digits (``C20261122-00042``; ``C20261122-100000`` past 99,999).
+
+    The counter counts as a number, so ids never collide however many cases a day has (a
+    string maximum of the ids did: "99999" > "100000"); an id taken by a row that did not
+    come through the counter is skipped."""
+    while True:
+        seq = con.execute(
+            "INSERT INTO case_id_counters (day, last) VALUES (?, 1) "
+            "ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last",
+            (day,),
         ).fetchone()[0]
-        next_seq[day] = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    case_id = f"C{day}-{next_seq[day]:05d}"
-    next_seq[day] += 1
-    return case_id
+        case_id = f"C{day}-{seq:05d}"
+        if con.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone() is None:
+            return case_id
+
+
+def _count_ids(con: sqlite3.Connection, case_ids: Iterable[str]) -> None:
+    """Raise the day counters past ``case_ids`` (inserted with ids made elsewhere: the
+    simulation), so that :func:`_next_case_id` never hands them out again."""
+    last: dict[str, int] = {}
+    for case_id in case_ids:
+        day, _, seq = str(case_id)[1:].partition("-")
+        if len(day) == 8 and seq.isascii() and seq.isdigit():
+            last[day] = max(last.get(day, 0), int(seq))
+    con.executemany(
+        "INSERT INTO case_id_counters (day, last) VALUES (?, ?) "
+        "ON CONFLICT (day) DO UPDATE SET last = MAX(last, excluded.last)",
+        sorted(last.items()),
+    )
 
 
 def _new_case_row(case: dict, location: dict, *, case_id: str, now: str) -> dict:
@@ -695,9 +717,13 @@ def _transition(
         raise TransitionError(
             f"case {case_id} is {status}; it cannot become {to_status} (allowed: {', '.join(allowed)})"
         )
+    try:  # the last gate: no time out of range reaches the history (the API checked it first)
+        at = clock.parse_checked(at)
+    except ValueError as exc:
+        raise ValidationError({"at": str(exc)}) from None
     if at < row["reported_at"]:
-        raise TransitionError(
-            f"case {case_id}: time {at} is before the report at {row['reported_at']}"
+        raise ValidationError(
+            {"at": f"case {case_id}: time {at} is before the report at {row['reported_at']}"}
         )
     new_level = next_level(level) if to_status == "escalated" else level
     con.execute(

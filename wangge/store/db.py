@@ -13,6 +13,12 @@ committed and synced, so an acknowledged write survives ``kill -9`` of the serve
 cut. ``foreign_keys=ON`` and ``busy_timeout`` of 10 s so that concurrent writers wait rather
 than fail.
 
+Privacy
+-------
+The database file is created readable and writable by its owner only (0600; the ``-wal`` and
+``-shm`` files take its mode), and :meth:`Database.migrate` tightens the files an older
+version created.
+
 Geometry
 --------
 Geometries go in as WKB in EPSG:4326 (:func:`to_wkb`) and come out as GeoDataFrames
@@ -40,6 +46,9 @@ from wangge.store import migrations
 __all__ = ["WGS84", "Database", "GroupCommit", "geo_frame", "to_wkb"]
 
 WGS84 = "EPSG:4326"
+
+#: The files SQLite keeps beside the database in WAL mode.
+_SIDE_FILES = ("-wal", "-shm")
 
 
 def to_wkb(geoms: Iterable) -> list[bytes]:
@@ -90,6 +99,9 @@ class Database:
             if self._pool:
                 return self._pool.pop()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # owner only: SQLite gives the -wal and -shm files the mode of the database file
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         con = sqlite3.connect(
             self.path, timeout=10.0, isolation_level=None, check_same_thread=False
         )
@@ -125,10 +137,16 @@ class Database:
         with self.connect() as con:
             return migrations.schema_version(con)
 
-    def migrate(self) -> int:
-        """Apply the migrations this database lacks; return the resulting schema version."""
+    def migrate(self, *, upto: int | None = None) -> int:
+        """Apply the migrations this database lacks (up to version ``upto``, default all);
+        return the resulting schema version. Also makes the database's files private (0600)
+        when an older version created them readable by others."""
         with self.transaction() as con:
-            return migrations.migrate(con, self.path)
+            version = migrations.migrate(con, self.path, upto=upto)
+        for path in (self.path, *(self.path.with_name(self.path.name + s) for s in _SIDE_FILES)):
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        return version
 
 
 class GroupCommit:

@@ -13,6 +13,8 @@ this program (a higher recorded version than :data:`SCHEMA_VERSION`) is refused.
 | 5 | ``cases.h3_7`` ... ``cases.h3_10``, filled in for older rows |
 | 6 | the demo feed's meta keys for demo stores set up before the feed existed |
 | 7 | ``grid_versions.author``: who made a grid version (``wangge grids``, the planner) |
+| 9 | ``case_id_counters`` (the last sequence number of case ids per day), filled in from the
+  stored ids; repairs of rows that older versions let in (:func:`repair_bad_rows`) |
 | 10 | cases' ``address``, ``urgency``, ``assignee``, ``version``, ``seen_at``; events' ``action``, ``assignee`` |
 """
 
@@ -24,10 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wangge import clock
+from wangge.casework import deadline_for
 from wangge.store.errors import StoreError
 from wangge.store.schema import INITIAL_SCHEMA, h3_cells
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "migrate", "schema_version"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Migration",
+    "migrate",
+    "repair_bad_rows",
+    "schema_version",
+]
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +128,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        9,
+        "case id counters, repair of bad times and camera values",
+        # the sequence numbers compared as numbers: past 99,999 a day a string maximum is wrong
+        """
+        CREATE TABLE case_id_counters (
+            day TEXT PRIMARY KEY,
+            last INTEGER NOT NULL
+        );
+        INSERT INTO case_id_counters (day, last)
+            SELECT substr(case_id, 2, 8), MAX(CAST(substr(case_id, 11) AS INTEGER)) FROM cases
+            WHERE case_id GLOB 'C[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-[0-9]*'
+            GROUP BY substr(case_id, 2, 8);
+        """,
+    ),
+    Migration(
         10,
         "case address, urgency, assignee, version",
         """
@@ -151,11 +176,12 @@ def schema_version(con: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
-def migrate(con: sqlite3.Connection, path: Path) -> int:
+def migrate(con: sqlite3.Connection, path: Path, *, upto: int | None = None) -> int:
     """Apply the migrations the database lacks inside the caller's transaction.
 
     Returns the resulting schema version; StoreError when the database (at ``path``, named in
-    the message) is newer than this program.
+    the message) is newer than this program. ``upto`` stops after that version (tests build
+    an older database with it to check an upgrade).
     """
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -169,7 +195,7 @@ def migrate(con: sqlite3.Connection, path: Path) -> int:
             f"program's {SCHEMA_VERSION}; upgrade wangge before opening it"
         )
     for m in MIGRATIONS:
-        if m.version in done:
+        if m.version in done or (upto is not None and m.version > upto):
             continue
         log.info("applying migration %d (%s) to %s", m.version, m.name, path)
         for statement in _statements(m.sql):
@@ -180,7 +206,9 @@ def migrate(con: sqlite3.Connection, path: Path) -> int:
         )
         if m.version == 5:
             _backfill_h3(con)
-    return SCHEMA_VERSION
+        if m.version == 9:
+            repair_bad_rows(con)
+    return schema_version(con)
 
 
 def _backfill_h3(con: sqlite3.Connection) -> None:
@@ -194,3 +222,88 @@ def _backfill_h3(con: sqlite3.Connection) -> None:
 def _statements(sql: str) -> list[str]:
     """Split a migration script into statements (no semicolons inside our literals)."""
     return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+#: SQL: the stamp in column ``{c}`` is not one the store accepts now (not the stamp format, before
+#: 2000-01-01 or more than a day after the parameter ``:ahead``).
+_BAD_TIME = (
+    "NOT ({c} GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z' "
+    "AND {c} >= '2000-01-01T00:00:00Z' AND {c} <= :ahead)"
+)
+
+
+def repair_bad_rows(con: sqlite3.Connection) -> dict[str, int]:
+    """Repair rows that versions before 9 stored without the checks of
+    :mod:`wangge.validation`; returns how many rows of each kind were repaired (also logged).
+
+    - a case's report time out of range: the earliest good time of its history, else now; its
+      deadline follows;
+    - a status change whose time is out of range or before the case's report: the report time,
+      with ``[time repaired: was ...]`` added to its comment; a closed case's ``closed_at``
+      follows its closing change;
+    - GPS fixes with a time out of range are deleted; a camera's heartbeat time out of range is
+      cleared; negative or zero field of view, range, mount height and accuracy take the
+      defaults (90 degrees, 50 m, 4 m, unknown).
+    """
+    ahead = clock.stamp(clock.parse_stamp(clock.utc_now()) + clock.MAX_AHEAD)
+    args = {"ahead": ahead}
+    done: dict[str, int] = {}
+    bad_cases = con.execute(
+        f"SELECT case_id, category FROM cases WHERE {_BAD_TIME.format(c='reported_at')}", args
+    ).fetchall()
+    for case_id, category in bad_cases:
+        first = con.execute(
+            f"SELECT MIN(at) FROM case_events WHERE case_id = :id AND NOT {_BAD_TIME.format(c='at')}",
+            {**args, "id": case_id},
+        ).fetchone()[0]
+        reported = first or clock.utc_now()
+        con.execute(
+            "UPDATE cases SET reported_at = ?, deadline_at = ? WHERE case_id = ?",
+            (reported, deadline_for(category, reported), case_id),
+        )
+    done["case report times"] = len(bad_cases)
+    done["case deadlines"] = con.execute(
+        f"UPDATE cases SET deadline_at = reported_at WHERE {_BAD_TIME.format(c='deadline_at')}",
+        args,
+    ).rowcount
+    done["status change times"] = con.execute(
+        "UPDATE case_events SET "
+        "comment = trim(comment || ' [time repaired: was ' || at || ']'), "
+        "at = (SELECT c.reported_at FROM cases c WHERE c.case_id = case_events.case_id) "
+        f"WHERE {_BAD_TIME.format(c='at')} OR at < "
+        "(SELECT c.reported_at FROM cases c WHERE c.case_id = case_events.case_id)",
+        args,
+    ).rowcount
+    done["closing times"] = con.execute(
+        "UPDATE cases SET closed_at = (SELECT MAX(e.at) FROM case_events e "
+        "WHERE e.case_id = cases.case_id AND e.to_status = 'closed') "
+        f"WHERE closed_at IS NOT NULL AND ({_BAD_TIME.format(c='closed_at')} "
+        "OR closed_at < reported_at)",
+        args,
+    ).rowcount
+    done["GPS fixes deleted"] = con.execute(
+        f"DELETE FROM patrol_points WHERE {_BAD_TIME.format(c='at')}", args
+    ).rowcount
+    done["heartbeats deleted"] = con.execute(
+        f"DELETE FROM camera_heartbeats WHERE {_BAD_TIME.format(c='at')}", args
+    ).rowcount
+    done["heartbeat times"] = con.execute(
+        "UPDATE cameras SET last_heartbeat = NULL WHERE last_heartbeat IS NOT NULL AND "
+        + _BAD_TIME.format(c="last_heartbeat"),
+        args,
+    ).rowcount
+    done["camera values"] = con.execute(
+        "UPDATE cameras SET fov = CASE WHEN fov < 1 OR fov > 360 THEN 90 ELSE fov END, "
+        "range_m = CASE WHEN range_m < 1 OR range_m > 1000 THEN 50 ELSE range_m END, "
+        "mount_height = CASE WHEN mount_height < 0 OR mount_height > 200 THEN 4 "
+        "ELSE mount_height END "
+        "WHERE fov < 1 OR fov > 360 OR range_m < 1 OR range_m > 1000 "
+        "OR mount_height < 0 OR mount_height > 200"
+    ).rowcount
+    done["GPS accuracies"] = con.execute(
+        "UPDATE patrol_points SET accuracy = NULL WHERE accuracy < 0"
+    ).rowcount
+    for what, n in done.items():
+        if n:
+            log.warning("migration 9 repaired %d %s", n, what)
+    return done
