@@ -26,10 +26,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, session
 from dashboard.auth import current_principal, principal_of
 from wangge.access import Action, OutOfScope, Principal, may
 from wangge.casework import (
-    CATEGORIES,
-    LEVELS,
     STATUSES,
-    URGENCIES,
     ConflictError,
     TransitionError,
     ValidationError,
@@ -42,8 +39,7 @@ from wangge.privacy import mask_name, mask_phone
 from wangge.services.health import health_report
 from wangge.services.layers import BUILDINGS_LIMIT, LAYERS, LayerService
 from wangge.store import Store
-from wangge.store.filters import VIEWS
-from wangge.validation import CAMERA, HEARTBEAT, PATROL_POINT, validate_batch
+from wangge.validation import CAMERA, CASE_LIST, HEARTBEAT, PATROL_POINT, validate_batch
 
 __all__ = ["blueprint", "layer_service"]
 
@@ -279,47 +275,27 @@ def _only_args(*names: str) -> None:
         )
 
 
-#: The query parameters of ``GET /cases``.
-_LIST_ARGS = (
-    "status",
-    "category",
-    "level",
-    "township_code",
-    "community_code",
-    "grid_code",
-    "since",
-    "until",
-    "overdue",
-    "urgency",
-    "view",
-    "q",
-    "limit",
-    "offset",
-)
+#: The query parameters of ``GET /cases`` (:data:`wangge.validation.CASE_LIST`).
+_LIST_ARGS = CASE_LIST.names
+_TEXT_ARGS = ("township_code", "community_code", "grid_code", "q")
 
 
 def _list_filters(args) -> dict:
     errors: dict[str, str] = {}
     filters: dict = {}
-    for field, choices in (
-        ("category", tuple(CATEGORIES)),
-        ("level", LEVELS),
-        ("urgency", URGENCIES),
-        ("view", VIEWS),
-    ):
+    for field in ("category", "level", "urgency", "view", *_TEXT_ARGS):
         value = args.get(field)
         if value is not None:
-            if value not in choices:
-                errors[field] = f"expected one of {list(choices)}, found {value!r}"
-            filters[field] = value
+            checked, problem = CASE_LIST.field(field).check(value)
+            if problem:
+                errors[field] = problem
+            elif checked:  # an empty text filter filters nothing
+                filters[field] = checked
     if args.get("status") is not None:  # one status, or several separated by commas
         wanted = args["status"].split(",")
         if set(wanted) - set(STATUSES):
             errors["status"] = f"expected statuses of {list(STATUSES)}, found {args['status']!r}"
         filters["status"] = wanted if len(wanted) > 1 else wanted[0]
-    for field in ("township_code", "community_code", "grid_code", "q"):
-        if args.get(field):
-            filters[field] = args[field]
     for field in ("since", "until"):
         if args.get(field) is not None:
             try:

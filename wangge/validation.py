@@ -45,6 +45,7 @@ from wangge import clock
 __all__ = [
     "CAMERA",
     "CAMERA_TYPES",
+    "CASE_LIST",
     "CATEGORY_CODES",
     "DEPARTMENT_CODES",
     "HEARTBEAT",
@@ -57,6 +58,7 @@ __all__ = [
     "STATUS_CODES",
     "TRANSITION",
     "URGENCY_CODES",
+    "VIEW_CODES",
     "Field",
     "Record",
     "ValidationError",
@@ -86,6 +88,8 @@ LEVEL_CODES = ("grid", "community", "township", "county")
 SOURCE_CODES = ("grid_worker", "hotline_12345", "citizen", "camera_ai", "inspection")
 CAMERA_TYPES = ("fixed", "panning", "dome")
 URGENCY_CODES = ("normal", "urgent")
+#: The desk's views of the case list (:mod:`wangge.store.filters` says what each selects).
+VIEW_CODES = ("open", "open_overdue", "today", "urgent")
 #: The county departments a case can be dispatched to (named in :data:`wangge.casework.DEPARTMENTS`).
 DEPARTMENT_CODES = (
     "urban_management",
@@ -312,6 +316,18 @@ class Record:
             out["description"] = self.description
         return out
 
+    def parameters(self) -> list[dict]:
+        """The record's fields as OpenAPI 3.0 query parameters (each optional, not nullable:
+        an absent parameter takes its default)."""
+        out = []
+        for f in self.fields:
+            schema = f.json_schema()
+            schema.pop("nullable", None)
+            description = schema.pop("description", f.name)
+            param = {"name": f.name, "in": "query", "required": f.required}
+            out.append({**param, "description": description, "schema": schema})
+        return out
+
 
 def batch_schema(key: str, record: Record) -> dict:
     """The OpenAPI schema of a batch ``{key: [record, ...]}`` (1 to :data:`MAX_BATCH` items)."""
@@ -468,5 +484,40 @@ HEARTBEAT = Record(
         _text("camera_id", required=True, max_length=100),
         Field("at", "time", required=True),
         Field("online", "boolean", required=True),
+    ),
+)
+
+#: The query parameters of the case list (``GET /api/v1/cases``); any other is refused. The
+#: API reads them from the query string (:func:`dashboard.api`'s list filters) by these rules.
+CASE_LIST = Record(
+    "CaseList",
+    (
+        _text("status", description="status, or several separated by commas"),
+        Field("category", "choice", choices=CATEGORY_CODES),
+        Field("level", "choice", choices=LEVEL_CODES, description="handling level"),
+        _text("township_code", description="12-digit township code"),
+        _text("community_code", description="12-digit community code"),
+        _text("grid_code", description="15-digit grid code"),
+        Field("since", "time", description="reported at or after"),
+        Field("until", "time", description="reported before"),
+        Field("overdue", "boolean", description="only overdue (true) or not overdue (false)"),
+        Field("urgency", "choice", choices=URGENCY_CODES),
+        Field(
+            "view",
+            "choice",
+            choices=VIEW_CODES,
+            description="the desk's views at the time of the request: open (the KPI's open "
+            "cases), open_overdue (open past the deadline, the wall's 超期未结), today (reported "
+            "since local midnight), urgent (urgent and open)",
+        ),
+        _text(
+            "q",
+            description="search: a case number (or its start), words of the title, description "
+            "or address, or the start of a grid code",
+        ),
+        Field("limit", "integer", minimum=1, maximum=500, default=50, description="page size"),
+        Field(
+            "offset", "integer", minimum=0, maximum=10**9, default=0, description="items to skip"
+        ),
     ),
 )

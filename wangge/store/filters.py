@@ -15,6 +15,7 @@ from wangge import clock, kpis
 from wangge.access import Scope
 from wangge.store.errors import StoreError
 from wangge.store.scoping import scope_sql
+from wangge.validation import VIEW_CODES
 
 __all__ = ["VIEWS", "CaseFilter", "case_filters"]
 
@@ -23,7 +24,7 @@ __all__ = ["VIEWS", "CaseFilter", "case_filters"]
 #: (在办, the wall's population of open cases), ``open_overdue`` (超期未结: open and past the
 #: deadline, never a case closed late), ``today`` (今日上报: reported since local midnight) and
 #: ``urgent`` (urgent cases still open).
-VIEWS = ("open", "open_overdue", "today", "urgent")
+VIEWS = VIEW_CODES
 
 
 @dataclass(frozen=True)
