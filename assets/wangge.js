@@ -13,6 +13,7 @@
     service: { color: "#ffffff", weight: 1, opacity: 0.8 },  // estate roads inside compounds
     track: { color: "#c8b48a", weight: 1, opacity: 0.7, dashArray: "4 3" },  // farm tracks
   };
+  var GRID_EDGE = { color: "#0b4f6c", weight: 1.4, dashArray: "1 4", lineCap: "round" };
   function esc(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
@@ -53,10 +54,11 @@
             fillColor: p.kind === "rural" ? "#efe3c8" : "#b7c9e8", fillOpacity: 0.5,
           };
         }
+        // dotted dark edges: streets are solid light lines, so an edge never reads as a lane
         return {
-          color: flagged ? "#cc0000" : "#2f6f3e",
-          weight: flagged ? 2 : 1,
-          dashArray: flagged ? "4 3" : null,
+          color: flagged ? "#cc0000" : GRID_EDGE.color,
+          weight: flagged ? 2 : GRID_EDGE.weight,
+          dashArray: flagged ? "4 3" : GRID_EDGE.dashArray,
           fillColor: gridFill(p.households, band),
           fillOpacity: 0.45,
         };
@@ -68,8 +70,10 @@
           fillColor: hh > 0 ? "#d8c9b4" : "#c4c9d1", fillOpacity: 0.9,
         };
       },
+      /* an outline only: a fill, even transparent, would take the hover and click meant for
+         the grids under it */
       community: function () {
-        return { color: "#7a4fa3", weight: 1.6, fill: true, fillOpacity: 0, dashArray: "6 4" };
+        return { color: "#7a4fa3", weight: 1.6, fill: false, dashArray: "6 4" };
       },
       township: function () {
         return { color: "#3b2a73", weight: 3.5, fill: false, interactive: false };
@@ -276,14 +280,80 @@
   w.style.grid = function (feature, context) {
     var h = w.gridState;
     if (!h) return bandStyle(feature, context);
-    return { color: "#555", weight: 0.8, fillColor: metricFill(h, h.values[feature.properties.grid_code]), fillOpacity: 0.65 };
+    return { color: "#333", weight: 1.2, dashArray: "1 4", fillColor: metricFill(h, h.values[feature.properties.grid_code]), fillOpacity: 0.65 };
   };
   var gridTooltip = w.feature.gridTooltip;
   w.feature.gridTooltip = function (feature, layer, context) {
     gridTooltip(feature, layer, context);
     layer._wanggeBand = (context && context.hideout) || {};
     w.gridLayers.set(feature.properties.grid_code, layer);
+    layer.once("add", function () { fitHome(layer._map, layer._wanggeBand.home); watchGridLabels(layer._map); });
   };
+  /* The first view (the layer's hideout.home) fitted to the map's real size, once per map:
+     when the map was created its box was not laid out yet. */
+  function fitHome(map, home) {
+    if (!map || !home || map._wanggeHomed) return;
+    map._wanggeHomed = true;
+    map.invalidateSize({ animate: false });
+    map.fitBounds(home, { padding: [10, 10], animate: false });
+  }
+  /* Grid labels from GRID_LABEL_ZOOM on: the code's community and grid numbers ("001-003"),
+     drawn as non-interactive labels at each grid's centre (the hover shows the full code). */
+  var GRID_LABEL_ZOOM = 16;
+  w.gridLabels = null;
+  function gridLabel(code) { code = String(code); return code.slice(-6, -3) + "-" + code.slice(-3); }
+  w.updateGridLabels = function (map) {
+    var drawn = [];
+    w.gridLayers.forEach(function (layer, code) { if (layer._map === map) drawn.push([layer, code]); });
+    var show = map.getZoom() >= GRID_LABEL_ZOOM && drawn.length > 0;
+    if (w.gridLabels && (!show || w.gridLabels._count !== drawn.length)) {
+      map.removeLayer(w.gridLabels);
+      w.gridLabels = null;
+    }
+    if (!show || w.gridLabels) return;
+    var group = L.layerGroup();
+    drawn.forEach(function (d) {
+      var icon = L.divIcon({ className: "grid-label", html: esc(gridLabel(d[1])), iconSize: null });
+      group.addLayer(L.marker(d[0].getCenter(), { icon: icon, interactive: false, keyboard: false }));
+    });
+    group._count = drawn.length;
+    w.gridLabels = group.addTo(map);
+  };
+  /* A click on a building (drawn above the grids from zoom 15) opens the card of the grid it
+     stands in: the click is handed to that grid's layer, whose GeoJSON reports it. */
+  function inRings(latlng, rings) {
+    var inside = false, x = latlng.lng, y = latlng.lat;
+    rings.forEach(function (ring) {
+      if (ring.length && !(ring[0] instanceof L.LatLng)) { if (inRings(latlng, ring)) inside = !inside; return; }
+      for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        var a = ring[i], b = ring[j];
+        if ((a.lat > y) !== (b.lat > y) && x < (b.lng - a.lng) * (y - a.lat) / (b.lat - a.lat) + a.lng) inside = !inside;
+      }
+    });
+    return inside;
+  }
+  w.gridAt = function (map, latlng) {
+    var found = null;
+    w.gridLayers.forEach(function (layer) {
+      if (!found && layer._map === map && layer.getBounds().contains(latlng) && inRings(latlng, layer.getLatLngs())) found = layer;
+    });
+    return found;
+  };
+  var buildingTooltip = w.feature.buildingTooltip;
+  w.feature.buildingTooltip = function (feature, layer, context) {
+    buildingTooltip(feature, layer, context);
+    layer.on("click", function (e) {
+      var grid = layer._map && w.gridAt(layer._map, e.latlng);
+      if (grid) grid.fire("click", { latlng: e.latlng, originalEvent: e.originalEvent }, true);
+    });
+  };
+  function watchGridLabels(map) {
+    if (!map || map._wanggeGridLabels) return;
+    map._wanggeGridLabels = true;
+    var update = function () { w.updateGridLabels(map); };
+    map.on("zoomend overlayadd overlayremove", update);
+    setTimeout(update, 0);
+  }
   function el(type, props) {
     return { type: type, namespace: "dash_html_components", props: props };
   }
@@ -339,16 +409,19 @@
     var s = feature.properties.share || 0;
     return { color: "#8c2d04", weight: 0.5, fillColor: "rgb(" + [255, Math.round(237 - 180 * s), Math.round(160 - 150 * s)].join(",") + ")", fillOpacity: 0.35 + 0.45 * s };
   };
+  /* features drawn per layer kind (read by the browser tests and benchmarks) */
+  w.drawn = { sectors: 0, uncovered: 0 };
   w.style.sector = function (feature) {
+    w.drawn.sectors++;
     var on = feature.properties.status === "online";
     return { color: on ? "#237804" : "#8c8c8c", weight: 0.6, fillColor: on ? "#73d13d" : "#bfbfbf", fillOpacity: on ? 0.3 : 0.25, dashArray: on ? null : "3 3", interactive: false };
   };
-  w.style.uncovered = function () { return { color: "#cf1322", weight: 4, opacity: 0.85 }; };
+  w.style.uncovered = function () { w.drawn.uncovered++; return { color: "#cf1322", weight: 4, opacity: 0.85 }; };
   w.style.track = function () { return { color: "#0050b3", weight: 3, opacity: 0.85 }; };
   /* case points carry {c: category, s: status, o: overdue}; labels are in the hideout */
-  w.feature.casePoint = function (feature, latlng) {
-    var p = feature.properties;
-    return L.circleMarker(latlng, { radius: 5, color: p.o ? "#a8071a" : "#fff", weight: p.o ? 2 : 1, fillColor: CAT[p.c] || "#595959", fillOpacity: 0.9 });
+  w.feature.casePoint = function (feature, latlng, context) {
+    var p = feature.properties, colors = (context && context.hideout && context.hideout.colors) || CAT;
+    return L.circleMarker(latlng, { radius: 5, color: p.o ? "#a8071a" : "#fff", weight: p.o ? 2 : 1, fillColor: colors[p.c] || "#595959", fillOpacity: 0.9 });
   };
   w.feature.caseTooltip = function (feature, layer, context) {
     var p = feature.properties, h = (context && context.hideout) || {};
@@ -418,6 +491,8 @@
   }, true);
   function query(state, lang) {
     var q = new URLSearchParams({ level: state.level, code: state.code, metric: state.metric });
+    if (state.period && state.period !== "30d") q.set("period", state.period);
+    if (state.category) q.set("category", state.category);
     if (lang && lang !== "zh") q.set("lang", lang);
     return "/situation?" + q.toString();
   }

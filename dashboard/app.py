@@ -8,10 +8,11 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
-from dashboard import ids
+from dashboard import api_planner, ids
 from dashboard.api import blueprint
 from dashboard.auth import init_auth
 from dashboard.guard import guard_callbacks
+from dashboard.headers import init_headers
 from dashboard.i18n import t
 from dashboard.notfound import init_not_found
 from wangge.paths import REPO_ROOT
@@ -51,10 +52,12 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.server.config["WANGGE_LOCATOR"] = Locator(store)
     app.server.config["WANGGE_ANALYTICS"] = AnalyticsService(store)
     app.server.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
+    assert api_planner.blueprint is blueprint  # the planner's routes are on the blueprint
     app.server.register_blueprint(blueprint)
     init_auth(app.server, store, settings.data_dir)
     init_not_found(app)  # after the sign-in guard: an unknown path asks for a session first
     guard_callbacks(app)  # a malformed callback request is a 400, not Dash's 500
+    init_headers(app, settings)
     app.layout = html.Div(
         [dcc.Location(id=ids.URL, refresh="callback-nav"), dash.page_container],
         className="app-root",

@@ -265,6 +265,7 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "社区户数不足一个网格",
         "en": "community below the band",
     },
+    "flag.exclave": {"zh": "飞地（与社区主体不相连）", "en": "exclave (apart from the community)"},
     "flag.undersize-piece": {"zh": "分隔片区户数不足", "en": "separated piece below the band"},
     "flag.no-integer-split": {"zh": "户数无法整分", "en": "no whole number of grids fits"},
     "flag.no-building-split": {
@@ -276,6 +277,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "one building above the band",
     },
     "flag.empty": {"zh": "无住户", "en": "no households"},
+    "flag.no-buildings": {"zh": "社区无建筑", "en": "community without buildings"},
     "flag.locked": {"zh": "锁定网格", "en": "locked grid"},
     "flag.kept": {"zh": "沿用原网格", "en": "kept from the previous version"},
     "flag.out-of-band": {"zh": "户数超出区间", "en": "out of the band"},
@@ -323,6 +325,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "notfound.text": {"zh": "找不到 {path}。", "en": "{path} was not found."},
     "notfound.home": {"zh": "返回态势地图", "en": "Back to the situation map"},
+    "login.locked": {
+        "zh": "登录失败次数过多，请 {seconds} 秒后再试",
+        "en": "Too many failed sign-ins: try again in {seconds} s",
+    },
     "error.forbidden": {
         "zh": "无权访问此页面或数据",
         "en": "You may not see this page or these data",
@@ -390,6 +396,87 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "待指挥中心在事件列表标记已阅",
         "en": "until the command centre marks it seen in the case list",
     },
+    # the planner's page (dashboard/pages/planner.py)
+    "nav.planner": {"zh": "网格规划", "en": "Grid planner"},
+    "planner.township": {"zh": "乡镇/街道", "en": "Township"},
+    "planner.community": {"zh": "社区/行政村", "en": "Community"},
+    "planner.version": {"zh": "编辑版本", "en": "Version edited"},
+    "planner.parent": {"zh": "上级版本", "en": "Parent"},
+    "planner.pick": {"zh": "历史版本（对比/发布/恢复）", "en": "Version (diff, publish, restore)"},
+    "planner.readonly": {
+        "zh": "只读：乡镇领导可查看本乡镇的网格版本",
+        "en": "Read-only: township leaders see their own township's versions",
+    },
+    "planner.help": {
+        "zh": "点击网格列表选定目标网格，再点击建筑划入该网格；按住 Shift 拖动框选；Alt+点击选取建筑所在网格；合并：先点要并入的网格，再点目标网格。",
+        "en": "Click a grid in the list to make it the target, then click buildings to give them to it; Shift-drag paints a box; Alt-click picks a building's grid; to merge, click the grid to dissolve, then the target.",
+    },
+    "planner.target": {"zh": "目标网格", "en": "Target grid"},
+    "planner.grid": {"zh": "网格", "en": "Grid"},
+    "planner.households": {"zh": "户", "en": "households"},
+    "planner.col.households": {"zh": "户数", "en": "Households"},
+    "planner.col.buildings": {"zh": "建筑", "en": "Buildings"},
+    "planner.col.flags": {"zh": "问题", "en": "Flags"},
+    "planner.col.lock": {"zh": "锁定", "en": "Lock"},
+    "planner.violations": {"zh": "待处理问题（点击定位）", "en": "Violations (click to zoom)"},
+    "planner.over": {"zh": "户数超上限", "en": "over the band"},
+    "planner.under": {"zh": "户数低于下限", "en": "under the band"},
+    "planner.noncontiguous": {"zh": "不连通", "en": "not contiguous"},
+    "planner.empty": {"zh": "空网格", "en": "empty"},
+    "planner.lock": {"zh": "锁定后重算时保持不变", "en": "kept as is by a re-run"},
+    "planner.undo": {"zh": "撤销", "en": "Undo"},
+    "planner.redo": {"zh": "重做", "en": "Redo"},
+    "planner.new_grid": {"zh": "新建网格", "en": "New grid"},
+    "planner.merge": {"zh": "并入目标网格", "en": "Merge into target"},
+    "planner.merge_pick": {"zh": "要并入的网格", "en": "Grid to merge"},
+    "planner.split": {"zh": "拆分目标网格", "en": "Split target"},
+    "planner.parts": {"zh": "份数", "en": "parts"},
+    "planner.rerun": {"zh": "锁定外重新划分", "en": "Re-run the unlocked rest"},
+    "planner.comment": {"zh": "说明", "en": "Comment"},
+    "planner.reason": {"zh": "存在问题时须填写原因", "en": "Reason (required with violations)"},
+    "planner.save": {"zh": "保存草稿", "en": "Save draft"},
+    "planner.publish": {"zh": "发布所选版本", "en": "Publish picked version"},
+    "planner.restore": {"zh": "恢复为新草稿", "en": "Restore as new draft"},
+    "planner.relocate": {"zh": "在办事件重新落格", "en": "Relocate open cases"},
+    "planner.diff": {"zh": "与所选版本对比", "en": "Diff with picked version"},
+    "planner.history": {"zh": "版本历史", "en": "Version history"},
+    "planner.touches": {"zh": "改动本社区", "en": "changed this community"},
+    "planner.saved": {
+        "zh": "已保存草稿 v{id}（移动 {moved} 栋建筑，问题 {violations} 项）",
+        "en": "Saved draft v{id} ({moved} buildings moved, {violations} violations)",
+    },
+    "planner.need_reason": {
+        "zh": "存在 {n} 项问题：保存前请填写原因",
+        "en": "{n} violations: write a reason before saving",
+    },
+    "planner.publish_reason": {
+        "zh": "v{id} 存在问题：发布前请填写原因",
+        "en": "v{id} has violations: write a reason before publishing",
+    },
+    "planner.published": {"zh": "已发布 v{id}", "en": "Published v{id}"},
+    "planner.restored": {"zh": "已恢复为新草稿 v{id}", "en": "Restored as new draft v{id}"},
+    "planner.relocated": {
+        "zh": "已重新落格 {n} 件在办事件（{m} 件换了网格）",
+        "en": "Relocated {n} open cases ({m} changed grid)",
+    },
+    "planner.diff_title": {
+        "zh": "v{a} → v{b}：移动 {n} 栋建筑，{hh} 户",
+        "en": "v{a} → v{b}: {n} buildings moved, {hh} households",
+    },
+    "planner.overlap": {
+        "zh": "户数重叠矩阵（多网合一）：{n} 栋建筑不在所属网格的主要对应网格中",
+        "en": "Household overlap with another grid layer: {n} buildings outside their grid's main counterpart",
+    },
+    "planner.diff_added": {"zh": "新增网格", "en": "Grids added"},
+    "planner.diff_removed": {"zh": "撤销网格", "en": "Grids removed"},
+    "planner.diff_changed": {"zh": "调整网格", "en": "Grids changed"},
+    "planner.moves": {"zh": "从 → 到", "en": "From → to"},
+    "planner.no_pick": {"zh": "请先选择历史版本", "en": "Pick a version first"},
+    "planner.error": {"zh": "未完成：{detail}", "en": "Not done: {detail}"},
+    "planner.status.draft": {"zh": "草稿", "en": "draft"},
+    "planner.status.published": {"zh": "已发布", "en": "published"},
+    "planner.status.archived": {"zh": "已归档", "en": "archived"},
+    "planner.pick_community": {"zh": "请选择社区", "en": "Pick a community"},
 }
 
 
@@ -402,6 +489,55 @@ ACTORS = {
     "网格员核查": "grid_worker_check",
     "上报人": "reporter",
 }
+
+
+# the situation map and drill-down (issue 13: the map answers, hot spots, honest trends)
+TEXT.update(
+    {
+        "summary.no_urban": {"zh": "无城镇网格", "en": "no urban grid"},
+        "trend.partial": {"zh": "今日(未完)", "en": "today (so far)"},
+        "legend.cases": {"zh": "事件", "en": "Cases"},
+        "legend.case_overdue": {"zh": "红框: 超期未结", "en": "red ring: open, overdue"},
+        "legend.case_cluster": {"zh": "圆内数字: 聚合的事件数", "en": "number: cases clustered"},
+        "legend.camera_online": {"zh": "监控视域(在线)", "en": "camera view (online)"},
+        "legend.camera_offline": {"zh": "监控视域(离线)", "en": "camera view (offline)"},
+        "legend.uncovered": {
+            "zh": "监控盲区道路(周边30日事件多)",
+            "en": "street no camera sees (many cases near, 30 days)",
+        },
+        "legend.grid_edge": {"zh": "网格边界", "en": "grid boundary"},
+        "legend.community_edge": {"zh": "社区/村界", "en": "community boundary"},
+        "mapcard.grid": {"zh": "网格 {code}", "en": "Grid {code}"},
+        "mapcard.households": {"zh": "户数", "en": "Households"},
+        "mapcard.worker": {"zh": "网格员", "en": "Grid worker"},
+        "mapcard.open": {"zh": "在办事件", "en": "Open cases"},
+        "mapcard.overdue": {"zh": "其中超期", "en": "of which overdue"},
+        "mapcard.cases30": {"zh": "近30日事件", "en": "Cases, 30 days"},
+        "mapcard.drill": {"zh": "进入态势研判", "en": "Open in the drill-down"},
+        "mapcard.close": {"zh": "关闭", "en": "Close"},
+        "mapcard.hint": {
+            "zh": "点击网格或事件查看详情",
+            "en": "Click a grid or a case for its card",
+        },
+        "hot.period": {"zh": "热点时段", "en": "Hot-spot period"},
+        "hot.category": {"zh": "事件类别(全部)", "en": "Case category (all)"},
+        "hot.top": {"zh": "热点网格前10", "en": "Top 10 hot-spot grids"},
+        "hot.none": {"zh": "无显著热点网格", "en": "No significant hot-spot grid"},
+        "hot.col.grid": {"zh": "网格", "en": "Grid"},
+        "hot.col.community": {"zh": "社区/村", "en": "Community"},
+        "hot.col.cases": {"zh": "事件数", "en": "Cases"},
+        "hot.col.z": {"zh": "Gi* z值", "en": "Gi* z"},
+        "hot.col.bin": {"zh": "置信度", "en": "Confidence"},
+        "hot.within.county": {
+            "zh": "Gi* 在全县网格中计算",
+            "en": "Gi* computed over the county's grids",
+        },
+        "hot.within.township": {
+            "zh": "Gi* 在本乡镇网格中计算",
+            "en": "Gi* computed over this township's grids",
+        },
+    }
+)
 
 
 def normalise_lang(lang: object, default: str = "zh") -> str:

@@ -1,6 +1,8 @@
 """The OpenAPI 3 document of ``/api/v1`` (served at ``/api/v1/openapi.json``).
 
-The document is declarative data, kept in ``dashboard/openapi.json`` (shipped as package data).
+The document is declarative data, kept in ``dashboard/openapi.json`` (shipped as package data);
+the planner's routes (:mod:`dashboard.api_planner`) are described in ``openapi_planner.json``,
+whose paths and schemas are added to it.
 :func:`document` loads it and fills in what the code owns: the API version (from the store's
 schema version), the enumerations of the case rules (:mod:`wangge.casework`), written in the
 file as ``"$name"`` markers (see :data:`MARKERS`), and the request bodies, generated from the
@@ -81,4 +83,8 @@ def _fill(node: Any) -> Any:
 
 def document() -> dict:
     """The OpenAPI 3.0 document as a new dict."""
-    return _fill(json.loads(_text()))
+    doc = json.loads(_text())
+    extra = json.loads(files("dashboard").joinpath("openapi_planner.json").read_text("utf-8"))
+    doc["paths"].update(extra["paths"])
+    doc["components"]["schemas"].update(extra["schemas"])
+    return _fill(doc)

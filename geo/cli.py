@@ -98,6 +98,25 @@ def _partition_run(args: argparse.Namespace) -> int:
         f"in band: {band['urban_in_band']}/{band['urban_grids']} urban grids; flagged: "
         f"{result.report['flagged']['count']}; seconds: {result.report['seconds_total']}"
     )
+    return _contract_outcome(result.report)
+
+
+def _contract_outcome(report: dict) -> int:
+    """Print the contract's outcome: 0 when it holds, else one line per breach kind and 3."""
+    from geo.partition.contract import breach_lines
+
+    lines = breach_lines(report)
+    for line in lines:
+        log.error("%s", line)
+        print(line, file=sys.stderr)
+    if lines:
+        return 3
+    straddling = len(report.get("contract", {}).get("straddling_buildings", []))
+    print(
+        "contract: kept (every building wholly inside its grid, polygons valid in the written "
+        f"CRS and EPSG:4326, households unchanged; {straddling} building(s) across a "
+        "community line given wholly to one)"
+    )
     return 0
 
 
@@ -126,7 +145,9 @@ def register_partition(subparsers: argparse._SubParsersAction) -> argparse.Argum
         "partition",
         help="divide communities into grids of 300-500 households (网格划分)",
         description="Divide every community into grids that follow streets, rivers and "
-        "railways, never cut a building and tile the community.",
+        "railways, never cut a building and tile the community. Exit status: 0 done, 2 bad "
+        "input, 3 written but the contract is breached (one line per kind on stderr; the "
+        "report lists every breach).",
     )
     p.add_argument("buildings", help="buildings file (GeoJSON, GPKG, SHP, Parquet, OSM PBF)")
     p.add_argument("--layer", help="layer of the buildings file")

@@ -64,3 +64,13 @@ def test_scope_constructors():
     assert not Scope.nothing().contains("420999002001")
     assert Scope.of_township("420999002000").prefix == "420999002"
     assert Scope.county().prefix == ""
+
+
+def test_the_wall_views_aggregates_and_reads_no_record():
+    wall = principal("wall")
+    assert may(wall, Action.VIEW) and may(wall, Action.LINK_SIGN_IN)
+    assert not may(wall, Action.READ) and not may(wall, Action.WRITE)
+    for role in ("county", "township", "planner", "writer"):
+        p = principal(role, "420999001000" if role == "township" else "")
+        assert may(p, Action.VIEW) and may(p, Action.READ), role
+        assert not may(p, Action.LINK_SIGN_IN), role

@@ -730,3 +730,49 @@ def test_a_path_that_is_no_page_answers_404_styled_in_the_chosen_language(server
     browser.get(server + "/no-such-page")
     WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "notfound-page")))
     assert "页面不存在" in browser.find_element(By.ID, "notfound-page").text
+
+
+def _csp_violations(driver) -> list[str]:
+    return [
+        e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]
+    ]
+
+
+def test_every_page_runs_under_the_content_security_policy(server, browser):
+    """The policy (dashboard/headers.py) is sent, and no page breaks any part of it."""
+    with urlopen(server + "/login") as resp:
+        assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    browser.get(server + "/login")
+    assert browser.find_element(By.ID, "login-submit")
+    login(browser, server)
+    for path, ready in (
+        ("/", ".leaflet-container"),
+        ("/cases", ".ag-row"),
+        ("/situation", "#sit-crumbs"),
+        ("/wall", "#kpi-reported_today"),
+    ):
+        browser.get(server + path)
+        WebDriverWait(browser, 120).until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
+        time.sleep(1)  # the page's callbacks and layers have been asked
+        assert _csp_violations(browser) == [], path
+        assert _severe_console(browser) == [], path
+
+
+def test_the_wall_link_keeps_the_operators_session_and_language(server, browser):
+    login(browser, server, username="leader001")
+    browser.get(server + "/wall?token=demo-wall-display&lang=en")
+    WebDriverWait(browser, 120).until(
+        lambda d: "Data updated" in d.find_element(By.ID, "wall-updated").text
+    )
+    assert urlparse(browser.current_url).path == "/wall" and "lang=en" in browser.current_url
+    assert "token" not in browser.current_url
+    # the wall is the county's (every township ranked), not the leader's own township's
+    layer = browser.execute_script(
+        "return fetch('/api/v1/layers/townships.geojson').then(r => r.json())"
+    )
+    assert len(layer["features"]) > 1
+    # the operator is still signed in, as themselves, in the same browser
+    browser.get(server + "/cases")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "user-label")))
+    assert urlparse(browser.current_url).path == "/cases"
+    assert _severe_console(browser) == []

@@ -1,9 +1,11 @@
 """Camera coverage on invalid grid polygons: the demo county's start-up failure, kept fixed.
 
-The published demo grids hold self-intersecting rings (a ring doubling back on a spike of
+The published demo grids held self-intersecting rings (a ring doubling back on a spike of
 vertices millimetres apart); GEOS refused to cut streets by such a grid ("TopologyException:
 side location conflict"), even with snap-rounding, and the warm-up of camera coverage failed
-for the whole county. ``tests/fixtures/cameras/invalid_grid.geojson`` holds that grid and the
+for the whole county. The grid engine now writes valid grids (``geo.partition.contract``,
+tests/test_partition_contract.py); camera coverage names an invalid grid instead of failing
+deep in GEOS. ``tests/fixtures/cameras/invalid_grid.geojson`` holds that grid and the
 two streets it broke on (see the README beside it).
 """
 
@@ -17,7 +19,7 @@ import pytest
 import shapely
 
 from geo.analytics.cameras import camera_coverage
-from geo.errors import GeoWarning
+from geo.errors import GeoWarning, InputError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cameras" / "invalid_grid.geojson"
 GRID = "420999101202010"
@@ -42,25 +44,33 @@ def test_the_fixture_still_breaks_geos(layers):
             shapely.intersection(street, grid, grid_size=0.01)
 
 
-def test_coverage_of_an_invalid_grid_repairs_it_and_says_which(layers):
+def test_an_invalid_grid_is_a_clear_error_naming_it(layers):
+    # the grid engine writes valid grids (geo.partition.contract) and imports refuse invalid
+    # ones: an invalid grid here is a defect upstream, named, never repaired in silence
     grids, streets = layers
-    grid = grids.geometry.iloc[0]
-    # a camera in the middle of the grid that sees 60 m all around
+    centre = grids.geometry.iloc[0].representative_point()
+    view = gpd.GeoDataFrame(geometry=[centre.buffer(60.0)], crs=grids.crs)
+    with pytest.raises(
+        InputError, match=rf"grids: 1 invalid grid polygon\(s\) \({GRID}: Self-inter"
+    ):
+        camera_coverage(grids, view, streets=streets)
+
+
+def test_the_repaired_grid_is_measured_like_any_other(layers):
+    grids, streets = layers
+    grid = shapely.make_valid(grids.geometry.iloc[0])
+    # make_valid keeps the area: only the spikes (no area) go
+    assert grid.area == pytest.approx(grids.geometry.iloc[0].area, rel=1e-9)
     centre = grid.representative_point()
     view = gpd.GeoDataFrame(geometry=[centre.buffer(60.0)], crs=grids.crs)
-    with pytest.warns(GeoWarning, match=rf"grids: repaired 1 invalid polygon.*'{GRID}'"):
-        cov = camera_coverage(grids, view, streets=streets)
+    cov = camera_coverage(grids.assign(geometry=[grid]), view, streets=streets)
     row = cov.iloc[0]
     assert row["grid_code"] == GRID
-    # make_valid keeps the area: only the spikes (no area) go
-    repaired = shapely.make_valid(grid)
-    assert repaired.area == pytest.approx(grid.area, rel=1e-9)
     assert row["open_m2"] == pytest.approx(grid.area, rel=1e-9)
     assert row["open_covered_m2"] == pytest.approx(
-        repaired.intersection(centre.buffer(60.0)).area, rel=1e-6
+        grid.intersection(centre.buffer(60.0)).area, rel=1e-6
     )
-    # the streets measured inside the repaired grid
-    expected = sum(s.intersection(repaired).length for s in streets.geometry)
+    expected = sum(s.intersection(grid).length for s in streets.geometry)
     assert expected > 0
     assert row["street_m"] == pytest.approx(expected, rel=1e-9)
     assert 0 <= row["street_share"] <= 1

@@ -67,6 +67,8 @@ def county(tmp_path_factory) -> dict:
     assert "county import: ok" in report
     assert "townships 2, communities 11" in report
     assert "households estimated" in report
+    # 37 buildings touch two municipalities; 36 lie across the line (one only touches it)
+    assert "36 building(s) straddle a community line" in report
     _wangge(env, "grids", "partition", "--quiet", "--comment", "first division")
     versions = json.loads(_wangge(env, "grids", "list", "--json"))
     assert [(v["id"], v["status"], v["comment"]) for v in versions] == [

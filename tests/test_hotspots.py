@@ -305,3 +305,42 @@ def test_emerging_hotspots_on_grid_polygons_with_queen():
     assert out.loc[f"G{centre:03d}", "category"] == "new_hot"
     assert out.crs == lattice.crs
     assert len(out) == N * N
+
+
+def _grid_lattice(x0: float, n: int, prefix: str, counts) -> tuple[list[dict], dict[str, int]]:
+    """An n x n lattice of 0.002-degree grids from longitude ``x0`` and their case counts."""
+    from shapely.geometry import box
+
+    rows, cases = [], {}
+    for i in range(n):
+        for j in range(n):
+            code = f"{prefix}{i:02d}{j:02d}"
+            cell = box(x0 + i * 0.002, 30 + j * 0.002, x0 + (i + 1) * 0.002, 30 + (j + 1) * 0.002)
+            rows.append({"grid_code": code, "geometry": cell})
+            cases[code] = counts(i, j)
+    return rows, cases
+
+
+def test_gi_within_a_township_shows_its_own_hot_and_cold_spots():
+    """A busy town beside a rural township: computed over the county's grids every significant
+    rural grid is cold; computed over the township's own grids (a township leader's view) its
+    busy corner is hot and its empty corner cold."""
+    import geopandas as gpd
+
+    from wangge.services.analytics import grid_hotspots
+
+    town, town_cases = _grid_lattice(114.0, 6, "A", lambda i, j: 200)
+
+    def rural(i: int, j: int) -> int:
+        return 30 if i < 3 and j < 3 else 0 if i >= 5 and j >= 5 else 8
+
+    farm, farm_cases = _grid_lattice(114.012, 8, "B", rural)
+    grids = gpd.GeoDataFrame(town + farm, crs="EPSG:4326")
+    county = grid_hotspots(grids, {**town_cases, **farm_cases})
+    county = county[county["grid_code"].str.startswith("B")]
+    own = grid_hotspots(grids[grids["grid_code"].str.startswith("B")], farm_cases)
+    assert (county["gi_bin"] < 0).any() and not (county["gi_bin"] > 0).any()
+    bins = dict(zip(own["grid_code"], own["gi_bin"], strict=True))
+    assert bins["B0101"] == 3  # the middle of the busy corner
+    assert bins["B0707"] < 0 and min(bins.values()) <= -2  # the empty corner
+    assert set(own.columns) == {"grid_code", "cases", "gi_z", "gi_bin"}

@@ -395,3 +395,21 @@ def test_the_command_exits_non_zero_and_prints_the_report(tmp_path, monkeypatch,
     path = write_county(tmp_path, communities=f["communities"])
     assert main(args) == 0
     assert "county import: ok" in capsys.readouterr().out
+
+
+def test_buildings_across_community_lines_are_noted_and_go_to_the_majority(tmp_path):
+    f = county_frames()
+    b = f["buildings"]
+    # 341122100001-30 moved across the line x = X0 + 1000: 2/3 of it in 341122100002
+    b.loc[9, "geometry"] = box(X0 + 990, Y0 + 200, X0 + 1020, Y0 + 220)
+    # 341122100001-31: 2/3 in 341122100001 (its point on surface is there too)
+    b.loc[10, "geometry"] = box(X0 + 980, Y0 + 450, X0 + 1010, Y0 + 470)
+    store = Store(tmp_path / "s.sqlite")
+    report = import_county(store, _files(write_county(tmp_path, buildings=b)))
+    note = _one(report.notes, "straddle a community line")
+    assert note.startswith("2 building(s) straddle a community line")
+    assert note.endswith(": 341122100001-30, 341122100001-31")
+    stored = store.buildings(scope=Scope.county()).set_index("building_id")["community_code"]
+    assert stored["341122100001-30"] == "341122100002"
+    assert stored["341122100001-31"] == "341122100001"
+    assert "straddle" in report.summary()

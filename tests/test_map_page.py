@@ -191,3 +191,84 @@ def test_demo_badge_only_on_the_demo_county(tmp_path):
     store.set_meta("demo_county", "20261122")
     with signed_in(app):
         assert "虚构示范数据" in " ".join(_texts(page.layout()))
+
+
+def test_a_township_without_urban_grids_says_so_instead_of_zero_percent():
+    from dashboard.components.map_layers import in_band_stat
+
+    rural = {"urban_grids": 0, "in_band": 0}
+    assert in_band_stat(rural, "zh").children[0].children == "无城镇网格"
+    assert in_band_stat(rural, "en").children[0].children == "no urban grid"
+    assert in_band_stat({"urban_grids": 4, "in_band": 1}, "zh").children[0].children == "25.0%"
+
+
+def _click(layer: str, click: dict):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from dashboard.pages import map as page
+
+    context_value.set(
+        AttributeDict(triggered_inputs=[{"prop_id": f"{layer}.n_clicks", "value": 1}])
+    )
+    grid, case = (click, None) if layer == ids.GRIDS else (None, click)
+    return page.open_card(1, 1, None, grid, case, "en")
+
+
+def _new_case(store: Store, lon: float, lat: float) -> str:
+    from wangge.casework import validate_new_case
+    from wangge.clock import utc_now
+    from wangge.services.locate import Locator
+
+    case = validate_new_case({"category": "order", "lon": lon, "lat": lat}, now=utc_now())
+    return store.create_case(case, Locator(store).locate(lon, lat), scope=Scope.county())[0][
+        "case_id"
+    ]
+
+
+def test_a_click_on_a_grid_or_a_case_opens_its_card(app):
+    store = app.server.config["WANGGE_STORE"]
+    grid = store.grids(scope=Scope.county()).iloc[0]
+    p = grid.geometry.representative_point()
+    case_id = _new_case(store, p.x, p.y)
+    with signed_in(app):
+        body, cls = _click(ids.GRIDS, {"properties": {"grid_code": grid["grid_code"]}})
+        text = " ".join(_texts(body))
+        assert cls == "panel map-card" and grid["grid_code"] in text
+        assert f"{grid['households']:,}" in text and "Open cases" in text
+        assert body.children[-1].href.startswith(f"/situation?level=grid&code={grid['grid_code']}")
+        body, cls = _click(ids.CASES, {"id": case_id, "properties": {"c": "order"}})
+        assert cls == "panel map-card" and case_id in " ".join(_texts(body))
+        # a cluster zooms in; a made-up grid or case opens nothing
+        assert _click(ids.CASES, {"id": 7, "properties": {"cluster": True}})[0] is dash_no_update()
+        assert _click(ids.GRIDS, {"properties": {"grid_code": "x' OR 1=1"}}) == (
+            None,
+            "panel map-card hidden",
+        )
+        assert _click(ids.CASES, {"id": "nope", "properties": {}})[1] == "panel map-card hidden"
+    # a township leader gets nothing of the other township's grid
+    other = store.grids(scope=Scope.county())
+    other = other[other["grid_code"].str.startswith("420999002")].iloc[0]["grid_code"]
+    with signed_in(app, "township", "420999001000"):
+        assert _click(ids.GRIDS, {"properties": {"grid_code": other}})[0] is None
+
+
+def dash_no_update():
+    import dash
+
+    return dash.no_update
+
+
+def test_the_first_view_fits_where_the_cases_are(app):
+    from wangge.services.layers import HOME_MIN_CASES
+
+    layers = app.server.config["WANGGE_LAYERS"]
+    store = app.server.config["WANGGE_STORE"]
+    # cases in one corner of the first community (the buildings span all four)
+    for i in range(HOME_MIN_CASES):
+        _new_case(store, X0 + 0.002 + 0.0001 * (i % 5), Y0 + 0.003 + 0.0001 * (i // 5))
+    layers = type(layers)(store)  # a fresh service: the first view is kept per data version
+    x0, y0, x1, y1 = layers.home_bounds(scope=Scope.county())
+    # the smallest box shown (0.005 degrees) around the cases, not the buildings' 0.04
+    assert x1 - x0 == pytest.approx(0.005) and y1 - y0 == pytest.approx(0.005)
+    assert x0 < X0 + 0.0025 < x1 and y0 < Y0 + 0.0035 < y1

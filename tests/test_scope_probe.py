@@ -193,6 +193,36 @@ API_PROBES = {
             lambda b: _upload(f"camera_id,lon,lat\n{b['camera']},{IN_A[0]},{IN_A[1]}\n", "b.csv"),
         ),
     ],
+    # the planner's routes (dashboard/api_planner.py): a township reads its own, writes nothing
+    ("GET", "/api/v1/grid-versions"): [
+        ("GET", "/api/v1/grid-versions", None),
+        ("GET", f"/api/v1/grid-versions?community={B[:9]}001", None),
+    ],
+    ("POST", "/api/v1/grid-versions"): [
+        (
+            "POST",
+            "/api/v1/grid-versions",
+            lambda b: {"parent": 1, "moves": [{"building": "B00016", "to": "new"}]},
+        )
+    ],
+    ("GET", "/api/v1/grid-versions/<int:version_id>/diff"): [
+        ("GET", "/api/v1/grid-versions/1/diff?against=1", None)
+    ],
+    ("GET", "/api/v1/grid-versions/<int:version_id>/export"): [
+        ("GET", "/api/v1/grid-versions/1/export?format=geojson", None),
+        ("GET", "/api/v1/grid-versions/1/export?format=csv", None),
+        ("GET", f"/api/v1/grid-versions/1/export?format=gpkg&community={B[:9]}001", None),
+    ],
+    ("POST", "/api/v1/grid-versions/<int:version_id>/publish"): [
+        ("POST", "/api/v1/grid-versions/1/publish", lambda b: {"reason": "x"})
+    ],
+    ("POST", "/api/v1/grid-versions/<int:version_id>/restore"): [
+        ("POST", "/api/v1/grid-versions/1/restore", lambda b: {})
+    ],
+    ("POST", "/api/v1/grid-versions/relocate-open-cases"): [
+        ("POST", "/api/v1/grid-versions/relocate-open-cases", lambda b: {})
+    ],
+    ("GET", "/api/v1/audit"): [("GET", "/api/v1/audit", None)],
 }
 #: Routes without township data.
 API_PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/openapi.json")}
@@ -320,9 +350,20 @@ def _export(b: dict):
     return cases.export_cases(1, 0, {"township": B, "window": "all"}, "zh")
 
 
-def _calls(b: dict) -> dict:
+def _map_card(layer: str, click: dict):
+    """The map's card of a clicked grid (``layer`` ids.GRIDS) or case (ids.CASES)."""
+    from dashboard.pages import map  # noqa: A004
+
+    context_value.set(
+        AttributeDict(triggered_inputs=[{"prop_id": f"{layer}.n_clicks", "value": 1}])
+    )
+    grid, case = (click, None) if layer == ids.GRIDS else (None, click)
+    return map.open_card(1, 1, None, grid, case, "zh")
+
+
+def callback_calls(b: dict) -> dict:
     """Every server-side Dash callback, called as township B's data would be asked for."""
-    from dashboard.pages import cases, map, situation, wall  # noqa: A004
+    from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
     rows = {"startRow": 0, "endRow": 500}
     state = {"level": "township", "code": A, "metric": "per100", "lang": "zh"}
@@ -340,6 +381,10 @@ def _calls(b: dict) -> dict:
             CAMERA_LAYERS, None, None, "zh"
         ),
         (map.__name__, "show_track"): lambda: map.show_track(b["worker"], day, "zh"),
+        (map.__name__, "open_card"): lambda: [
+            _map_card(ids.GRIDS, {"properties": {"grid_code": f"{B[:9]}001001"}}),
+            _map_card(ids.CASES, {"id": b["case"], "properties": {"c": "order"}}),
+        ],
         (cases.__name__, "get_rows"): lambda: (
             cases.get_rows(rows, {"window": "all"}, "zh"),
             cases.get_rows(rows, {"township": B, "window": "all"}, "zh"),
@@ -364,6 +409,33 @@ def _calls(b: dict) -> dict:
             )
         ],
         (wall.__name__, "refresh_wall"): lambda: wall.refresh_wall(0, 1.0, None, {"lang": "zh"}),
+        (planner.__name__, "pick_township"): lambda: planner.pick_township(
+            B, {"lang": "zh", "community": f"{B[:9]}001"}
+        ),
+        (planner.__name__, "load_community"): lambda: planner.load_community(
+            f"{B[:9]}001", 1, {"lang": "zh"}
+        ),
+        (planner.__name__, "act"): lambda: (
+            [
+                planner.act(
+                    {"op": op, "community": f"{B[:9]}001", "version": 1, "picked": 1, "moves": []},
+                    {"lang": "zh"},
+                )
+                for op in ("diff", "save", "publish")
+            ]
+            + [  # a leader in their own community may diff but not write
+                planner.act(
+                    {
+                        "op": "save",
+                        "community": f"{A[:9]}001",
+                        "version": 1,
+                        "moves": [],
+                        "picked": 1,
+                    },
+                    {"lang": "zh"},
+                )
+            ]
+        ),
     }
 
 
@@ -376,7 +448,7 @@ def test_every_dash_callback_has_a_probe(env):
         if fn is not None and fn.__module__.startswith("dashboard."):  # not Dash's own
             registered.add((fn.__module__, fn.__name__))
     with signed_in(app, "township", A):
-        assert registered == set(_calls(b))
+        assert registered == set(callback_calls(b))
 
 
 def _text(value) -> str:
@@ -386,7 +458,7 @@ def _text(value) -> str:
 def test_dash_callbacks_give_a_township_leader_nothing_of_another_township(env):
     app, store, _, b = env
     with signed_in(app, "township", A):
-        calls = _calls(b)
+        calls = callback_calls(b)
         for key, call in calls.items():
             text = _text(call())
             for mark in b_marks(b):
@@ -406,7 +478,7 @@ def test_dash_callbacks_give_a_township_leader_nothing_of_another_township(env):
 
 
 def test_page_layouts_give_a_township_leader_nothing_of_another_township(env):
-    from dashboard.pages import cases, map, situation, wall  # noqa: A004
+    from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
     app, _, _, b = env
     with signed_in(app, "township", A):
@@ -417,6 +489,7 @@ def test_page_layouts_give_a_township_leader_nothing_of_another_township(env):
             situation.layout(level="grid", code=f"{B[:9]}001001"),
             situation.layout(level="county"),
             wall.layout(),
+            planner.layout(community=f"{B[:9]}001"),
         ):
             text = str(layout)
             for mark in b_marks(b):
@@ -425,13 +498,20 @@ def test_page_layouts_give_a_township_leader_nothing_of_another_township(env):
 
 @pytest.mark.parametrize("scope", ["420999009000", "4209990010"])
 def test_pages_and_callbacks_give_a_leader_of_no_real_township_nothing(env, scope):
-    from dashboard.pages import cases, map, situation, wall  # noqa: A004
+    from dashboard.pages import cases, map, planner, situation, wall  # noqa: A004
 
     app, _, _, b = env
     with signed_in(app, "township", scope):
-        for layout in (map.layout(), cases.layout(), situation.layout(), wall.layout()):
+        layouts = (
+            map.layout(),
+            cases.layout(),
+            situation.layout(),
+            wall.layout(),
+            planner.layout(),
+        )
+        for layout in layouts:
             assert t("error.forbidden", "zh") in str(layout), str(layout)[:200]
-        for key, call in _calls(b).items():
+        for key, call in callback_calls(b).items():
             with pytest.raises(PreventUpdate):
                 call()
                 pytest.fail(f"{key} answered")
@@ -440,7 +520,7 @@ def test_pages_and_callbacks_give_a_leader_of_no_real_township_nothing(env, scop
 def test_a_wall_screen_gets_no_answer_from_other_pages_callbacks(env):
     app, _, _, b = env
     with signed_in(app, "wall"):
-        for (module, name), call in _calls(b).items():
+        for (module, name), call in callback_calls(b).items():
             if name == "refresh_wall":
                 continue
             with pytest.raises(PreventUpdate):

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 from conftest import load_tiny_county, signed_in
+from dash.exceptions import PreventUpdate
 
 from dashboard.app import create_app
 from wangge.access import Scope
@@ -110,7 +111,8 @@ def test_a_drill_down_updates_the_page_in_place(app):
     with signed_in(app):
         out = situation.navigate([], click, "per100", state)
     new, crumbs, kpis, detail, trend, cats, legend, viewport, children, hideout = out[:10]
-    assert new == {**state, "level": "township", "code": "420999002000"}
+    hot = {"period": "30d", "category": None}  # the hot-spot choices' defaults
+    assert new == {**state, "level": "township", "code": "420999002000", **hot}
     assert "青石镇" in str(crumbs) and "社区/村排名" in str(detail)
     assert {f["id"] for f in children["features"]} == {"420999002001", "420999002002"}
     assert set(hideout["values"]) == {"420999002001", "420999002002"}
@@ -221,3 +223,77 @@ def test_figures_follow_new_cases_without_waiting_for_them(app):
         assert time.monotonic() < deadline, "the cube was not refreshed"
         time.sleep(0.1)
     assert service.FINGERPRINT_TTL <= 5
+
+
+def test_today_is_drawn_as_partial_not_as_a_false_drop(app):
+    from dashboard.components.trend import daily_lines
+    from dashboard.pages.wall import trend_figure
+
+    now = pd.Timestamp("2026-12-06 03:00", tz="UTC")  # 11:00 in the county
+    days = pd.date_range("2026-12-01", "2026-12-06", freq="D", tz="Asia/Shanghai")
+    trend = pd.DataFrame({"day": days, "reported": [9, 8, 9, 10, 9, 2], "closed": [1] * 6})
+    series = (("reported", "reported", "#f00"),)
+    traces, notes = daily_lines(trend, series, "en", now=now)
+    solid, partial = traces
+    assert solid["x"][-1] == "2026-12-05" and solid["y"] == [9, 8, 9, 10, 9]
+    assert partial["x"] == ["2026-12-05", "2026-12-06"] and partial["y"] == [9, 2]
+    assert partial["line"]["dash"] == "dot" and partial["showlegend"] is False
+    assert [n["text"] for n in notes] == ["today (so far)"] and notes[0]["x"] == "2026-12-06"
+    # a window that ended yesterday has no partial day
+    traces, notes = daily_lines(trend, series, "en", now=now + pd.Timedelta(days=1))
+    assert len(traces) == 1 and traces[0]["y"][-1] == 2 and notes == []
+    # the charts of the drill-down and the wall (the same figure) end today as partial
+    today = pd.Timestamp.now(tz="Asia/Shanghai").normalize()
+    figure = trend_figure(trend.assign(day=pd.date_range(end=today, periods=6, freq="D")), "zh")
+    assert [t["line"].get("dash") for t in figure["data"]] == [None, "dot", None, "dot"]
+    assert figure["layout"]["annotations"][0]["text"] == "今日(未完)"
+
+
+def test_hot_spot_choices_travel_in_the_state(app):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from dashboard import ids
+    from dashboard.pages import situation
+
+    state = {"level": "county", "code": "420999000000", "metric": "gi", "lang": "en"}
+
+    def change(prop: str, value):
+        context_value.set(
+            AttributeDict(triggered_inputs=[{"prop_id": f"{prop}.value", "value": value}])
+        )
+        period = value if prop == ids.SIT_HOT_PERIOD else None
+        category = value if prop == ids.SIT_HOT_CATEGORY else None
+        return situation.navigate(None, None, "gi", state, period, category)
+
+    with signed_in(app):
+        out = change(ids.SIT_HOT_PERIOD, "7d")
+        assert out[0]["period"] == "7d" and out[-1] == "hot-choices"
+        assert "Top 10 hot-spot grids" in str(out[3]) and "county's grids" in str(out[3])
+        out = change(ids.SIT_HOT_CATEGORY, "sanitation")
+        assert out[0]["category"] == "sanitation" and out[0]["period"] == "30d"
+        # made-up values fall back to the defaults, which is no change at all
+        with pytest.raises(PreventUpdate):
+            change(ids.SIT_HOT_PERIOD, "1y; drop")
+        state["metric"] = "per100"
+        out = change(ids.SIT_HOT_CATEGORY, "order")
+        assert out[-1] == "hot-choices hidden"  # shown with the Gi* metric only
+    with signed_in(app, "township", scope="420999001000"):
+        state["metric"] = "gi"
+        out = change(ids.SIT_HOT_PERIOD, "90d")
+        assert "this township's grids" in str(out[3])
+
+
+def test_top_hot_grids_are_significant_hottest_first():
+    from wangge.services.metrics import hot_grids
+
+    hot = pd.DataFrame(
+        {
+            "grid_code": ["A1", "A2", "A3", "B1", "A4"],
+            "cases": [5, 9, 1, 50, 7],
+            "gi_z": [2.0, 3.1, -2.5, 4.0, 1.2],
+            "gi_bin": [2, 3, -2, 3, 0],
+        }
+    )
+    assert list(hot_grids(hot, prefix="A")["grid_code"]) == ["A2", "A1"]
+    assert list(hot_grids(hot, n=1)["grid_code"]) == ["B1"]

@@ -4,7 +4,8 @@ A :class:`Principal` is whoever asks: a signed-in user (county command centre, t
 planner, wall display) or an API token (the same roles plus ``writer``, a system that reports
 cases). Every decision about it is taken here and nowhere else:
 
-- :func:`may` answers whether the principal's role may do an :class:`Action` at all;
+- :func:`may` answers whether the principal's role may do an :class:`Action` at all (``VIEW``
+  aggregates and map layers, ``READ`` records, ``WRITE``, ``EDIT_GRIDS``, ``LINK_SIGN_IN``);
 - :func:`may_open` whether it may open a page of the dashboard, :func:`home` the page it lands
   on;
 - :attr:`Principal.scope` is the :class:`Scope` of data it may see. Every store query that
@@ -26,6 +27,9 @@ False
 Scope(township=None, empty=True)
 >>> may(leader, Action.WRITE), may_open(leader, "/wall")
 (True, True)
+>>> wall = Principal("screen", "wall")
+>>> may(wall, Action.VIEW), may(wall, Action.READ), may_open(wall, "/cases")
+(True, False, False)
 """
 
 from __future__ import annotations
@@ -56,9 +60,11 @@ class OutOfScope(PermissionError):
 class Action(StrEnum):
     """What a principal may ask to do."""
 
-    READ = "read"  #: operational data: cases, cameras, patrols, map layers, KPIs
+    VIEW = "view"  #: aggregates and the map's layers: KPIs, rankings, boundaries (the wall's)
+    READ = "read"  #: operational records: cases and their details, cameras, GPS tracks, buildings
     WRITE = "write"  #: cases and their transitions, cameras, heartbeats, GPS fixes, imports
     EDIT_GRIDS = "edit_grids"  #: draft, save and publish grid versions
+    READ_GRID_VERSIONS = "read_grid_versions"  #: list, diff and export grid versions
     LINK_SIGN_IN = "link_sign_in"  #: a token in a page's address signs a screen in (the wall)
 
 
@@ -71,11 +77,19 @@ class _Rules:
 
 #: Each role's rules. ``writer`` exists for API tokens only (it has no pages).
 _ROLE_RULES: dict[str, _Rules] = {
-    "county": _Rules(frozenset(Action), None),
-    "township": _Rules(frozenset({Action.READ, Action.WRITE}), None, township_bound=True),
-    "planner": _Rules(frozenset({Action.READ, Action.EDIT_GRIDS}), None),
-    "writer": _Rules(frozenset({Action.READ, Action.WRITE}), frozenset()),
-    "wall": _Rules(frozenset({Action.READ, Action.LINK_SIGN_IN}), frozenset({"/wall"})),
+    # a token in a page's address signs in a wall screen only, never a county browser
+    "county": _Rules(frozenset(Action) - {Action.LINK_SIGN_IN}, None),
+    "township": _Rules(
+        frozenset({Action.VIEW, Action.READ, Action.WRITE, Action.READ_GRID_VERSIONS}),
+        None,
+        township_bound=True,
+    ),
+    "planner": _Rules(
+        frozenset({Action.VIEW, Action.READ, Action.EDIT_GRIDS, Action.READ_GRID_VERSIONS}), None
+    ),
+    "writer": _Rules(frozenset({Action.VIEW, Action.READ, Action.WRITE}), frozenset()),
+    # the wall display reads its own aggregates only: no case, camera or worker record
+    "wall": _Rules(frozenset({Action.VIEW, Action.LINK_SIGN_IN}), frozenset({"/wall"})),
 }
 
 #: Every role a user or a token may have.

@@ -99,6 +99,32 @@ def _user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_change(args: argparse.Namespace) -> int:
+    """``wangge user passwd|set|disable|logout``: each ends the user's sessions."""
+    import getpass
+
+    from wangge.settings import Settings
+    from wangge.store import Store, StoreError
+
+    store = Store(Settings.from_env().db_path)
+    store.migrate()
+    try:
+        if args.user_command == "passwd":
+            password = args.password or getpass.getpass(f"new password for {args.username}: ")
+            store.set_password(args.username, password)
+        elif args.user_command == "set":
+            store.set_role(args.username, args.role, scope=args.scope or "")
+        elif args.user_command == "disable":
+            store.disable_user(args.username)
+        else:
+            store.end_sessions(args.username)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"user {args.username}: {args.user_command} done; every session of the user ended")
+    return 0
+
+
 def _token_create(args: argparse.Namespace) -> int:
     from wangge.settings import Settings
     from wangge.store import Store
@@ -309,6 +335,20 @@ def _admin_commands(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--name", help="display name")
     add.add_argument("--password", help="(default: asked for)")
     add.set_defaults(func=_user_add)
+    passwd = user_sub.add_parser("passwd", help="change a password (ends the user's sessions)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password", help="(default: asked for)")
+    change = user_sub.add_parser("set", help="change a role and scope (ends the user's sessions)")
+    change.add_argument("username")
+    change.add_argument("--role", required=True, choices=["county", "township", "planner", "wall"])
+    change.add_argument("--scope", help="township code (role township)")
+    for name, text in (
+        ("disable", "stop a user from signing in (ends the user's sessions)"),
+        ("logout", "end every session of a user"),
+    ):
+        user_sub.add_parser(name, help=text).add_argument("username")
+    for name in ("passwd", "set", "disable", "logout"):
+        user_sub.choices[name].set_defaults(func=_user_change)
     token = sub.add_parser("token", help="API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="a new bearer token, printed once")
@@ -485,6 +525,9 @@ def _grids_run(args: argparse.Namespace) -> int:
         elif args.grids_command == "publish":
             grids.publish_grid_version(store, args.id)
             print(f"grid version {args.id} published")
+        elif args.format in ("pdf", "html"):
+            out = _grids_atlas(store, args)
+            print(f"grid version {args.id}: {out}")
         else:
             out = grids.export_grid_version(
                 store, args.id, args.format, args.out, encoding=args.encoding
@@ -498,6 +541,22 @@ def _grids_run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _grids_atlas(store, args: argparse.Namespace):
+    """``wangge grids export --format pdf|html``: the printed atlas or the offline map."""
+    from wangge.services import atlas
+
+    if args.format == "pdf":
+        return atlas.export_atlas(
+            store,
+            args.id,
+            args.out,
+            community=args.community,
+            paper=args.paper,
+            progress=not args.quiet,
+        )
+    return atlas.export_html_map(store, args.id, args.out, community=args.community)
 
 
 def _grids_list(args: argparse.Namespace) -> int:
@@ -545,9 +604,19 @@ def _grids_commands(sub: argparse._SubParsersAction) -> None:
     pub.set_defaults(func=_grids_run)
     exp = grids_sub.add_parser("export", help="write a version's grids to a file")
     exp.add_argument("id", type=int)
-    exp.add_argument("--format", required=True, choices=["gpkg", "geojson", "shp"])
+    exp.add_argument(
+        "--format",
+        required=True,
+        choices=["gpkg", "geojson", "shp", "pdf", "html"],
+        help="pdf: the printed atlas (挂图); html: an interactive map that works offline",
+    )
     exp.add_argument("--out", required=True, metavar="PATH")
     exp.add_argument("--encoding", help="Shapefile DBF encoding, e.g. GBK (default: UTF-8)")
+    exp.add_argument("--community", metavar="CODE", help="pdf/html: only this community")
+    exp.add_argument(
+        "--paper", choices=["a4", "a3"], default="a4", help="pdf: paper size (default: a4)"
+    )
+    exp.add_argument("--quiet", action="store_true", help="pdf: no progress output")
     exp.set_defaults(func=_grids_run)
 
 
@@ -580,6 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except (ValueError, OSError, LookupError, RuntimeError) as exc:

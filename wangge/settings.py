@@ -10,6 +10,7 @@
 | ``WANGGE_LANG`` | default interface language, ``zh`` or ``en`` | ``zh`` |
 | ``WANGGE_DEMO_SEED`` | seed of the built-in demo county | ``20261122`` |
 | ``WANGGE_WALL_REFRESH`` | seconds between wall display refreshes | ``15`` |
+| ``WANGGE_SECURE_COOKIES`` | ``1``: the session cookies are sent over HTTPS only (``Secure``; set it when the dashboard is served behind TLS); ``0``: also over plain HTTP | ``0`` |
 | ``WANGGE_DEMO_FEED`` | ``1``: the served app keeps the demo county moving (new cases, case handling, camera heartbeats, patrol GPS; :mod:`wangge.demo.feed`); ``0``: off. Only ever runs on a store set up as the demo county | ``1`` |
 """
 
@@ -36,6 +37,7 @@ class Settings:
     demo_seed: int = 20261122
     wall_refresh: int = 15
     demo_feed: bool = True
+    secure_cookies: bool = False
     boundaries_dir: Path = REPO_ROOT / "data" / "boundaries" / "demo"
 
     @property
@@ -67,6 +69,7 @@ class Settings:
             demo_seed=int(env.get("WANGGE_DEMO_SEED", "20261122")),
             wall_refresh=_positive(env.get("WANGGE_WALL_REFRESH", "15"), "WANGGE_WALL_REFRESH"),
             demo_feed=_switch(env.get("WANGGE_DEMO_FEED", "1"), "WANGGE_DEMO_FEED"),
+            secure_cookies=_switch(env.get("WANGGE_SECURE_COOKIES", "0"), "WANGGE_SECURE_COOKIES"),
         )
 
 

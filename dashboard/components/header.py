@@ -24,6 +24,7 @@ NAV = (
     ("/", "nav.map"),
     ("/situation", "nav.situation"),
     ("/cases", "nav.cases"),
+    ("/planner", "nav.planner"),
     ("/wall", "nav.wall"),
 )
 

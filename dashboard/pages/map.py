@@ -19,18 +19,23 @@ from dash import (
     State,
     callback,
     clientside_callback,
+    ctx,
     dcc,
     html,
 )
 from flask import current_app
 
 from dashboard import ids
+from dashboard.api import public_case
 from dashboard.auth import current_scope, may_open_page, page_callback
-from dashboard.components.geojson import fitted_view, from_display
+from dashboard.components.case_detail import case_detail
+from dashboard.components.geojson import display_bounds, fitted_view, from_display
 from dashboard.components.header import county_page_title, header, message_page
 from dashboard.components.map_layers import (
     buildings_hint,
     households_legend,
+    map_card,
+    operational_legend,
     operational_overlays,
     reference_overlays,
     summary_stats,
@@ -58,6 +63,7 @@ def _summary(lang: str, summary: dict) -> html.Div:
             html.Div(summary_stats(summary, lang), className="stats"),
             None if summary["grids"] else html.Div(t("summary.no_grids", lang), className="muted"),
             *_legend(lang, band),
+            operational_legend(lang),
             buildings_hint(lang),
         ],
     )
@@ -80,9 +86,15 @@ def _legend(lang: str, band: tuple[int, int]) -> list:
 def _county_map(home: tuple, summary: dict, settings, lang: str) -> dl.Map:
     """The map, opened on ``home`` (where people live and cases are; :meth:`home_bounds`)."""
     band = (summary["band_min"], summary["band_max"])
-    overlays = [*reference_overlays(lang, band), *operational_overlays(lang)]
+    # the first view is fitted again in the browser to the map's real size (a 4K screen, a
+    # phone) once the grids are drawn: at the map's creation its box is not laid out yet
+    home_bounds = display_bounds(*home)
+    overlays = [*reference_overlays(lang, band, home_bounds), *operational_overlays(lang)]
     control = dl.LayersControl(
         [*tile_base(settings, lang), *overlays],
+        # dash-leaflet 1.1.3 reads ``overlays`` when one is switched off: left undefined, the
+        # first switch-off throws in the browser and the callbacks never hear of it
+        overlays=[o.name for o in overlays if o.checked],
         collapsed=True,
         position="topright",
         id=ids.MAP_LAYERS,
@@ -123,8 +135,23 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                     _county_map(layers.home_bounds(scope=current_scope()), summary, settings, lang),
                     _summary(lang, summary),
                     _controls(lang),
+                    _card(lang),
                 ],
             ),
+        ],
+    )
+
+
+def _card(lang: str) -> html.Div:
+    """The card of a grid or case clicked on the map (filled by :func:`open_card`)."""
+    return html.Div(
+        className="panel map-card hidden",
+        id=ids.MAP_CARD,
+        children=[
+            html.Button(
+                "×", id=ids.MAP_CARD_CLOSE, className="card-close", title=t("mapcard.close", lang)
+            ),
+            html.Div(id=ids.MAP_CARD_BODY),
         ],
     )
 
@@ -256,14 +283,31 @@ def show_cases(window, category, status, zoom, bounds, lang):
     """Cases of the time window, category and status, as points or, past :data:`MAX_POINTS`
     in the view (the viewport counts from zoom 14 on), as bins
     (:func:`wangge.services.mapdata.case_layers`)."""
-    points, bins, total = mapdata.case_layers(
-        current_app.config["WANGGE_STORE"],
+    cfg, scope, filters = (
+        current_app.config,
+        current_scope(),
         _case_filters(window, category, status),
-        scope=current_scope(),
-        resolution=_h3_resolution(zoom),
-        bbox=_box(bounds) if bounds and (zoom or 0) >= 14 else None,
-        max_points=MAX_POINTS,
     )
+    bbox = _box(bounds) if bounds and (zoom or 0) >= 14 else None
+    resolution = _h3_resolution(zoom)
+
+    limit = MAX_POINTS
+
+    def compute():
+        return mapdata.case_layers(
+            cfg["WANGGE_STORE"],
+            filters,
+            scope=scope,
+            resolution=resolution,
+            bbox=bbox,
+            max_points=limit,
+        )
+
+    # the same filters again (back to a window seen a moment ago) while no case changed, within
+    # the minute (cases turn overdue as time passes)
+    fingerprint = cfg["WANGGE_ANALYTICS"].fingerprint()
+    key = f"cases|{scope!r}|{sorted(filters.items())}|{resolution}|{bbox}|{limit}|{local_now():%H%M}|{fingerprint}"
+    points, bins, total = cfg["WANGGE_ANALYTICS"].recent(key, compute)
     return points, bins, t("cases.count", normalise_lang(lang), n=f"{total:,}")
 
 
@@ -306,7 +350,7 @@ def grid_values(_tick):
     rebuild of the layer, which dash-leaflet does on every ``hideout`` change."""
     cfg = current_app.config
     grids = cfg["WANGGE_STORE"].grids(scope=current_scope()).drop(columns="geometry")
-    return mapdata.grid_metric_values(cfg["WANGGE_ANALYTICS"], grids)
+    return mapdata.grid_metric_values(cfg["WANGGE_ANALYTICS"], grids, scope=current_scope())
 
 
 clientside_callback(
@@ -369,3 +413,42 @@ def show_track(worker, day, lang):
     minutes = f"{n['minutes']:.0f}"
     status = t("ctl.track_summary", lang, n=n["sessions"], minutes=minutes, fixes=n["fixes"])
     return track, status
+
+
+@callback(
+    Output(ids.MAP_CARD_BODY, "children"),
+    Output(ids.MAP_CARD, "className"),
+    Input(ids.GRIDS, "n_clicks"),
+    Input(ids.CASES, "n_clicks"),
+    Input(ids.MAP_CARD_CLOSE, "n_clicks"),
+    State(ids.GRIDS, "clickData"),
+    State(ids.CASES, "clickData"),
+    State(ids.LANG_STORE, "data"),
+    prevent_initial_call=True,
+)
+@page_callback("/")
+def open_card(_grids_n, _cases_n, _close, grid_click, case_click, lang):
+    """A click on a grid opens its card (:func:`wangge.services.mapdata.grid_card`), a click on
+    a case its detail (as the case list shows it); the close button hides the card. Grids and
+    cases outside the user's scope open nothing. Triggered by the clicks' count, so a second
+    click on the same grid after closing opens it again (its clickData does not change)."""
+    lang, cfg = normalise_lang(lang), current_app.config
+    trigger, hidden = ctx.triggered_id, "panel map-card hidden"
+    click = grid_click if trigger == ids.GRIDS else case_click
+    if trigger not in (ids.GRIDS, ids.CASES) or not isinstance(click, dict):
+        return None, hidden
+    props = click.get("properties") or {}
+    if trigger == ids.GRIDS:
+        card = mapdata.grid_card(
+            cfg["WANGGE_STORE"],
+            cfg["WANGGE_ANALYTICS"],
+            props.get("grid_code"),
+            scope=current_scope(),
+        )
+        return (map_card(card, lang), "panel map-card") if card else (None, hidden)
+    if props.get("cluster") or not isinstance(click.get("id"), str):
+        return dash.no_update, dash.no_update  # a cluster zooms in
+    case = cfg["WANGGE_STORE"].get_case(click["id"], scope=current_scope())
+    if case is None:
+        return None, hidden
+    return case_detail(public_case(case), lang), "panel map-card"

@@ -41,8 +41,9 @@ from dashboard.components.geojson import display_point, geojson
 from dashboard.components.header import header, message_page
 from dashboard.i18n import flags_label, label, labels, normalise_lang, page_title, t
 from dashboard.pages.wall import category_figure, trend_figure
+from wangge.casework import CATEGORIES
 from wangge.services.layers import feature_collection, fit_zoom
-from wangge.services.metrics import unit_view
+from wangge.services.metrics import hot_grids, unit_view
 
 dash.register_page(__name__, path="/situation", name="situation", title=page_title("nav.situation"))
 
@@ -50,6 +51,8 @@ style = Namespace("wangge", "style")
 feature = Namespace("wangge", "feature")
 
 METRICS = ("per100", "overdue", "patrol", "camera", "gi")
+#: The hot-spot periods offered (local days of cases Gi* counts).
+HOT_PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 CHILD_LEVEL = {"county": "township", "township": "community", "community": "grid"}
 LIGHT = {
     "paper_bgcolor": "#ffffff",
@@ -190,7 +193,13 @@ def _grid_card(view, lang: str) -> html.Div:
 EMPTY = {"type": "FeatureCollection", "features": []}
 
 
-def _map_props(view, metric: str, lang: str) -> dict:
+def _hot(hot: dict | None) -> dict:
+    """Hot-spot choices of the state (period, category) as :meth:`hotspots` arguments."""
+    hot = hot or {}
+    return {"days": HOT_PERIODS.get(hot.get("period"), 30), "category": hot.get("category")}
+
+
+def _map_props(view, metric: str, lang: str, hot: dict | None = None) -> dict:
     """What the map shows for ``view``: its children coloured by ``metric`` (or its grids by Gi*
     bin), or at grid level the grid and its buildings; and the viewport that fits the unit."""
     store = current_app.config["WANGGE_STORE"]
@@ -217,7 +226,8 @@ def _map_props(view, metric: str, lang: str) -> dict:
         "buildings": EMPTY,
     }
     if metric == "gi":
-        hot = current_app.config["WANGGE_ANALYTICS"].hotspots()
+        # Gi* over the grids of the user's scope: a township leader's own township
+        spots = current_app.config["WANGGE_ANALYTICS"].hotspots(scope=scope, **_hot(hot))
         grids = store.grids(scope=scope)
         if view.level == "grid":
             grids = grids[grids["grid_code"] == view.code]
@@ -228,7 +238,7 @@ def _map_props(view, metric: str, lang: str) -> dict:
                 )
             ]
         grids = grids.merge(
-            hot[["grid_code", "gi_bin", "cases"]], on="grid_code", how="left"
+            spots[["grid_code", "gi_bin", "cases"]], on="grid_code", how="left"
         ).fillna({"gi_bin": 0, "cases": 0})
         props["gi"] = _json(
             feature_collection(grids, ["grid_code", "gi_bin", "cases"], id_column="grid_code")
@@ -281,18 +291,26 @@ def _map(props: dict, lang: str) -> dl.Map:
         children=[
             geojson(url="/api/v1/layers/roads.geojson", style=style("road"), interactive=False),
             geojson(url="/api/v1/layers/water.geojson", style=style("water"), interactive=False),
-            geojson(
-                id=ids.SIT_GI,
-                data=props["gi"],
-                style=style("giBin"),
-                onEachFeature=feature("giTooltip"),
-            ),
-            geojson(
-                id=ids.SIT_CHILDREN,
-                data=props["children"],
-                style=style("metric"),
-                hideout=props["hideout"],
-                onEachFeature=feature("unitName"),
+            # the units' colours above the streets (fetched by URL, the roads would otherwise
+            # draw last, over the hot spots): a pane of their own, above the overlay pane
+            dl.Pane(
+                name="sit-units",
+                style={"zIndex": 450},
+                children=[
+                    geojson(
+                        id=ids.SIT_GI,
+                        data=props["gi"],
+                        style=style("giBin"),
+                        onEachFeature=feature("giTooltip"),
+                    ),
+                    geojson(
+                        id=ids.SIT_CHILDREN,
+                        data=props["children"],
+                        style=style("metric"),
+                        hideout=props["hideout"],
+                        onEachFeature=feature("unitName"),
+                    ),
+                ],
             ),
             geojson(id=ids.SIT_SHAPE, data=props["shape"], style=style("selectedGrid")),
             geojson(
@@ -329,14 +347,54 @@ def _crumbs(view, metric: str, lang: str) -> list:
     return crumbs
 
 
-def _detail(view, metric: str, lang: str) -> html.Div:
-    """The grid card at grid level, otherwise the children ranked by ``metric``."""
+def _detail(view, metric: str, lang: str, hot: dict | None = None) -> html.Div:
+    """The grid card at grid level, otherwise the children ranked by ``metric``; with the Gi*
+    metric also the unit's ten hottest grids."""
     if view.grid is not None:
         return _grid_card(view, lang)
-    return html.Div(
-        [html.H3(t(f"sit.children.{view.level}", lang)), _ranking(view, metric, lang)],
-        className="sit-section",
+    parts = [html.H3(t(f"sit.children.{view.level}", lang)), _ranking(view, metric, lang)]
+    if metric == "gi":
+        parts.extend(_hot_list(view, lang, hot))
+    return html.Div(parts, className="sit-section")
+
+
+def _hot_list(view, lang: str, hot: dict | None) -> list:
+    """The top-10 hot-spot grids of ``view``'s unit, Gi* computed over the user's scope."""
+    scope = current_scope()
+    spots = current_app.config["WANGGE_ANALYTICS"].hotspots(scope=scope, **_hot(hot))
+    prefix = {"county": "", "township": view.code[:9]}.get(view.level, view.code)
+    top = hot_grids(spots, prefix=prefix)
+    names = dict(
+        current_app.config["WANGGE_STORE"]
+        .admin_units("community", scope=scope)[["code", "name"]]
+        .itertuples(index=False)
     )
+    within = "county" if scope.county_wide else "township"
+    head = [
+        html.H3(t("hot.top", lang)),
+        html.Div(t(f"hot.within.{within}", lang), className="muted"),
+    ]
+    if top.empty:
+        return [*head, html.Div(t("hot.none", lang), className="muted", id=ids.SIT_HOT_TOP)]
+    cols = ("grid", "community", "cases", "z", "bin")
+    rows = [
+        html.Tr(
+            [
+                html.Td(_go(r.grid_code, "grid", r.grid_code, "gi", lang)),
+                html.Td(names.get(r.grid_code[:12], r.grid_code[:12])),
+                html.Td(_fmt(r.cases, "int")),
+                html.Td(f"{r.gi_z:.2f}"),
+                html.Td(t(f"sit.gi.{r.gi_bin}", lang), className=f"gi gi{r.gi_bin}"),
+            ]
+        )
+        for r in top.itertuples()
+    ]
+    table = html.Table(
+        [html.Thead(html.Tr([html.Th(t(f"hot.col.{c}", lang)) for c in cols])), html.Tbody(rows)],
+        className="rank-table hot-table",
+        id=ids.SIT_HOT_TOP,
+    )
+    return [*head, table]
 
 
 def _figures(view, lang: str):
@@ -360,6 +418,8 @@ def layout(
     level: str | None = None,
     code: str | None = None,
     metric: str | None = None,
+    period: str | None = None,
+    category: str | None = None,
     **_query,
 ) -> html.Div:
     settings = current_app.config["WANGGE_SETTINGS"]
@@ -370,16 +430,20 @@ def layout(
     if current_app.config["WANGGE_STORE"].published_grid_version() is None:
         return message_page(lang, "/situation", "error.not_ready")
     view = _view(level, code)
-    state = {"level": view.level, "code": view.code, "metric": metric, "lang": lang}
+    state = _clean_state(
+        {"level": view.level, "code": view.code, "metric": metric, "lang": lang}
+        | {"period": period, "category": category}
+    )
+    props = _map_props(view, metric, lang, state)
     body = [
         html.Div(
             [
-                _map(_map_props(view, metric, lang), lang),
-                html.Div(_legend(metric, lang, view.level), id=ids.SIT_LEGEND),
+                _map(props, lang),
+                html.Div(_legend(metric, lang, view.level, props["hideout"]), id=ids.SIT_LEGEND),
             ],
             className="sit-map-wrap",
         ),
-        html.Div(_side(view, metric, lang), className="sit-side"),
+        html.Div(_side(view, state), className="sit-side"),
     ]
     return html.Div(
         className="page page-situation",
@@ -388,19 +452,20 @@ def layout(
             dcc.Store(id=ids.SIT_STATE, data=state),
             dcc.Store(id=ids.SIT_URL_SYNC),
             dcc.Store(id=ids.SIT_TARGET),
-            _bar(view, metric, lang),
+            _bar(view, state),
             html.Div(className="sit-body", children=body),
         ],
     )
 
 
-def _side(view, metric: str, lang: str) -> list:
+def _side(view, state: dict) -> list:
     """KPIs, ranking or grid card, trend and category charts."""
+    metric, lang = state["metric"], state["lang"]
     graph = {"config": {"displayModeBar": False}, "style": {"height": "220px"}}
     trend, cats = _figures(view, lang)
     return [
         html.Div(_kpis(view, lang), id=ids.SIT_KPIS),
-        html.Div(_detail(view, metric, lang), id=ids.SIT_DETAIL),
+        html.Div(_detail(view, metric, lang, state), id=ids.SIT_DETAIL),
         html.Div(
             [html.H3(t("wall.trend", lang)), dcc.Graph(id=ids.SIT_TREND, figure=trend, **graph)],
             className="sit-section",
@@ -412,8 +477,39 @@ def _side(view, metric: str, lang: str) -> list:
     ]
 
 
-def _bar(view, metric: str, lang: str) -> html.Div:
-    """The breadcrumbs and the metric chooser."""
+def _hot_choices(state: dict) -> html.Div:
+    """The hot-spot period and category, shown with the Gi* metric."""
+    lang = state["lang"]
+    return html.Div(
+        [
+            dcc.Dropdown(
+                id=ids.SIT_HOT_PERIOD,
+                options=[{"label": t(f"window.{p}", lang), "value": p} for p in HOT_PERIODS],
+                value=state["period"],
+                clearable=False,
+                className="hot-dropdown",
+            ),
+            dcc.Dropdown(
+                id=ids.SIT_HOT_CATEGORY,
+                options=[{"label": t(f"category.{c}", lang), "value": c} for c in CATEGORIES],
+                value=state["category"],
+                placeholder=t("hot.category", lang),
+                className="hot-dropdown",
+            ),
+        ],
+        id=ids.SIT_HOT_CHOICES,
+        className=_hot_class(state["metric"]),
+        title=t("hot.period", lang),
+    )
+
+
+def _hot_class(metric: str) -> str:
+    return "hot-choices" if metric == "gi" else "hot-choices hidden"
+
+
+def _bar(view, state: dict) -> html.Div:
+    """The breadcrumbs, the metric chooser and, for Gi*, the hot-spot choices."""
+    metric, lang = state["metric"], state["lang"]
     return html.Div(
         className="sit-bar",
         children=[
@@ -427,12 +523,21 @@ def _bar(view, metric: str, lang: str) -> html.Div:
                 clearable=False,
                 className="metric-dropdown",
             ),
+            _hot_choices(state),
         ],
     )
 
 
-def _legend(metric: str, lang: str, level: str = "county") -> html.Div:
-    """The legend of the map's colours (none at grid level, where only Gi* colours the map)."""
+def _ramp_ends(metric: str, hideout: dict | None) -> tuple[str, str]:
+    """The values at the ends of the colour ramp (the children's lowest and highest)."""
+    kind = {"per100": "float", "patrol": "pct", "camera": "pct"}.get(metric, "int")
+    hideout = hideout or {}
+    return _fmt(hideout.get("min"), kind), _fmt(hideout.get("max"), kind)
+
+
+def _legend(metric: str, lang: str, level: str = "county", hideout: dict | None = None) -> html.Div:
+    """The legend of the map's colours with the values at the ends of the ramp (none at grid
+    level, where only Gi* colours the map)."""
     if level == "grid" and metric != "gi":
         return html.Div()
     if metric == "gi":
@@ -451,12 +556,16 @@ def _legend(metric: str, lang: str, level: str = "county") -> html.Div:
             ],
             className="panel sit-legend",
         )
+    lo, hi = _ramp_ends(metric, hideout)
     return html.Div(
         [
             html.H4(t(f"sit.metric.{metric}", lang)),
             html.Div(className="swatch metric-ramp"),
             html.Div(
-                [html.Span(t("sit.low", lang)), html.Span(t("sit.high", lang))],
+                [
+                    html.Span(f"{t('sit.low', lang)} {lo}", id="sit-legend-min"),
+                    html.Span(f"{hi} {t('sit.high', lang)}", id="sit-legend-max"),
+                ],
                 className="ramp-labels",
             ),
         ],
@@ -467,7 +576,8 @@ def _legend(metric: str, lang: str, level: str = "county") -> html.Div:
 def target(trigger, click, metric, state) -> dict | None:
     """The state after a click on a unit link (``trigger`` is the ``sit-target`` store and
     ``click`` its level and code), on a child on the map (``click`` is the feature), or a
-    change of ``metric``; None when nothing changes."""
+    change of ``metric``, or of the hot-spot period or category (``click`` is the new value);
+    None when nothing changes."""
     if not state:
         return None
     if trigger == ids.SIT_TARGET:
@@ -483,6 +593,10 @@ def target(trigger, click, metric, state) -> dict | None:
         new = {**state, "level": CHILD_LEVEL[state["level"]], "code": code}
     elif trigger == ids.SIT_METRIC:
         new = {**state, "metric": metric if metric in METRICS else "per100"}
+    elif trigger == ids.SIT_HOT_PERIOD:
+        new = _clean_state({**state, "period": click})
+    elif trigger == ids.SIT_HOT_CATEGORY:
+        new = _clean_state({**state, "category": click})
     else:
         return None
     return None if new == state else new
@@ -502,27 +616,32 @@ def target(trigger, click, metric, state) -> dict | None:
     Output(ids.SIT_GI, "data"),
     Output(ids.SIT_SHAPE, "data"),
     Output(ids.SIT_BUILDINGS, "data"),
+    Output(ids.SIT_HOT_CHOICES, "className"),
     Input(ids.SIT_TARGET, "data"),
     Input(ids.SIT_CHILDREN, "clickData"),
     Input(ids.SIT_METRIC, "value"),
     State(ids.SIT_STATE, "data"),
+    Input(ids.SIT_HOT_PERIOD, "value"),
+    Input(ids.SIT_HOT_CATEGORY, "value"),
     prevent_initial_call=True,
 )
 @page_callback("/situation")
-def navigate(link, click, metric, state):
-    """One level down (a child on the map or in the ranking), up (a breadcrumb), or another
-    metric: the page's parts are updated in place. The unit is checked against the user's
-    scope by :func:`wangge.services.metrics.unit_view`, as on a full page load."""
+def navigate(link, click, metric, state, period=None, category=None):
+    """One level down (a child on the map or in the ranking), up (a breadcrumb), another
+    metric, or another hot-spot period or category: the page's parts are updated in place. The
+    unit is checked against the user's scope by :func:`wangge.services.metrics.unit_view`, as
+    on a full page load."""
     trigger = ctx.triggered_id
     if not isinstance(state, dict):
         raise PreventUpdate
     state = _clean_state(state)
-    new = target(trigger, link if trigger == ids.SIT_TARGET else click, metric, state)
+    value = {ids.SIT_TARGET: link, ids.SIT_HOT_PERIOD: period, ids.SIT_HOT_CATEGORY: category}
+    new = target(trigger, value.get(trigger, click), metric, state)
     if new is None:
         raise PreventUpdate
     view = _view(new["level"], new["code"])
     new = {**new, "level": view.level, "code": view.code}
-    return (new, *_parts(view, new["metric"], state["lang"]))
+    return (new, *_parts(view, new))
 
 
 def _clean_state(state: dict) -> dict:
@@ -532,21 +651,26 @@ def _clean_state(state: dict) -> dict:
         "code": str(state.get("code") or ""),
         "metric": state.get("metric") if state.get("metric") in METRICS else "per100",
         "lang": normalise_lang(state.get("lang")),
+        "period": state.get("period") if state.get("period") in HOT_PERIODS else "30d",
+        "category": state.get("category") if state.get("category") in CATEGORIES else None,
     }
 
 
-def _parts(view, metric: str, lang: str) -> tuple:
-    """Every output of :func:`navigate` but the state, for ``view`` coloured by ``metric``."""
+def _parts(view, state: dict) -> tuple:
+    """Every output of :func:`navigate` but the state, for ``view`` as ``state`` asks (its
+    metric, language and hot-spot choices)."""
+    metric, lang = state["metric"], state["lang"]
     trend, cats = _figures(view, lang)
-    props = _map_props(view, metric, lang)
+    props = _map_props(view, metric, lang, state)
     return (
         _crumbs(view, metric, lang),
         _kpis(view, lang),
-        _detail(view, metric, lang),
+        _detail(view, metric, lang, state),
         trend,
         cats,
-        _legend(metric, lang, view.level),
+        _legend(metric, lang, view.level, props["hideout"]),
         *(props[k] for k in ("viewport", "children", "hideout", "gi", "shape", "buildings")),
+        _hot_class(metric),
     )
 
 

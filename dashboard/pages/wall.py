@@ -32,6 +32,7 @@ from dashboard import ids
 from dashboard.auth import current_scope, may_open_page, page_callback
 from dashboard.components.geojson import display_bounds, fitted_view, geojson
 from dashboard.components.header import demo_badge
+from dashboard.components.trend import daily_lines
 from dashboard.i18n import normalise_lang, page_title, t
 from wangge.clock import COUNTY_TZ
 from wangge.services.mapdata import recent_multipoints
@@ -170,21 +171,16 @@ def trend_figure(
     size: float = 14,
 ) -> dict:
     """Reported and closed cases per day, as a plain Plotly figure dict."""
-    days = [d.strftime("%Y-%m-%d") for d in trend["day"]]
     theme = theme or DARK
+    # today, still running, is drawn dotted and labelled, not as a false drop
+    series = tuple(
+        (c, t(f"wall.{c}", lang), k) for c, k in (("reported", "#ffb347"), ("closed", "#5ee38f"))
+    )
+    data, notes = daily_lines(trend, series, lang, width=max(2, round(size / 5)))
     return {
-        "data": [
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "x": days,
-                "y": [int(v) for v in trend[column]],
-                "name": t(f"wall.{column}", lang),
-                "line": {"color": color, "width": max(2, round(size / 5))},
-            }
-            for column, color in (("reported", "#ffb347"), ("closed", "#5ee38f"))
-        ],
+        "data": data,
         "layout": {
+            "annotations": notes,
             **theme,
             "font": {**theme.get("font", {}), "size": size},
             "margin": {"l": 8, "r": 8, "t": 4, "b": 4},

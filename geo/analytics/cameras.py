@@ -383,16 +383,34 @@ def _overlay(op, a, b):
         return op(a, b, grid_size=0.01)
 
 
+def _require_valid_grids(geoms: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``geoms``, or an :class:`InputError` naming every invalid grid.
+
+    Grids come from the grid engine, valid in EPSG:4326 and after reprojection
+    (:mod:`geo.partition.contract`), or from an import that refuses invalid polygons; an
+    invalid grid here is a defect upstream, not something to repair silently (GEOS would
+    refuse the overlay: "TopologyException: side location conflict").
+    """
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if invalid.any():
+        reasons = [shapely.is_valid_reason(g) for g in geoms[invalid][:20]]
+        listed = "; ".join(f"{c}: {r}" for c, r in zip(codes[invalid][:20], reasons, strict=True))
+        raise InputError(
+            f"grids: {int(invalid.sum())} invalid grid polygon(s) ({listed}"
+            f"{' ...' if invalid.sum() > 20 else ''}); expected valid polygons: re-run the "
+            "grid engine or re-import the grid layer"
+        )
+    return geoms
+
+
 def _valid_areas(
     geoms: np.ndarray, what: str, labels: pd.Index | np.ndarray, *, stacklevel: int = 3
 ) -> np.ndarray:
     """``geoms`` with invalid polygons repaired by ``make_valid`` (their polygonal parts).
 
-    GEOS refuses overlays with an invalid polygon ("TopologyException: side location
-    conflict"), even with snap-rounding: a grid whose ring touches itself or doubles back on a
-    spike (as reprojection can leave a ring with vertices millimetres apart) would fail the
-    coverage of every grid. The repair keeps the area (a spike has none) and warns with the
-    ids of the repaired features.
+    For computed visibility polygons: GEOS refuses overlays with an invalid polygon
+    ("TopologyException: side location conflict"), even with snap-rounding. The repair keeps
+    the area (a spike has none) and warns with the ids of the repaired features.
     """
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     if not invalid.any():
@@ -461,7 +479,7 @@ def camera_coverage(
     require_metric_crs(grids, "grids")
     require_column(grids, grid, "grids")
     crs = grids.crs
-    g_geoms = _valid_areas(np.asarray(grids.geometry.values), "grids", grids[grid].to_numpy())
+    g_geoms = _require_valid_grids(np.asarray(grids.geometry.values), grids[grid].to_numpy())
     n = len(g_geoms)
     tree = shapely.STRtree(g_geoms)
 

@@ -1,7 +1,7 @@
 """Preparation of the engine's inputs: repaired buildings, households, communities, barriers.
 
 The first stage of :func:`geo.partition.partition`, after validation: footprints repaired and
-projected to a metric CRS, duplicates counted as zero households, households per building,
+projected to a metric CRS, households per building (estimated duplicates count zero),
 community polygons (or one area around all buildings), each building's community and the
 barrier lines. The result is one :class:`Prepared` that the per-community jobs
 (:mod:`geo.partition.community`) and the assembly of the result (:mod:`geo.partition.quality`)
@@ -23,6 +23,7 @@ from pyproj import CRS
 
 from geo.crs import metric_crs
 from geo.errors import GeoWarning
+from geo.partition.contract import owner_communities
 from geo.partition.households import HouseholdRules, building_households
 from geo.partition.inputs import (
     building_id_column,
@@ -62,7 +63,7 @@ class Prepared:
     footprints: gpd.GeoSeries
     """Footprints in the metric CRS (None where not present)."""
     households: np.ndarray
-    """Households per building (0 for duplicates and missing footprints)."""
+    """Households per building (0 for duplicates whose households were estimated)."""
     estimated: np.ndarray
     """Whether a building's households were estimated."""
     lo: int
@@ -73,6 +74,8 @@ class Prepared:
     kinds: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
     bcomm: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
     """Position of each building's community (-1: none)."""
+    straddling: np.ndarray = field(default_factory=lambda: np.array([], dtype=bool))
+    """Buildings whose footprint crosses a community line (they belong wholly to one)."""
     lines: gpd.GeoDataFrame | None = None
     previous: Any = None
     prev_code: np.ndarray | None = None
@@ -97,14 +100,6 @@ def prepare_buildings(
     keys = geom_keys(np.where(present, geoms, shapely.Polygon()), bool(buildings.crs.is_geographic))
     dup = pd.Series(keys).duplicated(keep="first").to_numpy() & present
     problems: dict = {"buildings": {k: v for k, v in brep.items()}}
-    if dup.any():
-        warnings.warn(
-            f"buildings: {int(dup.sum())} duplicate footprint(s) (same geometry as an earlier "
-            f"feature) count zero households (id(s) {feature_ids(buildings, dup, bid_col, 50)})",
-            GeoWarning,
-            stacklevel=_STACKLEVEL,
-        )
-        problems["buildings"]["duplicates"] = np.flatnonzero(dup).tolist()
     mcrs = metric_crs(buildings)
     bgeo = gpd.GeoSeries(geoms, crs=buildings.crs).to_crs(mcrs)  # None where not present
     hh = building_households(
@@ -115,14 +110,26 @@ def prepare_buildings(
         ids=buildings[bid_col] if bid_col else None,
     )
     households = hh["households"].to_numpy().copy()
-    households[dup | ~present] = 0
+    estimated = hh["households_estimated"].to_numpy()
+    # households out = households in: a duplicate keeps its given households (it shares the
+    # first one's cell and grid); an estimate would count the same dwellings twice
+    households[dup & estimated] = 0
+    if dup.any():
+        warnings.warn(
+            f"buildings: {int(dup.sum())} duplicate footprint(s) (same geometry as an earlier "
+            "feature) share the first one's grid; given households are kept, estimated ones "
+            f"count zero (id(s) {feature_ids(buildings, dup, bid_col, 50)})",
+            GeoWarning,
+            stacklevel=_STACKLEVEL,
+        )
+        problems["buildings"]["duplicates"] = np.flatnonzero(dup).tolist()
     return Prepared(
         buildings=buildings,
         mcrs=mcrs,
         present=present,
         footprints=bgeo,
         households=households,
-        estimated=hh["households_estimated"].to_numpy(),
+        estimated=estimated,
         lo=lo,
         hi=hi,
         out_crs=output_crs if output_crs is not None else buildings.crs,
@@ -169,15 +176,15 @@ def prepare_communities(
 
 
 def _building_communities(prep: Prepared) -> np.ndarray:
-    """The community holding each building's point on surface (-1: none, with a warning)."""
+    """The community holding most of each building (-1: none, with a warning).
+
+    See :func:`geo.partition.contract.owner_communities`; the buildings across a community
+    line are kept in ``prep.straddling``.
+    """
     buildings, present = prep.buildings, prep.present
     assert prep.comm_geo is not None
-    pts = shapely.point_on_surface(prep.footprints.to_numpy())
-    bcomm = np.full(len(buildings), -1, dtype=np.int64)
-    valid_pts = np.flatnonzero(present)
-    tree = shapely.STRtree(prep.comm_geo.to_numpy())
-    pi, ci = tree.query(pts[valid_pts], predicate="intersects")
-    bcomm[valid_pts[pi[::-1]]] = ci[::-1]
+    fp = prep.footprints.to_numpy()  # None where not present
+    bcomm, prep.straddling = owner_communities(fp, prep.comm_geo.to_numpy())
     outside = present & (bcomm < 0)
     if outside.any():
         bid_col = building_id_column(buildings)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.partition import contract
 from geo.partition.codes import assign_codes
 from geo.partition.inputs import previous_assignment
 from geo.partition.polygons import polsby_popper, union_groups
@@ -26,11 +27,12 @@ __all__ = ["assemble", "polsby_popper", "summarise"]
 INFEASIBLE = (
     "undersize-community",
     "undersize-piece",
-    "exclave",
     "no-integer-split",
     "no-building-split",
     "indivisible-building",
     "empty",
+    "exclave",
+    "no-buildings",
     "locked",
     "kept",
 )
@@ -83,8 +85,17 @@ def assemble(
     buildings, households = prep.buildings, prep.households
     bc = tess.building_cell
     b_grid = np.where(bc >= 0, cell_grid[np.maximum(bc, 0)], -1)
+    assert prep.comm_geo is not None
+    settled = contract.settle_empty_grids(
+        grid_geom, cell_grid, b_grid, meta, prep.comm_geo.to_numpy(), prep.comm_ids
+    )
+    cell_grid, b_grid, meta = settled.cell_grid, settled.b_grid, settled.meta
+    footprints = prep.footprints.to_numpy()  # None where not present
+    grid_geom, b_grid, regridded, given = contract.give_footprints(
+        settled.grid_geom, b_grid, footprints, meta["community_id"].astype(str).to_numpy()
+    )
+    n_grid = len(grid_geom)
     inside = b_grid >= 0
-    meta = meta.sort_values("grid").reset_index(drop=True)
     prev_code = prep.prev_code
     if prev_code is None:
         prev_code, _ = previous_assignment(prep.previous, buildings, prep.present, buildings.crs)
@@ -112,6 +123,7 @@ def assemble(
         comm_geo=prep.comm_geo,
         lines=prep.lines,
         buildings_metric=None,
+        area_moves=_area_moves(prep, footprints, given),
     )
     report.update(_building_figures(prep, tess, b_grid, codes, prev_code))
     cells_out = cells.copy()
@@ -123,14 +135,80 @@ def assemble(
     grids = grids.to_crs(out_crs) if out_crs is not None else grids
     if "kept_code" in meta.columns:
         grids = _keep_polygons(grids, meta["kept_code"].to_numpy(), prep.previous)
+    grids, repaired = contract.valid_after_reprojection(grids)
     grids = grids.sort_values("grid_code", kind="stable").reset_index(drop=True)
+    bout = _buildings_out(prep, b_grid, codes)
+    report["contract"] = _contract_report(prep, grids, bout, given, repaired, settled.merged_empty)
+    ids = _building_ids(prep.buildings)
+    report["contract"]["buildings_moved_to_the_grid_holding_them"] = [ids[i] for i in regridded]
     return PartitionResult(
         grids=grids,
-        buildings=_buildings_out(prep, b_grid, codes),
+        buildings=bout,
         report=report,
         cells=cells_out,
         edges=tess.edges,
     )
+
+
+def _contract_report(
+    prep: Prepared,
+    grids: gpd.GeoDataFrame,
+    bout: gpd.GeoDataFrame,
+    given: np.ndarray,
+    repaired: list[str],
+    merged_empty: int,
+) -> dict:
+    """The report's ``contract`` section: breaches, straddling buildings, what was settled."""
+    ids = _building_ids(prep.buildings)
+    straddling = np.flatnonzero(prep.straddling & (prep.bcomm >= 0))
+    flags = grids["flags"].astype(str)
+    empty = grids["buildings"] == 0
+    # households in: as given (or estimated) per input building, before any grouping
+    hh_in = prep.households
+    return {
+        "breaches": contract.breaches(grids, bout, hh_in, prep.mcrs),
+        "straddling_buildings": [
+            {
+                "building": ids[i],
+                "community_id": str(prep.comm_ids[prep.bcomm[i]]),
+                "grid_code": str(bout["grid_code"].iloc[i]),
+            }
+            for i in straddling
+        ],
+        "footprints_given_to_their_grid": [ids[i] for i in given],
+        "polygons_repaired_after_reprojection": repaired,
+        "empty_grids": {
+            "exclave": grids.loc[empty & (flags == "exclave"), "grid_code"].tolist(),
+            "no-buildings": grids.loc[empty & (flags == "no-buildings"), "grid_code"].tolist(),
+            "joined_a_neighbour": int(merged_empty),
+        },
+    }
+
+
+def _building_ids(buildings: gpd.GeoDataFrame) -> list:
+    """Each building's id (``building_id``/``id`` column) or its position, for the report."""
+    for col in ("building_id", "id"):
+        if col in buildings.columns:
+            return [v.item() if hasattr(v, "item") else v for v in buildings[col].to_numpy()]
+    return list(range(len(buildings)))
+
+
+def _area_moves(prep: Prepared, footprints: np.ndarray, given: np.ndarray) -> pd.Series:
+    """Area each community's grids gain (+) or give (-) by footprints across its line, m2."""
+    assert prep.comm_geo is not None
+    comm = prep.comm_geo.to_numpy()
+    moves = np.zeros(len(comm))
+    tree = shapely.STRtree(comm)
+    for b in given:
+        owner = prep.bcomm[b]
+        if owner < 0:
+            continue
+        fp = footprints[b]
+        moves[owner] += shapely.area(shapely.difference(fp, comm[owner]))
+        for c in tree.query(fp, predicate="intersects"):
+            if c != owner:
+                moves[c] -= shapely.area(shapely.intersection(fp, comm[c]))
+    return pd.Series(moves, index=prep.comm_ids.astype(str))
 
 
 def _grid_codes(
@@ -143,6 +221,15 @@ def _grid_codes(
     """Grid codes per community in reading order, matched to the previous run's codes."""
     inside = b_grid >= 0
     label = shapely.point_on_surface(grid_geom)
+    gone = np.flatnonzero(shapely.is_empty(label))
+    if len(gone):
+        # a grid whose area went to its neighbours' footprints: placed at its first building
+        # (its buildings are then listed as breaches by contract.breaches)
+        first = pd.Series(np.arange(len(b_grid))).groupby(b_grid).first()
+        fp = prep.footprints.to_numpy()
+        for j in gone:
+            b = first.get(j)
+            label[j] = shapely.point_on_surface(fp[b]) if b is not None else shapely.Point(0, 0)
     lx, ly = shapely.get_x(label), shapely.get_y(label)
     codes = np.empty(len(grid_geom), dtype=object)
     areas = shapely.area(grid_geom)
@@ -264,8 +351,13 @@ def summarise(
     comm_geo: gpd.GeoSeries,
     lines: gpd.GeoDataFrame,
     buildings_metric=None,
+    area_moves: pd.Series | None = None,
 ) -> dict:
-    """Quality figures of a partition (grids in the metric CRS)."""
+    """Quality figures of a partition (grids in the metric CRS).
+
+    ``area_moves``: area each community's grids gain or give by footprints across its line
+    (:func:`geo.partition.contract.give_footprints`), taken into account by the tiling error.
+    """
     geoms = grids.geometry.to_numpy()
     hh = grids["households"].to_numpy()
     kind = grids["kind"].to_numpy()
@@ -307,7 +399,7 @@ def summarise(
             "polsby_popper_median": float(np.median(pp)) if len(pp) else 0.0,
         },
         "boundaries": _boundaries(tess, cell_grid, comm_geo, lines),
-        "tiling": _tiling(grids, tess, comm_ids, comm_geo),
+        "tiling": _tiling(grids, tess, comm_ids, comm_geo, area_moves),
     }
 
 
@@ -358,10 +450,16 @@ def _boundaries(
 
 
 def _tiling(
-    grids: gpd.GeoDataFrame, tess: Tessellation, comm_ids: np.ndarray, comm_geo: gpd.GeoSeries
+    grids: gpd.GeoDataFrame,
+    tess: Tessellation,
+    comm_ids: np.ndarray,
+    comm_geo: gpd.GeoSeries,
+    area_moves: pd.Series | None = None,
 ) -> dict:
-    """Grid areas against community areas: the tiling error."""
+    """Grid areas against community areas (plus footprints taken in): the tiling error."""
     comm_area = pd.Series(shapely.area(comm_geo.to_numpy()), index=comm_ids.astype(str))
+    if area_moves is not None:
+        comm_area = comm_area + area_moves.reindex(comm_area.index).fillna(0)
     grid_area = (
         pd.Series(shapely.area(grids.geometry.to_numpy()))
         .groupby(grids["community_id"].to_numpy())

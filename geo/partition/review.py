@@ -17,6 +17,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo.partition.contract import breach_lines
+
 __all__ = ["review_html", "write_review_map"]
 
 _PRECISION = 6  # decimals of a degree: about 0.1 m
@@ -65,6 +67,9 @@ def review_html(
         "buildings": bfeat,
         "min": band.get("min_households", 300),
         "max": band.get("max_households", 500),
+        # the contract's outcome (geo.partition.contract): one line per kind of breach
+        "breaches": breach_lines(result.report),
+        "straddling": len(result.report.get("contract", {}).get("straddling_buildings", [])),
     }
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("</", "<\\/")
@@ -115,7 +120,9 @@ function legend(){document.getElementById('legend').innerHTML=
   '<div><span class="sw" style="background:rgb(60,200,90)"></span>'+D.min+'–'+D.max+' 户</div>'+
   '<div><span class="sw" style="background:#fc9272"></span>&gt; '+D.max+' 户</div>'+
   '<div><span class="sw" style="border:2px solid #d00"></span>flagged 需复核</div>'+
-  '<div>'+D.grids.length+' grids, '+D.buildings.length+' buildings</div>';}
+  '<div>'+D.grids.length+' grids, '+D.buildings.length+' buildings</div>'+
+  (D.breaches.length?D.breaches.map(t=>'<div style="color:#d00">'+t.replace(/</g,'&lt;')+'</div>').join(''):
+  '<div>contract kept 约定通过; '+D.straddling+' building(s) across a community line</div>');}
 function resize(){cv.width=innerWidth*devicePixelRatio;cv.height=innerHeight*devicePixelRatio;draw();}
 function fit(){const w=B[2]-B[0]||1,h=B[3]-B[1]||1;scale=Math.min(innerWidth/w,innerHeight/h)*0.9;}
 function sx(x){return (x-cx)*scale+innerWidth/2;} function sy(y){return innerHeight/2-(y-cy)*scale;}

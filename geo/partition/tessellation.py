@@ -34,6 +34,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.partition.adjacency import cell_adjacency
+from geo.partition.contract import OVERLAP_M2
 
 __all__ = [
     "BARRIER_WEIGHTS",
@@ -328,10 +329,13 @@ class Tessellation:
 def _units(
     footprints: np.ndarray, tree: shapely.STRtree, community: np.ndarray
 ) -> tuple[np.ndarray, list[list[int]]]:
-    """Group buildings of one community whose footprints overlap by more than 1 m2 (or 5%).
+    """Group buildings of one community whose footprints overlap by more than 0.01 m2.
 
-    Buildings of different communities are never grouped, so that every community's cells
-    depend on its own buildings only (communities are tessellated in any grouping).
+    Overlapping buildings must share a grid, or one of them could not lie wholly inside its
+    own (:mod:`geo.partition.contract`); below :data:`~geo.partition.contract.OVERLAP_M2`
+    an overlap is a rounding error. Buildings of different communities are never grouped,
+    so that every community's cells depend on its own buildings only (communities are
+    tessellated in any grouping; overlapping buildings are given one community beforehand).
     """
     n = len(footprints)
     a, b = tree.query(footprints, predicate="intersects")
@@ -339,8 +343,7 @@ def _units(
     a, b = a[keep], b[keep]
     if len(a):
         inter = shapely.area(shapely.intersection(footprints[a], footprints[b]))
-        small = np.minimum(shapely.area(footprints[a]), shapely.area(footprints[b]))
-        big = (inter > 1.0) | (inter > 0.05 * small)
+        big = inter > OVERLAP_M2
         a, b = a[big], b[big]
     g = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
     _, labels = csgraph.connected_components(g, directed=False)

@@ -36,6 +36,7 @@ import shapely
 
 from geo.crs import metric_crs
 from geo.errors import InputError
+from geo.partition.contract import owner_communities
 from geo.partition.households import building_households
 from wangge import clock
 from wangge.ingest import topology
@@ -294,6 +295,7 @@ def _read_buildings(files: CountyFiles, communities, report) -> gpd.GeoDataFrame
         community[ok] = found
         for i in np.flatnonzero(ok & (community == "")):
             report.add(label, f"building {ids.iloc[i]}", "geometry", "outside every community")
+        _straddling(metric, usable, community, ids, report)
     floors_col, kind_col = _first(frame, _FLOORS), _first(frame, _KINDS)
     floors = pd.to_numeric(frame[floors_col], errors="coerce") if floors_col else 0
     return gpd.GeoDataFrame(
@@ -308,6 +310,25 @@ def _read_buildings(files: CountyFiles, communities, report) -> gpd.GeoDataFrame
         geometry=frame.geometry,
         crs=WGS84,
     )
+
+
+def _straddling(
+    footprints: gpd.GeoSeries, communities: gpd.GeoDataFrame, community: np.ndarray, ids, report
+) -> None:
+    """Note the buildings across a community line (count and ids) and give each to the
+    community holding most of it, as the grid engine does (:mod:`geo.partition.contract`)."""
+    owner, straddling = owner_communities(
+        footprints.to_numpy(), communities.geometry.to_crs(footprints.crs).to_numpy()
+    )
+    take = straddling & (owner >= 0)
+    community[take] = communities["code"].to_numpy()[owner[take]]
+    if straddling.any():
+        shown = [str(i) for i in np.asarray(ids)[straddling]]
+        report.note(
+            f"{int(straddling.sum())} building(s) straddle a community line; each belongs "
+            "wholly to the community holding most of it, and its grid will take the whole "
+            f"footprint: {', '.join(shown[:50])}{' ...' if len(shown) > 50 else ''}"
+        )
 
 
 def _read_reference(name: str, spec: str, files: CountyFiles, report) -> gpd.GeoDataFrame | None:

@@ -19,10 +19,12 @@ coverage, hot spots, the case cube) keeps its state for the health check (``/api
 ``starting`` until first computed, then ``ok`` or ``failed`` with the last error and when
 (:meth:`AnalyticsService.health`). A failure of one never stops the warm-up of the others.
 
-The analyses are computed county-wide (``Scope.county()``: Gi* needs every grid's neighbours,
-camera views the buildings across a township border); what a principal is shown of them is
-selected by the units, grids and cameras the store returns for the principal's scope
-(:meth:`AnalyticsService.sectors`, :meth:`AnalyticsService.uncovered` take it).
+The analyses are computed county-wide (``Scope.county()``: camera views need the buildings
+across a township border); what a principal is shown of them is selected by the units, grids
+and cameras the store returns for the principal's scope (:meth:`AnalyticsService.sectors`,
+:meth:`AnalyticsService.uncovered` take it). Hot spots are the exception:
+:meth:`AnalyticsService.hotspots` computes Gi* over the grids of the principal's scope, so a
+township leader sees the hot and cold spots of their own township, not its place in the county.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -46,7 +49,7 @@ from wangge.clock import utc_now
 from wangge.services.metrics import CaseCube, case_cube
 from wangge.store import Store
 
-__all__ = ["COMPONENTS", "AnalyticsService", "ComponentState"]
+__all__ = ["COMPONENTS", "HOTSPOT_COLUMNS", "AnalyticsService", "ComponentState", "grid_hotspots"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ COUNTY = Scope.county()
 
 #: Seconds an activity fingerprint is reused before the store is asked again.
 FINGERPRINT_TTL = 2.0
+
+#: How many answers :meth:`AnalyticsService.recent` keeps.
+RECENT_SIZE = 48
 
 #: The warmed-up computations the health check reports: cache name -> component name.
 COMPONENTS = {
@@ -98,6 +104,7 @@ class AnalyticsService:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[str, object]] = {}
         self._refreshing: set[str] = set()
+        self._recent: OrderedDict[str, object] = OrderedDict()
         self._fingerprint: tuple[float, str] | None = None
         self._keys: dict[str, tuple[float, str]] = {}
         #: True once :meth:`warm_up` has run (the health endpoint reports it).
@@ -192,6 +199,21 @@ class AnalyticsService:
         """The last result of ``compute`` under ``name`` while ``key`` is unchanged."""
         return self._cached(name, key, compute)
 
+    def recent(self, key: str, compute: Callable[[], object], *, size: int = RECENT_SIZE):
+        """The result of ``compute`` for ``key`` if it is among the ``size`` keys asked for
+        most recently, else computed (and the least recently asked key forgotten): for answers
+        with many possible keys, such as the map's case filters."""
+        with self._lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return self._recent[key]
+        value = compute()
+        with self._lock:
+            self._recent[key] = value
+            while len(self._recent) > size:
+                self._recent.popitem(last=False)
+        return value
+
     def fingerprint(self) -> str:
         """:meth:`Store.activity_fingerprint`, reused for :data:`FINGERPRINT_TTL` seconds."""
         with self._lock:
@@ -204,19 +226,43 @@ class AnalyticsService:
 
     def _throttled(self, name: str, read: Callable[[], str]) -> str:
         """A cache key read from the store at most every :data:`FINGERPRINT_TTL` seconds, or
-        at once after :meth:`fingerprint` was reset."""
+        at once after :meth:`fingerprint` was reset. Once read, an expired key is returned as
+        it is while a background thread reads it again: reading it (all cameras hashed,
+        yesterday's newest patrol fix) took 0.1-0.3 s of a drill-down on a loaded machine, for
+        keys that change once a day or when a camera moves."""
         with self._lock:
             hit = self._keys.get(name)
             fresh = self._fingerprint is not None
             if fresh and hit and time.monotonic() - hit[0] < FINGERPRINT_TTL:
                 return hit[1]
-        value = read()
+            if fresh and hit:
+                if f"key|{name}" not in self._refreshing:
+                    self._refreshing.add(f"key|{name}")
+                    threading.Thread(
+                        target=self._reread,
+                        args=(name, read),
+                        name=f"wangge-key-{name}",
+                        daemon=True,
+                    ).start()
+                return hit[1]
+        return self._store_key(name, read())
+
+    def _store_key(self, name: str, value: str) -> str:
         with self._lock:
             kind = name.split("|", 1)[0]  # one key per kind: yesterday's, not every day's
             for old in [k for k in self._keys if k.split("|", 1)[0] == kind]:
                 del self._keys[old]
             self._keys[name] = (time.monotonic(), value)
         return value
+
+    def _reread(self, name: str, read: Callable[[], str]) -> None:
+        try:
+            self._store_key(name, read())
+        except Exception:  # the old key stays; the next request tries again
+            log.exception("reading the key %s failed", name)
+        finally:
+            with self._lock:
+                self._refreshing.discard(f"key|{name}")
 
     def case_cube(self, *, days: int = 30, now: pd.Timestamp | None = None) -> CaseCube:
         """Case counts by unit, day and category for the drill-down (as of ``now``, computed
@@ -383,27 +429,63 @@ class AnalyticsService:
             }
         )
 
-    def hotspots(self, *, days: int = 30, now: pd.Timestamp | None = None) -> pd.DataFrame:
-        """grid_code, cases (last ``days`` days), gi_z, gi_bin over all grids of the county."""
+    def hotspots(
+        self,
+        *,
+        days: int = 30,
+        now: pd.Timestamp | None = None,
+        scope: Scope = COUNTY,
+        category: str | None = None,
+    ) -> pd.DataFrame:
+        """grid_code, cases (last ``days`` days, of ``category`` or all), gi_z, gi_bin over the
+        grids of ``scope``: the county's grids for the county, a township's own grids for a
+        township principal. Gi* compares each grid's neighbourhood with the mean of the grids it
+        is computed over, so computed county-wide a rural township next to the town shows only
+        cold spots; computed over its own grids it shows its own hot and cold spots."""
         now = now or pd.Timestamp.now(tz="UTC")
-        key = f"{self.store.data_version()}|{self.fingerprint()}|{now.floor('h')}"
-        return self._cached("hotspots", key, lambda: self._hotspots(days, now), stale_ok=True)
-
-    def _hotspots(self, days: int, now: pd.Timestamp) -> pd.DataFrame:
-        grids = self.store.grids(scope=COUNTY)
-        if len(grids) < 3:
-            return pd.DataFrame(columns=["grid_code", "cases", "gi_z", "gi_bin"])
-        since = clock.stamp(now - pd.Timedelta(days=days))
-        counts = self.store.case_counts(scope=COUNTY, by="grid_code", filters={"since": since})
-        frame = grids[["grid_code", "geometry"]].copy()
-        frame["cases"] = frame["grid_code"].map(counts).fillna(0).astype(float)
-        frame = frame.to_crs(frame.estimate_utm_crs())
-        out = gi_star(frame, column="cases", weights="queen")
-        return pd.DataFrame(
-            {
-                "grid_code": out["grid_code"].to_numpy(),
-                "cases": out["cases"].to_numpy().astype(int),
-                "gi_z": np.round(out["gi_z"].to_numpy(), 3),
-                "gi_bin": out["gi_bin"].to_numpy().astype(int),
-            }
+        if scope.empty:
+            return pd.DataFrame(columns=HOTSPOT_COLUMNS)
+        where = "county" if scope.county_wide else str(scope.township)
+        # the county's 30-day hot spots are the warmed-up component the health check reports
+        name = (
+            "hotspots"
+            if (where, days, category) == ("county", 30, None)
+            else f"hotspots|{where}|{days}|{category or ''}"
         )
+        key = f"{self.store.data_version()}|{self.fingerprint()}|{now.floor('h')}"
+        return self._cached(
+            name, key, lambda: self._hotspots(days, now, scope, category), stale_ok=True
+        )
+
+    def _hotspots(
+        self, days: int, now: pd.Timestamp, scope: Scope, category: str | None
+    ) -> pd.DataFrame:
+        grids = self.store.grids(scope=scope)
+        since = clock.stamp(now - pd.Timedelta(days=days))
+        filters = {"since": since, **({"category": category} if category else {})}
+        counts = self.store.case_counts(scope=scope, by="grid_code", filters=filters)
+        return grid_hotspots(grids, counts)
+
+
+#: The columns of :meth:`AnalyticsService.hotspots`.
+HOTSPOT_COLUMNS = ["grid_code", "cases", "gi_z", "gi_bin"]
+
+
+def grid_hotspots(grids: gpd.GeoDataFrame, counts: dict[str, int]) -> pd.DataFrame:
+    """Gi* (queen contiguity, FDR-corrected bins; :func:`geo.analytics.hotspots.gi_star`) of
+    the case ``counts`` per grid code over ``grids`` (WGS84, projected to their UTM zone for
+    the contiguity): grid_code, cases, gi_z, gi_bin. Fewer than 3 grids: no rows."""
+    if len(grids) < 3:
+        return pd.DataFrame(columns=HOTSPOT_COLUMNS)
+    frame = grids[["grid_code", "geometry"]].copy()
+    frame["cases"] = frame["grid_code"].map(counts).fillna(0).astype(float)
+    frame = frame.to_crs(frame.estimate_utm_crs())
+    out = gi_star(frame, column="cases", weights="queen")
+    return pd.DataFrame(
+        {
+            "grid_code": out["grid_code"].to_numpy(),
+            "cases": out["cases"].to_numpy().astype(int),
+            "gi_z": np.round(out["gi_z"].to_numpy(), 3),
+            "gi_bin": out["gi_bin"].to_numpy().astype(int),
+        }
+    )

@@ -5,10 +5,11 @@ as compact GeoJSON (coordinates rounded to 1e-6 degree, about 0.1 m), served by 
 the browser can cache them; buildings are sent per viewport and only when zoomed in (level of
 detail), because 30,000 polygons at once is far past what Leaflet draws smoothly.
 
-The map opens on :meth:`LayerService.home_bounds`: the dense part of where people live (the
-buildings' households) and where the cases of the last :data:`HOME_CASE_DAYS` days are
-(:func:`dense_bounds`), not the whole county polygon, which in a real county is mostly hills,
-fields and water.
+The map opens on :meth:`LayerService.home_bounds`: where the cases of the last
+:data:`HOME_CASE_DAYS` days are (the central 90 % of them, :func:`dense_bounds`), or without
+cases the dense part of where people live (the buildings' households); not the whole county
+polygon, which in a real county is mostly hills, fields and water. The page fits that box to
+the map's real size in the browser (``bounds``), so a 4K screen does not show it small.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ __all__ = [
     "BUILDINGS_LIMIT",
     "BUILDINGS_MIN_ZOOM",
     "HOME_CASE_DAYS",
+    "HOME_CASE_SHARE",
+    "HOME_MIN_CASES",
     "LAYERS",
     "LayerService",
     "dense_bounds",
@@ -45,6 +48,10 @@ BUILDINGS_MIN_ZOOM = 15
 BUILDINGS_LIMIT = 4000
 #: Cases of this many last days count for the map's first view.
 HOME_CASE_DAYS = 90
+#: The first view fits the central ``HOME_CASE_SHARE`` of those cases on each axis ...
+HOME_CASE_SHARE = 0.9
+#: ... when there are at least this many; otherwise the buildings' households.
+HOME_MIN_CASES = 30
 #: The layers served whole, by name.
 LAYERS = ("townships", "communities", "grids", "roads", "water", "railways", "hamlets", "pois")
 
@@ -223,10 +230,11 @@ class LayerService:
         }
 
     def home_bounds(self, *, scope: Scope) -> tuple[float, float, float, float]:
-        """The map's first view (WGS84 minx, miny, maxx, maxy): the dense part of the buildings'
-        households and of the last :data:`HOME_CASE_DAYS` days' cases (:func:`dense_bounds`)
-        inside the polygon the map is fitted to (:meth:`county`: the polygon of ``scope``); that
-        polygon's box when it holds neither."""
+        """The map's first view (WGS84 minx, miny, maxx, maxy) inside the polygon of ``scope``
+        (:meth:`county`): the central :data:`HOME_CASE_SHARE` of the last
+        :data:`HOME_CASE_DAYS` days' cases when there are :data:`HOME_MIN_CASES` or more, else
+        the dense part of the buildings' households (:func:`dense_bounds`); that polygon's box
+        when it holds neither."""
         key = (self.store.data_version(), "home", scope)
         with self._lock:
             hit = self._home.get(key)
@@ -253,11 +261,16 @@ class LayerService:
             scope=scope, filters={"since": since.strftime(STAMP_FORMAT)}, bbox=(ax0, ay0, ax1, ay1)
         )
         cases = np.array([row[1:3] for row in rows], dtype=float).reshape(-1, 2)
-        x = np.r_[hx, cases[:, 0]]
-        y = np.r_[hy, cases[:, 1]]
-        weight = np.r_[buildings["households"].fillna(0).to_numpy(float), np.ones(len(cases))]
-        inside = shapely.contains_xy(shape, x, y) if len(x) else np.zeros(0, bool)
-        box = dense_bounds(x[inside], y[inside], weight[inside])
+        box = None
+        if len(cases) >= HOME_MIN_CASES:
+            # where the cases are: the command centre's work (in the demo county the town, while
+            # farmsteads' households spread the 1-99 % box over most of the county)
+            inside = shapely.contains_xy(shape, cases[:, 0], cases[:, 1])
+            box = dense_bounds(cases[inside, 0], cases[inside, 1], share=HOME_CASE_SHARE)
+        if box is None:
+            inside = shapely.contains_xy(shape, hx, hy) if len(hx) else np.zeros(0, bool)
+            weight = buildings["households"].fillna(0).to_numpy(float)
+            box = dense_bounds(hx[inside], hy[inside], weight[inside])
         if box is None:
             return ax0, ay0, ax1, ay1
         # inside the area, and never a box too small to see a place in (0.005 deg ~ 500 m)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from wangge.access import Scope
 from wangge.clock import COUNTY_TZ, stamp
+from wangge.privacy import mask_phone
 from wangge.services.analytics import AnalyticsService
 from wangge.services.layers import feature_collection
 from wangge.services.metrics import cube_grid_stats
@@ -26,6 +27,7 @@ from wangge.store import Store
 __all__ = [
     "MAX_POINTS",
     "case_layers",
+    "grid_card",
     "grid_metric_values",
     "hex_layer",
     "recent_multipoints",
@@ -112,8 +114,8 @@ def hex_layer(cells: Sequence[tuple]) -> dict | None:
     return json.loads(feature_collection(frame, ["h3_cell", "count", "share"], id_column="h3_cell"))
 
 
-def _raw_metrics(analytics: AnalyticsService, grids: pd.DataFrame) -> dict[str, dict]:
-    """Every grid metric's raw values per grid code."""
+def _raw_metrics(analytics: AnalyticsService, grids: pd.DataFrame, scope: Scope) -> dict[str, dict]:
+    """Every grid metric's raw values per grid code (Gi* over the grids of ``scope``)."""
     codes = list(grids["grid_code"])
     # the last 30 local days' reports and the open overdue cases per grid, from the drill-down's
     # case cube (cached; the same figures as the 态势 page)
@@ -129,7 +131,7 @@ def _raw_metrics(analytics: AnalyticsService, grids: pd.DataFrame) -> dict[str, 
     for metric, compute, column in (
         ("patrol", analytics.patrol_yesterday, "patrol_street_share"),
         ("camera", analytics.camera_coverage, "camera_street_share"),
-        ("gi", analytics.hotspots, "gi_bin"),
+        ("gi", lambda: analytics.hotspots(scope=scope), "gi_bin"),
     ):
         try:
             frame = compute()
@@ -164,13 +166,42 @@ def _scaled(metric: str, values: dict, codes: list[str]) -> dict:
     }
 
 
-def grid_metric_values(analytics: AnalyticsService, grids: pd.DataFrame) -> dict:
+def grid_metric_values(analytics: AnalyticsService, grids: pd.DataFrame, *, scope: Scope) -> dict:
     """Per metric (per100, overdue, patrol, camera, gi): the values of the ``grids`` (a frame
-    with grid_code and households) and the ends of the colour ramp (vmin, vmax, clipped)."""
+    with grid_code and households; those of ``scope``) and the ends of the colour ramp (vmin,
+    vmax, clipped). Gi* is computed over the grids of ``scope``: a township leader's own."""
     codes = list(grids["grid_code"])
     return {
         metric: _scaled(metric, values, codes)
-        for metric, values in _raw_metrics(analytics, grids).items()
+        for metric, values in _raw_metrics(analytics, grids, scope).items()
+    }
+
+
+def grid_card(
+    store: Store, analytics: AnalyticsService, grid_code: object, *, scope: Scope
+) -> dict | None:
+    """What the map's card of a clicked grid shows: grid_code, households, worker (name, phone
+    masked), open and open overdue cases, and the last 30 local days' cases (the drill-down's
+    case cube, so the figures agree with it). None for a grid not inside ``scope``."""
+    if not isinstance(grid_code, str):
+        return None
+    grids = store.grids(scope=scope)
+    row = grids[grids["grid_code"] == grid_code]
+    if row.empty:
+        return None
+    workers = store.workers(scope=scope)
+    worker = workers[workers["grid_code"] == grid_code]
+    cases, open_, overdue = cube_grid_stats(analytics.case_cube(), grid_code).get(
+        grid_code, (0, 0, 0)
+    )
+    return {
+        "grid_code": grid_code,
+        "households": int(row["households"].iloc[0]),
+        "worker": str(worker["name"].iloc[0]) if len(worker) else "",
+        "worker_phone": mask_phone(worker["phone"].iloc[0]) if len(worker) else "",
+        "open": open_,
+        "overdue": overdue,
+        "cases": cases,
     }
 
 

@@ -13,9 +13,12 @@ this program (a higher recorded version than :data:`SCHEMA_VERSION`) is refused.
 | 5 | ``cases.h3_7`` ... ``cases.h3_10``, filled in for older rows |
 | 6 | the demo feed's meta keys for demo stores set up before the feed existed |
 | 7 | ``grid_versions.author``: who made a grid version (``wangge grids``, the planner) |
+| 8 | ``sessions`` (server-side sign-in sessions) and ``sign_in_failures`` (the sign-in lock) |
 | 9 | ``case_id_counters`` (the last sequence number of case ids per day), filled in from the
   stored ids; repairs of rows that older versions let in (:func:`repair_bad_rows`) |
 | 10 | cases' ``address``, ``urgency``, ``assignee``, ``version``, ``seen_at``; events' ``action``, ``assignee`` |
+| 11 | the planner: ``grid_versions.parent_id/summary/publish_reason``, ``grid_moves``,
+``audit_log``, ``community_cells``, ``planner_autosave`` |
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 from wangge import clock
 from wangge.casework import deadline_for
 from wangge.store.errors import StoreError
-from wangge.store.schema import INITIAL_SCHEMA, h3_cells
+from wangge.store.schema import INITIAL_SCHEMA, PLANNER_SCHEMA, h3_cells
 
 __all__ = [
     "MIGRATIONS",
@@ -128,6 +131,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        8,
+        "server-side sessions and the sign-in lock",
+        """
+        CREATE TABLE sessions (
+            session_sha256 TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('user', 'wall')),
+            username TEXT NOT NULL DEFAULT '',
+            token_sha256 TEXT NOT NULL DEFAULT '',
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE INDEX sessions_username ON sessions(username);
+        CREATE INDEX sessions_token ON sessions(token_sha256);
+        CREATE TABLE sign_in_failures (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_failure_at TEXT NOT NULL,
+            locked_until TEXT
+        );
+        """,
+    ),
+    Migration(
         9,
         "case id counters, repair of bad times and camera values",
         # the sequence numbers compared as numbers: past 99,999 a day a string maximum is wrong
@@ -159,6 +186,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX cases_open_deadline ON cases(closed_at, deadline_at);
         """,
     ),
+    Migration(11, "the planner: drafts, moves, audit log", PLANNER_SCHEMA),
 )
 
 #: The newest schema version this program knows.

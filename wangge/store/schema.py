@@ -64,6 +64,15 @@ Version 6 adds no table: it fills in the demo feed's meta keys for demo stores s
     Who made the version (``wangge grids`` takes the login name or ``--author``); the version's
     ``note`` is its comment.
 
+``sessions(session_sha256, kind, username, token_sha256, data, created_at, seen_at,
+expires_at)`` (version 8)
+    Sign-in sessions kept on the server: the browser's cookie carries a random id, the table its
+    SHA-256 only. ``kind`` is ``user`` (an operator, ``username``) or ``wall`` (a wall screen
+    signed in by the token whose hash is ``token_sha256``). A session ends when it expires, at
+    sign-out, and when its user's password, role or scope changes or its token is revoked.
+``sign_in_failures(key, failures, last_failure_at, locked_until)`` (version 8)
+    Failed sign-ins per user (``user:NAME``) and per address (``addr:IP``), and the lock they
+    earned; no password is stored.
 ``cases.address``, ``cases.urgency``, ``cases.assignee``, ``cases.version``, ``cases.seen_at``,
 ``case_events.action``, ``case_events.assignee`` (version 10)
     ``address``: where the case is, in words; ``urgency``: ``normal`` or ``urgent``;
@@ -73,6 +82,19 @@ Version 6 adds no table: it fills in the demo feed's meta keys for demo stores s
     case (NULL: still pinned on the wall). An event's ``action`` is ``''`` for a status change,
     or ``urge`` (督办) / ``seen``, which leave the status as it was. Indexes: the open urgent cases, and
     ``(closed_at, deadline_at)`` for the desk's open and open-overdue views.
+The planner (version 11)
+    ``grid_versions.parent_id`` (the version a draft was made from), ``summary`` (JSON: the
+    tallies and violations computed when the planner saved it; empty for engine and imported
+    versions) and ``publish_reason`` (the written reason for publishing with violations).
+``grid_moves(version_id, building_id, from_code, to_code)``
+    The buildings a planner's draft moved relative to its parent.
+``audit_log(event_id, at, actor, action, version_id, detail)``
+    Every save, publish, restore and relocation of open cases: who, when, what (``detail`` JSON).
+``community_cells(community_code, signature, made_at, cells)``
+    The engine's building cells of a community (GeoParquet bytes, EPSG:4326) with their
+    adjacency, kept until the community's buildings change (``signature``).
+``planner_autosave(username, community_code, parent_id, moves, saved_at)``
+    The planner's unsaved edits, so that a closed tab or a restarted server loses nothing.
 
 The schema is built and upgraded only by :mod:`wangge.store.migrations`; every SQL statement of
 the project lives in :mod:`wangge.store`.
@@ -88,6 +110,7 @@ __all__ = [
     "CASE_INSERT",
     "H3_RESOLUTIONS",
     "INITIAL_SCHEMA",
+    "PLANNER_SCHEMA",
     "TABLES",
     "h3_cells",
 ]
@@ -228,11 +251,50 @@ INITIAL_SCHEMA = """
         );
 """
 
+#: Version 11: the planner's drafts, moves, audit log, cell cache and autosaves.
+PLANNER_SCHEMA = """
+        ALTER TABLE grid_versions ADD COLUMN parent_id INTEGER;
+        ALTER TABLE grid_versions ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+        ALTER TABLE grid_versions ADD COLUMN publish_reason TEXT NOT NULL DEFAULT '';
+        CREATE TABLE grid_moves (
+            version_id INTEGER NOT NULL REFERENCES grid_versions(version_id) ON DELETE CASCADE,
+            building_id TEXT NOT NULL,
+            from_code TEXT NOT NULL,
+            to_code TEXT NOT NULL,
+            PRIMARY KEY (version_id, building_id)
+        );
+        CREATE TABLE audit_log (
+            event_id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            version_id INTEGER,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_log_at ON audit_log(at);
+        CREATE TABLE community_cells (
+            community_code TEXT PRIMARY KEY,
+            signature TEXT NOT NULL,
+            made_at TEXT NOT NULL,
+            cells BLOB NOT NULL
+        );
+        CREATE TABLE planner_autosave (
+            username TEXT NOT NULL,
+            community_code TEXT NOT NULL,
+            parent_id INTEGER NOT NULL,
+            moves TEXT NOT NULL,
+            saved_at TEXT NOT NULL,
+            PRIMARY KEY (username, community_code)
+        );
+"""
+
 #: Tables whose rows :meth:`wangge.store.Store.count` may count.
 TABLES = frozenset(
     {
         "users",
         "api_tokens",
+        "sessions",
+        "sign_in_failures",
         "admin_units",
         "basemap_features",
         "buildings",
@@ -246,6 +308,8 @@ TABLES = frozenset(
         "camera_heartbeats",
         "patrol_points",
         "meta",
+        "grid_moves",
+        "audit_log",
     }
 )
 

@@ -1,0 +1,449 @@
+/* The planner's page: the edit state of one community, held in the browser.
+
+   The building -> grid assignment and households live in typed arrays; a move is a constant-time
+   subtract/add per building on the per-grid tallies, a breadth-first search over the touched
+   grids' buildings (the building adjacency shipped with the community) for contiguity, a
+   setStyle on the moved buildings' own Leaflet layers (never a rebuild of the GeoJSON layer)
+   and an update of the two touched rows of the grid list. No round trip: the server hears of
+   the moves on save, and through the autosave. Undo/redo keep 1000 steps; every step is also
+   written to localStorage so that a closed tab loses nothing. Loaded from this server only. */
+(function () {
+  "use strict";
+  var PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
+    "#ff9da7", "#e15759", "#8cd17d", "#499894", "#d37295", "#a0cbe8", "#ffbe7d", "#86bcb6"];
+  var MAX_UNDO = 1000;
+  var P = {
+    data: null, editable: false, layers: [], target: -1, undo: [], redo: [], lastMs: null,
+    text: {}, highlighted: {},
+  };
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text != null) e.textContent = String(text);
+    return e;
+  }
+  function key() { return "wangge-planner:" + P.data.community + ":" + P.data.version; }
+
+  P.init = function (data, editable, text) {
+    P.data = data; P.editable = !!editable; P.text = text || {};
+    var n = data.buildings.length;
+    P.codes = [];
+    P.codeIndex = {};
+    P.assign = new Int32Array(n);
+    P.base = new Int32Array(n);
+    P.hh = Int32Array.from(data.households);
+    data.grid.forEach(function (code, i) { P.assign[i] = P.base[i] = P.gridIndex(code); });
+    P.tally = new Float64Array(0);
+    P.recount();
+    // adjacency as CSR
+    var deg = new Int32Array(n + 1), e = data.edges, k;
+    for (k = 0; k < e.length; k++) deg[e[k] + 1]++;
+    for (k = 0; k < n; k++) deg[k + 1] += deg[k];
+    var fill = deg.slice(0, n), nbr = new Int32Array(e.length);
+    for (k = 0; k < e.length; k += 2) {
+      nbr[fill[e[k]]++] = e[k + 1];
+      nbr[fill[e[k + 1]]++] = e[k];
+    }
+    P.start = deg; P.nbr = nbr;
+    // buildings sharing one cell move together
+    P.mates = {};
+    data.cell.forEach(function (c, i) { (P.mates[c] = P.mates[c] || []).push(i); });
+    P.parts = {};
+    for (k = 0; k < P.codes.length; k++) P.parts[k] = P.countParts(k);
+    P.undo = []; P.redo = []; P.target = -1; P.previous = -1; P.highlighted = {};
+    P.locked = {};
+    var saved = null;
+    try { saved = JSON.parse(window.localStorage.getItem(key()) || "null"); } catch (err) { saved = null; }
+    if (!saved && data.autosave && data.autosave.parent === data.version) saved = data.autosave.moves;
+    if (saved && saved.length && P.editable) P.apply(saved, true);
+    P.render();
+    P.restyleAll();
+    return true;
+  };
+
+  P.gridIndex = function (code) {
+    if (!(code in P.codeIndex)) {
+      P.codeIndex[code] = P.codes.length;
+      P.codes.push(code);
+    }
+    return P.codeIndex[code];
+  };
+
+  P.recount = function () {
+    P.tally = new Float64Array(P.codes.length);
+    P.count = new Int32Array(P.codes.length);
+    for (var i = 0; i < P.assign.length; i++) { P.tally[P.assign[i]] += P.hh[i]; P.count[P.assign[i]]++; }
+  };
+
+  P.grow = function () {
+    if (P.tally.length >= P.codes.length) return;
+    var t = new Float64Array(P.codes.length), c = new Int32Array(P.codes.length);
+    t.set(P.tally); c.set(P.count); P.tally = t; P.count = c;
+  };
+
+  /* connected parts of grid g over the building adjacency (0 for an empty grid); the visited
+     marks are a reused typed array stamped per search, so a search allocates nothing */
+  P.countParts = function (g) {
+    var n = P.assign.length, parts = 0;
+    if (!P.mark || P.mark.length !== n) { P.mark = new Int32Array(n); P.stack = new Int32Array(n); P.stamp = 0; }
+    var mark = P.mark, stack = P.stack, stamp = ++P.stamp, assign = P.assign, start = P.start, nbr = P.nbr;
+    for (var i = 0; i < n; i++) {
+      if (assign[i] !== g || mark[i] === stamp) continue;
+      parts++;
+      var top = 0;
+      stack[top++] = i; mark[i] = stamp;
+      while (top > 0) {
+        var v = stack[--top];
+        for (var k = start[v]; k < start[v + 1]; k++) {
+          var w = nbr[k];
+          if (mark[w] !== stamp && assign[w] === g) { mark[w] = stamp; stack[top++] = w; }
+        }
+      }
+    }
+    return parts;
+  };
+
+  P.expand = function (indices) {
+    var out = [], seen = {};
+    indices.forEach(function (i) {
+      (P.mates[P.data.cell[i]] || [i]).forEach(function (j) { if (!seen[j]) { seen[j] = true; out.push(j); } });
+    });
+    return out;
+  };
+
+  /* move buildings to grid g: one undo step; returns the milliseconds it took */
+  P.move = function (indices, g, noUndo) {
+    var t0 = performance.now();
+    indices = P.expand(indices).filter(function (i) { return P.assign[i] !== g && !P.locked[P.assign[i]]; });
+    if (!indices.length) return 0;
+    P.grow();
+    var from = [], touched = {};
+    touched[g] = true;
+    indices.forEach(function (i) {
+      var f = P.assign[i];
+      from.push(f); touched[f] = true;
+      P.tally[f] -= P.hh[i]; P.count[f]--;
+      P.tally[g] += P.hh[i]; P.count[g]++;
+      P.assign[i] = g;
+    });
+    if (!noUndo) {
+      P.undo.push({ idx: indices, from: from, to: g });
+      if (P.undo.length > MAX_UNDO) P.undo.shift();
+      P.redo = [];
+    }
+    Object.keys(touched).forEach(function (t) { P.parts[t] = P.countParts(+t); });
+    indices.forEach(function (i) { P.restyle(i); });
+    P.renderRows(Object.keys(touched).map(Number));
+    P.renderViolations();
+    P.persist();
+    P.lastMs = performance.now() - t0;
+    return P.lastMs;
+  };
+
+  P.undoStep = function () {
+    var s = P.undo.pop();
+    if (!s) return;
+    var byGrid = {};
+    s.idx.forEach(function (i, k) { (byGrid[s.from[k]] = byGrid[s.from[k]] || []).push(i); });
+    Object.keys(byGrid).forEach(function (f) { P.move(byGrid[f], +f, true); });
+    P.redo.push(s);
+  };
+  P.redoStep = function () {
+    var s = P.redo.pop();
+    if (!s) return;
+    P.move(s.idx, s.to, true);
+    P.undo.push(s);
+  };
+
+  /* {building, to} moves relative to the version (the server's format) */
+  P.moves = function () {
+    var out = [];
+    for (var i = 0; i < P.assign.length; i++) {
+      if (P.assign[i] !== P.base[i]) out.push({ building: P.data.buildings[i], to: P.codes[P.assign[i]] });
+    }
+    return out;
+  };
+  /* set the assignment to the version plus ``moves`` (from the server: split, re-run, autosave) */
+  P.apply = function (moves, quiet) {
+    var pos = {}, groups = {};
+    P.data.buildings.forEach(function (b, i) { pos[b] = i; });
+    moves.forEach(function (m) {
+      if (!(m.building in pos)) return;
+      var g = P.gridIndex(m.to);
+      (groups[g] = groups[g] || []).push(pos[m.building]);
+    });
+    P.grow();
+    var step = { idx: [], from: [], to: null }, steps = [];
+    Object.keys(groups).forEach(function (g) {
+      var before = P.undo.length;
+      P.move(groups[g], +g);
+      if (P.undo.length > before) steps.push(P.undo.pop());
+    });
+    if (steps.length && !quiet) P.undo.push({ multi: steps });
+    return steps.length;
+  };
+  var undoStep = P.undoStep, redoStep = P.redoStep;
+  P.undoStep = function () {
+    var s = P.undo[P.undo.length - 1];
+    if (s && s.multi) {
+      P.undo.pop();
+      s.multi.slice().reverse().forEach(function (m) { P.undo.push(m); undoStep(); P.redo.pop(); });
+      P.redo.push(s);
+      return;
+    }
+    undoStep();
+  };
+  P.redoStep = function () {
+    var s = P.redo[P.redo.length - 1];
+    if (s && s.multi) {
+      P.redo.pop();
+      s.multi.forEach(function (m) { P.move(m.idx, m.to, true); });
+      P.undo.push(s);
+      return;
+    }
+    redoStep();
+  };
+
+  /* ``moves`` plus a move back to the version's grid for every other building moved now */
+  P.fullMoves = function (moves) {
+    var listed = {}, out = moves.slice();
+    moves.forEach(function (m) { listed[m.building] = true; });
+    for (var i = 0; i < P.assign.length; i++) {
+      var b = P.data.buildings[i];
+      if (!listed[b] && P.assign[i] !== P.base[i]) out.push({ building: b, to: P.codes[P.base[i]] });
+    }
+    return out;
+  };
+
+  P.newGrid = function () {
+    var k = 1;
+    while (("new:" + k) in P.codeIndex) k++;
+    P.target = P.gridIndex("new:" + k);
+    P.grow();
+    P.render();
+    return P.codes[P.target];
+  };
+  P.merge = function (keep, absorb) {
+    var idx = [];
+    for (var i = 0; i < P.assign.length; i++) if (P.assign[i] === absorb) idx.push(i);
+    return P.move(idx, keep);
+  };
+
+  P.persist = function () {
+    try {
+      if (P.editable) window.localStorage.setItem(key(), JSON.stringify(P.moves()));
+    } catch (err) { /* storage full or denied: the server autosave still runs */ }
+  };
+  P.forget = function () { try { window.localStorage.removeItem(key()); } catch (err) { /* nothing */ } };
+
+  /* -- the map ------------------------------------------------------------------------------ */
+  P.colour = function (g) { return PALETTE[g % PALETTE.length]; };
+  P.flagged = function (g) {
+    var b = P.data.band, t = P.tally[g];
+    return P.count[g] > 0 && (t < b[0] || t > b[1] || P.parts[g] > 1);
+  };
+  P.styleOf = function (i) {
+    var g = P.assign[i], hi = P.highlighted[i];
+    return {
+      fillColor: P.colour(g), fillOpacity: g === P.target ? 0.9 : 0.65,
+      color: hi ? "#000" : (P.flagged(g) ? "#cc0000" : "#333"), weight: hi ? 3 : (P.flagged(g) ? 1.5 : 0.5),
+    };
+  };
+  P.restyle = function (i) { var l = P.layers[i]; if (l) l.setStyle(P.styleOf(i)); };
+  P.restyleAll = function () { for (var i = 0; i < P.layers.length; i++) P.restyle(i); };
+  P.restyleGrid = function (g) { for (var i = 0; i < P.assign.length; i++) if (P.assign[i] === g) P.restyle(i); };
+
+  P.bind = function (feature, layer) {
+    var i = feature.properties.i;
+    P.layers[i] = layer;
+    if (P.data) layer.setStyle(P.styleOf(i));
+    layer.once("add", function () { P.ensureMap(layer._map); });
+    layer.on("click", function (e) {
+      if (!P.data) return;
+      if (!P.editable || P.target < 0 || (e.originalEvent && e.originalEvent.altKey)) {
+        P.target = P.assign[i];
+        P.render(); P.restyleAll();
+        return;
+      }
+      P.move([i], P.target);
+    });
+    layer.bindTooltip(function () {
+      return feature.properties.id + " · " + P.hh[i] + " " + (P.text.households || "") + " · " + P.codes[P.assign[i]];
+    }, { sticky: true });
+  };
+  P.style = function (feature) { return P.data ? P.styleOf(feature.properties.i) : { weight: 0.5 }; };
+
+  /* paint a rectangle: shift-drag on the map gives every building inside to the target grid */
+  P.boxSelect = function (bounds) {
+    if (!P.editable || P.target < 0) return 0;
+    var idx = [];
+    P.layers.forEach(function (l, i) { if (l && bounds.contains(l.getBounds().getCenter())) idx.push(i); });
+    return P.move(idx, P.target);
+  };
+
+  /* -- the lists ---------------------------------------------------------------------------- */
+  P.row = function (g) {
+    var code = P.codes[g], tr = el("tr", { id: "planner-row-" + g, "data-grid": code });
+    if (g === P.target) tr.className = "target";
+    var sw = el("td"); sw.appendChild(el("span", { class: "swatch", style: "background:" + P.colour(g) }));
+    tr.appendChild(sw);
+    tr.appendChild(el("td", { class: "code" }, code.length === 15 ? code.slice(12) : code));
+    tr.appendChild(el("td", { class: "hh" }, P.tally[g]));
+    tr.appendChild(el("td", { class: "nb" }, P.count[g]));
+    var flags = [];
+    var b = P.data.band;
+    if (P.count[g] === 0) flags.push(P.text.empty);
+    else if (P.tally[g] > b[1]) flags.push(P.text.over);
+    else if (P.tally[g] < b[0]) flags.push(P.text.under);
+    if (P.parts[g] > 1) flags.push(P.text.noncontiguous);
+    tr.appendChild(el("td", { class: "flags" }, flags.join(" ")));
+    var lock = el("input", { type: "checkbox", class: "lock", title: P.text.lock || "" });
+    lock.checked = !!P.locked[g];
+    lock.addEventListener("click", function (e) { e.stopPropagation(); P.locked[g] = lock.checked; });
+    var lt = el("td"); lt.appendChild(lock); tr.appendChild(lt);
+    tr.addEventListener("click", function () {
+      var old = P.target;
+      if (old !== g) P.previous = old;
+      P.target = g;
+      if (old >= 0) { P.renderRows([old]); P.restyleGrid(old); }
+      P.renderRows([g]); P.restyleGrid(g);
+    });
+    return tr;
+  };
+  P.renderRows = function (gs) {
+    gs.forEach(function (g) {
+      var old = document.getElementById("planner-row-" + g);
+      if (old) old.replaceWith(P.row(g)); else P.render();
+    });
+  };
+  P.render = function () {
+    var body = document.getElementById("planner-tallies");
+    if (!body || !P.data) return;
+    var order = P.codes.map(function (_, g) { return g; });
+    order.sort(function (a, b) { return P.codes[a] < P.codes[b] ? -1 : 1; });
+    body.replaceChildren.apply(body, order.map(function (g) { return P.row(g); }));
+    P.renderViolations();
+    var t = document.getElementById("planner-target");
+    if (t) t.textContent = P.target >= 0 ? P.codes[P.target] : "-";
+  };
+  P.violations = function () {
+    var out = [], b = P.data.band;
+    for (var g = 0; g < P.codes.length; g++) {
+      var kind = P.count[g] === 0 ? (P.base.indexOf(g) >= 0 ? "empty" : null)
+        : P.tally[g] > b[1] ? "over" : P.tally[g] < b[0] ? "under" : null;
+      if (kind) out.push({ kind: kind, grid: P.codes[g], g: g });
+      if (P.count[g] > 0 && P.parts[g] > 1) out.push({ kind: "noncontiguous", grid: P.codes[g], g: g });
+    }
+    return out;
+  };
+  P.renderViolations = function () {
+    var list = document.getElementById("planner-violations");
+    if (!list) return;
+    var items = P.violations().map(function (v) {
+      var li = el("li", { "data-grid": v.grid, class: "violation " + v.kind }, (P.text[v.kind] || v.kind) + " · " + v.grid);
+      li.addEventListener("click", function () { P.zoomTo(v.g); });
+      return li;
+    });
+    list.replaceChildren.apply(list, items);
+    var t = document.getElementById("planner-target");
+    if (t) t.textContent = P.target >= 0 ? P.codes[P.target] : "-";
+  };
+  P.zoomTo = function (g) {
+    var bounds = null;
+    for (var i = 0; i < P.assign.length; i++) {
+      var l = P.layers[i];
+      if (l && P.assign[i] === g) bounds = bounds ? bounds.extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(), l.getBounds().getNorthEast());
+    }
+    if (bounds && P.map) P.map.fitBounds(bounds, { maxZoom: 18 });
+  };
+  P.highlight = function (ids) {
+    var want = {};
+    (ids || []).forEach(function (b) { want[b] = true; });
+    P.highlighted = {};
+    P.data.buildings.forEach(function (b, i) { if (want[b]) P.highlighted[i] = true; });
+    P.restyleAll();
+    return Object.keys(P.highlighted).length;
+  };
+  P.violationCount = function () { return P.violations().length; };
+
+  window.wanggePlanner = P;
+  window.wangge = Object.assign({}, window.wangge);
+  window.wangge.planner = {
+    bind: function (feature, layer) { P.bind(feature, layer); },
+    style: function (feature) { return P.style(feature); },
+    gridStyle: function () { return { color: "#222", weight: 2, fill: false, interactive: false }; },
+    gridLabel: function (feature, layer) {
+      var p = feature.properties;
+      layer.bindTooltip(p.label, { permanent: true, direction: "center", className: "planner-label" });
+    },
+    mapReady: function (e) { P.ensureMap(e.target); },
+  };
+  /* the Leaflet map, found through the first building layer added to it (dash-leaflet's load
+     event may fire before this handler is bound); shift-drag there paints a box */
+  P.ensureMap = function (map) {
+      if (!map || P.map === map) return;
+      P.map = map;
+      P.map.boxZoom.disable();
+      var start = null, rect = null;
+      P.map.on("mousedown", function (ev) {
+        if (!ev.originalEvent.shiftKey) return;
+        start = ev.latlng; P.map.dragging.disable();
+      });
+      P.map.on("mousemove", function (ev) {
+        if (!start) return;
+        var b = L.latLngBounds(start, ev.latlng);
+        if (rect) rect.setBounds(b); else rect = L.rectangle(b, { weight: 1, dashArray: "4 3", fill: false }).addTo(P.map);
+      });
+      P.map.on("mouseup", function (ev) {
+        if (!start) return;
+        P.boxSelect(L.latLngBounds(start, ev.latlng));
+        start = null; P.map.dragging.enable();
+        if (rect) { rect.remove(); rect = null; }
+      });
+  };
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    wangge_planner: {
+      init: function (state, editable, text) {
+        if (!state) return window.dash_clientside.no_update;
+        P.init(state, editable, text);
+        return state.community + ":" + state.version;
+      },
+      /* a button pressed: the request the server callback answers (see dashboard/pages/planner.py) */
+      request: function (save, split, rerun, publish, restore, relocate, diff, undo, redo, newGrid, merge, tick,
+                         comment, reason, parts, picked) {
+        var ctx = window.dash_clientside.callback_context, id = (ctx.triggered[0] || {}).prop_id || "";
+        var op = id.split(".")[0].replace("planner-", "");
+        if (!P.data) return window.dash_clientside.no_update;
+        if (op === "undo") { P.undoStep(); return window.dash_clientside.no_update; }
+        if (op === "redo") { P.redoStep(); return window.dash_clientside.no_update; }
+        if (op === "new-grid") { P.newGrid(); return window.dash_clientside.no_update; }
+        if (op === "merge") {  /* the grid picked before the target goes into the target */
+          if (P.target >= 0 && P.previous >= 0 && P.previous !== P.target) P.merge(P.target, P.previous);
+          return window.dash_clientside.no_update;
+        }
+        var req = {
+          op: op, community: P.data.community, version: P.data.version, moves: P.moves(),
+          comment: comment || "", reason: reason || "", parts: parts || 2,
+          grid: P.target >= 0 ? P.codes[P.target] : null, picked: picked || null,
+          violations: P.violationCount(),
+          locked: Object.keys(P.locked).filter(function (g) { return P.locked[g]; }).map(function (g) { return P.codes[g]; }),
+        };
+        if (op === "autosave") {
+          var sig = JSON.stringify(req.moves);
+          if (sig === P.lastAutosave) return window.dash_clientside.no_update;
+          P.lastAutosave = sig;
+        }
+        return req;
+      },
+      respond: function (answer) {
+        if (!answer) return window.dash_clientside.no_update;
+        if (answer.moves) P.apply(answer.reset ? P.fullMoves(answer.moves) : answer.moves);
+        if (answer.highlight) P.highlight(answer.highlight);
+        if (answer.saved) P.forget();
+        return answer.load || window.dash_clientside.no_update;
+      },
+    },
+  });
+})();

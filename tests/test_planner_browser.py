@@ -1,0 +1,224 @@
+"""The planner's page in headless Chromium, on the tiny county served by ``python app.py``.
+
+A planner moves a building between two grids and sees both tallies change, undoes it, saves
+(a reason is needed: the tiny grids are under the band), finds the version listed after a
+reload, sees the moved building in the diff, publishes it and finds the new grid on the
+situation page; a township leader can neither move nor save.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import load_tiny_county, served_app
+
+from wangge.store import Store
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    pytest.skip("chromium and chromedriver are needed", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+PASSWORD = "planner-test-pw"
+C1 = "420999001001"
+G1, G2 = C1 + "001", C1 + "002"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("planner-web")
+    store = Store(data / "wangge.sqlite")
+    load_tiny_county(store)
+    store.set_meta("county_code", "420999000000")  # served as is, no demo set-up
+    store.create_user("planner", PASSWORD, "planner")
+    store.create_user("leader", PASSWORD, "township", scope="420999001000")
+    env = {**os.environ, "WANGGE_DATA_DIR": str(data), "WANGGE_DEMO_FEED": "0"}
+    with served_app(env, data / "server.log") as url:
+        yield url, store
+
+
+@pytest.fixture
+def browser(tmp_path):
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--window-size=1500,950",
+        f"--user-data-dir={tmp_path / 'chrome'}",
+    ]:
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def login(driver, url: str, user: str, next_url: str) -> None:
+    driver.get(f"{url}/login?next={next_url}")
+    driver.find_element(By.ID, "username").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, 30).until(lambda d: "/login" not in d.current_url)
+
+
+def loaded(driver, version: int) -> None:
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script(
+            "var P = window.wanggePlanner; return P && P.data && P.data.version === arguments[0]"
+            " && P.layers.filter(Boolean).length === P.data.buildings.length;",
+            version,
+        )
+    )
+
+
+def tallies(driver) -> dict[str, tuple[int, int]]:
+    """The grid list as shown: code suffix -> (households, buildings), read at once."""
+    rows = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#planner-tallies tr')).map("
+        "function (r) { return Array.from(r.cells).map(function (c) { return c.textContent; }); });"
+    )
+    return {cells[1]: (int(cells[2]), int(cells[3])) for cells in rows}
+
+
+def click_building(driver, building: str) -> None:
+    """A real mouse click on the building's footprint on the map."""
+    x, y = driver.execute_script(
+        "var P = window.wanggePlanner, i = P.data.buildings.indexOf(arguments[0]);"
+        "var l = P.layers[i]; P.map.fitBounds(l.getBounds(), {animate: false, maxZoom: 19});"
+        "var p = P.map.latLngToContainerPoint(l.getBounds().getCenter()); return [p.x, p.y];",
+        building,
+    )
+    mapel = driver.find_element(By.ID, "planner-map")
+    size = mapel.size
+    ActionChains(driver).move_to_element_with_offset(
+        mapel, int(x - size["width"] / 2), int(y - size["height"] / 2)
+    ).click().perform()
+
+
+def pick(driver, component_id: str, value: int) -> None:
+    """Choose ``value`` in a dropdown (through Dash's own setter: Dash 4's dropdown is not a
+    plain input), then check the dropdown shows it."""
+    driver.execute_script(
+        "window.dash_clientside.set_props(arguments[0], {value: arguments[1]});",
+        component_id,
+        value,
+    )
+    WebDriverWait(driver, 10).until(
+        lambda d: f"v{value} " in d.find_element(By.ID, component_id).text
+    )
+
+
+def press(driver, button_id: str) -> None:
+    """Close any open dropdown, then click the button."""
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    button = driver.find_element(By.ID, button_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+
+
+def message(driver, contains: str) -> str:
+    try:
+        WebDriverWait(driver, 30).until(
+            lambda d: contains in d.find_element(By.ID, "planner-message").text
+        )
+    except TimeoutException:
+        shown = driver.find_element(By.ID, "planner-message").text
+        raise AssertionError(f"{contains!r} not in the message {shown!r}") from None
+    return driver.find_element(By.ID, "planner-message").text
+
+
+def test_move_undo_save_diff_publish(server, browser):
+    url, store = server
+    login(browser, url, "planner", f"/planner?community={C1}")
+    loaded(browser, 1)
+    assert tallies(browser) == {"001": (sum(range(24, 32)), 8)}
+    browser.find_element(By.ID, "planner-new-grid").click()
+    click_building(browser, "B00000")
+    WebDriverWait(browser, 10).until(lambda d: len(tallies(d)) == 2)
+    assert tallies(browser) == {"001": (sum(range(25, 32)), 7), "new:1": (24, 1)}
+    browser.find_element(By.ID, "planner-undo").click()
+    assert tallies(browser)["001"] == (sum(range(24, 32)), 8)
+    browser.find_element(By.ID, "planner-redo").click()
+    assert tallies(browser)["new:1"] == (24, 1)
+    # saving with violations needs a reason
+    browser.find_element(By.ID, "planner-save").click()
+    message(browser, "原因")
+    browser.find_element(By.ID, "planner-reason").send_keys("新建小区")
+    browser.find_element(By.ID, "planner-comment").send_keys("东风社区新网格")
+    browser.find_element(By.ID, "planner-save").click()
+    message(browser, "v2")
+    loaded(browser, 2)
+    assert tallies(browser) == {"001": (sum(range(25, 32)), 7), "002": (24, 1)}
+    # reload: the version is listed, and nothing unsaved comes back
+    browser.get(f"{url}/planner?community={C1}")
+    loaded(browser, 1)
+    browser.find_element(By.CSS_SELECTOR, "#planner-pick").click()
+    options = browser.find_element(By.ID, "planner-pick").text + browser.page_source
+    assert "东风社区新网格" in options
+    assert tallies(browser) == {"001": (sum(range(24, 32)), 8)}
+    # diff of v2 against v1 shows the moved building
+    pick(browser, "planner-version", 2)
+    loaded(browser, 2)
+    pick(browser, "planner-pick", 1)
+    press(browser, "planner-diff")
+    text = message(browser, f"{G1} → {G2}")
+    assert "1 / 24" in text
+    highlighted = browser.execute_script(
+        "var P = window.wanggePlanner; return Object.keys(P.highlighted).map("
+        "function (i) { return P.data.buildings[i]; });"
+    )
+    assert highlighted == ["B00000"]
+    # publish v2: the situation page shows the new grid
+    pick(browser, "planner-pick", 2)
+    press(browser, "planner-publish")
+    message(browser, "发布前请填写原因")  # v2 has violations: a reason is needed
+    browser.find_element(By.ID, "planner-reason").send_keys("新建小区入住")
+    press(browser, "planner-publish")
+    message(browser, "已发布 v2")
+    assert store.published_grid_version() == 2
+    browser.get(f"{url}/situation?level=grid&code={G2}")
+    # the drill-down reaches the new grid (an unknown grid would fall back to the county)
+    WebDriverWait(browser, 30).until(
+        lambda d: "网格 002" in d.find_element(By.TAG_NAME, "body").text
+    )
+    assert [a["action"] for a in store.audit_log()] == ["publish", "save"]
+
+
+def test_a_township_leader_cannot_move_or_save(server, browser):
+    url, store = server
+    versions = len(store.grid_versions())
+    login(browser, url, "leader", f"/planner?community={C1}")
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script("return !!(window.wanggePlanner && window.wanggePlanner.data)")
+    )
+    before = tallies(browser)
+    assert not browser.find_element(By.ID, "planner-save").is_displayed()
+    assert browser.find_element(By.ID, "planner-save").get_attribute("disabled") is not None
+    browser.execute_script("window.wanggePlanner.target = 0;")
+    click_building(browser, "B00001")
+    assert tallies(browser) == before
+    assert browser.execute_script("return window.wanggePlanner.moves().length") == 0
+    # the API refuses the session's write as well
+    status = browser.execute_script(
+        "var x = new XMLHttpRequest(); x.open('POST', '/api/v1/grid-versions', false);"
+        "x.setRequestHeader('Content-Type', 'application/json');"
+        "x.send(JSON.stringify({parent: 1, moves: []})); return x.status;"
+    )
+    assert status in (401, 403)
+    assert len(store.grid_versions()) == versions
