@@ -223,27 +223,6 @@
   });
 })();
 
-/* Case list: keep the filters in the URL without reloading (a link can be shared). */
-(function () {
-  "use strict";
-  window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    wangge_cases: {
-      syncUrl: function (status, category, township, window_, overdue, lang) {
-        var q = new URLSearchParams();
-        if (lang && lang !== "zh") q.set("lang", lang);
-        if (status) q.set("status", status);
-        if (category) q.set("category", category);
-        if (township) q.set("township", township);
-        if (window_ && window_ !== "30d") q.set("window", window_);
-        if (overdue && overdue.length) q.set("overdue", "1");
-        var s = q.toString();
-        window.history.replaceState(window.history.state, "", window.location.pathname + (s ? "?" + s : ""));
-        return s;
-      },
-    },
-  });
-})();
-
 /* Drill-down: children coloured by a metric, grids by Gi* bin. */
 (function () {
   "use strict";

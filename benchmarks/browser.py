@@ -15,7 +15,9 @@ county user:
   click on the option to the repaint (p50/p95);
 - wall refresh payload when nothing changed (bytes of the refresh answer);
 - panning: frames per second while dragging the map with every layer on;
-- requests to any host but the app's own.
+- requests to any host but the app's own;
+- case action (``--case-actions``: only this): on the case list of reported cases, the click on
+  a case's 受理 (accept) button to its row in the grid showing the new status (p50/p95).
 
 Filter change and drill-down are reported cold (the first visit of a filter combination or a
 unit after the server started) and warm (the same again).
@@ -174,6 +176,65 @@ def choose(d, dropdown_id: str, label: str) -> None:
             option.click()
             return
     raise RuntimeError(f"no option {label!r} in {dropdown_id}")
+
+
+CASE_ACTION_WATCH = """
+window.__actMs = null;
+if (!window.__actHooked) {
+  document.addEventListener('click', function (e) {
+    if (e.target.closest && e.target.closest('.act-button')) window.__actAt = performance.now();
+  }, true);
+  window.__actHooked = true;
+}
+window.__watchRow = function (caseId, label) {
+  var cell = function () {
+    return document.querySelector(
+      '.ag-center-cols-container .ag-row[row-id="' + caseId + '"] [col-id="status"]');
+  };
+  var obs = new MutationObserver(function () {
+    var c = cell();
+    if (c && c.innerText.trim() === label && window.__actAt) {
+      obs.disconnect();
+      requestAnimationFrame(function () { requestAnimationFrame(function () {
+        window.__actMs = performance.now() - window.__actAt;
+      }); });
+    }
+  });
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+};
+"""
+
+
+def case_actions(d, url: str, runs: int) -> list[tuple[str, str, str]]:
+    """Case action from click to updated row: ``runs`` times, open the list of reported cases,
+    click the first case, click 受理 and time until its row shows 已受理."""
+    times = []
+    for _ in range(runs):
+        d.get(url + "/cases?status=reported&window=all")
+        row = WebDriverWait(d, 60).until(
+            lambda x: x.find_element(By.CSS_SELECTOR, ".ag-center-cols-container .ag-row[row-id]")
+        )
+        case_id = row.get_attribute("row-id")
+        row.find_element(By.CSS_SELECTOR, '[col-id="category"]').click()
+        accept = WebDriverWait(d, 30).until(
+            lambda x: next(
+                (b for b in x.find_elements(By.CSS_SELECTOR, ".act-button") if b.text == "受理"),
+                None,
+            )
+        )
+        d.execute_script(CASE_ACTION_WATCH)
+        d.execute_script("window.__watchRow(arguments[0], '已受理')", case_id)
+        accept.click()
+        times.append(
+            WebDriverWait(d, 30).until(lambda x: x.execute_script("return window.__actMs"))
+        )
+    return [
+        (
+            f"case action, click to updated row (p50/p95 of {len(times)})",
+            f"{statistics.median(times):.0f} / {pct(times, 0.95):.0f} ms",
+            "< 300 ms at p95",
+        )
+    ]
 
 
 def timing_rows(name: str, cold: list[float], warm: list[float]) -> list[tuple[str, str, str]]:
@@ -372,6 +433,11 @@ def main() -> int:
         default=10.0,
         help="seconds between the soak's new cases (lower it with --wall-refresh for an accelerated soak: days of activity in hours)",
     )
+    parser.add_argument(
+        "--case-actions",
+        action="store_true",
+        help="measure only the case action from click to updated row (--runs times)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="wangge-bench-"))
     prepare(data_dir, args.cases)
@@ -408,6 +474,9 @@ def main() -> int:
         d = browser()
         try:
             login(d, url)
+            if args.case_actions:
+                rows.extend(case_actions(d, url, args.runs))
+                return report(rows, data_dir, args.feed)
             if args.soak_only:
                 rows.extend(
                     soak(d, url, data_dir, server.pid, args.soak or 60, every=args.post_every)

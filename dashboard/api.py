@@ -26,9 +26,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from dashboard.auth import current_principal, principal_of
 from wangge.access import Action, OutOfScope, Principal, may
 from wangge.casework import (
-    CATEGORIES,
-    LEVELS,
     STATUSES,
+    ConflictError,
     TransitionError,
     ValidationError,
     parse_time,
@@ -40,7 +39,7 @@ from wangge.privacy import mask_name, mask_phone
 from wangge.services.health import health_report
 from wangge.services.layers import BUILDINGS_LIMIT, LAYERS, LayerService
 from wangge.store import Store
-from wangge.validation import CAMERA, HEARTBEAT, PATROL_POINT, validate_batch
+from wangge.validation import CAMERA, CASE_LIST, HEARTBEAT, PATROL_POINT, validate_batch
 
 __all__ = ["blueprint", "layer_service"]
 
@@ -220,6 +219,23 @@ def _conflict(exc: TransitionError) -> Response:
     return _error(409, "invalid_transition", str(exc))
 
 
+@blueprint.errorhandler(ConflictError)
+def _stale(exc: ConflictError) -> Response:
+    """409 for an action on a stale version: who changed the case, when, and its version now."""
+    resp = jsonify(
+        {
+            "error": "conflict",
+            "detail": str(exc),
+            "version": exc.version,
+            "status": exc.status,
+            "changed_by": exc.actor,
+            "changed_at": exc.at,
+        }
+    )
+    resp.status_code = 409
+    return resp
+
+
 def public_case(case: dict) -> dict:
     """A case as the API shows it: personal data masked, overdue derived."""
     out = dict(case)
@@ -259,38 +275,27 @@ def _only_args(*names: str) -> None:
         )
 
 
-#: The query parameters of ``GET /cases``.
-_LIST_ARGS = (
-    "status",
-    "category",
-    "level",
-    "township_code",
-    "community_code",
-    "grid_code",
-    "since",
-    "until",
-    "overdue",
-    "limit",
-    "offset",
-)
+#: The query parameters of ``GET /cases`` (:data:`wangge.validation.CASE_LIST`).
+_LIST_ARGS = CASE_LIST.names
+_TEXT_ARGS = ("township_code", "community_code", "grid_code", "q")
 
 
 def _list_filters(args) -> dict:
     errors: dict[str, str] = {}
     filters: dict = {}
-    for field, choices in (
-        ("status", STATUSES),
-        ("category", tuple(CATEGORIES)),
-        ("level", LEVELS),
-    ):
+    for field in ("category", "level", "urgency", "view", *_TEXT_ARGS):
         value = args.get(field)
         if value is not None:
-            if value not in choices:
-                errors[field] = f"expected one of {list(choices)}, found {value!r}"
-            filters[field] = value
-    for field in ("township_code", "community_code", "grid_code"):
-        if args.get(field):
-            filters[field] = args[field]
+            checked, problem = CASE_LIST.field(field).check(value)
+            if problem:
+                errors[field] = problem
+            elif checked:  # an empty text filter filters nothing
+                filters[field] = checked
+    if args.get("status") is not None:  # one status, or several separated by commas
+        wanted = args["status"].split(",")
+        if set(wanted) - set(STATUSES):
+            errors["status"] = f"expected statuses of {list(STATUSES)}, found {args['status']!r}"
+        filters["status"] = wanted if len(wanted) > 1 else wanted[0]
     for field in ("since", "until"):
         if args.get(field) is not None:
             try:
@@ -348,6 +353,8 @@ def transition_case(case_id: str) -> Response:
         actor=g.principal.name,
         comment=change["comment"],
         at=change["at"],
+        version=change["version"],
+        assignee=change["assignee"],
     )
     return jsonify(public_case(updated))
 

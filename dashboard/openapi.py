@@ -7,7 +7,8 @@ whose paths and schemas are added to it.
 schema version), the enumerations of the case rules (:mod:`wangge.casework`), written in the
 file as ``"$name"`` markers (see :data:`MARKERS`), and the request bodies, generated from the
 validation schema (:mod:`wangge.validation`): ``"$record:Name"`` is the record ``Name``
-(:data:`RECORDS`), ``"$batch:key:Name"`` a batch ``{key: [Name, ...]}``. The server validates
+(:data:`RECORDS`), ``"$batch:key:Name"`` a batch ``{key: [Name, ...]}``, ``"$params:Name"``
+the record's fields as query parameters. The server validates
 with the same declarations, so what the document allows is what the server accepts.
 
 Kept true by ``tests/test_cases_api.py``: every route of the blueprint is described with its
@@ -21,10 +22,12 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from wangge.casework import CATEGORIES, LEVELS, SOURCES, STATUSES
+from wangge.casework import CATEGORIES, LEVELS, SOURCES, STATUSES, URGENCIES
 from wangge.store import SCHEMA_VERSION
+from wangge.store.filters import VIEWS
 from wangge.validation import (
     CAMERA,
+    CASE_LIST,
     HEARTBEAT,
     NEW_CASE,
     PATROL_POINT,
@@ -37,7 +40,7 @@ __all__ = ["MARKERS", "RECORDS", "document"]
 
 #: The records of :mod:`wangge.validation` the document describes, by schema name.
 RECORDS: dict[str, Record] = {
-    r.name: r for r in (NEW_CASE, TRANSITION, CAMERA, HEARTBEAT, PATROL_POINT)
+    r.name: r for r in (NEW_CASE, TRANSITION, CAMERA, HEARTBEAT, PATROL_POINT, CASE_LIST)
 }
 
 #: The markers of ``openapi.json`` and what they stand for.
@@ -49,6 +52,8 @@ MARKERS: dict[str, Any] = {
     "$categories": list(CATEGORIES),
     "$levels": list(LEVELS),
     "$sources": list(SOURCES),
+    "$urgencies": list(URGENCIES),
+    "$views": list(VIEWS),
 }
 
 
@@ -68,6 +73,8 @@ def _fill(node: Any) -> Any:
         return list(value) if isinstance(value, list) else value
     if isinstance(node, str) and node.startswith("$record:"):
         return RECORDS[node.split(":")[1]].json_schema()
+    if isinstance(node, str) and node.startswith("$params:"):
+        return RECORDS[node.split(":")[1]].parameters()
     if isinstance(node, str) and node.startswith("$batch:"):
         _, key, name = node.split(":")
         return batch_schema(key, RECORDS[name])

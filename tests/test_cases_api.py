@@ -586,9 +586,19 @@ def test_the_served_document_is_generated_from_the_validation_schema(env):
     client, _, _ = env
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc == document()
-    assert set(RECORDS) == {"NewCase", "Transition", "Camera", "Heartbeat", "PatrolPoint"}
-    for name, record in RECORDS.items():
-        assert doc["components"]["schemas"][name] == record.json_schema()
+    bodies = {"NewCase", "Transition", "Camera", "Heartbeat", "PatrolPoint"}
+    assert set(RECORDS) == {*bodies, "CaseList"}
+    for name in bodies:
+        assert doc["components"]["schemas"][name] == RECORDS[name].json_schema()
+    # the case list's query parameters: every one the API takes, by the same rules
+    listed = doc["paths"]["/api/v1/cases"]["get"]["parameters"]
+    assert listed == RECORDS["CaseList"].parameters()
+    assert {p["name"] for p in listed} >= {"status", "urgency", "view", "q", "limit"}
+    view = next(p for p in listed if p["name"] == "view")
+    assert view["schema"]["enum"] == ["open", "open_overdue", "today", "urgent"]
+    assignee = doc["components"]["schemas"]["Transition"]["properties"]["assignee"]
+    assert re.search(assignee["pattern"], "dept:water") and re.search(assignee["pattern"], "")
+    assert not re.search(assignee["pattern"], "dept:nasa")
     bodies = {
         path: doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
         for path, method in (

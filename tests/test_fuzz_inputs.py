@@ -73,7 +73,7 @@ def test_a_malformed_case_list_row_request_answers_the_first_block(cases_app, re
     start, end, order_by, descending = cases.row_request(request_)
     assert 0 <= start < end and order_by in cases.SORTABLE and isinstance(descending, bool)
     with signed_in(cases_app):
-        block = cases.rows_for(request_, None, None, None, "all", [], "zh")
+        block = cases.rows_for(request_, {"window": "all"}, "zh")
     assert block == {"rowData": [], "rowCount": 0}
 
 
@@ -123,11 +123,12 @@ def test_a_well_formed_callback_request_still_reaches_its_callback(cases_app):
     state = [
         {"id": i, "property": p, "value": None}
         for i, p in (
+            (ids.CASES_VIEW, "value"),
             (ids.CASES_STATUS, "value"),
             (ids.CASES_CATEGORY, "value"),
             (ids.CASES_TOWNSHIP, "value"),
             (ids.CASES_WINDOW, "value"),
-            (ids.CASES_OVERDUE, "value"),
+            (ids.CASES_SEARCH, "value"),
             (ids.CASES_LANG, "data"),
         )
     ]

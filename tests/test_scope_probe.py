@@ -106,6 +106,9 @@ API_PROBES = {
         ("GET", "/api/v1/cases?limit=500", None),
         ("GET", f"/api/v1/cases?township_code={B}", None),
         ("GET", f"/api/v1/cases?community_code={B[:9]}001", None),
+        # the desk's search and views: B's case number finds nothing from A
+        ("GET", "/api/v1/cases?q={case}&view=open", None),
+        ("GET", f"/api/v1/cases?q={B[:9]}&urgency=normal", None),
     ],
     ("GET", "/api/v1/cases/<case_id>"): [("GET", "/api/v1/cases/{case}", None)],
     ("POST", "/api/v1/cases/<case_id>/transitions"): [
@@ -324,6 +327,29 @@ def _situation(state: dict, link: dict):
     return situation.navigate(link, None, "per100", state)
 
 
+def _triggered(component_id, prop: str) -> None:
+    """Call the next callback as if ``component_id``'s ``prop`` had changed."""
+    if isinstance(component_id, dict):
+        component_id = json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+    context_value.set(
+        AttributeDict(triggered_inputs=[{"prop_id": f"{component_id}.{prop}", "value": 1}])
+    )
+
+
+def _act(b: dict):
+    from dashboard.pages import cases
+
+    _triggered({"action": "accepted", "type": ids.CASE_ACT, "where": "cases"}, "n_clicks")
+    return cases.act([1], "probe", None, {"case_id": b["case"], "version": 1, "lang": "zh"})
+
+
+def _export(b: dict):
+    from dashboard.pages import cases
+
+    _triggered(ids.CASES_EXPORT_CSV, "n_clicks")
+    return cases.export_cases(1, 0, {"township": B, "window": "all"}, "zh")
+
+
 def _map_card(layer: str, click: dict):
     """The map's card of a clicked grid (``layer`` ids.GRIDS) or case (ids.CASES)."""
     from dashboard.pages import map  # noqa: A004
@@ -360,10 +386,15 @@ def callback_calls(b: dict) -> dict:
             _map_card(ids.CASES, {"id": b["case"], "properties": {"c": "order"}}),
         ],
         (cases.__name__, "get_rows"): lambda: (
-            cases.get_rows(rows, None, None, None, "all", None, "zh"),
-            cases.get_rows(rows, None, None, B, "all", None, "zh"),
+            cases.get_rows(rows, {"window": "all"}, "zh"),
+            cases.get_rows(rows, {"township": B, "window": "all"}, "zh"),
         ),
-        (cases.__name__, "refilter"): lambda: cases.refilter(None, None, B, "all", None, "zh")[1],
+        (cases.__name__, "refilter"): lambda: cases.refilter(
+            {"township": B, "window": "all"}, "zh"
+        )[1],
+        (cases.__name__, "export_cases"): lambda: _export(b),
+        # an action on B's case, by its id: refused, B's case unchanged (checked below)
+        (cases.__name__, "act"): lambda: _act(b),
         (cases.__name__, "show_case"): lambda: cases.show_case([{"case_id": b["case"]}], "zh"),
         (situation.__name__, "navigate"): lambda: [
             _situation(state, {"level": level, "code": code})

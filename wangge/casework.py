@@ -8,6 +8,14 @@ Lifecycle (GB/T 30428 digital city management, adapted to grid management)::
     returned (退回) from reported, accepted, dispatched, in_progress or resolved (verification
     failed); a returned case is accepted or dispatched again.
 
+Besides its status a case has an ``address`` (free text, as the reporter gave it) and an
+``urgency`` (:data:`URGENCIES`: ``normal`` or ``urgent``; an urgent open case is pinned on the
+wall until an operator marks it seen). Two more things happen to a case without changing its
+status (:data:`NOTES`): 督办 (``urge``, a supervisor presses for action, with a note) and
+``seen`` (an operator acknowledged an urgent case). A dispatch names who handles the case
+(:func:`parse_assignee`): a grid worker (``worker:<id>``) or a county department
+(``dept:<code>``, :data:`DEPARTMENTS`).
+
 Escalation moves a case one level up: grid -> community -> township -> county; a county case
 cannot be escalated further. Overdue is derived, never stored: a case is overdue when it is open
 past its deadline, or was closed after it.
@@ -21,17 +29,27 @@ from datetime import timedelta
 from wangge import clock
 from wangge.validation import (
     CATEGORY_CODES,
+    DEPARTMENT_CODES,
     LEVEL_CODES,
     NEW_CASE,
     SOURCE_CODES,
     STATUS_CODES,
     TRANSITION,
+    URGENCY_CODES,
     Field,
     ValidationError,
 )
 
 __all__ = [
+    "ACTIONS",
     "CATEGORIES",
+    "DEPARTMENTS",
+    "NOTES",
+    "URGENCIES",
+    "ConflictError",
+    "Department",
+    "action_choices",
+    "parse_assignee",
     "LEVELS",
     "case_day",
     "SOURCES",
@@ -90,12 +108,96 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 LEVELS = LEVEL_CODES
 
+#: How urgent a case is (``urgent``: flashes on the wall until seen).
+URGENCIES = URGENCY_CODES
+
+#: The action (verb) that moves a case into each status, as the desk names its buttons.
+ACTIONS: dict[str, str] = {
+    "accepted": "accept",
+    "dispatched": "dispatch",
+    "in_progress": "start",
+    "resolved": "resolve",
+    "verified": "verify",
+    "closed": "close",
+    "returned": "return",
+    "escalated": "escalate",
+}
+
+#: Things recorded in a case's history that do not change its status: 督办 and "seen".
+NOTES = ("urge", "seen")
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    zh: str
+    en: str
+
+
+#: The county departments a case can be dispatched to (besides the grid's worker).
+DEPARTMENTS: dict[str, Department] = {
+    d.code: d
+    for d in (
+        Department("urban_management", "县城市管理局", "Urban management bureau"),
+        Department("housing", "县住房和城乡建设局", "Housing and construction bureau"),
+        Department("emergency", "县应急管理局", "Emergency management bureau"),
+        Department("public_security", "县公安局", "Public security bureau"),
+        Department("environment", "县生态环境局", "Ecology and environment bureau"),
+        Department("market", "县市场监督管理局", "Market regulation bureau"),
+        Department("civil_affairs", "县民政局", "Civil affairs bureau"),
+        Department("water", "县水务局", "Water bureau"),
+    )
+}
+if tuple(DEPARTMENTS) != DEPARTMENT_CODES:  # pragma: no cover - a programming error
+    raise ImportError(f"wangge.validation.DEPARTMENT_CODES differ from {list(DEPARTMENTS)}")
+
 #: Where cases come from.
 SOURCES = SOURCE_CODES
 
 
 class TransitionError(ValueError):
     """A status change the lifecycle does not allow (HTTP 409)."""
+
+
+class ConflictError(TransitionError):
+    """An action based on a stale view of a case: someone changed it since (HTTP 409).
+
+    ``version`` is the case's current version, ``status`` its status, ``actor`` and ``at``
+    who made the last change and when (UTC string)."""
+
+    def __init__(self, case_id: str, *, version: int, status: str, actor: str, at: str):
+        self.case_id, self.version, self.status = case_id, version, status
+        self.actor, self.at = actor, at
+        super().__init__(
+            f"case {case_id} was changed by {actor or 'someone'} at {at} (now {status}, "
+            f"version {version}); reload it and try again"
+        )
+
+
+def parse_assignee(value: object) -> str:
+    """``worker:<id>`` or ``dept:<code>`` (a known department), checked; ValidationError else.
+
+    >>> parse_assignee("dept:emergency")
+    'dept:emergency'
+    """
+    checked, problem = TRANSITION.field("assignee").check(value)
+    if problem or not checked:
+        raise ValidationError({"assignee": problem or "required"})
+    return str(checked)
+
+
+def action_choices(status: str, level: str) -> list[str]:
+    """The statuses a case of ``status`` at ``level`` can be moved to, in lifecycle order
+    (no escalation above the county).
+
+    >>> action_choices("accepted", "county")
+    ['dispatched', 'returned']
+    """
+    return [
+        s
+        for s in STATUSES
+        if s in TRANSITIONS[status] and not (s == "escalated" and level == LEVELS[-1])
+    ]
 
 
 def parse_time(value: object, field: str) -> str:
@@ -149,8 +251,10 @@ def validate_new_case(body: object, *, now: str) -> dict:
 
 def validate_transition_request(body: object) -> dict:
     """Check a status change request (:data:`wangge.validation.TRANSITION`): ``to_status``,
-    ``comment``, ``at`` (None: now) and the free-text ``actor`` of older clients, which is kept
-    in the comment (the actor recorded is the authenticated principal)."""
+    ``comment``, ``at`` (None: now), ``version`` (the case's version the request was made from:
+    a stale one is a conflict; None: not checked), ``assignee`` (who handles a dispatched case,
+    :func:`parse_assignee`; empty: unchanged) and the free-text ``actor`` of older clients,
+    which is kept in the comment (the actor recorded is the authenticated principal)."""
     change = TRANSITION.validate(body)
     said = change.pop("actor")
     if said:

@@ -36,6 +36,7 @@ wangge.validation.ValidationError: category: expected one of ...; lon: expected 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,9 @@ from wangge import clock
 __all__ = [
     "CAMERA",
     "CAMERA_TYPES",
+    "CASE_LIST",
     "CATEGORY_CODES",
+    "DEPARTMENT_CODES",
     "HEARTBEAT",
     "LEVEL_CODES",
     "MAX_BATCH",
@@ -54,6 +57,8 @@ __all__ = [
     "SOURCE_CODES",
     "STATUS_CODES",
     "TRANSITION",
+    "URGENCY_CODES",
+    "VIEW_CODES",
     "Field",
     "Record",
     "ValidationError",
@@ -82,6 +87,20 @@ STATUS_CODES = (
 LEVEL_CODES = ("grid", "community", "township", "county")
 SOURCE_CODES = ("grid_worker", "hotline_12345", "citizen", "camera_ai", "inspection")
 CAMERA_TYPES = ("fixed", "panning", "dome")
+URGENCY_CODES = ("normal", "urgent")
+#: The desk's views of the case list (:mod:`wangge.store.filters` says what each selects).
+VIEW_CODES = ("open", "open_overdue", "today", "urgent")
+#: The county departments a case can be dispatched to (named in :data:`wangge.casework.DEPARTMENTS`).
+DEPARTMENT_CODES = (
+    "urban_management",
+    "housing",
+    "emergency",
+    "public_security",
+    "environment",
+    "market",
+    "civil_affairs",
+    "water",
+)
 
 KINDS = ("text", "number", "integer", "boolean", "choice", "time")
 
@@ -111,7 +130,9 @@ class Field:
 
     ``kind`` is one of text, number, integer, boolean, choice, time. An optional field that is
     absent or null takes ``default``. ``minimum``/``maximum`` bound numbers, ``max_length``
-    text (``min_length`` 1 for a required text: it may not be blank), ``choices`` a choice.
+    text (``min_length`` 1 for a required text: it may not be blank), ``choices`` a choice;
+    ``pattern`` (a regular expression, anchored) is the form a text must have, ``hint`` says it
+    in words for the error message.
     """
 
     name: str
@@ -125,6 +146,8 @@ class Field:
     choices: tuple[str, ...] = ()
     description: str = ""
     deprecated: bool = False
+    pattern: str = ""
+    hint: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -168,6 +191,8 @@ class Field:
             return None, problem
         if len(value) > self.max_length:
             return None, f"at most {self.max_length} characters, found {len(value)}"
+        if self.pattern and not re.search(self.pattern, value):  # as a JSON schema reads it
+            return None, f"expected {self.hint or self.pattern}, found {_show(value)}"
         value = value.strip()
         if len(value) < self.min_length:
             return None, "required: may not be blank"
@@ -199,6 +224,8 @@ class Field:
         if self.kind == "text" and self.min_length:
             # blank (spaces only) is refused too; a pattern says it to the fuzzer
             out.update(minLength=self.min_length, pattern=r"\S")
+        if self.kind == "text" and self.pattern:
+            out["pattern"] = self.pattern
         if self.kind in ("number", "integer"):
             if self.minimum is not None:
                 out["minimum"] = self.minimum
@@ -289,6 +316,18 @@ class Record:
             out["description"] = self.description
         return out
 
+    def parameters(self) -> list[dict]:
+        """The record's fields as OpenAPI 3.0 query parameters (each optional, not nullable:
+        an absent parameter takes its default)."""
+        out = []
+        for f in self.fields:
+            schema = f.json_schema()
+            schema.pop("nullable", None)
+            description = schema.pop("description", f.name)
+            param = {"name": f.name, "in": "query", "required": f.required}
+            out.append({**param, "description": description, "schema": schema})
+        return out
+
 
 def batch_schema(key: str, record: Record) -> dict:
     """The OpenAPI schema of a batch ``{key: [record, ...]}`` (1 to :data:`MAX_BATCH` items)."""
@@ -355,6 +394,14 @@ NEW_CASE = Record(
         _text("reporter_name", max_length=100, default=""),
         _text("reporter_phone", max_length=50, default=""),
         Field("reported_at", "time", description="default: the time the server receives it"),
+        _text("address", default="", description="where the case is, in words"),
+        Field(
+            "urgency",
+            "choice",
+            choices=URGENCY_CODES,
+            default="normal",
+            description="urgent cases flash on the wall until an operator marks them seen",
+        ),
     ),
 )
 
@@ -373,6 +420,22 @@ TRANSITION = Record(
             deprecated=True,
             description="free text kept in the comment; the actor recorded is the signed-in "
             "user or the token",
+        ),
+        Field(
+            "version",
+            "integer",
+            minimum=1,
+            description="the case's version the change was decided on: 409 conflict when the "
+            "case changed since",
+        ),
+        _text(
+            "assignee",
+            max_length=107,
+            default="",
+            # empty (nobody named), a worker id of 1-100 characters or a known department
+            pattern=r"^(worker:\S(.{0,98}\S)?|dept:(" + "|".join(DEPARTMENT_CODES) + "))?$",
+            hint=f"worker:<worker id> or dept:<one of {list(DEPARTMENT_CODES)}>",
+            description="for a dispatch: worker:<worker id> or dept:<department>",
         ),
     ),
 )
@@ -421,5 +484,40 @@ HEARTBEAT = Record(
         _text("camera_id", required=True, max_length=100),
         Field("at", "time", required=True),
         Field("online", "boolean", required=True),
+    ),
+)
+
+#: The query parameters of the case list (``GET /api/v1/cases``); any other is refused. The
+#: API reads them from the query string (:func:`dashboard.api`'s list filters) by these rules.
+CASE_LIST = Record(
+    "CaseList",
+    (
+        _text("status", description="status, or several separated by commas"),
+        Field("category", "choice", choices=CATEGORY_CODES),
+        Field("level", "choice", choices=LEVEL_CODES, description="handling level"),
+        _text("township_code", description="12-digit township code"),
+        _text("community_code", description="12-digit community code"),
+        _text("grid_code", description="15-digit grid code"),
+        Field("since", "time", description="reported at or after"),
+        Field("until", "time", description="reported before"),
+        Field("overdue", "boolean", description="only overdue (true) or not overdue (false)"),
+        Field("urgency", "choice", choices=URGENCY_CODES),
+        Field(
+            "view",
+            "choice",
+            choices=VIEW_CODES,
+            description="the desk's views at the time of the request: open (the KPI's open "
+            "cases), open_overdue (open past the deadline, the wall's 超期未结), today (reported "
+            "since local midnight), urgent (urgent and open)",
+        ),
+        _text(
+            "q",
+            description="search: a case number (or its start), words of the title, description "
+            "or address, or the start of a grid code",
+        ),
+        Field("limit", "integer", minimum=1, maximum=500, default=50, description="page size"),
+        Field(
+            "offset", "integer", minimum=0, maximum=10**9, default=0, description="items to skip"
+        ),
     ),
 )

@@ -224,6 +224,26 @@ def case_rows(frame: pd.DataFrame, lang: str, names: dict, *, overdue: bool = Fa
     return rows
 
 
+def urgent_banner(cases: list[dict], lang: str, names: dict) -> list:
+    """The urgent open cases no operator has marked seen (:meth:`Store.urgent_unseen`), pinned
+    above the wall and flashing until an operator marks each seen on the case list."""
+    return [
+        html.Div(
+            className="wall-urgent-item",
+            children=[
+                html.Strong(t("wall.urgent", lang)),
+                html.Span(pd.Timestamp(c["reported_at"]).tz_convert(COUNTY_TZ).strftime("%H:%M")),
+                html.Span(t(f"category.{c['category']}", lang)),
+                html.Span(c["title"] or ""),
+                html.Span(c["address"] or names.get(c["community_code"], "")),
+                html.Span(t("wall.urgent_hint", lang), className="urgent-hint"),
+            ],
+            **{"data-case": c["case_id"]},
+        )
+        for c in cases
+    ]
+
+
 def _panel(title: str, body, *, cls: str = "") -> html.Section:
     return html.Section([html.H3(title), body], className=f"wall-panel {cls}")
 
@@ -359,6 +379,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             *_stores(settings, lang, bounds),
             _header(county["name"].iloc[0], lang),
             html.Div(id=ids.WALL_KPIS, className="kpi-strip"),
+            html.Div(id=ids.WALL_URGENT, className="wall-urgent", role="alert"),
             html.Div(className="wall-body", children=body),
         ],
     )
@@ -373,6 +394,7 @@ DATA_OUTPUTS = (
     Output(ids.WALL_OVERDUE, "children"),
     Output(ids.WALL_COMMUNITIES, "hideout"),
     Output(ids.WALL_POINTS, "data"),
+    Output(ids.WALL_URGENT, "children"),
     Output(ids.WALL_FINGERPRINT, "data"),
 )
 
@@ -430,6 +452,7 @@ def _panels(store, scope, *, now: pd.Timestamp, lang: str, scale: float) -> list
         case_rows(data.overdue, lang, names, overdue=True),
         {"counts": counts, "max": max(counts.values(), default=1)},
         recent_multipoints(data.recent_points),
+        urgent_banner(store.urgent_unseen(scope=scope, limit=5), lang, names),
     ]
 
 

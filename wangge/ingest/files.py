@@ -9,6 +9,7 @@ GPS fixes by worker and time; cameras by id (updated in place).
 Hotline (12345) exports carry Chinese headers; :data:`CASE_HEADERS` lists the names recognised
 for each field, and ``mapping`` (source header -> field) overrides or extends them. Naive times
 are read in ``timezone`` (default :data:`wangge.clock.COUNTY_TZ`, the command centres' clock).
+地址 is a case's ``address``, 紧急程度 its ``urgency`` (:data:`URGENCY_LABELS`: empty is normal).
 
 Every importer takes the importing principal's ``scope`` (:class:`wangge.access.Scope`: the
 CLI passes ``Scope.county()``, the HTTP import the token's scope). A row outside it is refused
@@ -44,6 +45,7 @@ from wangge.validation import CAMERA, PATROL_POINT
 __all__ = [
     "CASE_HEADERS",
     "CATEGORY_LABELS",
+    "URGENCY_LABELS",
     "GPS_HEADERS",
     "ImportReport",
     "import_cameras",
@@ -85,6 +87,14 @@ CASE_HEADERS: dict[str, tuple[str, ...]] = {
         "登记时间",
     ),
     "source": ("source", "来源", "渠道", "诉求渠道"),
+    "address": ("address", "地址", "事发地址", "事发地点", "详细地址", "发生地址"),
+    "urgency": ("urgency", "紧急程度", "紧急度", "是否紧急"),
+}
+
+#: Urgency labels seen in exports -> urgency (an empty cell is normal).
+URGENCY_LABELS: dict[str, str] = {
+    **dict.fromkeys(("", "normal", "一般", "普通", "否"), "normal"),
+    **dict.fromkeys(("urgent", "紧急", "特急", "加急", "是"), "urgent"),
 }
 
 #: Category labels seen in exports -> category code.
@@ -468,18 +478,15 @@ def import_cases(
     good: list[dict] = []
     good_rows: list[int] = []
     seen: dict[str, int] = {}
+    labels = {"category": CATEGORY_LABELS, "source": SOURCE_LABELS, "urgency": URGENCY_LABELS}
     for i, raw in enumerate(frame.to_dict("records")):
         row_no = i + 2
         body: dict = {f: raw[c] for f, c in columns.items()}
         body.update(constants)
         try:
-            body["category"] = CATEGORY_LABELS.get(
-                str(body.get("category", "")).strip().lower(), body.get("category")
-            )
-            if "source" in body:
-                body["source"] = SOURCE_LABELS.get(
-                    str(body["source"]).strip().lower(), body["source"]
-                )
+            for field, words in labels.items():  # the exports' words -> codes
+                if field in body:
+                    body[field] = words.get(str(body[field]).strip().lower(), body[field])
             body["lon"], body["lat"] = _number(body.get("lon", "")), _number(body.get("lat", ""))
             body["reported_at"] = parse_time(str(body.get("reported_at", "")))
             if not body.get("client_id"):

@@ -1,9 +1,10 @@
 """Cases: creating them (one at a time through the group commit, or in bulk), reading them,
 moving them along their lifecycle, and the figures computed from them in SQL.
 
-Every filter of cases is built in one place, :func:`case_filters`; every query of cases takes
-the same ``filters`` dict, and a ``scope`` (:class:`wangge.access.Scope`, keyword, required):
-the cases of a township scope are those whose ``township_code`` is the township's
+Every filter of cases is built in one place, :func:`wangge.store.filters.case_filters`; every
+query of cases takes the same ``filters`` dict, and a ``scope`` (:class:`wangge.access.Scope`,
+keyword, required): the cases of a township scope are those whose ``township_code`` is the
+township's
 (:func:`wangge.store.scoping.scope_sql`). A write outside the scope raises
 :class:`wangge.access.OutOfScope`; a read outside it finds nothing.
 """
@@ -14,7 +15,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pandas as pd
@@ -22,8 +22,10 @@ import pandas as pd
 from wangge import clock
 from wangge.access import OutOfScope, Scope
 from wangge.casework import (
+    NOTES,
     STATUSES,
     TRANSITIONS,
+    ConflictError,
     TransitionError,
     ValidationError,
     case_day,
@@ -31,7 +33,8 @@ from wangge.casework import (
 )
 from wangge.store.db import Database, GroupCommit
 from wangge.store.errors import StoreError
-from wangge.store.schema import CASE_COLUMNS, CASE_INSERT, H3_RESOLUTIONS, h3_cells
+from wangge.store.filters import VIEWS, CaseFilter, case_filters
+from wangge.store.schema import CASE_COLUMNS, CASE_DEFAULTS, CASE_INSERT, H3_RESOLUTIONS, h3_cells
 from wangge.store.scoping import check_scope, scope_sql
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "CUBE_DAYS",
     "CUBE_UNITS",
     "OPEN_STATUSES",
+    "VIEWS",
     "SORTABLE",
     "CaseFilter",
     "CaseStore",
@@ -210,8 +214,8 @@ class CaseStore(Database):
             if row is None:
                 return None
             events = con.execute(
-                "SELECT at, from_status, to_status, actor, comment FROM case_events "
-                "WHERE case_id = ? ORDER BY at, event_id",
+                "SELECT at, from_status, to_status, actor, comment, action, assignee "
+                "FROM case_events WHERE case_id = ? ORDER BY at, event_id",
                 (case_id,),
             ).fetchall()
         return {**dict(row), "events": [dict(e) for e in events]}
@@ -258,10 +262,17 @@ class CaseStore(Database):
         actor: str,
         comment: str = "",
         at: str | None = None,
+        version: int | None = None,
+        assignee: str = "",
     ) -> dict:
         """Move a case along its lifecycle; TransitionError (HTTP 409) when not allowed,
         ValidationError (422) when ``at`` lies out of range (:func:`wangge.clock.parse_checked`)
-        or before the report, KeyError when no such case lies inside ``scope``."""
+        or before the report, KeyError when no such case lies inside ``scope``.
+
+        ``version``: the case's version the caller saw; ConflictError (a TransitionError
+        naming who changed the case and when) when the case has changed since.
+        ``assignee``: who handles a dispatched case (``worker:<id>`` or ``dept:<code>``).
+        """
         with self.transaction() as con:
             _transition(
                 con,
@@ -271,6 +282,8 @@ class CaseStore(Database):
                 actor=actor,
                 comment=comment,
                 at=at or clock.utc_now(),
+                version=version,
+                assignee=assignee,
             )
         case = self.get_case(case_id, scope=scope)
         assert case is not None
@@ -302,6 +315,60 @@ class CaseStore(Database):
                 done += 1
         return done
 
+    def note_case(
+        self,
+        case_id: str,
+        action: str,
+        *,
+        scope: Scope,
+        actor: str,
+        comment: str = "",
+        at: str | None = None,
+    ) -> dict:
+        """Record ``action`` (:data:`wangge.casework.NOTES`: ``urge`` 督办 with a note, or
+        ``seen``: an operator acknowledged an urgent case, which unpins it from the wall) in a
+        case's history without changing its status or version. KeyError when no such case lies
+        inside ``scope``; TransitionError for a closed case (nothing to urge) or an unknown
+        action."""
+        if action not in NOTES:
+            raise TransitionError(f"unknown action {action!r}; expected one of {list(NOTES)}")
+        at = at or clock.utc_now()
+        cond, args = scope_sql(scope, "township_code", exact=True)
+        with self.transaction() as con:
+            row = con.execute(
+                f"SELECT status FROM cases WHERE case_id = ? AND {cond}", (case_id, *args)
+            ).fetchone()
+            if row is None:
+                raise KeyError(case_id)
+            if action == "urge" and row["status"] == "closed":
+                raise TransitionError(f"case {case_id} is closed; there is nothing to urge")
+            seen = "COALESCE(seen_at, ?)" if action == "seen" else "seen_at"
+            con.execute(
+                f"UPDATE cases SET updated_at = ?, seen_at = {seen} WHERE case_id = ?",
+                (clock.utc_now(), *((at,) if action == "seen" else ()), case_id),
+            )
+            con.execute(
+                "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment, "
+                "action) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (case_id, at, row["status"], row["status"], actor, comment, action),
+            )
+        case = self.get_case(case_id, scope=scope)
+        assert case is not None
+        return case
+
+    def urgent_unseen(self, *, scope: Scope, limit: int = 20) -> list[dict]:
+        """Open urgent cases inside ``scope`` that no operator has marked seen, newest first:
+        what the wall keeps pinned."""
+        cond, args = scope_sql(scope, "township_code", exact=True)
+        with self.connect() as con:
+            rows = con.execute(
+                f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE urgency = 'urgent' "
+                f"AND closed_at IS NULL AND seen_at IS NULL AND {cond} "
+                "ORDER BY reported_at DESC LIMIT ?",
+                (*args, int(limit)),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
     def open_case_states(
         self, *, scope: Scope, client_prefixes: tuple[str, ...] = ("sim:", "feed:")
     ) -> list[dict]:
@@ -317,7 +384,7 @@ class CaseStore(Database):
                 "MAX(e.at) AS last_at, COUNT(*) AS events, "
                 "SUM(e.to_status = 'escalated') > 0 AS escalated, "
                 "SUM(e.to_status = 'returned') > 0 AS returned "
-                "FROM cases c JOIN case_events e ON e.case_id = c.case_id "
+                "FROM cases c JOIN case_events e ON e.case_id = c.case_id AND e.action = '' "
                 f"WHERE c.status IN ({', '.join('?' * len(OPEN_STATUSES))}) AND ({match}) "
                 f"AND {cond} GROUP BY c.case_id ORDER BY c.case_id",
                 [*OPEN_STATUSES, *args, *scope_args],
@@ -512,7 +579,10 @@ class CaseStore(Database):
                 f"INSERT OR IGNORE INTO cases ({', '.join(CASE_INSERT)}) "
                 f"VALUES ({', '.join('?' * len(CASE_INSERT))})",
                 [
-                    [{**c, **h3_cells(c["lon"], c["lat"])}.get(k) for k in CASE_INSERT]
+                    [
+                        {**CASE_DEFAULTS, **c, **h3_cells(c["lon"], c["lat"])}.get(k)
+                        for k in CASE_INSERT
+                    ]
                     for c in cases
                 ],
             )
@@ -568,6 +638,7 @@ def _count_ids(con: sqlite3.Connection, case_ids: Iterable[str]) -> None:
 def _new_case_row(case: dict, location: dict, *, case_id: str, now: str) -> dict:
     """The columns (:data:`CASE_INSERT`) of a validated new case placed at ``location``."""
     row = {k: case.get(k) for k in CASE_COLUMNS}
+    row.update({k: case.get(k) or v for k, v in CASE_DEFAULTS.items()})
     row.update(h3_cells(case["lon"], case["lat"]))
     row.update({k: location.get(k, "") for k in ("grid_code", "community_code", "township_code")})
     row.update(
@@ -607,89 +678,6 @@ def _cube_keys(q: CubeQuery, units: tuple[str, ...], shift: str) -> tuple[list, 
     return [*keys, *q.by], [*names, *q.by], args
 
 
-@dataclass(frozen=True)
-class CaseFilter:
-    """A filter of cases as SQL: its terms (joined by AND) and their arguments, in order."""
-
-    terms: tuple[str, ...]
-    args: tuple
-
-    @property
-    def where(self) -> str:
-        """`` WHERE t1 AND t2 ...``, or nothing when no term filters."""
-        return (" WHERE " + " AND ".join(self.terms)) if self.terms else ""
-
-    @property
-    def and_where(self) -> str:
-        """`` AND t1 AND t2 ...`` to follow a query's own condition, or nothing."""
-        return (" AND " + " AND ".join(self.terms)) if self.terms else ""
-
-
-def case_filters(
-    filters: dict,
-    now: str,
-    *,
-    scope: Scope,
-    open_only: bool = False,
-    bbox: tuple[float, float, float, float] | None = None,
-) -> CaseFilter:
-    """The one place where a query's ``filters`` and ``scope`` become SQL.
-
-    Filters: ``status``, ``category``, ``level``, ``township_code``, ``community_code``,
-    ``grid_code``, ``source`` (exact), ``since``/``until`` (reported_at bounds, UTC strings),
-    ``open`` (True: open cases only), ``overdue`` (True/False, judged at ``now``).
-    ``open_only`` keeps open cases; ``bbox`` (minx, miny, maxx, maxy) keeps cases inside it.
-    ``scope`` keeps the cases of its township (nothing of an empty scope); filters only narrow
-    it, never widen it.
-
-    >>> f = case_filters({"category": "safety"}, "2026-11-22T00:00:00Z", scope=Scope.nothing())
-    >>> f.where, f.args
-    (' WHERE 0 AND category = ?', ('safety',))
-    >>> f = case_filters({}, "2026-11-22T00:00:00Z", scope=Scope.of_township("420999001000"))
-    >>> f.where, f.args
-    (' WHERE township_code = ?', ('420999001000',))
-    """
-    where: list[str] = []
-    args: list = []
-    cond, scope_args = scope_sql(scope, "township_code", exact=True)
-    if cond != "1":
-        where.append(cond)
-        args.extend(scope_args)
-    for field in (
-        "status",
-        "category",
-        "level",
-        "township_code",
-        "community_code",
-        "grid_code",
-        "source",
-    ):
-        value = filters.get(field)
-        if value:
-            where.append(f"{field} = ?")
-            args.append(value)
-    if filters.get("since"):
-        where.append("reported_at >= ?")
-        args.append(filters["since"])
-    if filters.get("until"):
-        where.append("reported_at < ?")
-        args.append(filters["until"])
-    if filters.get("open") is True:
-        where.append("closed_at IS NULL")
-    if filters.get("overdue") is True:
-        where.append("((closed_at IS NULL AND deadline_at < ?) OR closed_at > deadline_at)")
-        args.append(now)
-    elif filters.get("overdue") is False:
-        where.append("NOT ((closed_at IS NULL AND deadline_at < ?) OR closed_at > deadline_at)")
-        args.append(now)
-    if open_only:
-        where.append("closed_at IS NULL")
-    if bbox is not None:
-        where.append("lon >= ? AND lat >= ? AND lon <= ? AND lat <= ?")
-        args.extend(bbox)
-    return CaseFilter(tuple(where), tuple(args))
-
-
 def _transition(
     con: sqlite3.Connection,
     case_id: str,
@@ -700,12 +688,14 @@ def _transition(
     at: str,
     comment: str = "",
     expect: str | None = None,
+    version: int | None = None,
+    assignee: str = "",
 ) -> None:
     """One status change inside the caller's transaction (KeyError: no such case inside
-    ``scope``)."""
+    ``scope``; ConflictError when ``version`` is not the case's)."""
     cond, args = scope_sql(scope, "township_code", exact=True)
     row = con.execute(
-        f"SELECT status, level, reported_at FROM cases WHERE case_id = ? AND {cond}",
+        f"SELECT status, level, reported_at, version FROM cases WHERE case_id = ? AND {cond}",
         (case_id, *args),
     ).fetchone()
     if row is None:
@@ -713,6 +703,15 @@ def _transition(
     status, level = row["status"], row["level"]
     if expect is not None and status != expect:
         raise TransitionError(f"case {case_id} is {status}, no longer {expect}")
+    if version is not None and version != row["version"]:
+        last = con.execute(
+            "SELECT actor, at FROM case_events WHERE case_id = ? AND action = '' "
+            "ORDER BY event_id DESC LIMIT 1",
+            (case_id,),
+        ).fetchone()
+        raise ConflictError(
+            case_id, version=row["version"], status=status, actor=last["actor"], at=last["at"]
+        )
     if to_status not in TRANSITIONS[status]:
         allowed = sorted(TRANSITIONS[status]) or ["nothing: the case is closed"]
         raise TransitionError(
@@ -728,12 +727,13 @@ def _transition(
         )
     new_level = next_level(level) if to_status == "escalated" else level
     con.execute(
-        "UPDATE cases SET status = ?, level = ?, updated_at = ?, "
+        "UPDATE cases SET status = ?, level = ?, updated_at = ?, version = version + 1, "
+        "assignee = CASE WHEN ? != '' THEN ? ELSE assignee END, "
         "closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END WHERE case_id = ?",
-        (to_status, new_level, clock.utc_now(), to_status, at, case_id),
+        (to_status, new_level, clock.utc_now(), assignee, assignee, to_status, at, case_id),
     )
     con.execute(
-        "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (case_id, at, status, to_status, actor, comment),
+        "INSERT INTO case_events (case_id, at, from_status, to_status, actor, comment, assignee) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (case_id, at, status, to_status, actor, comment, assignee),
     )

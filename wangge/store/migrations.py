@@ -16,6 +16,7 @@ this program (a higher recorded version than :data:`SCHEMA_VERSION`) is refused.
 | 8 | ``sessions`` (server-side sign-in sessions) and ``sign_in_failures`` (the sign-in lock) |
 | 9 | ``case_id_counters`` (the last sequence number of case ids per day), filled in from the
   stored ids; repairs of rows that older versions let in (:func:`repair_bad_rows`) |
+| 10 | cases' ``address``, ``urgency``, ``assignee``, ``version``, ``seen_at``; events' ``action``, ``assignee`` |
 | 11 | the planner: ``grid_versions.parent_id/summary/publish_reason``, ``grid_moves``,
 ``audit_log``, ``community_cells``, ``planner_autosave`` |
 """
@@ -166,6 +167,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT substr(case_id, 2, 8), MAX(CAST(substr(case_id, 11) AS INTEGER)) FROM cases
             WHERE case_id GLOB 'C[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-[0-9]*'
             GROUP BY substr(case_id, 2, 8);
+        """,
+    ),
+    Migration(
+        10,
+        "case address, urgency, assignee, version",
+        """
+        ALTER TABLE cases ADD COLUMN address TEXT NOT NULL DEFAULT '';
+        ALTER TABLE cases ADD COLUMN urgency TEXT NOT NULL DEFAULT 'normal'
+            CHECK (urgency IN ('normal', 'urgent'));
+        ALTER TABLE cases ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+        ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE cases ADD COLUMN seen_at TEXT;
+        ALTER TABLE case_events ADD COLUMN action TEXT NOT NULL DEFAULT '';
+        ALTER TABLE case_events ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+        CREATE INDEX cases_urgent_open ON cases(reported_at)
+            WHERE urgency = 'urgent' AND closed_at IS NULL;
+        CREATE INDEX cases_open_deadline ON cases(closed_at, deadline_at);
         """,
     ),
     Migration(11, "the planner: drafts, moves, audit log", PLANNER_SCHEMA),

@@ -73,6 +73,15 @@ expires_at)`` (version 8)
 ``sign_in_failures(key, failures, last_failure_at, locked_until)`` (version 8)
     Failed sign-ins per user (``user:NAME``) and per address (``addr:IP``), and the lock they
     earned; no password is stored.
+``cases.address``, ``cases.urgency``, ``cases.assignee``, ``cases.version``, ``cases.seen_at``,
+``case_events.action``, ``case_events.assignee`` (version 10)
+    ``address``: where the case is, in words; ``urgency``: ``normal`` or ``urgent``;
+    ``assignee``: who handles it since its last dispatch (``worker:<id>`` or ``dept:<code>``);
+    ``version``: 1 when created, +1 on every change of status (an action carrying an older
+    version is refused as a conflict); ``seen_at``: when an operator acknowledged an urgent
+    case (NULL: still pinned on the wall). An event's ``action`` is ``''`` for a status change,
+    or ``urge`` (督办) / ``seen``, which leave the status as it was. Indexes: the open urgent cases, and
+    ``(closed_at, deadline_at)`` for the desk's open and open-overdue views.
 The planner (version 11)
     ``grid_versions.parent_id`` (the version a draft was made from), ``summary`` (JSON: the
     tallies and violations computed when the planner saved it; empty for engine and imported
@@ -97,6 +106,7 @@ import h3
 
 __all__ = [
     "CASE_COLUMNS",
+    "CASE_DEFAULTS",
     "CASE_INSERT",
     "H3_RESOLUTIONS",
     "INITIAL_SCHEMA",
@@ -328,7 +338,14 @@ CASE_COLUMNS = (
     "deadline_at",
     "closed_at",
     "updated_at",
+    "address",
+    "urgency",
+    "assignee",
+    "version",
+    "seen_at",
 )
+#: Values of the version 10 columns for a case written without them (simulations, imports).
+CASE_DEFAULTS = {"address": "", "urgency": "normal", "assignee": "", "version": 1}
 #: Columns written for a new case: the public ones and its H3 cells.
 CASE_INSERT = (*CASE_COLUMNS, "h3_7", "h3_8", "h3_9", "h3_10")
 

@@ -1,0 +1,300 @@
+"""Browser tests of the desk (the case list) and the wall's urgent cases, in headless Chromium.
+
+The server runs as ``python app.py`` (:func:`conftest.served_app`) on the tiny county with 20
+days of simulated cases (seconds to set up, unlike the demo county of ``test_browser.py``), so
+the cases these tests act on are made here, through the store, with known ids and states.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import X0, Y0, load_tiny_county, served_app
+
+from wangge.access import Scope
+from wangge.demo.simulate import simulate
+from wangge.services.locate import Locator
+from wangge.settings import Settings
+from wangge.store import Store
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    pytest.skip("chromium and chromedriver are needed", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+PASSWORD = "desk-test-pw"
+COUNTY = Scope.county()
+IN_FIRST = {"lon": X0 + 0.005, "lat": Y0 + 0.005}  # community 420999001001
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    """(url, store) of the dashboard on the tiny county, with an operator ``duty`` and a
+    planner ``viewer``."""
+    data_dir = tmp_path_factory.mktemp("desk")
+    settings = Settings(data_dir=data_dir)
+    store = Store(settings.db_path)
+    load_tiny_county(store)
+    end = pd.Timestamp.now(tz="UTC").floor("h").to_pydatetime()
+    simulate(store, days=20, per_day=30, gps_days=1, seed=7, end=end)
+    store.create_user("duty", PASSWORD, "county", display_name="值班员")
+    store.set_meta("county_code", "420999000000")  # an imported county: served as is
+    env = {
+        **os.environ,
+        "WANGGE_DATA_DIR": str(data_dir),
+        "WANGGE_WALL_REFRESH": "2",
+        "WANGGE_DEMO_FEED": "0",
+    }
+    with served_app(env, data_dir / "server.log") as url:
+        yield url, store
+
+
+def new_case(store: Store, *, status: str = "reported", **extra) -> str:
+    """A case in township 420999001000 moved to ``status`` by another operator."""
+    case = {
+        "category": "safety",
+        "source": "hotline_12345",
+        **IN_FIRST,
+        "title": extra.pop("title", "楼道堆物"),
+        "description": "",
+        "reporter_name": "张三丰",
+        "reporter_phone": "13800138000",
+        "address": extra.pop("address", "城关路8号"),
+        "urgency": extra.pop("urgency", "normal"),
+        "reported_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "client_id": None,
+        "deadline_at": (pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
+    }
+    location = Locator(store).locate(case["lon"], case["lat"])
+    stored, _ = store.create_case(case, location, scope=COUNTY, actor="hotline")
+    path = {"reported": [], "accepted": ["accepted"], "dispatched": ["accepted", "dispatched"]}
+    for to in path[status]:
+        store.transition_case(stored["case_id"], to, scope=COUNTY, actor="other-operator")
+    return stored["case_id"]
+
+
+@pytest.fixture
+def browser(tmp_path):
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--window-size=1600,1000",
+        f"--user-data-dir={tmp_path / 'chrome'}",
+    ]:
+        opts.add_argument(arg)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    opts.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+def login(driver, url: str, next_url: str, username: str = "duty") -> None:
+    driver.get(f"{url}/login?next={next_url}")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, 30).until(lambda d: "/login" not in d.current_url)
+
+
+def wait(driver, condition, timeout: float = 30):
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def count_shown(driver) -> int:
+    """The case list's count (共 N 件) once the grid has answered."""
+    text = wait(driver, lambda d: d.find_element(By.ID, "cases-count").text or None)
+    return int(re.sub(r"\D", "", text))
+
+
+def row_css(case_id: str) -> str:
+    """The CSS selector of a case's row in the grid's scrolling part (not the pinned one)."""
+    return f'.ag-center-cols-container .ag-row[row-id="{case_id}"]'
+
+
+def open_case(driver, case_id: str):
+    """Click ``case_id``'s row; return its card once it shows."""
+    row = wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, row_css(case_id)))
+    row.find_element(By.CSS_SELECTOR, '[col-id="category"]').click()
+    return wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".case-card h3"))
+
+
+def button(driver, label: str):
+    return wait(
+        driver,
+        lambda d: next(
+            (b for b in d.find_elements(By.CSS_SELECTOR, ".act-button") if b.text == label), None
+        ),
+    )
+
+
+def choose(driver, container_css: str, text: str) -> None:
+    """Pick the option ``text`` of the dcc.Dropdown inside ``container_css``."""
+    driver.find_element(By.CSS_SELECTOR, container_css).click()
+    search = wait(driver, lambda d: d.switch_to.active_element)
+    search.send_keys(text)
+    option = wait(
+        driver,
+        lambda d: next(
+            (o for o in d.find_elements(By.CSS_SELECTOR, "[role=option]") if text in o.text), None
+        ),
+    )
+    option.click()
+
+
+def test_dispatching_a_case_from_the_list_changes_its_row_and_history(desk, browser):
+    url, store = desk
+    case_id = new_case(store, status="accepted")
+    login(browser, url, f"/cases?q={case_id}")
+    assert count_shown(browser) == 1
+    open_case(browser, case_id)
+    choose(browser, ".act-assignee", "县应急管理局")
+    browser.find_element(By.CSS_SELECTOR, ".act-comment").send_keys("请应急局到场处置")
+    button(browser, "派遣").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".act-ok"))
+    row = browser.find_element(By.CSS_SELECTOR, row_css(case_id))
+    wait(browser, lambda d: "已派遣" in row.text)
+    data = browser.execute_script(
+        "return dash_ag_grid.getApi('cases-grid').getRowNode(arguments[0]).data", case_id
+    )
+    assert data["assignee_label"] == "县应急管理局" and data["version"] == 3
+    history = browser.find_element(By.ID, "cases-events").text
+    assert "已派遣" in history and "duty" in history and "请应急局到场处置" in history
+    stored = store.get_case(case_id, scope=COUNTY)
+    assert (stored["status"], stored["assignee"]) == ("dispatched", "dept:emergency")
+    assert stored["events"][-1]["actor"] == "duty"  # the signed-in user, never typed
+
+
+def test_a_conflict_is_shown_with_who_changed_the_case(desk, browser):
+    url, store = desk
+    case_id = new_case(store, status="reported")
+    login(browser, url, f"/cases?q={case_id}")
+    open_case(browser, case_id)
+    # another operator accepts the case while this one looks at it
+    store.transition_case(case_id, "accepted", scope=COUNTY, actor="operator-b", version=1)
+    button(browser, "退回").click()
+    message = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".act-conflict")).text
+    assert "operator-b" in message and "已受理" in message
+    stored = store.get_case(case_id, scope=COUNTY)
+    assert stored["status"] == "accepted" and stored["events"][-1]["actor"] == "operator-b"
+    # the card now shows the case as it is: it can be dispatched
+    assert button(browser, "派遣")
+
+
+def test_the_open_overdue_view_counts_the_walls_open_overdue(desk, browser):
+    url, _ = desk
+    login(browser, url, "/wall")
+    tile = wait(browser, lambda d: d.find_element(By.ID, "kpi-open_overdue").text or None)
+    browser.get(f"{url}/cases?view=open_overdue")
+    listed = count_shown(browser)
+    assert listed == int(tile.replace(",", "")) and listed > 0
+    rows = wait(  # the rows' data, once the grid's first block has arrived
+        browser,
+        lambda d: d.execute_script(
+            "var out = []; dash_ag_grid.getApi('cases-grid').forEachNode("
+            "function (n) { if (n.data) out.push(n.data); }); return out;"
+        ),
+    )
+    assert rows and all(r["overdue"] and r["closed_at"] is None for r in rows)
+
+
+def test_search_finds_a_case_by_number(desk, browser):
+    url, store = desk
+    case_id = new_case(store, title="井盖缺失")
+    login(browser, url, "/cases")
+    total = count_shown(browser)
+    box = browser.find_element(By.ID, "cases-search")
+    box.send_keys(case_id, Keys.ENTER)
+    wait(browser, lambda d: d.find_element(By.ID, "cases-count").text == "共 1 件")
+    assert wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, row_css(case_id)))
+    assert total > 1 and f"q={case_id}" in browser.current_url
+
+
+def test_export_downloads_the_filtered_rows(desk, browser):
+    url, _ = desk
+    login(browser, url, "/cases?category=safety&window=all")
+    shown = count_shown(browser)
+    browser.find_element(By.ID, "cases-export-csv").click()
+    path = wait(browser, lambda d: next(iter(sorted(d.downloads.glob("*.csv"))), None), timeout=60)
+    time.sleep(0.5)
+    with open(path, encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == shown > 0
+    assert {r["类别"] for r in rows} == {"安全隐患"}
+    phones = [r["联系电话"] for r in rows if r["联系电话"]]
+    assert phones and all("****" in p for p in phones)
+
+
+def test_an_urgent_case_flashes_on_the_wall_until_marked_seen(desk, browser):
+    url, store = desk
+    case_id = new_case(store, urgency="urgent", title="燃气泄漏")
+    login(browser, url, "/wall")
+    pinned = f'.wall-urgent-item[data-case="{case_id}"]'
+    item = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, pinned))
+    assert "燃气泄漏" in item.text
+    animation = browser.execute_script("return getComputedStyle(arguments[0]).animationName", item)
+    assert animation == "wall-flash"
+    browser.get(f"{url}/cases?view=urgent&q={case_id}")
+    open_case(browser, case_id)
+    button(browser, "标记已阅").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".act-ok"))
+    browser.get(f"{url}/wall")
+    wait(browser, lambda d: d.find_element(By.ID, "kpi-open_overdue").text)
+    time.sleep(2.5)  # a refresh of the wall
+    assert not browser.find_elements(By.CSS_SELECTOR, pinned)
+
+
+#: [cells drawn, texts of those cut off] of the column ``arguments[0]`` of the case grid.
+CUT_CELLS = """
+var cells = Array.from(document.querySelectorAll(
+  '.ag-center-cols-container .ag-row [col-id="' + arguments[0] + '"]'));
+return [cells.length, cells.filter(function (c) {
+  var v = c.querySelector('.ag-cell-value') || c;
+  return v.scrollWidth > v.clientWidth + 1;
+}).map(function (c) { return c.innerText; })];
+"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_times_and_categories_are_not_cut_off(desk, browser, lang):
+    url, _ = desk
+    login(browser, url, f"/cases?window=all&lang={lang}")
+    rows = ".ag-center-cols-container .ag-row"
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) > 5)
+    for col in ["reported_at", "category", "status", "deadline_at"]:
+        # one at a time: the grid draws only the columns in view
+        browser.execute_script(
+            "dash_ag_grid.getApi('cases-grid').ensureColumnVisible(arguments[0])", col
+        )
+        cells, cut = wait(
+            browser, lambda d, c=col: (r := d.execute_script(CUT_CELLS, c))[0] > 5 and r
+        )
+        assert cut == [], (col, cut)
