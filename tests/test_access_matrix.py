@@ -236,6 +236,8 @@ CALLBACKS = {
     ("dashboard.pages.cases", "get_rows"): "allow hide allow none none none",
     ("dashboard.pages.cases", "refilter"): "allow hide allow none none none",
     ("dashboard.pages.cases", "show_case"): "allow hide allow none none none",
+    ("dashboard.pages.cases", "export_cases"): "allow hide allow none none none",
+    ("dashboard.pages.cases", "act"): "allow hide allow none none none",
     ("dashboard.pages.situation", "navigate"): "allow hide allow none none none",
     ("dashboard.pages.wall", "refresh_wall"): "allow hide allow allow none none",
     ("dashboard.pages.planner", "pick_township"): "allow hide allow none none none",
