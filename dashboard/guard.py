@@ -81,6 +81,10 @@ def callback_problem(data: bytes, callbacks: dict) -> str | None:
         problem = check_text(text)
         if problem:
             return f"a string {problem}"
+    for key in ("inputs", "state"):
+        wanted, found = len(callbacks[output].get(key, [])), len(body.get(key, []))
+        if found != wanted:
+            return f"{key}: the callback of {output[:100]!r} takes {wanted}, found {found}"
     return None
 
 

@@ -132,16 +132,24 @@ def test_a_well_formed_callback_request_still_reaches_its_callback(cases_app):
             (ids.CASES_LANG, "data"),
         )
     ]
-    resp = client.post(
-        "/_dash-update-component",
-        json={
-            "output": output,
-            "outputs": {"id": ids.CASES_GRID, "property": "getRowsResponse"},
-            "inputs": inputs,
-            "state": state,
-            "changedPropIds": [f"{ids.CASES_GRID}.getRowsRequest"],
-        },
-        headers={"Referer": "http://localhost/cases"},
-    )
+
+    def ask(state):
+        return client.post(
+            "/_dash-update-component",
+            json={
+                "output": output,
+                "outputs": {"id": ids.CASES_GRID, "property": "getRowsResponse"},
+                "inputs": inputs,
+                "state": state,
+                "changedPropIds": [f"{ids.CASES_GRID}.getRowsRequest"],
+            },
+            headers={"Referer": "http://localhost/cases"},
+        )
+
+    # one state value short: Dash itself would fail with an IndexError (a 500)
+    short = ask(state[:-1])
+    assert short.status_code == 400
+    assert short.get_json()["detail"].startswith(f"state: the callback of {output!r} takes")
+    resp = ask(state)
     assert resp.status_code == 200, resp.data[:300]
     assert resp.get_json()["response"][ids.CASES_GRID]["getRowsResponse"]["rowCount"] == 0
