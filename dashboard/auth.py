@@ -58,6 +58,7 @@ from flask import Flask, Response, current_app, g, jsonify, redirect, request, s
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
+from dashboard.components.header import county_title
 from dashboard.i18n import normalise_lang, t
 from wangge.access import Action, Principal, Scope, home, may, may_open
 from wangge.demo import is_demo_store
@@ -258,7 +259,7 @@ def _login_page(lang: str, error: str = "", next_url: str = "/") -> str:
     return f"""<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">
 <title>{html.escape(t("login.title", lang))}</title><link rel="stylesheet" href="/assets/wangge.css"></head>
 <body class="login-body"><form class="login-box" method="post" action="/login">
-<h1>{html.escape(t("app.title", lang))}</h1>{badge}{err}
+<h1>{html.escape(county_title(lang))}</h1>{badge}{err}
 <label>{html.escape(t("login.username", lang))}<input name="username" id="username" autocomplete="username" required></label>
 <label>{html.escape(t("login.password", lang))}<input name="password" id="password" type="password" autocomplete="current-password" required></label>
 <input type="hidden" name="next" value="{html.escape(next_url)}"><input type="hidden" name="lang" value="{lang}">

@@ -170,6 +170,19 @@ def test_login_page_shows_the_demo_badge_only_on_the_demo_county(env):
     assert "虚构示范数据" in client.get("/login").get_data(as_text=True)
 
 
+def test_login_page_names_the_county(env):
+    """A real county's sign-in page says whose command centre it is (issue #12)."""
+    from wangge.access import Scope
+
+    app, store = env
+    county = store.admin_units("county", scope=Scope.county())
+    assert len(county) == 1
+    name = str(county["name"].iloc[0])
+    page = app.server.test_client().get("/login").get_data(as_text=True)
+    assert f"<h1>{name}" in page
+    assert f"<h1>{name}" in app.server.test_client().get("/login?lang=en").get_data(as_text=True)
+
+
 # -- sign-in: the lock, the answer time ------------------------------------------------------
 
 
