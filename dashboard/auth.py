@@ -58,8 +58,8 @@ from flask import Flask, Response, current_app, g, jsonify, redirect, request, s
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from dashboard.components.header import county_title
 from dashboard.i18n import normalise_lang, t
+from dashboard.title import county_title
 from wangge.access import Action, Principal, Scope, home, may, may_open
 from wangge.demo import is_demo_store
 from wangge.settings import Settings

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dash import dcc, html
 from flask import current_app
 
-from dashboard.i18n import TEXT, request_lang, t
+from dashboard.i18n import TEXT, t
+from dashboard.title import county_page_title, county_title
 from wangge.access import Scope
 from wangge.demo import is_demo_store
 
@@ -27,21 +28,6 @@ NAV = (
     ("/planner", "nav.planner"),
     ("/wall", "nav.wall"),
 )
-
-
-def county_title(lang: str) -> str:
-    """The app's title with the store's county name (admin unit of level county), e.g.
-    示范县网格化管理指挥中心; the bare title before a county is loaded."""
-    # the county's name titles every page, for every principal (and the sign-in page)
-    county = current_app.config["WANGGE_STORE"].admin_units("county", scope=Scope.county())
-    if len(county) == 0 or not str(county["name"].iloc[0]).strip():
-        return t("app.title", lang)
-    return t("app.county_title", lang, county=str(county["name"].iloc[0]).strip())
-
-
-def county_page_title(**_path_variables: object) -> str:
-    """:func:`county_title` in the request's language, for ``dash.register_page(title=...)``."""
-    return county_title(request_lang())
 
 
 def demo_badge(lang: str) -> html.Span | None:
