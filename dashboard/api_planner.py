@@ -84,6 +84,13 @@ def _version(text: str) -> int | Response:
     return int(text)
 
 
+def _version_request(version_id: str, *names: str) -> int | Response:
+    """The version id of a route on one version whose query takes ``names``, or the answer
+    refusing it (:func:`_unknown_args`, then :func:`_version`)."""
+    refused = _unknown_args(*names)
+    return refused if refused is not None else _version(version_id)
+
+
 def _unknown_args(*names: str) -> Response | None:
     """422 naming every query parameter that is not one of ``names`` (a typo must not pass)."""
     unknown = sorted(set(request.args) - set(names))
@@ -155,10 +162,7 @@ def create_version() -> Response:
 @requires(Action.READ_GRID_VERSIONS)
 def version_diff(version_id: str) -> Response:
     """Buildings moved, pairs, grids added/removed/changed between ``against`` and this."""
-    refused = _unknown_args("against")
-    if refused is not None:
-        return refused
-    vid = _version(version_id)
+    vid = _version_request(version_id, "against")
     if isinstance(vid, Response):
         return vid
     against = request.args.get("against", "")
@@ -174,10 +178,7 @@ def version_diff(version_id: str) -> Response:
 @requires(Action.EDIT_GRIDS)
 def publish_version(version_id: str) -> Response:
     """Publish atomically; ``{"reason"}`` is required when the version has violations."""
-    refused = _unknown_args()
-    if refused is not None:
-        return refused
-    vid = _version(version_id)
+    vid = _version_request(version_id)
     if isinstance(vid, Response):
         return vid
     body = request.get_json(silent=True) if request.get_data() else {}
@@ -196,10 +197,7 @@ def publish_version(version_id: str) -> Response:
 @requires(Action.EDIT_GRIDS)
 def restore_version(version_id: str) -> Response:
     """A new draft equal to this version."""
-    refused = _unknown_args()
-    if refused is not None:
-        return refused
-    vid = _version(version_id)
+    vid = _version_request(version_id)
     if isinstance(vid, Response):
         return vid
     try:
@@ -228,10 +226,7 @@ def relocate() -> Response:
 @requires(Action.READ_GRID_VERSIONS)
 def export(version_id: str) -> Response:
     """The version (inside the caller's scope, of one ``community``) as ``format``."""
-    refused = _unknown_args("format", "community", "encoding", "paper", "lang")
-    if refused is not None:
-        return refused
-    vid = _version(version_id)
+    vid = _version_request(version_id, "format", "community", "encoding", "paper", "lang")
     if isinstance(vid, Response):
         return vid
     fmt = request.args.get("format", "")
