@@ -16,6 +16,9 @@ county user:
 - wall refresh payload when nothing changed (bytes of the refresh answer);
 - panning: frames per second while dragging the map with every layer on;
 - requests to any host but the app's own;
+- the wall display at 3840x2160 (``--wall-4k``: only this; benchmarks/browser_wall.py):
+  complete after navigation, whole rows, idle frames/s, refresh bytes, a new and an urgent
+  case from the API post to shown;
 - case action (``--case-actions``: only this): on the case list of reported cases, the click on
   a case's 受理 (accept) button to its row in the grid showing the new status (p50/p95).
 
@@ -438,6 +441,11 @@ def main() -> int:
         action="store_true",
         help="measure only the case action from click to updated row (--runs times)",
     )
+    parser.add_argument(
+        "--wall-4k",
+        action="store_true",
+        help="measure only the wall display at 3840x2160 (benchmarks/browser_wall.py)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="wangge-bench-"))
     prepare(data_dir, args.cases)
@@ -471,6 +479,11 @@ def main() -> int:
             except OSError:
                 pass
             time.sleep(0.3)
+        if args.wall_4k:
+            from browser_wall import wall_4k
+
+            rows.extend(wall_4k(browser, url, args.runs, data_dir))
+            return report(rows, data_dir, args.feed)
         d = browser()
         try:
             login(d, url)
