@@ -14,7 +14,8 @@ grid engine (``wangge grids``' service) into version 1 and publishes it. Then me
 - save a draft of 20 moves (the community's cells already made: making them, once per
   community with the engine, is shown apart);
 - re-run the engine on the unlocked rest of the big community, a third of its grids locked,
-  after 60 moves of buildings on grids' edges;
+  after 60 moves of buildings on grids' edges, and again with nothing changed (how many
+  buildings that moves: the warm start should move ~0); ``--profile`` prints its cProfile;
 - publish a draft;
 - diff of two versions of the whole county (and of the demo county in ``--demo-dir``, when
   given: its published version against a draft of 20 moves).
@@ -25,6 +26,7 @@ Prints one table. 2 shared cores, software rendering: compare rows, not absolute
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import shutil
 import statistics
@@ -165,7 +167,9 @@ def _timed(fn, *args, **kwargs) -> tuple[float, object]:
     return time.perf_counter() - t0, out
 
 
-def server_side(store: Store, community: str, demo_dir: Path | None) -> list[tuple[str, str]]:
+def server_side(
+    store: Store, community: str, demo_dir: Path | None, profile: bool = False
+) -> list[tuple[str, str]]:
     """Save, re-run, publish and diff timings (rows of the table)."""
     rows = Table()
     v1 = store.published_grid_version()
@@ -187,6 +191,16 @@ def server_side(store: Store, community: str, demo_dir: Path | None) -> list[tup
         )
     )
     rows.append(("  buildings moved by the re-run", str(len(moves))))
+    still, moves = _timed(planner.rerun_moves, store, v1, community, locked, [])
+    rows.append(("re-run with nothing changed (same locks)", f"{still:.2f} s"))
+    rows.append(("  buildings moved by it (warm start: ~0)", str(len(moves))))
+    if profile:
+        cProfile.runctx(
+            "planner.rerun_moves(store, v1, community, locked, edits)",
+            globals(),
+            {"store": store, "v1": v1, "community": community, "locked": locked, "edits": edits},
+            sort="cumulative",
+        )
     seconds, _ = _timed(planner.publish, store, draft["id"], actor="bench", reason="benchmark")
     rows.append(("publish a draft", f"{seconds:.2f} s"))
     seconds, diff = _timed(diff_versions, store, draft["id"], v1, scope=Scope.county())
@@ -294,6 +308,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--demo-dir", type=Path, default=None)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile of the re-run")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="wangge-planner-bench-"))
     store = Store(data_dir / "wangge.sqlite")
@@ -305,7 +320,9 @@ def main() -> None:
     )
     if not args.no_browser:
         rows += browser_side(data_dir, community, args.runs)
-    list.extend(rows, server_side(store, community, args.demo_dir))  # shown as measured
+    list.extend(
+        rows, server_side(store, community, args.demo_dir, args.profile)
+    )  # shown as measured
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  value")
     print(f"{'-' * width}  ------")

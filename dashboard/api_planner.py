@@ -19,6 +19,7 @@ from wangge.access import Action
 from wangge.services import planner
 from wangge.services.planner_diff import diff_versions, version_rows
 from wangge.services.planner_export import export_version
+from wangge.services.planner_lines import with_line_split
 from wangge.store import Store, StoreError
 
 __all__ = [
@@ -123,7 +124,8 @@ def list_versions() -> Response:
 @blueprint.post("/grid-versions")
 @requires(Action.EDIT_GRIDS)
 def create_version() -> Response:
-    """A draft from ``{"parent", "moves": [{"building", "to"}], "comment"}``: its tallies and
+    """A draft from ``{"parent", "moves": [{"building", "to"}], "comment"}`` (and ``"split":
+    {"grid", "line"}``: that grid split along a line after the moves): its tallies and
     violations."""
     refused = _unknown_args()
     if refused is not None:
@@ -142,6 +144,8 @@ def create_version() -> Response:
     if isinstance(moves, list) and len(moves) > MAX_MOVES:
         return _answer(422, "invalid", f"moves: at most {MAX_MOVES}", {"moves": "too many"})
     try:
+        if "split" in body:  # a grid split along a line, after the moves
+            moves = with_line_split(_store(), parent, moves, body["split"], g.principal.scope)
         out = planner.save_draft(
             _store(),
             parent,

@@ -378,28 +378,48 @@ def rerun_moves(
     moves: list | None = None,
 ) -> list[dict]:
     """Moves (relative to ``version_id``) that re-run the engine on ``community`` with the
-    ``locked`` grids kept, warm-started from the version plus ``moves``. A grid whose
-    buildings did not change keeps its code; the engine's other grids keep the code it
-    matched when that grid is in the version, else become new grids."""
+    ``locked`` grids kept, warm-started from the version plus ``moves``. Each grid of the
+    re-run takes the code of the current grid it shares most households with (each code
+    once, the largest overlaps first; locked grids keep theirs); the others become new grids.
+    """
     assignment = _parent_assignment(store, version_id, community)
     mine = current_assignment(store, version_id, moves or [], community)
     if mine.empty:
         raise PlannerError(f"community {community}: no grids in version {version_id}")
-    result = rerun_community(store, community, mine, list(locked), band=band_of(store, version_id))
+    kinds = list(store.grid_kinds(version_id, community).values())
+    rural = kinds.count("rural") > len(kinds) / 2
+    result = rerun_community(
+        store, community, mine, list(locked), band=band_of(store, version_id), rural=rural
+    )
     result = result[result != ""]
-    sets = {frozenset(g.index): code for code, g in mine.groupby(mine)}
-    known = set(mine)
-    name: dict[str, str] = {}
-    for code, group in result.groupby(result):
-        same = sets.get(frozenset(group.index))
-        if same is not None:
-            name[code] = same
-        elif code in known and code not in name.values():
-            name[code] = code  # a grid code of the version, or a new grid's label
-        else:
-            name[code] = f"new:rerun-{len(name)}"
+    name = _match_codes(store, community, result, mine, set(locked))
     final = result.map(name)
-    return [{"building": b, "to": to} for b, to in final.items() if assignment.get(b) != to]
+    changed = final[final.to_numpy() != assignment.reindex(final.index).to_numpy()]
+    return [{"building": b, "to": to} for b, to in zip(changed.index, changed, strict=True)]
+
+
+def _match_codes(
+    store: Store, community: str, result: pd.Series, mine: pd.Series, locked: set[str]
+) -> dict[str, str]:
+    """Label of the re-run -> grid code: the current grid sharing most households (a hair
+    more per building, so that empty buildings count), each code once; else a new grid."""
+    hh = store.community_buildings(community).set_index("building_id")["households"]
+    frame = pd.DataFrame(
+        {"label": result, "code": mine.reindex(result.index).fillna("")},
+        index=result.index,
+    )
+    frame["weight"] = hh.reindex(frame.index).fillna(0).to_numpy() + 1e-3
+    overlap = frame[frame["code"] != ""].groupby(["label", "code"])["weight"].sum()
+    overlap = overlap.sort_values(ascending=False, kind="stable")
+    name = {code: code for code in locked}
+    used = set(locked)
+    for (label, code), _ in overlap.items():
+        if label not in name and code not in used:
+            name[label] = code
+            used.add(code)
+    for label in sorted(set(result) - set(name)):
+        name[label] = f"new:rerun-{len(name)}"
+    return name
 
 
 def restore(store: Store, version_id: int, *, author: str) -> dict:
