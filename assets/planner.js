@@ -4,8 +4,12 @@
    subtract/add per building on the per-grid tallies, a breadth-first search over the touched
    grids' buildings (the building adjacency shipped with the community) for contiguity, a
    setStyle on the moved buildings' own Leaflet layers (never a rebuild of the GeoJSON layer)
-   and an update of the two touched rows of the grid list. No round trip: the server hears of
-   the moves on save, and through the autosave. Undo/redo keep 1000 steps; every step is also
+   and an update of the two touched rows of the grid list. The grid outlines are redrawn at
+   each move as well: the community's cell edges (shared boundaries) come with the page, and an
+   edge is stroked exactly when its two cells are in different grids, so a move re-checks only
+   the edges of the moved buildings' cells (and of the empty cells that take their grid). The
+   lasso (press, draw, release) and the line to split a grid along are drawn with Leaflet's own
+   map events. No round trip: the server hears of the moves on save, and through the autosave. Undo/redo keep 1000 steps; every step is also
    written to localStorage so that a closed tab loses nothing. Loaded from this server only. */
 (function () {
   "use strict";
@@ -14,7 +18,7 @@
   var MAX_UNDO = 1000;
   var P = {
     data: null, editable: false, layers: [], target: -1, undo: [], redo: [], lastMs: null,
-    text: {}, highlighted: {},
+    text: {}, highlighted: {}, mismatch: {}, labels: {}, mode: null, lastOutlineMs: null,
   };
 
   function el(tag, attrs, text) {
@@ -52,15 +56,90 @@
     P.parts = {};
     for (k = 0; k < P.codes.length; k++) P.parts[k] = P.countParts(k);
     P.undo = []; P.redo = []; P.target = -1; P.previous = -1; P.highlighted = {};
-    P.locked = {};
+    P.mismatch = {}; P.locked = {};
+    P.initOutline();
+    P.renderLegend();
     var saved = null;
     try { saved = JSON.parse(window.localStorage.getItem(key()) || "null"); } catch (err) { saved = null; }
     if (!saved && data.autosave && data.autosave.parent === data.version) saved = data.autosave.moves;
     if (saved && saved.length && P.editable) P.apply(saved, true);
     P.render();
     P.restyleAll();
+    P.drawOutlines();
     return true;
   };
+
+  /* -- live grid outlines ------------------------------------------------------------------- */
+  P.initOutline = function () {
+    var d = P.data, nc = (d.cell_root || []).length, ce = Int32Array.from(d.cell_edges || []);
+    var E = ce.length / 2, k;
+    P.cellRoot = Int32Array.from(d.cell_root || []);
+    P.cellEdges = ce;
+    var deg = new Int32Array(nc + 1);
+    for (k = 0; k < ce.length; k++) deg[ce[k] + 1]++;
+    for (k = 0; k < nc; k++) deg[k + 1] += deg[k];
+    var fill = deg.slice(0, nc), inc = new Int32Array(ce.length);
+    for (k = 0; k < E; k++) { inc[fill[ce[2 * k]]++] = k; inc[fill[ce[2 * k + 1]]++] = k; }
+    P.incStart = deg; P.inc = inc;
+    /* the cells whose grid is that of a building's cell: the cell and the empty cells rooted there */
+    P.rooted = {};
+    for (k = 0; k < nc; k++) {
+      var r = P.cellRoot[k];
+      if (r >= 0) (P.rooted[d.cell[r]] = P.rooted[d.cell[r]] || []).push(k);
+    }
+    P.edgeOn = new Uint8Array(E);
+    P.edgeLayers = new Array(E);
+    if (P.outlineLayer) { P.outlineLayer.remove(); P.outlineLayer = null; }
+  };
+  P.cellOwner = function (c) { var r = P.cellRoot[c]; return r < 0 ? -1 : P.assign[r]; };
+  P.edgePaths = function (k) {
+    return P.data.cell_paths[k].map(function (flat) {
+      var out = [];
+      for (var j = 0; j < flat.length; j += 2) out.push([flat[j], flat[j + 1]]);
+      return out;
+    });
+  };
+  var OUTLINE = { color: "#222", weight: 2.2, opacity: 0.9, interactive: false };
+  /* stroke edge k when its cells are in different grids; true when that changed */
+  P.outlineEdge = function (k) {
+    var on = P.cellOwner(P.cellEdges[2 * k]) !== P.cellOwner(P.cellEdges[2 * k + 1]);
+    if (on === (P.edgeOn[k] === 1)) return false;
+    P.edgeOn[k] = on ? 1 : 0;
+    if (!P.outlineLayer) return true;
+    if (on) P.edgeLayers[k] = L.polyline(P.edgePaths(k), OUTLINE).addTo(P.outlineLayer);
+    else if (P.edgeLayers[k]) { P.outlineLayer.removeLayer(P.edgeLayers[k]); P.edgeLayers[k] = null; }
+    return true;
+  };
+  /* re-check the edges of the moved buildings' cells (and of the empty cells rooted there) */
+  P.updateOutlines = function (indices) {
+    var t0 = performance.now(), seen = {}, changed = 0;
+    if (!P.cellEdges || !P.cellEdges.length) return 0;
+    indices.forEach(function (i) {
+      var rc = P.data.cell[i];
+      if (seen[rc]) return;
+      seen[rc] = true;
+      (P.rooted[rc] || [rc]).forEach(function (c) {
+        for (var q = P.incStart[c]; q < P.incStart[c + 1]; q++) if (P.outlineEdge(P.inc[q])) changed++;
+      });
+    });
+    P.lastOutlineMs = performance.now() - t0;
+    return changed;
+  };
+  /* every edge drawn anew (the map or the data arrived) */
+  P.drawOutlines = function () {
+    if (!P.map || !P.data || !P.cellEdges) return;
+    if (P.outlineLayer) P.outlineLayer.remove();
+    P.outlineLayer = L.layerGroup().addTo(P.map);
+    P.edgeOn = new Uint8Array(P.cellEdges.length / 2);
+    P.edgeLayers = new Array(P.cellEdges.length / 2);
+    (P.data.outer || []).forEach(function (flat) {
+      var pts = [];
+      for (var j = 0; j < flat.length; j += 2) pts.push([flat[j], flat[j + 1]]);
+      L.polyline(pts, OUTLINE).addTo(P.outlineLayer);
+    });
+    for (var k = 0; k < P.edgeOn.length; k++) P.outlineEdge(k);
+  };
+  P.outlineCount = function () { var n = 0; for (var k = 0; k < P.edgeOn.length; k++) n += P.edgeOn[k]; return n; };
 
   P.gridIndex = function (code) {
     if (!(code in P.codeIndex)) {
@@ -134,6 +213,8 @@
     }
     Object.keys(touched).forEach(function (t) { P.parts[t] = P.countParts(+t); });
     indices.forEach(function (i) { P.restyle(i); });
+    P.updateOutlines(indices);
+    Object.keys(touched).forEach(function (t) { P.relabel(+t); });
     P.renderRows(Object.keys(touched).map(Number));
     P.renderViolations();
     P.persist();
@@ -244,11 +325,18 @@
     return P.count[g] > 0 && (t < b[0] || t > b[1] || P.parts[g] > 1);
   };
   P.styleOf = function (i) {
-    var g = P.assign[i], hi = P.highlighted[i];
+    var g = P.assign[i], hi = P.highlighted[i], mis = P.mismatch[i];
     return {
       fillColor: P.colour(g), fillOpacity: g === P.target ? 0.9 : 0.65,
-      color: hi ? "#000" : (P.flagged(g) ? "#cc0000" : "#333"), weight: hi ? 3 : (P.flagged(g) ? 1.5 : 0.5),
+      color: hi ? "#000" : mis ? MISMATCH : (P.flagged(g) ? "#cc0000" : "#333"),
+      weight: hi ? 3 : mis ? 2.5 : (P.flagged(g) ? 1.5 : 0.5),
+      dashArray: mis && !hi ? "3 2" : null,
     };
+  };
+  var MISMATCH = "#d000d0";
+  P.relabel = function (g) {
+    var l = P.labels[P.codes[g]];
+    if (l && l.getTooltip()) l.setTooltipContent(P.codes[g].slice(12) + " · " + P.tally[g]);
   };
   P.restyle = function (i) { var l = P.layers[i]; if (l) l.setStyle(P.styleOf(i)); };
   P.restyleAll = function () { for (var i = 0; i < P.layers.length; i++) P.restyle(i); };
@@ -260,7 +348,7 @@
     if (P.data) layer.setStyle(P.styleOf(i));
     layer.once("add", function () { P.ensureMap(layer._map); });
     layer.on("click", function (e) {
-      if (!P.data) return;
+      if (!P.data || P.mode) return;  /* the lasso or the line is being drawn */
       if (!P.editable || P.target < 0 || (e.originalEvent && e.originalEvent.altKey)) {
         P.target = P.assign[i];
         P.render(); P.restyleAll();
@@ -278,8 +366,90 @@
   P.boxSelect = function (bounds) {
     if (!P.editable || P.target < 0) return 0;
     var idx = [];
-    P.layers.forEach(function (l, i) { if (l && bounds.contains(l.getBounds().getCenter())) idx.push(i); });
+    var c = P.data.centroid;
+    for (var i = 0; i < P.assign.length; i++) if (bounds.contains([c[2 * i], c[2 * i + 1]])) idx.push(i);
     return P.move(idx, P.target);
+  };
+
+  /* the buildings whose centroid is inside the polygon ``latlngs`` ([[lat, lng], ...], ray
+     casting); given to the target grid when there is one. Returns how many were inside. */
+  P.lassoSelect = function (latlngs) {
+    var pts = latlngs.map(function (p) { return p.lat != null ? [p.lat, p.lng] : p; });
+    var c = P.data.centroid, idx = [], n = pts.length;
+    if (n < 3) return 0;
+    for (var i = 0; i < P.assign.length; i++) {
+      var y = c[2 * i], x = c[2 * i + 1], inside = false;
+      for (var a = 0, b = n - 1; a < n; b = a++) {
+        var ya = pts[a][0], xa = pts[a][1], yb = pts[b][0], xb = pts[b][1];
+        if ((ya > y) !== (yb > y) && x < (xb - xa) * (y - ya) / (yb - ya) + xa) inside = !inside;
+      }
+      if (inside) idx.push(i);
+    }
+    P.selected = idx;
+    if (P.editable && P.target >= 0) P.move(idx, P.target);
+    return idx.length;
+  };
+
+  /* a line drawn across the target grid ([[lat, lng], ...]): the server splits the grid along
+     it (wangge.services.planner_lines) and answers moves, applied as one undoable step */
+  P.lineRequest = function (latlngs) {
+    var pts = latlngs.map(function (p) { return p.lat != null ? [p.lat, p.lng] : p; });
+    if (!P.editable || pts.length < 2) return null;
+    if (P.target < 0) { P.say(P.text.need_target); return null; }
+    var req = {
+      op: "split-line", community: P.data.community, version: P.data.version, moves: P.moves(),
+      grid: P.codes[P.target], line: pts.map(function (p) { return [p[1], p[0]]; }),
+    };
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("planner-request", { data: req });
+    }
+    return req;
+  };
+  P.say = function (text) {
+    var m = document.getElementById("planner-message");
+    if (m) m.textContent = text || "";
+  };
+  P.setMode = function (mode) {
+    P.mode = P.mode === mode ? null : mode;
+    ["lasso", "line"].forEach(function (m) {
+      var b = document.getElementById("planner-" + m);
+      if (b) b.classList.toggle("active", P.mode === m);
+    });
+    if (P.map) {
+      if (P.mode === "line") P.map.doubleClickZoom.disable(); else P.map.doubleClickZoom.enable();
+      P.map.getContainer().classList.toggle("planner-drawing", !!P.mode);
+    }
+    if (P.sketch) { P.sketch.remove(); P.sketch = null; }
+    P.sketchPts = null;
+    return P.mode;
+  };
+  document.addEventListener("click", function (e) {
+    var id = e.target && e.target.id;
+    if (id === "planner-lasso") P.setMode("lasso");
+    else if (id === "planner-line") P.setMode("line");
+  });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && P.mode) P.setMode(P.mode); });
+
+  /* the buildings outside their grid's main counterpart in a compared version, on the map */
+  P.markMismatch = function (ids) {
+    var want = {};
+    (ids || []).forEach(function (b) { want[b] = true; });
+    P.mismatch = {};
+    P.data.buildings.forEach(function (b, i) { if (want[b]) P.mismatch[i] = true; });
+    P.restyleAll();
+    return Object.keys(P.mismatch).length;
+  };
+  P.renderLegend = function (entries) {
+    var box = document.getElementById("planner-legend");
+    if (!box) return;
+    var items = (entries || []).map(function (e) {
+      var li = el("li", { class: "legend-" + e.kind, "data-count": e.n });
+      li.appendChild(el("span", { class: "legend-swatch legend-" + e.kind }));
+      li.appendChild(document.createTextNode(" " + e.text + ": " + e.n));
+      return li;
+    });
+    box.replaceChildren.apply(box, items);
+    box.hidden = !items.length;
   };
 
   /* -- the lists ---------------------------------------------------------------------------- */
@@ -372,9 +542,12 @@
   window.wangge.planner = {
     bind: function (feature, layer) { P.bind(feature, layer); },
     style: function (feature) { return P.style(feature); },
-    gridStyle: function () { return { color: "#222", weight: 2, fill: false, interactive: false }; },
+    /* the saved outlines are not stroked: the live ones (P.drawOutlines) are; the layer
+       keeps the code and households labels, updated at each move (P.relabel) */
+    gridStyle: function () { return { stroke: false, fill: false, interactive: false }; },
     gridLabel: function (feature, layer) {
       var p = feature.properties;
+      P.labels[p.grid_code] = layer;
       layer.bindTooltip(p.label, { permanent: true, direction: "center", className: "planner-label" });
     },
     mapReady: function (e) { P.ensureMap(e.target); },
@@ -386,14 +559,42 @@
       P.map = map;
       P.map.boxZoom.disable();
       var start = null, rect = null;
+      P.drawOutlines();
       P.map.on("mousedown", function (ev) {
-        if (!ev.originalEvent.shiftKey) return;
+        if (P.mode === "lasso") {
+          P.sketchPts = [ev.latlng]; P.map.dragging.disable();
+          P.sketch = L.polyline(P.sketchPts, { color: MISMATCH, weight: 2, dashArray: "4 3", interactive: false }).addTo(P.map);
+          return;
+        }
+        if (!ev.originalEvent.shiftKey || P.mode) return;
         start = ev.latlng; P.map.dragging.disable();
       });
+      P.map.on("click", function (ev) {
+        if (P.mode !== "line") return;
+        var pts = P.sketchPts = P.sketchPts || [], last = pts[pts.length - 1];
+        if (last && last.equals(ev.latlng)) return;  /* the clicks of a double click */
+        pts.push(ev.latlng);
+        if (P.sketch) P.sketch.setLatLngs(pts);
+        else P.sketch = L.polyline(pts, { color: "#000", weight: 2, dashArray: "6 4", interactive: false }).addTo(P.map);
+      });
+      P.map.on("dblclick", function () {
+        if (P.mode !== "line" || !P.sketchPts) return;
+        var pts = P.sketchPts;
+        P.setMode("line");
+        P.lineRequest(pts);
+      });
       P.map.on("mousemove", function (ev) {
+        if (P.mode === "lasso" && P.sketchPts) { P.sketchPts.push(ev.latlng); P.sketch.setLatLngs(P.sketchPts); return; }
         if (!start) return;
         var b = L.latLngBounds(start, ev.latlng);
         if (rect) rect.setBounds(b); else rect = L.rectangle(b, { weight: 1, dashArray: "4 3", fill: false }).addTo(P.map);
+      });
+      P.map.on("mouseup", function () {
+        if (P.mode !== "lasso" || !P.sketchPts) return;
+        var pts = P.sketchPts;
+        P.sketchPts = null; P.map.dragging.enable();
+        if (P.sketch) { P.sketch.remove(); P.sketch = null; }
+        P.lassoSelect(pts);
       });
       P.map.on("mouseup", function (ev) {
         if (!start) return;
@@ -441,6 +642,8 @@
         if (!answer) return window.dash_clientside.no_update;
         if (answer.moves) P.apply(answer.reset ? P.fullMoves(answer.moves) : answer.moves);
         if (answer.highlight) P.highlight(answer.highlight);
+        if (answer.mismatched) P.markMismatch(answer.mismatched);
+        if (answer.legend) P.renderLegend(answer.legend);
         if (answer.saved) P.forget();
         return answer.load || window.dash_clientside.no_update;
       },

@@ -477,6 +477,24 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.status.published": {"zh": "已发布", "en": "published"},
     "planner.status.archived": {"zh": "已归档", "en": "archived"},
     "planner.pick_community": {"zh": "请选择社区", "en": "Pick a community"},
+    "planner.lasso": {"zh": "套索圈选", "en": "Lasso"},
+    "planner.line": {"zh": "画线拆分", "en": "Split along a line"},
+    "planner.help_tools": {
+        "zh": "套索：按下、拖画、松开，圈内建筑划入目标网格。画线拆分：先选定目标网格，再在地图上逐点点击画线穿过该网格，双击结束；线另一侧户数较少的建筑成为新网格。",
+        "en": "Lasso: press, draw and release; the buildings inside go to the target grid. Split along a line: pick the target grid, click points of a line across it on the map, double-click to finish; the side of fewer households becomes a new grid.",
+    },
+    "planner.need_target": {
+        "zh": "请先在列表中选定目标网格",
+        "en": "Pick the target grid in the list first",
+    },
+    "planner.legend_moved": {
+        "zh": "对比中移动的建筑",
+        "en": "Buildings moved between the versions",
+    },
+    "planner.legend_mismatch": {
+        "zh": "与 v{v} 主要对应网格不一致的建筑",
+        "en": "Buildings outside their grid's main counterpart in v{v}",
+    },
 }
 
 

@@ -9,6 +9,7 @@ situation page; a township leader can neither move nor save.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -222,3 +223,142 @@ def test_a_township_leader_cannot_move_or_save(server, browser):
     )
     assert status in (401, 403)
     assert len(store.grid_versions()) == versions
+
+
+def container_point(driver, lat: float, lng: float) -> tuple[int, int]:
+    """Offset of (lat, lng) from the map element's centre, for ActionChains."""
+    x, y = driver.execute_script(
+        "var p = window.wanggePlanner.map.latLngToContainerPoint([arguments[0], arguments[1]]);"
+        "return [p.x, p.y];",
+        lat,
+        lng,
+    )
+    size = driver.find_element(By.ID, "planner-map").size
+    return int(x - size["width"] / 2), int(y - size["height"] / 2)
+
+
+def centroids(driver, *buildings: str) -> list[tuple[float, float]]:
+    return driver.execute_script(
+        "var P = window.wanggePlanner, c = P.data.centroid; return arguments[0].map("
+        "function (b) { var i = P.data.buildings.indexOf(b); return [c[2 * i], c[2 * i + 1]]; });",
+        list(buildings),
+    )
+
+
+def outlines(driver) -> dict:
+    """Stroked cell edges, and how many of them separate two grids (must be all)."""
+    return driver.execute_script(
+        "var P = window.wanggePlanner, on = 0, wrong = 0;"
+        "for (var k = 0; k < P.edgeOn.length; k++) {"
+        "  var split = P.cellOwner(P.cellEdges[2*k]) !== P.cellOwner(P.cellEdges[2*k+1]);"
+        "  if (P.edgeOn[k] !== (split ? 1 : 0)) wrong++;"
+        "  if (P.edgeOn[k] && !P.edgeLayers[k]) wrong++; on += P.edgeOn[k]; }"
+        "return {on: on, wrong: wrong, layers: P.outlineLayer.getLayers().length};"
+    )
+
+
+def test_lasso_line_split_live_outlines_and_mismatches(server, browser):
+    """Lasso two buildings into a new grid (real mouse: press, draw, release), the outlines
+    redraw at once; split the grid along a drawn line (clicks, double-click), undo; save and
+    diff against v1: the compared version's mismatches are on the map with a legend."""
+    url, store = server
+    login(browser, url, "planner", f"/planner?community={C1}")
+    loaded(browser, store.published_grid_version())
+    version = 1  # the tiny county's own version: one grid of 8 buildings (whatever was published)
+    pick(browser, "planner-version", version)
+    loaded(browser, version)
+    start = tallies(browser)
+    assert start == {"001": (sum(range(24, 32)), 8)}
+    assert outlines(browser)["wrong"] == 0
+    before = outlines(browser)["on"]
+    # lasso B00000 and B00004 (one column) into a new grid
+    browser.find_element(By.ID, "planner-new-grid").click()
+    (a_lat, a_lng), (b_lat, b_lng) = centroids(browser, "B00000", "B00004")
+    browser.execute_script(
+        "var P = window.wanggePlanner, c = P.data.centroid, pts = [];"
+        "for (var i = 0; i < c.length; i += 2) pts.push([c[i], c[i + 1]]);"
+        "P.map.fitBounds(L.latLngBounds(pts), {animate: false, padding: [60, 60]});"
+    )
+    press(browser, "planner-lasso")
+    (ax, ay), (_, by) = (
+        container_point(browser, a_lat, a_lng),
+        container_point(browser, b_lat, b_lng),
+    )
+    gap = 10
+    ring = [
+        (ax - 12, min(ay, by) - gap),
+        (ax + 12, min(ay, by) - gap),
+        (ax + 12, max(ay, by) + gap),
+        (ax - 12, max(ay, by) + gap),
+    ]
+    mapel = browser.find_element(By.ID, "planner-map")
+    chain = ActionChains(browser).move_to_element_with_offset(mapel, *ring[0]).click_and_hold()
+    for x, y in ring[1:] + ring[:1]:
+        chain = chain.move_to_element_with_offset(mapel, x, y)
+    chain.release().perform()
+    WebDriverWait(browser, 10).until(lambda d: "new:1" in tallies(d))
+    assert tallies(browser)["new:1"] == (24 + 28, 2)
+    drawn = outlines(browser)
+    assert drawn["wrong"] == 0 and drawn["on"] > before  # redrawn without a round trip
+    took = browser.execute_script("return window.wanggePlanner.lastOutlineMs")
+    assert took is not None and took < 200
+    browser.find_element(By.ID, "planner-undo").click()
+    assert tallies(browser) == start | {"new:1": (0, 0)}  # the new grid stays, empty
+    assert outlines(browser)["on"] == before
+    press(browser, "planner-lasso")  # off again
+    # split grid 001 along a line between the second and third columns
+    browser.execute_script("document.getElementById('planner-row-0').click();")
+    (b1_lat, b1_lng), (b2_lat, b2_lng) = centroids(browser, "B00001", "B00002")
+    mid = (b1_lng + b2_lng) / 2
+    lats = [lat for lat, _ in centroids(browser, *[f"B0000{i}" for i in range(8)])]
+    top, bottom = max(lats) + 2e-4, min(lats) - 2e-4
+    press(browser, "planner-line")
+    p1, p2 = container_point(browser, top, mid), container_point(browser, bottom, mid)
+    ActionChains(browser).move_to_element_with_offset(
+        mapel, *p1
+    ).click().move_to_element_with_offset(mapel, *p2).click().double_click().perform()
+    WebDriverWait(browser, 30).until(lambda d: "new:line-001-1" in tallies(d))
+    got = tallies(browser)
+    assert got["new:line-001-1"] == (24 + 25 + 28 + 29, 4)  # the side of fewer households
+    assert got["001"] == (26 + 27 + 30 + 31, 4)
+    assert outlines(browser)["wrong"] == 0 and outlines(browser)["on"] > before
+    browser.find_element(By.ID, "planner-undo").click()
+    assert tallies(browser) == start | {"new:1": (0, 0), "new:line-001-1": (0, 0)}
+    # a line beside the grid is refused with a message
+    press(browser, "planner-line")
+    browser.execute_script(
+        "window.wanggePlanner.lineRequest([[arguments[0], arguments[1]], [arguments[2], arguments[1]]]);",
+        top,
+        max(b1_lng, b2_lng) + 0.01,
+        bottom,
+    )
+    message(browser, "does not cross grid")
+    press(browser, "planner-line")
+    # save the line split and diff it against v1: mismatches on the map with a legend
+    browser.execute_script(
+        "window.wanggePlanner.lineRequest([[arguments[0], arguments[1]], [arguments[2], arguments[1]]]);",
+        top,
+        mid,
+        bottom,
+    )
+    WebDriverWait(browser, 30).until(lambda d: tallies(d)["new:line-001-1"][1] == 4)
+    browser.find_element(By.ID, "planner-reason").send_keys("沿路拆分")
+    browser.find_element(By.ID, "planner-save").click()
+    saved = int(re.search(r"v(\d+)", message(browser, "已保存草稿 v")).group(1))
+    loaded(browser, saved)
+    pick(browser, "planner-pick", version)
+    press(browser, "planner-diff")
+    message(browser, "→")
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.ID, "planner-legend").is_displayed()
+    )
+    from wangge.services.planner_diff import overlap_matrix
+
+    expected = overlap_matrix(store, saved, version, C1)["mismatched"]
+    shown = browser.execute_script(
+        "var P = window.wanggePlanner; return Object.keys(P.mismatch).map("
+        "function (i) { return P.data.buildings[i]; });"
+    )
+    assert sorted(shown) == sorted(expected)
+    legend = browser.find_element(By.ID, "planner-legend").text
+    assert f"v{version}" in legend and f": {len(expected)}" in legend

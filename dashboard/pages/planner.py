@@ -5,8 +5,10 @@ The edit state lives in the browser (``assets/planner.js``): the assignment, per
 contiguity over the building adjacency shipped with the community, undo/redo and the
 localStorage autosave; a move never waits for the server. The server is asked only by the one
 ``act`` callback, with a request the page's buttons build in the browser (``op``: save, split,
-rerun, publish, restore, relocate, diff, autosave); its answer may carry moves for the browser
-to apply (split, re-run), buildings to highlight (diff) or a version to load (save, restore).
+rerun, publish, restore, relocate, diff, autosave, and split-line, sent by the line tool);
+its answer may carry moves for the browser to apply (split, split-line, re-run), buildings to
+highlight and to mark as mismatches of the compared version with a legend (diff) or a version
+to load (save, restore).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dashboard.i18n import normalise_lang, page_title, t
 from wangge.access import Action, may
 from wangge.services import planner
 from wangge.services.planner_diff import diff_versions, overlap_matrix, version_rows
+from wangge.services.planner_lines import line_split_moves
 from wangge.store import StoreError
 
 dash.register_page(__name__, path="/planner", name="planner", title=page_title("nav.planner"))
@@ -49,7 +52,7 @@ BUTTONS = (
     ids.PLANNER_MERGE,
 )
 
-_JS_TEXT = ("households", "over", "under", "noncontiguous", "empty", "lock")
+_JS_TEXT = ("households", "over", "under", "noncontiguous", "empty", "lock", "need_target")
 
 
 def _store():
@@ -98,6 +101,18 @@ def _tools(lang: str, editable: bool) -> html.Div:
                     dcc.Input(id=ids.PLANNER_PARTS, type="number", min=2, max=20, value=2),
                     html.Span(t("planner.parts", lang)),
                     _button(ids.PLANNER_RERUN, "planner.rerun", lang, editable),
+                ],
+                className="planner-row",
+            ),
+            html.Div(  # drawing modes, handled in assets/planner.js (no server callback)
+                [
+                    html.Button(
+                        t(f"planner.{mode}", lang),
+                        id=f"planner-{mode}",
+                        disabled=not editable,
+                        className="btn planner-mode",
+                    )
+                    for mode in ("lasso", "line")
                 ],
                 className="planner-row",
             ),
@@ -176,9 +191,11 @@ def layout(lang: str | None = None, community: str | None = None, **_query) -> h
     text = {k: t(f"planner.{k}", lang) for k in _JS_TEXT}
     side = [
         html.Div(t("planner.help" if editable else "planner.readonly", lang), className="muted"),
+        html.Div(t("planner.help_tools", lang), className="muted", hidden=not editable),
         html.Div(id=ids.PLANNER_HEAD, className="planner-head"),
         html.Div(_tools(lang, editable), hidden=not editable),
         _grid_table(lang),
+        html.Ul(id="planner-legend", className="planner-legend", hidden=True),
         html.H4(t("planner.violations", lang)),
         html.Ul(id="planner-violations", className="planner-violations"),
         _versions(lang, editable),
@@ -314,6 +331,8 @@ def _save(store, req: dict, user: str, lang: str) -> dict:
 
 def _diff(store, req: dict, lang: str) -> dict:
     d = diff_versions(store, int(req["version"]), int(req["picked"]), scope=current_scope())
+    # 多网合一: the picked version as the compared layer, its mismatches drawn on the map
+    m = overlap_matrix(store, int(req["version"]), int(req["picked"]), str(req["community"]))
     title = t(
         "planner.diff_title",
         lang,
@@ -336,15 +355,24 @@ def _diff(store, req: dict, lang: str) -> dict:
             html.Div(t("planner.moves", lang)),
             html.Ul(rows, className="planner-diff"),
             *extra,
-            _overlap(store, req, lang),
+            _overlap(m, req, lang),
         ],
         "highlight": [m["building"] for m in d["moved"]],
+        "mismatched": m["mismatched"],
+        "legend": [
+            {"kind": "moved", "text": t("planner.legend_moved", lang), "n": len(d["moved"])},
+            {
+                "kind": "mismatch",
+                "text": t("planner.legend_mismatch", lang, v=req["picked"]),
+                "n": len(m["mismatched"]),
+            },
+        ],
     }
 
 
-def _overlap(store, req: dict, lang: str) -> html.Div:
-    """The household overlap of this version's grids (rows) with the picked one's (columns)."""
-    m = overlap_matrix(store, int(req["version"]), int(req["picked"]), str(req["community"]))
+def _overlap(m: dict, req: dict, lang: str) -> html.Div:
+    """The household overlap ``m`` of this version's grids (rows) with the picked one's
+    (columns)."""
     corner = html.Th(f"v{req['version']} / v{req['picked']}")
     head = html.Tr([corner] + [html.Th(c[12:]) for c in m["columns"]])
     body = [
@@ -387,6 +415,12 @@ def run_request(req: dict, lang: str) -> dict:
                 store, int(req["version"]), str(req["grid"]), int(req["parts"]), current=current
             )
         }
+    if op == "split-line":
+        current = planner.current_assignment(
+            store, int(req["version"]), req.get("moves") or [], req["community"]
+        )
+        line = line_split_moves(store, str(req["grid"]), req["line"], current, req["community"])
+        return {"moves": line}
     if op == "rerun":
         moves = planner.rerun_moves(
             store, int(req["version"]), req["community"], req.get("locked") or [], req.get("moves")

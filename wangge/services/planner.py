@@ -26,6 +26,7 @@ from collections.abc import Iterable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from wangge.access import Scope
 from wangge.services.locate import Locator
@@ -35,6 +36,7 @@ from wangge.services.planner_cells import (
     community_cells,
     grid_parts,
     grid_polygons,
+    outline_payload,
     rerun_community,
 )
 from wangge.store import Store, StoreError
@@ -296,8 +298,9 @@ def current_assignment(
 
 def community_state(store: Store, version_id: int, community: str) -> dict:
     """What the planner's page holds for one community of a version: buildings (id,
-    households, grid), the building adjacency (pairs of positions), the band and the grid
-    codes, tallies and violations."""
+    households, grid, centroid), the building adjacency (pairs of positions), the band, the
+    grid codes, tallies and violations and the cell edges the outlines are drawn from
+    (:func:`~wangge.services.planner_cells.outline_payload`)."""
     cells = community_cells(store, community)
     assignment = _parent_assignment(store, version_id, community)
     grid_of = assignment.reindex(cells.building_id).fillna("").to_numpy(dtype=object)
@@ -313,8 +316,18 @@ def community_state(store: Store, version_id: int, community: str) -> dict:
         "cell": cells.cell_of.tolist(),
         "edges": pairs.ravel().tolist(),
         "next_number": store.last_grid_number(community) + 1,
+        "centroid": _centroids(store, community, cells),
+        **outline_payload(cells),
         **summarise(cells, grid_of, band, pairs),
     }
+
+
+def _centroids(store: Store, community: str, cells: Cells) -> list[float]:
+    """Each building's centroid (EPSG:4326) as a flat [lat, lon, ...] list, in ``cells``'
+    order: what the lasso and the box select by."""
+    geometry = store.community_buildings(community).set_index("building_id").geometry
+    xy = shapely.get_coordinates(shapely.centroid(geometry.reindex(cells.building_id).to_numpy()))
+    return np.round(xy[:, ::-1], 7).ravel().tolist()
 
 
 def merge_moves(store: Store, version_id: int, keep: str, absorb: str) -> list[dict]:

@@ -42,6 +42,7 @@ __all__ = [
     "community_cells",
     "grid_parts",
     "grid_polygons",
+    "outline_payload",
     "rerun_community",
 ]
 
@@ -267,6 +268,47 @@ def community_cells(store: Store, code: str) -> Cells:
         edge_lines=lines[:-1],
         outline=lines[-1],
     )
+
+
+def _paths(lines: np.ndarray, digits: int = 7) -> list[list[list[float]]]:
+    """The line parts of each geometry of ``lines`` as flat [lat, lon, lat, lon, ...] lists
+    (Leaflet's order): one list of paths per geometry (points and empties give none)."""
+    parts, owner = shapely.get_parts(lines, return_index=True)
+    linear = (shapely.get_type_id(parts) == 1) & (shapely.length(parts) > 0)
+    parts, owner = parts[linear], owner[linear]
+    xy, which = shapely.get_coordinates(parts, return_index=True)
+    xy = np.round(xy[:, ::-1], digits)
+    cuts = np.flatnonzero(np.diff(which)) + 1
+    flat = [c.ravel().tolist() for c in np.split(xy, cuts)] if len(xy) else []
+    out: list[list[list[float]]] = [[] for _ in range(len(lines))]
+    for k, path in zip(owner, flat, strict=True):
+        out[k].append(path)
+    return out
+
+
+def outline_payload(cells: Cells) -> dict:
+    """What the page needs to redraw grid outlines after each move without the server:
+    ``cell_root`` (the building whose grid each cell takes, -1 for none: empty cells take a
+    neighbour's, as :func:`cell_grids` decides, and which one does not depend on the grids),
+    ``cell_edges`` (pairs of adjacent cells, flat) with ``cell_paths`` (their shared boundary,
+    one list of flat [lat, lon, ...] paths per pair) and ``outer`` (the community's outline).
+    An edge is stroked when its two cells are in different grids."""
+    positions = np.arange(len(cells.building_id)).astype(str).astype(object)
+    root = cell_grids(cells, positions)
+    cell_root = np.array([int(r) if r != "" else -1 for r in root])
+    edges = cells.edges.reshape(-1, 2)
+    paths = _paths(cells.edge_lines)
+    keep = [
+        k
+        for k, p in enumerate(paths)
+        if p and (cell_root[edges[k, 0]] >= 0 or cell_root[edges[k, 1]] >= 0)
+    ]
+    return {
+        "cell_root": cell_root.tolist(),
+        "cell_edges": edges[keep].ravel().tolist(),
+        "cell_paths": [paths[k] for k in keep],
+        "outer": _paths(np.array([cells.outline]))[0],
+    }
 
 
 def grid_parts(cells: Cells, grid_of: np.ndarray, pairs: np.ndarray | None = None) -> pd.Series:

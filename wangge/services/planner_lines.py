@@ -6,11 +6,12 @@ lies; the side of more households keeps the grid's code, the other becomes a new
 {"grid", "line"}`` in ``POST /api/v1/grid-versions``, a WKT or GeoJSON line) both call
 :func:`line_split_moves`.
 
-The line must cross the grid: cut the grid's polygon (the union of its buildings' cells, as the
-saved polygon is made) into two parts or more; a line that stays outside, only touches it or
-ends inside is refused with a message naming the grid. The sides are those of the line
-extended straight from both ends past the grid, so a line that crosses the grid in a zigzag
-still has two sides; one that crosses itself there is refused.
+The line must cross the grid: pass through the grid's polygon (the union of its buildings'
+cells, as the saved polygon is made) and leave buildings of the grid on both sides; a line
+beside the grid, or one with every building on one side, is refused with a message naming the
+grid. The sides are those of the line extended straight from both ends past the grid, so a
+line drawn across the buildings only (not to the grid's edge), or in a zigzag, still has two
+sides; one that crosses itself there is refused.
 """
 
 from __future__ import annotations
@@ -78,8 +79,8 @@ def _extended(line: LineString, reach: float) -> LineString:
 
 def _sides(line: LineString, grid_polygon, points: np.ndarray, code: str) -> np.ndarray:
     """Side (0 or 1) of each point of ``points`` (n x 2) against ``line`` across the grid."""
-    if len(ops.split(grid_polygon, line).geoms) < 2:
-        raise LineError(f"the line does not cross grid {code}: draw it from one side to the other")
+    if not line.intersects(grid_polygon):
+        raise LineError(f"the line does not cross grid {code}: draw it across the grid")
     minx, miny, maxx, maxy = shapely.union(grid_polygon.envelope, line.envelope).bounds
     reach = 2 * max(maxx - minx, maxy - miny, 1e-6)
     frame = shapely.box(minx, miny, maxx, maxy).buffer(reach / 2, join_style="mitre")
@@ -90,20 +91,24 @@ def _sides(line: LineString, grid_polygon, points: np.ndarray, code: str) -> np.
     return side
 
 
-def line_split_moves(store: Store, grid_code: str, line, current: pd.Series) -> list[dict]:
+def line_split_moves(
+    store: Store, grid_code: str, line, current: pd.Series, community: str | None = None
+) -> list[dict]:
     """Moves that split grid ``grid_code`` along ``line`` (parsed by :func:`parse_line`),
     ``current`` being the community's building id -> grid code (the version plus the
     planner's moves). LineError when the line does not cross the grid or leaves one side
-    without buildings."""
+    without buildings. ``community`` defaults to the grid code's (a new grid's label has
+    none)."""
     line = line if isinstance(line, LineString) else parse_line(line)
-    cells = community_cells(store, grid_code[:12])
+    community = community or grid_code[:12]
+    cells = community_cells(store, community)
     grid_of = current.reindex(cells.building_id).fillna("").to_numpy(dtype=object)
     mine = np.flatnonzero(grid_of == grid_code)
     if not len(mine):
         raise LineError(f"grid {grid_code} has no buildings to split")
     owner = cell_grids(cells, grid_of)
     polygon = shapely.union_all(cells.geometry[owner == grid_code])
-    buildings = store.community_buildings(grid_code[:12]).set_index("building_id")
+    buildings = store.community_buildings(community).set_index("building_id")
     centroids = shapely.get_coordinates(
         shapely.centroid(buildings.geometry.reindex(cells.building_id[mine]).to_numpy())
     )
@@ -113,10 +118,11 @@ def line_split_moves(store: Store, grid_code: str, line, current: pd.Series) -> 
     if (np.bincount(side, minlength=2) == 0).any():
         raise LineError(f"the line leaves every building of grid {grid_code} on one side")
     keep = int(np.argmax(weight))
+    stem = grid_code[12:] if grid_code[:12] == community else grid_code.replace(":", "-")
     taken, k = set(current.astype(str)), 1
-    while f"new:line-{grid_code[12:]}-{k}" in taken:
+    while f"new:line-{stem}-{k}" in taken:
         k += 1
-    to = f"new:line-{grid_code[12:]}-{k}"
+    to = f"new:line-{stem}-{k}"
     return [{"building": str(b), "to": to} for b in cells.building_id[mine[side != keep]]]
 
 
