@@ -214,7 +214,7 @@
     Object.keys(touched).forEach(function (t) { P.parts[t] = P.countParts(+t); });
     indices.forEach(function (i) { P.restyle(i); });
     P.updateOutlines(indices);
-    Object.keys(touched).forEach(function (t) { P.relabel(+t); });
+    P.relabelLater(Object.keys(touched));
     P.renderRows(Object.keys(touched).map(Number));
     P.renderViolations();
     P.persist();
@@ -337,6 +337,19 @@
   P.relabel = function (g) {
     var l = P.labels[P.codes[g]];
     if (l && l.getTooltip()) l.setTooltipContent(P.codes[g].slice(12) + " · " + P.tally[g]);
+  };
+  /* the labels of the touched grids, rewritten before the next frame: a tooltip's new text
+     forces a layout, so it is done once per frame, not inside the move */
+  P.relabelLater = function (gs) {
+    P.relabelPending = P.relabelPending || {};
+    gs.forEach(function (g) { P.relabelPending[g] = true; });
+    if (P.relabelQueued) return;
+    P.relabelQueued = true;
+    requestAnimationFrame(function () {
+      var todo = P.relabelPending;
+      P.relabelPending = {}; P.relabelQueued = false;
+      Object.keys(todo).forEach(function (g) { P.relabel(+g); });
+    });
   };
   P.restyle = function (i) { var l = P.layers[i]; if (l) l.setStyle(P.styleOf(i)); };
   P.restyleAll = function () { for (var i = 0; i < P.layers.length; i++) P.restyle(i); };

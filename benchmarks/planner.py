@@ -9,8 +9,9 @@ grid engine (``wangge grids``' service) into version 1 and publishes it. Then me
 
 - tally update after a move, in headless Chromium on ``/planner`` (``python app.py`` serving the
   folder): a building on a grid's edge given to the neighbouring grid, timed inside the page
-  from the click handler's start to the tallies, contiguity, restyle and list updated
-  (``wanggePlanner.move``), and to the next animation frame after it (p50/p95 over ``--runs``);
+  from the click handler's start to the tallies, contiguity, restyle, grid outlines and list
+  updated (``wanggePlanner.move``; the outlines' part apart), and to the next animation frame
+  after it (p50/p95 over ``--runs``); then a lasso giving a block of buildings to a grid;
 - save a draft of 20 moves (the community's cells already made: making them, once per
   community with the engine, is shown apart);
 - re-run the engine on the unlocked rest of the big community, a third of its grids locked,
@@ -219,7 +220,7 @@ def server_side(
 
 MOVE_JS = """
 var P = window.wanggePlanner, done = arguments[arguments.length - 1];
-var n = arguments[0], seed = 7, out = [], frames = [];
+var n = arguments[0], seed = 7, out = [], frames = [], outline = [];
 function rnd() { seed = (seed * 16807) % 2147483647; return seed / 2147483647; }
 var across = [];
 for (var k = 0; k < P.data.edges.length; k += 2) {
@@ -227,11 +228,22 @@ for (var k = 0; k < P.data.edges.length; k += 2) {
   if (P.assign[a] !== P.assign[b]) across.push([a, b]);
 }
 function step(i) {
-  if (i >= n) { done({move: out, frame: frames}); return; }
+  if (i >= n) {
+    /* a lasso of a tenth of the community's extent around a building, given to its neighbour */
+    var c = P.data.centroid, lat = c[0], lng = c[1], dy = 0, dx = 0;
+    for (var q = 2; q < c.length; q += 2) { dy = Math.max(dy, Math.abs(c[q] - lat)); dx = Math.max(dx, Math.abs(c[q + 1] - lng)); }
+    var e0 = across[0], ring = [[lat, lng], [lat + dy / 10, lng], [lat + dy / 10, lng + dx / 10], [lat, lng + dx / 10]];
+    P.target = P.assign[e0[1]];
+    var t1 = performance.now(), got = P.lassoSelect(ring), lasso = performance.now() - t1;
+    done({move: out, frame: frames, outline: outline, lasso: lasso, lassoed: got, edges: P.outlineCount(),
+          cells: P.edgeOn.length});
+    return;
+  }
   var e = across[Math.floor(rnd() * across.length)];
   var t0 = performance.now();
   P.move([e[0]], P.assign[e[1]]);
   out.push(P.lastMs);
+  outline.push(P.lastOutlineMs);
   requestAnimationFrame(function () {
     frames.push(performance.now() - t0);
     P.undoStep();
@@ -296,8 +308,17 @@ def browser_side(data_dir: Path, community: str, runs: int) -> list[tuple[str, s
             f"{pct(got['move'], 50):.1f} / {pct(got['move'], 95):.1f} ms",
         ),
         (
+            "  of which the grid outlines' update, p50 / p95",
+            f"{pct(got['outline'], 50):.2f} / {pct(got['outline'], 95):.2f} ms",
+        ),
+        (
             "  move to the next animation frame, p50 / p95",
             f"{pct(got['frame'], 50):.1f} / {pct(got['frame'], 95):.1f} ms",
+        ),
+        (f"  outline edges stroked (of {got['cells']:,} cell edges)", f"{got['edges']:,}"),
+        (
+            f"lasso of {got['lassoed']} buildings to a grid (select, move, outlines)",
+            f"{got['lasso']:.1f} ms",
         ),
     ]
 
