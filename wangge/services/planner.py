@@ -391,7 +391,8 @@ def rerun_moves(
     moves: list | None = None,
 ) -> list[dict]:
     """Moves (relative to ``version_id``) that re-run the engine on ``community`` with the
-    ``locked`` grids kept, warm-started from the version plus ``moves``. Each grid of the
+    ``locked`` grids kept, warm-started from the version plus ``moves`` (grids out of the
+    band as the version has them are kept too). Each grid of the
     re-run takes the code of the current grid it shares most households with (each code
     once, the largest overlaps first; locked grids keep theirs); the others become new grids.
     """
@@ -401,14 +402,36 @@ def rerun_moves(
         raise PlannerError(f"community {community}: no grids in version {version_id}")
     kinds = list(store.grid_kinds(version_id, community).values())
     rural = kinds.count("rural") > len(kinds) / 2
+    band = band_of(store, version_id)
     result = rerun_community(
-        store, community, mine, list(locked), band=band_of(store, version_id), rural=rural
+        store,
+        community,
+        mine,
+        list(locked),
+        band=band,
+        rural=rural,
+        frozen=_kept_out_of_band(store, community, assignment, mine, band),
     )
     result = result[result != ""]
     name = _match_codes(store, community, result, mine, set(locked))
     final = result.map(name)
     changed = final[final.to_numpy() != assignment.reindex(final.index).to_numpy()]
     return [{"building": b, "to": to} for b, to in zip(changed.index, changed, strict=True)]
+
+
+def _kept_out_of_band(
+    store: Store, community: str, version: pd.Series, mine: pd.Series, band: tuple[int, int]
+) -> frozenset[str]:
+    """Grids out of ``band`` whose buildings are those of the version (the planner left them
+    so): the re-run keeps them as they are."""
+    hh = store.community_buildings(community).set_index("building_id")["households"]
+    before = {code: frozenset(g.index) for code, g in version.groupby(version)}
+    out = set()
+    for code, group in mine.groupby(mine):
+        total = int(hh.reindex(group.index).fillna(0).sum())
+        if before.get(code) == frozenset(group.index) and not band[0] <= total <= band[1]:
+            out.add(str(code))
+    return frozenset(out)
 
 
 def _match_codes(

@@ -30,7 +30,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geo.partition.graph import Graph, components, subgraph
-from geo.partition.solver import solve_piece
+from geo.partition.solver import make_contiguous, repair_band
 from wangge.access import Scope
 from wangge.store import Store, StoreError
 from wangge.store.db import WGS84
@@ -353,17 +353,21 @@ def rerun_community(
     *,
     band: tuple[int, int],
     rural: bool = False,
+    frozen: frozenset[str] = frozenset(),
 ) -> pd.Series:
     """The engine's solver on community ``code``'s kept cells, warm-started from
     ``assignment`` (building id -> grid code) with the ``locked`` grids kept as they are; the
     new building id -> grid label (``rerun-K``; :mod:`wangge.services.planner` matches them to
-    codes). Locked buildings come back unchanged.
+    codes). Locked buildings come back unchanged; the ``frozen`` grids (out of the band but
+    as the version has them: the engine's grids of special buildings, grids a planner saved
+    with a reason) are neither repaired nor given or taken buildings.
 
     The cells, their adjacency and barrier weights are the engine's, kept with the community
     (:func:`community_cells`), so a re-run does not tessellate again: the cells of the
     unlocked grids (and the empty cells they own) are one graph, each connected piece of it
-    solved by :func:`geo.partition.solver.solve_piece` from the current labels (contiguity
-    made, out-of-band grids repaired; grids in band and contiguous stay as they are).
+    solved as the engine's warm start does (:func:`geo.partition.solver.make_contiguous`, then
+    :func:`geo.partition.solver.repair_band` for out-of-band grids; grids in band and
+    contiguous stay as they are).
     Measured on the 5,000-building community of ``benchmarks/planner.py``: the engine run on
     the unlocked rest took 5.0 s (and failed on the reprojected rest's topology), this takes
     0.5 s there (docs/planner.md).
@@ -382,10 +386,11 @@ def rerun_community(
     for k in range(count):
         nodes = np.flatnonzero(piece == k)
         sub = graph.take(nodes)
-        _, init = np.unique(owner[free[nodes]].astype(str), return_inverse=True)
-        got, _ = solve_piece(
-            sub, lo, hi, rural=rural, init=init, cell_hamlet=None, hamlet_distance=0, hamlet_min=0
-        )
+        codes, init = np.unique(owner[free[nodes]].astype(str), return_inverse=True)
+        got = make_contiguous(sub, init)
+        if not rural:
+            keep = {int(j) for j in np.unique(got) if codes[j] in frozen}
+            got = repair_band(sub, got, lo, hi, keep)
         label[free[nodes]] = [f"rerun-{k}-{j}" for j in got]
     moved = label[cells.cell_of]
     keep = moved != ""
