@@ -400,6 +400,7 @@
     }
     P.selected = idx;
     if (P.editable && P.target >= 0) P.move(idx, P.target);
+    else P.say(P.text.need_target);
     return idx.length;
   };
 

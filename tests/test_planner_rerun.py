@@ -117,3 +117,34 @@ def test_split_along_a_line_from_the_api(county):
         assert field in resp.get_json()["fields"], resp.get_json()
     other = {"Authorization": f"Bearer {township}"}
     assert client.post("/api/v1/grid-versions", json=body, headers=other).status_code == 403
+
+
+def test_the_outline_edges_are_the_saved_polygons_boundaries(county):
+    """The page strokes a cell edge when its cells are in different grids: those edges add up
+    to the boundaries between the grid polygons a save makes."""
+    from wangge.services.planner_cells import grid_polygons, outline_payload
+
+    _, store, community = county
+    v1 = store.published_grid_version()
+    cells = community_cells(store, community)
+    grid_of = planner.current_assignment(store, v1, [], community)
+    grid_of = grid_of.reindex(cells.building_id).to_numpy(dtype=object)
+    out = outline_payload(cells)
+    root = np.array(out["cell_root"])
+    owner = np.where(root >= 0, grid_of[np.maximum(root, 0)], "")
+    edges = np.array(out["cell_edges"]).reshape(-1, 2)
+    stroked = owner[edges[:, 0]] != owner[edges[:, 1]]
+    assert 0 < stroked.sum() < len(edges)
+    lines = [
+        shapely.LineString(np.array(p).reshape(-1, 2)[:, ::-1])
+        for k in np.flatnonzero(stroked)
+        for p in out["cell_paths"][k]
+    ]
+    drawn = shapely.union_all(lines)
+    codes = sorted(set(grid_of))
+    polygons = grid_polygons(cells, grid_of, codes)
+    inner = shapely.union_all([shapely.boundary(polygons[c]) for c in codes]).difference(
+        shapely.boundary(shapely.union_all(list(polygons.values()))).buffer(1e-7)
+    )
+    assert abs(drawn.length - inner.length) < 0.02 * inner.length
+    assert drawn.buffer(1e-6).covers(inner.simplify(0))
