@@ -370,7 +370,7 @@ def rerun_community(
     contiguous stay as they are).
     Measured on the 5,000-building community of ``benchmarks/planner.py``: the engine run on
     the unlocked rest took 5.0 s (and failed on the reprojected rest's topology), this takes
-    0.5 s there (docs/planner.md).
+    0.45-1.04 s there at load 4-8 (docs/planner.md).
     """
     cells = community_cells(store, code)
     grid = pd.Series(cells.building_id).map(assignment).fillna("").to_numpy(dtype=object)
