@@ -256,14 +256,63 @@ def timing_rows(name: str, cold: list[float], warm: list[float]) -> list[tuple[s
     ]
 
 
+#: Per interaction ("filter", "drill"), the Dash requests it made: (outputs, ms from sending
+#: the request to the answer's last byte, bytes on the wire), for the breakdown
+#: (:func:`breakdown`).
+REQUESTS: dict[str, list[tuple[str, float, int]]] = {}
+SEEN_INPUTS: set[str] = set()
+
+
+def dash_requests(d) -> list[tuple[str, float, int]]:
+    """The ``_dash-update-component`` requests since the last call (Chromium's performance
+    log): (the callback's first output, ms from sent to the answer's last byte, bytes)."""
+    sent, out = {}, []
+    for entry in d.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        params = msg["params"]
+        if msg["method"] == "Network.requestWillBeSent":
+            req = params["request"]
+            if "_dash-update-component" in req["url"]:
+                body = json.loads(req.get("postData") or "{}")
+                name = str(body.get("output", "?")).strip(".").split("...")[0]
+                if name not in SEEN_INPUTS:  # what the page sends, once per callback
+                    SEEN_INPUTS.add(name)
+                    print(f"{name} inputs: {json.dumps(body.get('inputs'))[:400]}", file=sys.stderr)
+                sent[params["requestId"]] = (name, params["timestamp"])
+        elif msg["method"] == "Network.loadingFinished" and params["requestId"] in sent:
+            name, t0 = sent.pop(params["requestId"])
+            out.append((name, (params["timestamp"] - t0) * 1000, params["encodedDataLength"]))
+    return out
+
+
+def breakdown() -> None:
+    """Per interaction and callback: requests, round trip p50/p95 (ms) and bytes (median and
+    max), to stderr: how much of an interaction is the server and the wire."""
+    for what, reqs in REQUESTS.items():
+        by: dict[str, list[tuple[float, int]]] = {}
+        for name, ms, size in reqs:
+            by.setdefault(name, []).append((ms, size))
+        for name, vals in sorted(by.items()):
+            ms = [v[0] for v in vals]
+            size = [v[1] for v in vals]
+            print(
+                f"{what}: {name}: n={len(vals)}, round trip p50/p95 {pct(ms, 0.5):.0f}/"
+                f"{pct(ms, 0.95):.0f} ms, bytes median/max {statistics.median(size):.0f}/"
+                f"{max(size)}",
+                file=sys.stderr,
+            )
+
+
 CATEGORIES_ZH = ["矛盾纠纷", "安全隐患", "环境卫生", "市政设施", "治安秩序", "民生服务"]
 WINDOWS_ZH = ["近30日", "近7日", "近90日", "今日"]
 
 
 def _filter_change(d, dropdown: str, label: str) -> float:
     d.execute_script(WATCH + "window.__watch('#case-count', 'filter');")
+    dash_requests(d)  # drop what came before
     choose(d, dropdown, label)
     WebDriverWait(d, 60).until(lambda x: x.execute_script("return window.__marks.filter"))
+    REQUESTS.setdefault("filter change", []).extend(dash_requests(d))
     return d.execute_script("return window.__marks.filter")
 
 
@@ -305,8 +354,10 @@ def drill_downs(d, url: str, runs: int) -> tuple[list[float], list[float]]:
             link = links[(run * 7) % len(links)]
             code = link.get_attribute("data-code")
             d.execute_script(WATCH + "window.__watch('#sit-crumbs', 'drill');")
+            dash_requests(d)  # drop what came before
             link.click()
             WebDriverWait(d, 60).until(lambda x: x.execute_script("return window.__marks.drill"))
+            REQUESTS.setdefault(f"drill-down to {level}", []).extend(dash_requests(d))
             (warm if code in seen else cold).append(d.execute_script("return window.__marks.drill"))
             seen.add(code)
             WebDriverWait(d, 30).until(lambda x, lv=level: f"level={lv}" in x.current_url)
@@ -625,6 +676,7 @@ def main() -> int:
                 ("hosts other than the app's", str(len(hosts - {urlparse(url).netloc})), "0")
             )
         finally:
+            breakdown()
             d.quit()
     finally:
         server.terminate()
