@@ -42,7 +42,7 @@ from dashboard.components.header import header, message_page
 from dashboard.i18n import flags_label, label, labels, normalise_lang, page_title, t
 from dashboard.pages.wall import category_figure, trend_figure
 from wangge.casework import CATEGORIES
-from wangge.services.layers import feature_collection, fit_zoom
+from wangge.services.layers import feature_collection, fit_zoom, packed_collection
 from wangge.services.metrics import hot_grids, unit_view
 
 dash.register_page(__name__, path="/situation", name="situation", title=page_title("nav.situation"))
@@ -329,9 +329,8 @@ def _map(props: dict, lang: str) -> dl.Map:
 
 
 def _json(text: str) -> dict:
-    import json
-
-    return json.loads(text)
+    """A layer's GeoJSON for the answer, coordinates as arrays (:func:`packed_collection`)."""
+    return packed_collection(text)
 
 
 def _crumbs(view, metric: str, lang: str) -> list:
@@ -641,7 +640,7 @@ def navigate(link, click, metric, state, period=None, category=None):
         raise PreventUpdate
     view = _view(new["level"], new["code"])
     new = {**new, "level": view.level, "code": view.code}
-    return (new, *_parts(view, new))
+    return (new, *_unchanged(_parts(view, new), state, new))
 
 
 def _clean_state(state: dict) -> dict:
@@ -672,6 +671,19 @@ def _parts(view, state: dict) -> tuple:
         *(props[k] for k in ("viewport", "children", "hideout", "gi", "shape", "buildings")),
         _hot_class(metric),
     )
+
+
+def _unchanged(parts: tuple, old: dict, new: dict) -> tuple:
+    """``parts`` (:func:`_parts`) with the map layers and classes the browser already shows as
+    ``dash.no_update``: the grid's shape and buildings stay empty between two levels above the
+    grid, the Gi* layer while neither metric is Gi*. A layer sent again, even empty, is rebuilt by
+    dash-leaflet."""
+    parts = list(parts)
+    if old["level"] != "grid" and new["level"] != "grid":
+        parts[10] = parts[11] = dash.no_update  # shape, buildings
+    if old["metric"] != "gi" and new["metric"] != "gi":
+        parts[9] = dash.no_update  # gi
+    return tuple(parts)
 
 
 # the URL follows the state without navigating, so a link to the current view can be shared
