@@ -289,25 +289,15 @@ def show_cases(window, category, status, zoom, bounds, lang):
         _case_filters(window, category, status),
     )
     bbox = _box(bounds) if bounds and (zoom or 0) >= 14 else None
-    resolution = _h3_resolution(zoom)
-
-    limit = MAX_POINTS
-
-    def compute():
-        return mapdata.case_layers(
-            cfg["WANGGE_STORE"],
-            filters,
-            scope=scope,
-            resolution=resolution,
-            bbox=bbox,
-            max_points=limit,
-        )
-
-    # the same filters again (back to a window seen a moment ago) while no case changed, within
-    # the minute (cases turn overdue as time passes)
-    fingerprint = cfg["WANGGE_ANALYTICS"].fingerprint()
-    key = f"cases|{scope!r}|{sorted(filters.items())}|{resolution}|{bbox}|{limit}|{local_now():%H%M}|{fingerprint}"
-    points, bins, total = cfg["WANGGE_ANALYTICS"].recent(key, compute)
+    points, bins, total = mapdata.cached_case_layers(
+        cfg["WANGGE_STORE"],
+        cfg["WANGGE_ANALYTICS"],
+        filters,
+        scope=scope,
+        resolution=_h3_resolution(zoom),
+        bbox=bbox,
+        max_points=MAX_POINTS,
+    )
     return points, bins, t("cases.count", normalise_lang(lang), n=f"{total:,}")
 
 
