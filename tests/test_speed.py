@@ -169,3 +169,36 @@ def test_a_drill_down_does_not_resend_the_layers_the_browser_shows(tmp_path):
     assert at_grid[11]["features"] and at_grid[12] is not dash.no_update  # the grid drawn
     assert back[11] == situation.EMPTY and back[12] == situation.EMPTY  # and cleared again
     assert back[10] is dash.no_update
+
+
+def test_children_looked_up_in_the_sums_equal_those_grouped_per_unit(store):
+    from wangge.services import metrics
+
+    analytics = AnalyticsService(store)
+    units, grids = store.admin_units(scope=COUNTY), store.grids(scope=COUNTY)
+    cube = analytics.case_cube()
+    table = metrics.grid_table(store, analytics, cube)
+    sums = metrics.child_sums(table)
+    assert table["cases"].sum() > 1000
+    checked = 0
+    for level, code in [
+        ("county", units.loc[units["level"] == "county", "code"].iloc[0]),
+        *(("township", c) for c in units.loc[units["level"] == "township", "code"]),
+        *(("community", c) for c in units.loc[units["level"] == "community", "code"]),
+    ]:
+        prefix = {"county": "", "township": code[:9], "community": code}[level]
+        g = table[table["grid_code"].str.startswith(prefix)]
+        fast = metrics._children(level, code, g, units, grids, sums)
+        slow = metrics._children(level, code, g, units, grids)
+        pd.testing.assert_frame_equal(fast, slow)
+        checked += len(slow)
+    assert checked > 8
+    # and the page's view (which uses the sums) has the same children
+    view = metrics.unit_view(store, analytics, "township", "420999001000", scope=COUNTY)
+    g = table[table["grid_code"].str.startswith("420999001")]
+    pd.testing.assert_frame_equal(
+        view.children.drop(columns="geometry").reset_index(drop=True),
+        metrics._children("township", "420999001000", g, units, grids)
+        .drop(columns="geometry")
+        .reset_index(drop=True),
+    )

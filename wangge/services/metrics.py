@@ -33,6 +33,7 @@ __all__ = [
     "WALL_UNITS",
     "CaseCube",
     "case_cube",
+    "child_sums",
     "cube_figures",
     "cube_grid_stats",
     "grid_table",
@@ -512,10 +513,15 @@ def unit_view(
     # a unit's view is kept while its inputs are: a second visit costs nothing; the memo holds
     # its inputs, so their ids cannot be reused while it does
     key = f"{store.data_version()}|" + "|".join(str(id(x)) for x in inputs)
+    # the children's metrics of every unit, aggregated once per grid table (county-wide
+    # hot spots only: a township's own Gi* changes the grids' bins)
+    sums = None
+    if own is None:
+        sums = analytics.memo("unit-sums", key, lambda: (child_sums(table), inputs))[0]
     return analytics.memo(
         f"unit|{scope!r}|{level}|{code}|{days}",
         key,
-        lambda: (_unit_view(store, level, code, scope, units, grids, inputs), inputs),
+        lambda: (_unit_view(store, level, code, scope, units, grids, inputs, sums), inputs),
     )[0]
 
 
@@ -527,9 +533,11 @@ def _unit_view(
     units: gpd.GeoDataFrame,
     grids: gpd.GeoDataFrame,
     inputs: tuple,
+    sums: dict[str, pd.DataFrame] | None = None,
 ) -> UnitView:
     """:func:`unit_view` of a checked unit from its ``inputs`` (cube, grid table, the scope's
-    own hot spots or None)."""
+    own hot spots or None) and, when given, the children's metrics of every unit
+    (:func:`child_sums` of the grid table)."""
     cube, table, own = inputs
     chain = _chain(store, level, code, grids)
     name = chain[-1][2] if level != "grid" else f"{chain[-2][2]} {code[-3:]}"
@@ -540,7 +548,7 @@ def _unit_view(
         g = g.drop(columns="gi_bin").merge(own[["grid_code", "gi_bin"]], on="grid_code", how="left")
     grid_card = None
     if level in CHILD:
-        children = _children(level, code, g, units, grids)
+        children = _children(level, code, g, units, grids, sums)
     else:
         children = gpd.GeoDataFrame(
             columns=["code", "name", "geometry"], geometry="geometry", crs="EPSG:4326"
@@ -568,14 +576,9 @@ def _chain(store: Store, level: str, code: str, grids: gpd.GeoDataFrame) -> list
     return chain
 
 
-def _children(
-    level: str, code: str, g: pd.DataFrame, units: gpd.GeoDataFrame, grids: gpd.GeoDataFrame
-) -> gpd.GeoDataFrame:
-    """The unit's children (outlines) with their metrics aggregated from its grids ``g``."""
-    child_level, key = CHILD[level]
-    if level != "county":
-        g = g[g[_unit_key(level)] == code]
-    agg = g.groupby(key).agg(
+def _child_agg(g: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The metrics of the units of column ``key``, aggregated from their grids ``g``."""
+    return g.groupby(key).agg(
         households=("households", "sum"),
         cases=("cases", "sum"),
         open=("open", "sum"),
@@ -584,6 +587,34 @@ def _children(
         camera=("camera_street_share", "mean"),
         gi=("gi_bin", "max"),
     )
+
+
+def child_sums(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per unit column (township, community, grid code): the metrics of every unit of that
+    level aggregated from the grid ``table`` (:func:`grid_table`), computed once per table, so
+    a first visit of a unit looks its children up instead of grouping its grids (the
+    aggregation was 45 of a cold drill-down's 110 ms, cProfile of ``benchmarks/callbacks.py``).
+    A unit's children lie inside it, so their rows are those of grouping its grids alone."""
+    return {key: _child_agg(table, key) for _, key in CHILD.values()}
+
+
+def _children(
+    level: str,
+    code: str,
+    g: pd.DataFrame,
+    units: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    sums: dict[str, pd.DataFrame] | None = None,
+) -> gpd.GeoDataFrame:
+    """The unit's children (outlines) with their metrics aggregated from its grids ``g``, or
+    looked up in ``sums`` (:func:`child_sums`) when given."""
+    child_level, key = CHILD[level]
+    if sums is not None:
+        agg = sums[key]
+    else:
+        if level != "county":
+            g = g[g[_unit_key(level)] == code]
+        agg = _child_agg(g, key)
     if child_level == "grid":
         geo_frame = grids[grids["community_code"] == code][["grid_code", "geometry"]].rename(
             columns={"grid_code": "code"}
