@@ -264,12 +264,19 @@ def _map_props(view, metric: str, lang: str, hot: dict | None = None) -> dict:
             "fill": metric != "gi",
         }
     elif view.level == "grid":
-        props["shape"] = _json(feature_collection(shape, []))
-        props["buildings"] = _json(
-            feature_collection(
-                store.buildings(tuple(shape.total_bounds), scope=scope),
-                ["kind", "households", "floors", "name"],
-            )
+        # a grid's outline and buildings change only with the reference data: kept per grid
+        props["shape"], props["buildings"] = current_app.config["WANGGE_ANALYTICS"].memo(
+            f"grid-layers|{scope!r}|{view.code}",
+            str(store.data_version()),
+            lambda: (
+                _json(feature_collection(shape, [])),
+                _json(
+                    feature_collection(
+                        store.buildings(tuple(shape.total_bounds), scope=scope),
+                        ["kind", "households", "floors", "name"],
+                    )
+                ),
+            ),
         )
     return props
 
