@@ -202,3 +202,21 @@ def test_children_looked_up_in_the_sums_equal_those_grouped_per_unit(store):
         .drop(columns="geometry")
         .reset_index(drop=True),
     )
+
+
+def test_a_new_cube_comes_with_the_views_inputs_computed(store, monkeypatch):
+    from wangge.services import metrics
+
+    analytics = AnalyticsService(store)
+    cube = analytics.case_cube()  # computed with prime_views, as at start and on a refresh
+    assert {(p, c) for p, c in cube.groups} == {
+        (p, c)
+        for p, f in cube.parts.items()
+        for c in ("township_code", "community_code", "grid_code")
+        if c in f
+    }
+    grouped = []
+    monkeypatch.setattr(metrics, "child_sums", lambda t: grouped.append(1) or {})
+    monkeypatch.setattr(metrics, "cube_grid_stats", lambda *a, **k: grouped.append(2))
+    view = metrics.unit_view(store, analytics, "township", "420999001000", scope=COUNTY)
+    assert grouped == [] and len(view.children) == 2  # nothing recomputed for the first visit

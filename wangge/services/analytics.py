@@ -46,7 +46,7 @@ from geo.analytics.patrols import patrol_coverage
 from wangge import clock
 from wangge.access import Scope
 from wangge.clock import utc_now
-from wangge.services.metrics import CaseCube, case_cube
+from wangge.services.metrics import CaseCube, case_cube, prime_views
 from wangge.store import Store
 
 __all__ = ["COMPONENTS", "HOTSPOT_COLUMNS", "AnalyticsService", "ComponentState", "grid_hotspots"]
@@ -271,12 +271,17 @@ class AnalyticsService:
             return case_cube(self.store, scope=COUNTY, now=now, days=days)
         minute = pd.Timestamp.now(tz="UTC").floor("min")
         key = f"{self.store.data_version()}|{self.fingerprint()}|{minute}|{days}"
-        return self._cached(
-            f"cube|{days}",
-            key,
-            lambda: case_cube(self.store, scope=COUNTY, now=pd.Timestamp.now(tz="UTC"), days=days),
-            stale_ok=True,
-        )
+        return self._cached(f"cube|{days}", key, lambda: self._primed_cube(days), stale_ok=True)
+
+    def _primed_cube(self, days: int) -> CaseCube:
+        """A new case cube with what the drill-down reads of it computed
+        (:func:`wangge.services.metrics.prime_views`), in the thread that computes the cube."""
+        cube = case_cube(self.store, scope=COUNTY, now=pd.Timestamp.now(tz="UTC"), days=days)
+        try:
+            prime_views(self.store, self, cube)
+        except Exception:  # the first drill-down computes them again
+            log.exception("preparing the drill-down's views of a new case cube failed")
+        return cube
 
     def _metric_grids(self) -> gpd.GeoDataFrame:
         grids = self.store.grids(scope=COUNTY)

@@ -38,6 +38,7 @@ __all__ = [
     "cube_grid_stats",
     "grid_table",
     "hot_grids",
+    "prime_views",
     "resolve_unit",
     "wall_data",
     "wall_fingerprint",
@@ -515,14 +516,33 @@ def unit_view(
     key = f"{store.data_version()}|" + "|".join(str(id(x)) for x in inputs)
     # the children's metrics of every unit, aggregated once per grid table (county-wide
     # hot spots only: a township's own Gi* changes the grids' bins)
-    sums = None
-    if own is None:
-        sums = analytics.memo("unit-sums", key, lambda: (child_sums(table), inputs))[0]
+    sums = None if own is not None else _memo_sums(store, analytics, inputs)
     return analytics.memo(
         f"unit|{scope!r}|{level}|{code}|{days}",
         key,
         lambda: (_unit_view(store, level, code, scope, units, grids, inputs, sums), inputs),
     )[0]
+
+
+def _memo_sums(store: Store, analytics, inputs: tuple) -> dict[str, pd.DataFrame]:
+    """:func:`child_sums` of the grid table in ``inputs`` (cube, table, None), kept while
+    they are."""
+    key = f"{store.data_version()}|" + "|".join(str(id(x)) for x in inputs)
+    return analytics.memo("unit-sums", key, lambda: (child_sums(inputs[1]), inputs))[0]
+
+
+def prime_views(store: Store, analytics, cube: CaseCube) -> None:
+    """Compute what every unit's view reads of a new ``cube`` before it is served: its rows
+    grouped by township, community and grid (:func:`unit_rows`), the grid table and the
+    children's sums. Called where the cube is computed (at start and in the background
+    refresh), so the first drill-down after a refresh does not pay for them (95 + 76 + 37 ms
+    on 208,953 cases, measured on a loaded machine)."""
+    for part, frame in cube.parts.items():
+        for col in kpis.UNIT_COLUMNS:
+            if col in frame.columns:
+                unit_rows(cube, part, {col: ""})
+    table = grid_table(store, analytics, cube)
+    _memo_sums(store, analytics, (cube, table, None))
 
 
 def _unit_view(
