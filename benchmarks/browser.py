@@ -77,7 +77,17 @@ window.__watch = function (selector, name) {
       obs.disconnect();
       // the map layers of the same answer are redrawn by the next animation frame
       requestAnimationFrame(() => requestAnimationFrame(() => {
-        window.__marks[name] = performance.now() - (window.__clickAt || start);
+        const t0 = window.__clickAt || start;
+        window.__marks[name] = performance.now() - t0;
+        // the phases: click to the first callback request sent, to the last answer received,
+        // to drawn (resource timing of the Dash requests since the click)
+        const reqs = performance.getEntriesByType('resource').filter(
+          (r) => r.name.includes('_dash-update-component') && r.startTime >= t0);
+        window.__phases = window.__phases || {};
+        window.__phases[name] = reqs.length ? [
+          Math.min(...reqs.map((r) => r.startTime)) - t0,
+          Math.max(...reqs.map((r) => r.responseEnd)) - t0,
+          window.__marks[name]] : null;
       }));
     }
   });
@@ -261,6 +271,8 @@ def timing_rows(name: str, cold: list[float], warm: list[float]) -> list[tuple[s
 #: (:func:`breakdown`).
 REQUESTS: dict[str, list[tuple[str, float, int]]] = {}
 SEEN_INPUTS: set[str] = set()
+#: Per interaction: [click to the first request sent, to the last answer, to drawn] (ms).
+PHASES: dict[str, list] = {}
 
 
 def dash_requests(d) -> list[tuple[str, float, int]]:
@@ -287,7 +299,21 @@ def dash_requests(d) -> list[tuple[str, float, int]]:
 
 def breakdown() -> None:
     """Per interaction and callback: requests, round trip p50/p95 (ms) and bytes (median and
-    max), to stderr: how much of an interaction is the server and the wire."""
+    max), and the phases of the interactions (click to request sent, to the last answer, to
+    drawn: p50/p95), to stderr: how much of an interaction is the server and the wire."""
+    for what, phases in PHASES.items():
+        rows = [p for p in phases if p]
+        if rows:
+            sent, answered, drawn = ([r[i] for r in rows] for i in range(3))
+            after = [r[2] - r[1] for r in rows]
+            print(
+                f"{what} phases (p50/p95 ms, n={len(rows)}): click to request sent "
+                f"{pct(sent, 0.5):.0f}/{pct(sent, 0.95):.0f}, to last answer "
+                f"{pct(answered, 0.5):.0f}/{pct(answered, 0.95):.0f}, answer to drawn "
+                f"{pct(after, 0.5):.0f}/{pct(after, 0.95):.0f}, whole "
+                f"{pct(drawn, 0.5):.0f}/{pct(drawn, 0.95):.0f}",
+                file=sys.stderr,
+            )
     for what, reqs in REQUESTS.items():
         by: dict[str, list[tuple[float, int]]] = {}
         for name, ms, size in reqs:
@@ -313,6 +339,7 @@ def _filter_change(d, dropdown: str, label: str) -> float:
     choose(d, dropdown, label)
     WebDriverWait(d, 60).until(lambda x: x.execute_script("return window.__marks.filter"))
     REQUESTS.setdefault("filter change", []).extend(dash_requests(d))
+    PHASES.setdefault("filter change", []).append(d.execute_script("return window.__phases.filter"))
     return d.execute_script("return window.__marks.filter")
 
 
@@ -358,6 +385,9 @@ def drill_downs(d, url: str, runs: int) -> tuple[list[float], list[float]]:
             link.click()
             WebDriverWait(d, 60).until(lambda x: x.execute_script("return window.__marks.drill"))
             REQUESTS.setdefault(f"drill-down to {level}", []).extend(dash_requests(d))
+            PHASES.setdefault("drill-down", []).append(
+                d.execute_script("return window.__phases.drill")
+            )
             (warm if code in seen else cold).append(d.execute_script("return window.__marks.drill"))
             seen.add(code)
             WebDriverWait(d, 30).until(lambda x, lv=level: f"level={lv}" in x.current_url)
