@@ -119,8 +119,12 @@ def owner_communities(
     n = len(footprints)
     present = ~shapely.is_missing(footprints)
     idx = np.flatnonzero(present)
-    tree = shapely.STRtree(comm_geo)
     shapely.prepare(comm_geo)
+    if len(comm_geo) == 1 and shapely.covers(comm_geo[0], footprints[idx]).all():
+        # one area holding every footprint (no community layer: the hull): the overlap
+        # groups cannot change the owner (0.6 s of self-join at 100,000 buildings)
+        return np.where(present, 0, -1).astype(np.int64), np.zeros(n, bool)
+    tree = shapely.STRtree(comm_geo)
     bi, ci = tree.query(footprints[idx], predicate="intersects")
     bi = idx[bi]
     whole = shapely.covers(comm_geo[ci], footprints[bi])

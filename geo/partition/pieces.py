@@ -222,8 +222,12 @@ def _spans(footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     proj = xy @ dirs
     low = np.full((len(footprints), dirs.shape[1]), np.inf)
     high = np.full((len(footprints), dirs.shape[1]), -np.inf)
-    np.minimum.at(low, which, proj)
-    np.maximum.at(high, which, proj)
+    count = np.bincount(which, minlength=len(footprints))
+    has = np.flatnonzero(count)
+    if len(has):  # ``which`` is sorted: one reduction per run (ufunc.at took 0.3 s at 100k)
+        start = (np.cumsum(count) - count)[has]
+        low[has] = np.minimum.reduceat(proj, start, axis=0)
+        high[has] = np.maximum.reduceat(proj, start, axis=0)
     return low, high
 
 
@@ -411,7 +415,9 @@ def _cut(units: _Units, region: np.ndarray, m: int, lo: int, hi: int):
     up = sub.row < sub.col
     er, ec, ew = sub.row[up], sub.col[up], sub.data[up]
     n = len(region)
-    cands = []
+    # every feasible sweep position of every direction: (price, balance, direction, position),
+    # gathered as arrays and ordered at once (a Python tuple per position took 1-2 s at 100k)
+    c_price, c_bal, c_dir, c_at = [], [], [], []
     for a, angle in enumerate(_ANGLES):
         proj = units.xy[region] @ np.array([np.cos(angle), np.sin(angle)])
         order = np.argsort(proj, kind="stable")
@@ -422,12 +428,16 @@ def _cut(units: _Units, region: np.ndarray, m: int, lo: int, hi: int):
         diff -= np.bincount(hi_r, weights=ew, minlength=n + 1)
         price = np.cumsum(diff)[: n - 1]
         cum = np.cumsum(h[order])
-        ok = _whole_grids(cum[:-1], total, m, lo, hi) & (np.diff(proj[order]) > 1e-9)
-        for k in np.flatnonzero(ok):
-            balance = abs(float(cum[k]) - total / 2) / total
-            cands.append((round(float(price[k]), 6), round(balance, 6), a, int(k)))
-    cands.sort()
-    for _, _, a, at in cands[:_TRIES]:
+        ok = np.flatnonzero(
+            _whole_grids(cum[:-1], total, m, lo, hi) & (np.diff(proj[order]) > 1e-9)
+        )
+        c_price.append(np.round(price[ok], 6))
+        c_bal.append(np.round(np.abs(cum[ok] - total / 2) / total, 6))
+        c_dir.append(np.full(len(ok), a, dtype=np.int64))
+        c_at.append(ok)
+    cp, cb, ca, ck = (np.concatenate(c) for c in (c_price, c_bal, c_dir, c_at))
+    best = np.lexsort((ck, ca, cb, cp))[:_TRIES]
+    for a, at in zip(ca[best].tolist(), ck[best].tolist(), strict=True):
         angle = _ANGLES[a]
         proj = units.xy[region] @ np.array([np.cos(angle), np.sin(angle)])
         order = np.argsort(proj, kind="stable")
