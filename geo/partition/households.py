@@ -187,7 +187,7 @@ def building_households(
     if height_col:
         height = _numeric(buildings[height_col])
         floors = floors.fillna((height / rules.metres_per_floor).round().clip(lower=1))
-    default = kind.map(lambda k: rules.default_floors.get(k, rules.default_floors.get("", 2)))
+    default = kind.map(rules.default_floors).fillna(rules.default_floors.get("", 2))
     floors = floors.where(floors > 0).fillna(default.astype(float))
     area = pd.Series(np.asarray(footprint_m2, dtype=float), index=buildings.index)
 

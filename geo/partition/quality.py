@@ -189,7 +189,10 @@ def _building_ids(buildings: gpd.GeoDataFrame) -> list:
     """Each building's id (``building_id``/``id`` column) or its position, for the report."""
     for col in ("building_id", "id"):
         if col in buildings.columns:
-            return [v.item() if hasattr(v, "item") else v for v in buildings[col].to_numpy()]
+            values = buildings[col].to_numpy()
+            if values.dtype != object:  # numbers: Python scalars at once (0.5 s at 100k)
+                return values.tolist()
+            return [v.item() if hasattr(v, "item") else v for v in values]
     return list(range(len(buildings)))
 
 
