@@ -139,21 +139,29 @@ def _kmeans_seeds(xy: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
 
 
 def _grow(
-    cost: sparse.csr_matrix, seeds: np.ndarray, prices: np.ndarray
+    aug: sparse.csr_matrix, seeds: np.ndarray, prices: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Multi-source shortest paths with a price per seed; returns owner and distance."""
-    n, k = cost.shape[0], len(seeds)
+    """Multi-source shortest paths on ``aug`` (:func:`_augmented`), a price per seed:
+    owner and distance of each cell. The seed edges are rewritten in place."""
+    k = len(seeds)
+    n = aug.shape[0] - k
     p = prices - prices.min() + 1e-9
-    # the cell graph plus k virtual sources, one edge each to its seed, priced
-    indptr = np.concatenate([cost.indptr, cost.indptr[-1] + np.arange(1, k + 1)])
-    indices = np.concatenate([cost.indices, seeds])
-    data = np.concatenate([cost.data, p])
-    aug = sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+    aug.indices[-k:] = seeds
+    aug.data[-k:] = p
     dist, _, src = csgraph.dijkstra(
         aug, directed=True, indices=np.arange(n, n + k), min_only=True, return_predecessors=True
     )
     owner = src[:n] - n
     return owner.astype(np.int64), dist[:n]
+
+
+def _augmented(cost: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    """``cost`` plus ``k`` virtual sources, one edge each to its seed (set by :func:`_grow`)."""
+    n = cost.shape[0]
+    indptr = np.concatenate([cost.indptr, cost.indptr[-1] + np.arange(1, k + 1)])
+    indices = np.concatenate([cost.indices, np.zeros(k, dtype=cost.indices.dtype)])
+    data = np.concatenate([cost.data, np.ones(k)])
+    return sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
 
 
 def band_excess(loads: np.ndarray, lo: int, hi: int) -> float:
@@ -171,8 +179,9 @@ def _balanced_growth(g: Graph, k: int, lo: int, hi: int, iters: int = 60) -> np.
     span = np.sqrt(max(np.ptp(g.xy[:, 0]) * np.ptp(g.xy[:, 1]), 1.0) / k)
     step = 0.5 * span
     best, best_score = None, np.inf
+    aug = _augmented(g.cost, k)
     for it in range(iters):
-        owner, _ = _grow(g.cost, seeds, prices)
+        owner, _ = _grow(aug, seeds, prices)
         if (owner < 0).any():  # unreachable cells (should not happen in a component)
             owner[owner < 0] = 0
         loads = np.bincount(owner, weights=g.h, minlength=k)
