@@ -346,6 +346,47 @@ def test_cli_exits_non_zero_with_one_line_per_breach_kind(tmp_path, capsys, monk
     assert "contract breach: 12 building(s) not wholly inside their grid" in html
 
 
+def test_grids_partition_exits_3_on_a_breach_and_keeps_the_draft(tmp_path, capsys, monkeypatch):
+    """``wangge grids partition`` (the store's county) says what ``wangge partition`` says:
+    one line per kind of breach on stderr and exit status 3, the draft saved all the same."""
+    from county_files import county_files, write_county
+
+    from geo.partition import quality
+    from wangge.cli import main
+    from wangge.ingest.county import import_county
+    from wangge.services import grids as versions
+    from wangge.store import Store
+
+    store = Store(tmp_path / "data" / "wangge.sqlite")
+    import_county(store, county_files(write_county(tmp_path / "files")))
+    monkeypatch.setenv("WANGGE_DATA_DIR", str(store.path.parent))
+    assert main(["grids", "partition", "--quiet", "--author", "t"]) == 0
+    out = capsys.readouterr()
+    assert "grid version 1 (draft)" in out.out and "contract: kept" in out.out
+    assert "contract breach" not in out.err
+    real = contract.breaches
+
+    def broken(grids, buildings, households_in, metric_crs):
+        found = real(grids, buildings, households_in, metric_crs)
+        found["invalid_polygons"] = [str(grids["grid_code"].iloc[0])]
+        found["households_changed"] = [0, 1]
+        return found
+
+    monkeypatch.setattr(quality.contract, "breaches", broken)
+    assert main(["grids", "partition", "--quiet", "--author", "t"]) == 3
+    out = capsys.readouterr()
+    err = out.err.strip().splitlines()
+    assert err[0].startswith("contract breach: 1 grid polygon(s) invalid in the written CRS")
+    assert (
+        err[1] == "contract breach: 2 building(s) whose households out differ from the input (0, 1)"
+    )
+    assert "grid version 2 is saved as a draft all the same" in err[2]
+    assert "contract: kept" not in out.out
+    rows = versions.grid_version_rows(store)
+    assert [(r["id"], r["status"]) for r in rows] == [(1, "draft"), (2, "draft")]
+    assert rows[1]["grids"] == rows[0]["grids"] > 0
+
+
 # ------------------------------------------------------------------------------ real data
 
 

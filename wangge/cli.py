@@ -497,16 +497,10 @@ def _grids_run(args: argparse.Namespace) -> int:
     from wangge.store import StoreError
 
     store = _store()
+    status = 0
     try:
         if args.grids_command == "partition":
-            vid, report = grids.partition_store(
-                store,
-                township=args.township,
-                author=_author(args),
-                comment=args.comment or "",
-                progress=not args.quiet,
-            )
-            print(f"grid version {vid} (draft): {report['counts']}")
+            status = _grids_partition(store, args)
         elif args.grids_command == "import":
             from wangge.ingest.grids import GridFiles, import_grids
             from wangge.ingest.layers import LayerOptions
@@ -540,7 +534,40 @@ def _grids_run(args: argparse.Namespace) -> int:
     except (StoreError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return status
+
+
+def _grids_partition(store, args: argparse.Namespace) -> int:
+    """``wangge grids partition``: a new draft by the engine; 3 when its contract is breached.
+
+    Like ``wangge partition``: one line per kind of breach on stderr (the report lists every
+    one); the draft is saved all the same, for review, and the message says so.
+    """
+    from geo.partition.contract import breach_lines
+    from wangge.services import grids
+
+    vid, report = grids.partition_store(
+        store,
+        township=args.township,
+        author=_author(args),
+        comment=args.comment or "",
+        progress=not args.quiet,
+    )
+    print(f"grid version {vid} (draft): {report['counts']}")
+    lines = breach_lines(report)
+    if not lines:
+        print(
+            "contract: kept (every building wholly inside its grid, polygons valid, households unchanged)"
+        )
+        return 0
+    for line in lines:
+        print(line, file=sys.stderr)
+    print(
+        f"grid version {vid} is saved as a draft all the same; review it "
+        f"(wangge grids export {vid} --format html --out map.html) before publishing",
+        file=sys.stderr,
+    )
+    return 3
 
 
 def _grids_atlas(store, args: argparse.Namespace):
@@ -581,7 +608,13 @@ def _grids_commands(sub: argparse._SubParsersAction) -> None:
     """``wangge grids partition|import|list|publish|export``."""
     grids = sub.add_parser("grids", help="grid versions: divide, adopt, list, publish, export")
     grids_sub = grids.add_subparsers(dest="grids_command", required=True)
-    part = grids_sub.add_parser("partition", help="a new draft version by the grid engine")
+    part = grids_sub.add_parser(
+        "partition",
+        help="a new draft version by the grid engine",
+        description="Divide the store's county (or one township) into a new draft grid "
+        "version. Exit status: 0 done, 2 error, 3 saved as a draft but the engine's contract "
+        "is breached (one line per kind on stderr).",
+    )
     part.add_argument("--township", metavar="CODE", help="only this township (others kept)")
     part.add_argument("--quiet", action="store_true", help="no progress output")
     imp = grids_sub.add_parser("import", help="adopt an existing grid layer as a draft version")
