@@ -265,7 +265,14 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "社区户数不足一个网格",
         "en": "community below the band",
     },
-    "flag.exclave": {"zh": "飞地（与社区主体不相连）", "en": "exclave (apart from the community)"},
+    "flag.exclave": {
+        "zh": "飞地（与社区主体不相连，户数不足单独成格）",
+        "en": "exclave below the band (apart from the community)",
+    },
+    "flag.empty-exclave": {
+        "zh": "无建筑的飞地",
+        "en": "exclave without buildings",
+    },
     "flag.undersize-piece": {"zh": "分隔片区户数不足", "en": "separated piece below the band"},
     "flag.no-integer-split": {"zh": "户数无法整分", "en": "no whole number of grids fits"},
     "flag.no-building-split": {

@@ -22,7 +22,8 @@ compares them with the inputs, using plain shapely predicates in a metric CRS of
     repeated building included), and grid codes whose ``households`` column differs from the
     sum over their buildings (prefixed ``grid:``);
 ``empty_grids``
-    grid codes without a building that are not flagged ``exclave``/``no-buildings``, or that
+    grid codes without a building that are not flagged ``empty-exclave``/``no-buildings``
+    (``exclave`` alone is the engine's flag for a detached part holding buildings), or that
     are flagged but whose part of the community (a detached part of its polygon) does hold a
     building;
 ``overlaps``
@@ -57,7 +58,7 @@ CHECKS = (
     "empty_grids",
     "overlaps",
 )
-EMPTY_FLAGS = ("exclave", "no-buildings")
+EMPTY_FLAGS = ("empty-exclave", "no-buildings")
 
 
 def read_written(path: str | Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:

@@ -415,7 +415,7 @@ def test_incremental_growth_leaves_other_communities_untouched(tmp_path):
     old = previous.grids[~previous.grids["community_id"].isin(grown)].set_index("grid_code")
     new = second.grids.set_index("grid_code").loc[old.index]
     assert len(old) == 8
-    assert old["flags"].value_counts()[["exclave", "no-buildings"]].tolist() == [1, 1]
+    assert old["flags"].value_counts()[["empty-exclave", "no-buildings"]].tolist() == [1, 1]
     assert (new.geometry.to_wkb() == old.geometry.to_wkb()).all()  # byte for byte
     assert (new["households"] == old["households"]).all()
     b_old = previous.buildings.set_index("source_index")["grid_code"]

@@ -138,10 +138,12 @@ def test_straddling_buildings_go_wholly_to_the_majority_community(written):
     assert result.report["tiling"]["max_community_area_difference_m2"] < 0.01
 
 
-def test_empty_grids_are_flagged_exclave_or_no_buildings(written):
+def test_empty_grids_are_flagged_empty_exclave_or_no_buildings(written):
     _, result, _ = written
     empty = result.grids[result.grids["buildings"] == 0].set_index("community_id")["flags"]
-    assert empty.to_dict() == {"341122100102": "exclave", "341122100103": "no-buildings"}
+    assert empty.to_dict() == {"341122100102": "empty-exclave", "341122100103": "no-buildings"}
+    # ``exclave`` alone is the flag of a detached part holding buildings: none here
+    assert not result.grids["flags"].eq("exclave").any()
     assert result.report["contract"]["empty_grids"]["joined_a_neighbour"] == 0
 
 
@@ -258,14 +260,27 @@ def test_checker_sees_an_empty_grid(written):
     assert contract.breaches(grids, buildings, _given(data), CRS)["empty_grids"] == [code]
 
 
-def test_checker_sees_an_empty_grid_flagged_exclave_in_a_peopled_part(written):
+def test_checker_sees_an_empty_grid_flagged_empty_exclave_in_a_peopled_part(written):
     data, _, path = written
     grids, buildings = read_written(path)
     code = buildings["grid_code"].iloc[0]
     mate = grids[(grids["grid_code"] != code) & (grids["buildings"] > 0)]["grid_code"].iloc[0]
     buildings.loc[buildings["grid_code"] == code, "grid_code"] = mate
+    grids.loc[grids["grid_code"] == code, "flags"] = "empty-exclave"
+    assert check(data, grids, buildings)["empty_grids"] == [code]
+
+
+def test_an_empty_exclave_flagged_only_exclave_is_a_breach(written):
+    """``exclave`` (a detached part holding buildings, kept below the band) does not excuse
+    an empty grid: only ``empty-exclave`` and ``no-buildings`` do, for the checker and for
+    the engine's own check."""
+    data, _, path = written
+    grids, buildings = read_written(path)
+    assert check(data, grids, buildings)["empty_grids"] == []
+    code = grids.loc[grids["flags"] == "empty-exclave", "grid_code"].iloc[0]
     grids.loc[grids["grid_code"] == code, "flags"] = "exclave"
     assert check(data, grids, buildings)["empty_grids"] == [code]
+    assert contract.breaches(grids, buildings, _given(data), CRS)["empty_grids"] == [code]
 
 
 def test_checker_sees_a_building_without_grid(written):
@@ -445,4 +460,4 @@ def test_liechtenstein_meets_the_contract(tmp_path):
     assert rep["breaches"] == {k: [] for k in contract.BREACHES}
     # 37 buildings touch two municipalities, 36 lie across the line (one only touches it)
     assert len(rep["straddling_buildings"]) == 36
-    assert set(rep["empty_grids"]["exclave"]) and not rep["empty_grids"]["joined_a_neighbour"]
+    assert set(rep["empty_grids"]["empty-exclave"]) and not rep["empty_grids"]["joined_a_neighbour"]

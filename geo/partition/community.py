@@ -623,10 +623,13 @@ def _join_cut_off(g: Graph, grids: _Grids, lo: int, hi: int) -> None:
     barrier weight), preferring ordinary grids that stay within the band, then any ordinary
     grid, then a dedicated grid, then an indivisible building's; never a locked grid. Only
     a piece with no neighbour at all, a detached part of the community polygon, stays on its
-    own, flagged ``exclave``.
+    own, flagged ``exclave`` (an empty one is flagged ``empty-exclave`` later, by
+    :func:`geo.partition.contract.settle_empty_grids`); one whose only neighbours are locked
+    stays ``undersize-piece``.
     """
     labels = grids.labels
     cut = g.cut.tocoo()
+    stays: set[int] = set()
     for _ in range(grids.count):
         placed = labels >= 0
         loads = np.bincount(labels[placed], weights=g.h[placed], minlength=grids.count)
@@ -634,7 +637,7 @@ def _join_cut_off(g: Graph, grids: _Grids, lo: int, hi: int) -> None:
         small = [
             j
             for j in np.argsort(loads, kind="stable")
-            if present[j] and grids.flag.get(int(j)) == "undersize-piece"
+            if present[j] and grids.flag.get(int(j)) == "undersize-piece" and int(j) not in stays
         ]
         if not small:
             return
@@ -663,8 +666,8 @@ def _join_cut_off(g: Graph, grids: _Grids, lo: int, hi: int) -> None:
             key = (rank, -round(float(p), 9), nb)
             if best_key is None or key < best_key:
                 best, best_key = nb, key
-        if best is None:
-            grids.flag[j] = "exclave"
+        if best is None:  # only locked grids beside it
+            stays.add(j)
             continue
         labels[labels == j] = best
         grids.flag.pop(j, None)

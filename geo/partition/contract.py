@@ -18,8 +18,8 @@ What every result of :func:`geo.partition.partition` guarantees (``docs/partitio
 3. households out equal households in, building by building (duplicates and overlapping
    footprints keep theirs when a households column is given);
 4. no grid without buildings unless its community (flag ``no-buildings``) or the detached
-   part of the community holding it (flag ``exclave``) has none; any other empty grid joins
-   the neighbouring grid of its community with the longest shared boundary
+   part of the community holding it (flag ``empty-exclave``) has none; any other empty grid
+   joins the neighbouring grid of its community with the longest shared boundary
    (:func:`settle_empty_grids`).
 
 :func:`breaches` re-checks 1-4 on the final layers; the report lists every breach under
@@ -60,7 +60,7 @@ OVERLAP_M2 = 0.01
 #: A building is wholly inside its grid when inside the grid widened by this (m).
 TOLERANCE_M = 0.01
 #: The flags of a grid allowed to hold no building.
-EMPTY_FLAGS = ("exclave", "no-buildings")
+EMPTY_FLAGS = ("empty-exclave", "no-buildings")
 #: The kinds of breach, as keyed in ``report["contract"]["breaches"]``.
 BREACHES = {
     "outside_own_grid": "building(s) not wholly inside their grid",
@@ -191,8 +191,9 @@ def settle_empty_grids(
     """Flag the grids allowed to be empty; the others join a neighbour of their community.
 
     A grid without buildings is flagged ``no-buildings`` when its community holds no
-    building, ``exclave`` when the detached part of the community polygon holding it has no
-    grid with buildings; any other empty grid joins the grid of its community with which it
+    building, ``empty-exclave`` when the detached part of the community polygon holding it has
+    no grid with buildings (``exclave`` is the solver's flag for a detached part that does
+    hold buildings, kept alone below the band); any other empty grid joins the grid of its community with which it
     shares the longest boundary (its cells and polygon go there).
     """
     meta = meta.sort_values("grid").reset_index(drop=True).copy()
@@ -214,7 +215,7 @@ def settle_empty_grids(
             part is not None
             and not (shapely.area(shapely.intersection(geom[mates], part)) > 1.0).any()
         ):
-            flags[j] = "exclave"
+            flags[j] = "empty-exclave"
             continue
         shared = shapely.length(shapely.intersection(shapely.boundary(geom[mates]), geom[j]))
         if shared.max() <= 0:

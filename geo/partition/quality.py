@@ -32,6 +32,7 @@ INFEASIBLE = (
     "indivisible-building",
     "empty",
     "exclave",
+    "empty-exclave",
     "no-buildings",
     "locked",
     "kept",
@@ -178,7 +179,7 @@ def _contract_report(
         "footprints_given_to_their_grid": [ids[i] for i in given],
         "polygons_repaired_after_reprojection": repaired,
         "empty_grids": {
-            "exclave": grids.loc[empty & (flags == "exclave"), "grid_code"].tolist(),
+            "empty-exclave": grids.loc[empty & (flags == "empty-exclave"), "grid_code"].tolist(),
             "no-buildings": grids.loc[empty & (flags == "no-buildings"), "grid_code"].tolist(),
             "joined_a_neighbour": int(merged_empty),
         },
