@@ -97,8 +97,8 @@ def prepare_buildings(
     geoms, brep = repair_geometries(buildings, "buildings", bid_col, stacklevel=_STACKLEVEL + 1)
     present = np.array([g is not None for g in geoms])
     # duplicates: the same footprint twice
-    keys = geom_keys(np.where(present, geoms, shapely.Polygon()), bool(buildings.crs.is_geographic))
-    dup = pd.Series(keys).duplicated(keep="first").to_numpy() & present
+    dup = _duplicates(np.where(present, geoms, shapely.Polygon()), buildings.crs.is_geographic)
+    dup &= present
     problems: dict = {"buildings": {k: v for k, v in brep.items()}}
     mcrs = metric_crs(buildings)
     bgeo = gpd.GeoSeries(geoms, crs=buildings.crs).to_crs(mcrs)  # None where not present
@@ -135,6 +135,21 @@ def prepare_buildings(
         out_crs=output_crs if output_crs is not None else buildings.crs,
         problems=problems,
     )
+
+
+def _duplicates(geoms: np.ndarray, geographic: bool) -> np.ndarray:
+    """Footprints with the same key (:func:`geom_keys`) as an earlier one.
+
+    Equal keys need equal rounded bounds, so keys are made only where those repeat (every
+    key: 0.45 s at 100,000 buildings).
+    """
+    bounds = np.round(shapely.bounds(geoms), 7 if geographic else 2)
+    maybe = np.flatnonzero(pd.DataFrame(bounds).duplicated(keep=False).to_numpy())
+    dup = np.zeros(len(geoms), bool)
+    if len(maybe):
+        keys = geom_keys(geoms[maybe], bool(geographic))
+        dup[maybe] = pd.Series(keys).duplicated(keep="first").to_numpy()
+    return dup
 
 
 def prepare_communities(
