@@ -303,6 +303,23 @@ def _given(data: dict) -> np.ndarray:
     return data["buildings"]["households"].to_numpy()
 
 
+def test_a_footprint_given_to_its_grid_does_not_cut_a_building_of_the_other_grid():
+    """Found on 1,000,000 synthetic buildings: B reaches 2 cm into A's grid and overlaps A
+    by 0.0015 m2 (too little to make them one unit). B's grid takes B's whole footprint; A's
+    grid gives way but keeps A whole, so both stay within 1 cm of their grid."""
+    grids = np.array([box(0, 0, 10, 10), box(10, 0, 20, 10)], dtype=object)
+    a = box(5, 2, 10, 8)
+    b = shapely.Polygon([(9.98, 2), (15, 2), (15, 8), (10, 8), (10, 2.15)])
+    assert 0 < shapely.area(shapely.intersection(a, b)) < contract.OVERLAP_M2
+    footprints = np.array([a, b], dtype=object)
+    geom, b_grid, moved_to, given = contract.give_footprints(grids, np.array([0, 1]), footprints)
+    assert b_grid.tolist() == [0, 1] and given.tolist() == [1] and len(moved_to) == 0
+    widened = shapely.buffer(geom, contract.TOLERANCE_M, join_style="mitre")
+    assert shapely.covers(widened, footprints).all()
+    assert shapely.is_valid(geom).all()
+    assert shapely.area(shapely.intersection(geom[0], geom[1])) < contract.OVERLAP_M2
+
+
 # ----------------------------------------------------------------------- the command line
 
 

@@ -289,12 +289,33 @@ def give_footprints(
         for b in moved:
             own = b_grid[b]
             geom[own] = shapely.union(geom[own], footprints[b])
+        keep = _kept_by_others(moved, b_grid, footprints)
         for k, g in zip(fi.tolist(), gi.tolist(), strict=True):
             b = moved[k]
             if g != b_grid[b]:
-                geom[g] = _polygonal(shapely.difference(geom[g], footprints[b]))
+                cut = footprints[b]
+                if (b, g) in keep:  # the grid's own buildings overlapping it keep their part
+                    cut = shapely.difference(cut, shapely.union_all(footprints[keep[b, g]]))
+                geom[g] = _polygonal(shapely.difference(geom[g], cut))
     geom = _polygonal(shapely.set_precision(geom, GRID_SIZE))
     return geom, b_grid, reassigned, moved
+
+
+def _kept_by_others(moved, b_grid, footprints) -> dict[tuple[int, int], list[int]]:
+    """For each moved building and other grid: that grid's buildings overlapping it.
+
+    Footprints overlapping by less than :data:`OVERLAP_M2` are not one unit and can lie in
+    two grids; cutting one wholly out of the other grid would cut the other's building (a
+    sliver of 0.0015 m2 but 2 cm deep, on 1,000,000 synthetic buildings). The two grids
+    overlap by that sliver instead, which the contract allows.
+    """
+    present = np.flatnonzero(~shapely.is_missing(footprints))
+    mi, oi = shapely.STRtree(footprints[present]).query(footprints[moved], predicate="intersects")
+    out: dict[tuple[int, int], list[int]] = {}
+    for m, o in zip(moved[mi].tolist(), present[oi].tolist(), strict=True):
+        if o != m and b_grid[o] >= 0 and b_grid[o] != b_grid[m]:
+            out.setdefault((m, int(b_grid[o])), []).append(o)
+    return out
 
 
 def _to_the_grid_holding_most(moved, fi, gi, geom, b_grid, footprints, grid_community):
