@@ -8,6 +8,7 @@ overlapping grids) beside the engine's own count of breaches and of straddling b
 
     .venv/bin/python benchmarks/contract.py --demo-dir var/boundaries
     .venv/bin/python benchmarks/contract.py --only liechtenstein
+    .venv/bin/python benchmarks/contract.py --only shanghai
 
 The demo county is built (seed 20261122) into ``--demo-dir`` when missing; Liechtenstein and
 Shanghai come from ``../shared/data`` and are skipped when it is absent.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -73,6 +75,22 @@ def liechtenstein() -> dict:
     }
 
 
+def shanghai() -> dict:
+    """Shanghai OSM tiles as one area (no community layer), roads and water, households
+    estimated once, as input."""
+    path = SHARED / "china_osm_tiles_shanghai_wuhan.gpkg"
+    b = gpd.read_file(path, layer="shanghai_buildings")
+    b = b[(b["kind"] == "building") & b.geom_type.isin(["Polygon", "MultiPolygon"])]
+    b = b.reset_index(drop=True)
+    hh = building_households(b, households_column=None, footprint_m2=b.to_crs(32651).area)
+    return {
+        "buildings": b.assign(households=hh["households"].to_numpy()),
+        "communities": None,
+        "community_id": None,
+        "barriers": [gpd.read_file(path, layer=n) for n in ("shanghai_roads", "shanghai_water")],
+    }
+
+
 def measure(name: str, data: dict, *, metric: bool) -> dict:
     """Divide, write, check; one row of the table."""
     buildings = data["buildings"]
@@ -103,6 +121,10 @@ def measure(name: str, data: dict, *, metric: bool) -> dict:
         "grids": len(result.grids),
         "seconds": round(seconds, 1),
         "assemble s": result.report["seconds"]["assemble"],
+        "in band where reachable": result.report["in_band"]["share_in_feasible_communities"],
+        "disconnected": int(
+            (shapely.get_num_geometries(result.grids.geometry.to_numpy()) > 1).sum()
+        ),
     }
     row.update({k: len(found[k]) for k in CHECKS})
     row["engine breaches"] = sum(len(v) for v in contract.get("breaches", {}).values())
@@ -121,12 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--demo-dir", type=Path, default=ROOT / "var" / "boundaries")
-    parser.add_argument("--only", choices=["demo", "liechtenstein"])
+    parser.add_argument("--only", choices=["demo", "liechtenstein", "shanghai"])
     args = parser.parse_args(argv)
     rows = []
     sets = {"demo": lambda: demo_county(args.demo_dir)}
     if SHARED.exists():
         sets["liechtenstein"] = liechtenstein
+        sets["shanghai"] = shanghai
     for name, load in sets.items():
         if args.only and name != args.only:
             continue
