@@ -419,7 +419,10 @@
     return [info, legend(metric, all, options, labels || {}), "legend metric-legend", "legend hidden"];
   };
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    wangge_map: { restyleGrids: w.restyleGrids },
+    wangge_map: {
+      restyleGrids: w.restyleGrids,
+      restyleCase: function (row) { return w.restyleCase(row); },
+    },
   });
   w.style.hex = function (feature) {
     var s = feature.properties.share || 0;
@@ -435,10 +438,22 @@
   w.style.uncovered = function () { w.drawn.uncovered++; return { color: "#cf1322", weight: 4, opacity: 0.85 }; };
   w.style.track = function () { return { color: "#0050b3", weight: 3, opacity: 0.85 }; };
   /* case points carry {c: category, s: status, o: overdue}; labels are in the hideout */
+  /* a case's dot: its category's colour, a red ring when overdue, faded once closed */
+  function caseStyle(p, colors) {
+    var closed = p.s === "closed";
+    return {
+      radius: 5, color: p.o ? "#a8071a" : closed ? "#8c8c8c" : "#fff", weight: p.o ? 2 : 1,
+      fillColor: colors[p.c] || "#595959", fillOpacity: closed ? 0.3 : 0.9, opacity: closed ? 0.6 : 1,
+    };
+  }
+  function caseText(id, p, h) {
+    return esc(id) + "<br>" + esc((h.categories || {})[p.c] || p.c) + " · " + esc((h.statuses || {})[p.s] || p.s);
+  }
   w.feature.casePoint = function (feature, latlng, context) {
-    var p = feature.properties, colors = (context && context.hideout && context.hideout.colors) || CAT;
-    var dot = L.circleMarker(latlng, { radius: 5, color: p.o ? "#a8071a" : "#fff", weight: p.o ? 2 : 1, fillColor: colors[p.c] || "#595959", fillOpacity: 0.9 });
+    var p = feature.properties, h = (context && context.hideout) || {}, colors = h.colors || CAT;
+    var dot = L.circleMarker(latlng, caseStyle(p, colors));
     dot._wanggeCase = true;
+    dot._wanggeLabels = h;
     dot.on("add", function () { w.caseDots.add(dot); keepCasesOnTop(dot._map); });
     dot.on("remove", function () { w.caseDots.delete(dot); });
     return dot;
@@ -465,7 +480,23 @@
   w.feature.caseTooltip = function (feature, layer, context) {
     var p = feature.properties, h = (context && context.hideout) || {};
     if (!p || p.cluster) return;
-    layer.bindTooltip(esc(feature.id) + "<br>" + esc((h.categories || {})[p.c] || p.c) + " · " + esc((h.statuses || {})[p.s] || p.s));
+    layer.bindTooltip(caseText(feature.id, p, h));
+  };
+  /* An action in the map's case card changed a case (``row``: the case as the case list shows
+     it): its dot takes the new status and overdue state at once, before the next fetch. */
+  w.restyleCase = function (row) {
+    if (!row || !row.case_id) return window.dash_clientside.no_update;
+    var n = 0;
+    w.caseDots.forEach(function (dot) {
+      if (!dot.feature || dot.feature.id !== row.case_id) return;
+      var p = dot.feature.properties, h = dot._wanggeLabels || {};
+      p.s = row.status;
+      p.o = row.overdue ? 1 : 0;
+      dot.setStyle(caseStyle(p, h.colors || CAT));
+      if (dot.getTooltip()) dot.setTooltipContent(caseText(row.case_id, p, h));
+      n++;
+    });
+    return { case_id: row.case_id, status: row.status, version: row.version, dots: n };
   };
   /* server-side bins when a window holds many cases: {n: cases, o: overdue} */
   w.feature.caseBin = function (feature, latlng) {
