@@ -32,6 +32,10 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
     pytest.skip("chromium and chromedriver are needed", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -128,7 +132,9 @@ def login(driver, url: str, next_url: str, username: str = "duty") -> None:
 
 
 def wait(driver, condition, timeout: float = 30):
-    return WebDriverWait(driver, timeout).until(condition)
+    # a card refilled by a callback replaces the elements a condition may have found
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
 
 
 def count_shown(driver) -> int:
