@@ -10,13 +10,11 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import X0, Y0, load_tiny_county, served_app
+from conftest import HAVE_CHROMIUM, X0, Y0, chromium, load_tiny_county, served_app
 
 from wangge.access import Scope
 from wangge.demo.simulate import simulate
@@ -26,17 +24,13 @@ from wangge.store import Store
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+if not HAVE_CHROMIUM:
     pytest.skip("chromium and chromedriver are needed", allow_module_level=True)
 
-from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import (  # noqa: E402
     NoSuchElementException,
     StaleElementReferenceException,
 )
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -98,26 +92,10 @@ def new_case(store: Store, *, status: str = "reported", **extra) -> str:
 
 @pytest.fixture
 def browser(tmp_path):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--window-size=1600,1000",
-        f"--user-data-dir={tmp_path / 'chrome'}",
-    ]:
-        opts.add_argument(arg)
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    opts.add_experimental_option(
-        "prefs",
-        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-    )
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
+    prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    driver = chromium(tmp_path, 1600, 1000, prefs=prefs)
     driver.downloads = downloads
     yield driver
     driver.quit()

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import HAVE_CHROMIUM, chromium, served_app
 
 from wangge.access import Scope
 
@@ -20,14 +20,10 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "wangge-demo"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+
+if not HAVE_CHROMIUM:
     pytest.skip("chromium and chromedriver are needed", allow_module_level=True)
 
-from conftest import served_app  # noqa: E402
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -78,29 +74,9 @@ def rural(store) -> tuple[str, str]:
     return f"leader{code[6:9]}", code
 
 
-def _browser(tmp_path, width: int, height: int):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        f"--window-size={width},{height}",
-        f"--user-data-dir={tmp_path / f'chrome-{width}'}",
-    ]:
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(90)
-    return driver
-
-
 @pytest.fixture
 def browser(tmp_path):
-    driver = _browser(tmp_path, 1920, 1080)
+    driver = chromium(tmp_path, 1920, 1080)
     yield driver
     driver.quit()
 
@@ -158,7 +134,7 @@ return [!!hit && el.contains(hit), hit ? hit.className : null];
 
 @pytest.mark.parametrize("size", [(1920, 1080), (390, 844)])
 def test_the_layer_control_is_on_top_and_draws_camera_views(server, tmp_path, size):
-    driver = _browser(tmp_path, *size)
+    driver = chromium(tmp_path, *size)
     try:
         login(driver, server)
         _map_ready(driver)
@@ -469,7 +445,7 @@ def test_trends_mark_today_as_partial(server, browser):
 def test_the_first_view_fits_a_4k_screen_too(server, tmp_path, store):
     from wangge.services.layers import LayerService
 
-    driver = _browser(tmp_path, 3840, 2160)
+    driver = chromium(tmp_path, 3840, 2160)
     try:
         login(driver, server)
         _map_ready(driver)
