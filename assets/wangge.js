@@ -13,6 +13,21 @@
     service: { color: "#ffffff", weight: 1, opacity: 0.8 },  // estate roads inside compounds
     track: { color: "#c8b48a", weight: 1, opacity: 0.7, dashArray: "4 3" },  // farm tracks
   };
+  /* On the canvas renderer Leaflet hit-tests a polygon's inside even when it is not filled
+     (Polygon._containsPoint ignores the fill option; the SVG renderer does not): the community
+     outline, drawn after the grids whenever its GeoJSON arrived last, then took the hover and
+     the click meant for the grid under the pointer. An unfilled polygon answers along its
+     outline only, as in SVG. Patched when the first outline is styled (Leaflet is loaded by
+     then; this file may load before dash-leaflet's bundle). */
+  function outlineOnly() {
+    if (!window.L || !L.Polygon || L.Polygon.prototype._wanggeOutlineOnly) return;
+    var contains = L.Polygon.prototype._containsPoint;
+    L.Polygon.prototype._containsPoint = function (p) {
+      if (this.options.fill) return contains.call(this, p);
+      return L.Polyline.prototype._containsPoint.call(this, p, true);
+    };
+    L.Polygon.prototype._wanggeOutlineOnly = true;
+  }
   var GRID_EDGE = { color: "#0b4f6c", weight: 1.4, dashArray: "1 4", lineCap: "round" };
   function esc(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
@@ -73,6 +88,7 @@
       /* an outline only: a fill, even transparent, would take the hover and click meant for
          the grids under it */
       community: function () {
+        outlineOnly();
         return { color: "#7a4fa3", weight: 1.6, fill: false, dashArray: "6 4" };
       },
       township: function () {
@@ -403,7 +419,10 @@
     return [info, legend(metric, all, options, labels || {}), "legend metric-legend", "legend hidden"];
   };
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    wangge_map: { restyleGrids: w.restyleGrids },
+    wangge_map: {
+      restyleGrids: w.restyleGrids,
+      restyleCase: function (row) { return w.restyleCase(row); },
+    },
   });
   w.style.hex = function (feature) {
     var s = feature.properties.share || 0;
@@ -419,14 +438,65 @@
   w.style.uncovered = function () { w.drawn.uncovered++; return { color: "#cf1322", weight: 4, opacity: 0.85 }; };
   w.style.track = function () { return { color: "#0050b3", weight: 3, opacity: 0.85 }; };
   /* case points carry {c: category, s: status, o: overdue}; labels are in the hideout */
+  /* a case's dot: its category's colour, a red ring when overdue, faded once closed */
+  function caseStyle(p, colors) {
+    var closed = p.s === "closed";
+    return {
+      radius: 5, color: p.o ? "#a8071a" : closed ? "#8c8c8c" : "#fff", weight: p.o ? 2 : 1,
+      fillColor: colors[p.c] || "#595959", fillOpacity: closed ? 0.3 : 0.9, opacity: closed ? 0.6 : 1,
+    };
+  }
+  function caseText(id, p, h) {
+    return esc(id) + "<br>" + esc((h.categories || {})[p.c] || p.c) + " · " + esc((h.statuses || {})[p.s] || p.s);
+  }
   w.feature.casePoint = function (feature, latlng, context) {
-    var p = feature.properties, colors = (context && context.hideout && context.hideout.colors) || CAT;
-    return L.circleMarker(latlng, { radius: 5, color: p.o ? "#a8071a" : "#fff", weight: p.o ? 2 : 1, fillColor: colors[p.c] || "#595959", fillOpacity: 0.9 });
+    var p = feature.properties, h = (context && context.hideout) || {}, colors = h.colors || CAT;
+    var dot = L.circleMarker(latlng, caseStyle(p, colors));
+    dot._wanggeCase = true;
+    dot._wanggeLabels = h;
+    dot.on("add", function () { w.caseDots.add(dot); keepCasesOnTop(dot._map); });
+    dot.on("remove", function () { w.caseDots.delete(dot); });
+    return dot;
   };
+  /* Case dots stay last in the canvas's draw order. Buildings (fetched per viewport) or grids
+     that arrive after the cases were drawn over the dots and, as the canvas renderer gives a
+     click to the last shape drawn under the pointer, a click on a case opened the card of the
+     grid around it (the building hands its click to its grid). Any other shape added to the
+     map puts the dots back on top, once per batch (a microtask after the batch's last add). */
+  w.caseDots = new Set();
+  function keepCasesOnTop(map) {
+    if (!map || map._wanggeCasesOnTop) return;
+    map._wanggeCasesOnTop = true;
+    var pending = false;
+    map.on("layeradd", function (e) {
+      if (pending || !(e.layer instanceof L.Path) || e.layer._wanggeCase) return;
+      pending = true;
+      Promise.resolve().then(function () {
+        pending = false;
+        w.caseDots.forEach(function (dot) { if (dot._map === map) dot.bringToFront(); });
+      });
+    });
+  }
   w.feature.caseTooltip = function (feature, layer, context) {
     var p = feature.properties, h = (context && context.hideout) || {};
     if (!p || p.cluster) return;
-    layer.bindTooltip(esc(feature.id) + "<br>" + esc((h.categories || {})[p.c] || p.c) + " · " + esc((h.statuses || {})[p.s] || p.s));
+    layer.bindTooltip(caseText(feature.id, p, h));
+  };
+  /* An action in the map's case card changed a case (``row``: the case as the case list shows
+     it): its dot takes the new status and overdue state at once, before the next fetch. */
+  w.restyleCase = function (row) {
+    if (!row || !row.case_id) return window.dash_clientside.no_update;
+    var n = 0;
+    w.caseDots.forEach(function (dot) {
+      if (!dot.feature || dot.feature.id !== row.case_id) return;
+      var p = dot.feature.properties, h = dot._wanggeLabels || {};
+      p.s = row.status;
+      p.o = row.overdue ? 1 : 0;
+      dot.setStyle(caseStyle(p, h.colors || CAT));
+      if (dot.getTooltip()) dot.setTooltipContent(caseText(row.case_id, p, h));
+      n++;
+    });
+    return { case_id: row.case_id, status: row.status, version: row.version, dots: n };
   };
   /* server-side bins when a window holds many cases: {n: cases, o: overdue} */
   w.feature.caseBin = function (feature, latlng) {

@@ -39,7 +39,15 @@ from wangge.privacy import mask_name, mask_phone
 from wangge.services.health import health_report
 from wangge.services.layers import BUILDINGS_LIMIT, LAYERS, LayerService
 from wangge.store import Store
-from wangge.validation import CAMERA, CASE_LIST, HEARTBEAT, PATROL_POINT, validate_batch
+from wangge.validation import (
+    CAMERA,
+    CASE_LIST,
+    HEARTBEAT,
+    NOTE_SEEN,
+    NOTE_URGE,
+    PATROL_POINT,
+    validate_batch,
+)
 
 __all__ = ["blueprint", "layer_service"]
 
@@ -357,6 +365,39 @@ def transition_case(case_id: str) -> Response:
         assignee=change["assignee"],
     )
     return jsonify(public_case(updated))
+
+
+@blueprint.post("/cases/<case_id>/urge")
+@requires(Action.WRITE)
+def urge_case(case_id: str) -> Response:
+    """督办: a note in the case's history under the principal's name (409 for a closed case, or
+    when ``version`` is stale)."""
+    return _note(case_id, "urge", NOTE_URGE.validate(_json_body()))
+
+
+@blueprint.post("/cases/<case_id>/seen")
+@requires(Action.WRITE)
+def mark_seen(case_id: str) -> Response:
+    """An urgent case marked seen (it stops flashing on the wall); the body may be left out."""
+    body = _json_body() if request.content_length or request.get_data(cache=True) else {}
+    return _note(case_id, "seen", NOTE_SEEN.validate(body))
+
+
+def _note(case_id: str, action: str, body: dict) -> Response:
+    """A note (:meth:`wangge.store.Store.note_case`, as the desk makes it) on a case inside the
+    principal's scope: 404 for a case outside it."""
+    try:
+        case = _store().note_case(
+            case_id,
+            action,
+            scope=_scope(),
+            actor=g.principal.name,
+            comment=body["note"],
+            version=body["version"],
+        )
+    except KeyError:
+        return _error(404, "not_found", f"case {case_id!r} does not exist")
+    return jsonify(public_case(case))
 
 
 @blueprint.post("/patrols/points")

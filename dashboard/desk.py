@@ -91,10 +91,14 @@ def perform_action(action: str, state: dict, comment: str | None, assignee: str 
     try:
         if not may(principal, Action.WRITE):
             raise OutOfScope(t("act.readonly", lang))
+        version = int(state.get("version") or 0) or None
         if action in ("urge", "seen"):
             if action == "urge" and not comment:
                 raise ValidationError({"comment": t("act.need_note", lang)})
-            store.note_case(case_id, action, scope=scope, actor=principal.name, comment=comment)
+            # as POST /api/v1/cases/{id}/urge and /seen do
+            store.note_case(
+                case_id, action, scope=scope, actor=principal.name, comment=comment, version=version
+            )
         else:
             if action == "dispatched" and not assignee:
                 raise ValidationError({"assignee": t("act.need_assignee", lang)})

@@ -146,3 +146,5 @@ SIT_HOT_PERIOD = "sit-hot-period"
 SIT_HOT_CATEGORY = "sit-hot-category"
 SIT_HOT_TOP = "sit-hot-top"
 MAP_CARD_BODY = "map-card-body"
+#: the map page's last case dot restyled after an action in its card (clientside)
+MAP_CASE_RESTYLED = "map-case-restyled"

@@ -30,6 +30,8 @@ from wangge.validation import (
     CASE_LIST,
     HEARTBEAT,
     NEW_CASE,
+    NOTE_SEEN,
+    NOTE_URGE,
     PATROL_POINT,
     TRANSITION,
     Record,
@@ -40,7 +42,17 @@ __all__ = ["MARKERS", "RECORDS", "document"]
 
 #: The records of :mod:`wangge.validation` the document describes, by schema name.
 RECORDS: dict[str, Record] = {
-    r.name: r for r in (NEW_CASE, TRANSITION, CAMERA, HEARTBEAT, PATROL_POINT, CASE_LIST)
+    r.name: r
+    for r in (
+        NEW_CASE,
+        TRANSITION,
+        NOTE_URGE,
+        NOTE_SEEN,
+        CAMERA,
+        HEARTBEAT,
+        PATROL_POINT,
+        CASE_LIST,
+    )
 }
 
 #: The markers of ``openapi.json`` and what they stand for.

@@ -1,12 +1,15 @@
-"""Shared fixtures: a tiny synthetic county (explicit CRS) loaded into a fresh store."""
+"""Shared fixtures: a tiny synthetic county (explicit CRS) loaded into a fresh store, the served
+app (:func:`served_app`) and headless Chromium for the browser tests (:func:`chromium`)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -232,3 +235,68 @@ def served_app(
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+# -- headless Chromium for the browser tests ------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+#: Whether the browser tests can run here (``bash scripts/test.sh`` installs both).
+HAVE_CHROMIUM = Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
+
+#: The options every browser test starts Chromium with: headless, no sandbox, no GPU, no
+#: traffic of its own (updates, sync, QUIC), shared memory in /tmp (small /dev/shm in CI).
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+
+
+def chromium(
+    tmp_path: Path,
+    width: int = 1600,
+    height: int = 1000,
+    *,
+    args: tuple[str, ...] = (),
+    prefs: dict | None = None,
+    performance_log: bool = False,
+):
+    """A headless Chromium (a selenium WebDriver) of ``width`` x ``height`` with a profile of
+    its own under ``tmp_path``; ``args`` are more command-line options, ``prefs`` Chromium
+    preferences (a download folder), ``performance_log`` keeps the network log as well as the
+    console's. The caller quits it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix=f"chrome-{width}x{height}-", dir=tmp_path)
+    for arg in (*CHROMIUM_ARGS, f"--window-size={width},{height}", f"--user-data-dir={profile}"):
+        opts.add_argument(arg)
+    for arg in args:
+        opts.add_argument(arg)
+    if prefs:
+        opts.add_experimental_option("prefs", prefs)
+    logs = {"browser": "ALL", **({"performance": "ALL"} if performance_log else {})}
+    opts.set_capability("goog:loggingPrefs", logs)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(90)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A 1600 x 1000 headless Chromium for one test (a browser test file may define its own
+    ``browser`` around :func:`chromium` for another size or options)."""
+    if not HAVE_CHROMIUM:
+        pytest.skip("chromium and chromedriver are needed (bash scripts/test.sh installs them)")
+    driver = chromium(tmp_path)
+    yield driver
+    driver.quit()

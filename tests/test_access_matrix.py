@@ -90,6 +90,16 @@ HTTP = {
             "allow allow hide deny deny allow auth",
         )
     ],
+    ("POST", "/api/v1/cases/<case_id>/urge"): [
+        (
+            "/api/v1/cases/{case}/urge",
+            lambda x: {"note": "matrix"},
+            "allow allow hide deny deny allow auth",
+        )
+    ],
+    ("POST", "/api/v1/cases/<case_id>/seen"): [
+        ("/api/v1/cases/{case}/seen", lambda x: {}, "allow allow hide deny deny allow auth")
+    ],
     ("POST", "/api/v1/cases"): [
         (
             "/api/v1/cases",

@@ -6,13 +6,12 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import HAVE_CHROMIUM, chromium
 from pypdf import PdfReader
 from shapely.geometry import box
 
@@ -229,31 +228,16 @@ def test_the_export_command(two_grid_store, tmp_path, monkeypatch, capsys):
     assert "grid version 42 does not exist" in capsys.readouterr().err
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
 @pytest.mark.skipif(
-    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+    not HAVE_CHROMIUM,
     reason="chromium and chromedriver are needed (bash scripts/test.sh installs them)",
 )
 def test_html_map_draws_from_a_file_with_the_network_off(two_grid_store, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     store, vid, _ = two_grid_store
     out = export_html_map(store, vid, tmp_path / "map.html", community=COMMUNITY)
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--no-first-run", "--disable-component-update", "--disable-dev-shm-usage",
-        "--window-size=1200,900", f"--user-data-dir={tmp_path / 'chrome'}",
-        # no network: every host name fails to resolve and every proxy is unreachable
-        "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
-    ):  # fmt: skip
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    # no network: every host name fails to resolve and every proxy is unreachable
+    offline = ("--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9")
+    driver = chromium(tmp_path, 1200, 900, args=offline)
     try:
         driver.set_page_load_timeout(60)
         driver.get(out.as_uri())

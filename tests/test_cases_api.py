@@ -586,7 +586,7 @@ def test_the_served_document_is_generated_from_the_validation_schema(env):
     client, _, _ = env
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc == document()
-    bodies = {"NewCase", "Transition", "Camera", "Heartbeat", "PatrolPoint"}
+    bodies = {"NewCase", "Transition", "Urge", "Seen", "Camera", "Heartbeat", "PatrolPoint"}
     assert set(RECORDS) == {*bodies, "CaseList"}
     for name in bodies:
         assert doc["components"]["schemas"][name] == RECORDS[name].json_schema()

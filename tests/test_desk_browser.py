@@ -10,13 +10,11 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import X0, Y0, load_tiny_county, served_app
+from conftest import HAVE_CHROMIUM, X0, Y0, chromium, load_tiny_county, served_app
 
 from wangge.access import Scope
 from wangge.demo.simulate import simulate
@@ -26,13 +24,14 @@ from wangge.store import Store
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+if not HAVE_CHROMIUM:
     pytest.skip("chromium and chromedriver are needed", allow_module_level=True)
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -70,6 +69,7 @@ def new_case(store: Store, *, status: str = "reported", **extra) -> str:
         "category": "safety",
         "source": "hotline_12345",
         **IN_FIRST,
+        **{k: extra.pop(k) for k in ("lon", "lat") if k in extra},
         "title": extra.pop("title", "楼道堆物"),
         "description": "",
         "reporter_name": "张三丰",
@@ -92,26 +92,10 @@ def new_case(store: Store, *, status: str = "reported", **extra) -> str:
 
 @pytest.fixture
 def browser(tmp_path):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--window-size=1600,1000",
-        f"--user-data-dir={tmp_path / 'chrome'}",
-    ]:
-        opts.add_argument(arg)
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    opts.add_experimental_option(
-        "prefs",
-        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-    )
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
+    prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    driver = chromium(tmp_path, 1600, 1000, prefs=prefs)
     driver.downloads = downloads
     yield driver
     driver.quit()
@@ -126,7 +110,9 @@ def login(driver, url: str, next_url: str, username: str = "duty") -> None:
 
 
 def wait(driver, condition, timeout: float = 30):
-    return WebDriverWait(driver, timeout).until(condition)
+    # a card refilled by a callback replaces the elements a condition may have found
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
 
 
 def count_shown(driver) -> int:
@@ -298,3 +284,158 @@ def test_times_and_categories_are_not_cut_off(desk, browser, lang):
             browser, lambda d, c=col: (r := d.execute_script(CUT_CELLS, c))[0] > 5 and r
         )
         assert cut == [], (col, cut)
+
+
+# -- the map's case card -----------------------------------------------------------------------
+
+#: The Leaflet map of the map page (its grid layers know it).
+LEAFLET_MAP = "const l = window.wangge.gridLayers.values().next().value; return l && l._map;"
+
+#: What the map's canvas gives a click at the map's middle to: the last interactive shape drawn
+#: there (a case's id, a grid's code, a building), as Leaflet's canvas renderer picks it.
+TOP_AT_MIDDLE = (
+    "const m = (function () {"
+    + LEAFLET_MAP
+    + "})(), s = m.getSize(), p = L.point(s.x / 2, s.y / 2);"
+    "let top = null;"
+    "for (let o = window.wangge.gridLayers.values().next().value._renderer._drawFirst; o; o = o.next)"
+    "  if (o.layer.options.interactive && o.layer._containsPoint(p)) top = o.layer;"
+    "if (!top || !top.feature) return null;"
+    "return top.feature.properties.grid_code || top.feature.id || 'other';"
+)
+
+#: (status, fill opacity, tooltip) of the dots of case ``arguments[0]`` drawn on the map.
+CASE_DOTS = """
+const out = [];
+window.wangge.caseDots.forEach(d => {
+  if (d._map && d.feature.id === arguments[0])
+    out.push([d.feature.properties.s, d.options.fillOpacity,
+              d.getTooltip() ? d.getTooltip().getContent() : '']);
+});
+return out;
+"""
+
+
+def open_on_map(driver, url: str, case_id: str, lon: float, lat: float):
+    """Sign in to the map, zoom to the case and click its dot; return the map's card."""
+    login(driver, url, "/")
+    wait(
+        driver,
+        lambda d: d.execute_script(
+            "return !!window.wangge && !!(" + "(function () {" + LEAFLET_MAP + "})())"
+        ),
+        60,
+    )
+    driver.execute_script(
+        "(function () {" + LEAFLET_MAP + "})().setView([arguments[0], arguments[1]], 19,"
+        " {animate: false});",
+        lat,
+        lon,
+    )
+    return click_dot(driver, case_id)
+
+
+def click_dot(driver, case_id: str):
+    """Click the case's dot in the map's middle; return the map's card once it shows the case."""
+    wait(driver, lambda d: d.execute_script(CASE_DOTS, case_id))
+    # drawn over the grid and the buildings (fetched after it), the dot takes the click
+    assert wait(driver, lambda d: d.execute_script(TOP_AT_MIDDLE)) == case_id
+    ActionChains(driver).move_to_element(
+        driver.find_element(By.ID, "situation-map")
+    ).click().perform()
+    return wait(
+        driver,
+        lambda d: (
+            (c := d.find_element(By.ID, "map-card")).is_displayed()
+            and case_id in c.find_element(By.CSS_SELECTOR, ".case-card h3").text
+            and c
+        ),
+    )
+
+
+def map_button(driver, label: str):
+    return wait(
+        driver,
+        lambda d: next(
+            (
+                b
+                for b in d.find_elements(By.CSS_SELECTOR, "#map-card .act-button")
+                if b.text == label
+            ),
+            None,
+        ),
+    )
+
+
+def outcome(driver, css: str) -> str:
+    """The text of the card's message once it is of class ``css`` (the outcome of an action)."""
+    return wait(
+        driver, lambda d: (m := d.find_elements(By.CSS_SELECTOR, f"#map-card {css}")) and m[0].text
+    )
+
+
+def test_the_maps_case_card_acts_and_restyles_the_dot(desk, browser):
+    url, store = desk
+    point = {"lon": X0 + 0.0065, "lat": Y0 + 0.0061}
+    case_id = new_case(store, status="accepted", urgency="urgent", title="燃气泄漏", **point)
+    card = open_on_map(browser, url, case_id, point["lon"], point["lat"])
+    assert "紧急" in card.text and "已受理" in card.text
+    # every action an operator may take on an accepted urgent case, and nothing else
+    labels = {b.text for b in card.find_elements(By.CSS_SELECTOR, ".act-button")}
+    assert labels == {"派遣", "上报上级", "退回", "督办", "标记已阅"}, labels
+    # 标记已阅, then 督办: a note is required, and it goes into the history under the user
+    map_button(browser, "标记已阅").click()
+    outcome(browser, ".act-ok")
+    assert not [
+        b
+        for b in browser.find_elements(By.CSS_SELECTOR, "#map-card .act-button")
+        if b.text == "标记已阅"
+    ]
+    map_button(browser, "督办").click()
+    assert "督办须填写督办意见" in outcome(browser, ".act-err")
+    browser.find_element(By.CSS_SELECTOR, "#map-card .act-comment").send_keys("两小时内到场")
+    map_button(browser, "督办").click()
+    wait(
+        browser,
+        lambda d: "两小时内到场" in d.find_element(By.CSS_SELECTOR, "#map-card .event-list").text,
+    )
+    # dispatch to a department with a comment: the card and the dot show the new status
+    choose(browser, "#map-card .act-assignee", "县应急管理局")
+    browser.find_element(By.CSS_SELECTOR, "#map-card .act-comment").send_keys("请应急局处置")
+    map_button(browser, "派遣").click()
+    wait(
+        browser,
+        lambda d: "已派遣" in d.find_element(By.CSS_SELECTOR, "#map-card .case-status-line").text,
+    )
+    history = browser.find_element(By.CSS_SELECTOR, "#map-card .event-list").text
+    assert "请应急局处置" in history and "duty" in history and "已阅" in history
+    status, opacity, tip = wait(
+        browser,
+        lambda d: (r := d.execute_script(CASE_DOTS, case_id)) and r[0][0] == "dispatched" and r[0],
+    )
+    assert "已派遣" in tip and opacity == 0.9
+    stored = store.get_case(case_id, scope=COUNTY)
+    assert (stored["status"], stored["assignee"], stored["seen_at"] is not None) == (
+        "dispatched",
+        "dept:emergency",
+        True,
+    )
+    assert [e["actor"] for e in stored["events"][-3:]] == ["duty"] * 3
+    # another operator moves the case on meanwhile: a conflict naming them, nothing overwritten
+    store.transition_case(
+        case_id, "in_progress", scope=COUNTY, actor="operator-b", version=stored["version"]
+    )
+    map_button(browser, "退回").click()
+    assert "operator-b" in outcome(browser, ".act-conflict")
+    assert store.get_case(case_id, scope=COUNTY)["status"] == "in_progress"
+    # a case closed from the map fades on it
+    for to in ("resolved", "verified"):
+        store.transition_case(case_id, to, scope=COUNTY, actor="operator-b")
+    browser.find_element(By.ID, "map-card-close").click()
+    click_dot(browser, case_id)
+    map_button(browser, "结案").click()
+    wait(
+        browser,
+        lambda d: "已结案" in d.find_element(By.CSS_SELECTOR, "#map-card .case-status-line").text,
+    )
+    wait(browser, lambda d: d.execute_script(CASE_DOTS, case_id)[0][:2] == ["closed", 0.3])

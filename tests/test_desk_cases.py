@@ -115,6 +115,82 @@ def test_urge_and_seen_are_notes_that_keep_the_status(env):
     assert store.open_case_states(scope=COUNTY)[0]["events"] == 1
 
 
+def test_urge_and_seen_through_the_api(env):
+    client, store, headers = env
+    case = _create(client, headers, urgency="urgent")
+    url = f"/api/v1/cases/{case['case_id']}"
+    urged = client.post(
+        url + "/urge", json={"note": " 两小时内到场 ", "version": 1}, headers=headers
+    )
+    assert urged.status_code == 200, urged.get_json()
+    last = urged.get_json()["events"][-1]
+    assert (last["action"], last["actor"], last["comment"]) == (
+        "urge",
+        "county-centre",
+        "两小时内到场",
+    )
+    assert (urged.get_json()["status"], urged.get_json()["version"]) == ("reported", 1)
+    # a note is required, and nothing else than the declared fields
+    for body in (
+        {"version": 1},
+        {"note": "  "},
+        {"note": "x", "actor": "me"},
+        {"note": "x", "version": 0},
+    ):
+        bad = client.post(url + "/urge", json=body, headers=headers)
+        assert bad.status_code == 422 and bad.get_json()["error"] == "validation_error", body
+    # seen: the body may be left out; the case stops flashing on the wall
+    assert [c["case_id"] for c in store.urgent_unseen(scope=COUNTY)] == [case["case_id"]]
+    seen = client.post(url + "/seen", headers=headers)
+    assert seen.status_code == 200 and seen.get_json()["seen_at"]
+    assert seen.get_json()["events"][-1]["action"] == "seen"
+    assert store.urgent_unseen(scope=COUNTY) == []
+    # another operator accepts the case: a note decided on version 1 is a conflict naming them
+    store.transition_case(case["case_id"], "accepted", scope=COUNTY, actor="乙", version=1)
+    for path, body in (("/urge", {"note": "速办", "version": 1}), ("/seen", {"version": 1})):
+        stale = client.post(url + path, json=body, headers=headers)
+        assert stale.status_code == 409, path
+        assert (stale.get_json()["changed_by"], stale.get_json()["version"]) == ("乙", 2)
+    assert len(store.get_case(case["case_id"], scope=COUNTY)["events"]) == 4  # nothing added
+    # a closed case: nothing to urge
+    for to in ("dispatched", "in_progress", "resolved", "verified", "closed"):
+        store.transition_case(
+            case["case_id"],
+            to,
+            scope=COUNTY,
+            actor="乙",
+            assignee="dept:emergency" if to == "dispatched" else "",
+        )
+    closed = client.post(url + "/urge", json={"note": "速办"}, headers=headers)
+    assert closed.status_code == 409 and closed.get_json()["error"] == "invalid_transition"
+
+
+def test_urge_and_seen_from_another_township_or_a_reader_are_refused(env):
+    client, store, headers = env
+    case = _create(client, headers, urgency="urgent")  # in township 420999001000
+    url = f"/api/v1/cases/{case['case_id']}"
+    tokens = {
+        "other": store.create_token("b-desk", "township", scope="420999002000"),
+        "planner": store.create_token("plan", "planner"),
+        "wall": store.create_token("wall", "wall"),
+    }
+    for who, token in tokens.items():
+        auth = {"Authorization": f"Bearer {token}"}
+        for path, body in (("/urge", {"note": "速办"}), ("/seen", {})):
+            resp = client.post(url + path, json=body, headers=auth)
+            # as the rest of the API: another township's case does not exist, a reader may not
+            assert resp.status_code == (404 if who == "other" else 403), (who, path)
+            assert "燃气泄漏" not in resp.get_data(as_text=True)  # nothing of the case
+    assert client.post(url + "/seen", json={}).status_code == 401
+    own = store.create_token("a-desk", "township", scope="420999001000")
+    ok = client.post(
+        url + "/urge", json={"note": "速办"}, headers={"Authorization": f"Bearer {own}"}
+    )
+    assert ok.status_code == 200 and ok.get_json()["events"][-1]["actor"] == "a-desk"
+    events = store.get_case(case["case_id"], scope=COUNTY)["events"]
+    assert [e["actor"] for e in events] == ["county-centre", "a-desk"]
+
+
 def test_a_conflict_in_the_store_raises_with_the_current_state(env):
     _, store, headers = env
     client = env[0]

@@ -11,14 +11,13 @@ font Chromium actually drew with still has to be the served one).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import health, served_app  # noqa: E402
+from conftest import HAVE_CHROMIUM, chromium, health, served_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -27,8 +26,6 @@ PASSWORD = "wangge-demo"  # wangge.demo.setup.DEMO_PASSWORD
 WALL_TOKEN = "demo-wall-display"  # wangge.demo.setup.DEMO_WALL_TOKEN
 FAMILY = "Noto Sans SC"
 SHOTS = Path(os.environ["WANGGE_SCREENSHOTS"]) if os.environ.get("WANGGE_SCREENSHOTS") else None
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 #: What a clean log never holds.
 BAD_WORDS = ("ERROR", "Traceback", "Exception")
 
@@ -79,26 +76,9 @@ def test_a_fresh_start_is_healthy_and_its_log_is_clean(fresh):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    if not HAVE_CHROMIUM:
         pytest.skip("chromium and chromedriver are needed (bash scripts/test.sh installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path_factory.mktemp('chrome')}",
-    ]:
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
+    driver = chromium(tmp_path_factory.mktemp("chrome"), 1920, 1080, args=("--hide-scrollbars",))
     # a 1080p wall display
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",

@@ -118,6 +118,10 @@ API_PROBES = {
             lambda b: {"to_status": "accepted", "actor": "x"},
         )
     ],
+    ("POST", "/api/v1/cases/<case_id>/urge"): [
+        ("POST", "/api/v1/cases/{case}/urge", lambda b: {"note": "x"})
+    ],
+    ("POST", "/api/v1/cases/<case_id>/seen"): [("POST", "/api/v1/cases/{case}/seen", None)],
     ("POST", "/api/v1/cases"): [
         ("POST", "/api/v1/cases", lambda b: {"category": "safety", "lon": IN_B[0], "lat": IN_B[1]}),
         # another township's client id, from inside A: never B's case back

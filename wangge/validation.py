@@ -53,6 +53,8 @@ __all__ = [
     "MAX_BATCH",
     "MAX_TEXT",
     "NEW_CASE",
+    "NOTE_SEEN",
+    "NOTE_URGE",
     "PATROL_POINT",
     "SOURCE_CODES",
     "STATUS_CODES",
@@ -439,6 +441,30 @@ TRANSITION = Record(
         ),
     ),
 )
+
+
+def _seen_version() -> Field:
+    return Field(
+        "version",
+        "integer",
+        minimum=1,
+        description="the case's version the note was decided on: 409 conflict when the case's "
+        "status changed since (a note leaves the version as it is)",
+    )
+
+
+#: 督办 (urge) of a case with a note (``POST /api/v1/cases/{id}/urge``, the desk's 督办).
+NOTE_URGE = Record(
+    "Urge",
+    (
+        _text("note", required=True, description="督办意见: what is expected, by when"),
+        _seen_version(),
+    ),
+)
+
+#: An urgent case marked seen (``POST /api/v1/cases/{id}/seen``, the desk's 标记已阅): it stops
+#: flashing on the wall.
+NOTE_SEEN = Record("Seen", (_text("note", default=""), _seen_version()))
 
 #: A patrol GPS fix (``POST /api/v1/patrols/points``, each row of a GPS import).
 PATROL_POINT = Record(

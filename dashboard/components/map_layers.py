@@ -234,8 +234,8 @@ def buildings_hint(lang: str) -> html.Div:
 
 
 def operational_legend(lang: str) -> html.Div:
-    """The legend of the case dots (colour by category, a red ring when overdue, a number on a
-    cluster), the grid and community edges, the camera views and the uncovered streets."""
+    """The legend of the case dots (colour by category, a red ring when overdue, faded when
+    closed, a number on a cluster), the grid and community edges, the camera views and the uncovered streets."""
     cases = [
         html.Div(
             [html.Span(className="swatch dot", style={"background": colour}), html.Span(label)],
@@ -250,6 +250,7 @@ def operational_legend(lang: str) -> html.Div:
             html.H4(t("legend.cases", lang)),
             *cases,
             swatch("dot dot-overdue", t("legend.case_overdue", lang)),
+            swatch("dot dot-closed", t("status.closed", lang)),
             swatch("dot dot-cluster", t("legend.case_cluster", lang)),
             swatch("line-grid", t("legend.grid_edge", lang)),
             swatch("line-community", t("legend.community_edge", lang)),

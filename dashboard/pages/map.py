@@ -26,9 +26,8 @@ from dash import (
 from flask import current_app
 
 from dashboard import ids
-from dashboard.api import public_case
 from dashboard.auth import current_scope, may_open_page, page_callback
-from dashboard.components.case_detail import case_detail
+from dashboard.components.case_detail import card_frame, card_id
 from dashboard.components.geojson import display_bounds, fitted_view, from_display
 from dashboard.components.header import county_page_title, header, message_page
 from dashboard.components.map_layers import (
@@ -41,6 +40,7 @@ from dashboard.components.map_layers import (
     summary_stats,
     tile_base,
 )
+from dashboard.desk import desk_card
 from dashboard.i18n import normalise_lang, t
 from wangge.casework import CATEGORIES, STATUSES
 from wangge.clock import local_now
@@ -128,6 +128,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             dcc.Store(id=ids.LANG_STORE, data=lang),
             dcc.Store(id=ids.GRID_VALUES),
             dcc.Store(id=ids.GRID_RESTYLED),
+            dcc.Store(id=ids.MAP_CASE_RESTYLED),
             dcc.Interval(id=ids.GRID_VALUES_TICK, interval=GRID_VALUES_REFRESH * 1000),
             html.Div(
                 className="map-wrap",
@@ -421,8 +422,9 @@ def show_track(worker, day, lang):
 @page_callback("/")
 def open_card(_grids_n, _cases_n, _close, grid_click, case_click, lang):
     """A click on a grid opens its card (:func:`wangge.services.mapdata.grid_card`), a click on
-    a case its detail (as the case list shows it); the close button hides the card. Grids and
-    cases outside the user's scope open nothing. Triggered by the clicks' count, so a second
+    a case its card with the actions the user may take (:func:`dashboard.desk.desk_card`, the
+    case list's; its buttons are answered by :func:`dashboard.pages.cases.act`); the close
+    button hides the card. Grids and cases outside the user's scope open nothing. Triggered by the clicks' count, so a second
     click on the same grid after closing opens it again (its clickData does not change)."""
     lang, cfg = normalise_lang(lang), current_app.config
     trigger, hidden = ctx.triggered_id, "panel map-card hidden"
@@ -440,7 +442,14 @@ def open_card(_grids_n, _cases_n, _close, grid_click, case_click, lang):
         return (map_card(card, lang), "panel map-card") if card else (None, hidden)
     if props.get("cluster") or not isinstance(click.get("id"), str):
         return dash.no_update, dash.no_update  # a cluster zooms in
-    case = cfg["WANGGE_STORE"].get_case(click["id"], scope=current_scope())
-    if case is None:
-        return None, hidden
-    return case_detail(public_case(case), lang), "panel map-card"
+    card = desk_card(click["id"], lang, where="map")
+    return (card_frame(card, where="map"), "panel map-card") if card else (None, hidden)
+
+
+# an action in the map's case card (dashboard.pages.cases.act) restyles the case's dot
+clientside_callback(
+    ClientsideFunction(namespace="wangge_map", function_name="restyleCase"),
+    Output(ids.MAP_CASE_RESTYLED, "data"),
+    Input(card_id(ids.CASE_CARD_ROW, "map"), "data"),
+    prevent_initial_call=True,
+)

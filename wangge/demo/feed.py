@@ -79,6 +79,7 @@ from wangge.demo.simulate import (
     patrol_day,
     patrol_routes,
     patrol_rows,
+    urgent_text,
 )
 from wangge.services.locate import Locator
 from wangge.store import Store
@@ -322,15 +323,18 @@ class DemoFeed:
         bodies = []
         for k in range(n):
             cat, src = drawn["category"][k], drawn["source"][k]
+            client_id = f"feed:{hour:%Y%m%d%H}-{k + 1:03d}"
             bodies.append(
                 {
-                    "client_id": f"feed:{hour:%Y%m%d%H}-{k + 1:03d}",
+                    "client_id": client_id,
                     "category": cat,
                     "source": src,
                     "lon": drawn["lon"][k],
                     "lat": drawn["lat"][k],
                     "description": "",
                     **case_text(rng, cat, src),
+                    # a gas leak, a fall...: urgent, it flashes on the wall until marked seen
+                    **urgent_text(f"{self.seed}:{client_id}", cat),
                     "reported_at": stamp(hour + timedelta(seconds=int(seconds[k]))),
                 }
             )

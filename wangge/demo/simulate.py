@@ -13,6 +13,9 @@ Cases
     weekends bring more disputes and fewer facility reports. Handling follows the lifecycle with
     realistic delays: most cases close within their deadline, about 9 % run over, 5 % are
     returned once and 4 % are escalated; cases reported shortly before the end are still open.
+    About 1.5 % are urgent situations (a gas leak, smoke, a fall, a fight: :data:`URGENT`),
+    reported as urgent; an operator marks them seen when accepting them, so only those not yet
+    accepted flash on the wall.
 Cameras
     Two heads at every arterial/collector intersection (looking along the street), one at each
     compound (小区) entrance looking in, one at every school, market, hospital and government
@@ -25,6 +28,7 @@ Patrols
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -52,6 +56,7 @@ __all__ = [
     "GPS_DAYS",
     "PER_DAY",
     "CaseModel",
+    "URGENT",
     "case_text",
     "hour_weights",
     "lifecycle_step",
@@ -60,6 +65,7 @@ __all__ = [
     "patrol_rows",
     "patrol_routes",
     "simulate",
+    "urgent_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -226,6 +232,28 @@ def hour_weights(start: datetime, hours: int, *, phase: int = 0) -> np.ndarray:
 MEAN_HOUR_WEIGHT = float(HOURLY.sum() * (5 + 2 * 1.1) / 7 / 24)
 
 
+#: Urgent situations by category: the share of the category's reports that are one, and their
+#: titles. Over the demo's place mix about 1.5 % of all reports (2 a day at :data:`PER_DAY`).
+URGENT = {
+    "safety": (0.06, ["燃气泄漏", "电动车起火冒烟", "楼道着火"]),
+    "services": (0.03, ["独居老人摔倒", "老人走失"]),
+    "order": (0.03, ["打架斗殴", "持刀滋事"]),
+    "facilities": (0.015, ["燃气管道破损", "井盖缺失有人跌落"]),
+}
+
+
+def urgent_text(key: str, category: str) -> dict[str, str]:
+    """``{"urgency": "urgent", "title": ...}`` when the case keyed ``key`` is an urgent
+    situation of its ``category`` (:data:`URGENT`), else ``{}``. Drawn from a hash of ``key``
+    (its id and place, which follow from the seed), not from the simulation's random stream:
+    the rest of a seed's cases stay as they were."""
+    share, titles = URGENT.get(category, (0.0, []))
+    h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+    if not share or (h >> 11) / 2**53 >= share:
+        return {}
+    return {"urgency": "urgent", "title": titles[h % len(titles)]}
+
+
 def case_text(rng: np.random.Generator, category: str, source: str) -> dict[str, str]:
     """Title, and a reporter's name and phone for hotline and citizen reports (fictitious)."""
     personal = source in ("hotline_12345", "citizen")
@@ -268,13 +296,17 @@ def _cases(
         seq[day] = seq.get(day, first_sequence) + 1
         cid = f"C{day}-{seq[day]:05d}"
         chain, level = _lifecycle(rng, rep, CATEGORIES[cat].deadline_hours, end)
-        closed = None
+        closed = seen = None
         prev = None
         for at, to_status, actor in chain:
             events.append((cid, stamp(at), prev, to_status, actor, ""))
             prev = to_status
             if to_status == "closed":
                 closed = stamp(at)
+            if to_status == "accepted" and seen is None:
+                seen = stamp(at)  # the operator accepting an urgent case has seen it
+        lon, lat = drawn["lon"][k], drawn["lat"][k]
+        urgent = urgent_text(f"{cid}:{lon:.6f}:{lat:.6f}", cat)
         cases.append(
             {
                 "case_id": cid,
@@ -287,6 +319,8 @@ def _cases(
                 "lon": drawn["lon"][k],
                 "lat": drawn["lat"][k],
                 **case_text(rng, cat, src),
+                **urgent,
+                "seen_at": seen if urgent else None,
                 "reported_at": rep_s,
                 "deadline_at": deadline_for(cat, rep_s),
                 "closed_at": closed,

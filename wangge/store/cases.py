@@ -324,22 +324,27 @@ class CaseStore(Database):
         actor: str,
         comment: str = "",
         at: str | None = None,
+        version: int | None = None,
     ) -> dict:
         """Record ``action`` (:data:`wangge.casework.NOTES`: ``urge`` 督办 with a note, or
         ``seen``: an operator acknowledged an urgent case, which unpins it from the wall) in a
         case's history without changing its status or version. KeyError when no such case lies
         inside ``scope``; TransitionError for a closed case (nothing to urge) or an unknown
-        action."""
+        action; ConflictError when ``version`` (the version the note was decided on; None: not
+        checked) is no longer the case's."""
         if action not in NOTES:
             raise TransitionError(f"unknown action {action!r}; expected one of {list(NOTES)}")
         at = at or clock.utc_now()
         cond, args = scope_sql(scope, "township_code", exact=True)
         with self.transaction() as con:
             row = con.execute(
-                f"SELECT status FROM cases WHERE case_id = ? AND {cond}", (case_id, *args)
+                f"SELECT status, version FROM cases WHERE case_id = ? AND {cond}",
+                (case_id, *args),
             ).fetchone()
             if row is None:
                 raise KeyError(case_id)
+            if version is not None and version != row["version"]:
+                _stale(con, case_id, row["version"], row["status"])
             if action == "urge" and row["status"] == "closed":
                 raise TransitionError(f"case {case_id} is closed; there is nothing to urge")
             seen = "COALESCE(seen_at, ?)" if action == "seen" else "seen_at"
@@ -690,6 +695,17 @@ def _cube_keys(q: CubeQuery, units: tuple[str, ...], shift: str) -> tuple[list, 
     return [*keys, *q.by], [*names, *q.by], args
 
 
+def _stale(con: sqlite3.Connection, case_id: str, version: int, status: str) -> None:
+    """Raise the ConflictError of an action decided on another version than ``version``:
+    who made the case's last status change, and when."""
+    last = con.execute(
+        "SELECT actor, at FROM case_events WHERE case_id = ? AND action = '' "
+        "ORDER BY event_id DESC LIMIT 1",
+        (case_id,),
+    ).fetchone()
+    raise ConflictError(case_id, version=version, status=status, actor=last["actor"], at=last["at"])
+
+
 def _transition(
     con: sqlite3.Connection,
     case_id: str,
@@ -716,14 +732,7 @@ def _transition(
     if expect is not None and status != expect:
         raise TransitionError(f"case {case_id} is {status}, no longer {expect}")
     if version is not None and version != row["version"]:
-        last = con.execute(
-            "SELECT actor, at FROM case_events WHERE case_id = ? AND action = '' "
-            "ORDER BY event_id DESC LIMIT 1",
-            (case_id,),
-        ).fetchone()
-        raise ConflictError(
-            case_id, version=row["version"], status=status, actor=last["actor"], at=last["at"]
-        )
+        _stale(con, case_id, row["version"], status)
     if to_status not in TRANSITIONS[status]:
         allowed = sorted(TRANSITIONS[status]) or ["nothing: the case is closed"]
         raise TransitionError(
