@@ -2,7 +2,7 @@
 
 - the map's case layers are cached per filters (:func:`wangge.services.mapdata.cached_case_layers`):
   a case written or moved after a cached read is in the next read;
-- the covering index of migration 13 (``cases_map``) is the one the map's queries read, and its
+- the covering index of migration 12 (``cases_map``) is the one the map's queries read, and its
   answers are those of the table itself (counts per H3 cell and category);
 - the drill-down's layers travel with numpy coordinates (:func:`packed_collection`): the JSON
   Dash sends is the same; and layers the browser already shows are not sent again.

@@ -193,7 +193,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # instead of 600-930 ms, a 30-day category in 42 instead of 74 ms (benchmarks/callbacks.py
     # --sql, EXPLAIN QUERY PLAN: SEARCH cases USING COVERING INDEX cases_map)
     Migration(
-        13,
+        12,
         "covering index of the map's case layers",
         """
         CREATE INDEX cases_map ON cases(reported_at, category, status, township_code,
