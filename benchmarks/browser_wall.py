@@ -27,6 +27,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from browser import pct
 from selenium.webdriver.support.ui import WebDriverWait
 
 __all__ = ["wall_4k"]
@@ -56,11 +57,6 @@ const d = document.documentElement;
 if (d.scrollWidth > window.innerWidth || d.scrollHeight > window.innerHeight) bad.push('page scrolls');
 return bad;
 """
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def wall_4k(
@@ -143,7 +139,7 @@ def wall_4k(
             rows.append(
                 (
                     f"wall at 3840x2160: {name} posted to shown (ms, p50 / p95)",
-                    f"{_pct(seen, 0.5):.0f} / {_pct(seen, 0.95):.0f}",
+                    f"{pct(seen, 0.5):.0f} / {pct(seen, 0.95):.0f}",
                     "<= refresh interval + 1000",
                 )
             )
