@@ -626,7 +626,7 @@
         return state.community + ":" + state.version;
       },
       /* a button pressed: the request the server callback answers (see dashboard/pages/planner.py) */
-      request: function (save, split, rerun, publish, restore, relocate, diff, undo, redo, newGrid, merge, tick,
+      request: function (save, split, rerun, publish, restore, relocate, diff, undo, redo, newGrid, merge,
                          comment, reason, parts, picked) {
         var ctx = window.dash_clientside.callback_context, id = (ctx.triggered[0] || {}).prop_id || "";
         var op = id.split(".")[0].replace("planner-", "");
@@ -645,12 +645,22 @@
           violations: P.violationCount(),
           locked: Object.keys(P.locked).filter(function (g) { return P.locked[g]; }).map(function (g) { return P.codes[g]; }),
         };
-        if (op === "autosave") {
-          var sig = JSON.stringify(req.moves);
-          if (sig === P.lastAutosave) return window.dash_clientside.no_update;
-          P.lastAutosave = sig;
-        }
         return req;
+      },
+      /* every tick: the unsaved moves for the server's autosave, when they changed since what
+         the server holds for this version (a version only looked at sends nothing, and so
+         never wipes the autosave of another) */
+      autosave: function () {
+        if (!P.data || !P.editable) return window.dash_clientside.no_update;
+        var d = P.data, key = d.community + "@" + d.version, moves = P.moves(), sig = JSON.stringify(moves);
+        P.sent = P.sent || {};
+        if (!(key in P.sent)) {
+          var held = d.autosave && d.autosave.parent === d.version ? d.autosave.moves : [];
+          P.sent[key] = JSON.stringify(held);
+        }
+        if (sig === P.sent[key]) return window.dash_clientside.no_update;
+        P.sent[key] = sig;
+        return { community: d.community, version: d.version, moves: moves };
       },
       respond: function (answer) {
         if (!answer) return window.dash_clientside.no_update;

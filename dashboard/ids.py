@@ -124,6 +124,8 @@ PLANNER_COMMENT = "planner-comment"
 PLANNER_REASON = "planner-reason"
 PLANNER_PARTS = "planner-parts"
 PLANNER_TICK = "planner-tick"
+PLANNER_AUTOSAVE = "planner-autosave"
+PLANNER_AUTOSAVED = "planner-autosaved"
 PLANNER_HEAD = "planner-head"
 #: buttons; their ids after "planner-" name the request's ``op``
 PLANNER_SAVE = "planner-save"

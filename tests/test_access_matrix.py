@@ -253,6 +253,7 @@ CALLBACKS = {
     ("dashboard.pages.planner", "pick_township"): "allow hide allow none none none",
     ("dashboard.pages.planner", "load_community"): "allow hide allow none none none",
     ("dashboard.pages.planner", "act"): "allow hide allow none none none",
+    ("dashboard.pages.planner", "autosave"): "allow hide allow none none none",
 }
 CALLBACK_ROLES = ("county", "other", "planner", "wall", "writer", "anonymous")
 

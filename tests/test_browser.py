@@ -760,3 +760,38 @@ def test_the_wall_link_keeps_the_operators_session_and_language(server, browser)
     WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "user-label")))
     assert urlparse(browser.current_url).path == "/cases"
     assert _severe_console(browser) == []
+
+
+#: A map made on the page, zoomed with animation, removed 50 ms into the zoom (as a page change
+#: does); whatever Leaflet throws afterwards is collected.
+ZOOM_THEN_REMOVE = """
+var done = arguments[arguments.length - 1], errors = [];
+window.addEventListener('error', function (e) { errors.push(String(e.message)); });
+var div = document.createElement('div');
+div.style.cssText = 'position:absolute;left:0;top:0;width:400px;height:300px';
+document.body.appendChild(div);
+var map = L.map(div).setView([30.5, 114.3], 12);
+L.circleMarker([30.5, 114.3]).addTo(map);
+setTimeout(function () {
+  map.setZoom(13, {animate: true});
+  setTimeout(function () {
+    var zooming = map._animatingZoom === true;
+    map.remove(); div.remove();
+    setTimeout(function () { done([zooming, errors]); }, 600);
+  }, 50);
+}, 50);
+"""
+
+
+def test_a_map_removed_while_zooming_throws_nothing(server, browser):
+    """A page change (the language switch, a nav link) can unmount the map in the middle of a
+    zoom: Leaflet then finished the zoom on the removed map and threw "Cannot read properties of
+    undefined (reading '_leaflet_pos')" into the console (test_english_switch, 1 run in ~20).
+    assets/wangge.js stops a removed map's zoom."""
+    login(browser, server)
+    _wait_drawn(browser)
+    browser.set_script_timeout(10)
+    animating, errors = browser.execute_async_script(ZOOM_THEN_REMOVE)
+    assert animating, "the zoom had not started when the map was removed: nothing was tested"
+    assert errors == []
+    assert _severe_console(browser) == []

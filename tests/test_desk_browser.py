@@ -202,11 +202,12 @@ def test_the_open_overdue_view_counts_the_walls_open_overdue(desk, browser):
     browser.get(f"{url}/cases?view=open_overdue")
     listed = count_shown(browser)
     assert listed == int(tile.replace(",", "")) and listed > 0
-    rows = wait(  # the rows' data, once the grid's first block has arrived
+    rows = wait(  # the rows' data, once the grid is made and its first block has arrived
         browser,
         lambda d: d.execute_script(
-            "var out = []; dash_ag_grid.getApi('cases-grid').forEachNode("
-            "function (n) { if (n.data) out.push(n.data); }); return out;"
+            "var api; try { api = dash_ag_grid.getApi('cases-grid'); } catch (e) { return null; }"
+            "var out = []; api.forEachNode(function (n) { if (n.data) out.push(n.data); });"
+            "return out.length ? out : null;"
         ),
     )
     assert rows and all(r["overdue"] and r["closed_at"] is None for r in rows)

@@ -46,6 +46,15 @@ def server(tmp_path_factory):
         yield url, store
 
 
+@pytest.fixture(autouse=True)
+def no_autosave(server):
+    """Each test starts without the unsaved moves an earlier one left on the server (the page
+    would restore them)."""
+    _, store = server
+    for user in ("planner", "leader"):
+        store.put_autosave(user, C1, 1, [])
+
+
 @pytest.fixture
 def browser(tmp_path):
     driver = chromium(tmp_path, 1500, 950)
@@ -118,6 +127,34 @@ def click_building(driver, building: str) -> None:
     ActionChains(driver).move_to_element_with_offset(
         mapel, int(x - size["width"] / 2), int(y - size["height"] / 2)
     ).click().perform()
+
+
+#: Fit the map to all the community's buildings; the view as [lat, lng, zoom].
+FIT_ALL = """
+var P = window.wanggePlanner, c = P.data.centroid, pts = [];
+for (var i = 0; i < c.length; i += 2) pts.push([c[i], c[i + 1]]);
+P.map.fitBounds(L.latLngBounds(pts), {animate: false, padding: [60, 60]});
+var m = P.map.getCenter(); return [m.lat, m.lng, P.map.getZoom()];
+"""
+#: The view now, or null while the map zooms or pans.
+VIEW = """
+var map = window.wanggePlanner.map, m = map.getCenter();
+if (map._animatingZoom || (map._panAnim && map._panAnim._inProgress)) return null;
+return [m.lat, m.lng, map.getZoom()];
+"""
+
+
+def fit_all(driver) -> None:
+    """Fit the map to the community and wait until it stays there: the community's own fitted
+    view (sent with its data) may land after ours on a busy machine and move the map under a
+    drawn lasso or line."""
+    view = driver.execute_script(FIT_ALL)
+    for _ in range(40):
+        time.sleep(0.25)
+        if driver.execute_script(VIEW) == view:
+            return
+        view = driver.execute_script(FIT_ALL)
+    raise AssertionError("the planner's map never stood still")
 
 
 def pick(driver, component_id: str, value: int) -> None:
@@ -291,11 +328,7 @@ def test_lasso_line_split_live_outlines_and_mismatches(server, browser):
     # lasso B00000 and B00004 (one column) into a new grid
     browser.find_element(By.ID, "planner-new-grid").click()
     (a_lat, a_lng), (b_lat, b_lng) = centroids(browser, "B00000", "B00004")
-    browser.execute_script(
-        "var P = window.wanggePlanner, c = P.data.centroid, pts = [];"
-        "for (var i = 0; i < c.length; i += 2) pts.push([c[i], c[i + 1]]);"
-        "P.map.fitBounds(L.latLngBounds(pts), {animate: false, padding: [60, 60]});"
-    )
+    fit_all(browser)
     press(browser, "planner-lasso")
     (ax, ay), (_, by) = (
         container_point(browser, a_lat, a_lng),
@@ -319,8 +352,13 @@ def test_lasso_line_split_live_outlines_and_mismatches(server, browser):
     assert drawn["wrong"] == 0 and drawn["on"] > before  # redrawn without a round trip
     took = browser.execute_script("return window.wanggePlanner.lastOutlineMs")
     assert took is not None and took < 200
+    # the server's autosave holds the lassoed buildings within a tick (5 s) or two
+    WebDriverWait(browser, 20).until(lambda d: store.autosave("planner", C1) is not None)
+    kept = store.autosave("planner", C1)
+    assert kept["parent"] == version
+    assert sorted(m["building"] for m in kept["moves"]) == ["B00000", "B00004"]
     browser.find_element(By.ID, "planner-undo").click()
-    assert tallies(browser) == start | {"new:1": (0, 0)}  # the new grid stays, empty
+    settled(browser, lambda t: t == start | {"new:1": (0, 0)})  # the new grid stays, empty
     assert outlines(browser)["on"] == before
     press(browser, "planner-lasso")  # off again
     # split grid 001 along a line between the second and third columns
@@ -329,6 +367,7 @@ def test_lasso_line_split_live_outlines_and_mismatches(server, browser):
     mid = (b1_lng + b2_lng) / 2
     lats = [lat for lat, _ in centroids(browser, *[f"B0000{i}" for i in range(8)])]
     top, bottom = max(lats) + 2e-4, min(lats) - 2e-4
+    fit_all(browser)
     press(browser, "planner-line")
     p1, p2 = container_point(browser, top, mid), container_point(browser, bottom, mid)
     ActionChains(browser).move_to_element_with_offset(
@@ -340,7 +379,7 @@ def test_lasso_line_split_live_outlines_and_mismatches(server, browser):
     assert got["001"] == (26 + 27 + 30 + 31, 4)
     assert outlines(browser)["wrong"] == 0 and outlines(browser)["on"] > before
     browser.find_element(By.ID, "planner-undo").click()
-    assert tallies(browser) == start | {"new:1": (0, 0), "new:line-001-1": (0, 0)}
+    settled(browser, lambda t: t == start | {"new:1": (0, 0), "new:line-001-1": (0, 0)})
     # a line beside the grid is refused with a message
     press(browser, "planner-line")
     browser.execute_script(

@@ -440,6 +440,9 @@ def callback_calls(b: dict) -> dict:
                 )
             ]
         ),
+        (planner.__name__, "autosave"): lambda: planner.autosave(
+            {"community": f"{B[:9]}001", "version": 1, "moves": [[f"{B}-b1", f"{B[:9]}001001"]]}
+        ),
     }
 
 
@@ -475,6 +478,9 @@ def test_dash_callbacks_give_a_township_leader_nothing_of_another_township(env):
         assert set(values["per100"]["values"]) == {"420999001001001", "420999001002001"}
         for out in calls[("dashboard.pages.situation", "navigate")]():
             assert out[0]["code"] == A and out[0]["level"] == "township"
+        # nothing kept for a leader in another township's community
+        assert calls[("dashboard.pages.planner", "autosave")]() is None
+        assert store.autosave("test-township", f"{B[:9]}001") is None
         # a township's wall ranks its own communities
         wall_text = _text(calls[("dashboard.pages.wall", "refresh_wall")]())
         mine = store.admin_units("community", scope=Scope.of_township(A))["name"]

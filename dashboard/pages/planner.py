@@ -3,12 +3,14 @@
 Planners and the county edit; township leaders see their own township's versions read-only.
 The edit state lives in the browser (``assets/planner.js``): the assignment, per-grid tallies,
 contiguity over the building adjacency shipped with the community, undo/redo and the
-localStorage autosave; a move never waits for the server. The server is asked only by the one
-``act`` callback, with a request the page's buttons build in the browser (``op``: save, split,
-rerun, publish, restore, relocate, diff, autosave, and split-line, sent by the line tool);
+localStorage autosave; a move never waits for the server. The server is asked by the ``act``
+callback, with a request the page's buttons build in the browser (``op``: save, split, rerun,
+publish, restore, relocate, diff, and split-line, sent by the line tool);
 its answer may carry moves for the browser to apply (split, split-line, re-run), buildings to
 highlight and to mark as mismatches of the compared version with a legend (diff) or a version
-to load (save, restore).
+to load (save, restore). The unsaved moves go to the server every 5 s through a callback of
+their own (``autosave``): sharing ``act`` made each tick supersede the answer of a click still
+in flight (a diff or a save seemed to do nothing).
 """
 
 from __future__ import annotations
@@ -221,6 +223,8 @@ def layout(lang: str | None = None, community: str | None = None, **_query) -> h
             dcc.Store(id=ids.PLANNER_REQUEST),
             dcc.Store(id=ids.PLANNER_ANSWER),
             dcc.Interval(id=ids.PLANNER_TICK, interval=5000, disabled=not editable),
+            dcc.Store(id=ids.PLANNER_AUTOSAVE),
+            dcc.Store(id=ids.PLANNER_AUTOSAVED),
             html.Div(pick, className="planner-pick"),
             html.Div(
                 [_map(county), html.Div(side, className="planner-side")], className="planner-body"
@@ -401,9 +405,6 @@ def run_request(req: dict, lang: str) -> dict:
         return _diff(store, req, lang)
     if not _may_edit():
         return {"message": t("error.forbidden", lang)}
-    if op == "autosave":
-        store.put_autosave(user, req["community"], int(req["version"]), req.get("moves") or [])
-        return {}
     if op == "save":
         return _save(store, req, user, lang)
     if op == "split":
@@ -466,6 +467,30 @@ def act(req, text):
     return answer, message, options
 
 
+@callback(
+    Output(ids.PLANNER_AUTOSAVED, "data"),
+    Input(ids.PLANNER_AUTOSAVE, "data"),
+    prevent_initial_call=True,
+)
+@page_callback("/planner")
+def autosave(req):
+    """Keep the unsaved moves of the signed-in planner (``{community, version, moves}``); the
+    stamp of the autosave kept, None when nothing was kept (not an editor, another township's
+    community, a malformed request)."""
+    if not isinstance(req, dict) or not current_scope().contains(req.get("community")):
+        return None
+    if not _may_edit() or not isinstance(req.get("moves"), list):
+        return None
+    try:
+        version = int(req["version"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    user, community = current_principal().name, str(req["community"])
+    _store().put_autosave(user, community, version, req["moves"])
+    kept = _store().autosave(user, community)
+    return kept["saved_at"] if kept else None
+
+
 # -- clientside callbacks (assets/planner.js) ----------------------------------------------------
 
 clientside_callback(
@@ -480,11 +505,17 @@ clientside_callback(
     ClientsideFunction(namespace="wangge_planner", function_name="request"),
     Output(ids.PLANNER_REQUEST, "data"),
     *[Input(b, "n_clicks") for b in BUTTONS],
-    Input(ids.PLANNER_TICK, "n_intervals"),
     State(ids.PLANNER_COMMENT, "value"),
     State(ids.PLANNER_REASON, "value"),
     State(ids.PLANNER_PARTS, "value"),
     State(ids.PLANNER_PICK, "value"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="wangge_planner", function_name="autosave"),
+    Output(ids.PLANNER_AUTOSAVE, "data"),
+    Input(ids.PLANNER_TICK, "n_intervals"),
     prevent_initial_call=True,
 )
 
