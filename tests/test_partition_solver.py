@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -115,3 +117,39 @@ def test_sub_blocks_cut_a_long_block_across_its_narrow_side():
     assert len(loads) >= 4 and loads.max() <= 500
     assert connected(g, parts)
     assert g.cut_price(parts) == 40.0 * (len(loads) - 1)  # every cut across the narrow side
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    density=st.floats(0.0, 0.6),
+    seed=st.integers(0, 2**32 - 1),
+    pick=st.sampled_from(["positions", "shuffled", "mask", "repeated"]),
+)
+def test_subgraph_is_scipys_fancy_indexing_entry_for_entry(n, density, seed, pick):
+    """geo.partition.graph.subgraph builds m[nodes][:, nodes] itself: the same entries (explicit
+    zeros too) in the same order within each row, for sorted, shuffled, masked and repeated
+    nodes."""
+    from geo.partition.graph import subgraph
+
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n, n)) * (rng.random((n, n)) < density)
+    m = sparse.csr_matrix(dense)
+    m.data[:: max(1, len(m.data) // 3)] = 0.0  # explicit zeros stay entries
+    if rng.random() < 0.5:  # rows whose columns are not sorted
+        order = np.concatenate(
+            [a + rng.permutation(b - a) for a, b in zip(m.indptr[:-1], m.indptr[1:], strict=True)]
+        ).astype(np.int64)
+        m = sparse.csr_matrix((m.data[order], m.indices[order], m.indptr), shape=m.shape)
+    mask = rng.random(n) < 0.6
+    nodes = {
+        "positions": np.flatnonzero(mask),
+        "shuffled": rng.permutation(np.flatnonzero(mask)),
+        "mask": mask,
+        "repeated": np.r_[np.flatnonzero(mask), np.flatnonzero(mask)[:1]],
+    }[pick]
+    got, want = subgraph(m, nodes), m[nodes][:, nodes].tocsr()
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.data, want.data)

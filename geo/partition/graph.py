@@ -76,8 +76,36 @@ class Graph:
 
 
 def subgraph(m: sparse.csr_matrix, nodes: np.ndarray) -> sparse.csr_matrix:
-    """The rows and columns ``nodes`` of the adjacency matrix ``m``."""
-    return m[nodes][:, nodes].tocsr()
+    """The rows and columns ``nodes`` (positions or a boolean mask) of the CSR matrix ``m``.
+
+    The same matrix as ``m[nodes][:, nodes]``, entry for entry and in the same order within
+    each row, built with a few numpy gathers: the solver takes about 17,000 subgraphs of
+    100,000 cells, and scipy's two fancy-indexing passes (each validating its indices and
+    building an intermediate matrix) were a quarter of the division's time in a profile of
+    ``benchmarks/partition.py --scaling 100000``.
+    """
+    nodes = np.asarray(nodes)
+    if nodes.dtype == bool:
+        nodes = np.flatnonzero(nodes)
+    nodes = nodes.astype(np.int64, copy=False)
+    k, n = len(nodes), m.shape[0]
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[nodes] = np.arange(k)
+    if k and (nodes.min() < 0 or (pos[nodes] != np.arange(k)).any()):
+        return m[nodes][:, nodes].tocsr()  # negative or repeated positions: scipy's meaning
+    starts, counts = m.indptr[nodes], m.indptr[nodes + 1] - m.indptr[nodes]
+    total = int(counts.sum())
+    first = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    at = first + np.arange(total)
+    cols = pos[m.indices[at]]
+    keep = cols >= 0
+    rows = np.repeat(np.arange(k), counts)[keep]
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=k))))
+    index_dtype = m.indices.dtype
+    return sparse.csr_matrix(
+        (m.data[at][keep], cols[keep].astype(index_dtype), indptr.astype(index_dtype)),
+        shape=(k, k),
+    )
 
 
 def components(m: sparse.csr_matrix) -> tuple[int, np.ndarray]:
