@@ -38,7 +38,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Past this many cases in the view, the server sends one bubble per H3 cell instead of points.
-MAX_POINTS = 6000
+#: The browser's drawing of clustered points grows with their number (about 0.1 ms a point on
+#: the 2-core test machine): at 6,000 a filter change showing 1,500-4,000 points took 200-300 ms
+#: to draw against 60-100 ms for the bubbles (benchmarks/browser.py at 200,000 cases). At the
+#: town's first view (zoom 15) a thousand dots are clusters anyway; zoomed in, they are dots.
+MAX_POINTS = 1000
 
 Box = tuple[float, float, float, float]
 
