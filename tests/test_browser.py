@@ -795,3 +795,35 @@ def test_a_map_removed_while_zooming_throws_nothing(server, browser):
     assert animating, "the zoom had not started when the map was removed: nothing was tested"
     assert errors == []
     assert _severe_console(browser) == []
+
+
+#: Tick and category labels of the page's Plotly charts that stick out of their chart (px).
+CUT_CHART_LABELS = """
+var cut = [];
+document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
+  var box = gd.querySelector('.main-svg').getBoundingClientRect();
+  gd.querySelectorAll('.xtick text, .ytick text').forEach(function (t) {
+    var r = t.getBoundingClientRect();
+    if (r.width && (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.bottom > box.bottom + 0.5))
+      cut.push([gd.parentElement.id || gd.id, t.textContent]);
+  });
+});
+return [document.querySelectorAll('.js-plotly-plot .ytick text').length, cut];
+"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_chart_labels_fit_their_charts(server, browser, lang):
+    """The trend and category charts size their margins from their labels (Plotly's automargin
+    drew a chart twice when a drill-down changed the room the labels need): no category name or
+    tick label is cut off, in Chinese or English, at the county and a township."""
+    login(browser, server, next_url=f"/situation%3Flang%3D{lang}")
+    for step in range(2):
+        shown, cut = WebDriverWait(browser, 30).until(
+            lambda d: (r := d.execute_script(CUT_CHART_LABELS))[0] >= 8 and r
+        )
+        assert cut == [], cut
+        if step == 0:  # into the first township of the ranking
+            browser.find_element(By.CSS_SELECTOR, "#sit-ranking tbody tr td a").click()
+            WebDriverWait(browser, 30).until(lambda d: "level=township" in d.current_url)
+            time.sleep(1.0)

@@ -130,6 +130,12 @@ def ranking_rows(ranking: pd.DataFrame, lang: str, level: str = "township") -> l
     return [head, html.Div(rows, className="rank-list")]
 
 
+def label_px(text: str, size: float) -> float:
+    """The width in pixels of ``text`` at font size ``size``, a little over what the UI font
+    draws (a CJK or full-width character about ``size``, others about 0.62 x ``size``)."""
+    return sum(size if ord(c) > 0x2E80 else 0.62 * size for c in str(text))
+
+
 def category_figure(
     categories: pd.DataFrame, lang: str, theme: dict | None = None, size: float = 14
 ) -> dict:
@@ -155,8 +161,15 @@ def category_figure(
         "layout": {
             **theme,
             "font": {**theme.get("font", {}), "size": size},
-            "margin": {"l": 8, "r": round(2.2 * size), "t": 4, "b": 4},
-            "yaxis": {"autorange": "reversed", "automargin": True},
+            # margins fitted to the labels here: Plotly's automargin measured every label and,
+            # when a drill-down changed the room they need, drew the chart a second time
+            "margin": {
+                "l": round(8 + max((label_px(x, size) for x in labels), default=0)),
+                "r": round(2.2 * size),
+                "t": 4,
+                "b": 4,
+            },
+            "yaxis": {"autorange": "reversed", "automargin": False, "ticklabeloverflow": "allow"},
             "xaxis": {"visible": False},
             "bargap": 0.35,
         },
@@ -177,21 +190,28 @@ def trend_figure(
         (c, t(f"wall.{c}", lang), k) for c, k in (("reported", "#ffb347"), ("closed", "#5ee38f"))
     )
     data, notes = daily_lines(trend, series, lang, width=max(2, round(size / 5)))
+    top = max((int(v) for c, _, _ in series for v in trend[c]), default=0)
     return {
         "data": data,
         "layout": {
             "annotations": notes,
             **theme,
             "font": {**theme.get("font", {}), "size": size},
-            "margin": {"l": 8, "r": 8, "t": 4, "b": 4},
+            "margin": {
+                "l": round(10 + label_px(f"{top:,}", size)),
+                "r": 8,
+                "t": 4,
+                "b": round(1.6 * size + 4),
+            },
             "legend": {"orientation": "h", "y": 1.1},
             "xaxis": {
                 "gridcolor": grid_color,
                 "tickformat": "%m-%d",
                 "type": "date",
-                "automargin": True,
+                "automargin": False,
+                "ticklabeloverflow": "allow",
             },
-            "yaxis": {"gridcolor": grid_color, "automargin": True},
+            "yaxis": {"gridcolor": grid_color, "automargin": False, "ticklabeloverflow": "allow"},
         },
     }
 
