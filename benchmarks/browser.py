@@ -359,6 +359,10 @@ def filter_changes(d, url: str, runs: int) -> tuple[list[float], list[float]]:
             window = next(w for w in WINDOWS_ZH if (w, category) not in seen)
             path.append(("case-window", window))
         seen.add((window, category))
+    # from a settled page, as the warm round below (the first change used to start while the
+    # page's own first requests were still being answered and drawn)
+    WebDriverWait(d, 60).until(lambda x: "件" in x.find_element(By.ID, "case-count").text)
+    time.sleep(1)
     cold = [_filter_change(d, dropdown, label) for dropdown, label in path]
     # the page again (7 days, all categories), then the same changes: every combination seen
     d.get(url + "/")
