@@ -29,30 +29,20 @@
     L.Polygon.prototype._wanggeOutlineOnly = true;
   }
   /* A page change (the language switch, a nav link) unmounts the map while a zoom may still be
-     animating: Leaflet then finishes the zoom on a removed map, reads the deleted map pane's
+     animating: Leaflet then ends the zoom on the removed map, reads the deleted map pane's
      position and throws "Cannot read properties of undefined (reading '_leaflet_pos')"
      (Leaflet issues #6048, #7264; seen in test_english_switch about one run in twenty). A
-     removed map (no _mapPane) skips the zoom's last frames and reads its pane at (0, 0). */
+     removed map (no _mapPane) does not end its zoom. */
   function guardRemovedMap() {
     if (!window.L || !L.Map || L.Map.prototype._wanggeGuarded) return;
-    var proto = L.Map.prototype;
-    ["_animateZoom", "_onZoomTransitionEnd", "_catchTransitionEnd"].forEach(function (name) {
-      var own = proto[name];
-      if (!own) return;
-      proto[name] = function () {
-        if (!this._mapPane) return undefined;
-        return own.apply(this, arguments);
-      };
-    });
-    var panePos = proto._getMapPanePos;
-    proto._getMapPanePos = function () {
-      return this._mapPane ? panePos.call(this) : new L.Point(0, 0);
+    var end = L.Map.prototype._onZoomTransitionEnd;
+    L.Map.prototype._onZoomTransitionEnd = function () {
+      if (this._mapPane) end.call(this);
     };
-    proto._wanggeGuarded = true;
+    L.Map.prototype._wanggeGuarded = true;
   }
-  guardRemovedMap();
+  guardRemovedMap();  // Leaflet's bundle, a script of the page, has run by DOMContentLoaded
   window.addEventListener("DOMContentLoaded", guardRemovedMap);
-  window.addEventListener("load", guardRemovedMap);
   var GRID_EDGE = { color: "#0b4f6c", weight: 1.4, dashArray: "1 4", lineCap: "round" };
   function esc(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
@@ -114,7 +104,6 @@
          the grids under it */
       community: function () {
         outlineOnly();
-        guardRemovedMap();
         return { color: "#7a4fa3", weight: 1.6, fill: false, dashArray: "6 4" };
       },
       township: function () {

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -44,8 +43,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import urlopen
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -54,6 +51,8 @@ from wangge.access import Scope
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import chromium  # noqa: E402
 
 PASSWORD = "wangge-demo"
 
@@ -148,26 +147,15 @@ def prepare(data_dir: Path, cases: int) -> None:
         )
 
 
-def browser() -> webdriver.Chrome:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1600,1000",
-        "--js-flags=--expose-gc",
-        f"--user-data-dir={tempfile.mkdtemp()}",
-    ]:
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    return webdriver.Chrome(
-        service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=opts
+def browser():
+    """A 1600 x 1000 headless Chromium as the browser tests start it (tests/conftest.py's
+    ``chromium``), with the network log and ``gc()`` exposed for the soak's heap samples."""
+    return chromium(
+        Path(tempfile.gettempdir()),
+        1600,
+        1000,
+        args=("--js-flags=--expose-gc",),
+        performance_log=True,
     )
 
 

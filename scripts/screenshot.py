@@ -11,14 +11,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import chromium  # noqa: E402
 
 
 def _sign_in(driver, url: str, user: str, password: str) -> None:
@@ -44,24 +47,9 @@ def main() -> None:
     parser.add_argument("--zoom-in", type=int, default=0, help="press + on the map this many times")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
     with tempfile.TemporaryDirectory() as profile:
-        for arg in [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--window-size={max(width, 500)},{height + 200}",
-            f"--user-data-dir={profile}",
-        ]:
-            opts.add_argument(arg)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        # the browser tests' launcher; the window a little taller than the page for its frame
+        driver = chromium(Path(profile), max(width, 500), height + 200, args=("--hide-scrollbars",))
         try:
             driver.execute_cdp_cmd(
                 "Emulation.setDeviceMetricsOverride",

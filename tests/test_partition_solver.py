@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo.partition.graph import Graph
+from geo.partition.graph import Graph, subgraph
 from geo.partition.polish import polish
 from geo.partition.solver import _eject, _unit_moves, _Work, repair_band
 
@@ -130,8 +130,6 @@ def test_subgraph_is_scipys_fancy_indexing_entry_for_entry(n, density, seed, pic
     """geo.partition.graph.subgraph builds m[nodes][:, nodes] itself: the same entries (explicit
     zeros too) in the same order within each row, for sorted, shuffled, masked and repeated
     nodes."""
-    from geo.partition.graph import subgraph
-
     rng = np.random.default_rng(seed)
     dense = rng.random((n, n)) * (rng.random((n, n)) < density)
     m = sparse.csr_matrix(dense)

@@ -112,16 +112,24 @@ var p = P.map.latLngToContainerPoint(l.getBounds().getCenter()); return [p.x, p.
 """
 
 
-def click_building(driver, building: str) -> None:
-    """A real mouse click on the building's footprint on the map, once the map stands still
-    with the building in view: the community's fitted view (sent with its data) may still be
-    moving the map on a busy machine, and a click computed before it lands beside the building."""
-    x, y = driver.execute_script(FIT_BUILDING, building)
+def until_still(driver, fit: str, now: str, *args):
+    """Run the script ``fit`` (it moves the map and returns where something now is) until the
+    script ``now`` (the same reading, null while the map zooms or pans) gives the same a quarter
+    second later: the community's fitted view (sent with its data) may still be moving the map
+    on a busy machine, and a click or a drawing computed before it lands beside its target."""
+    seen = driver.execute_script(fit, *args)
     for _ in range(40):
         time.sleep(0.25)
-        if driver.execute_script(BUILDING_AT, building) == [x, y]:
-            break
-        x, y = driver.execute_script(FIT_BUILDING, building)
+        if driver.execute_script(now, *args) == seen:
+            return seen
+        seen = driver.execute_script(fit, *args)
+    raise AssertionError("the planner's map never stood still")
+
+
+def click_building(driver, building: str) -> None:
+    """A real mouse click on the building's footprint on the map, once the map stands still
+    with the building in view."""
+    x, y = until_still(driver, FIT_BUILDING, BUILDING_AT, building)
     mapel = driver.find_element(By.ID, "planner-map")
     size = mapel.size
     ActionChains(driver).move_to_element_with_offset(
@@ -145,16 +153,8 @@ return [m.lat, m.lng, map.getZoom()];
 
 
 def fit_all(driver) -> None:
-    """Fit the map to the community and wait until it stays there: the community's own fitted
-    view (sent with its data) may land after ours on a busy machine and move the map under a
-    drawn lasso or line."""
-    view = driver.execute_script(FIT_ALL)
-    for _ in range(40):
-        time.sleep(0.25)
-        if driver.execute_script(VIEW) == view:
-            return
-        view = driver.execute_script(FIT_ALL)
-    raise AssertionError("the planner's map never stood still")
+    """Fit the map to the community, once it stands still (:func:`until_still`)."""
+    until_still(driver, FIT_ALL, VIEW)
 
 
 def pick(driver, component_id: str, value: int) -> None:

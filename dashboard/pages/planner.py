@@ -475,7 +475,7 @@ def act(req, text):
 @page_callback("/planner")
 def autosave(req):
     """Keep the unsaved moves of the signed-in planner (``{community, version, moves}``); the
-    stamp of the autosave kept, None when nothing was kept (not an editor, another township's
+    number of moves kept, None when nothing was kept (not an editor, another township's
     community, a malformed request)."""
     if not isinstance(req, dict) or not current_scope().contains(req.get("community")):
         return None
@@ -485,10 +485,8 @@ def autosave(req):
         version = int(req["version"])
     except (KeyError, TypeError, ValueError):
         return None
-    user, community = current_principal().name, str(req["community"])
-    _store().put_autosave(user, community, version, req["moves"])
-    kept = _store().autosave(user, community)
-    return kept["saved_at"] if kept else None
+    _store().put_autosave(current_principal().name, str(req["community"]), version, req["moves"])
+    return len(req["moves"])
 
 
 # -- clientside callbacks (assets/planner.js) ----------------------------------------------------
