@@ -189,10 +189,20 @@ def message(driver, contains: str) -> str:
     return driver.find_element(By.ID, "planner-message").text
 
 
+#: Whether the map shows every building of the community, zoomed in past the county's view.
+COMMUNITY_IN_VIEW = """
+var P = window.wanggePlanner, c = P.data.centroid, view = P.map.getBounds();
+for (var i = 0; i < c.length; i += 2) if (!view.contains([c[i], c[i + 1]])) return false;
+return P.map.getZoom() >= 16;
+"""
+
+
 def test_move_undo_save_diff_publish(server, browser):
     url, store = server
     login(browser, url, "planner", f"/planner?community={C1}")
     loaded(browser, 1)
+    # the map opens on the community, not on the county around it
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(COMMUNITY_IN_VIEW))
     assert tallies(browser) == {"001": (sum(range(24, 32)), 8)}
     browser.find_element(By.ID, "planner-new-grid").click()
     # the new grid (made by a clientside callback, a moment after the click) is the target

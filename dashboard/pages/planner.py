@@ -260,7 +260,7 @@ def pick_township(township, text):
 
 def community_payload(community: str, version: int, lang: str) -> tuple:
     """The community's state for the browser, its buildings and grids as GeoJSON, a heading
-    and the map's bounds."""
+    and the map's viewport fitted to the community."""
     store = _store()
     state = planner.community_state(store, version, community)
     principal = current_principal()
@@ -286,8 +286,10 @@ def community_payload(community: str, version: int, lang: str) -> tuple:
         f"v{info['parent_id']}" if info["parent_id"] else "-"
     )
     gj = json.loads(grids[["grid_code", "label", "geometry"]].to_json(drop_id=True))
-    bounds = display_bounds(*buildings.total_bounds)
-    return state, {"type": "FeatureCollection", "features": features}, gj, head, bounds
+    # a viewport, not the map's bounds: dash-leaflet reads ``bounds`` when it makes the map
+    # only, and the page opened on the whole county with the community a speck at its centre
+    view = {"bounds": display_bounds(*buildings.total_bounds), "transition": "fitBounds"}
+    return state, {"type": "FeatureCollection", "features": features}, gj, head, view
 
 
 @callback(
@@ -295,7 +297,7 @@ def community_payload(community: str, version: int, lang: str) -> tuple:
     Output(ids.PLANNER_BUILDINGS, "data"),
     Output(ids.PLANNER_GRIDS, "data"),
     Output(ids.PLANNER_HEAD, "children"),
-    Output(ids.PLANNER_MAP, "bounds"),
+    Output(ids.PLANNER_MAP, "viewport"),
     Output(ids.PLANNER_PICK, "options"),
     Input(ids.PLANNER_COMMUNITY, "value"),
     Input(ids.PLANNER_VERSION, "value"),
